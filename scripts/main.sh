@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up and run the main job on the embedded defaults (SQLite in the user data directory,
+# the bundled catalog and sample systems). Extra arguments go to `tianping demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TIANPING_EXTRAS=${TIANPING_EXTRAS:-dev} bash scripts/setup.sh
+exec .venv/bin/tianping demo "$@"

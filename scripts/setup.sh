@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create .venv/ in the project root and install Tianping into it (idempotent).
+# System packages the tests need (PostgreSQL server) are installed by scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "Tianping needs Python 3.11 or newer (found: $("$PY" --version 2>&1))." >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.tianping-installed
+want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+extras=${TIANPING_EXTRAS:-dev}
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want:$extras" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install --quiet -e ".[$extras]"
+  echo "$want:$extras" > "$stamp"
+fi

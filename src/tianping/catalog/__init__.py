@@ -1,0 +1,1 @@
+"""The governance catalog: instruments, provisions, principles and the crosswalk between them."""

@@ -1,0 +1,184 @@
+"""Load and validate the catalog data files.
+
+Validation happens in two passes: each file against its pydantic schema (errors located by
+file, line and field), then cross-references across files (parents, principle ids, mapping
+ends, duplicate ids). All problems of a pass are reported together so a curator can fix a
+file in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ProblemList, TianpingError
+from ..yamlio import LocatedDoc, load_yaml_file, validation_problems
+from .schema import (
+    PRINCIPLE_PREFIX,
+    Instrument,
+    Justification,
+    Mapping,
+    MappingFile,
+    Principle,
+    PrincipleFile,
+    Provision,
+    qualified,
+)
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass
+class ProvisionRef:
+    """A provision together with the instrument that holds it."""
+
+    instrument: Instrument
+    provision: Provision
+
+    @property
+    def qid(self) -> str:
+        return qualified(self.instrument.id, self.provision.id)
+
+
+@dataclass
+class Catalog:
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    principles: dict[str, Principle] = field(default_factory=dict)
+    mappings: list[Mapping] = field(default_factory=list)
+    mapping_sets: list[str] = field(default_factory=list)  # parallel to `mappings`: the set each came from
+    provisions: dict[str, ProvisionRef] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # id -> file it came from
+
+    def provision(self, qid: str) -> ProvisionRef:
+        try:
+            return self.provisions[qid]
+        except KeyError:
+            raise TianpingError(f"unknown provision id '{qid}'", title="not found") from None
+
+    def instrument(self, iid: str) -> Instrument:
+        try:
+            return self.instruments[iid]
+        except KeyError:
+            known = ", ".join(sorted(self.instruments))
+            raise TianpingError(f"unknown instrument id '{iid}' (known: {known})", title="not found") from None
+
+    def exists(self, qid: str) -> bool:
+        if qid.startswith(PRINCIPLE_PREFIX):
+            return qid[len(PRINCIPLE_PREFIX):] in self.principles
+        return qid in self.provisions
+
+    def add_mappings(self, mappings: list[Mapping], mapping_set: str) -> None:
+        self.mappings.extend(mappings)
+        self.mapping_sets.extend([mapping_set] * len(mappings))
+
+    def principle_mappings(self) -> list[Mapping]:
+        return [m for m in self.mappings if m.object.startswith(PRINCIPLE_PREFIX)]
+
+    def provision_mappings(self) -> list[Mapping]:
+        return [m for m in self.mappings if not m.object.startswith(PRINCIPLE_PREFIX)
+                and not m.subject.startswith(PRINCIPLE_PREFIX)]
+
+
+def _parse(doc: LocatedDoc, model: type[BaseModel]) -> BaseModel:
+    if not isinstance(doc.data, dict):
+        raise TianpingError(f"{doc.path}: expected a mapping at the top of the file", title="invalid catalog file")
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise TianpingError(validation_problems(exc, doc), title="invalid catalog file") from None
+
+
+def load_instrument_file(path: Path) -> tuple[Instrument, LocatedDoc]:
+    doc = load_yaml_file(path)
+    inst = _parse(doc, Instrument)
+    assert isinstance(inst, Instrument)
+    return inst, doc
+
+
+def _inline_principle_mappings(inst: Instrument) -> list[Mapping]:
+    out = []
+    for p in inst.provisions:
+        for ref in p.principles:
+            out.append(
+                Mapping(
+                    subject=qualified(inst.id, p.id),
+                    predicate=ref.predicate,
+                    object=PRINCIPLE_PREFIX + ref.id,
+                    justification=Justification.manual,
+                    confidence=ref.confidence,
+                    comment=ref.comment or f"The {p.kind.value} '{p.title.en}' expresses this principle.",
+                )
+            )
+    return out
+
+
+def load_catalog(data_dir: Path | str = DATA_DIR) -> Catalog:
+    data_dir = Path(data_dir)
+    cat = Catalog()
+    problems = ProblemList()
+    docs: dict[str, LocatedDoc] = {}
+
+    # principles
+    pdoc = load_yaml_file(data_dir / "principles.yaml")
+    pfile = _parse(pdoc, PrincipleFile)
+    for i, pr in enumerate(pfile.principles):  # type: ignore[attr-defined]
+        if pr.id in cat.principles:
+            problems.add(f"duplicate principle id '{pr.id}'", file=pdoc.path, line=pdoc.line_of(("principles", i, "id")), field=f"principles.{i}.id")
+        cat.principles[pr.id] = pr
+
+    # instruments
+    for path in sorted((data_dir / "instruments").glob("*.yaml")):
+        inst, doc = load_instrument_file(path)
+        if inst.id != path.stem:
+            problems.add(f"instrument id '{inst.id}' does not match the file name '{path.name}'", file=str(path), line=doc.line_of(("id",)), field="id")
+        if inst.id in cat.instruments:
+            problems.add(f"duplicate instrument id '{inst.id}' (also in {cat.sources[inst.id]})", file=str(path), line=doc.line_of(("id",)), field="id")
+            continue
+        cat.instruments[inst.id] = inst
+        cat.sources[inst.id] = str(path)
+        docs[inst.id] = doc
+        local_ids: set[str] = set()
+        for i, prov in enumerate(inst.provisions):
+            if prov.id in local_ids:
+                problems.add(f"duplicate provision id '{prov.id}'", file=str(path), line=doc.line_of(("provisions", i, "id")), field=f"provisions.{i}.id")
+            local_ids.add(prov.id)
+            cat.provisions[qualified(inst.id, prov.id)] = ProvisionRef(inst, prov)
+        for i, prov in enumerate(inst.provisions):
+            if prov.parent is not None and prov.parent not in local_ids:
+                problems.add(f"parent '{prov.parent}' is not a provision of '{inst.id}'", file=str(path), line=doc.line_of(("provisions", i, "parent")), field=f"provisions.{i}.parent")
+            for j, ref in enumerate(prov.principles):
+                if ref.id not in cat.principles:
+                    problems.add(f"unknown principle '{ref.id}'", file=str(path), line=doc.line_of(("provisions", i, "principles", j)), field=f"provisions.{i}.principles.{j}")
+        cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
+    for iid, inst in cat.instruments.items():
+        for j, rel in enumerate(inst.related):
+            if rel.id not in cat.instruments:
+                problems.add(f"related instrument '{rel.id}' is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("related", j, "id")), field=f"related.{j}.id")
+
+    # mappings
+    for path in sorted((data_dir / "mappings").glob("*.yaml")):
+        doc = load_yaml_file(path)
+        mfile = _parse(doc, MappingFile)
+        seen: set[tuple[str, str, str]] = set()
+        for i, m in enumerate(mfile.mappings):  # type: ignore[attr-defined]
+            for end in ("subject", "object"):
+                qid = getattr(m, end)
+                if not cat.exists(qid):
+                    problems.add(f"mapping to a missing id '{qid}'", file=str(path), line=doc.line_of(("mappings", i, end)), field=f"mappings.{i}.{end}")
+            key = (m.subject, m.predicate.value, m.object)
+            if key in seen:
+                problems.add("duplicate mapping", file=str(path), line=doc.line_of(("mappings", i)), field=f"mappings.{i}")
+            seen.add(key)
+        cat.add_mappings(list(mfile.mappings), mfile.mapping_set_id)  # type: ignore[attr-defined]
+
+    problems.raise_if_any("invalid catalog")
+    return cat
+
+
+@lru_cache(maxsize=4)
+def default_catalog() -> Catalog:
+    """The bundled catalog, loaded once per process."""
+    return load_catalog(DATA_DIR)

@@ -1,0 +1,255 @@
+"""Schema of the catalog data files (pydantic v2; exported as JSON Schema).
+
+A catalog is:
+- one YAML file per instrument (`data/instruments/<id>.yaml`) holding its provisions;
+- `data/principles.yaml`, the shared principle vocabulary;
+- `data/mappings/*.yaml`, SSSOM-style mappings between provisions and/or principles.
+
+Provision ids are local to their instrument in the files; everywhere else a provision is named
+by its qualified id `<instrument-id>:<local-id>` and a principle by `principle:<id>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$"
+LOCAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._()\-]*$"
+QUALIFIED_ID = r"^[a-z0-9][a-z0-9.\-]*:[A-Za-z0-9][A-Za-z0-9._()\-]*$"
+PRINCIPLE_PREFIX = "principle:"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class Text(Strict):
+    """A text a person reads, in Chinese and English (other languages optional)."""
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    ms: str | None = None
+    id: str | None = None
+    th: str | None = None
+    vi: str | None = None
+    fil: str | None = None
+
+    def get(self, lang: str) -> str:
+        return getattr(self, lang, None) or self.en
+
+
+class InstrumentKind(str, Enum):
+    binding_law = "binding_law"
+    standard = "standard"
+    soft_law = "soft_law"
+    declaration = "declaration"
+    taxonomy = "taxonomy"
+
+
+class ProvisionKind(str, Enum):
+    # containers: they group other provisions and state nothing of their own
+    part = "part"
+    chapter = "chapter"
+    section = "section"
+    annex = "annex"
+    annex_section = "annex_section"
+    group = "group"
+    # units that state a requirement, risk, principle or action
+    article = "article"
+    paragraph = "paragraph"
+    point = "point"
+    annex_point = "annex_point"
+    function = "function"
+    category = "category"
+    subcategory = "subcategory"
+    objective = "objective"
+    control = "control"
+    principle = "principle"
+    value = "value"
+    recommendation = "recommendation"
+    policy_area = "policy_area"
+    dimension = "dimension"
+    characteristic = "characteristic"
+    component = "component"
+    risk_category = "risk_category"
+    risk = "risk"
+    requirement = "requirement"
+    measure = "measure"
+    countermeasure = "countermeasure"
+    action = "action"
+    vision = "vision"
+    check = "check"
+    domain = "domain"
+    subdomain = "subdomain"
+    item = "item"
+
+
+CONTAINER_KINDS = frozenset(
+    {ProvisionKind.part, ProvisionKind.chapter, ProvisionKind.section, ProvisionKind.annex,
+     ProvisionKind.annex_section, ProvisionKind.group}
+)
+
+
+class Predicate(str, Enum):
+    """SSSOM/SKOS mapping predicates, read as "subject <predicate> object".
+
+    broad: the object is broader than the subject (skos:broadMatch), e.g. an article that
+    requires robustness testing is `broad`-mapped to the principle of robustness.
+    """
+
+    exact = "exact"
+    close = "close"
+    broad = "broad"
+    narrow = "narrow"
+    related = "related"
+
+    @property
+    def skos(self) -> str:
+        return f"skos:{self.value}Match"
+
+    @property
+    def inverse(self) -> "Predicate":
+        return {Predicate.broad: Predicate.narrow, Predicate.narrow: Predicate.broad}.get(self, self)
+
+
+class Justification(str, Enum):
+    """SEMAPV mapping justifications used by the catalog."""
+
+    manual = "semapv:ManualMappingCuration"
+    lexical = "semapv:LexicalMatching"
+    unspecified = "semapv:UnspecifiedMatching"
+    imported = "semapv:MappingReview"
+
+
+class Dates(Strict):
+    adopted: dt.date | None = None
+    published: dt.date | None = None
+    entry_into_force: dt.date | None = None
+    applies_from: dt.date | None = None
+    revised: dt.date | None = None
+
+
+class Relation(Strict):
+    id: str = Field(pattern=SLUG)
+    relation: Literal["successor", "predecessor", "implements", "implemented_by", "companion", "amends", "amended_by"]
+    note: str | None = None
+
+
+class PrincipleRef(Strict):
+    """A provision's mapping to a shared principle, written inline in the instrument file."""
+
+    id: str = Field(pattern=SLUG)
+    predicate: Predicate = Predicate.broad
+    comment: str | None = None
+    confidence: float = Field(default=0.9, ge=0, le=1)
+
+
+FactValue = Union[bool, int, float, str, dt.date, list[Union[int, float, str]]]
+
+
+class Provision(Strict):
+    id: str = Field(pattern=LOCAL_ID)
+    parent: str | None = Field(default=None, pattern=LOCAL_ID)
+    kind: ProvisionKind
+    number: str | None = Field(default=None, description="The official numbering as printed, e.g. 'Article 15' or 'GOVERN 1.1'.")
+    title: Text
+    summary: Text | None = Field(default=None, description="The project's own wording; never copied prose.")
+    tags: list[str] = Field(default_factory=list)
+    principles: list[Annotated[str, Field(pattern=SLUG)] | PrincipleRef] = Field(default_factory=list)
+    facts: dict[str, FactValue] = Field(default_factory=dict, description="Machine-readable numbers and dates stated by this provision.")
+    applies_from: dt.date | None = None
+    verified: bool = True
+    verification_note: str | None = None
+
+    @field_validator("principles")
+    @classmethod
+    def _normalise_principles(cls, v: list) -> list[PrincipleRef]:
+        return [PrincipleRef(id=p) if isinstance(p, str) else p for p in v]
+
+    @model_validator(mode="after")
+    def _summary_for_requirements(self) -> "Provision":
+        if self.kind not in CONTAINER_KINDS and self.summary is None:
+            raise ValueError(f"a provision of kind '{self.kind.value}' needs a summary (zh and en, in the project's own words)")
+        if self.parent == self.id:
+            raise ValueError("a provision cannot be its own parent")
+        return self
+
+    @property
+    def is_container(self) -> bool:
+        return self.kind in CONTAINER_KINDS
+
+
+class Instrument(Strict):
+    id: str = Field(pattern=SLUG)
+    title: Text
+    short_title: Text | None = None
+    issuer: Text
+    jurisdiction: str = Field(pattern=r"^([A-Z]{2}|EU|ASEAN|G7|G20|UN|OECD|UNESCO|INTL)$",
+                              description="ISO 3166-1 alpha-2 code, or a regional/international scope.")
+    kind: InstrumentKind
+    version: str | None = None
+    dates: Dates = Field(default_factory=Dates)
+    source_url: str = Field(pattern=r"^https?://")
+    languages: list[str] = Field(min_length=1, description="Languages of the official text (BCP 47).")
+    summary: Text
+    tags: list[str] = Field(default_factory=list)
+    related: list[Relation] = Field(default_factory=list)
+    licence_note: str | None = None
+    verified: bool = True
+    verification_note: str | None = None
+    provisions: list[Provision] = Field(default_factory=list)
+
+
+class Principle(Strict):
+    id: str = Field(pattern=SLUG)
+    title: Text
+    description: Text
+    keywords: list[str] = Field(default_factory=list, description="Extra search terms in any language.")
+
+
+class PrincipleFile(Strict):
+    principles: list[Principle] = Field(min_length=1)
+
+
+class Mapping(Strict):
+    """One SSSOM-style mapping. Subjects and objects are qualified provision ids or `principle:<id>`."""
+
+    subject: str = Field(pattern=QUALIFIED_ID)
+    predicate: Predicate
+    object: str = Field(pattern=QUALIFIED_ID)
+    justification: Justification = Justification.manual
+    confidence: float = Field(default=0.8, ge=0, le=1)
+    comment: str = Field(min_length=10, description="Why these correspond, in the project's own words.")
+    author: str | None = None
+
+    @model_validator(mode="after")
+    def _not_self(self) -> "Mapping":
+        if self.subject == self.object:
+            raise ValueError("a mapping cannot map an id to itself")
+        return self
+
+
+class MappingFile(Strict):
+    mapping_set_id: str = Field(pattern=SLUG)
+    description: str | None = None
+    mappings: list[Mapping] = Field(min_length=1)
+
+
+def qualified(instrument_id: str, local_id: str) -> str:
+    return f"{instrument_id}:{local_id}"
+
+
+def split_qualified(qid: str) -> tuple[str, str]:
+    head, _, tail = qid.partition(":")
+    return head, tail
+
+
+def is_principle(qid: str) -> bool:
+    return qid.startswith(PRINCIPLE_PREFIX)
+
+

@@ -1,0 +1,156 @@
+"""Catalog queries used by every interface (CLI, API, web): list, show, search, crosswalk."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+
+from ..errors import TianpingError
+from ..store import Database
+from ..store.models import InstrumentRow, MappingRow, PrincipleRow, ProvisionRow
+from .crosswalk import Hit, MappingGraph
+from .schema import ProvisionKind
+from .sync import ensure_catalog
+from .textindex import fts5_match, pg_tsquery
+
+
+@dataclass
+class SearchHit:
+    qid: str
+    instrument_id: str
+    kind: str
+    number: str | None
+    title_en: str
+    title_zh: str
+    summary_en: str | None
+    summary_zh: str | None
+    score: float
+
+
+class CatalogService:
+    def __init__(self, db: Database, *, sync: bool = True):
+        self.db = db
+        if sync:
+            ensure_catalog(db)
+        self._graph: MappingGraph | None = None
+
+    # -- instruments -------------------------------------------------------
+    def list_instruments(self) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            rows = s.scalars(select(InstrumentRow).order_by(InstrumentRow.position)).all()
+            return [
+                {"id": r.id, "title": {"en": r.title_en, "zh": r.title_zh}, "kind": r.kind,
+                 "jurisdiction": r.jurisdiction, "provision_count": r.provision_count,
+                 "issuer": r.document.get("issuer"), "dates": r.document.get("dates", {}),
+                 "verified": r.document.get("verified", True)}
+                for r in rows
+            ]
+
+    def show_instrument(self, iid: str, kind: str | None = None) -> dict[str, Any]:
+        if kind is not None and kind not in ProvisionKind.__members__:
+            raise TianpingError(f"unknown provision kind '{kind}' (known: {', '.join(ProvisionKind.__members__)})", title="bad option")
+        with self.db.session() as s:
+            inst = s.get(InstrumentRow, iid)
+            if inst is None:
+                known = ", ".join(s.scalars(select(InstrumentRow.id).order_by(InstrumentRow.position)))
+                raise TianpingError(f"unknown instrument id '{iid}' (known: {known})", title="not found")
+            q = select(ProvisionRow).where(ProvisionRow.instrument_id == iid)
+            if kind:
+                q = q.where(ProvisionRow.kind == kind)
+            provs = s.scalars(q.order_by(ProvisionRow.position)).all()
+            return {**inst.document, "provision_count": inst.provision_count,
+                    "provisions": [{"qid": p.qid, **p.document} for p in provs]}
+
+    def provision(self, qid: str) -> dict[str, Any]:
+        with self.db.session() as s:
+            p = s.get(ProvisionRow, qid)
+            if p is None:
+                raise TianpingError(f"unknown provision id '{qid}' (ids look like 'eu-ai-act:art-15')", title="not found")
+            return {"qid": p.qid, "instrument_id": p.instrument_id, **p.document}
+
+    def principles(self) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            return [r.document for r in s.scalars(select(PrincipleRow).order_by(PrincipleRow.position))]
+
+    # -- search ------------------------------------------------------------
+    def search(self, query: str, *, lang: str | None = None, limit: int = 20,
+               instruments: list[str] | None = None) -> list[SearchHit]:
+        if lang not in (None, "en", "zh"):
+            raise TianpingError(f"unknown language '{lang}' (use en or zh)", title="bad option")
+        if self.db.dialect == "sqlite":
+            match = fts5_match(query)
+            if match is None:
+                return []
+            sql = (
+                "SELECT p.qid, p.instrument_id, p.kind, p.number, p.title_en, p.title_zh, p.summary_en, p.summary_zh, "
+                "bm25(provisions_fts) AS score FROM provisions_fts JOIN provisions p ON p.rowid = provisions_fts.rowid "
+                "WHERE provisions_fts MATCH :q {filt} ORDER BY score LIMIT :limit"
+            )
+        else:
+            match = pg_tsquery(query)
+            if match is None:
+                return []
+            sql = (
+                "SELECT p.qid, p.instrument_id, p.kind, p.number, p.title_en, p.title_zh, p.summary_en, p.summary_zh, "
+                "-ts_rank(to_tsvector('simple', p.search_text), to_tsquery('simple', :q)) AS score FROM provisions p "
+                "WHERE to_tsvector('simple', p.search_text) @@ to_tsquery('simple', :q) {filt} ORDER BY score LIMIT :limit"
+            )
+        params: dict[str, Any] = {"q": match, "limit": limit}
+        filt = ""
+        if instruments:
+            filt = "AND p.instrument_id IN :insts"
+            params["insts"] = list(instruments)
+        stmt = text(sql.format(filt=filt))
+        if instruments:
+            stmt = stmt.bindparams(bindparam("insts", expanding=True))
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(stmt, params).all()
+        hits = [SearchHit(*r) for r in rows]
+        if lang:  # keep hits whose text in that language contains the query's terms
+            hits = [h for h in hits if _matches_lang(h, query, lang)]
+        return hits
+
+    # -- crosswalk -----------------------------------------------------------
+    def graph(self) -> MappingGraph:
+        if self._graph is None:
+            with self.db.session() as s:
+                rows = s.execute(select(MappingRow.subject, MappingRow.predicate, MappingRow.object, MappingRow.confidence,
+                                        MappingRow.justification, MappingRow.comment)).all()
+            self._graph = MappingGraph([tuple(r) for r in rows])
+        return self._graph
+
+    def crosswalk(self, qid: str, *, to: list[str] | None = None, via_principles: bool = False,
+                  max_hops: int = 2) -> list[dict[str, Any]]:
+        self.provision(qid)  # raises a clear error for an unknown id
+        known = {i["id"] for i in self.list_instruments()}
+        for t in to or []:
+            if t not in known:
+                raise TianpingError(f"unknown instrument id '{t}' in --to", title="bad option")
+        hits = self.graph().walk(qid, max_hops=max_hops, via_principles=via_principles, to=set(to) if to else None)
+        titles = self._titles([h.qid for h in hits])
+        return [_hit_dict(h, titles.get(h.qid)) for h in hits]
+
+    def _titles(self, qids: list[str]) -> dict[str, dict[str, str]]:
+        if not qids:
+            return {}
+        with self.db.session() as s:
+            rows = s.execute(select(ProvisionRow.qid, ProvisionRow.title_en, ProvisionRow.title_zh, ProvisionRow.number)
+                             .where(ProvisionRow.qid.in_(qids))).all()
+        return {q: {"en": en, "zh": zh, "number": num} for q, en, zh, num in rows}
+
+
+def _hit_dict(h: Hit, title: dict[str, str] | None) -> dict[str, Any]:
+    d = asdict(h)
+    d["title"] = {"en": title["en"], "zh": title["zh"]} if title else None
+    d["number"] = title.get("number") if title else None
+    return d
+
+
+def _matches_lang(h: SearchHit, query: str, lang: str) -> bool:
+    from .textindex import index_terms, query_groups
+
+    text_ = f"{h.number or ''} {h.title_en} {h.summary_en or ''}" if lang == "en" else f"{h.title_zh} {h.summary_zh or ''}"
+    terms = " " + " ".join(index_terms(text_)) + " "
+    return all((" " + " ".join(g) + " ") in terms for g in query_groups(query))

@@ -1,0 +1,81 @@
+"""Shared CLI state and output helpers: `--db`, `--lang`, JSON mode and error handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..errors import TianpingError
+from ..i18n import current_lang, t
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    db_url: str | None = None
+    lang: str = "en"
+    _db: Any = field(default=None, repr=False)
+
+    def db(self):
+        if self._db is None:
+            from ..store import open_database
+
+            self._db = open_database(self.db_url)
+        return self._db
+
+
+STATE = State()
+
+
+def set_globals(db: str | None, lang: str | None) -> None:
+    STATE.db_url = db
+    STATE.lang = current_lang(lang)
+    STATE._db = None
+
+
+def tr(key: str, **kw: object) -> str:
+    return t(key, STATE.lang, **kw)
+
+
+def emit_json(data: Any) -> None:
+    """Machine-readable output: JSON only on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+
+
+def fail(exc: TianpingError, as_json: bool = False) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({"error": exc.as_dict()}, ensure_ascii=False, indent=2) + "\n")
+    err_console.print(f"[bold red]{tr('error')}:[/] {exc.title}", highlight=False)
+    for p in exc.problems:
+        err_console.print(f"  {p.render()}", highlight=False, markup=False)
+    raise typer.Exit(code=2)
+
+
+def split_csv(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def guarded(func: F) -> F:
+    """Turn TianpingError into a clear message and exit code 2 (JSON error body with --json)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TianpingError as exc:
+            fail(exc, bool(kwargs.get("as_json")))
+
+    return wrapper  # type: ignore[return-value]

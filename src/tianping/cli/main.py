@@ -1,0 +1,47 @@
+"""Entry point of the `tianping` command."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from .. import __version__
+from ..errors import TianpingError
+from . import catalog as catalog_cmd
+from . import db as db_cmd
+from . import demo as demo_cmd
+from .common import fail, set_globals
+
+app = typer.Typer(
+    name="tianping",
+    help="Tianping (天平): interoperable AI governance — register, classify, plan, test, assess, report, monitor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(db_cmd.app, name="db")
+app.command("demo")(demo_cmd.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL or SQLite file path (default: TIANPING_DB_URL, else a SQLite file in the user data directory)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of messages: en or zh (default: TIANPING_LANG or the locale)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    set_globals(db, lang)
+
+
+def run() -> None:  # pragma: no cover - exercised through the console script
+    try:
+        app()
+    except TianpingError as exc:
+        fail(exc)

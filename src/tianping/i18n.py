@@ -1,0 +1,53 @@
+"""Everything a person reads, in English and Chinese.
+
+The language comes from `--lang`, else `TIANPING_LANG`, else the locale (`LANG` starting with
+`zh` gives Chinese), else English.
+"""
+
+from __future__ import annotations
+
+import os
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "error": {"en": "Error", "zh": "错误"},
+    "id": {"en": "ID", "zh": "编号"},
+    "title": {"en": "Title", "zh": "标题"},
+    "kind": {"en": "Kind", "zh": "类型"},
+    "jurisdiction": {"en": "Jurisdiction", "zh": "法域"},
+    "provisions": {"en": "Provisions", "zh": "条款数"},
+    "instrument": {"en": "Instrument", "zh": "文件"},
+    "predicate": {"en": "Predicate", "zh": "关系"},
+    "confidence": {"en": "Confidence", "zh": "置信度"},
+    "hops": {"en": "Hops", "zh": "跳数"},
+    "why": {"en": "Justification", "zh": "依据"},
+    "number": {"en": "No.", "zh": "序号"},
+    "verified": {"en": "Verified", "zh": "已核实"},
+    "score": {"en": "Score", "zh": "相关度"},
+    "catalog_title": {"en": "Governance catalog", "zh": "治理文件目录"},
+    "search_title": {"en": "Search results for “{q}”", "zh": "“{q}”的检索结果"},
+    "no_results": {"en": "No results.", "zh": "没有结果。"},
+    "crosswalk_title": {"en": "Crosswalk from {qid}", "zh": "{qid} 的对应关系"},
+    "reaches": {"en": "{n} provisions in {m} other instruments", "zh": "共 {n} 条对应条款，涉及其他 {m} 份文件"},
+    "valid_catalog": {"en": "Catalog is valid: {i} instruments, {p} provisions, {pr} principles, {m} mappings.",
+                      "zh": "目录校验通过：{i} 份文件，{p} 条条款，{pr} 项原则，{m} 条映射。"},
+    "wrote": {"en": "Wrote {path}", "zh": "已写入 {path}"},
+    "via": {"en": "via principle {p}", "zh": "经由原则 {p}"},
+    "loading_catalog": {"en": "Loading the governance catalog into {db}", "zh": "正在将治理目录载入 {db}"},
+    "db_ready": {"en": "Database ready at {url} (schema revision {rev}).", "zh": "数据库已就绪：{url}（结构版本 {rev}）。"},
+    "demo_intro": {"en": "Tianping main job: catalog → crosswalk on the bundled defaults.",
+                   "zh": "天平主流程：在内置默认数据上加载目录并展示对应关系。"},
+    "principle": {"en": "Principle", "zh": "原则"},
+    "imported": {"en": "Imported {n} mappings into {path}", "zh": "已导入 {n} 条映射至 {path}"},
+}
+
+
+def current_lang(explicit: str | None = None) -> str:
+    lang = explicit or os.environ.get("TIANPING_LANG") or ""
+    if not lang:
+        lang = "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
+    return "zh" if lang.lower().startswith("zh") else "en"
+
+
+def t(key: str, lang: str = "en", **kwargs: object) -> str:
+    entry = MESSAGES[key]
+    return entry.get(lang, entry["en"]).format(**kwargs)

@@ -1,0 +1,77 @@
+"""SQLAlchemy 2 ORM models.
+
+The catalog tables are a materialised, searchable copy of the YAML data files (which stay the
+source of truth); `catalog_meta.data_hash` tells whether the copy is current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class MetaEntry(Base):
+    __tablename__ = "catalog_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class InstrumentRow(Base):
+    __tablename__ = "instruments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_zh: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    jurisdiction: Mapped[str] = mapped_column(String(16))
+    provision_count: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)  # the validated instrument without provisions
+
+
+class ProvisionRow(Base):
+    __tablename__ = "provisions"
+    qid: Mapped[str] = mapped_column(String(160), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"), index=True)
+    local_id: Mapped[str] = mapped_column(String(96))
+    parent_qid: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_zh: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    summary_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer)
+    # CJK bigrams + words, so one plain word index serves Chinese and English alike
+    search_text: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PrincipleRow(Base):
+    __tablename__ = "principles"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_zh: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MappingRow(Base):
+    __tablename__ = "mappings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(160), index=True)
+    predicate: Mapped[str] = mapped_column(String(16))
+    object: Mapped[str] = mapped_column(String(160), index=True)
+    justification: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text)
+    mapping_set: Mapped[str] = mapped_column(String(64))
+
+
+Index("ix_mappings_pair", MappingRow.subject, MappingRow.object)
