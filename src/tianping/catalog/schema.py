@@ -199,6 +199,7 @@ class Instrument(Strict):
     summary: Text
     tags: list[str] = Field(default_factory=list)
     related: list[Relation] = Field(default_factory=list)
+    facts: dict[str, FactValue] = Field(default_factory=dict, description="Machine-readable facts about the instrument as a whole.")
     licence_note: str | None = None
     verified: bool = True
     verification_note: str | None = None
