@@ -162,3 +162,12 @@ def test_robustness_chain(cat):
     hits = g.walk("eu-ai-act:art-15", max_hops=2)
     reached = {h.instrument_id for h in hits} - {"eu-ai-act"}
     assert {"nist-ai-rmf", "iso-iec-42001", "cn-aisgf-1.0", "asean-guide", "aiverify"} <= reached
+
+
+def test_docs_catalog_is_current(cat):
+    from pathlib import Path
+
+    from tianping.catalog.report import render
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "catalog.md"
+    assert doc.read_text(encoding="utf-8") == render(cat), "regenerate: python -m tianping.catalog.report > docs/catalog.md"
