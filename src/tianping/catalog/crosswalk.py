@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from .schema import PRINCIPLE_PREFIX, Predicate, split_qualified
+from .vocab import PRINCIPLE_PREFIX, Predicate, split_qualified
 
 
 @dataclass(frozen=True)

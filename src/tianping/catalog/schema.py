@@ -16,12 +16,12 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Literal, Union
 
+from .vocab import PRINCIPLE_PREFIX, Predicate, is_principle, qualified, split_qualified  # noqa: F401  (re-exported)
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$"
 LOCAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._()\-]*$"
 QUALIFIED_ID = r"^[a-z0-9][a-z0-9.\-]*:[A-Za-z0-9][A-Za-z0-9._()\-]*$"
-PRINCIPLE_PREFIX = "principle:"
 
 
 class Strict(BaseModel):
@@ -93,28 +93,6 @@ CONTAINER_KINDS = frozenset(
     {ProvisionKind.part, ProvisionKind.chapter, ProvisionKind.section, ProvisionKind.annex,
      ProvisionKind.annex_section, ProvisionKind.group}
 )
-
-
-class Predicate(str, Enum):
-    """SSSOM/SKOS mapping predicates, read as "subject <predicate> object".
-
-    broad: the object is broader than the subject (skos:broadMatch), e.g. an article that
-    requires robustness testing is `broad`-mapped to the principle of robustness.
-    """
-
-    exact = "exact"
-    close = "close"
-    broad = "broad"
-    narrow = "narrow"
-    related = "related"
-
-    @property
-    def skos(self) -> str:
-        return f"skos:{self.value}Match"
-
-    @property
-    def inverse(self) -> "Predicate":
-        return {Predicate.broad: Predicate.narrow, Predicate.narrow: Predicate.broad}.get(self, self)
 
 
 class Justification(str, Enum):
@@ -241,16 +219,5 @@ class MappingFile(Strict):
     mappings: list[Mapping] = Field(min_length=1)
 
 
-def qualified(instrument_id: str, local_id: str) -> str:
-    return f"{instrument_id}:{local_id}"
-
-
-def split_qualified(qid: str) -> tuple[str, str]:
-    head, _, tail = qid.partition(":")
-    return head, tail
-
-
-def is_principle(qid: str) -> bool:
-    return qid.startswith(PRINCIPLE_PREFIX)
 
 

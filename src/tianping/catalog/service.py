@@ -11,7 +11,6 @@ from ..errors import TianpingError
 from ..store import Database
 from ..store.models import InstrumentRow, MappingRow, PrincipleRow, ProvisionRow
 from .crosswalk import Hit, MappingGraph
-from .schema import ProvisionKind
 from .sync import ensure_catalog
 from .textindex import fts5_match, pg_tsquery
 
@@ -49,8 +48,11 @@ class CatalogService:
             ]
 
     def show_instrument(self, iid: str, kind: str | None = None) -> dict[str, Any]:
-        if kind is not None and kind not in ProvisionKind.__members__:
-            raise TianpingError(f"unknown provision kind '{kind}' (known: {', '.join(ProvisionKind.__members__)})", title="bad option")
+        if kind is not None:
+            from .schema import ProvisionKind
+
+            if kind not in ProvisionKind.__members__:
+                raise TianpingError(f"unknown provision kind '{kind}' (known: {', '.join(ProvisionKind.__members__)})", title="bad option")
         with self.db.session() as s:
             inst = s.get(InstrumentRow, iid)
             if inst is None:

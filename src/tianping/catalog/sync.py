@@ -14,8 +14,9 @@ from sqlalchemy import delete, select, text
 
 from ..store import Database
 from ..store.models import InstrumentRow, MappingRow, MetaEntry, PrincipleRow, ProvisionRow
-from .loader import DATA_DIR, Catalog, load_catalog
-from .schema import qualified
+from .vocab import qualified
+
+DATA_DIR = Path(__file__).parent / "data"
 from .textindex import index_text
 
 HASH_KEY = "data_hash"
@@ -42,12 +43,14 @@ def ensure_catalog(db: Database, data_dir: Path = DATA_DIR, *, force: bool = Fal
     current = data_hash(data_dir)
     if not force and stored_hash(db) == current:
         return False
+    from .loader import load_catalog  # pydantic models are built only when a reload is needed
+
     catalog = load_catalog(data_dir)  # validates everything before touching the database
     write_catalog(db, catalog, current)
     return True
 
 
-def write_catalog(db: Database, cat: Catalog, digest: str) -> None:
+def write_catalog(db: Database, cat, digest: str) -> None:
     with db.session() as s:
         for model in (MappingRow, ProvisionRow, PrincipleRow, InstrumentRow):
             s.execute(delete(model))
