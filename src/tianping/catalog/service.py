@@ -96,8 +96,8 @@ class CatalogService:
                 return []
             sql = (
                 "SELECT p.qid, p.instrument_id, p.kind, p.number, p.title_en, p.title_zh, p.summary_en, p.summary_zh, "
-                "-ts_rank(to_tsvector('simple', p.search_text), to_tsquery('simple', :q)) AS score FROM provisions p "
-                "WHERE to_tsvector('simple', p.search_text) @@ to_tsquery('simple', :q) {filt} ORDER BY score LIMIT :limit"
+                "-ts_rank(p.search_vector, to_tsquery('simple', :q)) AS score FROM provisions p "
+                "WHERE p.search_vector @@ to_tsquery('simple', :q) {filt} ORDER BY score LIMIT :limit"
             )
         params: dict[str, Any] = {"q": match, "limit": limit}
         filt = ""

@@ -77,7 +77,10 @@ def upgrade() -> None:
             "search_text, content='provisions', content_rowid='rowid', tokenize='unicode61')"
         )
     elif dialect == "postgresql":
-        op.execute("CREATE INDEX ix_provisions_search ON provisions USING gin (to_tsvector('simple', search_text))")
+        # A stored tsvector: computing to_tsvector per row at query time cost ~25 ms per search.
+        op.execute("ALTER TABLE provisions ADD COLUMN search_vector tsvector "
+                   "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED")
+        op.execute("CREATE INDEX ix_provisions_search ON provisions USING gin (search_vector)")
 
 
 def downgrade() -> None:
