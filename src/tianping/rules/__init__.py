@@ -1,0 +1,1 @@
+"""Rule packs and the safe expression engine that evaluates them."""
