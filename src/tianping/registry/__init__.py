@@ -1,0 +1,1 @@
+"""AI-system profiles: the registered description of a system that rule packs classify."""
