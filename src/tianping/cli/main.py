@@ -11,6 +11,7 @@ from ..errors import TianpingError
 from . import catalog as catalog_cmd
 from . import db as db_cmd
 from . import demo as demo_cmd
+from . import registry as registry_cmd
 from .common import fail, set_globals
 
 app = typer.Typer(
@@ -23,6 +24,10 @@ app = typer.Typer(
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
+app.command("register")(registry_cmd.register)
+app.command("classify")(registry_cmd.classify)
+app.command("obligations")(registry_cmd.obligations)
+app.add_typer(registry_cmd.systems_app, name="systems")
 
 
 def _version(value: bool) -> None:

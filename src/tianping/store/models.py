@@ -75,3 +75,16 @@ class MappingRow(Base):
 
 
 Index("ix_mappings_pair", MappingRow.subject, MappingRow.object)
+
+
+class SystemRow(Base):
+    """A registered AI system: the validated profile document plus bookkeeping."""
+
+    __tablename__ = "systems"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    organisation: Mapped[str] = mapped_column(Text, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,79 @@
+"""Register, read and classify AI systems. Used by the CLI (and later the API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import Problem, TianpingError
+from ..store import Database
+from ..store.models import SystemRow
+from ..yamlio import load_yaml_file, validation_problems
+from .profile import AISystem
+
+
+def load_profile_file(path: str | Path) -> AISystem:
+    """Parse and validate a YAML or JSON profile; errors name the file, line and field path."""
+    doc = load_yaml_file(path)  # JSON is read by the YAML parser too, so lines are known
+    if not isinstance(doc.data, dict):
+        raise TianpingError(Problem("expected a mapping (an object) at the top of the profile", file=str(path), line=1), title="invalid profile")
+    try:
+        return AISystem.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = validation_problems(exc, doc)
+        for p in problems:
+            if p.field is None:  # model-level contradiction: point at the top of the document
+                p.line = p.line or 1
+        raise TianpingError(problems, title="invalid profile") from None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+class RegistryService:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def register(self, system: AISystem, *, replace: bool = True) -> dict[str, Any]:
+        """Insert or update in one transaction; returns {'id', 'version', 'created'}."""
+        doc = system.model_dump(mode="json", exclude_none=True)
+        with self.db.session() as s:
+            row = s.get(SystemRow, system.id)
+            if row is None:
+                s.add(SystemRow(id=system.id, name=system.name, organisation=system.organisation.name, version=1,
+                                document=doc, created_at=_now(), updated_at=_now()))
+                return {"id": system.id, "version": 1, "created": True}
+            if not replace:
+                raise TianpingError(f"a system with id '{system.id}' is already registered", title="conflict")
+            if row.document == doc:
+                return {"id": system.id, "version": row.version, "created": False, "unchanged": True}
+            row.document = doc
+            row.name = system.name
+            row.organisation = system.organisation.name
+            row.version += 1
+            row.updated_at = _now()
+            return {"id": system.id, "version": row.version, "created": False}
+
+    def get(self, system_id: str) -> AISystem:
+        with self.db.session() as s:
+            row = s.get(SystemRow, system_id)
+            if row is None:
+                raise TianpingError(f"no registered system with id '{system_id}' (and no such file)", title="not found")
+            return AISystem.model_validate(row.document)
+
+    def list(self) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        with self.db.session() as s:
+            return [{"id": r.id, "name": r.name, "organisation": r.organisation, "version": r.version, "updated_at": r.updated_at}
+                    for r in s.scalars(select(SystemRow).order_by(SystemRow.id))]
+
+    def resolve(self, file_or_id: str) -> AISystem:
+        p = Path(file_or_id)
+        if p.suffix.lower() in (".yaml", ".yml", ".json") or p.exists():
+            return load_profile_file(p)
+        return self.get(file_or_id)
