@@ -21,6 +21,7 @@ class Edge:
     confidence: float
     justification: str
     comment: str
+    comment_zh: str | None = None
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Step:
     target: str
     predicate: str
     comment: str
+    comment_zh: str | None = None
 
 
 @dataclass
@@ -63,12 +65,13 @@ def compose(a: Predicate, b: Predicate) -> Predicate:
 
 
 class MappingGraph:
-    def __init__(self, rows: list[tuple[str, str, str, float, str, str]]):
-        """rows: (subject, predicate, object, confidence, justification, comment)."""
+    def __init__(self, rows: list[tuple]):
+        """rows: (subject, predicate, object, confidence, justification, comment[, comment_zh])."""
         self.edges: dict[str, list[Edge]] = defaultdict(list)
         self.principles_of: dict[str, list[tuple[str, Predicate]]] = defaultdict(list)
         self.members_of: dict[str, list[tuple[str, Predicate]]] = defaultdict(list)
-        for subj, pred, obj, conf, just, comment in rows:
+        for subj, pred, obj, conf, just, comment, *rest in rows:
+            comment_zh = rest[0] if rest else None
             p = Predicate(pred)
             if obj.startswith(PRINCIPLE_PREFIX):
                 principle = obj[len(PRINCIPLE_PREFIX):]
@@ -77,8 +80,8 @@ class MappingGraph:
                 continue
             if subj.startswith(PRINCIPLE_PREFIX):
                 continue
-            self.edges[subj].append(Edge(obj, p, conf, just, comment))
-            self.edges[obj].append(Edge(subj, p.inverse, conf, just, comment))
+            self.edges[subj].append(Edge(obj, p, conf, just, comment, comment_zh))
+            self.edges[obj].append(Edge(subj, p.inverse, conf, just, comment, comment_zh))
 
     def walk(self, start: str, *, max_hops: int = 2, via_principles: bool = False,
              to: set[str] | None = None) -> list[Hit]:
@@ -95,7 +98,7 @@ class MappingGraph:
                 visited.add(e.target)
                 npred = compose(pred, e.predicate)
                 nconf = conf * e.confidence
-                npath = path + [Step(node, e.target, e.predicate.value, e.comment)]
+                npath = path + [Step(node, e.target, e.predicate.value, e.comment, e.comment_zh)]
                 best[e.target] = Hit(e.target, split_qualified(e.target)[0], npred.value, round(nconf, 4),
                                      len(npath), justification=e.justification, path=npath)
                 queue.append((e.target, npred, nconf, npath))
@@ -106,8 +109,8 @@ class MappingGraph:
                         continue
                     best[member] = Hit(member, split_qualified(member)[0], Predicate.related.value, 0.5, 2,
                                        via_principle=principle, justification="semapv:MappingChaining",
-                                       path=[Step(start, PRINCIPLE_PREFIX + principle, "broad", "shares the principle"),
-                                             Step(PRINCIPLE_PREFIX + principle, member, "narrow", "shares the principle")])
+                                       path=[Step(start, PRINCIPLE_PREFIX + principle, "broad", "shares the principle", "共享同一原则"),
+                                             Step(PRINCIPLE_PREFIX + principle, member, "narrow", "shares the principle", "共享同一原则")])
         hits = [h for h in best.values() if to is None or h.instrument_id in to]
         hits.sort(key=lambda h: (h.via_principle is not None, h.hops, -h.confidence, h.qid))
         return hits

@@ -110,6 +110,7 @@ def _inline_principle_mappings(inst: Instrument) -> list[Mapping]:
                     justification=Justification.manual,
                     confidence=ref.confidence,
                     comment=ref.comment or f"The {p.kind.value} '{p.title.en}' expresses this principle.",
+                    comment_zh=None if ref.comment else f"“{p.title.zh}”体现了该原则。",
                 )
             )
     return out

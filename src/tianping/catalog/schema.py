@@ -204,6 +204,7 @@ class Mapping(Strict):
     justification: Justification = Justification.manual
     confidence: float = Field(default=0.8, ge=0, le=1)
     comment: str = Field(min_length=10, description="Why these correspond, in the project's own words.")
+    comment_zh: str | None = Field(default=None, description="The same justification in Chinese.")
     author: str | None = None
 
     @model_validator(mode="after")

@@ -119,7 +119,7 @@ class CatalogService:
         if self._graph is None:
             with self.db.session() as s:
                 rows = s.execute(select(MappingRow.subject, MappingRow.predicate, MappingRow.object, MappingRow.confidence,
-                                        MappingRow.justification, MappingRow.comment)).all()
+                                        MappingRow.justification, MappingRow.comment, MappingRow.comment_zh)).all()
             self._graph = MappingGraph([tuple(r) for r in rows])
         return self._graph
 

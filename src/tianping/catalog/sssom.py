@@ -19,7 +19,7 @@ from .loader import Catalog
 from .schema import PRINCIPLE_PREFIX, Justification, Mapping, MappingFile, Predicate
 
 COLUMNS = ["subject_id", "subject_label", "predicate_id", "object_id", "object_label",
-           "mapping_justification", "confidence", "comment", "author_id", "mapping_set_id"]
+           "mapping_justification", "confidence", "comment", "comment_zh", "author_id", "mapping_set_id"]
 CURIE_MAP = {"skos": "http://www.w3.org/2004/02/skos/core#", "semapv": "https://w3id.org/semapv/vocab/",
              "principle": "https://github.com/tianping-ai/tianping/principle/"}
 
@@ -44,7 +44,7 @@ def to_sssom_tsv(cat: Catalog, *, include_principles: bool = True) -> str:
         if not include_principles and m.object.startswith(PRINCIPLE_PREFIX):
             continue
         w.writerow([m.subject, _label(cat, m.subject), m.predicate.skos, m.object, _label(cat, m.object),
-                    m.justification.value, f"{m.confidence:g}", m.comment, m.author or "", mset])
+                    m.justification.value, f"{m.confidence:g}", m.comment, m.comment_zh or "", m.author or "", mset])
     return buf.getvalue()
 
 
@@ -90,6 +90,7 @@ def read_sssom(path: Path, cat: Catalog) -> list[Mapping]:
         try:
             out.append(Mapping(subject=rec["subject_id"], predicate=pred, object=rec["object_id"], justification=just,
                                confidence=conf, comment=rec.get("comment") or "Imported from SSSOM without a comment.",
+                               comment_zh=rec.get("comment_zh") or None,
                                author=rec.get("author_id") or None))
         except Exception as exc:  # pydantic ValidationError: report the row, keep going
             problems.add(str(exc).splitlines()[-1].strip(), file=str(path), line=n)

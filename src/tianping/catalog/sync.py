@@ -82,7 +82,7 @@ def write_catalog(db: Database, cat, digest: str) -> None:
         if cat.mappings:
             s.execute(MappingRow.__table__.insert(), [
                 dict(subject=m.subject, predicate=m.predicate.value, object=m.object, justification=m.justification.value,
-                     confidence=m.confidence, comment=m.comment, mapping_set=mset)
+                     confidence=m.confidence, comment=m.comment, comment_zh=m.comment_zh, mapping_set=mset)
                 for m, mset in zip(cat.mappings, cat.mapping_sets)
             ])
         if db.dialect == "sqlite":

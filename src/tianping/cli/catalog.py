@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..catalog.service import CatalogService
 from .common import STATE, console, emit_json, guarded, split_csv, tr
@@ -110,12 +111,18 @@ def crosswalk(
     source_inst = provision_id.split(":", 1)[0]
     others = {h["instrument_id"] for h in hits} - {source_inst}
     table = Table(title=tr("crosswalk_title", qid=provision_id), caption=tr("reaches", n=len(hits), m=len(others)))
-    for col in ("instrument", "id", "title", "predicate", "confidence", "hops", "why"):
-        table.add_column(tr(col), overflow="fold")
+    table.add_column(tr("id"), max_width=24, overflow="fold")
+    table.add_column(tr("title") + " / " + tr("why"), min_width=30, ratio=1)
+    table.add_column(tr("predicate"), no_wrap=True)
+    table.add_column(tr("confidence"), justify="right", no_wrap=True)
+    table.add_column(tr("hops"), justify="right", no_wrap=True)
     for h in hits:
-        why = tr("via", p=h["via_principle"]) if h["via_principle"] else (h["path"][-1]["comment"] if h["path"] else "")
-        table.add_row(h["instrument_id"], h["qid"].split(":", 1)[1], _title(h["title"]), h["predicate"],
-                      f"{h['confidence']:.2f}", str(h["hops"]), why)
+        last = h["path"][-1] if h["path"] else {}
+        comment = (last.get("comment_zh") if STATE.lang == "zh" else None) or last.get("comment", "")
+        why = tr("via", p=h["via_principle"]) if h["via_principle"] else comment
+        cell = Text(_title(h["title"]))
+        cell.append("\n" + why, style="dim")
+        table.add_row(h["qid"], cell, h["predicate"], f"{h['confidence']:.2f}", str(h["hops"]))
     console.print(table)
 
 

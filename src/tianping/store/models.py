@@ -71,6 +71,7 @@ class MappingRow(Base):
     justification: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text)
+    comment_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
     mapping_set: Mapped[str] = mapped_column(String(64))
 
 

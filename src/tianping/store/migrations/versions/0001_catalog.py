@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("justification", sa.String(64), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("comment_zh", sa.Text(), nullable=True),
         sa.Column("mapping_set", sa.String(64), nullable=False),
     )
     op.create_index("ix_mappings_subject", "mappings", ["subject"])
