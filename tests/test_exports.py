@@ -100,3 +100,25 @@ def test_json_export_every_instrument(tmp_path):
     assert doc["id"] == "eu-ai-act" and doc["provisions"]
     schemas = export("schema", tmp_path / "schema")
     assert {p.name for p in schemas} == {"instrument.schema.json", "principles.schema.json", "mappings.schema.json"}
+
+
+def test_committed_json_schemas_are_current_and_accept_every_file(tmp_path):
+    """The exported JSON Schemas (for editors and non-Python tools) match pydantic and accept our data."""
+    import jsonschema
+    import yaml
+
+    from tianping.catalog.loader import DATA_DIR
+
+    committed = DATA_DIR.parent / "jsonschema"
+    fresh = export("schema", tmp_path)
+    for path in fresh:
+        assert (committed / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), path.name
+    schema = json.loads((committed / "instrument.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for f in sorted((DATA_DIR / "instruments").glob("*.yaml")):
+        doc = json.loads(json.dumps(yaml.safe_load(f.read_text(encoding="utf-8")), default=str))
+        errors = list(validator.iter_errors(doc))
+        assert not errors, (f.name, errors[0].message)
+    bad = json.loads(json.dumps(yaml.safe_load((DATA_DIR / "instruments" / "oecd-ai-principles.yaml").read_text(encoding="utf-8")), default=str))
+    bad["colour"] = "red"
+    assert list(validator.iter_errors(bad))
