@@ -153,28 +153,16 @@ class _Parser:
         return fn
 
     def or_(self) -> Fn:
-        parts = [self.and_()]
-        while self.accept("||"):
-            parts.append(self.and_())
-        if len(parts) == 1:
-            return parts[0]
-
-        def f(env, unk, parts=tuple(parts)):
-            seen_unknown = False
-            for p in parts:
-                v = p(env, unk)
-                if v is UNKNOWN:
-                    seen_unknown = True
-                elif v:
-                    return True
-            return UNKNOWN if seen_unknown else False
-
-        return f
+        return self._chain("||", self.and_, dominant=True)
 
     def and_(self) -> Fn:
-        parts = [self.not_()]
-        while self.accept("&&"):
-            parts.append(self.not_())
+        return self._chain("&&", self.not_, dominant=False)
+
+    def _chain(self, op: str, operand: Callable[[], Fn], *, dominant: bool) -> Fn:
+        """`||` (true dominates) and `&&` (false dominates) under Kleene logic, short-circuiting."""
+        parts = [operand()]
+        while self.accept(op):
+            parts.append(operand())
         if len(parts) == 1:
             return parts[0]
 
@@ -184,9 +172,9 @@ class _Parser:
                 v = p(env, unk)
                 if v is UNKNOWN:
                     seen_unknown = True
-                elif not v:
-                    return False
-            return UNKNOWN if seen_unknown else True
+                elif bool(v) is dominant:
+                    return dominant
+            return UNKNOWN if seen_unknown else not dominant
 
         return f
 
@@ -402,28 +390,18 @@ class _Parser:
                     return UNKNOWN
             return num
         a, b = args
-        if name == "exists_in":
-            def exists_in(env, unk):
-                x = a(env, unk)
-                y = b(env, unk)
-                if x is UNKNOWN or y is UNKNOWN:
-                    return UNKNOWN
-                try:
-                    return any(e in y for e in x)
-                except TypeError:
-                    return False
-            return exists_in
+        quantifier = any if name == "exists_in" else all
 
-        def all_in(env, unk):
+        def membership(env, unk):
             x = a(env, unk)
             y = b(env, unk)
             if x is UNKNOWN or y is UNKNOWN:
                 return UNKNOWN
             try:
-                return all(e in y for e in x)
+                return quantifier(e in y for e in x)
             except TypeError:
                 return False
-        return all_in
+        return membership
 
 
 def compile_expr(src: str, names: set[str] | None = None) -> Compiled:
