@@ -1,0 +1,36 @@
+"""Golden set: the bundled example systems classified as the law says (written independently of the packs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tianping.registry.service import load_profile_file
+from tianping.rules.engine import classify
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN_FILE = ROOT / "tests" / "golden" / "classification.yaml"
+GOLDEN = yaml.safe_load(GOLDEN_FILE.read_text(encoding="utf-8"))["systems"] if GOLDEN_FILE.exists() else {}
+CASES = [(sid, j, exp) for sid, per in GOLDEN.items() for j, exp in per.items()]
+
+
+def test_there_are_at_least_twelve_examples():
+    examples = sorted((ROOT / "examples" / "systems").glob("*.yaml"))
+    assert len(examples) >= 12
+    for f in examples:
+        load_profile_file(f)  # every example is a valid profile
+    assert len(GOLDEN) >= 12
+
+
+@pytest.mark.parametrize("system_id, jurisdiction, expected", CASES, ids=[f"{s}-{j}" for s, j, _ in CASES])
+def test_golden(system_id, jurisdiction, expected):
+    system = load_profile_file(ROOT / "examples" / "systems" / f"{system_id}.yaml")
+    (result,) = [r for r in classify(system, jurisdictions=[jurisdiction]) if r.applies != "no"] or [None]
+    assert result is not None, f"{jurisdiction} pack does not apply to {system_id}"
+    assert result.tier == expected["tier"], (expected["rationale"], result.reasons, [q.field for q in result.questions])
+    cited = {c for o in result.obligations + result.upcoming for c in o.cites}
+    missing = [k for k in expected.get("key_obligations", []) if k not in cited]
+    assert not missing, (missing, expected["rationale"])
+    assert expected["rationale"].strip()
