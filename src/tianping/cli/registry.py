@@ -24,10 +24,12 @@ def _registry():
 def _as_of(value: Optional[str]) -> Optional[dt.date]:
     if value is None:
         return None
+    if value.lower() == "today":
+        return dt.datetime.now(dt.timezone.utc).date()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise TianpingError(f"--as-of '{value}' is not a date (use YYYY-MM-DD)", title="bad option") from None
+        raise TianpingError(f"--as-of '{value}' is not a date (use YYYY-MM-DD or 'today')", title="bad option") from None
 
 
 def _txt(d: dict | None) -> str:
@@ -65,7 +67,7 @@ def register(
 def classify(
     system: str = typer.Argument(..., help="Profile file, or the id of a registered system."),
     jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated: EU,CN,ASEAN,US (default: every pack)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify as the law stands on this date (YYYY-MM-DD)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify as the law stands on this date (YYYY-MM-DD or today). Default: every provision treated as applicable."),
     explain: bool = typer.Option(False, "--explain", help="Show every rule evaluated, the fields it read and what it cites."),
     as_json: bool = JSON_OPT,
 ) -> None:
