@@ -73,9 +73,19 @@ def guarded(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             return func(*args, **kwargs)
         except TianpingError as exc:
             fail(exc, bool(kwargs.get("as_json")))
+        except SQLAlchemyError as exc:
+            # not the user's input, but still no traceback: say what failed (TIANPING_DEBUG=1 re-raises)
+            import os
+
+            if os.environ.get("TIANPING_DEBUG"):
+                raise
+            err_console.print(f"[bold red]{tr('error')}:[/] database: {getattr(exc, 'orig', None) or exc}", highlight=False)
+            raise typer.Exit(code=1)
 
     return wrapper  # type: ignore[return-value]
