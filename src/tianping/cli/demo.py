@@ -1,27 +1,63 @@
-"""The main job on the embedded defaults. It grows with the pipeline; today: catalog + crosswalk."""
+"""The main job on the embedded defaults. It grows with the pipeline.
+
+Today: load the catalog, show the crosswalk of the EU AI Act's robustness article, register the
+bundled example systems and classify each under every rule pack.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.table import Table
 
 from ..catalog.service import CatalogService
-from .common import STATE, console, emit_json, guarded, tr
 from . import catalog as catalog_cmd
+from .common import STATE, console, emit_json, guarded, tr
 
 DEMO_PROVISION = "eu-ai-act:art-15"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "systems"
+
+
+def _examples() -> list[Path]:
+    return sorted(EXAMPLES.glob("*.yaml")) if EXAMPLES.is_dir() else []
 
 
 @guarded
 def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only.")) -> None:
-    """Run the main job on the bundled defaults (SQLite, bundled catalog)."""
+    """Run the main job on the bundled defaults (SQLite, bundled catalog and sample systems)."""
+    from ..registry.service import RegistryService, load_profile_file
+    from ..rules.engine import classify
+
     db = STATE.db()
     svc = CatalogService(db)
+    reg = RegistryService(db)
+    systems = [load_profile_file(p) for p in _examples()]
+    for s in systems:
+        reg.register(s)
+    results = {s.id: [r for r in classify(s) if r.applies != "no"] for s in systems}
     if as_json:
         emit_json({"database": db.engine.url.render_as_string(hide_password=True),
                    "instruments": svc.list_instruments(),
-                   "crosswalk": svc.crosswalk(DEMO_PROVISION, via_principles=False)})
+                   "crosswalk": svc.crosswalk(DEMO_PROVISION),
+                   "classifications": {sid: [r.as_dict() for r in rs] for sid, rs in results.items()}})
         return
     console.print(f"[bold]{tr('demo_intro')}[/]")
     console.print(tr("loading_catalog", db=db.engine.url.render_as_string(hide_password=True)), highlight=False)
     catalog_cmd.list_(as_json=False)
-    catalog_cmd.crosswalk(DEMO_PROVISION, to=None, via_principles=False, hops=2, as_json=False)
+    catalog_cmd.crosswalk(DEMO_PROVISION, to=None, via_principles=False, hops=1, as_json=False)
+    if systems:
+        juris = sorted({r.jurisdiction for rs in results.values() for r in rs})
+        table = Table(title=tr("demo_systems", n=len(systems)))
+        table.add_column(tr("id"), overflow="fold")
+        for j in juris:
+            table.add_column(j, overflow="fold")
+        for sid, rs in results.items():
+            by_j = {r.jurisdiction: r for r in rs}
+            cells = []
+            for j in juris:
+                r = by_j.get(j)
+                cells.append("" if r is None else f"{(r.tier_title or {}).get(STATE.lang, r.tier)} ({len(r.obligations)})")
+            table.add_row(sid, *cells)
+        console.print(table)
+        console.print(tr("demo_next"), highlight=False)

@@ -18,7 +18,7 @@ from .pack import CompiledRule, LoadedPack, default_packs
 GENERATIVE = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis"}
 
 
-@dataclass
+@dataclass(slots=True)
 class RuleTrace:
     rule: str
     kind: str
@@ -28,7 +28,7 @@ class RuleTrace:
     cites: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class ObligationResult:
     id: str
     title: dict[str, str]
@@ -96,10 +96,6 @@ def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _as_date(v: dt.date | None) -> str | None:
-    return v.isoformat() if v else None
-
-
 def _eval(rule: CompiledRule, env: dict[str, Any]) -> tuple[Any, set[str]]:
     v, unknown = rule.when.evaluate(env)
     if rule.unless is not None and v is not False:
@@ -129,15 +125,15 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     for rule in lp.designations:
         spec = rule.spec
         if as_of and spec.applies_from and spec.applies_from > as_of:
-            res.trace.append(RuleTrace(spec.id, "designation", "not_yet_applicable", sorted(rule.when.reads), [], spec.cites))
+            res.trace.append(RuleTrace(spec.id, "designation", "not_yet_applicable", rule.reads, [], spec.cites))
             continue
         v, unknown = _eval(rule, env)
         outcome = "excepted" if v == "excepted" else "fired" if v is True else "undetermined" if v is UNKNOWN else "not_fired"
-        res.trace.append(RuleTrace(spec.id, "designation", outcome, sorted(rule.when.reads | (rule.unless.reads if rule.unless else set())), sorted(unknown), spec.cites))
+        res.trace.append(RuleTrace(spec.id, "designation", outcome, rule.reads, sorted(unknown) if unknown else [], spec.cites))
         if outcome == "fired":
             if spec.tier not in fired:
                 fired.append(spec.tier)
-            res.reasons.append({"tier": spec.tier, "rule": spec.id, "because": spec.because.model_dump(exclude_none=True), "cites": spec.cites})
+            res.reasons.append({"tier": spec.tier, "rule": spec.id, "because": rule.because, "cites": spec.cites})
         elif outcome == "undetermined":
             if spec.tier not in maybe:
                 maybe.append(spec.tier)
@@ -159,8 +155,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         res.tier = primary or lp.default_tier
         if not fired:
             res.designations = [lp.default_tier]
-    tier_obj = next((t for t in pack.tiers if t.id == res.tier), None)
-    res.tier_title = tier_obj.title.model_dump(exclude_none=True) if tier_obj else {"en": "Undetermined", "zh": "待定"}
+    res.tier_title = lp.tier_titles.get(res.tier) or {"en": "Undetermined", "zh": "待定"}
     if not worse_possible:
         questions = {q for q in questions if res.applies == "undetermined" and q in unk}
 
@@ -171,14 +166,13 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             continue  # an exclusive tier (e.g. prohibited) replaces every other duty
         v, unknown = _eval(rule, env)
         if v is False or v == "excepted":
-            res.trace.append(RuleTrace(spec.id, "obligation", "excepted" if v == "excepted" else "not_fired", sorted(rule.when.reads), [], spec.cites))
+            res.trace.append(RuleTrace(spec.id, "obligation", "excepted" if v == "excepted" else "not_fired", rule.reads, [], spec.cites))
             continue
         status = "applies" if v is True else "possible"
         if as_of and spec.applies_from and spec.applies_from > as_of:
             status = "upcoming" if v is True else status
-        ob = ObligationResult(spec.id, spec.title.model_dump(exclude_none=True), spec.roles, spec.cites, _as_date(spec.applies_from),
-                              status, spec.deadline, spec.verified)
-        res.trace.append(RuleTrace(spec.id, "obligation", "fired" if v is True else "undetermined", sorted(rule.when.reads), sorted(unknown), spec.cites))
+        ob = ObligationResult(spec.id, rule.title, spec.roles, spec.cites, rule.applies_from_iso, status, spec.deadline, spec.verified)
+        res.trace.append(RuleTrace(spec.id, "obligation", "fired" if v is True else "undetermined", rule.reads, sorted(unknown) if unknown else [], spec.cites))
         if status == "applies":
             res.obligations.append(ob)
         elif status == "upcoming":

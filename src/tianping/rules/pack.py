@@ -79,13 +79,21 @@ class RulePack(Strict):
 
 
 class CompiledRule:
-    __slots__ = ("spec", "when", "unless", "kind")
+    """A rule with its expressions compiled and everything the engine emits precomputed once."""
+
+    __slots__ = ("spec", "when", "unless", "kind", "reads", "title", "because", "applies_from_iso")
 
     def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str):
         self.spec = spec
         self.when = when
         self.unless = unless
         self.kind = kind
+        self.reads = sorted(when.reads | (unless.reads if unless else set()))
+        title = getattr(spec, "title", None)
+        because = getattr(spec, "because", None)
+        self.title = title.model_dump(exclude_none=True) if title else None
+        self.because = because.model_dump(exclude_none=True) if because else None
+        self.applies_from_iso = spec.applies_from.isoformat() if spec.applies_from else None
 
 
 class LoadedPack:
@@ -97,6 +105,7 @@ class LoadedPack:
         self.tier_order = {t.id: i for i, t in enumerate(pack.tiers)}
         self.exclusive = {t.id for t in pack.tiers if t.exclusive}
         self.default_tier = next((t.id for t in pack.tiers if t.default), pack.tiers[-1].id)
+        self.tier_titles = {t.id: t.title.model_dump(exclude_none=True) for t in pack.tiers}
 
     @property
     def reads(self) -> set[str]:
