@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from ..registry.profile import AISystem
 from .expr import UNKNOWN
-from .pack import CompiledRule, LoadedPack, default_packs
+from .pack import LoadedPack, default_packs
 
 GENERATIVE = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis"}
 
 
-@dataclass(slots=True)
-class RuleTrace:
+class RuleTrace(NamedTuple):
+    """One rule evaluated (a NamedTuple: ~100 are made per profile, so construction cost matters)."""
+
     rule: str
     kind: str
     outcome: str  # fired | not_fired | undetermined | excepted | not_yet_applicable
@@ -66,7 +67,9 @@ class JurisdictionResult:
     reasons: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["trace"] = [t._asdict() for t in self.trace]
+        return d
 
 
 def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
@@ -96,48 +99,56 @@ def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _eval(rule: CompiledRule, env: dict[str, Any]) -> tuple[Any, set[str]]:
-    v, unknown = rule.when.evaluate(env)
-    if rule.unless is not None and v is not False:
-        u, unk2 = rule.unless.evaluate(env)
-        if u is True:
-            return "excepted", set()
-        if u is UNKNOWN:
-            unknown |= unk2
-            v = UNKNOWN
-    return v, unknown
-
-
-def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | None, derived: dict[str, Any]) -> JurisdictionResult:
+def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | None, derived: dict[str, Any],
+                 *, full_trace: bool = True) -> JurisdictionResult:
+    """Classify under one pack. `full_trace=False` keeps only decisive trace entries (fired,
+    undetermined, excepted, not yet applicable) and drops rules that simply did not fire."""
     pack = lp.pack
     roles_by_j = system_env.get("roles", {})
-    roles = sorted({r for code in pack.covers for r in roles_by_j.get(code, [])} | set(roles_by_j.get(pack.jurisdiction, [])))
+    covered = lp.covers
+    roles = sorted({r for code, rs in roles_by_j.items() if code in covered for r in rs})
     env: dict[str, Any] = {"system": system_env, "derived": derived, "roles": roles, "jurisdiction": pack.jurisdiction, "tiers": []}
     res = JurisdictionResult(pack.jurisdiction, pack.id, pack.version, pack.voluntary, "no", None, None, [], [])
-    applies, unk = lp.applies_if.evaluate(env)
+    unk: set[str] = set()
+    applies = lp.applies_if.fn(env, unk)
     if applies is False:
         return res
     questions: set[str] = set(unk)
     res.applies = "yes" if applies is True else "undetermined"
-
+    trace = res.trace.append
     fired: list[str] = []
     maybe: list[str] = []
     for rule in lp.designations:
-        spec = rule.spec
-        if as_of and spec.applies_from and spec.applies_from > as_of:
-            res.trace.append(RuleTrace(spec.id, "designation", "not_yet_applicable", rule.reads, [], spec.cites))
+        if as_of and rule.applies_from and rule.applies_from > as_of:
+            trace(RuleTrace(rule.id, "designation", "not_yet_applicable", rule.reads, [], rule.cites))
             continue
-        v, unknown = _eval(rule, env)
-        outcome = "excepted" if v == "excepted" else "fired" if v is True else "undetermined" if v is UNKNOWN else "not_fired"
-        res.trace.append(RuleTrace(spec.id, "designation", outcome, rule.reads, sorted(unknown) if unknown else [], spec.cites))
-        if outcome == "fired":
-            if spec.tier not in fired:
-                fired.append(spec.tier)
-            res.reasons.append({"tier": spec.tier, "rule": spec.id, "because": rule.because, "cites": spec.cites})
-        elif outcome == "undetermined":
-            if spec.tier not in maybe:
-                maybe.append(spec.tier)
+        unknown: set[str] = set()
+        v = rule.when_fn(env, unknown)
+        if v is False:
+            if full_trace:
+                trace(RuleTrace(rule.id, "designation", "not_fired", rule.reads, [], rule.cites))
+            continue
+        if rule.unless_fn is not None:
+            unk2: set[str] = set()
+            u = rule.unless_fn(env, unk2)
+            if u is True:
+                trace(RuleTrace(rule.id, "designation", "excepted", rule.reads, [], rule.cites))
+                continue
+            if u is UNKNOWN:
+                unknown |= unk2
+                v = UNKNOWN
+        if v is True:
+            trace(RuleTrace(rule.id, "designation", "fired", rule.reads, [], rule.cites))
+            if rule.tier not in fired:
+                fired.append(rule.tier)
+            res.reasons.append({"tier": rule.tier, "rule": rule.id, "because": rule.because, "cites": rule.cites})
+        elif v is UNKNOWN:
+            trace(RuleTrace(rule.id, "designation", "undetermined", rule.reads, sorted(unknown), rule.cites))
+            if rule.tier not in maybe:
+                maybe.append(rule.tier)
             questions |= unknown
+        elif full_trace:  # a non-boolean value counts as not fired
+            trace(RuleTrace(rule.id, "designation", "not_fired", rule.reads, [], rule.cites))
 
     order = lp.tier_order
     fired.sort(key=order.__getitem__)
@@ -164,33 +175,37 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         spec = rule.spec
         if excl and not spec.also_when_exclusive:
             continue  # an exclusive tier (e.g. prohibited) replaces every other duty
-        v, unknown = _eval(rule, env)
-        if v is False or v == "excepted":
-            res.trace.append(RuleTrace(spec.id, "obligation", "excepted" if v == "excepted" else "not_fired", rule.reads, [], spec.cites))
+        unknown = set()
+        v = rule.when_fn(env, unknown)
+        if v is not True and v is not UNKNOWN:
+            if full_trace:
+                trace(RuleTrace(rule.id, "obligation", "not_fired", rule.reads, [], rule.cites))
             continue
-        status = "applies" if v is True else "possible"
-        if as_of and spec.applies_from and spec.applies_from > as_of:
-            status = "upcoming" if v is True else status
-        ob = ObligationResult(spec.id, rule.title, spec.roles, spec.cites, rule.applies_from_iso, status, spec.deadline, spec.verified)
-        res.trace.append(RuleTrace(spec.id, "obligation", "fired" if v is True else "undetermined", rule.reads, sorted(unknown) if unknown else [], spec.cites))
+        later = bool(as_of and rule.applies_from and rule.applies_from > as_of)
+        if v is True:
+            status = "upcoming" if later else "applies"
+        elif later:
+            continue  # possible, but not yet applicable anyway
+        else:
+            status = "possible"
+        ob = ObligationResult(rule.id, rule.title, spec.roles, rule.cites, rule.applies_from_iso, status, spec.deadline, spec.verified)
+        trace(RuleTrace(rule.id, "obligation", "fired" if v is True else "undetermined", rule.reads, sorted(unknown) if unknown else [], rule.cites))
         if status == "applies":
             res.obligations.append(ob)
         elif status == "upcoming":
             res.upcoming.append(ob)
         else:
-            if as_of and spec.applies_from and spec.applies_from > as_of:
-                continue
             res.possible_obligations.append(ob)
             questions |= unknown
+    texts = lp.question_texts
     for q in sorted(questions):
-        spec_q = pack.questions.get(q)
-        text = spec_q.text.model_dump(exclude_none=True) if spec_q else {"en": f"Please answer: {q}", "zh": f"请补充：{q}"}
-        res.questions.append(QuestionOut(q, text, spec_q.choices if spec_q else None))
+        text, choices = texts.get(q) or ({"en": f"Please answer: {q}", "zh": f"请补充：{q}"}, None)
+        res.questions.append(QuestionOut(q, text, choices))
     return res
 
 
 def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] | None = None, as_of: dt.date | None = None,
-             packs: Iterable[LoadedPack] | None = None) -> list[JurisdictionResult]:
+             packs: Iterable[LoadedPack] | None = None, full_trace: bool = True) -> list[JurisdictionResult]:
     env = system.rule_env() if isinstance(system, AISystem) else system
     derived = derived_facts(env)
     wanted = {j.upper() for j in jurisdictions} if jurisdictions else None
@@ -198,5 +213,5 @@ def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] 
     for lp in packs if packs is not None else default_packs():
         if wanted and lp.pack.jurisdiction not in wanted:
             continue
-        out.append(classify_one(env, lp, as_of, derived))
+        out.append(classify_one(env, lp, as_of, derived, full_trace=full_trace))
     return out

@@ -81,13 +81,20 @@ class RulePack(Strict):
 class CompiledRule:
     """A rule with its expressions compiled and everything the engine emits precomputed once."""
 
-    __slots__ = ("spec", "when", "unless", "kind", "reads", "title", "because", "applies_from_iso")
+    __slots__ = ("spec", "when", "unless", "kind", "reads", "title", "because", "applies_from_iso",
+                 "id", "cites", "tier", "applies_from", "when_fn", "unless_fn")
 
     def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str):
         self.spec = spec
         self.when = when
         self.unless = unless
         self.kind = kind
+        self.id = spec.id
+        self.cites = spec.cites
+        self.tier = getattr(spec, "tier", None)
+        self.applies_from = spec.applies_from
+        self.when_fn = when.fn
+        self.unless_fn = unless.fn if unless else None
         self.reads = sorted(when.reads | (unless.reads if unless else set()))
         title = getattr(spec, "title", None)
         because = getattr(spec, "because", None)
@@ -106,6 +113,8 @@ class LoadedPack:
         self.exclusive = {t.id for t in pack.tiers if t.exclusive}
         self.default_tier = next((t.id for t in pack.tiers if t.default), pack.tiers[-1].id)
         self.tier_titles = {t.id: t.title.model_dump(exclude_none=True) for t in pack.tiers}
+        self.covers = frozenset(pack.covers) | {pack.jurisdiction}
+        self.question_texts = {k: (q.text.model_dump(exclude_none=True), q.choices) for k, q in pack.questions.items()}
 
     @property
     def reads(self) -> set[str]:
