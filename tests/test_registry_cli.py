@@ -90,3 +90,26 @@ def test_missing_file_and_unknown_id(tmp_path, db_opt):
     assert res.exit_code == 2 and "no registered system" in res.output
     res = runner.invoke(app, [*db_opt, "classify", "no-such-system", "--as-of", "yesterday"])
     assert res.exit_code == 2
+
+
+def test_interactive_questionnaire_asks_only_what_the_jurisdictions_need(db_opt):
+    # identity, EU only, role; then the EU pack's questions: answer a few, leave the rest unknown
+    answers = ["q-eu", "Q system", "Acme", "DE", "EU", "provider"] + ["?"] * 60
+    res = runner.invoke(app, [*db_opt, "register", "--interactive", "--json"], input="\n".join(answers) + "\n")
+    assert res.exit_code == 0, res.output
+    assert "Is the system intended to interact directly" in res.output  # EU Art. 50 question
+    assert "public-opinion" not in res.output.lower()  # China-only question is not asked
+    shown = json.loads(runner.invoke(app, [*db_opt, "systems", "show", "q-eu", "--json"]).stdout)
+    assert shown["jurisdictions"] == ["EU"] and shown["roles"] == {"EU": ["provider"]}
+    cls = json.loads(runner.invoke(app, [*db_opt, "classify", "q-eu", "--json"]).stdout)
+    (eu,) = cls["results"]
+    assert eu["tier"] == "undetermined" and eu["questions"]
+
+
+def test_interactive_questionnaire_in_chinese_with_answers(db_opt):
+    answers = ["q-cn", "问答系统", "某公司", "CN", "CN", "service_provider", "否"] + ["?"] * 80
+    res = runner.invoke(app, [*db_opt, "--lang", "zh", "register", "--interactive"], input="\n".join(answers) + "\n")
+    assert res.exit_code == 0, res.output
+    assert "系统编号" in res.output and "已登记 q-cn" in res.output
+    shown = json.loads(runner.invoke(app, [*db_opt, "systems", "show", "q-cn", "--json"]).stdout)
+    assert shown["organisation"] == {"name": "某公司", "country": "CN", "ciio": False}

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, TianpingError
-from ..registry.profile import AISystem, CrossBorderTransfer, DataCategory, DataHolding, Role
+from ..registry.profile import AISystem, CrossBorderTransfer, DataCategory, DataHolding, Organisation, Role
 from ..rules.pack import PACK_DIR
 
 L = {
@@ -68,11 +68,17 @@ def _fields_read(packs) -> list[str]:
     tops: dict[str, None] = {}
     for r in sorted(reads):
         parts = r.split(".")
-        if parts[0] == "system" and len(parts) > 1:
+        if parts[:2] == ["system", "organisation"] and len(parts) > 2:
+            tops["organisation." + parts[2]] = None
+        elif parts[0] == "system" and len(parts) > 1:
             tops[parts[1]] = None
         elif parts[0] == "derived":
             tops["data" if parts[1] in ("data_categories", "persons") else "cross_border_transfers" if parts[1].startswith("export") else "model_kinds"] = None
-    return sorted(tops, key=lambda f: order.index(f) if f in order else len(order))
+    def rank(f: str) -> int:
+        head = f.split(".", 1)[0]
+        return order.index(head) if head in order else len(order)
+
+    return sorted(tops, key=rank)
 
 
 def _question(field: str, packs, lang: str) -> str:
@@ -145,6 +151,21 @@ def run_questionnaire(lang: str) -> AISystem:
     answers["roles"] = roles
     packs = _packs_for(jurisdictions)
     for field in _fields_read(packs):
+        if field.startswith("organisation."):
+            sub = field.split(".", 1)[1]
+            if sub in org or sub not in Organisation.model_fields or bool not in typing.get_args(Organisation.model_fields[sub].annotation):
+                continue
+            q = next((p.questions[f"system.{field}"].text.get(lang) for p in packs if f"system.{field}" in p.questions),
+                     Organisation.model_fields[sub].description or sub)
+            while True:
+                raw = _ask(q, lang)
+                if raw is None:
+                    break
+                if raw.lower() in YES or raw.lower() in NO:
+                    org[sub] = raw.lower() in YES
+                    break
+                typer.echo(L["bad"][lang].format(e="yes / no"))
+            continue
         if field in answers or field not in AISystem.model_fields:
             continue
         if field == "organisation":
