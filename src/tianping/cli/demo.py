@@ -57,7 +57,7 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-reada
             cells = []
             for j in juris:
                 r = by_j.get(j)
-                cells.append("" if r is None else f"{(r.tier_title or {}).get(STATE.lang, r.tier)} ({len(r.obligations)})")
+                cells.append("" if r is None else f"{r.tier} ({len(r.obligations)})")
             table.add_row(sid, *cells)
         console.print(table)
         console.print(tr("demo_next"), highlight=False)
