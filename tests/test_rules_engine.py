@@ -91,3 +91,40 @@ def test_bad_pack_names_file_line_and_field(tmp_path):
     probs = {p.field: p for p in ei.value.problems}
     assert "expected a value" in probs["designations.2.when"].message and probs["designations.2.when"].line == 29
     assert "eu-ai-act:art-999" in probs["obligations.0.cites.0"].message and probs["obligations.0.cites.0"].line == 37
+
+
+def test_vocabulary_is_valid_and_cites_existing_provisions():
+    from tianping.rules.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    qids = set(default_catalog().provisions)
+    assert len(vocab.use_cases) >= 40
+    for code, uc in vocab.use_cases.items():
+        assert all(r in qids for r in uc.refs), code
+    assert "(ads, CV filtering, candidate evaluation)" in vocab.use_cases["recruitment"].en
+
+
+def test_packs_only_use_known_use_case_codes():
+    """A misspelt use-case code in a pack would silently never fire: every quoted word in a
+    rule is a vocabulary code, a tier, or a value of one of the profile's enums."""
+    import re
+
+    from tianping.rules.pack import default_packs
+    from tianping.rules.vocabulary import vocabulary
+
+    known = set(vocabulary().use_cases) | set(vocabulary().sectors) | ROLE_AND_KIND_WORDS
+    for lp in default_packs():
+        tiers = {t.id for t in lp.pack.tiers}
+        for rule in lp.designations + lp.obligations:
+            for src in (rule.when.source, rule.unless.source if rule.unless else ""):
+                for word in re.findall(r"'([A-Za-z_]+)'", src):
+                    assert word in known or word in tiers or word in lp.pack.covers, (lp.pack.id, rule.id, word)
+
+
+def _enum_words() -> set[str]:
+    from tianping.registry import profile as pr
+
+    return {e.value for enum in (pr.Role, pr.ModelKind, pr.DataCategory, pr.Autonomy, pr.Level, pr.Lifecycle) for e in enum}
+
+
+ROLE_AND_KIND_WORDS = _enum_words() | {"EU"}

@@ -65,6 +65,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "organisation": {"en": "Organisation", "zh": "组织"},
     "version": {"en": "Version", "zh": "版本"},
     "imported": {"en": "Imported {n} mappings into {path}", "zh": "已导入 {n} 条映射至 {path}"},
+    "export_title": {"en": "Export of {id} as {fmt}", "zh": "{id} 导出为 {fmt}"},
+    "export_missing": {"en": "{n} fields could not be filled from the profile (null in the document, to be completed):",
+                       "zh": "{n} 个字段无法从系统档案填写（文档中为空值，需补充）："},
+    "export_complete": {"en": "Every field was filled from the profile.", "zh": "所有字段均已根据系统档案填写。"},
+    "export_not_applicable": {"en": "{n} fields do not apply to this system:", "zh": "{n} 个字段不适用于本系统："},
+    "export_from": {"en": "profile field", "zh": "档案字段"},
 }
 
 

@@ -56,8 +56,8 @@ def fail(exc: TianpingError, as_json: bool = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps({"error": exc.as_dict()}, ensure_ascii=False, indent=2) + "\n")
     err_console.print(f"[bold red]{tr('error')}:[/] {exc.title}", highlight=False)
-    for p in exc.problems:
-        err_console.print(f"  {p.render()}", highlight=False, markup=False)
+    for p in exc.problems:  # soft_wrap: never break a "file:line" location across lines
+        err_console.print(f"  {p.render()}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

@@ -160,3 +160,12 @@ def systems_show(system_id: str, as_json: bool = JSON_OPT) -> None:
     """Show one registered profile (JSON)."""
     prof = _registry().get(system_id)
     emit_json(prof.model_dump(mode="json", exclude_none=True))
+
+
+def _register_export() -> None:
+    from .exports import export
+
+    systems_app.command("export")(export)
+
+
+_register_export()
