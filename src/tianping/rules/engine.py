@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable
 
 from ..registry.profile import AISystem
 from .expr import UNKNOWN
 from .pack import LoadedPack, default_packs
+from .trace import RuleTrace
 
 GENERATIVE = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis"}
-
-
-class RuleTrace(NamedTuple):
-    """One rule evaluated (a NamedTuple: ~100 are made per profile, so construction cost matters)."""
-
-    rule: str
-    kind: str
-    outcome: str  # fired | not_fired | undetermined | excepted | not_yet_applicable
-    reads: list[str]
-    unknown: list[str]
-    cites: list[str]
 
 
 @dataclass(slots=True)
@@ -120,35 +110,35 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     maybe: list[str] = []
     for rule in lp.designations:
         if as_of and rule.applies_from and rule.applies_from > as_of:
-            trace(RuleTrace(rule.id, "designation", "not_yet_applicable", rule.reads, [], rule.cites))
+            trace(rule.traces["not_yet_applicable"])
             continue
         unknown: set[str] = set()
         v = rule.when_fn(env, unknown)
         if v is False:
             if full_trace:
-                trace(RuleTrace(rule.id, "designation", "not_fired", rule.reads, [], rule.cites))
+                trace(rule.traces["not_fired"])
             continue
         if rule.unless_fn is not None:
             unk2: set[str] = set()
             u = rule.unless_fn(env, unk2)
             if u is True:
-                trace(RuleTrace(rule.id, "designation", "excepted", rule.reads, [], rule.cites))
+                trace(rule.traces["excepted"])
                 continue
             if u is UNKNOWN:
                 unknown |= unk2
                 v = UNKNOWN
         if v is True:
-            trace(RuleTrace(rule.id, "designation", "fired", rule.reads, [], rule.cites))
+            trace(rule.traces["fired"])
             if rule.tier not in fired:
                 fired.append(rule.tier)
             res.reasons.append({"tier": rule.tier, "rule": rule.id, "because": rule.because, "cites": rule.cites})
         elif v is UNKNOWN:
-            trace(RuleTrace(rule.id, "designation", "undetermined", rule.reads, sorted(unknown), rule.cites))
+            trace(RuleTrace(rule.id, "designation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
             if rule.tier not in maybe:
                 maybe.append(rule.tier)
             questions |= unknown
         elif full_trace:  # a non-boolean value counts as not fired
-            trace(RuleTrace(rule.id, "designation", "not_fired", rule.reads, [], rule.cites))
+            trace(rule.traces["not_fired"])
 
     order = lp.tier_order
     fired.sort(key=order.__getitem__)
@@ -179,7 +169,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         v = rule.when_fn(env, unknown)
         if v is not True and v is not UNKNOWN:
             if full_trace:
-                trace(RuleTrace(rule.id, "obligation", "not_fired", rule.reads, [], rule.cites))
+                trace(rule.traces["not_fired"])
             continue
         later = bool(as_of and rule.applies_from and rule.applies_from > as_of)
         if v is True:
@@ -189,7 +179,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         else:
             status = "possible"
         ob = ObligationResult(rule.id, rule.title, spec.roles, rule.cites, rule.applies_from_iso, status, spec.deadline, spec.verified)
-        trace(RuleTrace(rule.id, "obligation", "fired" if v is True else "undetermined", rule.reads, sorted(unknown) if unknown else [], rule.cites))
+        trace(rule.traces["fired"] if v is True else RuleTrace(rule.id, "obligation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
         if status == "applies":
             res.obligations.append(ob)
         elif status == "upcoming":

@@ -17,6 +17,7 @@ from ..catalog.schema import Text
 from ..errors import Problem, ProblemList, TianpingError
 from ..yamlio import load_yaml_file, validation_problems
 from .expr import Compiled, ExprError, compile_expr
+from .trace import RuleTrace
 
 PACK_DIR = Path(__file__).parent / "packs"
 ENV_NAMES = {"system", "derived", "roles", "tiers", "jurisdiction"}
@@ -82,7 +83,7 @@ class CompiledRule:
     """A rule with its expressions compiled and everything the engine emits precomputed once."""
 
     __slots__ = ("spec", "when", "unless", "kind", "reads", "title", "because", "applies_from_iso",
-                 "id", "cites", "tier", "applies_from", "when_fn", "unless_fn")
+                 "id", "cites", "tier", "applies_from", "when_fn", "unless_fn", "traces")
 
     def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str):
         self.spec = spec
@@ -95,7 +96,10 @@ class CompiledRule:
         self.applies_from = spec.applies_from
         self.when_fn = when.fn
         self.unless_fn = unless.fn if unless else None
-        self.reads = sorted(when.reads | (unless.reads if unless else set()))
+        self.reads = tuple(sorted(when.reads | (unless.reads if unless else set())))
+        cites = tuple(spec.cites)
+        self.traces = {o: RuleTrace(spec.id, kind, o, self.reads, (), cites)
+                       for o in ("fired", "not_fired", "excepted", "not_yet_applicable")}
         title = getattr(spec, "title", None)
         because = getattr(spec, "because", None)
         self.title = title.model_dump(exclude_none=True) if title else None
