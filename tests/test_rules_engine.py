@@ -128,3 +128,12 @@ def _enum_words() -> set[str]:
 
 
 ROLE_AND_KIND_WORDS = _enum_words() | {"EU"}
+
+
+def test_jurisdiction_filter_accepts_member_codes():
+    from tianping.registry.service import load_profile_file
+    from pathlib import Path
+
+    chatbot = load_profile_file(Path(__file__).resolve().parents[1] / "examples" / "systems" / "customer-service-chatbot.yaml")
+    assert [r.jurisdiction for r in classify(chatbot, jurisdictions=["SG"])] == ["ASEAN"]
+    assert [r.jurisdiction for r in classify(chatbot, jurisdictions=["eu", "cn"])] == ["CN", "EU"]

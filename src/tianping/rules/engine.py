@@ -201,7 +201,7 @@ def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] 
     wanted = {j.upper() for j in jurisdictions} if jurisdictions else None
     out = []
     for lp in packs if packs is not None else default_packs():
-        if wanted and lp.pack.jurisdiction not in wanted:
+        if wanted and not (wanted & lp.covers):  # "SG" selects the ASEAN/Singapore pack, "DE" the EU one
             continue
         out.append(classify_one(env, lp, as_of, derived, full_trace=full_trace))
     return out
