@@ -11,6 +11,7 @@ from ..errors import TianpingError
 from . import catalog as catalog_cmd
 from . import db as db_cmd
 from . import demo as demo_cmd
+from . import audit as audit_cmd
 from . import keys as keys_cmd
 from . import registry as registry_cmd
 from .common import fail, set_globals
@@ -30,6 +31,7 @@ app.command("classify")(registry_cmd.classify)
 app.command("obligations")(registry_cmd.obligations)
 app.add_typer(registry_cmd.systems_app, name="systems")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ..audit import append_event, canonical_json
 from ..errors import Problem, TianpingError
 from ..store import Database
 from ..store.models import SystemRow
@@ -41,21 +43,26 @@ class RegistryService:
     def register(self, system: AISystem, *, replace: bool = True) -> dict[str, Any]:
         """Insert or update in one transaction; returns {'id', 'version', 'created'}."""
         doc = system.model_dump(mode="json", exclude_none=True)
+        digest = hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
         with self.db.session() as s:
             row = s.get(SystemRow, system.id)
             if row is None:
                 s.add(SystemRow(id=system.id, name=system.name, organisation=system.organisation.name, version=1,
                                 document=doc, created_at=_now(), updated_at=_now()))
+                append_event(s, "system.registered", "system", system.id, {"version": 1, "document_sha256": digest})
                 return {"id": system.id, "version": 1, "created": True}
             if not replace:
                 raise TianpingError(f"a system with id '{system.id}' is already registered", title="conflict")
             if row.document == doc:
                 return {"id": system.id, "version": row.version, "created": False, "unchanged": True}
-            row.document = doc
             row.name = system.name
             row.organisation = system.organisation.name
+            changed = sorted(k for k in set(doc) | set(row.document) if doc.get(k) != row.document.get(k))
+            row.document = doc
             row.version += 1
             row.updated_at = _now()
+            append_event(s, "system.updated", "system", system.id,
+                         {"version": row.version, "document_sha256": digest, "changed_fields": changed})
             return {"id": system.id, "version": row.version, "created": False}
 
     def get(self, system_id: str) -> AISystem:
