@@ -11,6 +11,7 @@ from ..errors import TianpingError
 from . import catalog as catalog_cmd
 from . import db as db_cmd
 from . import demo as demo_cmd
+from . import assessment as assessment_cmd
 from . import audit as audit_cmd
 from . import keys as keys_cmd
 from . import registry as registry_cmd
@@ -32,6 +33,10 @@ app.command("obligations")(registry_cmd.obligations)
 app.add_typer(registry_cmd.systems_app, name="systems")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(audit_cmd.app, name="audit")
+app.command("plan")(assessment_cmd.plan)
+app.command("assess")(assessment_cmd.assess)
+app.command("verify")(assessment_cmd.verify)
+app.add_typer(assessment_cmd.checklist_app, name="checklist")
 
 
 def _version(value: bool) -> None:

@@ -128,3 +128,15 @@ class AuditEventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChecklistAnswerRow(Base):
+    """A system's answer to one process-checklist item (AI Verify, ISO/IEC 42001, NIST AI RMF)."""
+
+    __tablename__ = "checklist_answers"
+    system_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item: Mapped[str] = mapped_column(String(96), primary_key=True)  # qualified provision id
+    answer: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[list[Any]] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[str] = mapped_column(String(32))

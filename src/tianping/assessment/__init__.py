@@ -1,0 +1,1 @@
+"""Test plans, process checklists and assessment of obligations against evidence."""

@@ -1,0 +1,174 @@
+"""`tianping plan | assess | verify | checklist …`: from classification to a signed report."""
+
+from __future__ import annotations
+
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import TianpingError
+from ..i18n import register_messages
+from .common import STATE, console, emit_json, guarded, split_csv, tr
+
+register_messages({
+    "plan_title": {"en": "Test plan for {id}", "zh": "{id} 的测试计划"},
+    "plan_tests": {"en": "Technical tests", "zh": "技术测试"},
+    "plan_checks": {"en": "Process checks", "zh": "流程检查"},
+    "assess_title": {"en": "Assessment of {id}", "zh": "{id} 的评估结果"},
+    "verdict": {"en": "Verdict", "zh": "结论"},
+    "bundle_written": {"en": "Signed report bundle: {path} (signer {fp})", "zh": "已签名的报告包：{path}（签名者 {fp}）"},
+    "bundle_ok": {"en": "Bundle intact and signed by {fp} ({n} files).", "zh": "报告包完整，签名者为 {fp}（共 {n} 个文件）。"},
+    "bundle_bad": {"en": "Bundle verification FAILED at {file}: {problem}", "zh": "报告包校验失败，问题文件 {file}：{problem}"},
+    "answers_imported": {"en": "Imported {n} answers for {id}.", "zh": "已为 {id} 导入 {n} 条答复。"},
+})
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
+checklist_app = typer.Typer(help="Process checklists (AI Verify, ISO/IEC 42001 Annex A, NIST AI RMF).", no_args_is_help=True)
+
+
+def _system(ref: str):
+    from ..registry.service import RegistryService
+
+    return RegistryService(STATE.db()).resolve(ref)
+
+
+def _txt(d):
+    return (d or {}).get(STATE.lang) or (d or {}).get("en", "")
+
+
+@guarded
+def plan(system: str = typer.Argument(..., help="Profile file or registered system id."),
+         as_of: Optional[str] = typer.Option(None, "--as-of"), as_json: bool = JSON_OPT) -> None:
+    """Which technical tests and process checks evidence each obligation."""
+    from ..assessment.plan import plan_dict, plan_for
+    from ..rules.engine import classify
+    from .registry import _as_of
+
+    prof = _system(system)
+    p = plan_dict(plan_for(classify(prof, as_of=_as_of(as_of)), model_kinds=prof.model_kinds))
+    if as_json:
+        emit_json({"system": prof.id, **p})
+        return
+    table = Table(title=tr("plan_title", id=prof.id))
+    for col in ("jurisdiction", "obligation", "plan_tests", "plan_checks"):
+        table.add_column(tr(col), overflow="fold")
+    for o in p["obligations"]:
+        table.add_row(o["jurisdiction"], _txt(o["title"]), ", ".join(t["test"] for t in o["tests"]),
+                      ", ".join(c["item"] for c in o["checks"][:6]) + (" …" if len(o["checks"]) > 6 else ""))
+    console.print(table)
+    console.print(f"{tr('plan_tests')}: {', '.join(p['tests']) or '—'}", highlight=False)
+
+
+@guarded
+def assess(
+    system: str = typer.Argument(..., help="Profile file or registered system id."),
+    runs: Optional[str] = typer.Option(None, "--runs", help="Comma-separated run ids (default: the system's completed runs)."),
+    answers: Optional[Path] = typer.Option(None, "--answers", help="Checklist answers YAML (default: answers imported for the system)."),
+    evidence: Optional[Path] = typer.Option(None, "--evidence", help="Directory holding the evidence files the answers name."),
+    as_of: Optional[str] = typer.Option(None, "--as-of"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write a signed report bundle into this new directory."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Include PDF reports in the bundle."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Judge every obligation against the evidence; optionally write a signed report bundle."""
+    from ..assessment.assess import VERDICT_TEXT, assess as run_assess, load_runs, runs_for_system
+    from ..assessment.checklists import load_answers, stored_answers
+    from ..crypto import load_or_init_keys
+    from .registry import _as_of
+
+    prof = _system(system)
+    db = STATE.db()
+    if evidence is not None and not evidence.is_dir():
+        raise TianpingError(f"--evidence '{evidence}' is not a directory", title="bad option")
+    af = load_answers(answers, evidence_dir=evidence) if answers else stored_answers(db, prof.id)
+    run_rows = load_runs(db, split_csv(runs), prof.id) if runs else runs_for_system(db, prof.id)
+    result = run_assess(prof, runs=run_rows, answers=af, as_of=_as_of(as_of))
+    bundle = None
+    if out is not None:
+        from ..reporting.build import build_bundle
+
+        key = load_or_init_keys()
+        bundle = build_bundle(db, result, out, key, pdf=pdf)
+    if as_json:
+        emit_json({**result, "bundle": str(bundle) if bundle else None})
+        return
+    table = Table(title=tr("assess_title", id=prof.id))
+    for col in ("jurisdiction", "obligation", "verdict", "why"):
+        table.add_column(tr(col), overflow="fold")
+    for o in result["obligations"]:
+        table.add_row(o["jurisdiction"], _txt(o["title"]), VERDICT_TEXT[o["verdict"]][STATE.lang], _txt(o["reasoning"]))
+    console.print(table)
+    console.print(" · ".join(f"{VERDICT_TEXT[k][STATE.lang]}: {n}" for k, n in result["totals"].items()), highlight=False)
+    if bundle:
+        from ..crypto import load_keys
+
+        console.print(tr("bundle_written", path=bundle, fp=load_keys().fingerprint), highlight=False)
+
+
+@guarded
+def verify(bundle: Path = typer.Argument(..., help="A report bundle directory."),
+           fingerprint: Optional[str] = typer.Option(None, "--fingerprint", help="Require this signer fingerprint."),
+           as_json: bool = JSON_OPT) -> None:
+    """Check a bundle offline: every file's SHA-256 and the Ed25519 signature; name the first file that changed."""
+    from ..reporting.bundle import verify_bundle
+
+    res = verify_bundle(bundle, expected_fingerprint=fingerprint)
+    if as_json:
+        emit_json(res.as_dict())
+        if not res.ok:
+            raise typer.Exit(2)
+        return
+    if not res.ok:
+        raise TianpingError(tr("bundle_bad", file=res.first_bad_file, problem=res.problem), title="verification failed")
+    console.print(tr("bundle_ok", fp=res.fingerprint, n=res.files), highlight=False)
+
+
+@checklist_app.command("template")
+@guarded
+def checklist_template(checklist: str = typer.Argument(..., help="aiverify, iso-iec-42001 or nist-ai-rmf"),
+                       system: str = typer.Option(..., "--system", help="System id the answers are for."),
+                       out: Optional[Path] = typer.Option(None, "--out")) -> None:
+    """Write an answers file to fill in, with every item's question as a comment."""
+    from ..assessment.checklists import template
+
+    text = template(checklist, system, STATE.lang)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(tr("wrote", path=out), highlight=False)
+
+
+@checklist_app.command("import")
+@guarded
+def checklist_import(file: Path = typer.Argument(...), evidence: Optional[Path] = typer.Option(None, "--evidence"),
+                     as_json: bool = JSON_OPT) -> None:
+    """Validate an answers file and store it for the system (unknown ids or missing evidence: exit 2, nothing stored)."""
+    from ..assessment.checklists import load_answers, store_answers
+
+    af = load_answers(file, evidence_dir=evidence)
+    _system(af.system)  # the system must be registered
+    n = store_answers(STATE.db(), af)
+    if as_json:
+        emit_json({"system": af.system, "imported": n})
+    else:
+        console.print(tr("answers_imported", n=n, id=af.system), highlight=False)
+
+
+@checklist_app.command("export")
+@guarded
+def checklist_export(system: str = typer.Argument(...), out: Optional[Path] = typer.Option(None, "--out")) -> None:
+    """Export the stored answers of a system as YAML."""
+    from ..assessment.checklists import dump_answers, stored_answers
+
+    text = dump_answers(stored_answers(STATE.db(), system))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(tr("wrote", path=out), highlight=False)
+
+

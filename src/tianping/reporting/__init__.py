@@ -1,0 +1,1 @@
+"""Assessment reports (HTML, PDF, JSON, OSCAL) and signed, verifiable report bundles."""
