@@ -188,8 +188,13 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[MetricEvidence
                        "zh": "该义务是否适用取决于尚未回答的系统信息问题，请先补充。"}
         return a
     judgements: list[str] = []
+    seen: set[tuple] = set()
     for t in p.tests:
         for m in by_test.get(t.test, []):
+            key = (m.run, m.name, m.group)
+            if key in seen:  # a metric can serve two tests of one obligation; count it once
+                continue
+            seen.add(key)
             a.metrics.append(m)
             if m.passed is True:
                 judgements.append("met")

@@ -84,7 +84,9 @@ def verify_bundle(directory: Path, *, expected_fingerprint: str | None = None) -
         files = manifest["files"]
         pub = unb64(manifest["signer"]["public_key"], "public key")
         claimed_fp = manifest["signer"]["fingerprint"]
-    except (ValueError, KeyError, TypeError) as exc:
+        if not isinstance(files, dict) or not all(isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values()):
+            raise ValueError("every file entry needs a sha256")
+    except (ValueError, KeyError, TypeError, TianpingError) as exc:
         return BundleCheck(False, None, 0, f"manifest.json is not a valid manifest ({exc})", MANIFEST)
     present = sorted(p.name for p in directory.iterdir() if p.is_file() and p.name not in (MANIFEST, SIGNATURE))
     for name in sorted(set(files) | set(present)):
