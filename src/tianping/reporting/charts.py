@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 from typing import Any
 
@@ -11,7 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-def _register_cjk_fonts() -> None:
+def _register_cjk_fonts()
+# the CJK font ships only a "medium" weight; matplotlib's notice about using it is noise
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR) -> None:
     """Matplotlib caches its font list; a CJK font installed after that cache was built is added here."""
     from matplotlib import font_manager
 
@@ -22,6 +25,8 @@ def _register_cjk_fonts() -> None:
 
 
 _register_cjk_fonts()
+# the CJK font ships only a "medium" weight; matplotlib's notice about using it is noise
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 plt.rcParams["font.sans-serif"] = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
 plt.rcParams["svg.fonttype"] = "none"  # keep text as text: smaller SVG, selectable, uses the page font
