@@ -5,6 +5,7 @@
 #   poppler-utils     pdftoppm, to check rendered PDF reports
 #   fonts-wqy-zenhei  a CJK font so Chinese reports and charts render
 #   ffmpeg, espeak-ng video labels and the spoken audio label cue
+#   chromium          the real browser the web UI tests drive with Playwright (executablePath)
 set -euo pipefail
 missing=()
 for pkg in "$@"; do

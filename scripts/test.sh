@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/system-deps.sh postgresql poppler-utils fonts-wqy-zenhei ffmpeg espeak-ng
+bash scripts/system-deps.sh postgresql poppler-utils fonts-wqy-zenhei ffmpeg espeak-ng chromium
 
 bash scripts/setup.sh
 # -m "" selects every test, slow ones included; pass extra pytest arguments through.
