@@ -12,9 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-def _register_cjk_fonts()
 # the CJK font ships only a "medium" weight; matplotlib's notice about using it is noise
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR) -> None:
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+def _register_cjk_fonts() -> None:
     """Matplotlib caches its font list; a CJK font installed after that cache was built is added here."""
     from matplotlib import font_manager
 
