@@ -27,8 +27,6 @@ def _register_cjk_fonts() -> None:
 
 
 _register_cjk_fonts()
-# the CJK font ships only a "medium" weight; matplotlib's notice about using it is noise
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 plt.rcParams["font.sans-serif"] = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
 plt.rcParams["svg.fonttype"] = "none"  # keep text as text: smaller SVG, selectable, uses the page font
