@@ -14,6 +14,7 @@ from . import demo as demo_cmd
 from . import assessment as assessment_cmd
 from . import audit as audit_cmd
 from . import keys as keys_cmd
+from . import observatory as observatory_cmd
 from . import registry as registry_cmd
 from .common import fail, set_globals
 
@@ -32,6 +33,8 @@ app.command("classify")(registry_cmd.classify)
 app.command("obligations")(registry_cmd.obligations)
 app.add_typer(registry_cmd.systems_app, name="systems")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(observatory_cmd.app, name="divide")
+app.add_typer(observatory_cmd.incidents_app, name="incidents")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("plan")(assessment_cmd.plan)
 app.command("assess")(assessment_cmd.assess)

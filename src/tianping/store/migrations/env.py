@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from tianping.store.models import Base
+import tianping.observatory.models  # noqa: F401  (observatory tables, for autogenerate)
 
 config = context.config
 target_metadata = Base.metadata

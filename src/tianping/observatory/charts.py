@@ -1,0 +1,138 @@
+"""Charts of the views as PNG or SVG (matplotlib, Agg backend: no display needed).
+
+Missing data is drawn, not dropped: grey hatched cells in heatmaps, "no data" bars in profiles,
+gaps in trend lines, and a caption counting the countries that could not be ranked.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from ..errors import Problem, TianpingError  # noqa: E402
+
+import logging  # noqa: E402
+
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "weight normal" noise for CJK fonts
+
+_LABELS = {
+    "index": ("Index score", "指数得分"), "no_data": ("no data", "无数据"), "year": ("Year", "年份"),
+    "unranked": ("{n} countries without enough data are not shown", "另有 {n} 个国家数据不足，未列出"),
+    "rank_interval": ("rank {a}–{b} in 90% of weight draws", "90%权重扰动下排名 {a}–{b}"),
+    "gap": ("Dimension scores (0–100); grey: no data", "维度得分（0–100）；灰色：无数据"),
+}
+
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
+    """Register a CJK font if the system has one (Chinese labels otherwise render as boxes)."""
+    for path in font_manager.findSystemFonts():
+        name = os.path.basename(path).lower()
+        if any(k in name for k in ("wqy", "notosanscjk", "notoserifcjk", "sourcehan", "simhei", "droidsansfallback")):
+            try:
+                font_manager.fontManager.addfont(path)
+                return font_manager.FontProperties(fname=path).get_name()
+            except (OSError, RuntimeError):  # pragma: no cover
+                continue
+    return None
+
+
+def _lang(lang: str) -> str:
+    if lang == "zh" and _cjk_font():
+        plt.rcParams["font.sans-serif"] = [_cjk_font(), "DejaVu Sans"]
+        plt.rcParams["axes.unicode_minus"] = False
+        return "zh"
+    plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+    return "en"
+
+
+def _t(key: str, lang: str, **kw: object) -> str:
+    en, zh = _LABELS[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in (".png", ".svg"):
+        plt.close(fig)
+        raise TianpingError(Problem("chart files must end in .png or .svg", file=str(p)), title="unsupported format")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.stem + ".tmp" + p.suffix)
+    fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata={"Date": None} if p.suffix.lower() == ".svg" else None)
+    plt.close(fig)
+    os.replace(tmp, p)
+    return p
+
+
+def rankings_chart(view: dict[str, Any], path: str | Path, lang: str = "en", top: int = 30) -> Path:
+    lang = _lang(lang)
+    rows = view["ranked"][:top]
+    fig, ax = plt.subplots(figsize=(8, 0.28 * max(len(rows), 4) + 1.2))
+    names = [f"{r['rank']}. {r['name'][lang]}" for r in rows][::-1]
+    vals = [r["index"] for r in rows][::-1]
+    bars = ax.barh(names, vals, color=["#4C72B0" if r["coverage"] == "complete" else "#8FA9D6" for r in rows][::-1])
+    for bar, r in zip(bars, rows[::-1]):
+        s = r.get("sensitivity")
+        if s:
+            ax.text(bar.get_width() + 0.5, bar.get_y() + bar.get_height() / 2, f"[{s['rank_p05']}–{s['rank_p95']}]", va="center", fontsize=7)
+    ax.set_xlabel(_t("index", lang))
+    ax.set_title(f"{view['title'][lang]} — {view['year']}")
+    fig.text(0.01, -0.02, _t("unranked", lang, n=len(view["unranked"])), fontsize=8)
+    return _save(fig, path)
+
+
+def group_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Path:
+    lang = _lang(lang)
+    dims = view["dimension_defs"]
+    members = view["members"]
+    data = np.array([[m["dimensions"].get(d["id"]) if m["dimensions"].get(d["id"]) is not None else np.nan for d in dims] for m in members], dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 * len(dims) + 3, 0.42 * len(members) + 1.5))
+    ax.imshow(np.where(np.isnan(data), -1, data), cmap=matplotlib.colors.ListedColormap(["#dddddd"] + list(plt.cm.viridis(np.linspace(0, 1, 100)))),
+              vmin=-1, vmax=100, aspect="auto")
+    for i in range(len(members)):
+        for j in range(len(dims)):
+            ax.text(j, i, _t("no_data", lang) if np.isnan(data[i, j]) else f"{data[i, j]:.0f}", ha="center", va="center", fontsize=7,
+                    color="#555555" if np.isnan(data[i, j]) else ("white" if data[i, j] < 60 else "black"))
+    ax.set_xticks(range(len(dims)), [d["title"][lang] for d in dims], rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(members)), [f"{m['name'][lang]} ({m['coverage']})" for m in members], fontsize=8)
+    ax.set_title(f"{view['group_title'][lang]} — {view['title'][lang]} {view['year']}\n{_t('gap', lang)}", fontsize=9)
+    return _save(fig, path)
+
+
+def trends_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Path:
+    lang = _lang(lang)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for c in view["countries"]:
+        ys = [p["year"] for p in c["series"]]
+        vs = [np.nan if p["index"] is None else p["index"] for p in c["series"]]
+        ax.plot(ys, vs, marker=".", label=c["name"][lang])  # NaN leaves a visible gap
+    ax.set_xlabel(_t("year", lang))
+    ax.set_ylabel(_t("index", lang))
+    ax.legend(fontsize=8)
+    ax.set_title(view["methodology"])
+    return _save(fig, path)
+
+
+def profile_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Path:
+    lang = _lang(lang)
+    scores = view["dimensions"]
+    meta = {d["id"]: d["title"][lang] for d in view["dimension_defs"]}
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(scores) + 1.2))
+    labels = [meta.get(k, k) for k in scores][::-1]
+    vals = [v if v is not None else 0 for v in scores.values()][::-1]
+    bars = ax.barh(labels, vals, color=["#4C72B0" if v is not None else "#dddddd" for v in scores.values()][::-1])
+    for bar, v in zip(bars, list(scores.values())[::-1]):
+        if v is None:
+            ax.text(1, bar.get_y() + bar.get_height() / 2, _t("no_data", lang), va="center", fontsize=8, color="#555555")
+    ax.set_xlim(0, 100)
+    ax.set_title(f"{view['name'][lang]} — {view['title'][lang]} {view['year']}")
+    return _save(fig, path)
