@@ -68,24 +68,45 @@ class ObligationAssessment:
     planned_checks: list[str] = field(default_factory=list)
 
 
-def run_metrics(run: RunRow) -> list[dict[str, Any]]:
-    """The metrics of a run in one shape: name, value, group, threshold, passed.
+_STATUS_PASSED = {"pass": True, "fail": False, "warn": "warn"}
+# the tabular engine says which of its tests produced a metric; that names the evidence-map test
+TABULAR_TESTS = {"fairness": "tabular.fairness", "robustness": "tabular.robustness", "explain": "tabular.explainability",
+                 "performance": "tabular.performance", "quality": "tabular.data_quality"}
 
-    Engines store their documented results JSON in `runs.result`; this reads the common
-    `metrics` list (tabular and generative engines both emit it).
+
+def run_metrics(run: RunRow) -> list[dict[str, Any]]:
+    """The judged metrics of a run in one shape: name, value, group, threshold, passed, ci.
+
+    `passed` is True / False, "warn" (a softer threshold crossed: counts as partial) or None (not
+    judged, or too few samples to judge). Two documented result shapes are read:
+    - tabular (`docs/tabular-tests.md`): `metrics` is a list of metric objects with `status`
+      pass / warn / fail / not_judged and `thresholds`;
+    - generative (`docs/genai-tests.md`): `gates` judge bank rates against the TC260-003
+      thresholds (pass / fail / insufficient / not_evaluated), `metrics.attacks` give attack
+      success rates (reported, not judged).
     """
-    doc = run.result or run.summary or {}
-    metrics = doc.get("metrics", [])
-    out = []
-    for m in metrics:
-        if not isinstance(m, dict) or "name" not in m:
-            continue
-        thr = m.get("threshold", m.get("thresholds"))
-        passed = m.get("passed")
-        if passed is None and isinstance(m.get("judgement"), dict):
-            passed = m["judgement"].get("passed")
-        out.append({"name": m["name"], "value": m.get("value"), "group": m.get("group"), "threshold": thr,
-                    "passed": passed, "ci": m.get("ci") or m.get("confidence_interval")})
+    doc = run.result or {}
+    out: list[dict[str, Any]] = []
+    metrics = doc.get("metrics")
+    if isinstance(metrics, list):
+        for m in metrics:
+            if not isinstance(m, dict) or "name" not in m:
+                continue
+            passed = m.get("passed")
+            if passed is None and m.get("status") in _STATUS_PASSED:
+                passed = _STATUS_PASSED[m["status"]]
+            out.append({"name": m["name"], "value": m.get("value"), "group": m.get("group"),
+                        "threshold": m.get("threshold", m.get("thresholds")), "passed": passed,
+                        "ci": m.get("ci") or m.get("confidence_interval"), "test": TABULAR_TESTS.get(m.get("test"))})
+    for g in doc.get("gates") or []:
+        out.append({"name": g["metric"], "value": g.get("value"), "group": None,
+                    "threshold": {"op": g.get("op"), "value": g.get("threshold"), "min_samples": g.get("min_samples")},
+                    "passed": {"pass": True, "fail": False}.get(g.get("status")), "ci": g.get("ci95")})
+    if isinstance(metrics, dict):
+        for attack, vals in sorted((metrics.get("attacks") or {}).items()):
+            asr = vals.get("attack_success_rate") or {}
+            out.append({"name": "attack_success_rate", "value": asr.get("rate"), "group": attack, "threshold": None,
+                        "passed": None, "ci": asr.get("ci95")})
     return out
 
 
@@ -139,7 +160,7 @@ def assess(system: AISystem, *, runs: list[RunRow] = (), answers: AnswersFile | 
     by_test: dict[str, list[MetricEvidence]] = {}
     for run in runs:
         for m in run_metrics(run):
-            for tid in _test_for_metric(m["name"], run.kind):
+            for tid in ([m["test"]] if m.get("test") else _test_for_metric(m["name"], run.kind)):
                 by_test.setdefault(tid, []).append(MetricEvidence(run.id, tid, m["name"], m["value"], m["group"], m["threshold"], m["passed"], m["ci"]))
     answer_map = answers.answers if answers else {}
     assessments = [_assess_obligation(p, by_test, answer_map) for p in plans]
@@ -200,6 +221,8 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[MetricEvidence
                 judgements.append("met")
             elif m.passed is False:
                 judgements.append("not_met")
+            elif m.passed == "warn":
+                judgements.append("partial")
     na = 0
     for c in p.checks:
         ans = answers.get(c.item)
