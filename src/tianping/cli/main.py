@@ -16,6 +16,7 @@ from . import audit as audit_cmd
 from . import keys as keys_cmd
 from . import observatory as observatory_cmd
 from . import registry as registry_cmd
+from . import serve as serve_cmd
 from .common import fail, set_globals
 
 app = typer.Typer(
@@ -40,6 +41,8 @@ app.command("plan")(assessment_cmd.plan)
 app.command("assess")(assessment_cmd.assess)
 app.command("verify")(assessment_cmd.verify)
 app.add_typer(assessment_cmd.checklist_app, name="checklist")
+app.command("serve")(serve_cmd.serve)
+app.add_typer(serve_cmd.users_app, name="users")
 
 
 def _version(value: bool) -> None:

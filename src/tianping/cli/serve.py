@@ -1,0 +1,103 @@
+"""`tianping serve` (the REST API and web UI) and `tianping users …` (accounts for the server)."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from .common import STATE, console, emit_json, guarded
+
+users_app = typer.Typer(help="Server accounts: providers, reviewers, auditors, admins.", no_args_is_help=True)
+
+
+@guarded
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL (PostgreSQL for a shared server); default as for every command."),
+    workers: bool = typer.Option(True, "--worker/--no-worker", help="Run the background job worker (in each process)."),
+    processes: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (uvicorn workers); they share the database and the job queue."),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Run the Tianping server: REST API under /api/v1 (docs at /api/docs), web UI, background runs."""
+    import uvicorn
+
+    from ..server import ServerSettings, create_app
+
+    access_log = os.environ.get("TIANPING_ACCESS_LOG", "1") == "1"
+    console.print(f"Tianping server on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)", highlight=False, soft_wrap=True)
+    if processes > 1:
+        from ..config import database_url
+        from ..server.settings import _secret_key
+        from ..store import open_database
+
+        url = database_url(db or STATE.db_url)
+        from ..catalog.sync import ensure_catalog
+
+        first = open_database(url)  # migrate and load the catalog once, before the processes race to do it
+        ensure_catalog(first)
+        first.dispose()
+        os.environ.update(TIANPING_DB_URL=url, TIANPING_RUN_WORKER="1" if workers else "0", TIANPING_SECRET_KEY=_secret_key())
+        uvicorn.run("tianping.server.app:app_from_env", factory=True, workers=processes, host=host, port=port,
+                    log_level=log_level, access_log=access_log)
+        return
+    app = create_app(ServerSettings(db_url=db or STATE.db_url, run_worker=workers))
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+
+
+@users_app.command("add")
+@guarded
+def users_add(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., "--role", help="provider, reviewer, auditor or admin."),
+    org: Optional[str] = typer.Option(None, "--org", help="Organisation (required for providers; created if new)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Display name."),
+    password: Optional[str] = typer.Option(None, "--password", help="Password (default: TIANPING_PASSWORD, else asked twice)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create a server user (argon2-hashed password)."""
+    from ..server.accounts import add_user
+
+    pw = password or os.environ.get("TIANPING_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    out = add_user(STATE.db(), username, pw, role, organisation=org, display_name=name, actor="cli")
+    if as_json:
+        emit_json(out)
+    else:
+        console.print(f"Created {out['role']} '{out['username']}'" + (f" of {out['organisation']}" if out["organisation"] else ""),
+                      highlight=False)
+
+
+@users_app.command("list")
+@guarded
+def users_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List server users."""
+    from ..server.accounts import list_users
+
+    users = list_users(STATE.db())
+    if as_json:
+        emit_json(users)
+        return
+    for u in users:
+        console.print(f"{u['username']:<24} {u['role']:<9} {u['organisation'] or ''}", highlight=False)
+
+
+@users_app.command("token")
+@guarded
+def users_token(username: str = typer.Argument(...), name: str = typer.Option("cli", "--name"),
+                days: int = typer.Option(30, "--days", min=1, max=3650)) -> None:
+    """Issue an API token for a user (printed once; only its hash is stored)."""
+    from sqlalchemy import select
+
+    from ..errors import TianpingError
+    from ..server.accounts import create_token, principal_of
+    from ..server.models import UserRow
+
+    db = STATE.db()
+    with db.session() as s:
+        user = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+        if user is None:
+            raise TianpingError(f"no user '{username}'", title="not found")
+        p = principal_of(s, user)
+    typer.echo(create_token(db, p, name, days * 86400))

@@ -1,0 +1,465 @@
+"""REST API under /api/v1: thin routes over the services (no logic of their own).
+
+Lists are paginated (`limit`, `offset`; the body says `total`). A system's representation has
+an ETag; updates and workflow transitions need it back in If-Match (428 without, 412 when
+stale), so two people editing the same filing never overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Depends, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from ..assessment.checklists import CHECKLISTS, AnswersFile, all_items, checklist_items, stored_answers, store_answers
+from ..assessment.plan import plan_dict, plan_for
+from ..audit import AuditLog
+from ..errors import Problem, TianpingError
+from . import accounts
+from .deps import current_user, role_in, services
+from .errors import invalid
+from .filings import STATES, TRANSITIONS, parse_profile
+from .principal import ROLES, Principal
+from .questions import KNOWN_JURISDICTIONS, questions
+from .reports import verify_archive
+from .runs import run_kinds
+from .services import Services, recent_events
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+    for code, desc in ((400, "Bad request"), (401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),
+                       (409, "Conflict"), (412, "Precondition failed"), (422, "Invalid input"), (428, "Precondition required"),
+                       (429, "Too many requests"))
+}
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+
+
+
+# parameter declarations are made fresh for every route: FastAPI records the parameter name on them
+def _limit():
+    return Query(20, ge=1, le=100, description="Page size.")
+
+
+def _offset():
+    return Query(0, ge=0, le=1_000_000, description="Items to skip.")
+
+
+def _system_id():
+    return Path(..., min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9\-]{1,62}[a-z0-9]$")
+
+
+def _uuid():
+    return Path(..., pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+# -- schemas ---------------------------------------------------------------------------------
+class ProblemDetails(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    problems: list[dict[str, Any]] | None = None
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field("api", max_length=100)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    user: dict[str, Any]
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["submit", "start_review", "approve", "return", "publish", "withdraw"]
+    comment: str | None = Field(None, max_length=4000)
+    effective_date: dt.date | None = Field(None, description="withdraw: the day the service ends (deadline counts from it).")
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field("stub", max_length=32)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(min_length=5, max_length=4000)
+    contact: str | None = Field(None, max_length=200)
+    lang: Literal["en", "zh"] = "en"
+
+
+class ModerationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approved", "rejected"]
+
+
+class UserRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=10, max_length=1024)
+    role: Literal["provider", "reviewer", "auditor", "admin"]
+    organisation: str | None = Field(None, max_length=200)
+    display_name: str | None = Field(None, max_length=200)
+
+
+def page(items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _as_of(value: dt.date | None) -> dt.date | None:
+    return value
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _with_etag(view: dict[str, Any], status: int = 200, location: str | None = None) -> JSONResponse:
+    headers = {}
+    if view.get("filing"):
+        headers["ETag"] = view["filing"]["etag"]
+    if location:
+        headers["Location"] = location
+    return JSONResponse(view, status_code=status, headers=headers)
+
+
+# -- meta and auth ---------------------------------------------------------------------------
+@router.get("/health", tags=["meta"], summary="Liveness and version")
+def health() -> dict[str, Any]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.post("/auth/token", tags=["auth"], status_code=201, response_model=TokenOut, summary="Exchange a password for an API token")
+def token(body: TokenRequest, request: Request, svc: Services = Depends(services)) -> dict[str, Any]:
+    p = accounts.authenticate(svc.db, svc.limiter, body.username, body.password, _client(request))
+    tok = accounts.create_token(svc.db, p, body.name)
+    return {"token": tok, "token_type": "bearer", "user": _me(p)}
+
+
+@router.delete("/auth/token", tags=["auth"], status_code=204, summary="Revoke the token used for this request")
+def revoke(request: Request, p: Principal = Depends(current_user), svc: Services = Depends(services)) -> Response:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        accounts.revoke_token(svc.db, auth[7:].strip())
+    return Response(status_code=204)
+
+
+def _me(p: Principal) -> dict[str, Any]:
+    return {"username": p.username, "display_name": p.display_name, "role": p.role, "organisation": p.organisation_name}
+
+
+@router.get("/me", tags=["auth"], summary="The authenticated user")
+def me(p: Principal = Depends(current_user)) -> dict[str, Any]:
+    return _me(p)
+
+
+# -- catalog (public data) -------------------------------------------------------------------
+@router.get("/catalog/instruments", tags=["catalog"], response_model=Page, summary="Instruments in the catalog")
+def instruments(limit: int = _limit(), offset: int = _offset(), svc: Services = Depends(services)) -> dict[str, Any]:
+    items = svc.catalog.list_instruments()
+    return page(items[offset:offset + limit], len(items), limit, offset)
+
+
+@router.get("/catalog/instruments/{instrument_id}", tags=["catalog"], summary="One instrument with its provisions")
+def instrument(instrument_id: str = Path(..., max_length=64), kind: str | None = Query(None, max_length=32),
+               svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.catalog.show_instrument(instrument_id, kind)
+
+
+@router.get("/catalog/provisions/{qid}", tags=["catalog"], summary="One provision")
+def provision(qid: str = Path(..., max_length=160), svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.catalog.provision(qid)
+
+
+@router.get("/catalog/principles", tags=["catalog"], summary="The shared principles")
+def principles(svc: Services = Depends(services)) -> list[dict[str, Any]]:
+    return svc.catalog.principles()
+
+
+@router.get("/catalog/search", tags=["catalog"], summary="Full-text search (Chinese or English)")
+def search(q: str = Query(..., min_length=1, max_length=200), lang: Literal["en", "zh"] | None = None,
+           limit: int = Query(20, ge=1, le=100), svc: Services = Depends(services)) -> dict[str, Any]:
+    hits = svc.catalog.search(q, lang=lang, limit=limit)
+    return {"query": q, "items": [h.__dict__ for h in hits]}
+
+
+@router.get("/catalog/crosswalk/{qid}", tags=["catalog"], summary="Corresponding provisions in other instruments")
+def crosswalk(qid: str = Path(..., max_length=160), to: str | None = Query(None, max_length=1000, description="Comma-separated instrument ids."),
+              via_principles: bool = False, max_hops: int = Query(2, ge=1, le=3), svc: Services = Depends(services)) -> dict[str, Any]:
+    targets = [t.strip() for t in to.split(",") if t.strip()] if to else None
+    return {"from": qid, "items": svc.catalog.crosswalk(qid, to=targets, via_principles=via_principles, max_hops=max_hops)}
+
+
+@router.get("/catalog/matrix", tags=["catalog"], summary="Crosswalk matrix: direct mappings between each pair of instruments")
+def matrix(instruments: str | None = Query(None, max_length=2000), svc: Services = Depends(services)) -> dict[str, Any]:
+    chosen = [i.strip() for i in instruments.split(",") if i.strip()] if instruments else None
+    return svc.crosswalk_matrix(chosen)
+
+
+@router.get("/checklists/{checklist}", tags=["checklists"], summary="Items of a process checklist")
+def checklist(checklist: Literal["aiverify", "iso-iec-42001", "nist-ai-rmf"]) -> dict[str, Any]:
+    return {"checklist": checklist, "items": [i.__dict__ for i in checklist_items(checklist)]}
+
+
+@router.get("/questionnaire", tags=["systems"], summary="Registration questions for the chosen jurisdictions")
+def questionnaire(jurisdictions: str = Query("EU,CN", max_length=200), lang: Literal["en", "zh"] = "en") -> dict[str, Any]:
+    js = [j.strip().upper() for j in jurisdictions.split(",") if j.strip()]
+    unknown = [j for j in js if j not in KNOWN_JURISDICTIONS]
+    if unknown or not js:
+        raise invalid(f"jurisdictions from: {', '.join(KNOWN_JURISDICTIONS)}", field="jurisdictions")
+    return {"jurisdictions": js, "questions": questions(js, lang)}
+
+
+# -- systems and filings ---------------------------------------------------------------------
+@router.get("/systems", tags=["systems"], response_model=Page, summary="Systems you may see")
+def list_systems(status: Literal[STATES] | None = None, q: str | None = Query(None, max_length=100),  # type: ignore[valid-type]
+                 limit: int = _limit(), offset: int = _offset(), p: Principal = Depends(current_user),
+                 svc: Services = Depends(services)) -> dict[str, Any]:
+    items, total = svc.filings.list(p, status=status, q=q, limit=limit, offset=offset)
+    return page(items, total, limit, offset)
+
+
+@router.post("/systems", tags=["systems"], status_code=201, summary="Register a system (starts a draft filing)")
+def create_system(profile: dict[str, Any] = Body(..., description="An AI-system profile (see the AISystem schema)."),
+                  p: Principal = Depends(current_user), svc: Services = Depends(services)) -> JSONResponse:
+    view = svc.filings.create(p, parse_profile(profile))
+    return _with_etag(view, 201, f"/api/v1/systems/{view['id']}")
+
+
+@router.get("/systems/{system_id}", tags=["systems"], summary="A system: profile, filing state, deadline, ETag")
+def get_system(system_id: str = _system_id(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> JSONResponse:
+    return _with_etag(svc.filings.get(p, system_id))
+
+
+@router.put("/systems/{system_id}", tags=["systems"], summary="Replace the profile (needs If-Match)")
+def update_system(system_id: str = _system_id(), profile: dict[str, Any] = Body(...),
+                  if_match: str | None = Header(None, max_length=200),
+                  effective_date: dt.date | None = Query(None, description="For a published system: when the change takes effect."),
+                  p: Principal = Depends(current_user), svc: Services = Depends(services)) -> JSONResponse:
+    view = svc.filings.update(p, system_id, parse_profile(profile), if_match,
+                              effective_date.isoformat() if effective_date else None)
+    return _with_etag(view)
+
+
+@router.post("/systems/{system_id}/transitions", tags=["filing"], summary="Move the filing through the workflow (needs If-Match)")
+def transition(body: TransitionRequest, system_id: str = _system_id(), if_match: str | None = Header(None, max_length=200),
+               p: Principal = Depends(current_user), svc: Services = Depends(services)) -> JSONResponse:
+    view = svc.filings.transition(p, system_id, body.action, if_match, comment=body.comment,
+                                  effective_date=body.effective_date.isoformat() if body.effective_date else None)
+    return _with_etag(view)
+
+
+@router.get("/filing/workflow", tags=["filing"], summary="States, transitions, roles and deadlines")
+def workflow() -> dict[str, Any]:
+    from .filings import DEADLINE_CITE, DEADLINE_DAYS
+
+    return {"states": list(STATES), "transitions": {a: {"from": list(t.sources), "to": t.target, "roles": list(t.roles),
+                                                        "needs_comment": t.needs_comment} for a, t in TRANSITIONS.items()},
+            "deadlines": {k: {"working_days": v, "cites": [DEADLINE_CITE]} for k, v in DEADLINE_DAYS.items()}}
+
+
+@router.get("/systems/{system_id}/classification", tags=["systems"], summary="Tier per jurisdiction with reasons and citations")
+def classification(system_id: str = _system_id(), as_of: dt.date | None = None, p: Principal = Depends(current_user),
+                   svc: Services = Depends(services)) -> dict[str, Any]:
+    prof = svc.filings.profile(p, system_id)
+    return {"system": system_id, "as_of": as_of.isoformat() if as_of else None,
+            "results": [r.as_dict() for r in svc.classify(prof, as_of) if r.applies != "no"]}
+
+
+@router.get("/systems/{system_id}/plan", tags=["assessment"], summary="Tests and process checks per obligation")
+def plan(system_id: str = _system_id(), as_of: dt.date | None = None, p: Principal = Depends(current_user),
+         svc: Services = Depends(services)) -> dict[str, Any]:
+    prof = svc.filings.profile(p, system_id)
+    return {"system": system_id, **plan_dict(plan_for(svc.classify(prof, as_of), model_kinds=prof.model_kinds))}
+
+
+@router.get("/systems/{system_id}/assessment", tags=["assessment"], summary="Verdict per obligation from runs and checklist answers")
+def assessment(system_id: str = _system_id(), as_of: dt.date | None = None, p: Principal = Depends(current_user),
+               svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.reports.assessment(p, system_id, as_of.isoformat() if as_of else None)
+
+
+@router.get("/systems/{system_id}/checklist-answers", tags=["checklists"], summary="Stored checklist answers")
+def get_answers(system_id: str = _system_id(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    svc.filings.profile(p, system_id)
+    return stored_answers(svc.db, system_id).model_dump()
+
+
+@router.put("/systems/{system_id}/checklist-answers", tags=["checklists"], summary="Store checklist answers (merged by item)")
+def put_answers(system_id: str = _system_id(), body: dict[str, Any] = Body(..., examples=[{"answers": {"aiverify:9.1.1": {"answer": "yes"}}}]),
+                p: Principal = Depends(role_in("provider", "admin")), svc: Services = Depends(services)) -> dict[str, Any]:
+    svc.filings.profile(p, system_id)
+    try:
+        af = AnswersFile.model_validate({"system": system_id, "answers": body.get("answers")})
+    except Exception as exc:
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            raise TianpingError([Problem(e["msg"], field=".".join(map(str, e["loc"]))) for e in exc.errors()],
+                                title="invalid answers") from None
+        raise
+    known = all_items()
+    bad = [q for q in af.answers if q not in known]
+    if bad:
+        raise TianpingError([Problem("unknown checklist item", field=f"answers.{q}") for q in bad[:20]], title="invalid answers")
+    n = store_answers(svc.db, af)
+    return {"system": system_id, "stored": n, "checklists": list(CHECKLISTS)}
+
+
+@router.get("/systems/{system_id}/history", tags=["audit"], response_model=Page, summary="Audit events of this system")
+def history(system_id: str = _system_id(), limit: int = _limit(), offset: int = _offset(), p: Principal = Depends(current_user),
+            svc: Services = Depends(services)) -> dict[str, Any]:
+    svc.filings.profile(p, system_id)
+    return _events(svc, limit, offset, system_id)
+
+
+@router.get("/systems/{system_id}/feedback", tags=["feedback"], summary="Feedback on this system (approved only, for providers)")
+def system_feedback(system_id: str = _system_id(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    return {"items": svc.feedback.for_system(p, system_id)}
+
+
+# -- runs ------------------------------------------------------------------------------------
+@router.get("/run-kinds", tags=["runs"], summary="Kinds of evaluation run this server can start")
+def kinds() -> list[dict[str, Any]]:
+    return run_kinds()
+
+
+@router.post("/systems/{system_id}/runs", tags=["runs"], status_code=202, summary="Queue an evaluation run")
+def start_run(body: RunRequest, system_id: str = _system_id(), p: Principal = Depends(current_user),
+              svc: Services = Depends(services)) -> JSONResponse:
+    view = svc.runs.start(p, system_id, body.kind, body.config)
+    worker = getattr(svc, "worker", None)
+    if worker is not None:
+        worker.wake.set()
+    return JSONResponse(view, status_code=202, headers={"Location": f"/api/v1/runs/{view['id']}"})
+
+
+@router.get("/systems/{system_id}/runs", tags=["runs"], response_model=Page, summary="Runs of a system")
+def system_runs(system_id: str = _system_id(), limit: int = _limit(), offset: int = _offset(), p: Principal = Depends(current_user),
+                svc: Services = Depends(services)) -> dict[str, Any]:
+    items, total = svc.runs.for_system(p, system_id, limit=limit, offset=offset)
+    return page(items, total, limit, offset)
+
+
+@router.get("/runs/{run_id}", tags=["runs"], summary="A run: status, progress, results")
+def get_run(run_id: str = _uuid(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.runs.get(p, run_id)
+
+
+# -- reports ---------------------------------------------------------------------------------
+@router.post("/systems/{system_id}/reports", tags=["reports"], status_code=201, summary="Assess and write a signed report bundle")
+def create_report(system_id: str = _system_id(), as_of: dt.date | None = None, p: Principal = Depends(current_user),
+                  svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.reports.create(p, system_id, as_of.isoformat() if as_of else None)
+
+
+@router.get("/systems/{system_id}/reports", tags=["reports"], response_model=Page, summary="Reports of a system")
+def system_reports(system_id: str = _system_id(), limit: int = _limit(), offset: int = _offset(), p: Principal = Depends(current_user),
+                   svc: Services = Depends(services)) -> dict[str, Any]:
+    items, total = svc.reports.list(p, system_id, limit=limit, offset=offset)
+    return page(items, total, limit, offset)
+
+
+@router.get("/reports/{report_id}", tags=["reports"], summary="Report metadata")
+def get_report(report_id: str = _uuid(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.reports.get(p, report_id)
+
+
+@router.get("/reports/{report_id}/download", tags=["reports"], summary="The signed bundle as a zip",
+            responses={200: {"content": {"application/zip": {}}}})
+def download_report(report_id: str = _uuid(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> Response:
+    name, data = svc.reports.download(p, report_id)
+    return Response(data, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/reports/{report_id}/verify", tags=["reports"], summary="Verify a stored bundle (hashes and signature)")
+def verify_report(report_id: str = _uuid(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.reports.verify_stored(p, report_id)
+
+
+@router.post("/reports/verify", tags=["reports"], summary="Verify an uploaded bundle zip offline")
+async def verify_upload(file: UploadFile = File(...), fingerprint: str | None = Query(None, pattern=r"^[0-9a-f]{64}$"),
+                        p: Principal = Depends(current_user)) -> dict[str, Any]:
+    data = await file.read(50 * 1024 * 1024 + 1)
+    return verify_archive(data, fingerprint).as_dict()
+
+
+# -- audit -----------------------------------------------------------------------------------
+def _events(svc: Services, limit: int, offset: int, subject_id: str | None = None) -> dict[str, Any]:
+    items, total = recent_events(svc.db, limit, offset, subject_id)
+    return page(items, total, limit, offset)
+
+
+@router.get("/audit/events", tags=["audit"], response_model=Page, summary="The audit trail, newest first")
+def audit_events(limit: int = _limit(), offset: int = _offset(), subject_id: str | None = Query(None, max_length=128),
+                 p: Principal = Depends(role_in("auditor", "admin", "reviewer")), svc: Services = Depends(services)) -> dict[str, Any]:
+    return _events(svc, limit, offset, subject_id)
+
+
+@router.get("/audit/verify", tags=["audit"], summary="Walk the hash chain; name the first bad entry")
+def audit_verify(p: Principal = Depends(role_in("auditor", "admin")), svc: Services = Depends(services)) -> dict[str, Any]:
+    return AuditLog(svc.db).verify().as_dict()
+
+
+# -- public register and feedback ------------------------------------------------------------
+@router.get("/public/systems", tags=["public register"], response_model=Page, summary="Published systems (no login)")
+def public_systems(q: str | None = Query(None, max_length=100), limit: int = _limit(), offset: int = _offset(),
+                   svc: Services = Depends(services)) -> dict[str, Any]:
+    items, total = svc.filings.public_list(q=q, limit=limit, offset=offset)
+    return page(items, total, limit, offset)
+
+
+@router.get("/public/systems/{system_id}", tags=["public register"], summary="A published entry")
+def public_system(system_id: str = _system_id(), svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.filings.public_get(system_id)
+
+
+@router.post("/public/systems/{system_id}/feedback", tags=["public register"], status_code=202,
+             summary="Send feedback on a published system (moderated)")
+def public_feedback(body: FeedbackRequest, request: Request, system_id: str = _system_id(),
+                    svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.feedback.submit(system_id, body.message, body.contact, body.lang, _client(request))
+
+
+@router.get("/feedback", tags=["feedback"], response_model=Page, summary="Moderation queue")
+def feedback_queue(status: Literal["pending", "approved", "rejected"] = "pending", limit: int = _limit(), offset: int = _offset(),
+                   p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    items, total = svc.feedback.queue(p, status=status, limit=limit, offset=offset)
+    return page(items, total, limit, offset)
+
+
+@router.post("/feedback/{feedback_id}/moderation", tags=["feedback"], summary="Approve or reject feedback")
+def moderate(body: ModerationRequest, feedback_id: str = _uuid(), p: Principal = Depends(current_user),
+             svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.feedback.moderate(p, feedback_id, body.decision)
+
+
+# -- users (admin) ---------------------------------------------------------------------------
+@router.get("/users", tags=["admin"], summary="Users")
+def users(p: Principal = Depends(role_in("admin")), svc: Services = Depends(services)) -> dict[str, Any]:
+    return {"items": accounts.list_users(svc.db), "roles": list(ROLES)}
+
+
+@router.post("/users", tags=["admin"], status_code=201, summary="Create a user")
+def add_user(body: UserRequest, p: Principal = Depends(role_in("admin")), svc: Services = Depends(services)) -> dict[str, Any]:
+    return accounts.add_user(svc.db, body.username, body.password, body.role, organisation=body.organisation,
+                             display_name=body.display_name, actor=p.actor)

@@ -1,0 +1,50 @@
+"""HTTP-aware user errors. They are still `TianpingError`s (the one project exception type), so
+services raise them the same way for the CLI and the API; the API reads `status` and answers
+with an RFC 9457 problem+json body."""
+
+from __future__ import annotations
+
+from ..errors import Problem, TianpingError
+
+# titles used by services that do not know about HTTP → status code
+TITLE_STATUS = {
+    "not found": 404,
+    "conflict": 409,
+    "invalid profile": 422,
+    "invalid input": 422,
+    "invalid answers": 422,
+    "bad option": 400,
+    "bad runs": 422,
+}
+
+
+class ServiceError(TianpingError):
+    def __init__(self, status: int, message: str, *, title: str, field: str | None = None):
+        super().__init__(Problem(message, field=field), title=title)
+        self.status = status
+
+
+def not_found(what: str) -> ServiceError:
+    # the same answer whether the thing does not exist or belongs to someone else,
+    # so guessing ids reveals nothing
+    return ServiceError(404, f"{what} not found", title="not found")
+
+
+def forbidden(message: str) -> ServiceError:
+    return ServiceError(403, message, title="forbidden")
+
+
+def unauthorised(message: str = "log in or send an API token (Authorization: Bearer …)") -> ServiceError:
+    return ServiceError(401, message, title="unauthorised")
+
+
+def conflict(message: str, field: str | None = None) -> ServiceError:
+    return ServiceError(409, message, title="conflict", field=field)
+
+
+def invalid(message: str, field: str | None = None) -> ServiceError:
+    return ServiceError(422, message, title="invalid input", field=field)
+
+
+def status_of(exc: TianpingError) -> int:
+    return getattr(exc, "status", None) or TITLE_STATUS.get(exc.title, 400)

@@ -1,0 +1,115 @@
+"""Durable jobs: killing the server (kill -9) or stopping it loses no queued or running job.
+
+Three slow stub runs are queued through the API of a real `tianping serve` process on
+PostgreSQL. The process is killed with SIGKILL while the first run is half done, a second
+server is started and stopped cleanly (SIGTERM) while a run is in progress, and a third one
+finishes the work. Every run completes exactly once; the interrupted ones resume from their
+checkpoint instead of starting over.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from server_helpers import PASSWORDS, free_port, new_pg_database, profile, seed_users
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+TIANPING = Path(sys.executable).parent / "tianping"
+
+
+def _start(db_url: str, port: int, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, TIANPING_JOB_LEASE="2", TIANPING_JOB_POLL="0.1", TIANPING_SECRET_KEY="restart-test",
+               TIANPING_ACCESS_LOG="0")
+    proc = subprocess.Popen([str(TIANPING), "serve", "--db", db_url, "--port", str(port), "--log-level", "warning"],
+                            env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start: " + log.read_text())
+
+
+def _jobs(db):
+    from tianping.server.models import JobRow
+
+    with db.session() as s:
+        return {j.run_id: (j.status, j.attempts, (j.checkpoint or {}).get("step", 0)) for j in s.scalars(select(JobRow))}
+
+
+def _wait(pred, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_no_job_is_lost_across_kill_and_restart(pg_server, tmp_path):
+    from tianping.store import open_database
+
+    url = new_pg_database(pg_server, "restart")
+    db = open_database(url)
+    seed_users(db)
+    port = free_port()
+    log = tmp_path / "server.log"
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    a = _start(url, port, log)
+    tok = httpx.post(f"{base}/auth/token", json={"username": "alice", "password": PASSWORDS["alice"]}).json()["token"]
+    h = {"Authorization": f"Bearer {tok}"}
+    assert httpx.post(f"{base}/systems", json=profile(id="restart-system"), headers=h).status_code == 201
+    runs = [httpx.post(f"{base}/systems/restart-system/runs", json={"kind": "stub", "config": {"steps": 8, "step_seconds": 0.25}},
+                       headers=h).json()["id"] for _ in range(3)]
+    # 1. kill -9 while the first run is partway
+    _wait(lambda: _jobs(db)[runs[0]][2] >= 3, 30, "first run to reach step 3")
+    a.send_signal(signal.SIGKILL)
+    a.wait(10)
+    before = _jobs(db)
+    assert before[runs[0]][0] == "running" and before[runs[1]][0] == "queued" and before[runs[2]][0] == "queued"
+
+    # 2. a new server takes over after the dead worker's lease expires; stop it cleanly mid-run
+    b = _start(url, port, log)
+    _wait(lambda: _jobs(db)[runs[0]][0] == "done", 30, "the interrupted run to finish")
+    _wait(lambda: _jobs(db)[runs[1]][2] >= 2, 30, "second run to reach step 2")
+    b.send_signal(signal.SIGTERM)
+    assert b.wait(30) is not None
+    after_stop = _jobs(db)
+    assert after_stop[runs[1]][0] == "queued", after_stop  # a clean stop puts the running job back at once
+
+    # 3. a third server finishes the rest
+    c = _start(url, port, log)
+    try:
+        _wait(lambda: all(v[0] == "done" for v in _jobs(db).values()), 60, "all runs to finish")
+        final = {r: httpx.get(f"{base}/runs/{r}", headers=h).json() for r in runs}
+    finally:
+        c.send_signal(signal.SIGTERM)
+        c.wait(30)
+    assert all(v["status"] == "completed" for v in final.values())
+    assert final[runs[0]]["attempts"] == 2 and final[runs[0]]["summary"]["resumed_from"] >= 3
+    assert final[runs[1]]["attempts"] == 2 and final[runs[1]]["summary"]["resumed_from"] >= 2
+    assert final[runs[2]]["attempts"] == 1 and final[runs[2]]["summary"]["resumed_from"] == 0
+    from tianping.audit import AuditLog
+
+    events = AuditLog(db).events()
+    assert sum(1 for e in events if e["action"] == "run.completed") == 3  # each run completed exactly once
+    assert {e["subject_id"] for e in events if e["action"] == "run.resumed"} == {runs[0], runs[1]}
+    assert AuditLog(db).verify().ok
+    db.dispose()
