@@ -11,6 +11,7 @@ from ..errors import TianpingError
 from . import catalog as catalog_cmd
 from . import db as db_cmd
 from . import demo as demo_cmd
+from . import eval as eval_cmd
 from . import assessment as assessment_cmd
 from . import audit as audit_cmd
 from . import keys as keys_cmd
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(eval_cmd.app, name="eval")
 app.command("demo")(demo_cmd.demo)
 app.command("register")(registry_cmd.register)
 app.command("classify")(registry_cmd.classify)

@@ -1,0 +1,106 @@
+"""Tokens/s of an evaluation through the local adapter vs a raw batched `transformers` loop.
+
+Same model (bundled SmolLM2-135M-Instruct), same prompts (plain should-refuse seeds), same
+batch size, greedy decoding, same max_new_tokens. The raw loop is plain transformers: chat
+template, left-padded tokenisation, `model.generate`, count tokens up to EOS. The adapter side is
+a whole `tianping eval` run (service.execute): micro-batching, scoring (refusal, keyword,
+reference), one SQLite row + JSONL line per sample, cache disabled. Raw and adapter alternate
+for `--repeats` rounds and the best of each is reported (the machine is shared); the raw loop is
+run both on the main thread and on a worker thread, and the faster of the two is the baseline.
+
+    .venv/bin/python benchmarks/local_throughput.py [--n 32] [--batch 8] [--max-new-tokens 32] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def raw_loop(lm, prompts: list[str], batch: int, max_new: int) -> tuple[int, float]:
+    import torch
+
+    tok, model = lm.tokenizer, lm.model
+    prompts = sorted(prompts, key=len)  # the adapter's runner also groups similar lengths
+    total, t0 = 0, time.perf_counter()
+    for i in range(0, len(prompts), batch):
+        texts = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
+                 for p in prompts[i:i + batch]]
+        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        torch.manual_seed(0)
+        with torch.inference_mode():
+            out = model.generate(**enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id)
+        gen = out[:, enc["input_ids"].shape[1]:]
+        for row in gen:
+            eos = (row == tok.eos_token_id).nonzero()
+            total += int(eos[0]) if len(eos) else int(row.shape[0])
+    return total, time.perf_counter() - t0
+
+
+def raw_in_thread(lm, prompts: list[str], batch: int, max_new: int) -> tuple[int, float]:
+    """The same raw loop on a worker thread (as the adapter runs it): on an oversubscribed CPU the
+    main thread's OpenMP team was seen to run several times slower, so both placements are measured."""
+    import threading
+
+    box: dict = {}
+    th = threading.Thread(target=lambda: box.update(r=raw_loop(lm, prompts, batch, max_new)))
+    th.start()
+    th.join()
+    return box["r"]
+
+
+def adapter_run(prompts_n: int, batch: int, max_new: int, workdir: Path) -> tuple[int, float]:
+    from tianping.evaluation.genai.schema import GenParams
+    from tianping.evaluation.genai.service import RunConfig, create_run, execute
+    from tianping.evaluation.genai.store import RunStore
+    from tianping.store import open_database
+
+    db = open_database(f"sqlite:///{workdir / f'bench-{time.time_ns()}.db'}")
+    cfg = RunConfig(target="local", suite="tc260-seeds", langs=["en"], batch_size=batch, use_cache=False,
+                    params=GenParams(max_tokens=max_new, seed=0), jsonl=str(workdir / f"bench-{time.time_ns()}.jsonl"))
+    run_id, samples = create_run(db, cfg)
+    samples = [s for s in samples if s.bank == "should_refuse"][:prompts_n]
+    t0 = time.perf_counter()
+    execute(db, run_id, samples)
+    dt = time.perf_counter() - t0
+    toks = sum(r.completion_tokens or 0 for r in RunStore(db, run_id, cfg.jsonl).records())
+    db.dispose()
+    return toks, dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--max-new-tokens", type=int, default=32)
+    ap.add_argument("--repeats", type=int, default=2)
+    a = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tp-bench-"))
+    os.environ.setdefault("TIANPING_HOME", str(work / "home"))
+    from tianping.evaluation.genai.bank import bundled_banks
+    from tianping.llm.local import load_local_model
+
+    lm = load_local_model()
+    prompts = [i.text["en"] for i in bundled_banks()["should_refuse"].items][: a.n]
+    raw_local, _ = raw_loop(lm, prompts[: a.batch], a.batch, 4)  # warm-up
+    best_raw = best_ad = 0.0
+    for r in range(a.repeats):
+        tr, dr = raw_loop(lm, prompts, a.batch, a.max_new_tokens)
+        tt, dt = raw_in_thread(lm, prompts, a.batch, a.max_new_tokens)
+        ta, da = adapter_run(a.n, a.batch, a.max_new_tokens, work)
+        print(f"round {r + 1}: raw {tr} tok / {dr:.2f} s = {tr / dr:.1f} tok/s | raw on a thread {tt / dt:.1f} tok/s | "
+              f"adapter {ta} tok / {da:.2f} s = {ta / da:.1f} tok/s", flush=True)
+        best_raw, best_ad = max(best_raw, tr / dr, tt / dt), max(best_ad, ta / da)
+    print(f"best: raw {best_raw:.1f} tok/s, adapter {best_ad:.1f} tok/s, adapter/raw = {best_ad / best_raw * 100:.1f}% "
+          f"(n={a.n}, batch={a.batch}, max_new_tokens={a.max_new_tokens}, torch threads={__import__('torch').get_num_threads()})")
+
+
+if __name__ == "__main__":
+    main()

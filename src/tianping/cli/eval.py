@@ -1,0 +1,279 @@
+"""`tianping eval run | resume | show | compare | list | plugins`: generative-AI tests (thin layer)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from ..i18n import register_messages
+from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr
+
+app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-refusal, jailbreak attacks.", no_args_is_help=True)
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
+
+register_messages({
+    "genai_run_started": {"en": "Run {id}: {n} samples ({done} already done) — target {target}, suite {suite}",
+                          "zh": "运行 {id}：共 {n} 个样本（已完成 {done} 个）——被测对象 {target}，测试集 {suite}"},
+    "genai_progress": {"en": "Testing", "zh": "测试中"},
+    "genai_interrupted": {"en": "Interrupted. Finish it with: tianping eval resume {id}", "zh": "已中断。可用以下命令继续：tianping eval resume {id}"},
+    "genai_errors": {"en": "{n} of {total} samples failed and were recorded as errors; first: {first}",
+                     "zh": "{total} 个样本中有 {n} 个调用失败，已逐条记录为错误；首个错误：{first}"},
+    "genai_result_title": {"en": "Run {id} — {target} on {suite}", "zh": "运行 {id}——{target}，测试集 {suite}"},
+    "genai_metric": {"en": "Metric", "zh": "指标"},
+    "genai_rate": {"en": "Rate", "zh": "比率"},
+    "genai_ci": {"en": "95% CI", "zh": "95% 置信区间"},
+    "genai_n": {"en": "n", "zh": "样本数"},
+    "genai_gates_title": {"en": "TC260-003 gates", "zh": "TC260-003 合格判定"},
+    "genai_gate": {"en": "Gate", "zh": "判定项"},
+    "genai_threshold": {"en": "Threshold", "zh": "阈值"},
+    "genai_value": {"en": "Value", "zh": "实测值"},
+    "genai_status_pass": {"en": "pass", "zh": "合格"},
+    "genai_status_fail": {"en": "FAIL", "zh": "不合格"},
+    "genai_status_insufficient": {"en": "insufficient sample", "zh": "样本量不足"},
+    "genai_status_not_evaluated": {"en": "not evaluated", "zh": "未评估"},
+    "genai_attacks_title": {"en": "Attacks", "zh": "越狱攻击"},
+    "genai_asr": {"en": "Attack success", "zh": "攻击成功率"},
+    "genai_baseline": {"en": "Baseline failure", "zh": "无攻击失败率"},
+    "genai_compare_title": {"en": "Run {a} → run {b}", "zh": "运行 {a} → 运行 {b}"},
+    "genai_delta": {"en": "Change", "zh": "变化"},
+    "genai_sig": {"en": "CIs disjoint", "zh": "区间不重叠"},
+    "genai_jsonl": {"en": "Per-sample log: {path}", "zh": "逐样本记录：{path}"},
+    "genai_not_finished": {"en": "Run {id} has not finished (status {status}); resume it with: tianping eval resume {id}",
+                           "zh": "运行 {id} 尚未完成（状态：{status}）；可用以下命令继续：tianping eval resume {id}"},
+    "genai_runs_title": {"en": "Generative-AI runs", "zh": "生成式人工智能测试运行"},
+    "genai_plugins_title": {"en": "Registered {kind}", "zh": "已注册的{kind}"},
+    "genai_bank_overall": {"en": "overall pass rate", "zh": "总体合格率"},
+    "genai_pass_rate": {"en": "{bank} pass rate", "zh": "{bank} 合格率"},
+    "genai_refusal_rate": {"en": "{bank} refusal rate", "zh": "{bank} 拒答率"},
+    "genai_bank_generated_content": {"en": "generated content", "zh": "生成内容"},
+    "genai_bank_should_refuse": {"en": "should-refuse", "zh": "应拒答"},
+    "genai_bank_should_not_refuse": {"en": "should-not-refuse", "zh": "非拒答"},
+    "genai_bank_public": {"en": "public set", "zh": "公开数据集"},
+})
+
+
+def _fmt(rate: dict | None) -> tuple[str, str, str]:
+    if not rate or rate.get("rate") is None:
+        return "-", "-", "0"
+    lo, hi = rate["ci95"]
+    return f"{rate['rate'] * 100:.1f}%", f"{lo * 100:.1f}–{hi * 100:.1f}%", str(rate["n"])
+
+
+def _bank(name: str) -> str:
+    key = f"genai_bank_{name}"
+    try:
+        return tr(key)
+    except KeyError:
+        return name
+
+
+def _txt(d: dict | None) -> str:
+    return (d or {}).get(STATE.lang) or (d or {}).get("en", "")
+
+
+def _print_result(res: dict[str, Any]) -> None:
+    m = res["metrics"]
+    t = Table(title=tr("genai_result_title", id=res["run_id"][:8], target=res["target"], suite=res["suite"]))
+    for col in (tr("genai_metric"), tr("genai_rate"), tr("genai_ci"), tr("genai_n")):
+        t.add_column(col)
+    t.add_row(tr("genai_bank_overall"), *_fmt(m["overall"]["pass_rate"]))
+    for bank, bm in m["banks"].items():
+        t.add_row(tr("genai_pass_rate", bank=_bank(bank)), *_fmt(bm["pass_rate"]))
+        t.add_row(tr("genai_refusal_rate", bank=_bank(bank)), *_fmt(bm["refusal_rate"]))
+    console.print(t)
+    if m["attacks"]:
+        ta = Table(title=tr("genai_attacks_title"))
+        for col in ("attack", tr("genai_asr"), tr("genai_ci"), tr("genai_n"), tr("genai_baseline")):
+            ta.add_column(col)
+        for name, am in m["attacks"].items():
+            r, ci, n = _fmt(am["attack_success_rate"])
+            ta.add_row(name, r, ci, n, _fmt(am["baseline_failure_rate"])[0])
+        console.print(ta)
+    tg = Table(title=tr("genai_gates_title"))
+    for col in (tr("genai_gate"), tr("genai_threshold"), tr("genai_value"), tr("genai_n"), tr("status"), tr("cites")):
+        tg.add_column(col)
+    for g in res["gates"]:
+        value = f"{g['value'] * 100:.1f}%" if g["value"] is not None else "-"
+        status = tr(f"genai_status_{g['status']}")
+        style = {"pass": "green", "fail": "bold red"}.get(g["status"], "yellow")
+        tg.add_row(_txt(g["title"]), f"{g['op']} {g['threshold'] * 100:.0f}%", value, str(g["n"]), f"[{style}]{status}[/]", g["cites"] or "")
+    console.print(tg)
+    if res["errors"]["samples"]:
+        err_console.print(tr("genai_errors", n=res["errors"]["samples"], total=m["samples"]["total"],
+                             first=(res["errors"]["examples"] or ["?"])[0]), highlight=False, markup=False)
+    if res.get("jsonl"):
+        console.print(tr("genai_jsonl", path=res["jsonl"]), highlight=False)
+
+
+def _execute(db, run_id: str, samples, as_json: bool) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from ..evaluation.genai.service import execute, load_result
+
+    row, _ = load_result(db, run_id)
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=err_console, disable=as_json, transient=False)
+    task: dict[str, Any] = {}
+
+    def on_start(done: int, total: int) -> None:
+        if not as_json:
+            err_console.print(tr("genai_run_started", id=run_id, n=total, done=done, target=row.target, suite=row.suite), highlight=False)
+        task["id"] = prog.add_task(tr("genai_progress"), total=total, completed=done)
+
+    try:
+        with prog:
+            return execute(db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k))
+    except KeyboardInterrupt:
+        err_console.print(tr("genai_interrupted", id=run_id), highlight=False)
+        raise typer.Exit(code=130)
+
+
+@app.command("run")
+@guarded
+def run(
+    target: str = typer.Option(..., "--target", help="openai:MODEL (endpoint from TIANPING_OPENAI_BASE_URL), local[:PATH] or python:module:function."),
+    suite: str = typer.Option("tc260", "--suite", help="tc260, tc260-refusal, tc260-content, tc260-seeds, bank, xstest, multijail, flames, simplesafety, donotanswer, jade."),
+    lang: str = typer.Option("zh,en", "--lang", help="Comma-separated languages: zh,en,ms,id,th,vi,fil."),
+    attacks: Optional[str] = typer.Option(None, "--attacks", help="Comma-separated attacks (see `tianping eval plugins`)."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="A target that grades responses (LLM-as-judge)."),
+    scorers: Optional[str] = typer.Option(None, "--scorers", help="Comma-separated scorers (default: refusal,keyword,reference)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Run a stratified subset of N samples (before attacks)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for bank expansion, attacks and sampling."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Local models: prompts per padded batch."),
+    max_tokens: int = typer.Option(128, "--max-tokens"),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
+    timeout: float = typer.Option(60.0, "--timeout", help="HTTP timeout per request (s)."),
+    max_retries: int = typer.Option(3, "--max-retries", help="Retries per request (capped at 10)."),
+    rate_limit: Optional[float] = typer.Option(None, "--rate-limit", help="Max requests per second."),
+    data: Optional[str] = typer.Option(None, "--data", help="Public data set file or directory (public suites)."),
+    bank: Optional[str] = typer.Option(None, "--bank", help="Your own seed file (suite 'bank')."),
+    keywords: Optional[str] = typer.Option(None, "--keywords", help="Keyword library file (YAML or TSV)."),
+    regex: Optional[list[str]] = typer.Option(None, "--regex", help="Regex for the regex scorer (repeatable)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
+    out: Optional[str] = typer.Option(None, "--out", help="Per-sample JSONL path (default: data dir/runs/RUN.jsonl)."),
+    system_id: Optional[str] = typer.Option(None, "--system-id", help="Registered AI system this run tests."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Run a suite against a target; every sample is stored as it completes."""
+    from ..evaluation.genai.schema import GenParams
+    from ..evaluation.genai.service import RunConfig, create_run
+
+    sc = split_csv(scorers)
+    cfg = RunConfig(target=target, suite=suite, langs=split_csv(lang) or ["zh", "en"], attacks=split_csv(attacks) or [],
+                    judge=judge, seed=seed, limit=limit, concurrency=concurrency, batch_size=batch_size, timeout=timeout,
+                    max_retries=max_retries, rate_limit=rate_limit, data=data, bank=bank, keywords=keywords, regex=regex or [],
+                    use_cache=not no_cache, jsonl=out, system_id=system_id,
+                    params=GenParams(temperature=temperature, max_tokens=max_tokens, seed=seed, system=system),
+                    **({"scorers": sc} if sc else {}))
+    db = STATE.db()
+    run_id, samples = create_run(db, cfg)
+    res = _execute(db, run_id, samples, as_json)
+    emit_json(res) if as_json else _print_result(res)
+
+
+@app.command("resume")
+@guarded
+def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."), as_json: bool = JSON_OPT) -> None:
+    """Finish an interrupted run: only the samples not yet stored are run."""
+    from ..evaluation.genai.service import resolve_run_id
+
+    db = STATE.db()
+    rid = resolve_run_id(db, run_id)
+    res = _execute(db, rid, None, as_json)
+    emit_json(res) if as_json else _print_result(res)
+
+
+@app.command("show")
+@guarded
+def show(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."), as_json: bool = JSON_OPT) -> None:
+    """Metrics, attack success and the TC260-003 gates of a run."""
+    from ..errors import TianpingError
+    from ..evaluation.genai.service import load_result, resolve_run_id
+
+    db = STATE.db()
+    rid = resolve_run_id(db, run_id)
+    row, res = load_result(db, rid)
+    if res is None:
+        raise TianpingError(tr("genai_not_finished", id=rid, status=row.status), title="run not finished")
+    emit_json(res) if as_json else _print_result(res)
+
+
+@app.command("compare")
+@guarded
+def compare(run_a: str = typer.Argument(...), run_b: str = typer.Argument(...), as_json: bool = JSON_OPT) -> None:
+    """Differences between two runs' rates, flagged where the 95% intervals do not overlap."""
+    from ..errors import TianpingError
+    from ..evaluation.genai.service import compare as cmp
+    from ..evaluation.genai.service import load_result, resolve_run_id
+
+    db = STATE.db()
+    results = []
+    for ref in (run_a, run_b):
+        rid = resolve_run_id(db, ref)
+        row, res = load_result(db, rid)
+        if res is None:
+            raise TianpingError(tr("genai_not_finished", id=rid, status=row.status), title="run not finished")
+        results.append(res)
+    diff = cmp(*results)
+    if as_json:
+        emit_json(diff)
+        return
+    t = Table(title=tr("genai_compare_title", a=diff["a"][:8], b=diff["b"][:8]))
+    for col in (tr("genai_metric"), "A", "B", tr("genai_delta"), tr("genai_sig")):
+        t.add_column(col)
+    pct = lambda v: "-" if v is None else f"{v * 100:.1f}%"  # noqa: E731
+    for r in diff["metrics"]:
+        if "." in r["metric"] and r["metric"].count(".") > 2 and not r["significant"]:
+            continue  # per-risk rows only when they differ clearly
+        delta = "-" if r["delta"] is None else f"{r['delta'] * 100:+.1f}"
+        t.add_row(r["metric"], pct(r["a"]), pct(r["b"]), delta, "✓" if r["significant"] else "")
+    console.print(t)
+    for g in diff["gates"]:
+        console.print(f"{g['id']}: {tr('genai_status_' + g['a'])} → {tr('genai_status_' + g['b'])}", highlight=False)
+
+
+@app.command("list")
+@guarded
+def list_runs(as_json: bool = JSON_OPT) -> None:
+    """Generative-AI runs, newest first."""
+    from sqlalchemy import select
+
+    from ..store.models import RunRow
+
+    with STATE.db().session() as s:
+        rows = list(s.execute(select(RunRow.id, RunRow.target, RunRow.suite, RunRow.status, RunRow.created_at, RunRow.summary)
+                              .where(RunRow.kind == "genai").order_by(RunRow.created_at.desc())))
+    data = [{"id": r.id, "target": r.target, "suite": r.suite, "status": r.status, "created_at": r.created_at,
+             "summary": r.summary} for r in rows]
+    if as_json:
+        emit_json(data)
+        return
+    t = Table(title=tr("genai_runs_title"))
+    for col in (tr("id"), "target", "suite", tr("status"), "created"):
+        t.add_column(col)
+    for d in data:
+        t.add_row(d["id"], d["target"], d["suite"], d["status"], d["created_at"])
+    console.print(t)
+
+
+@app.command("plugins")
+@guarded
+def plugins(as_json: bool = JSON_OPT) -> None:
+    """Registered suites, attacks, scorers and target kinds."""
+    from ..evaluation.genai import registry as reg
+
+    data = {k: r.describe() for k, r in (("suites", reg.suites), ("attacks", reg.attacks), ("scorers", reg.scorers), ("targets", reg.targets))}
+    if as_json:
+        emit_json(data)
+        return
+    for kind, items in data.items():
+        t = Table(title=tr("genai_plugins_title", kind=kind))
+        t.add_column(tr("id"))
+        t.add_column("")
+        for name, doc in items.items():
+            t.add_row(name, doc)
+        console.print(t)

@@ -1,0 +1,45 @@
+"""ORM models of the per-sample log and the response cache (migration 0005).
+
+`genai_samples` holds one row per completed sample with a unique (run_id, sample_id): a resumed
+run skips what is there, and a second write of the same sample is rejected by the database, so a
+run killed at any instant has no lost and no duplicated samples. The full `SampleRecord` is kept
+as JSON beside a few indexed columns used for filtering.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ...store.models import Base
+
+
+class GenaiSampleRow(Base):
+    __tablename__ = "genai_samples"
+    __table_args__ = (UniqueConstraint("run_id", "sample_id", name="uq_genai_samples_run_sample"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[str] = mapped_column(String(512))
+    seq: Mapped[int] = mapped_column(Integer)
+    bank: Mapped[str] = mapped_column(String(32))
+    risk: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    attack: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(8))
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    refused: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished_at: Mapped[str] = mapped_column(String(32))
+
+
+class GenaiCacheRow(Base):
+    """A target's response to exact messages and parameters (key = SHA-256 of all three)."""
+
+    __tablename__ = "genai_cache"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target: Mapped[str] = mapped_column(Text)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,124 @@
+"""Run samples against a target: bounded async concurrency, per-sample persistence, cache.
+
+The execution backend is an interface (`ExecutionBackend.map`); `LocalAsyncBackend` runs a fixed
+pool of asyncio workers in this process, so memory stays bounded however large the bank, and a
+distributed backend only has to implement `map`. Each finished sample is handed to the sink at
+once (DB row + JSONL line, see `store.py`), which is what makes runs resumable after `kill -9`.
+Responses are cached by SHA-256 of (target identity, messages, parameters), so re-running or
+resuming never pays twice for the same call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Iterable
+
+from .adapters.base import Generation, Target, TargetError
+from .schema import GenParams, Sample, SampleRecord
+from .scorers import ScoreContext, decide, run_scorers
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def cache_key(identity: str, messages: list[dict[str, str]], params: GenParams) -> str:
+    blob = json.dumps([identity, messages, params.model_dump()], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class ExecutionBackend(ABC):
+    """Maps an async function over items and reports each result as soon as it is ready."""
+
+    @abstractmethod
+    async def map(self, items: Iterable[Any], fn: Callable[[Any], Awaitable[Any]], on_result: Callable[[Any], None]) -> None: ...
+
+
+class LocalAsyncBackend(ExecutionBackend):
+    """`concurrency` asyncio workers pulling from one iterator (no task per item up front)."""
+
+    def __init__(self, concurrency: int = 8) -> None:
+        self.concurrency = max(1, int(concurrency))
+
+    async def map(self, items, fn, on_result) -> None:
+        it = iter(items)
+
+        async def worker() -> None:
+            for item in it:  # the shared iterator hands each item to exactly one worker
+                on_result(await fn(item))
+
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+
+
+@dataclass
+class Runner:
+    target: Target
+    params: GenParams
+    scorers: list[str]
+    ctx: ScoreContext = field(default_factory=ScoreContext)
+    cache_get: Callable[[str], dict | None] | None = None
+    run_id: str = ""
+
+    async def _call(self, messages: list[dict[str, str]], new_cache: dict[str, dict]) -> tuple[Generation, bool]:
+        key = cache_key(self.target.identity(), messages, self.params)
+        if key in new_cache:
+            return Generation(**new_cache[key]), True
+        if self.cache_get is not None:
+            hit = self.cache_get(key)
+            if hit is not None:
+                return Generation(**hit), True
+        gen = await self.target.generate(messages, self.params)
+        new_cache[key] = {"text": gen.text, "prompt_tokens": gen.prompt_tokens, "completion_tokens": gen.completion_tokens}
+        return gen, False
+
+    async def process(self, sample: Sample) -> tuple[SampleRecord, dict[str, dict]]:
+        """Query the target (all turns), score, decide; never raises for a failing target or scorer."""
+        t0 = time.perf_counter()
+        new_cache: dict[str, dict] = {}
+        base = dict(run_id=self.run_id, sample_id=sample.id, seq=0, bank=sample.bank, risk=sample.risk, lang=sample.lang,
+                    attack=sample.attack, expect=sample.expect, prompt=sample.prompt, turns=sample.turns,
+                    meta={k: v for k, v in sample.meta.items() if k != "translations"})
+        transcript: list[dict[str, str]] = []
+        cached = True
+        ptok = ctok = 0
+        try:
+            for turn in sample.turns or [sample.prompt]:
+                transcript.append({"role": "user", "content": turn})
+                gen, hit = await self._call(list(transcript), new_cache)
+                cached = cached and hit
+                transcript.append({"role": "assistant", "content": gen.text})
+                ptok += gen.prompt_tokens or 0
+                ctok += gen.completion_tokens or 0
+        except TargetError as exc:
+            return SampleRecord(**base, status="error", error=str(exc), transcript=transcript or None,
+                                latency_ms=round((time.perf_counter() - t0) * 1000, 2), finished_at=utcnow()), new_cache
+        response = transcript[-1]["content"]
+        scores = await run_scorers(self.scorers, sample, response, self.ctx)
+        refused, passed = decide(sample, scores)
+        rec = SampleRecord(**base, response=response, transcript=transcript if sample.turns else None, status="ok",
+                           scores=scores, refused=refused, passed=passed, cached=cached,
+                           latency_ms=round((time.perf_counter() - t0) * 1000, 2), prompt_tokens=ptok or None,
+                           completion_tokens=ctok or None, finished_at=utcnow())
+        return rec, new_cache
+
+
+async def run_samples(runner: Runner, samples: list[Sample], on_done: Callable[[SampleRecord, dict], None], *,
+                      concurrency: int = 8, backend: ExecutionBackend | None = None) -> None:
+    """Run `samples`; `on_done(record, new_cache_entries)` is called in the event loop as each finishes."""
+    if runner.target.max_batch > 1:
+        # keep two batches in flight, and send similar lengths together to reduce padding
+        concurrency = max(concurrency, 2 * runner.target.max_batch)
+        samples = sorted(samples, key=lambda s: len(s.prompt))
+    backend = backend or LocalAsyncBackend(concurrency)
+    try:
+        await backend.map(samples, runner.process, lambda res: on_done(*res))
+    finally:
+        await runner.target.aclose()
+        if runner.ctx.judge is not None and runner.ctx.judge is not runner.target:
+            await runner.ctx.judge.aclose()
