@@ -18,6 +18,7 @@ from . import keys as keys_cmd
 from . import observatory as observatory_cmd
 from . import registry as registry_cmd
 from . import serve as serve_cmd
+from . import test_tabular as test_tabular_cmd
 from .common import fail, set_globals
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.command("classify")(registry_cmd.classify)
 app.command("obligations")(registry_cmd.obligations)
 app.add_typer(registry_cmd.systems_app, name="systems")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(test_tabular_cmd.app, name="test")
 app.add_typer(observatory_cmd.app, name="divide")
 app.add_typer(observatory_cmd.incidents_app, name="incidents")
 app.add_typer(audit_cmd.app, name="audit")

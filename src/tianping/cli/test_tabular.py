@@ -1,0 +1,200 @@
+"""`tianping test tabular`: technical tests of a classic ML model on tabular data.
+
+Thin: it turns options into a `TabularConfig`, shows a Rich progress bar on stderr (so `--json`
+keeps stdout pure JSON), and prints or stores the result. The engine lives in
+`tianping.evaluation.tabular`; heavy imports happen only when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import Problem, TianpingError
+from ..i18n import register_messages
+from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr
+
+register_messages({
+    "tab_stage_read": {"en": "Reading and predicting ({rows:,} rows)", "zh": "读取数据并预测（{rows:,} 行）"},
+    "tab_stage_performance": {"en": "Performance", "zh": "性能"},
+    "tab_stage_fairness": {"en": "Fairness", "zh": "公平性"},
+    "tab_stage_quality": {"en": "Data quality", "zh": "数据质量"},
+    "tab_stage_robustness": {"en": "Robustness and boundary attack", "zh": "鲁棒性与边界攻击"},
+    "tab_stage_explain": {"en": "Explanations (importance, SHAP, PDP, ALE)", "zh": "可解释性（重要性、SHAP、PDP、ALE）"},
+    "tab_stage_plots": {"en": "Plots", "zh": "绘图"},
+    "tab_title": {"en": "Tabular tests: {task} model, {rows:,} rows — verdict {verdict}",
+                  "zh": "表格模型测试：{task} 模型，{rows:,} 行 — 结论 {verdict}"},
+    "tab_test": {"en": "Test", "zh": "测试"},
+    "tab_pass": {"en": "pass", "zh": "通过"},
+    "tab_warn": {"en": "warn", "zh": "警告"},
+    "tab_fail": {"en": "fail", "zh": "不通过"},
+    "tab_not_judged": {"en": "not judged", "zh": "未判定"},
+    "tab_findings": {"en": "Metrics that warn or fail", "zh": "警告或不通过的指标"},
+    "tab_metric": {"en": "Metric", "zh": "指标"},
+    "tab_where": {"en": "Where", "zh": "范围"},
+    "tab_value": {"en": "Value", "zh": "数值"},
+    "tab_threshold": {"en": "Threshold (warn / fail)", "zh": "阈值（警告 / 不通过）"},
+    "tab_cites": {"en": "Evidence for", "zh": "对应条款"},
+    "tab_more": {"en": "… and {n} more (see --json or --out)", "zh": "…… 另有 {n} 项（见 --json 或 --out）"},
+    "tab_recommend": {"en": "Primary fairness metric for this use ({context}): {metric} = {value}",
+                      "zh": "该用途（{context}）的首要公平性指标：{metric} = {value}"},
+    "tab_recommend_hint": {"en": "Give --context (assistive, punitive, both_errors, representation, …) to choose it for your use.",
+                           "zh": "可用 --context（assistive、punitive、both_errors、representation 等）按实际用途选择。"},
+    "tab_written": {"en": "Results written to {path}", "zh": "结果已写入 {path}"},
+    "tab_stored": {"en": "Stored as run {id}", "zh": "已保存为运行记录 {id}"},
+    "tab_note": {"en": "Note", "zh": "说明"},
+})
+
+app = typer.Typer(help="Run tests of a model or system (technical evidence for assessments).", no_args_is_help=True)
+
+TESTS_ALL = "fairness,robustness,explain,performance,quality"
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Run tests of a model or system."""
+
+
+@app.command("tabular")
+@guarded
+def tabular(
+    data: Path = typer.Option(..., "--data", help="Test data: CSV, Parquet or Arrow/Feather (read in chunks)."),
+    target: str = typer.Option(..., "--target", help="Column with the true label or value."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model: .onnx, .skops, XGBoost .json/.ubj, LightGBM .txt, http(s):// endpoint, or python:module:attr."),
+    predictions: Optional[str] = typer.Option(None, "--predictions", help="Column of precomputed predictions (no model needed)."),
+    scores: Optional[str] = typer.Option(None, "--scores", help="Probability column(s) with --predictions: P(positive), or one per class."),
+    predictions_file: Optional[Path] = typer.Option(None, "--predictions-file", help="Read --predictions/--scores from this row-aligned file instead."),
+    sensitive: Optional[str] = typer.Option(None, "--sensitive", help="Comma-separated sensitive columns, e.g. sex,race."),
+    tests: Optional[str] = typer.Option(None, "--tests", help="Comma-separated subset of: " + TESTS_ALL + " (default: every test that applies)."),
+    features: Optional[str] = typer.Option(None, "--features", help="Model input columns (default: the model's own list, else every other column)."),
+    categorical: Optional[str] = typer.Option(None, "--categorical", help="Numeric-coded columns to treat as categories (not moved by noise or the attack)."),
+    task: str = typer.Option("auto", "--task", help="auto, binary, multiclass or regression."),
+    positive_label: Optional[str] = typer.Option(None, "--positive-label", help="The favourable/positive class (binary; default: the last class in sorted order)."),
+    context: Optional[str] = typer.Option(None, "--context", help="Use context for the guided fairness metric: assistive, punitive, both_errors, representation, regression_error, regression_allocation."),
+    thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="YAML file overriding metric thresholds (see docs/tabular-tests.md)."),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="Reference (training) data for drift, overlap and representation."),
+    reference_distribution: Optional[Path] = typer.Option(None, "--reference-distribution", help="YAML/JSON {feature: {group: share}} of the population the data should represent."),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle", help="Allow loading a pickle model. Unpickling runs code from the file: only for files you made."),
+    trust_type: Optional[list[str]] = typer.Option(None, "--trust-type", help="A type a skops file may contain beyond the trusted defaults (repeatable)."),
+    no_intersections: bool = typer.Option(False, "--no-intersections", help="Do not evaluate intersections of sensitive features."),
+    bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for confidence intervals (0 = none)."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the intervals."),
+    robustness_rows: int = typer.Option(1000, "--robustness-rows", help="Rows (random sample) for perturbations and the boundary attack."),
+    no_attack: bool = typer.Option(False, "--no-attack", help="Skip the boundary attack."),
+    epsilon: float = typer.Option(0.5, "--epsilon", help="Perturbation budget for adversarial accuracy (L2, in standard deviations)."),
+    explain_rows: int = typer.Option(1000, "--explain-rows", help="Rows (random sample) for explanations."),
+    shap_samples: int = typer.Option(100, "--shap-samples", help="Rows explained by SHAP."),
+    shap_background: int = typer.Option(50, "--shap-background", help="Background rows for model-agnostic SHAP."),
+    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows read per chunk."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (sampling, bootstrap, attack)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Directory for results.json and plots."),
+    plots: str = typer.Option("png", "--plots", help="Plot formats with --out: png, svg or png,svg."),
+    system: Optional[str] = typer.Option(None, "--system", help="Registered system id to attach the run to (stores it in the database)."),
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
+) -> None:
+    """Fairness, robustness, explainability, performance and data-quality tests of a classic ML model."""
+    from ..evaluation.tabular.runner import TabularConfig, run_tabular
+
+    if task not in ("auto", "binary", "multiclass", "regression"):
+        raise TianpingError(Problem(f"--task '{task}' is not auto, binary, multiclass or regression", field="--task"), title="bad option")
+    cfg = TabularConfig(
+        data=str(data), target=target, model=model, predictions=predictions, scores=split_csv(scores),
+        predictions_file=str(predictions_file) if predictions_file else None, sensitive=split_csv(sensitive) or [],
+        tests=split_csv(tests), features=split_csv(features), categorical=split_csv(categorical), task=task,
+        positive_label=positive_label, context=context, thresholds=str(thresholds) if thresholds else None,
+        reference=str(reference) if reference else None,
+        reference_distribution=str(reference_distribution) if reference_distribution else None,
+        trust_pickle=trust_pickle, trusted_types=list(trust_type or []), intersections=not no_intersections,
+        bootstrap=bootstrap, confidence=confidence, robustness_rows=robustness_rows, attack=not no_attack, epsilon=epsilon,
+        explain_rows=explain_rows, shap_samples=shap_samples, shap_background=shap_background, chunk_rows=chunk_rows,
+        seed=seed, out_dir=str(out) if out else None, plot_formats=split_csv(plots) or ["png"], lang=STATE.lang,
+    )
+    store = STATE.db_url is not None or system is not None
+    if store and system is not None:
+        _check_system(system)
+    with _progress_bar() as bar:
+        stages = ["read", *[t for t in ("performance", "fairness", "quality", "robustness", "explain") if t in (cfg.tests or TESTS_ALL.split(","))]]
+        if out:
+            stages.append("plots")
+        task_id = bar.add_task(tr("tab_stage_read", rows=0), total=len(stages))
+        seen: list[str] = []
+
+        def progress(stage: str, rows: int) -> None:
+            if stage not in seen:
+                if seen:
+                    bar.advance(task_id)
+                seen.append(stage)
+            key = f"tab_stage_{stage}"
+            bar.update(task_id, description=tr(key, rows=rows) if stage == "read" else tr(key))
+
+        result = run_tabular(cfg, progress=progress)
+        bar.update(task_id, completed=len(stages))
+    run_id = None
+    if store:
+        from ..evaluation.tabular.persist import save_run
+
+        run_id = save_run(STATE.db(), result, system_id=system)
+    if as_json:
+        emit_json(result.model_dump(mode="json") | ({"stored_run_id": run_id} if run_id else {}))
+        return
+    _print_human(result, out, run_id)
+
+
+def _check_system(system: str) -> None:
+    from ..store.models import SystemRow
+
+    with STATE.db().session() as s:
+        if s.get(SystemRow, system) is None:
+            raise TianpingError(Problem(f"no registered system '{system}' (see `tianping systems list`)", field="--system"),
+                                title="unknown system")
+
+
+def _print_human(result, out: Optional[Path], run_id: Optional[str]) -> None:
+    s = result.summary
+    console.print(tr("tab_title", task=result.task, rows=result.n_rows, verdict=tr(f"tab_{s.verdict}")), style="bold", highlight=False)
+    table = Table()
+    table.add_column(tr("tab_test"))
+    for key in ("pass", "warn", "fail", "not_judged"):
+        table.add_column(tr(f"tab_{key}"), justify="right")
+    for test, counts in s.by_test.items():
+        table.add_row(test, *(str(counts[k]) for k in ("pass", "warn", "fail", "not_judged")))
+    console.print(table)
+    bad = [m for m in result.metrics if m.status in ("fail", "warn")]
+    bad.sort(key=lambda m: (m.status != "fail", m.test, m.name))
+    if bad:
+        t2 = Table(title=tr("tab_findings"))
+        for col in ("tab_metric", "tab_where", "tab_value", "tab_threshold", "tab_cites"):
+            t2.add_column(tr(col))
+        for m in bad[:25]:
+            where = m.group or m.sensitive_feature or m.feature or (m.details or {}).get("perturbation") or ""
+            thr = f"{m.thresholds.warn:g} / {m.thresholds.fail:g}" if m.thresholds else ""
+            value = f"{m.value:.4g}" if isinstance(m.value, (int, float)) else str(m.value)
+            style = "red" if m.status == "fail" else "yellow"
+            cites = m.citations[0] + (f" +{len(m.citations) - 1}" if len(m.citations) > 1 else "") if m.citations else ""
+            t2.add_row(f"[{style}]{m.name}[/]", str(where), value, thr, cites)
+        console.print(t2)
+        if len(bad) > 25:
+            console.print(tr("tab_more", n=len(bad) - 25))
+    rec = result.recommendation
+    if rec:
+        worst = rec.get("worst") or {}
+        value = f"{worst['value']:.4g} ({worst.get('sensitive_feature')})" if worst.get("value") is not None else "—"
+        console.print(tr("tab_recommend", context=rec["context"], metric=rec["metric"], value=value), highlight=False)
+        console.print("  " + rec["reason"].get(STATE.lang, rec["reason"]["en"]), highlight=False)
+        if not rec.get("given"):
+            console.print("  " + tr("tab_recommend_hint"), highlight=False)
+    for note in result.notes:
+        console.print(f"{tr('tab_note')}: {note}", highlight=False)
+    if out:
+        console.print(tr("tab_written", path=str(out / "results.json")), highlight=False)
+    if run_id:
+        console.print(tr("tab_stored", id=run_id), highlight=False)

@@ -1,0 +1,177 @@
+"""Reading tabular data in chunks: CSV, Parquet and Arrow IPC (Feather).
+
+Why chunks: a test set of millions of rows must not be held whole in memory. The runner reads
+batches, predicts on each, and keeps only what the metrics need (labels, predictions, groups)
+plus a bounded random sample of full rows for the tests that re-query the model (robustness,
+explanations). Column names are checked against the header before any row is read, so a typo
+fails at once with the column named and close matches suggested.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ...errors import Problem, TianpingError
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+ARROW_SUFFIXES = {".arrow", ".feather", ".ipc"}
+DEFAULT_CHUNK_ROWS = 250_000
+
+
+@dataclass
+class TableSource:
+    """A data file whose header (and, for Parquet/Arrow, row count) is known before reading."""
+
+    path: Path
+    fmt: str  # csv | parquet | arrow
+    columns: list[str]
+    n_rows: int | None = None
+
+    def require(self, columns: Sequence[str], role: str) -> None:
+        """Fail, naming each missing column and what it was needed for."""
+        problems = []
+        for col in columns:
+            if col not in self.columns:
+                close = difflib.get_close_matches(col, self.columns, n=3)
+                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else f"; columns are: {', '.join(self.columns[:30])}"
+                problems.append(Problem(f"column '{col}' ({role}) is not in the data{hint}", file=str(self.path), field=col))
+        if problems:
+            raise TianpingError(problems, title="unknown column")
+
+
+def open_table(path: str | Path) -> TableSource:
+    """Identify the format from the suffix and read only the schema."""
+    import pyarrow as pa
+
+    p = Path(path)
+    if not p.is_file():
+        raise TianpingError(Problem("data file not found", file=str(p)), title="file not found")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in CSV_SUFFIXES:
+            import pyarrow.csv as pacsv
+
+            delim = "\t" if suffix == ".tsv" else ","
+            reader = pacsv.open_csv(p, parse_options=pacsv.ParseOptions(delimiter=delim))
+            cols = list(reader.schema.names)
+            reader.close()
+            return TableSource(p, "csv", cols)
+        if suffix in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(p)
+            return TableSource(p, "parquet", list(pf.schema_arrow.names), pf.metadata.num_rows)
+        if suffix in ARROW_SUFFIXES:
+            with pa.memory_map(str(p)) as src:
+                try:
+                    r = pa.ipc.open_file(src)
+                    n = sum(r.get_batch(i).num_rows for i in range(r.num_record_batches))
+                    return TableSource(p, "arrow", list(r.schema.names), n)
+                except pa.ArrowInvalid:
+                    src.seek(0)
+                    rs = pa.ipc.open_stream(src)
+                    return TableSource(p, "arrow", list(rs.schema.names), None)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TianpingError(Problem(f"cannot read as {suffix.lstrip('.')}: {exc}", file=str(p)), title="unreadable data") from None
+    raise TianpingError(Problem(f"unknown data format '{suffix}': use .csv, .tsv, .parquet, .arrow or .feather", file=str(p)),
+                        title="unreadable data")
+
+
+def iter_chunks(src: TableSource, columns: Sequence[str] | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Yield DataFrames of at most about `chunk_rows` rows, only the requested columns."""
+    import pyarrow as pa
+
+    cols = list(columns) if columns is not None else None
+    try:
+        if src.fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            delim = "\t" if src.path.suffix.lower() == ".tsv" else ","
+            # type inference looks at the first block only: make it big enough to be representative
+            reader = pacsv.open_csv(
+                src.path,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(delimiter=delim),
+                convert_options=pacsv.ConvertOptions(include_columns=cols),
+            )
+            pending: list[pa.RecordBatch] = []
+            size = 0
+            for batch in reader:
+                pending.append(batch)
+                size += batch.num_rows
+                if size >= chunk_rows:
+                    yield pa.Table.from_batches(pending).to_pandas()
+                    pending, size = [], 0
+            if pending:
+                yield pa.Table.from_batches(pending).to_pandas()
+        elif src.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(src.path)
+            for batch in pf.iter_batches(batch_size=chunk_rows, columns=cols):
+                yield batch.to_pandas()
+        else:
+            with pa.memory_map(str(src.path)) as f:
+                try:
+                    r = pa.ipc.open_file(f)
+                    batches = (r.get_batch(i) for i in range(r.num_record_batches))
+                except pa.ArrowInvalid:
+                    f.seek(0)
+                    batches = iter(pa.ipc.open_stream(f))
+                for batch in batches:
+                    if cols is not None:
+                        batch = batch.select(cols)
+                    yield batch.to_pandas()
+    except pa.ArrowInvalid as exc:
+        raise TianpingError(Problem(f"cannot read the data: {exc}", file=str(src.path)), title="unreadable data") from None
+
+
+def read_all(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a (small) table whole: reference data, or tests' own inputs."""
+    src = open_table(path)
+    if columns is not None:
+        src.require(columns, "reference")
+    parts = list(iter_chunks(src, columns))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns or src.columns))
+
+
+class RowSample:
+    """A uniform random sample of at most `k` rows over a stream of chunks (bottom-k keys).
+
+    Each row gets a random key; the sample is the k rows with the smallest keys seen so far, so
+    the result is uniform whatever the number of chunks, and reproducible from the seed.
+    """
+
+    def __init__(self, k: int, seed: int = 0):
+        self.k = k
+        self.rng = np.random.default_rng(seed)
+        self.frame: pd.DataFrame | None = None
+        self.keys = np.empty(0)
+        self.offset = 0
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        keys = self.rng.random(len(chunk))
+        chunk = chunk.set_axis(np.arange(self.offset, self.offset + len(chunk)))
+        self.offset += len(chunk)
+        if self.frame is None:
+            frame, allkeys = chunk, keys
+        else:
+            frame, allkeys = pd.concat([self.frame, chunk]), np.concatenate([self.keys, keys])
+        if len(frame) > self.k:
+            keep = np.argpartition(allkeys, self.k)[: self.k]
+            keep.sort()
+            frame, allkeys = frame.iloc[keep], allkeys[keep]
+        self.frame, self.keys = frame, allkeys
+
+    def result(self) -> pd.DataFrame:
+        """Sampled rows in file order; the index is the row number in the file."""
+        if self.frame is None:
+            return pd.DataFrame()
+        return self.frame.sort_index()

@@ -1,0 +1,196 @@
+"""Explainability: permutation importance, SHAP, partial dependence and ALE.
+
+SHAP comes from the `shap` library: `TreeExplainer` (exact, fast) when the model is a tree
+ensemble we can hand to it (XGBoost/LightGBM boosters, scikit-learn tree estimators), otherwise
+the model-agnostic `KernelExplainer` with an explicit budget (background rows, explained rows,
+coalitions per row). Text features are mapped to integer codes for the masker and decoded
+before each model call, so any model can be explained. All other quantities query the model in
+one batch per feature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .querier import Querier
+from .results import MetricSink
+
+
+def _output(q: Querier, frame: pd.DataFrame, cls: int | None) -> np.ndarray:
+    """The number to explain: P(positive), P(cls) for multiclass, or the regression value."""
+    out = q.predict_frame(frame, proba=True)
+    if out.ndim == 2:
+        out = out[:, cls]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _score(q: Querier, frame: pd.DataFrame, y: np.ndarray) -> float:
+    pred = q.predict_frame(frame)
+    if q.enc.task == "regression":
+        return -float(np.mean(np.abs(pred - y)))
+    return float(np.mean(pred == y))
+
+
+def permutation_importance(sink: MetricSink, q: Querier, *, repeats: int = 3, seed: int = 0) -> dict[str, float]:
+    """Score drop when one column is shuffled; all columns and repeats in one model call."""
+    rng = np.random.default_rng(seed)
+    frame, y = q.frame, q.enc.y
+    n = len(frame)
+    base = _score(q, frame, y)
+    cols = list(frame.columns)
+    copies = []
+    for col in cols:
+        for _ in range(repeats):
+            f = frame.copy()
+            f[col] = frame[col].to_numpy()[rng.permutation(n)]
+            copies.append(f)
+    big = pd.concat(copies, ignore_index=True)
+    pred = q.predict_frame(big).reshape(len(cols), repeats, n)
+    if q.enc.task == "regression":
+        scores = -np.mean(np.abs(pred - y), axis=2)
+    else:
+        scores = np.mean(pred == y, axis=2)
+    drops = base - scores
+    out = {}
+    for i, col in enumerate(cols):
+        sink.add("permutation_importance", float(drops[i].mean()), feature=col, n=n,
+                 details={"std": float(drops[i].std()), "repeats": repeats, "score": "mae" if q.enc.task == "regression" else "accuracy"})
+        out[col] = float(drops[i].mean())
+    return out
+
+
+def _encode_codes(frame: pd.DataFrame, numeric: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Numeric matrix for SHAP maskers: text columns become integer codes into their categories."""
+    cats: dict[str, np.ndarray] = {}
+    cols = []
+    for col in frame.columns:
+        if col in numeric:
+            cols.append(frame[col].to_numpy(dtype=np.float64))
+        else:
+            codes, uniques = pd.factorize(frame[col].astype(object), use_na_sentinel=False)
+            cats[col] = np.asarray(uniques, dtype=object)
+            cols.append(codes.astype(np.float64))
+    return np.column_stack(cols), cats
+
+
+def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: int = 100, max_evals: int | None = None,
+                seed: int = 0, cls: int | None = None) -> dict[str, Any]:
+    """Mean |SHAP| per feature on `samples` rows, against `background` rows."""
+    import shap
+
+    rng = np.random.default_rng(seed)
+    frame = q.frame
+    n = len(frame)
+    exp_idx = np.sort(rng.choice(n, size=min(samples, n), replace=False))
+    bg_idx = np.sort(rng.choice(n, size=min(background, n), replace=False))
+    model = q.model
+    cols = list(frame.columns)
+    tree_ok = model.tree is not None and set(q.numeric) == set(cols)
+    if tree_ok:
+        method = "tree"
+        x_exp = frame.iloc[exp_idx]
+        if hasattr(model, "booster"):
+            x_exp = x_exp.to_numpy(dtype=np.float64)
+        explainer = shap.TreeExplainer(model.tree, feature_perturbation="tree_path_dependent")
+        vals = explainer.shap_values(x_exp)
+        budget = {"explained_rows": len(exp_idx), "background_rows": 0}
+    else:
+        enc_all, cats = _encode_codes(frame, q.numeric)
+
+        def decode(m: np.ndarray) -> pd.DataFrame:
+            f = pd.DataFrame({c: m[:, i] for i, c in enumerate(cols)})
+            for c, uniq in cats.items():
+                f[c] = uniq[m[:, cols.index(c)].astype(np.int64)]
+            return f
+
+        def f(m: np.ndarray) -> np.ndarray:
+            if q.fast:
+                out = q.model.predict_array(m)
+                val = q._value(out, proba=True)
+            else:
+                val = q._value(q.model.predict(decode(m)), proba=True)
+            return val[:, cls] if val.ndim == 2 else val
+
+        # KernelExplainer, not the Permutation explainer: the latter JIT-compiles its maskers with numba on
+        # first use (8-26 s per process here), which dwarfs the model calls at the budgets used in audits.
+        method = "kernel"
+        evals = max_evals or (2 * len(cols) + 2048)  # shap's own "auto" budget of coalitions per row
+        explainer = shap.KernelExplainer(f, enc_all[bg_idx])
+        vals = explainer.shap_values(enc_all[exp_idx], nsamples=evals, silent=True)
+        budget = {"explained_rows": len(exp_idx), "background_rows": len(bg_idx), "max_evals": evals}
+    vals = np.asarray(vals)
+    if isinstance(vals, list) or vals.ndim == 3:  # (rows, features, classes)
+        arr = np.asarray(vals)
+        if arr.shape[0] != len(exp_idx):
+            arr = np.moveaxis(arr, 0, -1)
+        k = cls if cls is not None else (q.enc.positive if q.enc.positive is not None else arr.shape[-1] - 1)
+        vals = arr[..., min(k, arr.shape[-1] - 1)]
+    mean_abs = np.abs(vals).mean(axis=0)
+    for i, col in enumerate(cols):
+        sink.add("mean_abs_shap", float(mean_abs[i]), feature=col, n=len(exp_idx), details={"explainer": method, **budget})
+    return {"explainer": method, "features": cols, "mean_abs_shap": mean_abs.tolist(), "values": vals.tolist(),
+            "data": frame.iloc[exp_idx][q.numeric].to_numpy(dtype=np.float64).tolist() if q.numeric else [], **budget}
+
+
+def partial_dependence(sink: MetricSink, q: Querier, features: list[str], *, grid: int = 20, rows: int = 500,
+                       seed: int = 0, cls: int | None = None) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    frame = q.frame
+    idx = np.sort(rng.choice(len(frame), size=min(rows, len(frame)), replace=False))
+    base = frame.iloc[idx].reset_index(drop=True)
+    out = {}
+    for col in features:
+        values = np.unique(np.nanquantile(frame[col].to_numpy(dtype=np.float64), np.linspace(0, 1, grid)))
+        big = pd.concat([base] * len(values), ignore_index=True)
+        big[col] = np.repeat(values, len(base))
+        pd_curve = _output(q, big, cls).reshape(len(values), len(base)).mean(axis=1)
+        sink.add("partial_dependence_range", float(pd_curve.max() - pd_curve.min()), feature=col, n=len(base),
+                 details={"grid": values.tolist(), "average_prediction": pd_curve.tolist()})
+        out[col] = {"grid": values.tolist(), "pd": pd_curve.tolist()}
+    return out
+
+
+def accumulated_local_effects(sink: MetricSink, q: Querier, features: list[str], *, bins: int = 10,
+                              cls: int | None = None) -> dict[str, Any]:
+    """First-order ALE (Apley & Zhu): per quantile bin, the mean change between its edges."""
+    frame = q.frame
+    out = {}
+    for col in features:
+        x = frame[col].to_numpy(dtype=np.float64)
+        ok = ~np.isnan(x)
+        edges = np.unique(np.nanquantile(x, np.linspace(0, 1, bins + 1)))
+        if len(edges) < 2:
+            continue
+        b = np.clip(np.searchsorted(edges, x[ok], side="left") - 1, 0, len(edges) - 2)
+        rows = frame[ok].reset_index(drop=True)
+        lo, hi = rows.copy(), rows.copy()
+        lo[col] = edges[b]
+        hi[col] = edges[b + 1]
+        both = _output(q, pd.concat([lo, hi], ignore_index=True), cls)
+        diff = both[len(rows):] - both[: len(rows)]
+        k = len(edges) - 1
+        cnt = np.bincount(b, minlength=k).astype(np.float64)
+        eff = np.bincount(b, weights=diff, minlength=k) / np.maximum(cnt, 1)
+        ale = np.concatenate([[0.0], np.cumsum(eff)])
+        centres = (ale[:-1] + ale[1:]) / 2
+        ale = ale - np.sum(centres * cnt) / max(cnt.sum(), 1)
+        sink.add("ale_range", float(ale.max() - ale.min()), feature=col, n=int(ok.sum()),
+                 details={"edges": edges.tolist(), "ale": ale.tolist()})
+        out[col] = {"edges": edges.tolist(), "ale": ale.tolist()}
+    return out
+
+
+def run_explain(sink: MetricSink, q: Querier, *, shap_background: int = 50, shap_samples: int = 100,
+                shap_max_evals: int | None = None, top_features: int = 6, seed: int = 0) -> dict[str, Any]:
+    cls = None
+    if q.enc.task == "multiclass":
+        cls = int(np.bincount(q.enc.y, minlength=len(q.enc.classes)).argmax())
+    imp = permutation_importance(sink, q, seed=seed)
+    sh = shap_values(sink, q, background=shap_background, samples=shap_samples, max_evals=shap_max_evals, seed=seed, cls=cls)
+    ranked = [c for c in sorted(imp, key=lambda c: -abs(imp[c])) if c in q.numeric][:top_features]
+    pdp = partial_dependence(sink, q, ranked, seed=seed, cls=cls)
+    ale = accumulated_local_effects(sink, q, ranked, cls=cls)
+    return {"importance": imp, "shap": sh, "pdp": pdp, "ale": ale, "explained_class": q.enc.class_names[cls] if cls is not None else None}

@@ -1,0 +1,248 @@
+"""Group fairness, disaggregated in the spirit of fairlearn's MetricFrame.
+
+Definitions are the standard per-group ones (they agree with fairlearn to 1e-9, see
+tests/tabular/test_tabular_fairness.py): a group's true positive rate is TP / (TP + FN) *within
+that group*. AI Verify's fairness toolbox divides a group's TP by the class total over all groups
+(aiverify issue #272), so its per-group "rates" shrink with group size; see docs/tabular-tests.md.
+
+Everything is computed from per-group confusion counts, which also makes the bootstrap cheap:
+resampling n rows with replacement is exactly a multinomial draw over the count cells, so each
+replicate costs O(cells), not O(rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .groups import Grouping
+from .labels import Encoded
+from .results import MetricSink
+
+PER_GROUP = ("selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
+             "true_negative_rate", "positive_predictive_value")
+N_BINS = 10
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+
+
+def confusion_by_group(y: np.ndarray, pred: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Counts of shape (G, 2, 2), indexed [group, y, pred], for 0/1 arrays y and pred."""
+    cell = codes * 4 + y.astype(np.int64) * 2 + pred.astype(np.int64)
+    return np.bincount(cell, minlength=n_groups * 4).reshape(n_groups, 2, 2)
+
+
+def _div0(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b, and 0 where b is 0 (scikit-learn's and fairlearn's zero_division=0 convention)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1), 0.0)
+
+
+def denominators(c: np.ndarray) -> dict[str, np.ndarray]:
+    tn, fp, fn, tp = c[..., 0, 0], c[..., 0, 1], c[..., 1, 0], c[..., 1, 1]
+    return {"selection_rate": tn + fp + fn + tp, "true_positive_rate": tp + fn, "false_positive_rate": fp + tn,
+            "false_negative_rate": tp + fn, "true_negative_rate": tn + fp, "positive_predictive_value": tp + fp}
+
+
+def rates(c: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-group rates from counts of shape (..., G, 2, 2).
+
+    A rate whose denominator is 0 (e.g. the TPR of a group with no positives) is 0, as in
+    fairlearn and scikit-learn (zero_division=0), so between-group differences agree with
+    fairlearn; such values are flagged `undefined_denominator` in the metric details.
+    """
+    tn, fp, fn, tp = (c[..., 0, 0].astype(np.float64), c[..., 0, 1].astype(np.float64),
+                      c[..., 1, 0].astype(np.float64), c[..., 1, 1].astype(np.float64))
+    n = tn + fp + fn + tp
+    return {
+        "group_count": n,
+        "selection_rate": _div0(tp + fp, n),
+        "true_positive_rate": _div0(tp, tp + fn),
+        "false_positive_rate": _div0(fp, fp + tn),
+        "false_negative_rate": _div0(fn, fn + tp),
+        "true_negative_rate": _div0(tn, tn + fp),
+        "positive_predictive_value": _div0(tp, tp + fp),
+    }
+
+
+def _spread(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(max - min, min / max) over the last axis, ignoring NaN groups."""
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            hi, lo = np.nanmax(x, axis=-1), np.nanmin(x, axis=-1)
+        return hi - lo, _div(lo, hi)
+
+
+def between_groups(r: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """fairlearn's `between_groups` differences and ratios, and equalized odds (worst case)."""
+    dpd, dpr = _spread(r["selection_rate"])
+    tprd, tprr = _spread(r["true_positive_rate"])
+    fprd, fprr = _spread(r["false_positive_rate"])
+    fnrd, _ = _spread(r["false_negative_rate"])
+    ppvd, _ = _spread(r["positive_predictive_value"])
+    return {
+        "demographic_parity_difference": dpd,
+        "demographic_parity_ratio": dpr,
+        "equalized_odds_difference": np.fmax(tprd, fprd),
+        "equalized_odds_ratio": np.fmin(tprr, fprr),
+        "true_positive_rate_difference": tprd,
+        "false_positive_rate_difference": fprd,
+        "false_negative_rate_difference": fnrd,
+        "positive_predictive_value_difference": ppvd,
+    }
+
+
+def _ci(samples: np.ndarray, level: float) -> np.ndarray:
+    """Percentile interval over axis 0, NaN-aware; shape (2, ...)."""
+    import warnings
+
+    alpha = (1 - level) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(samples, [alpha, 100 - alpha], axis=0)
+
+
+def _bootstrap_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Resampled count tables (B, *counts.shape): a multinomial draw over the cells."""
+    flat = counts.reshape(-1).astype(np.float64)
+    n = int(flat.sum())
+    draws = rng.multinomial(n, flat / n, size=n_boot)
+    return draws.reshape((n_boot, *counts.shape))
+
+
+def _pair(ci: np.ndarray | None, *idx: int) -> tuple[float, float] | None:
+    if ci is None:
+        return None
+    return float(ci[(0, *idx)]), float(ci[(1, *idx)])
+
+
+def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200,
+                            level: float = 0.95, seed: int = 0) -> list[dict[str, Any]]:
+    """Emit per-group and between-group metrics for every grouping; return tables for plots."""
+    rng = np.random.default_rng(seed)
+    if enc.task == "binary":
+        labels = [enc.positive]
+    else:
+        labels = list(range(len(enc.classes)))
+    names = enc.class_names
+    tables = []
+    for g in groupings:
+        G = g.n_groups
+        for lab in labels:
+            yl, pl = enc.y == lab, enc.pred == lab
+            counts = confusion_by_group(yl, pl, g.codes, G)
+            r = rates(counts)
+            b = between_groups(r)
+            boot_r = boot_b = None
+            if n_boot > 0:
+                bc = _bootstrap_counts(counts, n_boot, rng)
+                br = rates(bc)
+                boot_r = {k: _ci(v, level) for k, v in br.items()}
+                boot_b = {k: _ci(v, level) for k, v in between_groups(br).items()}
+            label = names[lab]
+            den = denominators(counts)
+            for i, gname in enumerate(g.names):
+                n_i = int(r["group_count"][i])
+                for name in PER_GROUP:
+                    sink.add(name, r[name][i], group=gname, sensitive_feature=g.feature, label=label, n=n_i,
+                             ci=_pair(boot_r[name] if boot_r else None, i),
+                             details={"undefined_denominator": True} if den[name][i] == 0 else None)
+            sel = r["selection_rate"]
+            top = np.nanmax(sel) if np.isfinite(sel).any() else np.nan
+            for i, gname in enumerate(g.names):
+                di = sel[i] / top if top and np.isfinite(top) and top > 0 else np.nan
+                sink.add("disparate_impact_ratio", di, group=gname, sensitive_feature=g.feature, label=label,
+                         n=int(r["group_count"][i]), details={"reference_group": g.names[int(np.nanargmax(sel))]} if np.isfinite(sel).any() else None)
+            for name, val in b.items():
+                sink.add(name, val, sensitive_feature=g.feature, label=label, n=len(enc.y),
+                         ci=_pair(boot_b[name] if boot_b else None))
+            tables.append({"feature": g.feature, "label": label, "groups": g.names,
+                           **{k: r[k].tolist() for k in ("group_count", "selection_rate", "true_positive_rate", "false_positive_rate")}})
+        # accuracy by group (all labels at once)
+        correct = np.bincount(g.codes * 2 + (enc.y == enc.pred), minlength=G * 2).reshape(G, 2)
+        acc = _div(correct[:, 1].astype(float), correct.sum(axis=1).astype(float))
+        acc_ci = None
+        acc_d_ci = None
+        if n_boot > 0:
+            bc = _bootstrap_counts(correct, n_boot, rng).astype(float)
+            bacc = _div(bc[..., 1], bc.sum(axis=-1))
+            acc_ci = _ci(bacc, level)
+            acc_d_ci = _ci(_spread(bacc)[0], level)
+        for i, gname in enumerate(g.names):
+            sink.add("group_count", int(correct[i].sum()), group=gname, sensitive_feature=g.feature, n=int(correct[i].sum()))
+            sink.add("group_accuracy", acc[i], group=gname, sensitive_feature=g.feature, n=int(correct[i].sum()), ci=_pair(acc_ci, i))
+        sink.add("accuracy_difference", _spread(acc)[0], sensitive_feature=g.feature, n=len(enc.y), ci=_pair(acc_d_ci))
+        if enc.proba is not None:
+            _calibration_by_group(sink, enc, g)
+    return tables
+
+
+def _calibration_by_group(sink: MetricSink, enc: Encoded, g: Grouping) -> None:
+    """Binary: calibration of P(positive). Multiclass: of the top-label confidence."""
+    proba = enc.proba
+    assert proba is not None
+    if enc.task == "binary":
+        p = proba[:, enc.positive]
+        hit = (enc.y == enc.positive).astype(np.float64)
+        label = enc.class_names[enc.positive]
+    else:
+        p = proba.max(axis=1)
+        hit = (enc.y == enc.pred).astype(np.float64)
+        label = None
+    bins = np.minimum((p * N_BINS).astype(np.int64), N_BINS - 1)
+    cell = g.codes * N_BINS + bins
+    size = g.n_groups * N_BINS
+    cnt = np.bincount(cell, minlength=size).reshape(g.n_groups, N_BINS)
+    sp = np.bincount(cell, weights=p, minlength=size).reshape(g.n_groups, N_BINS)
+    sy = np.bincount(cell, weights=hit, minlength=size).reshape(g.n_groups, N_BINS)
+    n_g = cnt.sum(axis=1).astype(np.float64)
+    ece = _div(np.abs(sp - sy).sum(axis=1), n_g)
+    for i, gname in enumerate(g.names):
+        sink.add("group_mean_score", _div(sp[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
+        sink.add("group_base_rate", _div(sy[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
+        sink.add("group_calibration_error", ece[i], group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
+    sink.add("calibration_difference", _spread(ece)[0], sensitive_feature=g.feature, label=label, n=len(p))
+
+
+def regression_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200,
+                        level: float = 0.95, seed: int = 0, max_boot_rows: int = 50_000) -> list[dict[str, Any]]:
+    """Error and mean prediction by group; Poisson-bootstrap CIs on at most `max_boot_rows` rows."""
+    rng = np.random.default_rng(seed)
+    err = np.abs(enc.y - enc.pred)
+    tables = []
+    for g in groupings:
+        G = g.n_groups
+        cnt = np.bincount(g.codes, minlength=G).astype(np.float64)
+        mae = _div(np.bincount(g.codes, weights=err, minlength=G), cnt)
+        mean_pred = _div(np.bincount(g.codes, weights=enc.pred, minlength=G), cnt)
+        ci_mae = ci_mp = ci_d = None
+        if n_boot > 0:
+            idx = rng.choice(len(err), size=min(len(err), max_boot_rows), replace=False)
+            onehot = np.zeros((len(idx), G))
+            onehot[np.arange(len(idx)), g.codes[idx]] = 1.0
+            w = rng.poisson(1.0, size=(n_boot, len(idx))).astype(np.float64)
+            bc = w @ onehot
+            bmae = _div(w @ (onehot * err[idx, None]), bc)
+            bmp = _div(w @ (onehot * enc.pred[idx, None]), bc)
+            ci_mae, ci_mp = _ci(bmae, level), _ci(bmp, level)
+            ci_d = {"mean_absolute_error_difference": _ci(_spread(bmae)[0], level),
+                    "mean_prediction_difference": _ci(_spread(bmp)[0], level),
+                    "mean_prediction_ratio": _ci(_spread(bmp)[1], level)}
+        for i, gname in enumerate(g.names):
+            sink.add("group_count", int(cnt[i]), group=gname, sensitive_feature=g.feature, n=int(cnt[i]))
+            sink.add("group_mean_absolute_error", mae[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=_pair(ci_mae, i))
+            sink.add("group_mean_prediction", mean_pred[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=_pair(ci_mp, i))
+        d_mae, _ = _spread(mae)
+        d_mp, r_mp = _spread(mean_pred)
+        for name, val in (("mean_absolute_error_difference", d_mae), ("mean_prediction_difference", d_mp), ("mean_prediction_ratio", r_mp)):
+            sink.add(name, val, sensitive_feature=g.feature, n=len(err), ci=_pair(ci_d[name]) if ci_d else None)
+        tables.append({"feature": g.feature, "groups": g.names, "group_count": cnt.tolist(),
+                       "mean_absolute_error": mae.tolist(), "mean_prediction": mean_pred.tolist()})
+    return tables

@@ -1,0 +1,111 @@
+"""Aligning targets, predictions and probabilities on one list of classes.
+
+Why: the target column, the model's labels and its probability columns come from different
+places (a CSV may hold 0/1 as integers, a model may output int64 labels and a separate
+probability tensor). Every metric works on small integer codes into one `classes` list; a
+mismatch (text target, numeric model) is reported naming the target column, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ...errors import Problem, TianpingError
+
+
+@dataclass
+class Encoded:
+    task: str  # binary | multiclass | regression
+    y: np.ndarray  # int codes into classes (classification) or float (regression)
+    pred: np.ndarray
+    proba: np.ndarray | None  # (n, len(classes)), columns in `classes` order
+    classes: list[Any]
+    positive: int | None = None  # code of the positive class (binary)
+
+    @property
+    def class_names(self) -> list[str]:
+        return [label_key(c) for c in self.classes]
+
+
+def label_key(v: Any) -> str:
+    """A stable text form: 1, 1.0 and np.int64(1) are all '1'."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(int(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _codes(values: np.ndarray, classes: list[Any], keys: list[str], what: str, column: str) -> np.ndarray:
+    """Map values to codes; numeric fast path, text path otherwise."""
+    cls_arr = np.asarray(classes)
+    if values.dtype.kind in "iufb" and cls_arr.dtype.kind in "iufb":
+        order = np.argsort(cls_arr, kind="stable")
+        sorted_cls = cls_arr[order].astype(np.float64)
+        v = values.astype(np.float64)
+        pos = np.clip(np.searchsorted(sorted_cls, v), 0, len(sorted_cls) - 1)
+        ok = sorted_cls[pos] == v
+        codes = order[pos]
+    else:
+        cat = pd.Categorical(pd.Series(values).map(label_key), categories=keys)
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        ok = codes >= 0
+    if not ok.all():
+        bad = sorted({label_key(x) for x in np.asarray(values)[~ok][:1000]})[:5]
+        raise TianpingError(Problem(
+            f"{what} has values that are not among the classes {keys[:10]}: {bad}. "
+            "Encode the target with the model's labels (or give --positive-label)", field=column), title="label mismatch")
+    return codes.astype(np.int64)
+
+
+def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *, model_classes: Sequence[Any] | None,
+           task_hint: str | None, target: str, positive_label: str | None = None) -> Encoded:
+    """Decide the task and turn labels into codes; validate lengths and probability shape."""
+    if len(y_raw) != len(pred_raw):
+        raise TianpingError(Problem(f"{len(pred_raw)} predictions for {len(y_raw)} rows of target '{target}'", field=target),
+                            title="length mismatch")
+    if len(y_raw) == 0:
+        raise TianpingError(Problem("the data has no rows", field=target), title="empty data")
+    y_series = pd.Series(y_raw)
+    if y_series.isna().any():
+        n = int(y_series.isna().sum())
+        raise TianpingError(Problem(f"target column '{target}' has {n} missing values; drop or fill them first", field=target),
+                            title="missing target")
+    regression = task_hint == "regression"
+    if task_hint is None:
+        regression = (y_raw.dtype.kind == "f" and not np.all(np.mod(y_raw, 1) == 0)) or (
+            pred_raw.dtype.kind == "f" and proba is None and model_classes is None and np.unique(y_raw).size > 20)
+    if regression:
+        if y_raw.dtype.kind not in "iuf":
+            raise TianpingError(Problem(f"regression needs a numeric target, but '{target}' holds text", field=target), title="bad target")
+        return Encoded("regression", y_raw.astype(np.float64), np.asarray(pred_raw, dtype=np.float64), None, [])
+    if model_classes is not None:
+        classes = list(model_classes)
+    else:
+        uniq = pd.unique(np.concatenate([np.asarray(y_raw, dtype=object), np.asarray(pred_raw, dtype=object)]))
+        try:
+            classes = sorted(uniq)
+        except TypeError:
+            classes = sorted(uniq, key=label_key)
+    keys = [label_key(c) for c in classes]
+    if proba is not None and proba.shape[1] != len(classes):
+        raise TianpingError(f"the model gives {proba.shape[1]} probability columns for {len(classes)} classes", title="bad model output")
+    y = _codes(np.asarray(y_raw), classes, keys, f"target column '{target}'", target)
+    pred = _codes(np.asarray(pred_raw), classes, keys, "the predictions", target)
+    task = "binary" if len(classes) <= 2 else "multiclass"
+    positive = None
+    if task == "binary":
+        if positive_label is not None:
+            if positive_label not in keys:
+                raise TianpingError(Problem(f"--positive-label '{positive_label}' is not a class; classes are {keys}", field="--positive-label"),
+                                    title="bad option")
+            positive = keys.index(positive_label)
+        else:
+            positive = len(classes) - 1
+    return Encoded(task, y, pred, proba, classes, positive)

@@ -1,0 +1,116 @@
+"""Plots for the results: reliability diagram, group rates, degradation curves, importance, PDP/ALE.
+
+matplotlib with the non-interactive Agg backend (no display on servers); each figure is written
+as PNG and/or SVG next to results.json. Titles are in the run's language.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .results import Plot
+
+TITLES = {
+    "reliability": {"en": "Reliability diagram", "zh": "可靠性图"},
+    "group_rates": {"en": "Rates by group: {f}", "zh": "按组比较：{f}"},
+    "robustness": {"en": "Degradation under perturbation", "zh": "扰动下的性能退化"},
+    "adversarial": {"en": "Adversarial accuracy vs perturbation budget", "zh": "对抗准确率与扰动预算"},
+    "importance": {"en": "Permutation importance", "zh": "置换重要性"},
+    "shap": {"en": "Mean |SHAP value|", "zh": "SHAP 绝对值均值"},
+    "pdp_ale": {"en": "Partial dependence (solid) and ALE (dashed)", "zh": "部分依赖（实线）与累积局部效应（虚线）"},
+}
+
+
+def _t(key: str, lang: str, **kw: str) -> str:
+    return TITLES[key].get(lang, TITLES[key]["en"]).format(**kw)
+
+
+def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "en") -> list[Plot]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    if lang == "zh":  # use a CJK font when one is installed; otherwise titles fall back to boxes, not errors
+        plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plots: list[Plot] = []
+
+    def save(fig, name: str) -> None:
+        fig.tight_layout()
+        for fmt in formats:
+            path = out_dir / f"{name}.{fmt}"
+            fig.savefig(path, format=fmt, dpi=110)
+            plots.append(Plot(name=name, path=str(path), format=fmt))
+        plt.close(fig)
+
+    perf = aux.get("performance") or {}
+    rel = perf.get("reliability")
+    if rel:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.plot([0, 1], [0, 1], "--", color="grey")
+        ax.plot(rel["mean_confidence"], rel["observed_frequency"], "o-")
+        ax.set_xlabel("predicted probability")
+        ax.set_ylabel("observed frequency")
+        ax.set_title(f"{_t('reliability', lang)} (ECE {rel['ece']:.3f})")
+        save(fig, "reliability_diagram")
+    for table in (aux.get("fairness") or [])[:6]:
+        if "selection_rate" not in table or "&" in table["feature"]:
+            continue
+        fig, ax = plt.subplots(figsize=(7, 4))
+        groups = [g.split("=", 1)[1] for g in table["groups"]]
+        width = 0.27
+        xs = range(len(groups))
+        for k, key in enumerate(("selection_rate", "true_positive_rate", "false_positive_rate")):
+            ax.bar([x + (k - 1) * width for x in xs], table[key], width, label=key)
+        ax.set_xticks(list(xs), groups, rotation=30, ha="right")
+        ax.legend()
+        ax.set_title(_t("group_rates", lang, f=table["feature"]))
+        save(fig, f"fairness_{table['feature']}_{table.get('label', '')}".replace("&", "_"))
+    rob = aux.get("robustness") or {}
+    if rob.get("curves"):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for kind, c in rob["curves"].items():
+            ax.plot(c["severity"], c["score"], "o-", label=kind)
+        ax.set_xlabel("severity")
+        ax.set_ylabel(rob.get("metric", "score"))
+        ax.legend()
+        ax.set_title(_t("robustness", lang))
+        save(fig, "robustness_curves")
+    if rob.get("attack"):
+        a = rob["attack"]
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(a["epsilon"], a["adversarial_accuracy"], "o-")
+        ax.set_xlabel("L2 budget (standard deviations)")
+        ax.set_ylabel("adversarial accuracy")
+        ax.set_title(_t("adversarial", lang))
+        save(fig, "adversarial_accuracy")
+    ex = aux.get("explain") or {}
+    if ex.get("importance"):
+        imp = sorted(ex["importance"].items(), key=lambda kv: kv[1])[-20:]
+        fig, ax = plt.subplots(figsize=(6, max(3, 0.3 * len(imp))))
+        ax.barh([k for k, _ in imp], [v for _, v in imp])
+        ax.set_title(_t("importance", lang))
+        save(fig, "permutation_importance")
+    sh = ex.get("shap")
+    if sh:
+        pairs = sorted(zip(sh["features"], sh["mean_abs_shap"]), key=lambda kv: kv[1])[-20:]
+        fig, ax = plt.subplots(figsize=(6, max(3, 0.3 * len(pairs))))
+        ax.barh([k for k, _ in pairs], [v for _, v in pairs])
+        ax.set_title(f"{_t('shap', lang)} ({sh['explainer']})")
+        save(fig, "shap_importance")
+    if ex.get("pdp"):
+        feats = list(ex["pdp"])[:6]
+        fig, axes = plt.subplots(1, len(feats), figsize=(3 * len(feats), 3), squeeze=False)
+        for ax, f in zip(axes[0], feats):
+            p = ex["pdp"][f]
+            ax.plot(p["grid"], p["pd"], "-")
+            if f in (ex.get("ale") or {}):
+                a = ex["ale"][f]
+                base = sum(p["pd"]) / len(p["pd"])
+                ax.plot(a["edges"], [v + base for v in a["ale"]], "--")
+            ax.set_xlabel(f)
+        fig.suptitle(_t("pdp_ale", lang))
+        save(fig, "pdp_ale")
+    return plots

@@ -1,0 +1,328 @@
+"""One tabular test run: read in chunks, predict, measure, judge, plot.
+
+The data is streamed once. For each chunk the model predicts and the runner keeps only what the
+metrics need over all rows (targets, predictions, probabilities, sensitive values, quality
+counters) plus a bounded uniform sample of full rows for the tests that re-query the model.
+Memory therefore grows with rows x (1 + classes) numbers, not with rows x columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import Problem, TianpingError
+from . import data as datamod
+from .fairness import classification_fairness, regression_fairness
+from .groups import build_groupings
+from .guide import recommend
+from .labels import Encoded, _codes, encode
+from .models import ModelAdapter, load_model
+from .performance import classification_performance, regression_performance
+from .results import Metric, MetricSink, TabularResult, summarise
+from .spec import TESTS, load_spec
+
+Progress = Callable[[str, int], None]  # (stage description, rows read so far)
+
+
+class TabularConfig(BaseModel):
+    """Everything that determines a run; stored with the run so it can be reproduced."""
+
+    model_config = ConfigDict(extra="forbid")
+    data: str
+    target: str
+    model: str | None = None
+    predictions: str | None = Field(None, description="column holding precomputed predictions (no model)")
+    scores: list[str] | None = Field(None, description="probability column(s): P(positive) for binary, one per class otherwise")
+    predictions_file: str | None = Field(None, description="separate file holding the predictions/scores columns, row-aligned")
+    sensitive: list[str] = Field(default_factory=list)
+    features: list[str] | None = None
+    categorical: list[str] | None = None
+    tests: list[str] | None = Field(None, description="tests to run; None = every test that applies")
+    task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
+    positive_label: str | None = None
+    context: str | None = None
+    thresholds: str | None = None
+    reference: str | None = Field(None, description="reference (training) data for drift, overlap and representation")
+    reference_distribution: str | None = None
+    trust_pickle: bool = False
+    trusted_types: list[str] = Field(default_factory=list)
+    intersections: bool = True
+    bootstrap: int = 200
+    confidence: float = 0.95
+    sample_rows: int = 5000
+    robustness_rows: int = 1000
+    attack: bool = True
+    epsilon: float = 0.5
+    attack_iterations: int = 8
+    explain_rows: int = 1000
+    shap_background: int = 50
+    shap_samples: int = 100
+    shap_max_evals: int | None = None
+    chunk_rows: int = datamod.DEFAULT_CHUNK_ROWS
+    http_batch: int = 1000
+    seed: int = 0
+    out_dir: str | None = None
+    plot_formats: list[str] = Field(default_factory=lambda: ["png"])
+    lang: str = "en"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_config(cfg: TabularConfig, model: ModelAdapter | None) -> list[str]:
+    problems = []
+    tests = list(dict.fromkeys(cfg.tests or TESTS))
+    for t in tests:
+        if t not in TESTS:
+            problems.append(Problem(f"unknown test '{t}'; choose from {', '.join(TESTS)}", field="--tests"))
+    if model is None and cfg.model is None and cfg.predictions is None:
+        problems.append(Problem("give a model (--model) or a column of precomputed predictions (--predictions)", field="--model"))
+    if (cfg.model is not None or model is not None) and cfg.predictions is not None:
+        problems.append(Problem("give either --model or --predictions, not both", field="--predictions"))
+    if "fairness" in tests and not cfg.sensitive:
+        if cfg.tests is not None:
+            problems.append(Problem("the fairness test needs --sensitive (one or more columns)", field="--sensitive"))
+        else:
+            tests.remove("fairness")
+    for fmt in cfg.plot_formats:
+        if fmt not in ("png", "svg"):
+            problems.append(Problem(f"plot format '{fmt}' is not png or svg", field="--plots"))
+    if not 0 < cfg.confidence < 1:
+        problems.append(Problem("confidence must be between 0 and 1", field="--confidence"))
+    if problems:
+        raise TianpingError(problems, title="bad options")
+    return tests
+
+
+def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | None = None) -> TabularResult:
+    """Run the requested tests and return the validated result document."""
+    t_start = time.perf_counter()
+    started = _now()
+    say = progress or (lambda stage, rows: None)
+    adapter = load_model(model if model is not None else cfg.model, trust_pickle=cfg.trust_pickle,
+                         trusted_types=cfg.trusted_types, http_batch=cfg.http_batch) if (model is not None or cfg.model) else None
+    tests = _check_config(cfg, adapter)
+    notes: list[str] = []
+    if "fairness" not in tests and cfg.tests is None:
+        notes.append("fairness skipped: no sensitive features given (--sensitive)")
+    if adapter is None:
+        for t in ("robustness", "explain"):
+            if t in tests:
+                if cfg.tests is not None:
+                    raise TianpingError(Problem(f"the {t} test queries a model: give --model (precomputed predictions cannot be re-queried)",
+                                                field="--tests"), title="bad options")
+                tests.remove(t)
+                notes.append(f"{t} skipped: no model to query (precomputed predictions)")
+    spec = load_spec(cfg.thresholds)
+    src = datamod.open_table(cfg.data)
+    src.require([cfg.target], "target")
+    src.require(cfg.sensitive, "sensitive feature")
+    pred_src = datamod.open_table(cfg.predictions_file) if cfg.predictions_file else src
+    if cfg.predictions:
+        pred_src.require([cfg.predictions], "predictions")
+    if cfg.scores:
+        pred_src.require(cfg.scores, "scores")
+    reserved = {cfg.target, cfg.predictions, *(cfg.scores or [])}
+    if cfg.features is not None:
+        features = list(cfg.features)
+    elif adapter is not None and adapter.feature_names is not None:
+        features = list(adapter.feature_names)
+    else:
+        features = [c for c in src.columns if c not in reserved]
+    src.require(features, "model input" if adapter is not None and cfg.features is None else "feature")
+    if cfg.target in features:
+        raise TianpingError(Problem(f"the target '{cfg.target}' is also listed as a feature", field=cfg.target), title="bad options")
+    categorical = list(cfg.categorical or [])
+    src.require(categorical, "categorical feature")
+    read_cols = list(dict.fromkeys([*features, cfg.target, *cfg.sensitive,
+                                    *([] if cfg.predictions_file else [c for c in (cfg.predictions, *(cfg.scores or [])) if c])]))
+    need_sample = bool({"robustness", "explain", "quality"} & set(tests))
+    sample = datamod.RowSample(cfg.sample_rows, cfg.seed) if need_sample else None
+    quality_stats = None
+    if "quality" in tests:
+        from .quality import QualityStats
+
+        quality_stats = QualityStats(list(dict.fromkeys([*features, cfg.target])), cfg.sensitive)
+
+    # ---- one pass over the data
+    say("read", 0)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    y_parts, pred_parts, proba_parts, sens_parts = [], [], [], []
+    rows = 0
+    for chunk in datamod.iter_chunks(src, read_cols, cfg.chunk_rows):
+        y_parts.append(chunk[cfg.target].to_numpy())
+        if cfg.sensitive:
+            sens_parts.append(chunk[cfg.sensitive])
+        if adapter is not None:
+            try:
+                p = adapter.predict(chunk[features])
+            except TianpingError:
+                raise
+            except Exception as exc:  # the model rejected data of the declared shape: say so, no traceback
+                raise TianpingError(Problem(f"the {adapter.kind} model failed on the data: {type(exc).__name__}: {str(exc)[:300]}",
+                                            file=adapter.source, field="--model"), title="model error") from None
+            if len(p.labels) != len(chunk):
+                raise TianpingError(Problem(f"the model returned {len(p.labels)} predictions for {len(chunk)} rows", field="--model"),
+                                    title="length mismatch")
+            pred_parts.append(p.labels)
+            if p.proba is not None:
+                proba_parts.append(p.proba)
+        elif not cfg.predictions_file:
+            pred_parts.append(chunk[cfg.predictions].to_numpy())
+            if cfg.scores:
+                proba_parts.append(chunk[cfg.scores].to_numpy(dtype=np.float64))
+        if quality_stats is not None:
+            quality_stats.add(chunk)
+        if sample is not None:
+            sample.add(chunk)
+        rows += len(chunk)
+        say("read", rows)
+    if cfg.predictions_file:
+        pf = datamod.read_all(cfg.predictions_file, [c for c in (cfg.predictions, *(cfg.scores or [])) if c])
+        if len(pf) != rows:
+            raise TianpingError(Problem(f"the predictions file has {len(pf)} rows but the data has {rows}; they must be row-aligned",
+                                        file=cfg.predictions_file, field=cfg.predictions), title="length mismatch")
+        pred_parts = [pf[cfg.predictions].to_numpy()]
+        if cfg.scores:
+            proba_parts = [pf[cfg.scores].to_numpy(dtype=np.float64)]
+    timings["read_predict"] = time.perf_counter() - t0
+    y_raw = np.concatenate(y_parts) if y_parts else np.empty(0)
+    pred_raw = np.concatenate(pred_parts) if pred_parts else np.empty(0)
+    proba = np.concatenate(proba_parts) if proba_parts else None
+    if proba is not None and len(proba) != len(pred_raw):
+        proba = None
+        notes.append("probabilities were not returned for every row and are ignored")
+    task_hint = None if cfg.task == "auto" else ("regression" if cfg.task == "regression" else "classification")
+    model_classes = adapter.classes if adapter is not None else None
+    if adapter is not None and adapter.task == "regression" and task_hint is None:
+        task_hint = "regression"
+    enc = encode(y_raw, pred_raw, proba, model_classes=model_classes, task_hint=task_hint, target=cfg.target,
+                 positive_label=cfg.positive_label)
+    if cfg.task in ("binary", "multiclass") and enc.task != cfg.task:
+        raise TianpingError(Problem(f"--task {cfg.task} but the target has {len(enc.classes)} classes", field="--task"), title="bad options")
+    sensitive = pd.concat(sens_parts, ignore_index=True) if sens_parts else pd.DataFrame()
+
+    metrics: list[Metric] = []
+    aux: dict[str, Any] = {}
+    recommendation = None
+    if "performance" in tests:
+        say("performance", rows)
+        t0 = time.perf_counter()
+        sink = MetricSink(spec, "performance")
+        aux["performance"] = (regression_performance if enc.task == "regression" else classification_performance)(sink, enc)
+        metrics += sink.metrics
+        timings["performance"] = time.perf_counter() - t0
+    if "fairness" in tests:
+        say("fairness", rows)
+        t0 = time.perf_counter()
+        sink = MetricSink(spec, "fairness")
+        groupings = build_groupings(sensitive, intersections=cfg.intersections)
+        fn = regression_fairness if enc.task == "regression" else classification_fairness
+        aux["fairness"] = fn(sink, enc, groupings, n_boot=cfg.bootstrap, level=cfg.confidence, seed=cfg.seed)
+        metrics += sink.metrics
+        recommendation = recommend(cfg.context, enc.task, sink.metrics)
+        timings["fairness"] = time.perf_counter() - t0
+    sample_frame = sample.result() if sample is not None else pd.DataFrame()
+    sample_enc = _sample_encoding(sample_frame, enc, cfg.target) if len(sample_frame) else None
+    if "quality" in tests and quality_stats is not None:
+        say("quality", rows)
+        t0 = time.perf_counter()
+        from .quality import load_reference_distribution, run_quality
+
+        sink = MetricSink(spec, "quality")
+        reference = ref_hashes = None
+        if cfg.reference:
+            ref_src = datamod.open_table(cfg.reference)
+            common = [c for c in quality_stats.columns if c in ref_src.columns]
+            reference = datamod.read_all(cfg.reference, list(dict.fromkeys(common + [c for c in cfg.sensitive if c in ref_src.columns])))
+            if common == quality_stats.columns:
+                ref_hashes = pd.util.hash_pandas_object(reference[common], index=False).to_numpy()
+            else:
+                notes.append("train_test_overlap_rate skipped: the reference data lacks some columns")
+        dist = load_reference_distribution(cfg.reference_distribution) if cfg.reference_distribution else None
+        aux["quality"] = run_quality(sink, quality_stats, y=enc.y if enc.task != "regression" else np.empty(0, dtype=np.int64),
+                                     class_names=enc.class_names, task=enc.task, positive=enc.positive, sample=sample_frame,
+                                     features=features, target=cfg.target, reference=reference, reference_distribution=dist,
+                                     ref_hashes=ref_hashes, sample_y=sample_enc.y if sample_enc is not None else None)
+        metrics += sink.metrics
+        timings["quality"] = time.perf_counter() - t0
+    if adapter is not None and sample_enc is not None and {"robustness", "explain"} & set(tests):
+        from .querier import Querier
+
+        numeric = [c for c in features if c not in categorical and pd.api.types.is_numeric_dtype(sample_frame[c])]
+        cats = [c for c in features if c not in numeric]
+        if "robustness" in tests:
+            say("robustness", rows)
+            t0 = time.perf_counter()
+            from .robustness import run_robustness
+
+            k = min(cfg.robustness_rows, len(sample_frame))
+            q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
+            sink = MetricSink(spec, "robustness")
+            aux["robustness"] = run_robustness(sink, q, categorical=cats, attack=cfg.attack, epsilon=cfg.epsilon,
+                                               iterations=cfg.attack_iterations, seed=cfg.seed)
+            metrics += sink.metrics
+            timings["robustness"] = time.perf_counter() - t0
+        if "explain" in tests:
+            say("explain", rows)
+            t0 = time.perf_counter()
+            from .explain import run_explain
+
+            k = min(cfg.explain_rows, len(sample_frame))
+            q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
+            sink = MetricSink(spec, "explain")
+            aux["explain"] = run_explain(sink, q, shap_background=cfg.shap_background, shap_samples=cfg.shap_samples,
+                                         shap_max_evals=cfg.shap_max_evals, seed=cfg.seed)
+            metrics += sink.metrics
+            timings["explain"] = time.perf_counter() - t0
+    plots = []
+    if cfg.out_dir:
+        say("plots", rows)
+        t0 = time.perf_counter()
+        from .plots import render
+
+        plots = render(aux, Path(cfg.out_dir) / "plots", cfg.plot_formats, cfg.lang)
+        timings["plots"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+    result = TabularResult(
+        run_id=str(uuid.uuid4()), created_at=started,
+        config=cfg.model_dump(mode="json") | {"model_kind": adapter.kind if adapter else "predictions", "features": features},
+        task=enc.task, n_rows=rows, labels=enc.class_names or None,
+        positive_label=enc.class_names[enc.positive] if enc.positive is not None else None,
+        tests=tests, metrics=metrics, summary=summarise(metrics), recommendation=recommendation, plots=plots, notes=notes,
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )
+    if cfg.out_dir:
+        _write_json(Path(cfg.out_dir) / "results.json", result)
+    return result
+
+
+def _sample_encoding(frame: pd.DataFrame, enc: Encoded, target: str) -> Encoded:
+    y = frame[target].to_numpy()
+    if enc.task == "regression":
+        codes = y.astype(np.float64)
+    else:
+        codes = _codes(y, enc.classes, enc.class_names, f"target column '{target}'", target)
+    return Encoded(enc.task, codes, codes, None, enc.classes, enc.positive)
+
+
+def _subset(enc: Encoded, k: int) -> Encoded:
+    return Encoded(enc.task, enc.y[:k], enc.pred[:k], None, enc.classes, enc.positive)
+
+
+def _write_json(path: Path, result: TabularResult) -> None:
+    """Write to a temporary file and rename, so a failed run never leaves half a results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    tmp.replace(path)
