@@ -1,7 +1,9 @@
-"""The main job on the embedded defaults. It grows with the pipeline.
+"""The main job on the embedded defaults: the whole pipeline, end to end.
 
-Today: load the catalog, show the crosswalk of the EU AI Act's robustness article, register the
-bundled example systems and classify each under every rule pack.
+Load the catalog and show a crosswalk; register the bundled example systems and classify each
+under every rule pack; then (unless --quick) test two of them — a credit model with the tabular
+tests, a chatbot with TC260-003 samples on the bundled local model — assess them and write
+signed report bundles, and print where they are.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ def _examples() -> list[Path]:
 
 
 @guarded
-def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only.")) -> None:
-    """Run the main job on the bundled defaults (SQLite, bundled catalog and sample systems)."""
+def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
+         quick: bool = typer.Option(False, "--quick", help="Stop after classification (no tests, no reports)."),
+         samples: int = typer.Option(12, "--samples", min=1, help="Generative test samples to run on the local model.")) -> None:
+    """Run the main job on the bundled defaults (SQLite, bundled catalog, sample systems, small local model)."""
     from ..registry.service import RegistryService, load_profile_file
     from ..rules.engine import classify
 
@@ -36,11 +40,18 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-reada
     for s in systems:
         reg.register(s)
     results = {s.id: [r for r in classify(s) if r.applies != "no"] for s in systems}
+    job = None
+    if not quick:
+        from ..pipeline import run_main_job
+
+        job = run_main_job(db, genai_limit=samples, say=(lambda m: None) if as_json else
+                           (lambda m: console.print(f"[dim]→ {m}[/]", highlight=False)))
     if as_json:
         emit_json({"database": db.engine.url.render_as_string(hide_password=True),
                    "instruments": svc.list_instruments(),
                    "crosswalk": svc.crosswalk(DEMO_PROVISION),
-                   "classifications": {sid: [r.as_dict() for r in rs] for sid, rs in results.items()}})
+                   "classifications": {sid: [r.as_dict() for r in rs] for sid, rs in results.items()},
+                   "pipeline": job.__dict__ if job else None})
         return
     console.print(f"[bold]{tr('demo_intro')}[/]")
     console.print(tr("loading_catalog", db=db.engine.url.render_as_string(hide_password=True)), highlight=False)
@@ -60,4 +71,8 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-reada
                 cells.append("" if r is None else f"{r.tier} ({len(r.obligations)})")
             table.add_row(sid, *cells)
         console.print(table)
-        console.print(tr("demo_next"), highlight=False)
+    if job:
+        for sid, path in job.bundles.items():
+            totals = ", ".join(f"{k} {v}" for k, v in job.totals[sid].items() if v)
+            console.print(tr("demo_report", id=sid, run=job.runs[sid][:8], path=path, totals=totals), highlight=False)
+    console.print(tr("demo_next"), highlight=False)
