@@ -16,6 +16,7 @@ from . import assessment as assessment_cmd
 from . import audit as audit_cmd
 from . import keys as keys_cmd
 from . import observatory as observatory_cmd
+from . import provenance as provenance_cmd
 from . import registry as registry_cmd
 from . import serve as serve_cmd
 from . import test_tabular as test_tabular_cmd
@@ -37,6 +38,8 @@ app.command("classify")(registry_cmd.classify)
 app.command("obligations")(registry_cmd.obligations)
 app.add_typer(registry_cmd.systems_app, name="systems")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(provenance_cmd.label_app, name="label")
+app.add_typer(provenance_cmd.watermark_app, name="watermark")
 app.add_typer(test_tabular_cmd.app, name="test")
 app.add_typer(observatory_cmd.app, name="divide")
 app.add_typer(observatory_cmd.incidents_app, name="incidents")
