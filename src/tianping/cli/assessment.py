@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..errors import TianpingError
 from ..i18n import register_messages
-from .common import STATE, console, emit_json, guarded, split_csv, tr
+from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
 
 register_messages({
     "plan_title": {"en": "Test plan for {id}", "zh": "{id} 的测试计划"},
@@ -35,9 +35,6 @@ def _system(ref: str):
     return RegistryService(STATE.db()).resolve(ref)
 
 
-def _txt(d):
-    return (d or {}).get(STATE.lang) or (d or {}).get("en", "")
-
 
 @guarded
 def plan(system: str = typer.Argument(..., help="Profile file or registered system id."),
@@ -56,7 +53,7 @@ def plan(system: str = typer.Argument(..., help="Profile file or registered syst
     for col in ("jurisdiction", "obligation", "plan_tests", "plan_checks"):
         table.add_column(tr(col), overflow="fold")
     for o in p["obligations"]:
-        table.add_row(o["jurisdiction"], _txt(o["title"]), ", ".join(t["test"] for t in o["tests"]),
+        table.add_row(o["jurisdiction"], txt(o["title"]), ", ".join(t["test"] for t in o["tests"]),
                       ", ".join(c["item"] for c in o["checks"][:6]) + (" …" if len(o["checks"]) > 6 else ""))
     console.print(table)
     console.print(f"{tr('plan_tests')}: {', '.join(p['tests']) or '—'}", highlight=False)
@@ -99,7 +96,7 @@ def assess(
     for col in ("jurisdiction", "obligation", "verdict", "why"):
         table.add_column(tr(col), overflow="fold")
     for o in result["obligations"]:
-        table.add_row(o["jurisdiction"], _txt(o["title"]), VERDICT_TEXT[o["verdict"]][STATE.lang], _txt(o["reasoning"]))
+        table.add_row(o["jurisdiction"], txt(o["title"]), VERDICT_TEXT[o["verdict"]][STATE.lang], txt(o["reasoning"]))
     console.print(table)
     console.print(" · ".join(f"{VERDICT_TEXT[k][STATE.lang]}: {n}" for k, n in result["totals"].items()), highlight=False)
     if bundle:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..catalog.service import CatalogService
-from .common import STATE, console, emit_json, guarded, split_csv, tr
+from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
 
 app = typer.Typer(help="The governance catalog: instruments, provisions, principles, crosswalk.", no_args_is_help=True)
 sssom_app = typer.Typer(help="Import and export mappings as SSSOM TSV.", no_args_is_help=True)
@@ -22,11 +22,6 @@ JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.
 def _service() -> CatalogService:
     return CatalogService(STATE.db())
 
-
-def _title(d: dict | None) -> str:
-    if not d:
-        return ""
-    return d.get(STATE.lang) or d.get("en", "")
 
 
 @app.command("list")
@@ -41,7 +36,7 @@ def list_(as_json: bool = JSON_OPT) -> None:
     for col in ("id", "title", "kind", "jurisdiction", "provisions"):
         table.add_column(tr(col), overflow="fold", justify="right" if col == "provisions" else "left")
     for r in rows:
-        table.add_row(r["id"], _title(r["title"]), r["kind"], r["jurisdiction"], str(r["provision_count"]))
+        table.add_row(r["id"], txt(r["title"]), r["kind"], r["jurisdiction"], str(r["provision_count"]))
     console.print(table)
 
 
@@ -57,13 +52,13 @@ def show(
     if as_json:
         emit_json(inst)
         return
-    console.print(f"[bold]{_title(inst['title'])}[/]  ({inst['id']}, {inst['kind']}, {inst['jurisdiction']})")
-    console.print(_title(inst.get("summary")), highlight=False)
+    console.print(f"[bold]{txt(inst['title'])}[/]  ({inst['id']}, {inst['kind']}, {inst['jurisdiction']})")
+    console.print(txt(inst.get("summary")), highlight=False)
     table = Table()
     for col in ("id", "number", "kind", "title", "verified"):
         table.add_column(tr(col), overflow="fold")
     for p in inst["provisions"]:
-        table.add_row(p["id"], p.get("number") or "", p["kind"], _title(p["title"]), "" if p.get("verified", True) else "✗")
+        table.add_row(p["id"], p.get("number") or "", p["kind"], txt(p["title"]), "" if p.get("verified", True) else "✗")
     console.print(table)
 
 
@@ -120,7 +115,7 @@ def crosswalk(
         last = h["path"][-1] if h["path"] else {}
         comment = (last.get("comment_zh") if STATE.lang == "zh" else None) or last.get("comment", "")
         why = tr("via", p=h["via_principle"]) if h["via_principle"] else comment
-        cell = Text(_title(h["title"]))
+        cell = Text(txt(h["title"]))
         cell.append("\n" + why, style="dim")
         table.add_row(h["qid"], cell, h["predicate"], f"{h['confidence']:.2f}", str(h["hops"]))
     console.print(table)
@@ -138,7 +133,7 @@ def principles(as_json: bool = JSON_OPT) -> None:
     table.add_column(tr("id"))
     table.add_column(tr("title"))
     for r in rows:
-        table.add_row(r["id"], _title(r["title"]))
+        table.add_row(r["id"], txt(r["title"]))
     console.print(table)
 
 

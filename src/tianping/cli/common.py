@@ -46,6 +46,11 @@ def tr(key: str, **kw: object) -> str:
     return t(key, STATE.lang, **kw)
 
 
+def txt(d: dict | None) -> str:
+    """A bilingual text ({"en": ..., "zh": ...}) in the interface language, English as fallback."""
+    return (d or {}).get(STATE.lang) or (d or {}).get("en", "")
+
+
 def emit_json(data: Any) -> None:
     """Machine-readable output: JSON only on stdout, nothing else."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..i18n import register_messages
-from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr
+from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr, txt
 
 app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-refusal, jailbreak attacks.", no_args_is_help=True)
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
@@ -69,9 +69,6 @@ def _bank(name: str) -> str:
         return name
 
 
-def _txt(d: dict | None) -> str:
-    return (d or {}).get(STATE.lang) or (d or {}).get("en", "")
-
 
 def _print_result(res: dict[str, Any]) -> None:
     m = res["metrics"]
@@ -98,7 +95,7 @@ def _print_result(res: dict[str, Any]) -> None:
         value = f"{g['value'] * 100:.1f}%" if g["value"] is not None else "-"
         status = tr(f"genai_status_{g['status']}")
         style = {"pass": "green", "fail": "bold red"}.get(g["status"], "yellow")
-        tg.add_row(_txt(g["title"]), f"{g['op']} {g['threshold'] * 100:.0f}%", value, str(g["n"]), f"[{style}]{status}[/]", g["cites"] or "")
+        tg.add_row(txt(g["title"]), f"{g['op']} {g['threshold'] * 100:.0f}%", value, str(g["n"]), f"[{style}]{status}[/]", g["cites"] or "")
     console.print(tg)
     if res["errors"]["samples"]:
         err_console.print(tr("genai_errors", n=res["errors"]["samples"], total=m["samples"]["total"],

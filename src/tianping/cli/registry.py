@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import TianpingError
-from .common import STATE, console, emit_json, guarded, split_csv, tr
+from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
@@ -31,11 +31,6 @@ def _as_of(value: Optional[str]) -> Optional[dt.date]:
     except ValueError:
         raise TianpingError(f"--as-of '{value}' is not a date (use YYYY-MM-DD or 'today')", title="bad option") from None
 
-
-def _txt(d: dict | None) -> str:
-    if not d:
-        return ""
-    return d.get(STATE.lang) or d.get("en", "")
 
 
 @guarded
@@ -85,16 +80,16 @@ def classify(
     for r in results:
         if r.applies == "no":
             continue
-        why = "; ".join(_txt(x["because"]) for x in r.reasons) or ("—" if r.tier != "undetermined" else tr("needs_answers"))
+        why = "; ".join(txt(x["because"]) for x in r.reasons) or ("—" if r.tier != "undetermined" else tr("needs_answers"))
         cites = ", ".join(sorted({c for x in r.reasons for c in x["cites"]}))
-        tier = _txt(r.tier_title) + (f" ({tr('voluntary')})" if r.voluntary else "")
+        tier = txt(r.tier_title) + (f" ({tr('voluntary')})" if r.voluntary else "")
         table.add_row(r.jurisdiction, tier, why, cites)
     console.print(table)
     for r in results:
         if r.questions:
             console.print(f"[bold]{tr('questions_for', j=r.jurisdiction)}[/]")
             for q in r.questions:
-                console.print(f"  • {_txt(q.text)}  [dim]({q.field})[/]", highlight=False)
+                console.print(f"  • {txt(q.text)}  [dim]({q.field})[/]", highlight=False)
     if explain:
         for r in results:
             if r.applies == "no":
@@ -131,7 +126,7 @@ def obligations(
     for r in results:
         for o in r.obligations + r.possible_obligations + r.upcoming:
             status = tr("status_" + o.status) + (f" — {o.deadline}" if o.deadline else "")
-            table.add_row(r.jurisdiction, _txt(o.title), ", ".join(o.roles), o.applies_from or "", status, ", ".join(o.cites))
+            table.add_row(r.jurisdiction, txt(o.title), ", ".join(o.roles), o.applies_from or "", status, ", ".join(o.cites))
     console.print(table)
 
 
