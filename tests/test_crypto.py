@@ -48,3 +48,23 @@ def test_any_single_byte_change_breaks_the_signature(data, value, pos):
         changed = data[:i] + bytes([(data[i] + 1 + value % 255) % 256]) + data[i + 1:]
         assert not verify(KP.public_raw, sig, changed)
     assert verify(KP.public_raw, sig, data)
+
+
+def test_bundle_names_the_signature_file_for_every_single_bit_flip(tmp_path):
+    """Regression: a flipped bit can make a base64 character invalid; that must still be reported
+    as a bad manifest.sig, never raised as an unrelated error (seen once in CI, random key)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tianping.reporting.bundle import SIGNATURE, verify_bundle, write_bundle
+
+    out = write_bundle(tmp_path / "b", {"a.txt": b"hello"}, KeyPair(Ed25519PrivateKey.generate()))
+    original = (out / SIGNATURE).read_bytes()
+    assert verify_bundle(out).ok
+    for pos in range(len(original)):
+        for bit in (0x01, 0x02, 0x20, 0x80):
+            data = bytearray(original)
+            data[pos] ^= bit
+            (out / SIGNATURE).write_bytes(bytes(data))
+            res = verify_bundle(out)
+            assert not res.ok and res.first_bad_file == SIGNATURE, (pos, bit, res)
+    (out / SIGNATURE).write_bytes(original)

@@ -99,9 +99,17 @@ def verify_bundle(directory: Path, *, expected_fingerprint: str | None = None) -
     if fingerprint(pub) != claimed_fp:
         return BundleCheck(False, claimed_fp, len(files), "the signer fingerprint does not match the public key", MANIFEST)
     try:
-        sig = unb64(spath.read_text(encoding="ascii").strip(), "signature")
+        text = spath.read_text(encoding="ascii")
+        text = text[:-1] if text.endswith("\n") else text
+        sig = unb64(text, "signature")
+        if b64(sig) != text:
+            # only the one canonical spelling is accepted, so no changed byte can go unnoticed
+            raise TianpingError("signature is not canonical base64")
     except UnicodeDecodeError:
         return BundleCheck(False, claimed_fp, len(files), "manifest.sig is not text", SIGNATURE)
+    except TianpingError:
+        # a changed byte can turn a base64 character into a non-base64 one: still a bad signature file
+        return BundleCheck(False, claimed_fp, len(files), "manifest.sig is not valid base64", SIGNATURE)
     if not verify(pub, sig, body):
         return BundleCheck(False, claimed_fp, len(files), "the signature does not match the manifest (forged or altered)", SIGNATURE)
     if expected_fingerprint and expected_fingerprint.lower() != claimed_fp:
