@@ -6,21 +6,73 @@ from typing import Optional
 
 import typer
 
+import importlib
+
+import typer
+from typer.core import TyperGroup
+
 from .. import __version__
 from ..errors import TianpingError
-from . import catalog as catalog_cmd
-from . import db as db_cmd
-from . import demo as demo_cmd
-from . import eval as eval_cmd
-from . import assessment as assessment_cmd
-from . import audit as audit_cmd
-from . import keys as keys_cmd
-from . import observatory as observatory_cmd
-from . import provenance as provenance_cmd
-from . import registry as registry_cmd
-from . import serve as serve_cmd
-from . import test_tabular as test_tabular_cmd
 from .common import fail, set_globals
+
+# Command name -> (module under tianping.cli, attribute, kind). Modules are imported only when
+# their command runs (or help lists them): importing every command module eagerly cost ~0.3 s
+# of start-up on each call (SQLAlchemy, the catalog service, pandas…), paid even by `--version`.
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "catalog": ("catalog", "app", "group"),
+    "db": ("db", "app", "group"),
+    "eval": ("eval", "app", "group"),
+    "demo": ("demo", "demo", "command"),
+    "register": ("registry", "register", "command"),
+    "classify": ("registry", "classify", "command"),
+    "obligations": ("registry", "obligations", "command"),
+    "systems": ("registry", "systems_app", "group"),
+    "keys": ("keys", "app", "group"),
+    "label": ("provenance", "label_app", "group"),
+    "watermark": ("provenance", "watermark_app", "group"),
+    "test": ("test_tabular", "app", "group"),
+    "divide": ("observatory", "app", "group"),
+    "incidents": ("observatory", "incidents_app", "group"),
+    "audit": ("audit", "app", "group"),
+    "plan": ("assessment", "plan", "command"),
+    "assess": ("assessment", "assess", "command"),
+    "verify": ("assessment", "verify", "command"),
+    "checklist": ("assessment", "checklist_app", "group"),
+    "serve": ("serve", "serve", "command"),
+    "users": ("serve", "users_app", "group"),
+}
+
+
+def load_command(name: str):
+    """Build the click command for one entry of LAZY_COMMANDS (imports its module)."""
+    module_name, attr, kind = LAZY_COMMANDS[name]
+    target = getattr(importlib.import_module(f"{__package__}.{module_name}"), attr)
+    if kind == "group":
+        command = typer.main.get_group(target)
+    else:
+        holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        holder.command(name)(target)
+        command = typer.main.get_command(holder)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in LAZY_COMMANDS and args[0] not in self.commands:
+            # unknown name: load everything so the "did you mean" suggestion sees every command
+            for name in LAZY_COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="tianping",
@@ -28,28 +80,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
-app.add_typer(catalog_cmd.app, name="catalog")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(eval_cmd.app, name="eval")
-app.command("demo")(demo_cmd.demo)
-app.command("register")(registry_cmd.register)
-app.command("classify")(registry_cmd.classify)
-app.command("obligations")(registry_cmd.obligations)
-app.add_typer(registry_cmd.systems_app, name="systems")
-app.add_typer(keys_cmd.app, name="keys")
-app.add_typer(provenance_cmd.label_app, name="label")
-app.add_typer(provenance_cmd.watermark_app, name="watermark")
-app.add_typer(test_tabular_cmd.app, name="test")
-app.add_typer(observatory_cmd.app, name="divide")
-app.add_typer(observatory_cmd.incidents_app, name="incidents")
-app.add_typer(audit_cmd.app, name="audit")
-app.command("plan")(assessment_cmd.plan)
-app.command("assess")(assessment_cmd.assess)
-app.command("verify")(assessment_cmd.verify)
-app.add_typer(assessment_cmd.checklist_app, name="checklist")
-app.command("serve")(serve_cmd.serve)
-app.add_typer(serve_cmd.users_app, name="users")
 
 
 def _version(value: bool) -> None:
