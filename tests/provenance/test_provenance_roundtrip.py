@@ -48,8 +48,11 @@ def edit_content(fmt: str, path: Path) -> None:
         _flip(path, sos + 40)
     elif fmt == "wav":
         _flip(path, data.index(b"data") + 200)
-    elif fmt == "mp3":
-        _flip(path, len(data) // 2)
+    elif fmt == "mp3":  # the middle of the audio frames (a chained C2PA store makes the ID3 tag large)
+        from tianping.provenance.formats.mp3 import _id3_spans
+
+        start, end, _ = _id3_spans(path)
+        _flip(path, (start + end) // 2)
     elif fmt == "mp4":
         _flip(path, data.index(b"mdat") + 100)
 
@@ -156,3 +159,35 @@ def test_text_label_trailer_is_last_line(sample):
     lines = f.read_text(encoding="utf-8").rstrip("\n").split("\n")
     assert lines[-1].startswith("<!--AIGC:{") and lines[-1].endswith("}-->")
     assert '"Label":"1"' in lines[-1]
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp", "wav", "mp3", "mp4"])
+def test_propagation_chains_c2pa_manifests(fmt, sample, keys_a, keys_b, tmp_path):
+    """A platform that rewrites the metadata signs its own C2PA manifest with the producer's as parentOf
+    ingredient: the chain validates, still says AI-generated, and names both signers."""
+    if fmt in NEEDS_FFMPEG:
+        require("ffmpeg")
+    f = sample(fmt)
+    add_label(f, "Producer", explicit_label=False, sign=True, c2pa=True, keys=keys_a)
+    unsigned = tmp_path / f"unsigned{f.suffix}"
+    stale = propagate(f, "Platform", propagate_id="P-2", output=unsigned)
+    assert stale.c2pa_stale and not stale.c2pa
+    assert check_file(unsigned).c2pa["validation_state"] == "Invalid"  # the producer's binding no longer holds
+
+    res = propagate(f, "Platform", propagate_id="P-1", sign=True, keys=keys_b)
+    assert res.c2pa and not res.c2pa_stale
+    c = check_file(f)
+    assert c.c2pa["validation_state"] in ("Valid", "Trusted") and not c.c2pa["failures"], c.c2pa
+    assert c.c2pa["aigc"]["ContentPropagator"] == "Platform" and c.c2pa["aigc"]["ContentProducer"] == "Producer"
+    assert c.c2pa["ai_source"], "the AI digital source type is found through the parent"
+    assert [p["signer"] for p in c.c2pa["parents"]] == ["Producer"] and c.c2pa["parents"][0]["ai_source"]
+    assert c.producer_signature["status"] == "valid" and c.propagator_signature["status"] == "valid"
+    assert c.verdict == "confirmed"
+    # the chain does not launder edits: a changed byte of content breaks the active manifest's hash
+    edit_content(fmt, f)
+    edited = check_file(f)
+    if fmt in ("png", "webp"):  # edit_content re-encodes these with Pillow, which drops the manifest
+        assert edited.c2pa is None
+    else:
+        assert edited.c2pa["validation_state"] == "Invalid"
+    assert edited.producer_signature["status"] != "valid"

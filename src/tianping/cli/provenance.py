@@ -94,6 +94,10 @@ def label_propagate(
     console.print(tr("pv_propagated", path=res.path, prop=propagator, pid=res.implicit["PropagateID"]), highlight=False, markup=False)
     if res.signed_by:
         console.print("  " + tr("pv_signed", fp=res.signed_by[:16]), highlight=False)
+    if res.c2pa:
+        console.print("  " + tr("pv_c2pa_chained"), highlight=False)
+    if res.c2pa_stale:
+        console.print("  " + tr("pv_note", msg=tr("pv_c2pa_stale")), highlight=False, markup=False)
     for n in res.notes:
         console.print("  " + tr("pv_note", msg=n), highlight=False, markup=False)
 
@@ -151,6 +155,8 @@ def label_check(
             if r.c2pa:
                 state = (r.c2pa.get("validation_state") or "error").lower()
                 c2 = tr(f"pv_c2pa_{state}") if state in ("trusted", "valid", "invalid", "error") else state
+                if r.c2pa.get("parents"):
+                    c2 += "; " + tr("pv_c2pa_chain", signers=" ← ".join(str(p.get("signer")) for p in r.c2pa["parents"]))
             table.add_row(r.path, r.format or "?", tr(f"pv_verdict_{r.verdict}"), tr(f"pv_{r.explicit}"), implicit, sig, c2)
         console.print(table)
         v = summary["verdicts"]

@@ -105,18 +105,62 @@ def manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
     }
 
 
+def _signer(keys: KeyPair, subject: str):
+    import c2pa
+
+    chain, key_pem = _leaf_chain(keys, subject)
+    return c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ED25519, chain, key_pem, None))
+
+
 def sign_file(src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair) -> None:
     """Embed a signed manifest; dst may equal src (written via a temporary file)."""
+    _build(src, dst, mime, manifest(label, Path(src).name), keys, label.ContentProducer)
+
+
+def propagation_manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
+    """The platform's manifest: it opened the producer's asset (parent ingredient) and changed metadata."""
+    from .. import __version__
+
+    return {
+        "claim_generator_info": [{"name": "tianping", "version": __version__}],
+        "title": title,
+        "assertions": [
+            {"label": "c2pa.actions", "data": {"actions": [
+                {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
+                {"action": "c2pa.edited.metadata"},
+            ]}},
+            {"label": ASSERTION, "data": {"AIGC": label.fields(),
+                                          "cites": ["cn-aigc-labeling:art-6", "cn-aigc-labeling:gb45438-annex-e"]}},
+        ],
+    }
+
+
+def sign_propagation(parent: Path, src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair) -> None:
+    """Sign the platform's manifest over `src` (the relabelled file) with `parent` (the file as the
+    producer shipped it, manifest intact) as its parentOf ingredient. Rewriting metadata breaks the
+    producer's hard binding; this keeps the producer's manifest verifiable inside the chain and makes
+    the platform's own manifest the valid active one, as C2PA intends for edits."""
+    def add_parent(builder: Any) -> None:
+        with open(parent, "rb") as fh:
+            builder.add_ingredient({"title": Path(parent).name, "relationship": "parentOf", "label": "parent"}, mime, fh)
+
+    _build(src, dst, mime, propagation_manifest(label, Path(src).name), keys, label.ContentPropagator or "propagator",
+           add_parent)
+
+
+def _build(src: Path, dst: Path, mime: str, definition: dict[str, Any], keys: KeyPair, subject: str,
+           extra: Any = None) -> None:
     import c2pa
 
     from .formats.base import atomic_write
 
-    chain, key_pem = _leaf_chain(keys, label.ContentProducer)
     try:
-        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ED25519, chain, key_pem, None))
-        ctx = c2pa.Context.from_dict(_SETTINGS)
+        signer = _signer(keys, subject)
+        ctx = c2pa.Context.from_dict({**_SETTINGS, **_trust_settings()})
         out = io.BytesIO()
-        with open(src, "rb") as fh, c2pa.Builder(manifest(label, Path(src).name), context=ctx) as builder:
+        with open(src, "rb") as fh, c2pa.Builder(definition, context=ctx) as builder:
+            if extra:
+                extra(builder)
             builder.sign(signer, mime, fh, out)
     except c2pa.C2paError as exc:
         raise TianpingError(Problem(f"C2PA signing failed: {exc}", file=str(src)), title="C2PA failed") from None
@@ -132,24 +176,51 @@ class C2paResult:
     signer: str | None = None
     failures: list[str] = field(default_factory=list)
     error: str | None = None
+    parents: list[dict[str, Any]] = field(default_factory=list)  # parentOf chain, newest first
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def _trust_settings() -> dict[str, Any]:
+    """Trust this machine's local CA (if any) when validating manifests and ingredients."""
+    cert = ca_dir() / "ca.crt"
+    if cert.exists():
+        return {"verify": {"verify_trust": True}, "trust": {"trust_anchors": cert.read_text()}}
+    return {}
+
+
+def _ai_source(m: dict) -> bool:
+    for a in m.get("assertions", []):
+        if a.get("label", "").startswith("c2pa.actions"):
+            for act in (a.get("data") or {}).get("actions", []):
+                if act.get("digitalSourceType") in AI_SOURCES:
+                    return True
+    return False
+
+
+def _aigc(m: dict) -> dict[str, str] | None:
+    for a in m.get("assertions", []):
+        if a.get("label") == ASSERTION and isinstance((a.get("data") or {}).get("AIGC"), dict):
+            return {str(k): str(v) for k, v in a["data"]["AIGC"].items()}
+    return None
+
+
+def _signer_name(m: dict) -> str | None:
+    si = m.get("signature_info") or {}
+    return si.get("common_name") or si.get("issuer")
+
+
 def read(path: Path, mime: str) -> C2paResult:
     import c2pa
 
-    settings: dict[str, Any] = {}
-    cert = ca_dir() / "ca.crt"
-    if cert.exists():
-        settings = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": cert.read_text()}}
+    settings = _trust_settings()
     try:
         ctx = c2pa.Context.from_dict(settings) if settings else None
         with open(path, "rb") as fh:
             reader = c2pa.Reader(mime, fh, context=ctx) if ctx else c2pa.Reader(mime, fh)
             with reader:
-                active = reader.get_active_manifest() or {}
+                store = json.loads(reader.json() or "{}")
                 state = reader.get_validation_state()
                 results = reader.get_validation_results() or {}
     except c2pa.C2paError as exc:
@@ -157,16 +228,25 @@ def read(path: Path, mime: str) -> C2paResult:
         if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in text or "not found" in text.lower():
             return C2paResult()
         return C2paResult(present=True, error=text[:300])
-    res = C2paResult(present=True, validation_state=state)
-    for a in active.get("assertions", []):
-        if a.get("label", "").startswith("c2pa.actions"):
-            for act in (a.get("data") or {}).get("actions", []):
-                if act.get("digitalSourceType") in AI_SOURCES:
-                    res.ai_source = True
-        if a.get("label") == ASSERTION and isinstance((a.get("data") or {}).get("AIGC"), dict):
-            res.aigc = {str(k): str(v) for k, v in a["data"]["AIGC"].items()}
-    si = active.get("signature_info") or {}
-    res.signer = si.get("common_name") or si.get("issuer")
+    except ValueError as exc:  # the manifest store's JSON did not parse
+        return C2paResult(present=True, error=f"unreadable manifest store: {exc}"[:300])
+    manifests = store.get("manifests") or {}
+    active = manifests.get(store.get("active_manifest") or "", {})
+    res = C2paResult(present=True, validation_state=state, ai_source=_ai_source(active), aigc=_aigc(active),
+                     signer=_signer_name(active))
+    # Follow parentOf ingredients back to the origin (bounded: a hostile store could loop).
+    seen, current = {store.get("active_manifest")}, active
+    for _ in range(16):
+        parent = next((i for i in current.get("ingredients", []) if i.get("relationship") == "parentOf"), None)
+        label = (parent or {}).get("active_manifest")
+        if not label or label in seen or label not in manifests:
+            break
+        seen.add(label)
+        current = manifests[label]
+        status = ((parent.get("validation_results") or {}).get("activeManifest") or {}).get("failure", [])
+        res.parents.append({"signer": _signer_name(current), "ai_source": _ai_source(current),
+                            "failures": [f"{f.get('code')}" for f in status][:10]})
+        res.ai_source = res.ai_source or _ai_source(current)
     for f in (results.get("activeManifest") or {}).get("failure", []):
         res.failures.append(f"{f.get('code')}: {f.get('explanation', '')}"[:200])
     return res

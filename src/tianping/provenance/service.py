@@ -8,6 +8,7 @@ ReservedCode2, leaving the producer's fields and ReservedCode1 untouched, so bot
 from __future__ import annotations
 
 import shutil
+import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ class AddResult:
     implicit: dict[str, str] | None = None
     signed_by: str | None = None
     c2pa: bool = False
+    c2pa_stale: bool = False  # a manifest is embedded but no longer matches (metadata changed, not re-signed)
     notes: list[str] = field(default_factory=list)
     cites: list[str] = field(default_factory=list)
 
@@ -118,7 +120,20 @@ def propagate(path: Path, propagator: str, *, propagate_id: str | None = None, s
         keys = keys or load_or_init_keys()
         sign_propagator(keys, label, h.content_hash(path))
         res.signed_by = keys.fingerprint
-    h.write_label(path, Path(output or path), label.to_json())
+    had_c2pa = h.name in c2pa_io.SUPPORTED and c2pa_io.read(path, h.mime).present
+    dst = Path(output or path)
+    if not had_c2pa:
+        h.write_label(path, dst, label.to_json())
+    elif not sign:
+        h.write_label(path, dst, label.to_json())
+        res.c2pa_stale = True
+    else:
+        # keep the file as the producer shipped it: it becomes the parent ingredient of our manifest
+        with tempfile.TemporaryDirectory(prefix="tianping-propagate-") as tmp:
+            parent = Path(tmp) / f"parent{path.suffix}"
+            shutil.copyfile(path, parent)
+            h.write_label(path, dst, label.to_json())
+            c2pa_io.sign_propagation(parent, dst, dst, h.mime, label, keys)
+        res.c2pa = True
     res.implicit = label.fields()
-    res.notes.append("an embedded C2PA manifest, if any, no longer matches the file (its hard binding covers the metadata)")
     return res
