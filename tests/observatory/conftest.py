@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-WDI = SHARED / "country_indicators"
-WDI_FILES = [WDI / f"wdi_jerosmith_{c}.csv" for c in ("IT.NET.USER.ZS", "IT.NET.BBND.P2", "SE.ADT.LITR.ZS", "SP.POP.TOTL")]
+from obs_paths import SHARED, WDI, WDI_FILES  # noqa: F401  (re-exported for fixtures)
 
 
 @pytest.fixture(scope="session")

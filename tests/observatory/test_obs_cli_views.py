@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tianping.cli.main import app
 
-from conftest import WDI_FILES  # noqa: E402  (tests/observatory is on sys.path via rootdir conftest)
+from obs_paths import WDI_FILES  # noqa: E402  (tests/observatory is on sys.path via rootdir conftest)
 
 
 @pytest.fixture(scope="module")
