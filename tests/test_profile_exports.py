@@ -259,3 +259,15 @@ def test_cli_out_writes_atomically_and_by_id(tmp_path, db_opt):
     # a folder that does not exist: exit 2, nothing written
     res = runner.invoke(app, [*db_opt, "systems", "export", "cn-face-swap-app", "--format", "uk-atrs", "--out", str(tmp_path / "nope" / "x.json")])
     assert res.exit_code == 2
+
+
+def test_every_profile_field_has_a_bilingual_label():
+    from tianping.registry.profile import AISystem, field_label, field_labels
+
+    labels = field_labels()
+    assert set(AISystem.model_fields) == set(labels), set(AISystem.model_fields) ^ set(labels)
+    for f, entry in labels.items():
+        assert entry["en"].strip() and entry["zh"].strip(), f
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in entry["zh"]), f
+    assert field_label("public_opinion_attributes", "zh") == "具有舆论属性或者社会动员能力"
+    assert field_label("not_a_field", "zh") == "not_a_field"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -155,3 +157,16 @@ class AISystem(Strict):
     def rule_env(self) -> dict[str, Any]:
         """The plain-dict view that rule expressions read (`system.*`)."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+@lru_cache(maxsize=1)
+def field_labels() -> dict[str, dict[str, str]]:
+    """Bilingual labels of the profile's top-level fields (registry/field_labels.yaml)."""
+    import yaml
+
+    return yaml.safe_load((Path(__file__).with_name("field_labels.yaml")).read_text(encoding="utf-8"))
+
+
+def field_label(field_id: str, lang: str = "en") -> str:
+    entry = field_labels().get(field_id)
+    return (entry.get(lang) or entry["en"]) if entry else field_id

@@ -72,6 +72,7 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
                 metrics_by_run[m["run"]].append(m)
     metric_charts = {rid: metric_chart(ms, rid[:8]) for rid, ms in metrics_by_run.items()}
     cat = default_catalog()
+    from ..registry.profile import field_label
 
     def ptitle(qid: str) -> str:
         ref = cat.provisions.get(qid)
@@ -99,6 +100,7 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         "a": assessment, "L": L, "lang": lang, "V": verdict_labels, "chart": chart, "metrics_by_run": dict(metrics_by_run),
         "metric_charts": metric_charts, "ptitle": ptitle, "gaps": gaps, "version": __version__,
+        "flabel": lambda field_id: field_label(field_id, lang),
         "tr": lambda d: (d or {}).get(lang) or (d or {}).get("en", ""),
     }
 
