@@ -10,7 +10,7 @@ bash scripts/system-deps.sh postgresql poppler-utils fonts-wqy-zenhei ffmpeg esp
 bash scripts/setup.sh
 # -m "" selects every test, slow ones included; pass extra pytest arguments through.
 set +e
-.venv/bin/python -m pytest -m "" -p no:cacheprovider "$@"
+TIANPING_TEST_PROFILE=${TIANPING_TEST_PROFILE:-ci} .venv/bin/python -m pytest -m "" -p no:cacheprovider "$@"
 rc=$?
 set -e
 exit $rc
