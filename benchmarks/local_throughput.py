@@ -9,6 +9,10 @@ for `--repeats` rounds and the best of each is reported (the machine is shared);
 run both on the main thread and on a worker thread, and the faster of the two is the baseline.
 
     .venv/bin/python benchmarks/local_throughput.py [--n 32] [--batch 8] [--max-new-tokens 32] [--repeats 2]
+
+The last line gives adapter/raw and whether it meets the target (>= 90 %). Run it on an idle
+machine: the load average is printed at the start and the end, because on a loaded 2-core
+machine single rounds swing by 2x and the ratio means little.
 """
 
 from __future__ import annotations
@@ -75,6 +79,16 @@ def adapter_run(prompts_n: int, batch: int, max_new: int, workdir: Path) -> tupl
     return toks, dt
 
 
+TARGET = 0.90
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=32)
@@ -87,6 +101,7 @@ def main() -> None:
     from tianping.evaluation.genai.bank import bundled_banks
     from tianping.llm.local import load_local_model
 
+    print(f"load average at start: {loadavg()} ({os.cpu_count()} CPUs)", flush=True)
     lm = load_local_model()
     prompts = [i.text["en"] for i in bundled_banks()["should_refuse"].items][: a.n]
     raw_local, _ = raw_loop(lm, prompts[: a.batch], a.batch, 4)  # warm-up
@@ -96,10 +111,16 @@ def main() -> None:
         tt, dt = raw_in_thread(lm, prompts, a.batch, a.max_new_tokens)
         ta, da = adapter_run(a.n, a.batch, a.max_new_tokens, work)
         print(f"round {r + 1}: raw {tr} tok / {dr:.2f} s = {tr / dr:.1f} tok/s | raw on a thread {tt / dt:.1f} tok/s | "
-              f"adapter {ta} tok / {da:.2f} s = {ta / da:.1f} tok/s", flush=True)
+              f"adapter {ta} tok / {da:.2f} s = {ta / da:.1f} tok/s | adapter/raw this round "
+              f"{(ta / da) / max(tr / dr, tt / dt) * 100:.1f}%", flush=True)
+        if not (tr == tt == ta):
+            print(f"  note: token counts differ (raw {tr}, thread {tt}, adapter {ta}); compare tok/s, not times", flush=True)
         best_raw, best_ad = max(best_raw, tr / dr, tt / dt), max(best_ad, ta / da)
     print(f"best: raw {best_raw:.1f} tok/s, adapter {best_ad:.1f} tok/s, adapter/raw = {best_ad / best_raw * 100:.1f}% "
           f"(n={a.n}, batch={a.batch}, max_new_tokens={a.max_new_tokens}, torch threads={__import__('torch').get_num_threads()})")
+    ratio = best_ad / best_raw
+    print(f"target adapter/raw >= {TARGET * 100:.0f}%: {'met' if ratio >= TARGET else 'NOT met'}; "
+          f"load average at end: {loadavg()}", flush=True)
 
 
 if __name__ == "__main__":

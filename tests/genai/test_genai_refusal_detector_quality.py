@@ -36,3 +36,18 @@ def test_labelled_set_precision_recall(capsys):
     assert precision >= 0.95 and recall >= 0.9
     for lang, (t, f, n) in per_lang.items():
         assert t / max(1, t + n) >= 0.85, lang
+
+
+def test_script_and_word_gates_never_change_a_verdict():
+    """The gated detector (groups skipped when the text lacks what all their patterns need) gives
+    exactly the verdict and explanation of running every pattern, on every text we have."""
+    from tianping.evaluation.genai.service import RunConfig, build_samples
+
+    texts = [json.loads(line)["text"] for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [s.prompt for s in build_samples(RunConfig(target="openai:x", suite="tc260",
+                                                        langs=["zh", "en", "ms", "id", "th", "vi", "fil"]))]
+    variants = []
+    for t in texts[:400]:
+        variants += [t.upper(), t.lower(), "好的。" + t, "ok " + t, t.replace("'", "’")]
+    for t in texts + variants:
+        assert detect_refusal(t) == detect_refusal(t, gated=False), t

@@ -42,6 +42,13 @@ register_messages({
     "genai_jsonl": {"en": "Per-sample log: {path}", "zh": "逐样本记录：{path}"},
     "genai_not_finished": {"en": "Run {id} has not finished (status {status}); resume it with: tianping eval resume {id}",
                            "zh": "运行 {id} 尚未完成（状态：{status}）；可用以下命令继续：tianping eval resume {id}"},
+    "genai_run_busy": {"en": "Run {id} is already being executed by another process (pid {pid} on {host}); nothing was run. "
+                              "Wait for it to finish, or stop it — its lease can be taken over once that process is gone "
+                              "(at once on this host, otherwise within {ttl:.0f} s of its last heartbeat).",
+                       "zh": "运行 {id} 正由另一个进程执行（主机 {host} 上的进程 {pid}），本次未执行任何样本。"
+                             "请等待其完成，或先停止该进程——该进程结束后即可接管（同一主机上立即可接管，"
+                             "其他主机上在其最后一次心跳后 {ttl:.0f} 秒内）。"},
+    "genai_run_busy_title": {"en": "run busy", "zh": "运行正被占用"},
     "genai_runs_title": {"en": "Generative-AI runs", "zh": "生成式人工智能测试运行"},
     "genai_plugins_title": {"en": "Registered {kind}", "zh": "已注册的{kind}"},
     "genai_bank_overall": {"en": "overall pass rate", "zh": "总体合格率"},
@@ -107,6 +114,8 @@ def _print_result(res: dict[str, Any]) -> None:
 def _execute(db, run_id: str, samples, as_json: bool) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from ..errors import TianpingError
+    from ..evaluation.genai.lease import DEFAULT_TTL_S, RunBusy
     from ..evaluation.genai.service import execute, load_result
 
     row, _ = load_result(db, run_id)
@@ -122,6 +131,9 @@ def _execute(db, run_id: str, samples, as_json: bool) -> dict[str, Any]:
     try:
         with prog:
             return execute(db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k))
+    except RunBusy as exc:
+        raise TianpingError(tr("genai_run_busy", id=run_id, pid=exc.pid, host=exc.host, ttl=DEFAULT_TTL_S),
+                            title=tr("genai_run_busy_title")) from None
     except KeyboardInterrupt:
         err_console.print(tr("genai_interrupted", id=run_id), highlight=False)
         raise typer.Exit(code=130)

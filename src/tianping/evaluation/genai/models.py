@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...store.models import Base
@@ -43,3 +43,19 @@ class GenaiCacheRow(Base):
     target: Mapped[str] = mapped_column(Text)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[str] = mapped_column(String(32))
+
+
+class GenaiRunLeaseRow(Base):
+    """Who is executing a run right now (migration 0009): at most one process per run.
+
+    `owner` names host, process id, process start time and a random token; `expires_at` (Unix
+    seconds) is pushed forward by the owner's heartbeat. Another process may take the lease over
+    once it has expired, or at once when the owner is a process on the same host that no longer
+    exists (a `kill -9`). Changes are compare-and-set updates, so two takers cannot both win.
+    """
+
+    __tablename__ = "genai_run_leases"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -2,7 +2,9 @@
 
 Everything needed to rebuild a run's samples is in its stored config (suite, languages,
 attacks, seed, limit, paths), so `resume` re-derives the same list, skips what the database
-already holds and runs the rest. Bad input (unknown suite/attack/scorer, a malformed bank or
+already holds (after recovering samples that reached only the JSONL before a crash) and runs the
+rest. `execute` holds the run's lease (`lease.py`) throughout, so two processes never execute the
+same run at once. Bad input (unknown suite/attack/scorer, a malformed bank or
 data file) is rejected before the run is created; failures of the target or the judge are
 recorded per sample and the run still completes.
 """
@@ -25,7 +27,8 @@ from .bank import bundled_banks, risk_mappings, tc260_risks
 from .bankgen import stratified
 from .metrics import compute, evaluate_gates
 from .registry import attacks, scorers, suites
-from .runner import Runner, run_samples, utcnow
+from .lease import RunLease
+from .runner import Runner, first_turn_messages, run_async, run_samples, utcnow
 from .schema import GenParams, Sample
 from .scorers import ScoreContext
 from .scorers.base import DEFAULT_SCORERS
@@ -117,7 +120,20 @@ def _set(db, run_id: str, **fields: Any) -> None:
 
 def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: Callable[[int, int], Any] | None = None,
             on_start: Callable[[int, int], Any] | None = None) -> dict[str, Any]:
-    """Run (or finish) a run; returns the results document."""
+    """Run (or finish) a run; returns the results document.
+
+    The run's lease is held throughout, so a second `run`/`resume` of the same run at the same
+    time raises `RunBusy` instead of executing it twice.
+    """
+    lease = RunLease.acquire(db, run_id)
+    try:
+        return _execute_leased(db, run_id, samples, lease, progress=progress, on_start=on_start)
+    finally:
+        lease.release()
+
+
+def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLease, *,
+                    progress: Callable[[int, int], Any] | None, on_start: Callable[[int, int], Any] | None) -> dict[str, Any]:
     from .adapters import resolve_target
     from .keywords import KeywordMatcher, load_keywords
 
@@ -127,6 +143,8 @@ def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: C
         started = row.started_at
     samples = samples if samples is not None else build_samples(cfg)
     store = RunStore(db, run_id, cfg.jsonl or data_home() / "runs" / f"{run_id}.jsonl", use_cache=cfg.use_cache)
+    store.lease = lease
+    store.recover_from_jsonl()  # finished samples that reached only the JSONL before a crash
     done = store.done_ids()
     todo = [s for s in samples if s.id not in done]
     if on_start:
@@ -142,20 +160,27 @@ def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: C
             ctx = ScoreContext(judge=judge, regex=cfg.regex,
                                matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None)
             runner = Runner(target, cfg.params, cfg.scorers, ctx, cache_get=store.cache_get, run_id=run_id)
+            if cfg.use_cache:
+                keys = [runner.key(first_turn_messages(s)) for s in todo]
+                hits = store.prefetch(keys)
+                runner.prefetched = {k: hits.get(k) for k in keys}
             store.open()
 
             def on_done(rec, cache) -> None:
                 if store.write(rec, cache, target.identity()) and progress:
                     progress(1, len(samples))
 
-            asyncio.run(run_samples(runner, todo, on_done, concurrency=cfg.concurrency))
+            run_async(run_samples(runner, todo, on_done, concurrency=cfg.concurrency))
         else:
             store.reconcile_jsonl()
     except KeyboardInterrupt:
+        store.close()
         _set(db, run_id, status="interrupted")
         raise
     except TianpingError as exc:  # e.g. no endpoint configured: the run is marked, resumable once fixed
-        _set(db, run_id, status="failed", error=exc.render())
+        store.close()
+        if not lease.lost:
+            _set(db, run_id, status="failed", error=exc.render())
         raise
     finally:
         store.close()

@@ -5,19 +5,37 @@ The base URL and key come from the environment (`TIANPING_OPENAI_BASE_URL` / `OP
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with exponential backoff
 and jitter, honouring `Retry-After`, up to a hard cap: a dead endpoint costs a bounded time per
 sample and is then recorded as that sample's error.
+
+Requests go through the small keep-alive client in `http.py` (a few tens of microseconds of CPU per
+call, where httpx costs about a millisecond); httpx is used instead when a proxy from the
+environment applies to the endpoint or `TIANPING_HTTP_CLIENT=httpx` is set. One client (one
+connection pool) serves the whole run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
 
-import httpx
-
 from ..schema import GenParams
 from .base import Generation, Messages, Target, TargetError
+from .http import FastHTTPClient, TransportError, proxy_for
+
+try:  # orjson ships with the project's dependencies (compliance-trestle); plain json otherwise
+    import orjson
+
+    def _dumps(obj) -> bytes:
+        return orjson.dumps(obj)
+
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover
+    def _dumps(obj) -> bytes:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    _loads = json.loads
 
 MAX_RETRIES_CAP = 10
 BACKOFF_CAP_S = 30.0
@@ -46,6 +64,37 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
+class _HttpxClient:
+    """The same `post` interface over httpx (proxies from the environment, HTTP/1.1 pooling)."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], timeout: float) -> None:
+        import httpx
+
+        self._httpx = httpx
+        self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout),
+                                         limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+
+    async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        httpx = self._httpx
+        try:
+            resp = await self._client.post(path, content=body, headers={"content-type": "application/json"})
+        except httpx.TimeoutException:
+            raise TimeoutError() from None
+        except httpx.TransportError as exc:
+            raise TransportError(f"{exc.__class__.__name__}: {exc}") from None
+        return resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def make_client(base_url: str, headers: dict[str, str], timeout: float):
+    """The fast client, or httpx when a proxy applies or TIANPING_HTTP_CLIENT=httpx."""
+    if os.environ.get("TIANPING_HTTP_CLIENT", "").lower() == "httpx" or proxy_for(base_url):
+        return _HttpxClient(base_url, headers, timeout)
+    return FastHTTPClient(base_url, headers, timeout=timeout)
+
+
 class OpenAITarget(Target):
     def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None, timeout: float = 60.0,
                  max_retries: int = 3, backoff: float = 0.5, rate_limit: float | None = None) -> None:
@@ -63,8 +112,7 @@ class OpenAITarget(Target):
         self.timeout = timeout
         self.limiter = RateLimiter(rate_limit)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout),
-                                         limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        self._client = make_client(self.base_url, headers, timeout)
 
     def identity(self) -> str:
         return f"openai:{self.base_url}:{self.model}"
@@ -80,7 +128,7 @@ class OpenAITarget(Target):
         return body
 
     async def generate(self, messages: Messages, params: GenParams) -> Generation:
-        body = self._payload(messages, params)
+        body = _dumps(self._payload(messages, params))
         attempt = 0
         while True:
             await self.limiter.wait()
@@ -95,29 +143,29 @@ class OpenAITarget(Target):
                 await asyncio.sleep(delay * (0.5 + random.random() / 2) if not getattr(exc, "retry_after", None) else delay)
                 attempt += 1
 
-    async def _once(self, body: dict) -> Generation:
+    async def _once(self, body: bytes) -> Generation:
         try:
-            resp = await self._client.post("/chat/completions", json=body)
-        except httpx.TimeoutException:
+            status, headers, content = await self._client.post("/chat/completions", body)
+        except TimeoutError:
             raise TargetError(f"timed out after {self.timeout:g} s calling {self.base_url}", retriable=True) from None
-        except httpx.TransportError as exc:
-            raise TargetError(f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}", retriable=True) from None
-        if resp.status_code == 429 or resp.status_code >= 500:
-            err = TargetError(f"HTTP {resp.status_code} from {self.base_url}", retriable=True)
-            ra = resp.headers.get("retry-after")
+        except TransportError as exc:
+            raise TargetError(f"cannot reach {self.base_url}: {exc}", retriable=True) from None
+        if status == 429 or status >= 500:
+            err = TargetError(f"HTTP {status} from {self.base_url}", retriable=True)
+            ra = headers.get("retry-after")
             if ra:
                 try:
                     err.retry_after = min(BACKOFF_CAP_S, float(ra))  # type: ignore[attr-defined]
                 except ValueError:
                     pass
             raise err
-        if resp.status_code >= 400:
-            raise TargetError(f"HTTP {resp.status_code} from {self.base_url}: {resp.text[:200]}")
+        if status >= 400:
+            raise TargetError(f"HTTP {status} from {self.base_url}: {content[:200].decode('utf-8', 'replace')}")
         try:
-            data = resp.json()
+            data = _loads(content)
             text = data["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            raise TargetError(f"malformed response from {self.base_url}: {resp.text[:200]}") from None
+            raise TargetError(f"malformed response from {self.base_url}: {content[:200].decode('utf-8', 'replace')}") from None
         usage = data.get("usage") or {}
         return Generation(text, usage.get("prompt_tokens"), usage.get("completion_tokens"))
 

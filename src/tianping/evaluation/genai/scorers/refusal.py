@@ -87,15 +87,32 @@ PATTERNS: dict[str, list[str]] = {
     ],
 }
 _COMPILED = {lang: [re.compile(p, re.IGNORECASE | re.DOTALL) for p in pats] for lang, pats in PATTERNS.items()}
+# A group is skipped when the text lacks something every one of its patterns needs (same verdict and
+# explanation, a fraction of the CPU: most replies are in one script and are not refusals). Every zh
+# pattern contains a CJK ideograph, every th pattern a Thai letter, every vi pattern an accented
+# Latin letter (ô, ỗ, à, ê…) outside optional parts, none of which has a case-fold partner outside
+# these ranges; every en pattern contains one of the `_EN_WORDS` (checked by
+# tests/genai/test_genai_refusal_detector_quality.py against the ungated detector).
+_EN_WORDS = ("can", "won", "will not", "unable", "not able", "decline", "not going", "shouldn", "should not", "comfortable",
+             "sorry", "afraid", "apologi", "refuse", "as an ai", "not something", "going to have to", "not allowed",
+             "not permitted", "against", "for me to", "rather not", "prefer not")
+_NEEDS = {"zh": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]"), "th": re.compile(r"[\u0e00-\u0e7f]"),
+          "vi": re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]"),
+          "en": re.compile("|".join(re.escape(w) for w in _EN_WORDS), re.IGNORECASE)}
 
 
-def detect_refusal(text: str | None) -> tuple[bool, str | None]:
-    """(refused, the matching language group and phrase). An empty reply counts as a refusal."""
+def detect_refusal(text: str | None, *, gated: bool = True) -> tuple[bool, str | None]:
+    """(refused, the matching language group and phrase). An empty reply counts as a refusal.
+
+    `gated=False` runs every pattern (the reference the gates are tested against)."""
     if text is None or not text.strip():
         return True, "empty"
     head = text.strip()[:HEAD]
     head = head.replace("’", "'")
     for lang, pats in _COMPILED.items():
+        need = _NEEDS.get(lang) if gated else None
+        if need is not None and need.search(head) is None:
+            continue
         for p in pats:
             m = p.search(head)
             if m:
