@@ -1,7 +1,7 @@
 """Tianping's side of one benchmark step, in its own process (so peak RSS is its own).
 
-    python bench_ours.py shap MODEL DATA N       -> SHAP with N background rows and N explained rows
-    python bench_ours.py robustness MODEL DATA N -> perturbations + boundary attack on N rows
+    python bench_ours.py shap MODEL DATA N [auto|tree|kernel] -> SHAP with N background rows and N explained rows
+    python bench_ours.py robustness MODEL DATA N              -> perturbations + boundary attack on N rows
 
 Prints one JSON line: seconds for load+read+compute, and what was computed.
 """
@@ -18,6 +18,7 @@ FEATURES = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-w
 
 def main() -> None:
     step, model_path, data_path, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    explainer = sys.argv[5] if len(sys.argv) > 5 else "auto"
     t0 = time.perf_counter()
     from tianping.evaluation.tabular.data import read_all
     from tianping.evaluation.tabular.labels import encode
@@ -37,9 +38,11 @@ def main() -> None:
     if step == "shap":
         from tianping.evaluation.tabular.explain import shap_values
 
-        out = shap_values(sink, q, background=n, samples=n, seed=0)
+        out = shap_values(sink, q, background=n, samples=n, seed=0, explainer=explainer)
+        top = sorted(zip(out["mean_abs_shap"], out["features"]), reverse=True)[:3]
         info = {"explainer": out["explainer"], "explained_rows": out["explained_rows"], "background_rows": out["background_rows"],
-                "max_evals": out.get("max_evals")}
+                "max_evals": out.get("max_evals"), "feature_perturbation": out.get("feature_perturbation"),
+                "output": out.get("output"), "top_features": [f for _, f in top]}
     else:
         from tianping.evaluation.tabular.robustness import run_robustness
 

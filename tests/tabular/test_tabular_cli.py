@@ -110,3 +110,39 @@ def test_usage_errors_exit_2(adult_files, tmp_path):
     res = runner.invoke(app, ["test", "tabular", "--data", str(adult_files["parquet"]), "--predictions", "income",
                               "--target", "income", "--sensitive", "sex", "--tests", "fairnes", "--json"])
     assert res.exit_code == 2 and json.loads(res.stdout)["error"]["problems"][0]["field"] == "--tests"
+
+
+def test_shap_explainer_option(adult_files, adult_features, german):
+    code, out = _bad("--data", str(adult_files["parquet"]), "--model", str(adult_files["onnx"]), "--target", "income",
+                     "--features", _feat(adult_features), "--tests", "explain", "--shap-explainer", "exact")
+    assert code == 2 and "--shap-explainer" in out
+    # a logistic-regression pipeline has no trees: asking for the tree explainer fails, naming the option
+    code, out = _bad("--data", str(german["csv"]), "--model", str(german["skops"]), "--target", "good", "--tests", "explain",
+                     "--explain-rows", "100", "--shap-explainer", "tree")
+    assert code == 2 and "--shap-explainer" in out and "tree" in out
+    res = runner.invoke(app, ["test", "tabular", "--data", str(adult_files["parquet"]), "--model", str(adult_files["onnx"]),
+                              "--target", "income", "--features", _feat(adult_features), "--tests", "explain",
+                              "--explain-rows", "200", "--shap-samples", "5", "--shap-background", "5",
+                              "--shap-explainer", "kernel", "--json"])
+    assert res.exit_code == 0, res.output
+    shap = [m for m in json.loads(res.stdout)["metrics"] if m["name"] == "mean_abs_shap"]
+    assert {m["details"]["explainer"] for m in shap} == {"kernel"}
+
+
+def test_a_fairness_run_imports_no_heavy_library(adult_files, adult_features):
+    """Start-up time and memory: fairness, performance and data quality on an ONNX model need neither SHAP,
+    plotting, scikit-learn nor the onnx package (the class labels are read from the protobuf directly)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tianping.evaluation.tabular import TabularConfig, run_tabular\n"
+        f"r = run_tabular(TabularConfig(data={str(adult_files['csv'])!r}, model={str(adult_files['onnx'])!r}, target='income',"
+        f" features={adult_features!r}, sensitive=['sex'], tests=['fairness', 'performance', 'quality']))\n"
+        "heavy = ['shap', 'matplotlib', 'sklearn', 'scipy', 'skops', 'fairlearn', 'xgboost', 'lightgbm', 'onnx', 'numba', 'httpx']\n"
+        "print(','.join(m for m in heavy if m in sys.modules) or 'none', r.labels)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "none", f"a fairness run imported {out[0]}"
+    assert out[1] == "['0',"

@@ -94,3 +94,19 @@ def test_chunked_reading_of_every_format_gives_the_same_result(adult_files, adul
         results.append({(m.name, m.group, m.feature, m.sensitive_feature): m.value for m in r.metrics})
         assert r.n_rows == 6000
     assert results[0] == results[1] == results[2]
+
+
+def test_integer_label_lookup_matches_the_general_path():
+    from tianping.errors import TianpingError
+    from tianping.evaluation.tabular.labels import _codes
+
+    rng = np.random.default_rng(0)
+    classes = [3, 7, 10]
+    keys = ["3", "7", "10"]
+    values = rng.choice(classes, size=1000)
+    fast = _codes(values.astype(np.int64), classes, keys, "t", "y")
+    slow = _codes(values.astype(np.float64), classes, keys, "t", "y")  # float data takes the search path
+    assert (fast == slow).all() and (np.asarray(classes)[fast] == values).all()
+    for bad in (np.array([3, 8]), np.array([3, -1]), np.array([3, 11])):  # inside and outside the class range
+        with pytest.raises(TianpingError, match="not among the classes"):
+            _codes(bad, classes, keys, "target column 'y'", "y")

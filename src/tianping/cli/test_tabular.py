@@ -93,7 +93,8 @@ def tabular(
     epsilon: float = typer.Option(0.5, "--epsilon", help="Perturbation budget for adversarial accuracy (L2, in standard deviations)."),
     explain_rows: int = typer.Option(1000, "--explain-rows", help="Rows (random sample) for explanations."),
     shap_samples: int = typer.Option(100, "--shap-samples", help="Rows explained by SHAP."),
-    shap_background: int = typer.Option(50, "--shap-background", help="Background rows for model-agnostic SHAP."),
+    shap_background: int = typer.Option(50, "--shap-background", help="Background rows for SHAP (KernelExplainer, and TreeSHAP of ONNX trees)."),
+    shap_explainer: str = typer.Option("auto", "--shap-explainer", help="auto (TreeSHAP for tree models, else KernelExplainer), tree or kernel."),
     chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows read per chunk."),
     seed: int = typer.Option(0, "--seed", help="Random seed (sampling, bootstrap, attack)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Directory for results.json and plots."),
@@ -106,6 +107,9 @@ def tabular(
 
     if task not in ("auto", "binary", "multiclass", "regression"):
         raise TianpingError(Problem(f"--task '{task}' is not auto, binary, multiclass or regression", field="--task"), title="bad option")
+    if shap_explainer not in ("auto", "tree", "kernel"):
+        raise TianpingError(Problem(f"--shap-explainer '{shap_explainer}' is not auto, tree or kernel", field="--shap-explainer"),
+                            title="bad option")
     cfg = TabularConfig(
         data=str(data), target=target, model=model, predictions=predictions, scores=split_csv(scores),
         predictions_file=str(predictions_file) if predictions_file else None, sensitive=split_csv(sensitive) or [],
@@ -115,7 +119,7 @@ def tabular(
         reference_distribution=str(reference_distribution) if reference_distribution else None,
         trust_pickle=trust_pickle, trusted_types=list(trust_type or []), intersections=not no_intersections,
         bootstrap=bootstrap, confidence=confidence, robustness_rows=robustness_rows, attack=not no_attack, epsilon=epsilon,
-        explain_rows=explain_rows, shap_samples=shap_samples, shap_background=shap_background, chunk_rows=chunk_rows,
+        explain_rows=explain_rows, shap_samples=shap_samples, shap_background=shap_background, shap_explainer=shap_explainer, chunk_rows=chunk_rows,
         seed=seed, out_dir=str(out) if out else None, plot_formats=split_csv(plots) or ["png"], lang=STATE.lang,
     )
     store = STATE.db_url is not None or system is not None

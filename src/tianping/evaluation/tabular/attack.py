@@ -59,7 +59,7 @@ def _binary_search(f: _Counter, x: np.ndarray, adv: np.ndarray, y: np.ndarray, i
 
 def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndarray, *, iterations: int = 8,
                   probes: int = 32, max_probes: int = 96, search_steps: int = 10, seed: int = 0,
-                  candidates: int = 2000, chunk: int = 1024, probe_rows: int = 50_000) -> AttackResult:
+                  candidates: int = 2000, chunk: int = 64, probe_rows: int = 10_000) -> AttackResult:
     """Attack rows `z` (standardised, shape (n, d)) whose true codes are `y` and predictions `pred0`."""
     rng = np.random.default_rng(seed)
     f = _Counter(predict)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...errors import Problem, TianpingError
 from .querier import Querier
 from .results import MetricSink
 
@@ -77,10 +78,12 @@ def _encode_codes(frame: pd.DataFrame, numeric: list[str]) -> tuple[np.ndarray, 
 
 
 def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: int = 100, max_evals: int | None = None,
-                seed: int = 0, cls: int | None = None) -> dict[str, Any]:
-    """Mean |SHAP| per feature on `samples` rows, against `background` rows."""
-    import shap
+                seed: int = 0, cls: int | None = None, explainer: str = "auto") -> dict[str, Any]:
+    """Mean |SHAP| per feature on `samples` rows, against `background` rows.
 
+    `explainer`: "auto" (TreeSHAP when the model's trees can be read, else KernelExplainer), "tree" (fail if
+    the trees cannot be read) or "kernel" (model-agnostic even for trees).
+    """
     rng = np.random.default_rng(seed)
     frame = q.frame
     n = len(frame)
@@ -88,16 +91,53 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
     bg_idx = np.sort(rng.choice(n, size=min(background, n), replace=False))
     model = q.model
     cols = list(frame.columns)
-    tree_ok = model.tree is not None and set(q.numeric) == set(cols)
-    if tree_ok:
+    # Trees split on numbers: columns declared categorical but coded as numbers are fine for TreeSHAP.
+    all_numeric = all(pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) for c in cols)
+    onnx_trees = getattr(model, "onnx_trees", None) if model.numeric_only and all_numeric and explainer != "kernel" else None
+    tree_ok = model.tree is not None and all_numeric and explainer != "kernel"
+    if explainer == "tree" and onnx_trees is None and not tree_ok:
+        raise TianpingError(Problem(
+            "the tree explainer needs a tree ensemble on numeric features (an ONNX TreeEnsemble reading the input matrix, "
+            "an XGBoost/LightGBM booster or a scikit-learn tree model); this model is not one: use --shap-explainer auto or kernel",
+            field="--shap-explainer"), title="bad option")
+    arrays, source = (onnx_trees, "onnx") if onnx_trees is not None else (None, None)
+    if arrays is None and tree_ok and hasattr(model, "est"):
+        m = frame.to_numpy(dtype=np.float64)
+        if not np.isnan(m[np.concatenate([exp_idx, bg_idx])]).any():  # NaN routing is left to shap's own reader
+            from .onnxtrees import sklearn_trees
+
+            arrays, source = sklearn_trees(model.tree, len(cols)), "scikit-learn"
+    if arrays is not None:
+        # The model's own trees, explained exactly against the background rows (interventional TreeSHAP,
+        # shap's C core): the same quantity KernelExplainer estimates, at the same budget, without sampling.
+        from .onnxtrees import interventional_tree_shap
+
+        method = "tree"
+        m = frame.to_numpy(dtype=np.float64)
+        if getattr(model, "dtype", None) == np.float32 or arrays.float32_input:
+            m = m.astype(np.float32).astype(np.float64)  # the precision the model compares thresholds in
+        vals3, _ = interventional_tree_shap(arrays, m[exp_idx], m[bg_idx])
+        if q.enc.task == "regression":
+            k = 0
+        else:
+            k = cls if cls is not None else (q.enc.positive if q.enc.positive is not None else vals3.shape[-1] - 1)
+        vals = vals3[:, :, min(k, vals3.shape[-1] - 1)]
+        budget = {"explained_rows": len(exp_idx), "background_rows": len(bg_idx),
+                  "feature_perturbation": "interventional", "output": "margin", "trees_from": source}
+    elif tree_ok:
+        import shap
+
         method = "tree"
         x_exp = frame.iloc[exp_idx]
         if hasattr(model, "booster"):
             x_exp = x_exp.to_numpy(dtype=np.float64)
-        explainer = shap.TreeExplainer(model.tree, feature_perturbation="tree_path_dependent")
-        vals = explainer.shap_values(x_exp)
-        budget = {"explained_rows": len(exp_idx), "background_rows": 0}
+        tree_explainer = shap.TreeExplainer(model.tree, feature_perturbation="tree_path_dependent")
+        vals = tree_explainer.shap_values(x_exp)
+        budget = {"explained_rows": len(exp_idx), "background_rows": 0, "feature_perturbation": "tree_path_dependent",
+                  "output": "margin"}
     else:
+        import shap
+
         enc_all, cats = _encode_codes(frame, q.numeric)
 
         def decode(m: np.ndarray) -> pd.DataFrame:
@@ -118,9 +158,10 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
         # first use (8-26 s per process here), which dwarfs the model calls at the budgets used in audits.
         method = "kernel"
         evals = max_evals or (2 * len(cols) + 2048)  # shap's own "auto" budget of coalitions per row
-        explainer = shap.KernelExplainer(f, enc_all[bg_idx])
-        vals = explainer.shap_values(enc_all[exp_idx], nsamples=evals, silent=True)
-        budget = {"explained_rows": len(exp_idx), "background_rows": len(bg_idx), "max_evals": evals}
+        kernel_explainer = shap.KernelExplainer(f, enc_all[bg_idx])
+        vals = kernel_explainer.shap_values(enc_all[exp_idx], nsamples=evals, silent=True)
+        budget = {"explained_rows": len(exp_idx), "background_rows": len(bg_idx), "max_evals": evals,
+                  "output": "value" if q.enc.task == "regression" else "probability"}
     vals = np.asarray(vals)
     if isinstance(vals, list) or vals.ndim == 3:  # (rows, features, classes)
         arr = np.asarray(vals)
@@ -184,12 +225,14 @@ def accumulated_local_effects(sink: MetricSink, q: Querier, features: list[str],
 
 
 def run_explain(sink: MetricSink, q: Querier, *, shap_background: int = 50, shap_samples: int = 100,
-                shap_max_evals: int | None = None, top_features: int = 6, seed: int = 0) -> dict[str, Any]:
+                shap_max_evals: int | None = None, top_features: int = 6, seed: int = 0,
+                shap_explainer: str = "auto") -> dict[str, Any]:
     cls = None
     if q.enc.task == "multiclass":
         cls = int(np.bincount(q.enc.y, minlength=len(q.enc.classes)).argmax())
     imp = permutation_importance(sink, q, seed=seed)
-    sh = shap_values(sink, q, background=shap_background, samples=shap_samples, max_evals=shap_max_evals, seed=seed, cls=cls)
+    sh = shap_values(sink, q, background=shap_background, samples=shap_samples, max_evals=shap_max_evals, seed=seed, cls=cls,
+                     explainer=shap_explainer)
     ranked = [c for c in sorted(imp, key=lambda c: -abs(imp[c])) if c in q.numeric][:top_features]
     pdp = partial_dependence(sink, q, ranked, seed=seed, cls=cls)
     ale = accumulated_local_effects(sink, q, ranked, cls=cls)

@@ -45,7 +45,14 @@ def label_key(v: Any) -> str:
 def _codes(values: np.ndarray, classes: list[Any], keys: list[str], what: str, column: str) -> np.ndarray:
     """Map values to codes; numeric fast path, text path otherwise."""
     cls_arr = np.asarray(classes)
-    if values.dtype.kind in "iufb" and cls_arr.dtype.kind in "iufb":
+    lut = _int_lookup(values, cls_arr)
+    if lut is not None:  # integer labels in a small range: one table lookup per row, no float conversion or search
+        table, low = lut
+        pos = values.astype(np.int64, copy=False) - low
+        inside = (pos >= 0) & (pos < len(table))
+        codes = table[np.where(inside, pos, 0)]
+        ok = inside & (codes >= 0)
+    elif values.dtype.kind in "iufb" and cls_arr.dtype.kind in "iufb":
         order = np.argsort(cls_arr, kind="stable")
         sorted_cls = cls_arr[order].astype(np.float64)
         v = values.astype(np.float64)
@@ -62,6 +69,18 @@ def _codes(values: np.ndarray, classes: list[Any], keys: list[str], what: str, c
             f"{what} has values that are not among the classes {keys[:10]}: {bad}. "
             "Encode the target with the model's labels (or give --positive-label)", field=column), title="label mismatch")
     return codes.astype(np.int64)
+
+
+def _int_lookup(values: np.ndarray, cls_arr: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(table, low) with table[v - low] = code of class v (-1 if none), for integer data and classes."""
+    if values.dtype.kind not in "iub" or cls_arr.dtype.kind not in "iub" or len(cls_arr) == 0:
+        return None
+    low, high = int(cls_arr.min()), int(cls_arr.max())
+    if high - low > 1_000_000:
+        return None
+    table = np.full(high - low + 1, -1, dtype=np.int64)
+    table[cls_arr.astype(np.int64) - low] = np.arange(len(cls_arr))
+    return table, low
 
 
 def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *, model_classes: Sequence[Any] | None,

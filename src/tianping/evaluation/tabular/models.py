@@ -61,6 +61,7 @@ class ModelAdapter:
     numeric_only: bool = False
     n_features: int | None = None
     tree: Any = None  # an object shap.TreeExplainer accepts, when the model is a tree ensemble
+    input_dtype: Any = np.float64  # what predict_array casts a numeric matrix to
     _checked: bool = field(default=False, repr=False)
 
     def predict(self, frame: pd.DataFrame) -> Prediction:
@@ -68,7 +69,9 @@ class ModelAdapter:
             self.check_frame(frame)
             self._checked = True
         if self.numeric_only:
-            return self.predict_array(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+            # straight to the dtype the model takes: one copy instead of float64 then a cast
+            dtype = self.input_dtype if self.input_dtype in (np.float32, np.float64) else np.float64
+            return self.predict_array(frame.to_numpy(dtype=dtype, na_value=np.nan))
         return self._predict(frame)
 
     def predict_array(self, x: np.ndarray) -> Prediction:
@@ -96,6 +99,15 @@ class ModelAdapter:
                 f"({', '.join(map(str, frame.columns[:20]))}); choose them with --features", title="feature count mismatch")
 
 
+def _usable_cores() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _as_prediction(labels: np.ndarray | None, proba: np.ndarray | None, classes: Sequence[Any] | None) -> Prediction:
     if proba is not None:
         proba = np.asarray(proba, dtype=np.float64)
@@ -118,6 +130,10 @@ class OnnxModel(ModelAdapter):
         try:
             opts = ort.SessionOptions()
             opts.log_severity_level = 3
+            # One intra-op thread per usable core, and no busy-waiting between operator calls: spinning
+            # threads only burn CPU that the next chunk's reading needs (and stall badly on a shared host).
+            opts.intra_op_num_threads = _usable_cores()
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self.sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise TianpingError(Problem(f"not a loadable ONNX model: {exc}", file=str(path)), title="unreadable model") from None
@@ -134,21 +150,35 @@ class OnnxModel(ModelAdapter):
             width = self.inputs[0].shape[1]
             self.n_features = width if isinstance(width, int) else None
             self.dtype = np.float64 if self.inputs[0].type == "tensor(double)" else (np.int64 if self.inputs[0].type == "tensor(int64)" else np.float32)
+            self.input_dtype = self.dtype
         else:
             self.mode = "columns"
             self.feature_names = [i.name for i in self.inputs]
 
     def _class_labels(self, path: Path) -> list[Any] | None:
-        import onnx
+        # Read from the protobuf directly: importing the `onnx` package for this costs more than a fairness run.
+        from .onnxtrees import CLASS_LABEL_ATTRIBUTES, class_labels, read_graph_nodes
 
-        model = onnx.load(str(path), load_external_data=False)
-        for node in model.graph.node:
-            for att in node.attribute:
-                if att.name in ("classlabels_int64s", "classlabels_ints") and att.ints:
-                    return list(att.ints)
-                if att.name == "classlabels_strings" and att.strings:
-                    return [s.decode() for s in att.strings]
-        return None
+        try:
+            self._graph = read_graph_nodes(path, CLASS_LABEL_ATTRIBUTES)
+        except (ValueError, IndexError, UnicodeDecodeError):
+            self._graph = None
+            return None
+        return class_labels(self._graph[0])
+
+    @property
+    def onnx_trees(self) -> Any:
+        """The model's tree ensemble as arrays (see `onnxtrees.read_onnx_trees`), or None."""
+        if not hasattr(self, "_trees"):
+            from .onnxtrees import read_onnx_trees
+
+            self._trees = None
+            if self.mode == "matrix" and self._graph is not None:
+                try:
+                    self._trees = read_onnx_trees(self.source, *self._graph)
+                except (ValueError, IndexError, KeyError, UnicodeDecodeError):
+                    self._trees = None
+        return self._trees
 
     def _run(self, feeds: dict[str, np.ndarray]) -> Prediction:
         outs = dict(zip(self.out_names, self.sess.run(None, feeds)))
@@ -259,7 +289,7 @@ class XGBoostModel(ModelAdapter):
     def __init__(self, path: Path):
         import xgboost as xgb
 
-        super().__init__(source=str(path), kind="XGBoost", numeric_only=True)
+        super().__init__(source=str(path), kind="XGBoost", numeric_only=True, input_dtype=np.float32)
         try:
             self.booster = xgb.Booster(model_file=str(path))
         except xgb.core.XGBoostError as exc:

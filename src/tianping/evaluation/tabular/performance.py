@@ -43,9 +43,9 @@ def _curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return tps, fps, s[ends]
 
 
-def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+def roc_auc(y: np.ndarray, score: np.ndarray, curve: tuple | None = None) -> float:
     """Area under the ROC curve (trapezoids over distinct thresholds, ties handled as in scikit-learn)."""
-    tps, fps, _ = _curve(y, score)
+    tps, fps, _ = curve if curve is not None else _curve(y, score)
     if tps[-1] == 0 or fps[-1] == 0:
         return float("nan")
     tpr = np.concatenate([[0.0], tps / tps[-1]])
@@ -53,9 +53,9 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
-def average_precision(y: np.ndarray, score: np.ndarray) -> float:
+def average_precision(y: np.ndarray, score: np.ndarray, curve: tuple | None = None) -> float:
     """Average precision: sum over thresholds of (recall step) x precision, as scikit-learn."""
-    tps, fps, _ = _curve(y, score)
+    tps, fps, _ = curve if curve is not None else _curve(y, score)
     if tps[-1] == 0:
         return float("nan")
     precision = tps / (tps + fps)
@@ -92,12 +92,14 @@ def classification_performance(sink: MetricSink, enc: Encoded) -> dict[str, Any]
         return out
     proba = np.clip(enc.proba, 0.0, 1.0)
     present = np.unique(y)
+    curve = None
     if enc.task == "binary":
         score = proba[:, enc.positive]
         yb = (y == enc.positive).astype(np.int64)
-        if len(present) == 2:
-            sink.add("roc_auc", roc_auc(yb, score), n=n, label=label)
-            sink.add("pr_auc", average_precision(yb, score), n=n, label=label)
+        curve = _curve(yb, score) if len(present) == 2 else None  # one sort serves ROC, PR and the plot
+        if curve is not None:
+            sink.add("roc_auc", roc_auc(yb, score, curve), n=n, label=label)
+            sink.add("pr_auc", average_precision(yb, score, curve), n=n, label=label)
         sink.add("brier_score", float(np.mean((score - yb) ** 2)), n=n, label=label)
         rel = reliability(score, yb)
     else:
@@ -113,8 +115,8 @@ def classification_performance(sink: MetricSink, enc: Encoded) -> dict[str, Any]
     sink.add("log_loss", float(-np.mean(np.log(p_true))), n=n)
     sink.add("expected_calibration_error", rel["ece"], n=n, details={k2: v for k2, v in rel.items() if k2 != "ece"})
     out["reliability"] = rel
-    if enc.task == "binary" and len(present) == 2:
-        tps, fps, _ = _curve(yb, score)
+    if enc.task == "binary" and curve is not None:
+        tps, fps, _ = curve
         step = max(1, len(tps) // 500)
         out["roc"] = {"fpr": (fps / fps[-1])[::step].tolist(), "tpr": (tps / tps[-1])[::step].tolist()}
     return out

@@ -70,7 +70,7 @@ def load_reference_distribution(path: str) -> dict[str, dict[str, float]]:
 
 def _single_feature_score(x: pd.Series, y: np.ndarray, task: str, positive: int | None) -> float | None:
     """How well one feature alone predicts the target: folded ROC-AUC, or |Spearman correlation|."""
-    from sklearn.metrics import roc_auc_score
+    from .performance import roc_auc  # same definition as scikit-learn's, without importing it (seconds)
 
     if task == "multiclass":
         return None
@@ -88,7 +88,7 @@ def _single_feature_score(x: pd.Series, y: np.ndarray, task: str, positive: int 
         yb = (y == positive).astype(np.int64)
         if yb.min() == yb.max():
             return None
-        auc = roc_auc_score(yb, v)
+        auc = roc_auc(yb, v)
         return float(max(auc, 1 - auc))
     rx, ry = pd.Series(v).rank().to_numpy(), pd.Series(y).rank().to_numpy()
     c = np.corrcoef(rx, ry)[0, 1]

@@ -66,6 +66,7 @@ class TabularConfig(BaseModel):
     shap_background: int = 50
     shap_samples: int = 100
     shap_max_evals: int | None = None
+    shap_explainer: Literal["auto", "tree", "kernel"] = "auto"
     chunk_rows: int = datamod.DEFAULT_CHUNK_ROWS
     http_batch: int = 1000
     seed: int = 0
@@ -282,7 +283,7 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
             sink = MetricSink(spec, "explain")
             aux["explain"] = run_explain(sink, q, shap_background=cfg.shap_background, shap_samples=cfg.shap_samples,
-                                         shap_max_evals=cfg.shap_max_evals, seed=cfg.seed)
+                                         shap_max_evals=cfg.shap_max_evals, seed=cfg.seed, shap_explainer=cfg.shap_explainer)
             metrics += sink.metrics
             timings["explain"] = time.perf_counter() - t0
     plots = []
