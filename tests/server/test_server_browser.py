@@ -90,6 +90,16 @@ def test_provider_reviewer_public_journey(live, browser):
     assert cls.locator("a[href^='/provisions/']").count() > 0
     _shot(page, "03-system-classified")
 
+    # the owner edits the profile in the web form (YAML, with the revision it was read at)
+    page.get_by_role("link", name="Edit the profile").click()
+    box = page.get_by_label("Profile (YAML)")
+    box.fill(box.input_value() + "intended_purpose: Answers customers' questions in a browser.\n")
+    _shot(page, "03b-edit-profile")
+    page.get_by_role("button", name="Save the profile").click()
+    page.wait_for_url(f"{base}/systems/browser-chatbot?saved=1")
+    assert page.get_by_role("status").first.inner_text().endswith("The profile was saved.")
+    assert page.locator("dd", has_text="Answers customers' questions in a browser.").count() == 1
+
     # a stub run with live progress
     page.get_by_role("button", name="Start a stub run").click()
     page.wait_for_url(f"{base}/runs/**")
@@ -163,7 +173,8 @@ def test_provider_reviewer_public_journey(live, browser):
 def test_pages_have_landmarks_and_labels(live, browser):
     """WCAG basics on every public page: one main landmark, a nav with a name, labelled inputs, lang set."""
     page = browser.new_page()
-    for path in ("/", "/register", "/catalog", "/catalog/matrix", "/login", "/provisions/eu-ai-act:art-15", "/catalog?q=鲁棒性"):
+    for path in ("/", "/register", "/catalog", "/catalog/matrix", "/login", "/provisions/eu-ai-act:art-15", "/catalog?q=鲁棒性",
+                 "/observatory", "/observatory/incidents"):
         page.goto(live.url + path)
         assert page.locator("main").count() == 1 and page.locator("header").count() == 1
         assert page.locator("nav[aria-label]").count() >= 1 and page.locator("h1").count() == 1

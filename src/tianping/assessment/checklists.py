@@ -108,8 +108,8 @@ def template(checklist: str, system_id: str, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def store_answers(db, af: AnswersFile) -> int:
-    """Upsert answers in one transaction, with one audit event."""
+def store_answers(db, af: AnswersFile, *, actor: str | None = None) -> int:
+    """Upsert answers in one transaction, with one audit event (by `actor`, default the local user)."""
     import datetime as dt
 
     from ..audit import append_event
@@ -124,7 +124,7 @@ def store_answers(db, af: AnswersFile) -> int:
                                          comment=ans.comment, updated_at=now))
             else:
                 row.answer, row.evidence, row.comment, row.updated_at = ans.answer, ans.evidence, ans.comment, now
-        append_event(s, "checklist.answers_imported", "system", af.system, {"items": sorted(af.answers)})
+        append_event(s, "checklist.answers_imported", "system", af.system, {"items": sorted(af.answers)}, actor=actor)
     return len(af.answers)
 
 

@@ -27,6 +27,12 @@ def serve(
     from ..server import ServerSettings, create_app
 
     access_log = os.environ.get("TIANPING_ACCESS_LOG", "1") == "1"
+    # uvloop (libuv event loop) and httptools (C HTTP parser) instead of asyncio's loop and the
+    # pure-Python h11; both are dependencies, "auto" only where a platform lacks a wheel (Windows)
+    import importlib.util
+
+    fast = {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
+            "http": "httptools" if importlib.util.find_spec("httptools") else "auto"}
     console.print(f"Tianping server on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)", highlight=False, soft_wrap=True)
     if processes > 1:
         from ..config import database_url
@@ -41,10 +47,10 @@ def serve(
         first.dispose()
         os.environ.update(TIANPING_DB_URL=url, TIANPING_RUN_WORKER="1" if workers else "0", TIANPING_SECRET_KEY=_secret_key())
         uvicorn.run("tianping.server.app:app_from_env", factory=True, workers=processes, host=host, port=port,
-                    log_level=log_level, access_log=access_log)
+                    log_level=log_level, access_log=access_log, **fast)
         return
     app = create_app(ServerSettings(db_url=db or STATE.db_url, run_worker=workers))
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, **fast)
 
 
 @users_app.command("add")

@@ -46,6 +46,7 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         finally:
             if worker is not None:
                 worker.stop()  # a running job is put back in the queue, to resume on the next start
+            await svc.reads.close()
 
     app = FastAPI(title="Tianping", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None)

@@ -20,12 +20,13 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 bearer = HTTPBearer(auto_error=False, description="An API token from POST /api/v1/auth/token or `tianping users token`.")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: a plain `def` dependency would cost a hop to the thread pool on every request
     return request.app.state.services
 
 
 def resolve_principal(request: Request, token: str | None) -> Principal | None:
-    """The caller, or None for an anonymous visitor; cached on the request."""
+    """The caller, or None for an anonymous visitor; cached on the request (web pages, sync)."""
     if hasattr(request.state, "principal"):
         return request.state.principal
     svc: Services = request.app.state.services
@@ -49,22 +50,43 @@ def resolve_principal(request: Request, token: str | None) -> Principal | None:
     return p
 
 
-def optional_user(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal | None:
-    p = resolve_principal(request, cred.credentials if cred else None)
+async def resolve_principal_async(request: Request, token: str | None) -> Principal | None:
+    """The same as `resolve_principal`, on the event loop (the API's dependency)."""
+    if hasattr(request.state, "principal"):
+        return request.state.principal
+    reads = request.app.state.services.reads
+    p: Principal | None = None
+    if token:
+        p = await reads.principal_for_token(token)
+        if p is None:
+            raise unauthorised("the API token is invalid or expired")
+        request.state.via = "token"
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            p = await reads.principal_for_session(cookie)
+            if p is not None:
+                request.state.via = "session"
+    request.state.principal = p
+    return p
+
+
+async def optional_user(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal | None:
+    p = await resolve_principal_async(request, cred.credentials if cred else None)
     if p is not None and getattr(request.state, "via", None) == "session" and request.method not in SAFE_METHODS:
         if not csrf_ok(request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)):
             raise ServiceError(403, "missing or wrong CSRF token (send the X-CSRF-Token header)", title="forbidden")
     return p
 
 
-def current_user(p: Principal | None = Depends(optional_user)) -> Principal:
+async def current_user(p: Principal | None = Depends(optional_user)) -> Principal:
     if p is None:
         raise unauthorised()
     return p
 
 
 def role_in(*roles: str):
-    def dep(p: Principal = Depends(current_user)) -> Principal:
+    async def dep(p: Principal = Depends(current_user)) -> Principal:
         if p.role not in roles:
             raise ServiceError(403, f"needs one of the roles: {', '.join(roles)}", title="forbidden")
         return p

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from ..store import Database
 from ..store.models import SystemRow
 from .accounts import ensure_organisation
 from .errors import ServiceError, conflict, forbidden, invalid, not_found
-from .models import FilingRow, OrganisationRow
+from .models import REGISTER_WHERE, FilingRow, OrganisationRow
 from .principal import Principal
 from .security import now_iso
 from .workdays import add_working_days
@@ -190,7 +190,7 @@ class FilingService:
             order = (FilingRow.updated_at.desc().nulls_last(), SystemRow.id)
         else:
             ids_q = visible(joined, p).where(*conds)
-            order = (FilingRow.updated_at.desc(), FilingRow.system_id)
+            order = (FilingRow.updated_at.desc(), FilingRow.system_id.desc())  # the org index, read backwards
         with self.db.session() as s:
             total = s.scalar(select(func.count()).select_from(ids_q.subquery())) or 0
             ids = list(s.scalars(ids_q.order_by(*order).limit(limit).offset(offset)))
@@ -298,6 +298,8 @@ class FilingService:
                     filing.filing_number = _filing_number(s, row)
                 filing.published_document = row.document
                 filing.published_name = row.name
+                filing.published_name_zh = row.document.get("name_zh")
+                filing.published_jurisdictions = list(row.document.get("jurisdictions") or [])
                 filing.published_version = row.version
                 filing.published_at = now
                 data["filing_number"] = filing.filing_number
@@ -313,12 +315,12 @@ class FilingService:
 
     # -- public register -----------------------------------------------------
     def public_list(self, *, q: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        doc = FilingRow.published_document
         cols = (FilingRow.system_id, FilingRow.filing_number, FilingRow.published_name, FilingRow.status, FilingRow.published_at,
-                FilingRow.published_version, FilingRow.organisation_id, doc["name_zh"].label("name_zh"),
-                doc["jurisdictions"].label("jurisdictions"))
-        # published_at IS NOT NULL lets the (published_at, system_id) index serve the order without a sort
-        conds = [FilingRow.status.in_(PUBLIC_STATES), FilingRow.published_at.is_not(None)]
+                FilingRow.published_version, FilingRow.organisation_id, FilingRow.published_name_zh.label("name_zh"),
+                FilingRow.published_jurisdictions.label("jurisdictions"))
+        # the literal predicate of the partial index ix_filings_register (migration 0010), so the
+        # page and the count come from that index alone
+        conds = [text(f"filings.{REGISTER_WHERE}".replace(" AND ", " AND filings."))]
         if q:
             like = f"%{q.lower()}%"
             conds.append(or_(func.lower(FilingRow.published_name).like(like), FilingRow.system_id.like(like),

@@ -1,4 +1,4 @@
-"""Tables the server adds to the shared schema (migration 0008).
+"""Tables the server adds to the shared schema (migrations 0008 and 0010).
 
 Why separate from `store/models.py`: the CLI never needs users, filings or a job queue, and
 keeping them here lets the server evolve without touching the single-user core. They share
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..store.models import Base
@@ -78,6 +78,9 @@ class FilingRow(Base):
     review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     published_name: Mapped[str | None] = mapped_column(Text, nullable=True)  # searchable without exposing unreviewed edits
     published_document: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    # what the register lists of the approved copy, so a page never parses documents (migration 0010)
+    published_name_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_jurisdictions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     published_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[str] = mapped_column(String(32))
@@ -85,6 +88,10 @@ class FilingRow(Base):
 
 
 Index("ix_filings_public_order", FilingRow.published_at, FilingRow.system_id)
+# the public register (migration 0010): only published/changed rows, so pages and the count are index-only
+REGISTER_WHERE = "status IN ('published', 'changed') AND published_at IS NOT NULL"
+Index("ix_filings_register", FilingRow.published_at, FilingRow.system_id,
+      postgresql_where=text(REGISTER_WHERE), sqlite_where=text(REGISTER_WHERE))
 Index("ix_filings_org_updated", FilingRow.organisation_id, FilingRow.updated_at, FilingRow.system_id)
 
 

@@ -1,75 +1,30 @@
-"""The registration questionnaire as data, for the API and the web form.
+"""The registration questionnaire as form fields, for the API and the web form.
 
-It asks exactly what `tianping register --interactive` asks: the identity questions, then the
-questions the rule packs of the chosen jurisdictions read, in their own wording (the packs'
-`questions:`). The selection and parsing helpers are the CLI questionnaire's; this module only
-describes each question as a form field and turns submitted form values into a profile dict.
+What is asked and how answers become a profile is `registry/questionnaire.py`, the same code
+`tianping register --interactive` runs; this module only describes each question as a form
+field and decodes submitted form values (including the data and cross-border sub-fields) into
+the answers that code turns into a profile.
 """
 
 from __future__ import annotations
 
-import typing
-from enum import Enum
 from typing import Any
 
-from ..cli.questionnaire import L, NO, YES, _choices, _fields_read, _packs_for, _parse, _question
 from ..errors import Problem, TianpingError
-from ..registry.profile import AISystem, DataCategory, Organisation, Role
+from ..registry import questionnaire as rq
+from ..registry.questionnaire import KNOWN_JURISDICTIONS, L, NO, YES, role_choices
 
-KNOWN_JURISDICTIONS = ("EU", "CN", "SG", "ID", "MY", "TH", "VN", "PH", "US")
-
-
-def _kind(field: str) -> str:
-    if field == "data":
-        return "data"
-    if field == "cross_border_transfers":
-        return "transfers"
-    ann = AISystem.model_fields[field].annotation
-    args = [a for a in typing.get_args(ann) if a is not type(None)] or [ann]
-    base = args[0]
-    if base is bool:
-        return "bool"
-    if base in (int, float):
-        return "number"
-    if typing.get_origin(base) is list:
-        (item,) = typing.get_args(base)
-        return "multi" if isinstance(item, type) and issubclass(item, Enum) or field == "use_cases" else "list"
-    if isinstance(base, type) and issubclass(base, Enum):
-        return "choice"
-    if base.__name__ == "date":
-        return "date"
-    return "text"
+__all__ = ["KNOWN_JURISDICTIONS", "identity_labels", "profile_from_form", "questions", "role_choices"]
 
 
 def questions(jurisdictions: list[str], lang: str) -> list[dict[str, Any]]:
     """The pack questions for these jurisdictions, each with its field, text, kind and choices."""
-    packs = _packs_for(jurisdictions)
-    out: list[dict[str, Any]] = []
-    for field in _fields_read(packs):
-        if field.startswith("organisation."):
-            sub = field.split(".", 1)[1]
-            if sub not in Organisation.model_fields or bool not in typing.get_args(Organisation.model_fields[sub].annotation):
-                continue
-            text = next((p.questions[f"system.{field}"].text.get(lang) for p in packs if f"system.{field}" in p.questions),
-                        Organisation.model_fields[sub].description or sub)
-            out.append({"field": field, "text": text, "kind": "bool", "choices": []})
-            continue
-        if field not in AISystem.model_fields or field in ("id", "name", "organisation", "jurisdictions", "roles"):
-            continue
-        kind = _kind(field)
-        choices = [c.value for c in DataCategory] if kind in ("data", "transfers") else \
-            [c.strip() for c in _choices(field).split(",") if c.strip()]
-        out.append({"field": field, "text": _question(field, packs, lang), "kind": kind, "choices": choices})
-    return out
+    return [q.as_dict() for q in rq.questions(jurisdictions, lang)]
 
 
 def identity_labels(lang: str) -> dict[str, str]:
     return {k: L[k][lang] for k in ("id", "name", "org", "country", "jurisdictions", "unknown_hint", "xb_dest", "xb_persons",
                                     "xb_sensitive", "xb_cats")}
-
-
-def role_choices() -> list[str]:
-    return [r.value for r in Role]
 
 
 def profile_from_form(form: dict[str, list[str]], organisation: str) -> dict[str, Any]:
@@ -133,7 +88,7 @@ def profile_from_form(form: dict[str, list[str]], organisation: str) -> dict[str
             problems.append(Problem("answer yes or no", field=field))
             continue
         try:
-            answers[field] = raw if kind == "date" else _parse(field, raw)
+            answers[field] = raw if kind == "date" else rq.parse_answer(field, raw)
         except (ValueError, TypeError) as exc:
             problems.append(Problem(str(exc), field=field))
     answers["organisation"] = org

@@ -13,6 +13,8 @@ from ..registry.profile import AISystem
 from ..rules.engine import JurisdictionResult, classify
 from ..store import Database
 from . import stub  # noqa: F401  (registers the built-in "stub" run kind)
+from .fastread import Reads
+from .observatory import ObservatoryViews
 from .feedback import FeedbackService
 from .filings import FilingService
 from .reports import ReportService
@@ -32,6 +34,8 @@ class Services:
     feedback: FeedbackService = field(init=False)
     limiter: LoginLimiter = field(init=False)
     signer: SessionSigner = field(init=False)
+    reads: Reads = field(init=False)
+    observatory: ObservatoryViews = field(init=False)
 
     def __post_init__(self) -> None:
         st = self.settings
@@ -42,6 +46,8 @@ class Services:
         self.feedback = FeedbackService(self.db, per_hour=st.feedback_per_hour, salt=st.secret_key[:16])
         self.limiter = LoginLimiter(st.login_window_seconds, st.login_max_failures_user, st.login_max_failures_ip)
         self.signer = SessionSigner(st.secret_key, st.session_max_age)
+        self.reads = Reads(self.db, self.filings, self.signer)  # the hot reads, on the event loop
+        self.observatory = ObservatoryViews(self.db)
         self._cache: OrderedDict[tuple, list[JurisdictionResult]] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -23,7 +23,7 @@ from . import accounts
 from . import messages  # noqa: F401  (registers the UI strings)
 from .deps import resolve_principal, services
 from .errors import ServiceError, forbidden, unauthorised
-from .filings import DEADLINE_CITE, TRANSITIONS, parse_profile
+from .filings import DEADLINE_CITE, EDITABLE, TRANSITIONS, parse_profile
 from .principal import Principal
 from .questions import KNOWN_JURISDICTIONS, identity_labels, profile_from_form, questions, role_choices
 from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_ok, new_csrf_token
@@ -250,7 +250,85 @@ def system_page(system_id: str, request: Request, svc: Services = Depends(servic
                 actions.append({"name": a, "comment": tr.needs_comment, "date": tr.needs_date})
     return render(request, "system.html", system=view, profile=prof, results=results, assessment=assessment, runs=runs,
                   reports=reports, feedback=fb, history=history, actions=actions, cite=DEADLINE_CITE,
-                  can_run=p.is_provider or p.role == "admin", verified=request.query_params.get("verified"))
+                  can_run=p.is_provider or p.role == "admin", verified=request.query_params.get("verified"),
+                  can_edit=bool(filing) and p.is_provider and view["organisation"] == p.organisation_name and view["status"] in EDITABLE,
+                  saved=request.query_params.get("saved") == "1")
+
+
+# -- editing a profile (the owning provider) --------------------------------------------------
+MAX_PROFILE_TEXT = 200_000
+
+
+def _owner_view(request: Request, svc: Services, system_id: str) -> tuple[Principal, dict[str, Any]]:
+    """The system, if the caller is a provider of the organisation that owns it."""
+    p = need_user(request)
+    view = svc.filings.get(p, system_id)  # 404 for systems of other organisations, as everywhere
+    if not (p.is_provider and view.get("filing") and view["organisation"] == p.organisation_name):
+        raise forbidden("only a provider of the owning organisation edits a system's profile")
+    return p, view
+
+
+def _yaml(doc: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _profile_from_text(text: str):
+    """The posted YAML as a validated profile; problems carry the line in the text area."""
+    from pydantic import ValidationError
+
+    from ..errors import Problem
+    from ..registry.profile import AISystem
+    from ..yamlio import load_yaml_text, validation_problems
+
+    if len(text) > MAX_PROFILE_TEXT:
+        raise TianpingError(Problem(f"the profile is longer than {MAX_PROFILE_TEXT} characters"), title="invalid profile")
+    doc = load_yaml_text(text, "profile")
+    if not isinstance(doc.data, dict):
+        raise TianpingError(Problem("expected a mapping of fields (id: …, name: …)", line=1), title="invalid profile")
+    try:
+        return AISystem.model_validate(doc.data)
+    except ValidationError as exc:
+        raise TianpingError(validation_problems(exc, doc), title="invalid profile") from None
+
+
+def _edit_page(request: Request, view: dict[str, Any], text: str, *, status: int = 200, revision: int | None = None,
+               stale: bool = False, locked: bool = False, errors=None, effective_date: str | None = None) -> HTMLResponse:
+    return render(request, "edit_system.html", status=status, system=view, text=text,
+                  revision=revision if revision is not None else view["filing"]["revision"], stale=stale, locked=locked,
+                  errors=errors or [], current_text=_yaml(view["profile"]) if stale else "", cite=DEADLINE_CITE,
+                  effective_date=effective_date)
+
+
+@router.get("/systems/{system_id}/edit", response_class=HTMLResponse)
+def edit_form(system_id: str, request: Request, svc: Services = Depends(services)):
+    _, view = _owner_view(request, svc, system_id)
+    return _edit_page(request, view, _yaml(view["profile"]), locked=view["status"] not in EDITABLE)
+
+
+@router.post("/systems/{system_id}/edit")
+async def edit_save(system_id: str, request: Request, svc: Services = Depends(services)):
+    data = await form_data(request)  # CSRF first
+    p, view = _owner_view(request, svc, system_id)
+    one = lambda k: (data.get(k) or [""])[0]  # noqa: E731
+    text, revision, eff = one("profile"), one("revision").strip(), one("effective_date").strip() or None
+    if_match = f'"r{revision}"' if revision.isdigit() else '"r-"'  # no revision: treated as stale, never as "any"
+    try:
+        system = _profile_from_text(text)
+        svc.filings.update(p, system_id, system, if_match, eff)
+    except TianpingError as exc:
+        status = getattr(exc, "status", None) or 422
+        if status in (401, 403, 404):
+            raise
+        current = svc.filings.get(p, system_id)
+        if status == 412:  # someone saved in between: keep the user's text, show theirs, nothing overwritten
+            return _edit_page(request, current, text, status=409, stale=True, effective_date=eff)
+        if status == 409:
+            return _edit_page(request, current, text, status=409, locked=True, effective_date=eff)
+        return _edit_page(request, view, text, status=422, revision=int(revision) if revision.isdigit() else None,
+                          errors=exc.problems, effective_date=eff)
+    return RedirectResponse(f"/systems/{system_id}?saved=1", status_code=303)
 
 
 @router.post("/systems/{system_id}/transition")
@@ -350,6 +428,37 @@ def instrument(instrument_id: str, request: Request, svc: Services = Depends(ser
 @router.get("/provisions/{qid}", response_class=HTMLResponse)
 def provision(qid: str, request: Request, svc: Services = Depends(services)):
     return render(request, "provision.html", prov=svc.catalog.provision(qid), crosswalk=svc.catalog.crosswalk(qid))
+
+
+# -- observatory (read-only, public like the catalog) ------------------------------------------
+@router.get("/observatory", response_class=HTMLResponse)
+def observatory(request: Request, svc: Services = Depends(services)):
+    from ..observatory import messages as _obs_messages  # noqa: F401  (registers the obs_* column names)
+    from .observatory import METHODOLOGIES, group_ids
+
+    qp = request.query_params
+    m = qp.get("methodology") if qp.get("methodology") in METHODOLOGIES else METHODOLOGIES[0]
+    year = int(qp["year"]) if (qp.get("year") or "").isdigit() and len(qp["year"]) == 4 else None
+    groups = group_ids()
+    grp = qp.get("group") if qp.get("group") in groups else None
+    view, problem = None, None
+    try:
+        view = svc.observatory.rankings(m, year, grp)
+    except TianpingError as exc:
+        if exc.title != "no data":
+            raise
+        problem = "no_data" if year is None else exc.render()
+    return render(request, "observatory.html", view=view, problem=problem, methodologies=METHODOLOGIES, methodology=m,
+                  groups=groups, group=grp, year=year)
+
+
+@router.get("/observatory/incidents", response_class=HTMLResponse)
+def incidents(request: Request, svc: Services = Depends(services)):
+    from .observatory import SEVERITIES
+
+    sev = request.query_params.get("severity")
+    sev = sev if sev in SEVERITIES else None
+    return render(request, "incidents.html", items=svc.observatory.incidents(sev), severity=sev, severities=SEVERITIES)
 
 
 # -- public register -------------------------------------------------------------------------
