@@ -4,9 +4,10 @@ Same model (bundled SmolLM2-135M-Instruct), same prompts (plain should-refuse se
 batch size, greedy decoding, same max_new_tokens. The raw loop is plain transformers: chat
 template, left-padded tokenisation, `model.generate`, count tokens up to EOS. The adapter side is
 a whole `tianping eval` run (service.execute): micro-batching, scoring (refusal, keyword,
-reference), one SQLite row + JSONL line per sample, cache disabled. Raw and adapter alternate
-for `--repeats` rounds and the best of each is reported (the machine is shared); the raw loop is
-run both on the main thread and on a worker thread, and the faster of the two is the baseline.
+reference), SQLite rows + JSONL lines, cache disabled. Each side runs in its own fresh process
+(the raw loop entirely on the main thread, as plain transformers code would; the adapter as Tianping
+runs it, on its torch thread), model loading excluded from the timing. Raw and adapter alternate
+for `--repeats` rounds and the best of each is reported.
 
     .venv/bin/python benchmarks/local_throughput.py [--n 32] [--batch 8] [--max-new-tokens 32] [--repeats 2]
 
@@ -48,18 +49,6 @@ def raw_loop(lm, prompts: list[str], batch: int, max_new: int) -> tuple[int, flo
     return total, time.perf_counter() - t0
 
 
-def raw_in_thread(lm, prompts: list[str], batch: int, max_new: int) -> tuple[int, float]:
-    """The same raw loop on a worker thread (as the adapter runs it): on an oversubscribed CPU the
-    main thread's OpenMP team was seen to run several times slower, so both placements are measured."""
-    import threading
-
-    box: dict = {}
-    th = threading.Thread(target=lambda: box.update(r=raw_loop(lm, prompts, batch, max_new)))
-    th.start()
-    th.join()
-    return box["r"]
-
-
 def adapter_run(prompts_n: int, batch: int, max_new: int, workdir: Path) -> tuple[int, float]:
     from tianping.evaluation.genai.schema import GenParams
     from tianping.evaluation.genai.service import RunConfig, create_run, execute
@@ -89,35 +78,81 @@ def loadavg() -> str:
         return "n/a"
 
 
+def load_raw():
+    """Plain transformers on the calling (main) thread, from the same dequantised weights Tianping caches."""
+    import torch
+
+    from tianping.llm import local
+
+    src = local.smollm2_gguf()
+    cached = local.data_home() / "models" / local._gguf_key(src)
+    if not (cached / "model.safetensors").exists():
+        local.load_local_model()  # first use: dequantise once into the cache (not timed)
+    torch.set_num_threads(os.cpu_count() or 1)
+    tok, model = local._load_dequantised(cached)
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model.eval()
+    return local.LocalModel("raw", tok, model)
+
+
+def child(role: str, a: argparse.Namespace) -> None:
+    import json
+
+    from tianping.evaluation.genai.bank import bundled_banks
+
+    prompts = [i.text["en"] for i in bundled_banks()["should_refuse"].items][: a.n]
+    if role == "raw":
+        lm = load_raw()
+        raw_loop(lm, prompts[: a.batch], a.batch, 4)  # warm-up
+        toks, secs = raw_loop(lm, prompts, a.batch, a.max_new_tokens)
+    else:
+        from tianping.llm.local import load_local_model
+
+        load_local_model()  # loaded (and warmed) outside the timed run, like the raw side
+        work = Path(tempfile.mkdtemp(prefix="tp-bench-"))
+        adapter_run(a.batch, a.batch, 4, work)  # warm-up
+        toks, secs = adapter_run(a.n, a.batch, a.max_new_tokens, work)
+    print("RESULT " + json.dumps({"tokens": toks, "seconds": secs}), flush=True)
+
+
 def main() -> None:
+    import json
+    import subprocess
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=32)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--role", choices=["raw", "adapter"], help=argparse.SUPPRESS)
     a = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="tp-bench-"))
-    os.environ.setdefault("TIANPING_HOME", str(work / "home"))
-    from tianping.evaluation.genai.bank import bundled_banks
-    from tianping.llm.local import load_local_model
+    if a.role:
+        child(a.role, a)
+        return
+    os.environ.setdefault("TIANPING_HOME", tempfile.mkdtemp(prefix="tp-bench-home-"))
+
+    def run(role: str) -> tuple[int, float]:
+        cmd = [sys.executable, __file__, "--role", role, "--n", str(a.n), "--batch", str(a.batch),
+               "--max-new-tokens", str(a.max_new_tokens)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        res = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+        return res["tokens"], res["seconds"]
 
     print(f"load average at start: {loadavg()} ({os.cpu_count()} CPUs)", flush=True)
-    lm = load_local_model()
-    prompts = [i.text["en"] for i in bundled_banks()["should_refuse"].items][: a.n]
-    raw_local, _ = raw_loop(lm, prompts[: a.batch], a.batch, 4)  # warm-up
     best_raw = best_ad = 0.0
     for r in range(a.repeats):
-        tr, dr = raw_loop(lm, prompts, a.batch, a.max_new_tokens)
-        tt, dt = raw_in_thread(lm, prompts, a.batch, a.max_new_tokens)
-        ta, da = adapter_run(a.n, a.batch, a.max_new_tokens, work)
-        print(f"round {r + 1}: raw {tr} tok / {dr:.2f} s = {tr / dr:.1f} tok/s | raw on a thread {tt / dt:.1f} tok/s | "
-              f"adapter {ta} tok / {da:.2f} s = {ta / da:.1f} tok/s | adapter/raw this round "
-              f"{(ta / da) / max(tr / dr, tt / dt) * 100:.1f}%", flush=True)
-        if not (tr == tt == ta):
-            print(f"  note: token counts differ (raw {tr}, thread {tt}, adapter {ta}); compare tok/s, not times", flush=True)
-        best_raw, best_ad = max(best_raw, tr / dr, tt / dt), max(best_ad, ta / da)
+        tr, dr = run("raw")
+        ta, da = run("adapter")
+        print(f"round {r + 1}: raw {tr} tok / {dr:.2f} s = {tr / dr:.1f} tok/s | "
+              f"adapter {ta} tok / {da:.2f} s = {ta / da:.1f} tok/s | adapter/raw this round {(ta / da) / (tr / dr) * 100:.1f}%",
+              flush=True)
+        if tr != ta:
+            print(f"  note: token counts differ (raw {tr}, adapter {ta}); compare tok/s, not times", flush=True)
+        best_raw, best_ad = max(best_raw, tr / dr), max(best_ad, ta / da)
     print(f"best: raw {best_raw:.1f} tok/s, adapter {best_ad:.1f} tok/s, adapter/raw = {best_ad / best_raw * 100:.1f}% "
-          f"(n={a.n}, batch={a.batch}, max_new_tokens={a.max_new_tokens}, torch threads={__import__('torch').get_num_threads()})")
+          f"(n={a.n}, batch={a.batch}, max_new_tokens={a.max_new_tokens}, one process per side)")
     ratio = best_ad / best_raw
     print(f"target adapter/raw >= {TARGET * 100:.0f}%: {'met' if ratio >= TARGET else 'NOT met'}; "
           f"load average at end: {loadavg()}", flush=True)

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from genai_stub import Stub  # noqa: E402
 
-SHARED_LLM = Path(__file__).resolve().parents[3] / "shared" / "data" / "llm_safety"
+from genai_paths import SHARED_LLM  # noqa: E402,F401
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ class Stub:
         if model == "broken":
             return 500, ""
         if model == "hang":
-            time.sleep(3)
+            time.sleep(8)
             return 200, COMPLY
         if model == "judge-garbage":
             return 200, "lol no idea 🤷 maybe?"

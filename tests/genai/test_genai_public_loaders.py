@@ -8,7 +8,7 @@ from tianping.errors import TianpingError
 from tianping.evaluation.genai.bank import tc260_risks
 from tianping.evaluation.genai.public import LOADERS
 
-from conftest import SHARED_LLM
+from genai_paths import SHARED_LLM
 
 EXPECTED = {"xstest": 450, "multijail": 315 * 10, "flames": 1000, "simplesafety": 100, "donotanswer": 939}
 

@@ -48,7 +48,7 @@ def test_retry_cap_and_timeout(stub):
     t0 = time.perf_counter()
     with pytest.raises(TargetError, match="timed out"):
         asyncio.run(t.generate([{"role": "user", "content": "x"}], GenParams()))
-    assert time.perf_counter() - t0 < 2
+    assert time.perf_counter() - t0 < 5  # the stub hangs 8 s; the 0.3 s timeout must cut it short
 
 
 def test_unreachable_endpoint_records_failures(genai_db, monkeypatch):

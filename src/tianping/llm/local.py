@@ -15,9 +15,10 @@ import hashlib
 import importlib.util
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from ..config import data_home
 from ..errors import Problem, TianpingError
@@ -27,6 +28,38 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+T = TypeVar("T")
+
+# Every torch call (loading and generating) runs on one dedicated thread. Why: torch's CPU kernels
+# use OpenMP, which keeps one thread team per calling thread; as soon as two threads have run
+# parallel regions (say the model was loaded on the main thread and an asyncio evaluation generates
+# on a worker thread), libgomp counts more managed threads than cores and switches to "throttled"
+# spinning, and each of the thousands of small parallel regions per generation then waits on a
+# futex wake-up. Measured on this 2-core machine: a forward pass ran ~25 % slower on a second thread
+# than on the thread that had loaded the model, and equally fast when load and forward shared one.
+_TORCH_EXECUTOR: ThreadPoolExecutor | None = None
+_TORCH_THREAD_ID: int | None = None
+_EXECUTOR_LOCK = threading.Lock()
+
+
+def torch_executor() -> ThreadPoolExecutor:
+    """The single thread that owns all torch work in this process (created on first use)."""
+    global _TORCH_EXECUTOR, _TORCH_THREAD_ID
+    with _EXECUTOR_LOCK:
+        if _TORCH_EXECUTOR is None:
+            ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tianping-torch")
+            _TORCH_THREAD_ID = ex.submit(threading.get_ident).result()
+            _TORCH_EXECUTOR = ex
+        return _TORCH_EXECUTOR
+
+
+def on_torch_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run fn on the torch thread (directly when already there) and return its result."""
+    ex = torch_executor()
+    if threading.get_ident() == _TORCH_THREAD_ID:
+        return fn(*args, **kwargs)
+    return ex.submit(fn, *args, **kwargs).result()
 
 
 def smollm2_gguf() -> Path:
@@ -70,6 +103,11 @@ class LocalModel:
                  top_p: float = 1.0, seed: int | None = 0, system: str | None = None,
                  logits_processor: Any = None) -> list[dict[str, Any]]:
         """Generate for a batch; returns [{'text', 'prompt_tokens', 'completion_tokens'}] in input order."""
+        return on_torch_thread(self._generate, prompts, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                               seed=seed, system=system, logits_processor=logits_processor)
+
+    def _generate(self, prompts: Sequence[str | list[dict[str, str]]], *, max_new_tokens: int, temperature: float,
+                  top_p: float, seed: int | None, system: str | None, logits_processor: Any) -> list[dict[str, Any]]:
         import torch
 
         if seed is not None:
@@ -135,7 +173,12 @@ _CACHE: dict[str, LocalModel] = {}
 
 
 def load_local_model(path: str | Path | None = None, *, cache: bool = True) -> LocalModel:
-    """Load a GGUF file or a transformers model directory from disk (default: bundled SmolLM2)."""
+    """Load a GGUF file or a transformers model directory from disk (default: bundled SmolLM2).
+    Loading runs on the torch thread, like generation (see `on_torch_thread`)."""
+    return on_torch_thread(_load_local_model, path, cache=cache)
+
+
+def _load_local_model(path: str | Path | None, *, cache: bool) -> LocalModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

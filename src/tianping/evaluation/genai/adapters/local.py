@@ -9,10 +9,12 @@ event loop keeps persisting finished samples. The runner keeps ≥ 2 batches in 
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ....llm.local import torch_executor
 from ..schema import GenParams
 from .base import Generation, Messages, Target, TargetError
 
@@ -62,8 +64,10 @@ class LocalTarget(Target):
     async def _run_batch(self, batch: list[_Pending]) -> None:
         p = batch[0].params
         try:
-            outs = await asyncio.to_thread(self.lm.generate, [b.messages for b in batch], max_new_tokens=p.max_tokens,
-                                           temperature=p.temperature, top_p=p.top_p, seed=p.seed, system=p.system)
+            # on the process's single torch thread (see llm.local.on_torch_thread), not a pool thread
+            call = functools.partial(self.lm.generate, [b.messages for b in batch], max_new_tokens=p.max_tokens,
+                                     temperature=p.temperature, top_p=p.top_p, seed=p.seed, system=p.system)
+            outs = await asyncio.get_running_loop().run_in_executor(torch_executor(), call)
         except Exception as exc:  # a model failure is the samples' failure, not the run's
             for b in batch:
                 if not b.future.done():
