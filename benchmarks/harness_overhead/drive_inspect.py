@@ -10,27 +10,18 @@ log is written to --workdir as usual. Prints one JSON line with set-up and evalu
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
 import time
 
 T_START = time.perf_counter()
 
+from driver_common import base_parser, cpu  # noqa: E402  (same folder; after T_START so set-up time counts it)
 
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--base-url", required=True)
-    ap.add_argument("--prompts", required=True)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--workdir", required=True)
+    ap = base_parser(prompts=True)
     a = ap.parse_args()
     os.environ.update(STUB_BASE_URL=a.base_url, STUB_API_KEY="not-needed", INSPECT_LOG_DIR=os.path.join(a.workdir, "inspect-logs"),
                       INSPECT_DISPLAY="none", HF_HUB_OFFLINE="1", INSPECT_TELEMETRY="", NO_COLOR="1")

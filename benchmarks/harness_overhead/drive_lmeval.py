@@ -12,14 +12,14 @@ and per-sample outputs are written to --workdir (`log_samples`). Prints one JSON
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
 T_START = time.perf_counter()
+
+from driver_common import base_parser, cpu  # noqa: E402  (same folder; after T_START so set-up time counts it)
 
 TASK_YAML = """task: tianping_overhead
 dataset_path: json
@@ -41,18 +41,9 @@ metric_list:
 """
 
 
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--base-url", required=True)
-    ap.add_argument("--prompts", required=True)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--workdir", required=True)
+    ap = base_parser(prompts=True)
     a = ap.parse_args()
     work = Path(a.workdir)
     os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=str(work / "hf-home"), TRANSFORMERS_OFFLINE="1",

@@ -13,28 +13,20 @@ bank expansion) and of the evaluation itself, measured inside the process with g
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
 
 T_START = time.perf_counter()
 
+from driver_common import base_parser, cpu  # noqa: E402  (same folder; after T_START so set-up time counts it)
 
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--base-url", required=True)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--workdir", required=True)
+    ap = base_parser(prompts=False)
     ap.add_argument("--scorers", default=None, help="comma-separated (default: the run default)")
     ap.add_argument("--profile", default=None, help="write a cProfile of the evaluation phase here")
     a = ap.parse_args()
