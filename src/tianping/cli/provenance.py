@@ -26,6 +26,22 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return value
 
 
+C2PA_CERT_OPT = typer.Option(None, "--c2pa-cert", envvar="TIANPING_C2PA_CERT",
+                             help="PEM certificate chain (leaf first) for C2PA manifests, e.g. from a CA on the C2PA trust list; default: a local CA.")
+C2PA_KEY_OPT = typer.Option(None, "--c2pa-key", envvar="TIANPING_C2PA_KEY", help="Unencrypted PEM private key of --c2pa-cert.")
+
+
+def _c2pa_credentials(cert: Optional[Path], key: Optional[Path]):
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise TianpingError(Problem("give both --c2pa-cert and --c2pa-key, or neither", field="--c2pa-cert" if cert is None else "--c2pa-key"),
+                            title="invalid option")
+    from ..provenance.c2pa_io import load_credentials
+
+    return load_credentials(cert, key)
+
+
 @label_app.command("add")
 @guarded
 def label_add(
@@ -40,6 +56,8 @@ def label_add(
     label_lang: str = typer.Option("both", "--label-lang", help="Wording of the explicit label: zh, en or both."),
     position: str = typer.Option("start", "--position", help="Text label position: start, middle or end."),
     cue: str = typer.Option("rhythm", "--cue", help="Audio cue: rhythm (Morse 'AI') or voice (espeak-ng)."),
+    c2pa_cert: Optional[Path] = C2PA_CERT_OPT,
+    c2pa_key: Optional[Path] = C2PA_KEY_OPT,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add explicit and/or implicit AI-generated content labels to a file."""
@@ -51,8 +69,10 @@ def label_add(
     if not file.exists():
         raise TianpingError(Problem("file not found", file=str(file)), title="not found")
     both = not explicit and not implicit
+    creds = _c2pa_credentials(c2pa_cert, c2pa_key)
     res = add_label(file, producer, output=output, explicit_label=explicit or both, implicit_label=implicit or both,
-                    sign=sign, c2pa=c2pa, produce_id=produce_id, lang=label_lang, position=position, cue=cue)
+                    sign=sign, c2pa=c2pa, produce_id=produce_id, lang=label_lang, position=position, cue=cue,
+                    c2pa_credentials=creds)
     if as_json:
         emit_json(res.as_dict())
         return
@@ -66,7 +86,8 @@ def label_add(
     if res.signed_by:
         console.print("  " + tr("pv_signed", fp=res.signed_by[:16]), highlight=False)
     if res.c2pa:
-        console.print("  " + tr("pv_c2pa_added"), highlight=False)
+        console.print("  " + (tr("pv_c2pa_added_cert", subject=creds.subject) if creds else tr("pv_c2pa_added")), highlight=False,
+                      markup=False)
     for n in res.notes:
         console.print("  " + tr("pv_note", msg=n), highlight=False, markup=False)
 
@@ -79,6 +100,8 @@ def label_propagate(
     propagate_id: Optional[str] = typer.Option(None, "--propagate-id", help="PropagateID (default: a new UUID)."),
     sign: bool = typer.Option(False, "--sign", help="Sign the propagation fields (ReservedCode2)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o"),
+    c2pa_cert: Optional[Path] = C2PA_CERT_OPT,
+    c2pa_key: Optional[Path] = C2PA_KEY_OPT,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add a platform's propagation fields to an existing label (the producer's signature stays valid)."""
@@ -86,7 +109,8 @@ def label_propagate(
 
     if not file.exists():
         raise TianpingError(Problem("file not found", file=str(file)), title="not found")
-    res = propagate(file, propagator, propagate_id=propagate_id, sign=sign, output=output)
+    res = propagate(file, propagator, propagate_id=propagate_id, sign=sign, output=output,
+                    c2pa_credentials=_c2pa_credentials(c2pa_cert, c2pa_key))
     if as_json:
         emit_json(res.as_dict())
         return
@@ -100,6 +124,23 @@ def label_propagate(
         console.print("  " + tr("pv_note", msg=tr("pv_c2pa_stale")), highlight=False, markup=False)
     for n in res.notes:
         console.print("  " + tr("pv_note", msg=n), highlight=False, markup=False)
+
+
+def _trust_anchors(path: Path) -> str:
+    """Read a PEM bundle of CA certificates; every certificate must parse."""
+    from cryptography import x509
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TianpingError(Problem(f"cannot read the trust anchors: {exc.strerror}", file=str(path)), title="C2PA trust") from None
+    if len(data) > 8 << 20:
+        raise TianpingError(Problem("the trust-anchor file is larger than 8 MiB", file=str(path)), title="C2PA trust")
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise TianpingError(Problem(f"not a PEM file of certificates ({exc})", file=str(path)), title="C2PA trust") from None
+    return data.decode("ascii", errors="replace")
 
 
 def _sig_text(sig: dict | None) -> str:
@@ -120,16 +161,20 @@ def label_check(
     no_c2pa: bool = typer.Option(False, "--no-c2pa", help="Do not read C2PA manifests."),
     watermark_key: Optional[str] = typer.Option(None, "--watermark-key", envvar="TIANPING_WATERMARK_KEY",
                                                 help="Also test text files for the watermark with this key."),
+    c2pa_trust: Optional[Path] = typer.Option(None, "--c2pa-trust", envvar="TIANPING_C2PA_TRUST",
+                                              help="PEM file of CA certificates to trust for C2PA (e.g. the C2PA trust list), besides the local CA."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Check labels: explicit label, implicit fields, signatures, C2PA, and the platform verdict."""
     from ..provenance.check import check_file, expand, summarise
 
+    anchors = _trust_anchors(c2pa_trust) if c2pa_trust else None
+
     paths = expand(files)
     if not paths:
         raise TianpingError("no files to check", title="nothing to do")
-    results = [check_file(p, declared=declared, trust=set(trust) or None, use_c2pa=not no_c2pa, watermark_key=watermark_key)
-               for p in paths]
+    results = [check_file(p, declared=declared, trust=set(trust) or None, use_c2pa=not no_c2pa, watermark_key=watermark_key,
+                          c2pa_trust_anchors=anchors) for p in paths]
     summary = summarise(results)
     if as_json:
         emit_json({"results": [r.as_dict() for r in results], "summary": summary})

@@ -105,16 +105,75 @@ def manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
     }
 
 
-def _signer(keys: KeyPair, subject: str):
+@dataclass
+class C2paCredentials:
+    """A certificate chain (leaf first, PEM) and its private key, e.g. issued by a CA on the C2PA
+    trust list; used instead of the local CA when given."""
+    chain_pem: bytes
+    key_pem: bytes
+    alg: str  # c2pa-rs algorithm name: ed25519, es256, es384, es512, ps256
+    subject: str
+
+
+def load_credentials(cert_file: Path, key_file: Path) -> C2paCredentials:
+    """Read and check a PEM certificate chain and its unencrypted PEM private key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.x509.oid import NameOID
+
+    def read(path: Path, what: str) -> bytes:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise TianpingError(Problem(f"cannot read the {what}: {exc.strerror}", file=str(path)), title="C2PA credentials") from None
+        if len(data) > 1 << 20:
+            raise TianpingError(Problem(f"the {what} is larger than 1 MiB", file=str(path)), title="C2PA credentials")
+        return data
+
+    chain_pem, key_pem = read(cert_file, "certificate chain"), read(key_file, "private key")
+    try:
+        certs = x509.load_pem_x509_certificates(chain_pem)
+    except ValueError as exc:
+        raise TianpingError(Problem(f"not a PEM certificate chain ({exc})", file=str(cert_file)), title="C2PA credentials") from None
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise TianpingError(Problem(f"not an unencrypted PEM private key ({exc})", file=str(key_file)), title="C2PA credentials") from None
+    raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if certs[0].public_key().public_bytes(*raw) != key.public_key().public_bytes(*raw):
+        raise TianpingError(Problem("the private key does not belong to the first certificate of the chain", file=str(key_file)),
+                            title="C2PA credentials")
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        alg = "ed25519"
+    elif isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in ("secp256r1", "secp384r1", "secp521r1"):
+        alg = {"secp256r1": "es256", "secp384r1": "es384", "secp521r1": "es512"}[key.curve.name]
+    elif isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048:
+        alg = "ps256"
+    else:
+        raise TianpingError(Problem("unsupported key type: C2PA signs with Ed25519, ECDSA P-256/384/521 or RSA >= 2048 bits",
+                                    file=str(key_file)), title="C2PA credentials")
+    names = certs[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return C2paCredentials(chain_pem, key_pem, alg, str(names[0].value) if names else "")
+
+
+_ALGS = {"ed25519": "ED25519", "es256": "ES256", "es384": "ES384", "es512": "ES512", "ps256": "PS256"}
+
+
+def _signer(keys: KeyPair, subject: str, creds: C2paCredentials | None = None):
     import c2pa
 
+    if creds is not None:
+        alg = getattr(c2pa.C2paSigningAlg, _ALGS[creds.alg])
+        return c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, creds.chain_pem, creds.key_pem, None))
     chain, key_pem = _leaf_chain(keys, subject)
     return c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ED25519, chain, key_pem, None))
 
 
-def sign_file(src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair) -> None:
+def sign_file(src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair,
+              creds: C2paCredentials | None = None) -> None:
     """Embed a signed manifest; dst may equal src (written via a temporary file)."""
-    _build(src, dst, mime, manifest(label, Path(src).name), keys, label.ContentProducer)
+    _build(src, dst, mime, manifest(label, Path(src).name), keys, label.ContentProducer, creds=creds)
 
 
 def propagation_manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
@@ -135,7 +194,8 @@ def propagation_manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
     }
 
 
-def sign_propagation(parent: Path, src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair) -> None:
+def sign_propagation(parent: Path, src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair,
+                     creds: C2paCredentials | None = None) -> None:
     """Sign the platform's manifest over `src` (the relabelled file) with `parent` (the file as the
     producer shipped it, manifest intact) as its parentOf ingredient. Rewriting metadata breaks the
     producer's hard binding; this keeps the producer's manifest verifiable inside the chain and makes
@@ -145,17 +205,17 @@ def sign_propagation(parent: Path, src: Path, dst: Path, mime: str, label: AIGCL
             builder.add_ingredient({"title": Path(parent).name, "relationship": "parentOf", "label": "parent"}, mime, fh)
 
     _build(src, dst, mime, propagation_manifest(label, Path(src).name), keys, label.ContentPropagator or "propagator",
-           add_parent)
+           add_parent, creds=creds)
 
 
 def _build(src: Path, dst: Path, mime: str, definition: dict[str, Any], keys: KeyPair, subject: str,
-           extra: Any = None) -> None:
+           extra: Any = None, *, creds: C2paCredentials | None = None) -> None:
     import c2pa
 
     from .formats.base import atomic_write
 
     try:
-        signer = _signer(keys, subject)
+        signer = _signer(keys, subject, creds)
         ctx = c2pa.Context.from_dict({**_SETTINGS, **_trust_settings()})
         out = io.BytesIO()
         with open(src, "rb") as fh, c2pa.Builder(definition, context=ctx) as builder:
@@ -182,11 +242,13 @@ class C2paResult:
         return asdict(self)
 
 
-def _trust_settings() -> dict[str, Any]:
-    """Trust this machine's local CA (if any) when validating manifests and ingredients."""
+def _trust_settings(extra_anchors: str | None = None) -> dict[str, Any]:
+    """Trust anchors for validation: this machine's local CA (if any) plus any PEM the user gives
+    (e.g. the C2PA trust list, or a CA their platform accepts)."""
     cert = ca_dir() / "ca.crt"
-    if cert.exists():
-        return {"verify": {"verify_trust": True}, "trust": {"trust_anchors": cert.read_text()}}
+    pem = (cert.read_text() if cert.exists() else "") + (extra_anchors or "")
+    if pem.strip():
+        return {"verify": {"verify_trust": True}, "trust": {"trust_anchors": pem}}
     return {}
 
 
@@ -211,10 +273,10 @@ def _signer_name(m: dict) -> str | None:
     return si.get("common_name") or si.get("issuer")
 
 
-def read(path: Path, mime: str) -> C2paResult:
+def read(path: Path, mime: str, trust_anchors: str | None = None) -> C2paResult:
     import c2pa
 
-    settings = _trust_settings()
+    settings = _trust_settings(trust_anchors)
     try:
         ctx = c2pa.Context.from_dict(settings) if settings else None
         with open(path, "rb") as fh:

@@ -58,7 +58,7 @@ class CheckResult:
 
 
 def check_file(path: Path, *, declared: bool = False, trust: set[str] | None = None, use_c2pa: bool = True,
-               watermark_key: str | None = None) -> CheckResult:
+               watermark_key: str | None = None, c2pa_trust_anchors: str | None = None) -> CheckResult:
     """Check one file; user-caused problems (malformed, unsupported) are returned in `error`, never raised."""
     path = Path(path)
     res = CheckResult(str(path))
@@ -76,7 +76,7 @@ def check_file(path: Path, *, declared: bool = False, trust: set[str] | None = N
     if label is not None:
         _fill(res, label, "metadata", trust)
     if use_c2pa and h.name in c2pa_io.SUPPORTED:
-        c2 = c2pa_io.read(path, h.mime)
+        c2 = c2pa_io.read(path, h.mime, c2pa_trust_anchors)
         if c2.present:
             res.c2pa = c2.as_dict()
             if label is None and c2.aigc:

@@ -39,6 +39,8 @@ MESSAGES = {
     "pv_signed": {"en": "Signed with key {fp}", "zh": "已使用密钥 {fp} 签名"},
     "pv_c2pa_added": {"en": "C2PA manifest embedded (local certificate: valid, not publicly trusted).",
                       "zh": "已嵌入 C2PA 清单（本地证书：可验证，但非公共信任）。"},
+    "pv_c2pa_added_cert": {"en": "C2PA manifest embedded, signed with the certificate of {subject}.",
+                           "zh": "已嵌入 C2PA 清单，使用 {subject} 的证书签名。"},
     "pv_propagated": {"en": "Added propagation fields to {path}: platform {prop}, number {pid}",
                       "zh": "已为 {path} 补充传播要素：平台 {prop}，传播编号 {pid}"},
     "pv_c2pa_chained": {"en": "C2PA: the platform's manifest was signed with the producer's manifest as its parent ingredient; the chain validates.",

@@ -67,8 +67,9 @@ def _explicit(h: Handler, src: Path, dst: Path, lang: str, position: str, cue: s
 def add_label(path: Path, producer: str, *, output: Path | None = None, explicit_label: bool = True,
               implicit_label: bool = True, sign: bool = False, c2pa: bool | None = None, produce_id: str | None = None,
               label_value: str = LABEL_CONFIRMED, lang: str = "both", position: str = "start", cue: str = "rhythm",
-              keys: KeyPair | None = None) -> AddResult:
-    """Label one file (in place unless `output` is given). c2pa=None means: with --sign, where supported."""
+              keys: KeyPair | None = None, c2pa_credentials: c2pa_io.C2paCredentials | None = None) -> AddResult:
+    """Label one file (in place unless `output` is given). c2pa=None means: with --sign, where supported.
+    c2pa_credentials: a CA-issued chain and key for the manifest instead of the local CA."""
     path = Path(path)
     if not producer.strip():
         raise TianpingError(Problem("the producer name or code must not be empty", field="--producer"), title="invalid option")
@@ -95,7 +96,7 @@ def add_label(path: Path, producer: str, *, output: Path | None = None, explicit
         res.cites += ["cn-aigc-labeling:art-5", "cn-aigc-labeling:gb45438-annex-e"]
         if want_c2pa:
             keys = keys or load_or_init_keys()
-            c2pa_io.sign_file(dst, dst, h.mime, label, keys)
+            c2pa_io.sign_file(dst, dst, h.mime, label, keys, c2pa_credentials)
             res.c2pa = True
     elif want_c2pa:
         res.notes.append("C2PA manifest skipped: it carries the implicit label, which was not requested")
@@ -105,7 +106,8 @@ def add_label(path: Path, producer: str, *, output: Path | None = None, explicit
 
 
 def propagate(path: Path, propagator: str, *, propagate_id: str | None = None, sign: bool = False,
-              output: Path | None = None, keys: KeyPair | None = None) -> AddResult:
+              output: Path | None = None, keys: KeyPair | None = None,
+              c2pa_credentials: c2pa_io.C2paCredentials | None = None) -> AddResult:
     """Add the platform's propagation fields to an existing implicit label (Measures Art. 6)."""
     path = Path(path)
     h = sniff(path)
@@ -133,7 +135,7 @@ def propagate(path: Path, propagator: str, *, propagate_id: str | None = None, s
             parent = Path(tmp) / f"parent{path.suffix}"
             shutil.copyfile(path, parent)
             h.write_label(path, dst, label.to_json())
-            c2pa_io.sign_propagation(parent, dst, dst, h.mime, label, keys)
+            c2pa_io.sign_propagation(parent, dst, dst, h.mime, label, keys, c2pa_credentials)
         res.c2pa = True
     res.implicit = label.fields()
     return res
