@@ -113,3 +113,17 @@ def test_interactive_questionnaire_in_chinese_with_answers(db_opt):
     assert "系统编号" in res.output and "已登记 q-cn" in res.output
     shown = json.loads(runner.invoke(app, [*db_opt, "systems", "show", "q-cn", "--json"]).stdout)
     assert shown["organisation"] == {"name": "某公司", "country": "CN", "ciio": False}
+
+
+def test_obligations_json_of_a_registered_system(tmp_path, db_opt):
+    f = tmp_path / "s.yaml"
+    f.write_text(GOOD, encoding="utf-8")
+    assert runner.invoke(app, [*db_opt, "register", str(f)]).exit_code == 0
+    res = runner.invoke(app, [*db_opt, "obligations", "demo-credit", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    eu = next(r for r in out["obligations"] if r["jurisdiction"] == "EU")
+    assert eu["tier"] == "high_risk"
+    ids = {o["id"] for o in eu["applies"] + eu["upcoming"]}
+    assert "eu-ob-ai-literacy" in ids
+    assert all(o["cites"] and o["roles"] for o in eu["applies"] + eu["upcoming"])

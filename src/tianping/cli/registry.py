@@ -110,6 +110,8 @@ def obligations(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Obligations per jurisdiction and role, with the article, the date they apply from and deadlines."""
+    from dataclasses import asdict
+
     from ..rules.engine import classify as run
 
     prof = _registry().resolve(system)
@@ -117,8 +119,8 @@ def obligations(
     if as_json:
         emit_json({"system": prof.id, "as_of": as_of, "obligations": [
             {"jurisdiction": r.jurisdiction, "tier": r.tier, "voluntary": r.voluntary,
-             "applies": [o.__dict__ for o in r.obligations], "possible": [o.__dict__ for o in r.possible_obligations],
-             "upcoming": [o.__dict__ for o in r.upcoming]} for r in results]})
+             "applies": [asdict(o) for o in r.obligations], "possible": [asdict(o) for o in r.possible_obligations],
+             "upcoming": [asdict(o) for o in r.upcoming]} for r in results]})
         return
     table = Table(title=tr("obligations_title", id=prof.id))
     for col in ("jurisdiction", "obligation", "roles", "applies_from", "status", "cites"):
