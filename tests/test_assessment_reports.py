@@ -149,6 +149,14 @@ def test_run_for_another_system_is_refused(env):
 def test_checklist_template_import_export(env):
     tmpl = runner.invoke(app, [*env["opt"], "checklist", "template", "aiverify", "--system", "eu-credit-scoring"])
     assert tmpl.exit_code == 0 and tmpl.output.count("aiverify:") >= 90
+    # the template loads as written (nothing answered yet) and each line works once uncommented
+    from tianping.assessment.checklists import load_answers
+
+    f = env["dir"] / "template-answers.yaml"
+    f.write_text(tmpl.stdout, encoding="utf-8")
+    assert load_answers(f).answers == {}
+    f.write_text(tmpl.stdout.replace('  # "aiverify:1.1.1":', '  "aiverify:1.1.1":', 1), encoding="utf-8")
+    assert list(load_answers(f).answers) == ["aiverify:1.1.1"]
     res = runner.invoke(app, [*env["opt"], "checklist", "import", str(env["answers"]), "--evidence", str(env["evidence"])])
     assert res.exit_code == 0, res.output
     exported = runner.invoke(app, [*env["opt"], "checklist", "export", "eu-credit-scoring"]).output

@@ -7,6 +7,8 @@ subcategories. Their wording is the catalog's own (titles and summaries written 
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -70,6 +72,12 @@ class AnswersFile(BaseModel):
     system: str
     answers: dict[str, Answer] = Field(description="Qualified checklist item id (e.g. aiverify:9.1.1) -> answer.")
 
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _nothing_answered_yet(cls, v):
+        # a fresh template has every item commented out, so `answers:` is empty: nothing answered yet
+        return {} if v is None else v
+
 
 def load_answers(path: str | Path, *, evidence_dir: Path | None = None) -> AnswersFile:
     """Parse and check an answers file: unknown item ids and missing evidence files are errors with their line."""
@@ -104,7 +112,8 @@ def template(checklist: str, system_id: str, lang: str = "en") -> str:
              f"system: {system_id}", "answers:"]
     for item in checklist_items(checklist):
         lines.append(f"  # {item.number} {item.title[lang]} — {item.question[lang]}")
-        lines.append(f"  # {yaml.safe_dump(item.qid).strip()}: {{answer: yes, evidence: [], comment: null}}")
+        # a JSON string is a YAML scalar (yaml.safe_dump would append a "..." document-end line)
+        lines.append(f"  # {json.dumps(item.qid)}: {{answer: yes, evidence: [], comment: null}}")
     return "\n".join(lines) + "\n"
 
 
