@@ -83,7 +83,7 @@ def assess(
     af = load_answers(answers, evidence_dir=evidence) if answers else stored_answers(db, prof.id)
     run_rows = load_runs(db, split_csv(runs), prof.id) if runs else runs_for_system(db, prof.id)
     result = run_assess(prof, runs=run_rows, answers=af, as_of=_as_of(as_of))
-    bundle = None
+    bundle = key = None
     if out is not None:
         from ..reporting.build import build_bundle
 
@@ -99,10 +99,8 @@ def assess(
         table.add_row(o["jurisdiction"], txt(o["title"]), VERDICT_TEXT[o["verdict"]][STATE.lang], txt(o["reasoning"]))
     console.print(table)
     console.print(" · ".join(f"{VERDICT_TEXT[k][STATE.lang]}: {n}" for k, n in result["totals"].items()), highlight=False)
-    if bundle:
-        from ..crypto import load_keys
-
-        console.print(tr("bundle_written", path=bundle, fp=load_keys().fingerprint), highlight=False)
+    if bundle and key is not None:
+        console.print(tr("bundle_written", path=bundle, fp=key.fingerprint), highlight=False)
 
 
 @guarded

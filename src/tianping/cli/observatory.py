@@ -486,11 +486,11 @@ def inc_link(incident_id: str = typer.Argument(...), systems: list[str] = typer.
 def inc_export(out: Path = typer.Argument(..., help="Bundle file to write (JSON)."),
                ids: Optional[str] = typer.Option(None, "--ids", help="Comma-separated incident ids (default: all)."),
                as_json: bool = JSON_OPT) -> None:
-    """Export a signed, content-addressed bundle (key from `tianping keys init`)."""
-    from ..crypto import load_keys
+    """Export a signed, content-addressed bundle (your Ed25519 key; created on first use like for reports)."""
+    from ..crypto import load_or_init_keys
     from ..observatory.incidents.bundle import export_bundle
 
-    info = export_bundle(_isvc(), out, load_keys(), split_csv(ids))
+    info = export_bundle(_isvc(), out, load_or_init_keys(), split_csv(ids))
     if as_json:
         emit_json(info)
         return
