@@ -7,34 +7,20 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-TIANPING = [sys.executable, "-c", "from tianping.cli.main import run; run()"]
-
-
-def _count(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as c:
-            return c.execute("select count(*) from genai_samples").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+from genai_procs import TIANPING, base_env, start_slow_run, wait_for_samples
+from genai_procs import count_samples as _count
 
 
 @pytest.mark.slow
 def test_sigkill_then_resume(stub, tmp_path):
     db = tmp_path / "kill.db"
     out = tmp_path / "run.jsonl"
-    env = {**os.environ, "TIANPING_OPENAI_BASE_URL": stub.url, "TIANPING_HOME": str(tmp_path / "home")}
-    cmd = TIANPING + ["--db", str(db), "eval", "run", "--target", "openai:slow", "--suite", "tc260-seeds", "--lang", "zh,en",
-                      "--concurrency", "4", "--out", str(out), "--json"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while _count(db) < 60 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    env = base_env(stub.url, tmp_path / "home")
+    proc = start_slow_run(db, out, env, concurrency=4)
+    wait_for_samples(proc, db, 60)
     assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -19,7 +18,8 @@ from tianping.evaluation.genai.lease import RunBusy, RunLease, make_owner, owner
 from tianping.evaluation.genai.models import GenaiRunLeaseRow, GenaiSampleRow
 from tianping.evaluation.genai.service import RunConfig, create_run, execute
 
-TIANPING = [sys.executable, "-c", "from tianping.cli.main import run; run()"]
+from genai_procs import TIANPING, base_env, start_slow_run, wait_for_samples
+from genai_procs import count_samples as _count
 
 
 def _run_id(db) -> str:
@@ -102,27 +102,15 @@ def test_execute_refuses_a_held_run_and_releases_after(stub, genai_db):
         assert s.scalar(select(GenaiRunLeaseRow.owner)) is None
 
 
-def _count(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as c:
-            return c.execute("select count(*) from genai_samples").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 @pytest.mark.slow
 def test_concurrent_resume_is_refused_in_both_languages_then_takes_over_after_kill(stub, tmp_path):
     db = tmp_path / "lease.db"
     out = tmp_path / "run.jsonl"
-    env = {**os.environ, "TIANPING_OPENAI_BASE_URL": stub.url, "TIANPING_HOME": str(tmp_path / "home")}
+    env = base_env(stub.url, tmp_path / "home")
     env.pop("TIANPING_LANG", None)
-    cmd = TIANPING + ["--db", str(db), "eval", "run", "--target", "openai:slow", "--suite", "tc260-seeds", "--lang", "zh,en",
-                      "--concurrency", "2", "--out", str(out), "--json"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = start_slow_run(db, out, env, concurrency=2)
     try:
-        deadline = time.time() + 120
-        while _count(db) < 20 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        wait_for_samples(proc, db, 20)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
         with sqlite3.connect(db) as c:
             run_id = c.execute("select id from runs").fetchone()[0]
