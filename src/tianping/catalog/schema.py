@@ -113,8 +113,12 @@ class Dates(Strict):
 
 
 class Relation(Strict):
+    """How *this* instrument relates to the instrument `id`: "successor" = this one succeeds `id`;
+    "supersedes" = this one replaces `id` (which then stops being the current text); "*_by" the reverse."""
+
     id: str = Field(pattern=SLUG)
-    relation: Literal["successor", "predecessor", "implements", "implemented_by", "companion", "amends", "amended_by"]
+    relation: Literal["successor", "predecessor", "implements", "implemented_by", "companion", "amends", "amended_by",
+                      "supersedes", "superseded_by"]
     note: str | None = None
 
 
