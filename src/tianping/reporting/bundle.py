@@ -60,6 +60,15 @@ def write_bundle(directory: Path, files: dict[str, bytes], key: KeyPair, meta: d
     return directory
 
 
+def _signature_holds(spath: Path, pub: bytes, body: bytes) -> bool:
+    try:
+        text = spath.read_text(encoding="ascii").rstrip("\n")
+        sig = unb64(text, "signature")
+        return b64(sig) == text and verify(pub, sig, body)
+    except (UnicodeDecodeError, TianpingError, ValueError):
+        return False
+
+
 @dataclass
 class BundleCheck:
     ok: bool
@@ -95,6 +104,9 @@ def verify_bundle(directory: Path, *, expected_fingerprint: str | None = None) -
         if name not in present:
             return BundleCheck(False, claimed_fp, len(files), "file listed in the manifest is missing", name)
         if sha256_file(directory / name) != files[name]["sha256"]:
+            if not _signature_holds(spath, pub, body):
+                # the manifest itself no longer carries a valid signature: the hash it lists was altered
+                return BundleCheck(False, claimed_fp, len(files), "manifest.json was changed after signing (its signature fails)", MANIFEST)
             return BundleCheck(False, claimed_fp, len(files), "file content does not match its SHA-256 in the manifest (changed)", name)
     if fingerprint(pub) != claimed_fp:
         return BundleCheck(False, claimed_fp, len(files), "the signer fingerprint does not match the public key", MANIFEST)

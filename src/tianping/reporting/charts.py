@@ -74,7 +74,7 @@ def metric_chart(metrics: list[dict[str, Any]], title: str) -> str | None:
             ax.plot(ci, [i, i], color="black", linewidth=1)
         thr = m.get("threshold")
         if isinstance(thr, dict):
-            thr = thr.get("min", thr.get("max"))
+            thr = thr.get("value", thr.get("min", thr.get("max")))
         if isinstance(thr, (int, float)) and 0 <= thr <= 1:
             ax.plot([thr, thr], [i - 0.4, i + 0.4], color="#1565c0", linewidth=1.5)
     ax.set_xlim(0, 1)

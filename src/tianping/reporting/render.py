@@ -11,9 +11,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import __version__
-from ..assessment.assess import VERDICT_TEXT
+from ..assessment.assess import KIND_TEXT, VERDICT_TEXT
 from ..catalog.loader import default_catalog
 from .charts import metric_chart, verdict_chart
+from .numbers import interval, sig, threshold_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,6 +31,11 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "none", "instrument": "Instrument", "checks": "Process checks", "answer": "Answer", "version": "Tianping",
         "run_test": "Run the test suite", "answer_checks": "Answer the process checks", "fix": "Fix the failing metrics",
         "complete_profile": "Answer the profile questions", "voluntary": "voluntary",
+        "more_data": "Collect more data: some groups or samples are below the minimum size", "status": "Status",
+        "kind": "Evidence", "n": "n", "slice": "Slice", "decided_by": "Decided by", "producer": "Produced by",
+        "dataset": "Data", "rows": "rows", "unlinked": "Evidence not linked to any obligation",
+        "simulated_banner": "SIMULATED EVIDENCE — this report contains invented numbers from a demo run. They are shown, marked and never counted toward any verdict.",
+        "simulated_mark": "SIMULATED — not evidence", "rules": "Verdict rules", "rescored": "Re-scored with thresholds from",
         "disclaimer": "This report states what the evidence supplied shows against the obligations Tianping derives from its rule packs. It is not legal advice; items marked unverified in the catalog were not checked against the official text.",
     },
     "zh": {
@@ -44,8 +50,20 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "无", "instrument": "文件", "checks": "流程检查", "answer": "答复", "version": "天平",
         "run_test": "运行测试套件", "answer_checks": "回答流程检查", "fix": "改进未达标指标",
         "complete_profile": "回答系统信息问题", "voluntary": "自愿性",
+        "more_data": "补充数据：部分群体或样本数低于最低要求", "status": "状态",
+        "kind": "证据类型", "n": "样本数", "slice": "切片", "decided_by": "决定依据", "producer": "产生方",
+        "dataset": "数据", "rows": "行", "unlinked": "未关联任何义务的证据",
+        "simulated_banner": "模拟证据 —— 本报告包含演示运行产生的虚构数值，仅作展示并明确标注，不计入任何结论。",
+        "simulated_mark": "模拟数据 —— 非真实证据", "rules": "判定规则", "rescored": "已使用以下阈值重新评分",
         "disclaimer": "本报告说明所提供的证据相对于天平规则包推导出的义务的情况，不构成法律意见；目录中标记为未核实的内容未与官方文本核对。",
     },
+}
+
+
+STATUS_TEXT: dict[str, dict[str, str]] = {
+    "pass": {"en": "pass", "zh": "达标"}, "warn": {"en": "warn", "zh": "预警"}, "fail": {"en": "fail", "zh": "未达标"},
+    "insufficient_data": {"en": "insufficient data", "zh": "数据不足"}, "error": {"en": "error", "zh": "错误"},
+    "not_judged": {"en": "not judged", "zh": "未判定"},
 }
 
 
@@ -62,15 +80,18 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
     for o in assessment["obligations"]:
         per_j[o["jurisdiction"]][o["verdict"]] += 1
     chart = verdict_chart({j: dict(c) for j, c in per_j.items()}, verdict_labels) if per_j else None
-    metrics_by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    seen = set()
-    for o in assessment["obligations"]:
-        for m in o["metrics"]:
-            key = (m["run"], m["test"], m["name"], m["group"])
-            if key not in seen:
-                seen.add(key)
-                metrics_by_run[m["run"]].append(m)
-    metric_charts = {rid: metric_chart(ms, rid[:8]) for rid, ms in metrics_by_run.items()}
+    rows_by_id = {r["id"]: r for r in assessment.get("rows", [])}
+    rows_by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in assessment.get("rows", []):
+        rows_by_run[r["run"]].append(r)
+    runs = {ev["run_id"]: ev for ev in assessment.get("evidence", [])}
+    metric_charts = {}
+    for rid, rs in rows_by_run.items():
+        title = rid[:8] + (f" — {KIND_TEXT['simulated'][lang]}" if runs.get(rid, {}).get("kind") == "simulated" else "")
+        metric_charts[rid] = metric_chart([{"name": r["metric"], "group": r["slice_text"], "value": r["value"], "ci": r["ci"],
+                                            "passed": {"pass": True, "fail": False}.get(r["status"]),
+                                            "threshold": (r["threshold"] or {}).get("value")} for r in rs
+                                           if r["status"] in ("pass", "warn", "fail")], title)
     cat = default_catalog()
     from ..registry.profile import field_label
 
@@ -79,17 +100,33 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
         if ref is None:
             return qid
         p = ref.provision
-        return f"{p.number or p.id} {p.title.zh if lang == 'zh' else p.title.en}"
+        inst = cat.instruments.get(qid.split(":", 1)[0])
+        short = (inst.short_title.zh if lang == "zh" else inst.short_title.en) if inst is not None and getattr(inst, "short_title", None) else ""
+        head = f"{short} {p.number or p.id}".strip()
+        return f"{head} {p.title.zh if lang == 'zh' else p.title.en}"
+
+    def cite(qid: str) -> str:
+        ref = cat.provisions.get(qid)
+        inst = cat.instruments.get(qid.split(":", 1)[0])
+        if ref is None or inst is None:
+            return qid
+        short = getattr(inst, "short_title", None)
+        name = (short.zh if lang == "zh" else short.en) if short else (inst.title.zh if lang == "zh" else inst.title.en)
+        return f"{name} {ref.provision.number or ref.provision.id}"
 
     gaps = []
     for o in assessment["obligations"]:
-        if o["verdict"] in ("not_met", "partial", "needs_evidence"):
+        if o["verdict"] in ("not_met", "partial", "needs_evidence", "insufficient_data"):
             actions = []
             if o["classification_status"] == "possible":
                 actions.append(L["complete_profile"])
-            if any(m["passed"] is False for m in o["metrics"]):
-                actions.append(L["fix"])
-            missing_tests = [t for t in o["planned_tests"] if not any(m["test"] == t for m in o["metrics"])]
+            failing = [rows_by_id[i] for i in o.get("decisive", []) if i in rows_by_id and rows_by_id[i]["status"] in ("fail", "warn")]
+            if failing:
+                actions.append(f"{L['fix']}: " + ", ".join(sorted({f"{r['metric']}" + (f" [{r['slice_text']}]" if r["slice_text"] else "") for r in failing})[:5]))
+            if o["verdict"] == "insufficient_data":
+                actions.append(L["more_data"])
+            tested = {rows_by_id[i]["test"] for i in o.get("rows", []) if i in rows_by_id and rows_by_id[i]["counted"]}
+            missing_tests = [t for t in o["planned_tests"] if t not in tested]
             if missing_tests:
                 actions.append(f"{L['run_test']}: {', '.join(missing_tests)}")
             answered = {c["item"] for c in o["checks"]}
@@ -97,11 +134,19 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
             if missing_checks:
                 actions.append(f"{L['answer_checks']}: {', '.join(missing_checks[:5])}" + ("…" if len(missing_checks) > 5 else ""))
             gaps.append({"o": o, "actions": actions})
+    name = assessment["system_name"]
+    if lang == "zh" and assessment.get("system_name_zh"):
+        name = assessment["system_name_zh"]
     return {
-        "a": assessment, "L": L, "lang": lang, "V": verdict_labels, "chart": chart, "metrics_by_run": dict(metrics_by_run),
-        "metric_charts": metric_charts, "ptitle": ptitle, "gaps": gaps, "version": __version__,
+        "a": assessment, "L": L, "lang": lang, "V": verdict_labels, "K": {k: v[lang] for k, v in KIND_TEXT.items()},
+        "chart": chart, "rows_by_run": dict(rows_by_run), "rows_by_id": rows_by_id, "runs": runs,
+        "metric_charts": metric_charts, "ptitle": ptitle, "gaps": gaps, "version": __version__, "system_name": name,
+        "any_simulated": bool(assessment.get("simulated_runs")),
+        "has_sim": lambda o: any(rows_by_id[i]["evidence_kind"] == "simulated" for i in o.get("rows", []) if i in rows_by_id),
         "flabel": lambda field_id: field_label(field_id, lang),
         "tr": lambda d: (d or {}).get(lang) or (d or {}).get("en", ""),
+        "num": sig, "ci": interval, "thr": lambda t: threshold_text(t, lang, cite),
+        "status_text": lambda s: STATUS_TEXT.get(s, {}).get(lang, s),
     }
 
 
@@ -125,23 +170,39 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     ns = uuid.UUID("3c1f5f5e-0a57-4d43-8d8d-6b1c2a7e9f10")
     observations, findings = [], []
+    rows_by_id = {r["id"]: r for r in assessment.get("rows", [])}
+    runs = {ev["run_id"]: ev for ev in assessment.get("evidence", [])}
+    prop_ns = "https://github.com/tianping-ai/tianping/ns/oscal"
+    made: dict[str, str] = {}
+
+    def observation_for(r: dict[str, Any]) -> str:
+        if r["id"] in made:
+            return made[r["id"]]
+        sl = r["slice_text"]
+        oid = str(uuid.uuid5(ns, f"{assessment['system']}|{r['run']}|{r['id']}|{r['test']}|{r['metric']}"))
+        simulated = r["evidence_kind"] == "simulated"
+        producer = runs.get(r["run"], {}).get("producer", {})
+        desc = (f"value={r['value']} ci={r['ci']} n={r['n']} threshold={r['threshold']} status={r['status']} "
+                f"(run {r['run']}, {r['evidence_kind']} evidence from {producer.get('engine', '?')} {producer.get('engine_version') or ''})")
+        if simulated:
+            desc = "SIMULATED evidence, not counted toward any finding: " + desc
+        observations.append(om.Observation(
+            uuid=oid, title=("[SIMULATED] " if simulated else "") + f"{r['test']}: {r['metric']}" + (f" [{sl}]" if sl else ""),
+            description=desc, methods=["TEST"], collected=now,
+            props=[om.Property(name="evidence-kind", value=r["evidence_kind"], ns=prop_ns),
+                   om.Property(name="status", value=r["status"], ns=prop_ns),
+                   om.Property(name="counted", value="true" if r.get("counted") else "false", ns=prop_ns)]))
+        made[r["id"]] = oid
+        return oid
+
     for o in assessment["obligations"]:
-        obs_ids = []
-        for m in o["metrics"]:
-            oid = str(uuid.uuid5(ns, f"{assessment['system']}|{o['obligation']}|{m['run']}|{m['name']}|{m['group']}"))
-            if oid in {x.uuid for x in observations}:
-                obs_ids.append(oid)
-                continue
-            observations.append(om.Observation(
-                uuid=oid, title=f"{m['test']}: {m['name']}" + (f" [{m['group']}]" if m["group"] else ""),
-                description=f"value={m['value']} threshold={m['threshold']} passed={m['passed']} (run {m['run']})",
-                methods=["TEST"], collected=now))
-            obs_ids.append(oid)
+        obs_ids = [observation_for(rows_by_id[i]) for i in o.get("rows", []) if i in rows_by_id]
         for c in o["checks"]:
             oid = str(uuid.uuid5(ns, f"{assessment['system']}|{o['obligation']}|{c['item']}"))
-            if oid not in {x.uuid for x in observations}:
+            if oid not in made.values():
                 observations.append(om.Observation(uuid=oid, title=f"checklist {c['item']}", description=f"answer={c['answer']}",
                                                    methods=["EXAMINE"], collected=now))
+                made[f"check:{c['item']}:{o['obligation']}"] = oid
             obs_ids.append(oid)
         state = "satisfied" if o["verdict"] == "met" else "not-satisfied"
         findings.append(om.Finding(
@@ -149,7 +210,7 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
             title=f"{o['jurisdiction']} {o['obligation']}", description=o["reasoning"].get("en") or o["verdict"],
             target=om.FindingTarget(type="objective-id", target_id=o["obligation"].replace(":", "-"),
                                     status=om.ObjectiveStatus(state=state, remarks=o["verdict"]),
-                                    props=[om.Property(name="verdict", value=o["verdict"], ns="https://github.com/tianping-ai/tianping/ns/oscal")]),
+                                    props=[om.Property(name="verdict", value=o["verdict"], ns=prop_ns)]),
             related_observations=[om.RelatedObservation(observation_uuid=x) for x in dict.fromkeys(obs_ids)] or None,
         ))
     result = ar.Result(uuid=str(uuid.uuid4()), title=f"Tianping assessment of {assessment['system']}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -112,6 +112,9 @@ class RunRow(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the run in the one typed evidence model (tianping.evidence), derived from `result` on every
+    # write by the listener in tianping.evidence.store; NULL for rows written before migration 0011
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class AuditEventRow(Base):
@@ -140,3 +143,25 @@ class ChecklistAnswerRow(Base):
     evidence: Mapped[list[Any]] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[str] = mapped_column(String(32))
+
+
+def _store_evidence(mapper: Any, connection: Any, run: RunRow) -> None:
+    """Whenever a run's results document is written, write its typed evidence beside it.
+
+    Every engine and run kind stores runs through this model, so none of them can store a result
+    without its evidence. The conversion never blocks the write: a document no adapter can read
+    is stored as evidence with one `error` row (see tianping.evidence.adapters).
+    """
+    from sqlalchemy import inspect as sa_inspect
+
+    state = sa_inspect(run)
+    if run.result is None or not (state.attrs.result.history.has_changes() or state.attrs.status.history.has_changes()
+                                  or run.evidence is None):
+        return
+    from ..evidence.adapters import to_evidence  # the domain conversion, imported only when a result is written
+
+    run.evidence = to_evidence(run).model_dump(mode="json", exclude_none=True)
+
+
+event.listen(RunRow, "before_insert", _store_evidence)
+event.listen(RunRow, "before_update", _store_evidence)

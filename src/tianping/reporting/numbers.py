@@ -1,0 +1,57 @@
+"""How numbers and thresholds read in a report: significant digits, intervals, "≤ 0.10 (source)"."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+OPS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}
+# the boundary that, once crossed, makes a row `warn` is the other side of the operator
+WARN_WORDS = {"<=": {"en": "warn above", "zh": "超过即预警"}, "<": {"en": "warn from", "zh": "达到即预警"},
+              ">=": {"en": "warn below", "zh": "低于即预警"}, ">": {"en": "warn at or below", "zh": "不高于即预警"}}
+MIN_N = {"en": "n ≥ {n}", "zh": "样本数 ≥ {n}"}
+VIA = {"en": "via", "zh": "来源"}
+
+
+def sig(value: Any, digits: int = 3) -> str:
+    """A number to `digits` significant digits, without exponent noise for everyday magnitudes."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if -4 <= magnitude < 6:
+        decimals = max(0, digits - 1 - magnitude)
+        return f"{value:.{decimals}f}"
+    return f"{value:.{digits - 1}e}"
+
+
+def interval(ci: Any, digits: int = 3) -> str:
+    if not ci or len(ci) != 2:
+        return ""
+    return f"[{sig(ci[0], digits)}, {sig(ci[1], digits)}]"
+
+
+def threshold_text(thr: dict[str, Any] | None, lang: str, provision_title: Callable[[str], str] | None = None) -> str:
+    """'≤ 0.200, warn above 0.100, n ≥ 30 (EU AI Act Art. 10 via metrics.yaml)'."""
+    if not thr:
+        return ""
+    op = thr.get("op", "")
+    parts = [f"{OPS.get(op, op)} {sig(thr.get('value'))}"]
+    if thr.get("warn") is not None and thr.get("warn") != thr.get("value"):
+        parts.append(f"{WARN_WORDS.get(op, {}).get(lang, 'warn')} {sig(thr['warn'])}")
+    if thr.get("min_n"):
+        parts.append(MIN_N[lang].format(n=thr["min_n"]))
+    origin = []
+    if thr.get("provision"):
+        origin.append(provision_title(thr["provision"]) if provision_title else thr["provision"])
+    if thr.get("source"):
+        origin.append(f"{VIA[lang]} {thr['source']}" if origin else thr["source"])
+    text = ", ".join(parts)
+    return f"{text} ({' '.join(origin)})" if origin else text
