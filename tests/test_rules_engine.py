@@ -71,7 +71,13 @@ def test_as_of_before_application_dates(pack):
     s = system(use_cases=["social_scoring"], interacts_with_people=True)
     early = run(pack, s, as_of=dt.date(2025, 1, 1))
     assert early.tier == "transparency"  # Art. 5 did not apply yet
-    assert [o.id for o in early.upcoming] == ["toy-disclose"] and early.obligations == []
+    assert early.obligations == []
+    # the ban is evaluated and reported as upcoming with its date, and so is the duty it brings
+    assert [(u["tier"], u["applies_from"], u["certain"]) for u in early.upcoming_tiers] == [("prohibited", "2025-02-02", True)]
+    stop = next(o for o in early.upcoming if o.id == "toy-stop")
+    assert stop.applies_from == "2025-02-02" and stop.tier_from == ["prohibited"]
+    # the disclosure duty (from 2026-08-02) can never apply: the system is banned from 2025-02-02
+    assert [o.id for o in early.upcoming] == ["toy-stop"]
     late = run(pack, s, as_of=dt.date(2026, 9, 1))
     assert late.tier == "prohibited"
 

@@ -19,6 +19,7 @@ from ..yamlio import LocatedDoc, load_yaml_file, validation_problems
 from .schema import (
     PRINCIPLE_PREFIX,
     Instrument,
+    InstrumentStatus,
     Justification,
     Mapping,
     MappingFile,
@@ -51,6 +52,27 @@ class Catalog:
     mapping_sets: list[str] = field(default_factory=list)  # parallel to `mappings`: the set each came from
     provisions: dict[str, ProvisionRef] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # id -> file it came from
+    amended_by: dict[str, list[str]] = field(default_factory=dict)  # instrument id -> ids of the acts amending it
+
+    def versions_of(self, iid: str) -> list[dict]:
+        """The dated versions of an instrument: those it declares, then one per amending act in the
+        catalog (from the act's entry into force, or its latest status when that date is unknown)."""
+        inst = self.instrument(iid)
+        out = [v.model_dump(mode="json") for v in inst.versions]
+        if not out:
+            start = inst.dates.entry_into_force or inst.dates.published or inst.dates.adopted
+            out.append({"id": "original", "label": inst.version or "original text", "valid_from": start.isoformat() if start else None,
+                        "amended_by": [], "source_url": inst.source_url, "verified": inst.verified, "verification_note": None})
+        for aid in self.amended_by.get(iid, []):
+            act = self.instruments[aid]
+            assert act.amendment is not None
+            eif = act.amendment.date_of(InstrumentStatus.in_force)
+            out.append({"id": aid, "label": f"{inst.version or iid} as amended by {act.version or aid}",
+                        "valid_from": eif.date.isoformat() if eif and eif.date else None, "amended_by": [aid],
+                        "status": (act.amendment.status_on(None) or act.status or InstrumentStatus.proposed).value,
+                        "source_url": act.source_url, "verified": bool(eif and eif.verified and act.verified),
+                        "verification_note": eif.verification_note if eif else "entry into force not recorded"})
+        return out
 
     def provision(self, qid: str) -> ProvisionRef:
         try:
@@ -155,6 +177,16 @@ def load_catalog(data_dir: Path | str = DATA_DIR) -> Catalog:
                     problems.add(f"unknown principle '{ref.id}'", file=str(path), line=doc.line_of(("provisions", i, "principles", j)), field=f"provisions.{i}.principles.{j}")
         cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
     for iid, inst in cat.instruments.items():
+        if inst.amendment is not None:
+            for j, target in enumerate(inst.amendment.amends):
+                if target not in cat.instruments:
+                    problems.add(f"amended instrument '{target}' is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("amendment", "amends", j)), field=f"amendment.amends.{j}")
+                else:
+                    cat.amended_by.setdefault(target, []).append(iid)
+            for j, ch in enumerate(inst.amendment.changes):
+                for k, q in enumerate(ch.provisions):
+                    if q not in cat.provisions:
+                        problems.add(f"change cites '{q}', which is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("amendment", "changes", j, "provisions", k)), field=f"amendment.changes.{j}.provisions.{k}")
         for j, rel in enumerate(inst.related):
             if rel.id not in cat.instruments:
                 problems.add(f"related instrument '{rel.id}' is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("related", j, "id")), field=f"related.{j}.id")

@@ -112,6 +112,76 @@ class Dates(Strict):
     revised: dt.date | None = None
 
 
+class InstrumentStatus(str, Enum):
+    """Where an instrument (in particular an amending act) stands in its procedure."""
+
+    proposed = "proposed"
+    adopted = "adopted"
+    published = "published"
+    in_force = "in_force"
+
+
+STATUS_RANK = {InstrumentStatus.proposed: 0, InstrumentStatus.adopted: 1, InstrumentStatus.published: 2, InstrumentStatus.in_force: 3}
+
+
+class Milestone(Strict):
+    """One dated step of an instrument's procedure, with where the date comes from."""
+
+    event: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="e.g. proposed, political_agreement, parliament_vote, council_adoption, signed, published, entry_into_force.")
+    status: InstrumentStatus | None = Field(default=None, description="The status the instrument reaches with this step (none for intermediate steps).")
+    date: dt.date | None = Field(default=None, description="None when the step is expected but its date is not known.")
+    reference: str | None = Field(default=None, description="e.g. 'COM(2025) 836' or 'OJ L, 2026/1744, 24.7.2026'.")
+    source: str = Field(min_length=3, description="Where the date was read (official source or named secondary sources).")
+    verified: bool = True
+    verification_note: str | None = None
+
+
+class AmendmentChange(Strict):
+    """One change an amending act makes to the instrument it amends (the project's own words)."""
+
+    id: str = Field(pattern=SLUG)
+    provisions: list[str] = Field(default_factory=list, description="Qualified ids of the amended provisions, where they are in the catalog.")
+    summary: Text
+    dates: dict[str, dt.date] = Field(default_factory=dict, description="Dates set by the change, e.g. {from: 2026-08-02, to: 2027-12-02}.")
+    verified: bool = True
+    verification_note: str | None = None
+
+
+class AmendingAct(Strict):
+    """Present on an instrument that amends others: what it amends, its procedure and its changes."""
+
+    amends: list[str] = Field(min_length=1, description="Ids of the catalog instruments it amends.")
+    milestones: list[Milestone] = Field(min_length=1)
+    changes: list[AmendmentChange] = Field(default_factory=list)
+
+    def status_on(self, day: dt.date | None) -> InstrumentStatus | None:
+        """The most advanced status reached on `day` (None: the latest recorded), or None before any."""
+        best: InstrumentStatus | None = None
+        for m in self.milestones:
+            if m.status is None or m.date is None and day is not None:
+                continue
+            if day is not None and m.date > day:
+                continue
+            if best is None or STATUS_RANK[m.status] > STATUS_RANK[best]:
+                best = m.status
+        return best
+
+    def date_of(self, status: InstrumentStatus) -> Milestone | None:
+        return next((m for m in self.milestones if m.status == status), None)
+
+
+class InstrumentVersion(Strict):
+    """A dated version (edition, consolidated text) of an instrument."""
+
+    id: str = Field(pattern=SLUG)
+    label: str = Field(min_length=1)
+    valid_from: dt.date
+    amended_by: list[str] = Field(default_factory=list, description="Amending acts (catalog ids) consolidated into this version.")
+    source_url: str | None = Field(default=None, pattern=r"^https?://")
+    verified: bool = True
+    verification_note: str | None = None
+
+
 class Relation(Strict):
     """How *this* instrument relates to the instrument `id`: "successor" = this one succeeds `id`;
     "supersedes" = this one replaces `id` (which then stops being the current text); "*_by" the reverse."""
@@ -175,6 +245,9 @@ class Instrument(Strict):
                               description="ISO 3166-1 alpha-2 code, or a regional/international scope.")
     kind: InstrumentKind
     version: str | None = None
+    status: InstrumentStatus | None = Field(default=None, description="Procedure status (mainly for amending acts and drafts); none means in force or not applicable.")
+    versions: list[InstrumentVersion] = Field(default_factory=list, description="Dated versions; amending acts in the catalog add theirs automatically.")
+    amendment: AmendingAct | None = Field(default=None, description="Set when this instrument amends other instruments.")
     dates: Dates = Field(default_factory=Dates)
     source_url: str = Field(pattern=r"^https?://")
     languages: list[str] = Field(min_length=1, description="Languages of the official text (BCP 47).")

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from ..registry.profile import AISystem
 from .expr import UNKNOWN
-from .pack import LoadedPack, default_packs
+from .pack import ABSENT, LoadedPack, default_packs
 from .trace import RuleTrace
 
 GENERATIVE = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis"}
@@ -29,6 +29,10 @@ class ObligationResult:
     status: str  # applies | possible | upcoming
     deadline: str | None = None
     verified: bool = True
+    window: str | None = None  # the pack's applicability window that dates it
+    amended_by: str | None = None  # the amending act that set this date, if any
+    date_verified: bool = True  # false when the date comes from an unverified source
+    tier_from: list[str] | None = None  # for upcoming duties brought by a tier designated later: those tiers
 
 
 @dataclass
@@ -55,11 +59,31 @@ class JurisdictionResult:
     questions: list[QuestionOut] = field(default_factory=list)
     trace: list[RuleTrace] = field(default_factory=list)
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    # tiers that will be designated later (as of a date): {tier, title, applies_from, certain, rules, cites, because, ...}
+    upcoming_tiers: list[dict[str, Any]] = field(default_factory=list)
+    as_of: str | None = None
+    # the law applied: {pack, pack_version, instrument, version, amended_by: [...], verified}
+    law_version: dict[str, Any] | None = None
+    # amending acts known on that date but not applicable yet (proposed, adopted, published), with what they change
+    pending_amendments: list[dict[str, Any]] = field(default_factory=list)
+    # sub-jurisdictions of the system that the pack does not cover (e.g. US-CO under the US pack)
+    out_of_scope: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["trace"] = [t._asdict() for t in self.trace]
         return d
+
+    @property
+    def upcoming_summary(self) -> list[dict[str, str]]:
+        """One line per upcoming tier: 'High-risk … from 2027-12-02' (en/zh)."""
+        out = []
+        for u in self.upcoming_tiers:
+            t = u["title"]
+            may = "" if u["certain"] else "possibly "
+            may_zh = "" if u["certain"] else "可能"
+            out.append({"en": f"{may}{t.get('en')} from {u['applies_from']}", "zh": f"自{u['applies_from']}起{may_zh}适用：{t.get('zh')}"})
+        return out
 
 
 def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
@@ -89,29 +113,65 @@ def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+_MIN_DATE = dt.date.min
+
+
+def _rule_start(rd, env: dict[str, Any]):
+    """(start date, amended_by, date verified) of a rule for this system: a conditional change
+    (e.g. a grace period for systems placed on the market before a date) applies when its condition
+    holds; an unknown condition keeps the window's general date."""
+    start, by, ver = rd.start, rd.amended_by, rd.verified
+    for fn, day, aid, v in rd.overrides:
+        if fn(env, set()) is True:
+            start, by, ver = day, aid, v
+    return start, by, ver
+
+
+def _resolve(fired: list[str], lp: LoadedPack) -> list[str]:
+    order = lp.tier_order
+    out = sorted(set(fired), key=order.__getitem__)
+    excl = [t for t in out if t in lp.exclusive]
+    if excl:
+        return [excl[0]]
+    return out or [lp.default_tier]
+
+
 def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | None, derived: dict[str, Any],
                  *, full_trace: bool = True) -> JurisdictionResult:
-    """Classify under one pack. `full_trace=False` keeps only decisive trace entries (fired,
-    undetermined, excepted, not yet applicable) and drops rules that simply did not fire."""
+    """Classify under one pack as the law stands on `as_of` (None: every adopted provision applies).
+
+    `full_trace=False` keeps only decisive trace entries (fired, undetermined, excepted, not yet
+    applicable) and drops rules that simply did not fire."""
     pack = lp.pack
+    st = lp.state(as_of)
     roles_by_j = system_env.get("roles", {})
     covered = lp.covers
-    roles = sorted({r for code, rs in roles_by_j.items() if code in covered for r in rs})
+    roles = sorted({r for code, rs in roles_by_j.items() if (code in covered or code.split("-", 1)[0] in covered) for r in rs})
     env: dict[str, Any] = {"system": system_env, "derived": derived, "roles": roles, "jurisdiction": pack.jurisdiction, "tiers": []}
     res = JurisdictionResult(pack.jurisdiction, pack.id, pack.version, pack.voluntary, "no", None, None, [], [])
+    res.as_of = as_of.isoformat() if as_of else None
+    res.law_version = st.law_version
+    res.pending_amendments = st.pending
     unk: set[str] = set()
     applies = lp.applies_if.fn(env, unk)
     if applies is False:
         return res
+    if pack.out_of_scope:
+        codes = set(system_env.get("jurisdictions") or ())
+        res.out_of_scope = [o.model_dump(exclude_none=True) for o in pack.out_of_scope if o.code in codes]
     questions: set[str] = set(unk)
     res.applies = "yes" if applies is True else "undetermined"
     trace = res.trace.append
     fired: list[str] = []
+    fired_date: dict[str, dt.date] = {}
     maybe: list[str] = []
-    for rule in lp.designations:
-        if as_of and rule.applies_from and rule.applies_from > as_of:
-            trace(rule.traces["not_yet_applicable"])
+    later: list[tuple] = []  # (rule, start, RuleDate, certain, unknown fields)
+    for rule, rd in zip(lp.designations, st.des):
+        if rd is ABSENT:
+            if full_trace:
+                trace(rule.traces["not_in_force"])
             continue
+        start = rd.start if not rd.overrides else _rule_start(rd, env)[0]
         unknown: set[str] = set()
         v = rule.when_fn(env, unknown)
         if v is False:
@@ -127,11 +187,20 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             if u is UNKNOWN:
                 unknown |= unk2
                 v = UNKNOWN
+        if as_of is not None and start is not None and start > as_of:
+            trace(rule.traces["not_yet_applicable"])
+            if v is True or v is UNKNOWN:
+                later.append((rule, start, rd, v is True, unknown))
+            continue
         if v is True:
             trace(rule.traces["fired"])
             if rule.tier not in fired:
                 fired.append(rule.tier)
-            res.reasons.append({"tier": rule.tier, "rule": rule.id, "because": rule.because, "cites": rule.cites})
+            d = start or _MIN_DATE
+            if d < fired_date.get(rule.tier, dt.date.max):
+                fired_date[rule.tier] = d
+            res.reasons.append({"tier": rule.tier, "rule": rule.id, "because": rule.because, "cites": rule.cites,
+                                "applies_from": rd.iso if not rd.overrides else (start.isoformat() if start else None)})
         elif v is UNKNOWN:
             trace(RuleTrace(rule.id, "designation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
             if rule.tier not in maybe:
@@ -161,7 +230,10 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         questions = {q for q in questions if res.applies == "undetermined" and q in unk}
 
     env["tiers"] = res.designations
-    for rule in lp.obligations:
+    emitted: set[str] = set()
+    for rule, rd in zip(lp.obligations, st.obl):
+        if rd is ABSENT:
+            continue
         spec = rule.spec
         if excl and not spec.also_when_exclusive:
             continue  # an exclusive tier (e.g. prohibited) replaces every other duty
@@ -171,15 +243,27 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             if full_trace:
                 trace(rule.traces["not_fired"])
             continue
-        later = bool(as_of and rule.applies_from and rule.applies_from > as_of)
+        if rd.overrides:
+            start, by, dver = _rule_start(rd, env)
+        else:
+            start, by, dver = rd.start, rd.amended_by, rd.verified
+        if rule.tier_refs and fired_date:
+            # a duty that follows from a tier bites no earlier than that tier (e.g. Annex I high-risk)
+            dep = min((fired_date[t] for t in rule.tier_refs if t in fired_date), default=None)
+            if dep is not None and dep is not _MIN_DATE and (start is None or dep > start):
+                start = dep
+        is_later = bool(as_of and start and start > as_of)
         if v is True:
-            status = "upcoming" if later else "applies"
-        elif later:
+            status = "upcoming" if is_later else "applies"
+        elif is_later:
             continue  # possible, but not yet applicable anyway
         else:
             status = "possible"
-        ob = ObligationResult(rule.id, rule.title, spec.roles, rule.cites, rule.applies_from_iso, status, spec.deadline, spec.verified)
+        iso = rd.iso if start is rd.start else (start.isoformat() if start else None)
+        ob = ObligationResult(rule.id, rule.title, spec.roles, rule.cites, iso, status, spec.deadline, spec.verified,
+                              rule.window, by, dver)
         trace(rule.traces["fired"] if v is True else RuleTrace(rule.id, "obligation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
+        emitted.add(rule.id)
         if status == "applies":
             res.obligations.append(ob)
         elif status == "upcoming":
@@ -187,6 +271,10 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         else:
             res.possible_obligations.append(ob)
             questions |= unknown
+
+    if later and not excl:
+        _upcoming(res, lp, st, env, later, fired, primary, emitted, questions, full_trace)
+
     texts = lp.question_texts
     for q in sorted(questions):
         text, choices = texts.get(q) or ({"en": f"Please answer: {q}", "zh": f"请补充：{q}"}, None)
@@ -194,11 +282,84 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     return res
 
 
+def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], later: list[tuple], fired: list[str],
+              primary: str | None, emitted: set[str], questions: set[str], full_trace: bool) -> None:
+    """Tiers designated by rules that bite after the date asked, and the duties they bring, dated."""
+    order = lp.tier_order
+    by_tier: dict[str, dict[str, Any]] = {}
+    for rule, start, rd, certain, unknown in sorted(later, key=lambda x: (x[1], order[x[0].tier])):
+        if rule.tier in fired:
+            continue  # already designated today by another rule
+        u = by_tier.get(rule.tier)
+        if u is None or (certain and not u["certain"]):
+            u = by_tier[rule.tier] = {"tier": rule.tier, "title": lp.tier_titles[rule.tier], "applies_from": start.isoformat(),
+                                      "certain": certain, "rules": [], "cites": [], "because": [], "unknown": [],
+                                      "window": rd.window, "amended_by": rd.amended_by, "verified": rd.verified}
+        if certain != u["certain"]:
+            continue
+        u["rules"].append(rule.id)
+        u["cites"].extend(c for c in rule.cites if c not in u["cites"])
+        u["because"].append(rule.because)
+        if not certain:
+            u["unknown"] = sorted(set(u["unknown"]) | unknown)
+            if primary is None or order[rule.tier] < order[primary]:
+                questions |= unknown
+    ups = sorted(by_tier.values(), key=lambda u: (u["applies_from"], order[u["tier"]]))
+    # once an exclusive tier (a ban) bites, nothing else designated from then on can apply
+    ban = next((u["applies_from"] for u in ups if u["certain"] and u["tier"] in lp.exclusive), None)
+    if ban is not None:
+        ups = [u for u in ups if u["tier"] in lp.exclusive or u["applies_from"] < ban]
+        keep = {o.id for o in lp.obligations if o.spec.also_when_exclusive}
+        res.upcoming = [o for o in res.upcoming if o.id in keep or (o.applies_from or "") < ban]
+    res.upcoming_tiers = ups
+    # the tier set changes on each date a certain designation starts; duties that fire only then are upcoming
+    steps = sorted({u["applies_from"] for u in res.upcoming_tiers if u["certain"]})
+    current = list(fired)
+    prev = list(res.designations)
+    for day_iso in steps:
+        added = [u["tier"] for u in res.upcoming_tiers if u["certain"] and u["applies_from"] == day_iso]
+        current.extend(added)
+        tiers_t = _resolve(current, lp)
+        if tiers_t == prev:
+            continue
+        prev = tiers_t
+        excl_t = tiers_t[0] in lp.exclusive
+        env["tiers"] = tiers_t
+        day = dt.date.fromisoformat(day_iso)
+        for rule, rd in zip(lp.obligations, st.obl):
+            if rd is ABSENT or rule.id in emitted:
+                continue
+            spec = rule.spec
+            if excl_t and not spec.also_when_exclusive:
+                continue
+            if rule.when_fn(env, set()) is not True:
+                continue
+            start, by, dver = _rule_start(rd, env) if rd.overrides else (rd.start, rd.amended_by, rd.verified)
+            if start is None or start < day:
+                start = day
+            emitted.add(rule.id)
+            res.upcoming.append(ObligationResult(rule.id, rule.title, spec.roles, rule.cites, start.isoformat(), "upcoming",
+                                                 spec.deadline, spec.verified, rule.window, by, dver, added))
+            res.trace.append(rule.traces["not_yet_applicable"])
+    env["tiers"] = res.designations
+
+
 def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] | None = None, as_of: dt.date | None = None,
              packs: Iterable[LoadedPack] | None = None, full_trace: bool = True) -> list[JurisdictionResult]:
+    """Classify under every pack that covers one of `jurisdictions` (default: every pack).
+
+    Jurisdiction codes are case-insensitive; an ISO 3166-2 code (US-CO) selects its country's pack.
+    Jurisdictions no pack covers are answered by `coverage()`."""
     env = system.rule_env() if isinstance(system, AISystem) else system
     derived = derived_facts(env)
-    wanted = {j.upper() for j in jurisdictions} if jurisdictions else None
+    wanted = None
+    if jurisdictions:
+        wanted = set()
+        for j in jurisdictions:
+            j = j.strip().upper()
+            wanted.add(j)
+            if "-" in j:
+                wanted.add(j.split("-", 1)[0])
     out = []
     for lp in packs if packs is not None else default_packs():
         if wanted and not (wanted & lp.covers):  # "SG" selects the ASEAN/Singapore pack, "DE" the EU one

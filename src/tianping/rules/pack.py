@@ -34,6 +34,54 @@ class Tier(Strict):
     default: bool = Field(default=False, description="The tier when no other is designated and nothing is undetermined.")
 
 
+class Window(Strict):
+    """A named applicability window: the date from which the rules that name it bite. Amendments
+    move windows (data, not code), so one change of date reaches every rule in the window."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Text
+    applies_from: dt.date
+    cites: list[str] = Field(default_factory=list, description="The provisions that set the date (e.g. Art. 113).")
+    introduced_by: str | None = Field(default=None, description="An amendment id: the window (and every rule in it) exists only once that amendment applies.")
+    verified: bool = True
+    note: str | None = None
+
+
+class WindowChange(Strict):
+    """What an amendment does to one window: a new date, for every rule in it or only where `when` holds."""
+
+    window: str
+    applies_from: dt.date
+    when: str | None = Field(default=None, description="Only for systems where this holds (e.g. placed on the market before a date); elsewhere the window keeps its date. Unknown counts as not holding.")
+    rules: list[str] | None = Field(default=None, description="Only these rules of the window (default: all).")
+    cites: list[str] = Field(default_factory=list)
+    summary: Text
+    verified: bool = True
+    note: str | None = None
+
+
+class PackAmendment(Strict):
+    """An amending act (a catalog instrument with milestones) and the windows it moves or opens."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-.]*$", description="The catalog id of the amending act.")
+    version: str = Field(description="The law's version label once the amendment applies.")
+    changes: list[WindowChange] = Field(min_length=1)
+
+
+class LawVersion(Strict):
+    instrument: str
+    version: str = Field(description="Label of the text the pack encodes before any amendment, e.g. 'Regulation (EU) 2024/1689, OJ L 12.7.2024'.")
+    in_force: dt.date
+
+
+class OutOfScope(Strict):
+    """A jurisdiction code (e.g. a state, ISO 3166-2) that the pack's country code might suggest it covers, but does not."""
+
+    code: str
+    note: Text
+    instruments: list[str] = Field(default_factory=list, description="Names of the laws there that the pack does not encode.")
+
+
 class Designation(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-.]*$")
     tier: str
@@ -42,6 +90,7 @@ class Designation(Strict):
     cites: list[str] = Field(min_length=1)
     because: Text
     applies_from: dt.date | None = None
+    window: str | None = Field(default=None, description="Named applicability window (instead of applies_from).")
     verified: bool = True
 
 
@@ -52,6 +101,7 @@ class Obligation(Strict):
     roles: list[str] = Field(default_factory=list, description="Roles the duty falls on (informative; `when` decides).")
     cites: list[str] = Field(min_length=1)
     applies_from: dt.date | None = None
+    window: str | None = Field(default=None, description="Named applicability window (instead of applies_from).")
     deadline: str | None = Field(default=None, description="A deadline in words, e.g. 'within 10 working days of launch'.")
     also_when_exclusive: bool = Field(default=False, description="Still applies when an exclusive tier (e.g. prohibited) is designated.")
     verified: bool = True
@@ -64,7 +114,7 @@ class Question(Strict):
 
 class RulePack(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-.]*$")
-    jurisdiction: str = Field(pattern=r"^([A-Z]{2}|EU|ASEAN)$")
+    jurisdiction: str = Field(pattern=r"^([A-Z]{2}|EU|ASEAN|COE)$")
     covers: list[str] = Field(min_length=1, description="Deployment codes that bring a system under this pack.")
     title: Text
     version: str
@@ -76,6 +126,10 @@ class RulePack(Strict):
     designations: list[Designation] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
     questions: dict[str, Question] = Field(default_factory=dict, description="Field path -> the question that decides it.")
+    law: LawVersion | None = Field(default=None, description="The text the pack encodes before amendments.")
+    windows: list[Window] = Field(default_factory=list)
+    amendments: list[PackAmendment] = Field(default_factory=list)
+    out_of_scope: list[OutOfScope] = Field(default_factory=list, description="Sub-jurisdictions whose own laws the pack does not encode (shown in coverage answers).")
     notes: str | None = None
 
 
@@ -83,9 +137,9 @@ class CompiledRule:
     """A rule with its expressions compiled and everything the engine emits precomputed once."""
 
     __slots__ = ("spec", "when", "unless", "kind", "reads", "title", "because", "applies_from_iso",
-                 "id", "cites", "tier", "applies_from", "when_fn", "unless_fn", "traces")
+                 "id", "cites", "tier", "applies_from", "when_fn", "unless_fn", "traces", "window", "tier_refs")
 
-    def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str):
+    def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str, tier_ids: frozenset[str] = frozenset()):
         self.spec = spec
         self.when = when
         self.unless = unless
@@ -94,31 +148,88 @@ class CompiledRule:
         self.cites = spec.cites
         self.tier = getattr(spec, "tier", None)
         self.applies_from = spec.applies_from
+        self.window = spec.window
         self.when_fn = when.fn
         self.unless_fn = unless.fn if unless else None
         self.reads = tuple(sorted(when.reads | (unless.reads if unless else set())))
         cites = tuple(spec.cites)
         self.traces = {o: RuleTrace(spec.id, kind, o, self.reads, (), cites)
-                       for o in ("fired", "not_fired", "excepted", "not_yet_applicable")}
+                       for o in ("fired", "not_fired", "excepted", "not_yet_applicable", "not_in_force")}
         title = getattr(spec, "title", None)
         because = getattr(spec, "because", None)
         self.title = title.model_dump(exclude_none=True) if title else None
         self.because = because.model_dump(exclude_none=True) if because else None
         self.applies_from_iso = spec.applies_from.isoformat() if spec.applies_from else None
+        # the tiers an obligation's condition names (quoted tier ids): the obligation bites once one of
+        # them is designated, so its date is at least that tier's
+        self.tier_refs = tuple(t for t in sorted(tier_ids) if f"'{t}'" in when.source) if kind == "obligation" else ()
+
+
+ABSENT = object()  # a rule whose window an amendment not (yet) applicable introduces: not law on that date
+
+
+class RuleDate:
+    """When one rule bites under one state of the law, and why."""
+
+    __slots__ = ("start", "iso", "window", "amended_by", "verified", "overrides")
+
+    def __init__(self, start, window, amended_by, verified, overrides=()):
+        self.start = start
+        self.iso = start.isoformat() if start else None
+        self.window = window
+        self.amended_by = amended_by
+        self.verified = verified
+        self.overrides = overrides  # ((when_fn, date, amendment id, verified), ...) for conditional changes
+
+
+class LawState:
+    """The law a pack encodes as of one date: the amendments applied, those pending, and every rule's date."""
+
+    __slots__ = ("as_of", "applied", "pending", "law_version", "des", "obl")
+
+    def __init__(self, as_of, applied, pending, law_version, des, obl):
+        self.as_of = as_of
+        self.applied = applied
+        self.pending = pending
+        self.law_version = law_version
+        self.des = des  # parallel to LoadedPack.designations: RuleDate or ABSENT
+        self.obl = obl
+
+
+class LoadedAmendment:
+    def __init__(self, spec: PackAmendment, act, changes: list[tuple[WindowChange, Compiled | None]]):
+        self.spec = spec
+        self.act = act  # catalog Instrument (with `amendment`), or None when loaded without a catalog
+        self.changes = changes
+
+    def status_on(self, day: dt.date | None):
+        if self.act is None or self.act.amendment is None:
+            return None
+        return self.act.amendment.status_on(day)
+
+    def applies_on(self, day: dt.date | None) -> bool:
+        st = self.status_on(day)
+        if st is None:
+            return False
+        return st.value == "in_force" if day is not None else st.value in ("adopted", "published", "in_force")
 
 
 class LoadedPack:
-    def __init__(self, pack: RulePack, applies_if: Compiled, designations: list[CompiledRule], obligations: list[CompiledRule]):
+    def __init__(self, pack: RulePack, applies_if: Compiled, designations: list[CompiledRule], obligations: list[CompiledRule],
+                 amendments: list[LoadedAmendment] | None = None):
         self.pack = pack
         self.applies_if = applies_if
         self.designations = designations
         self.obligations = obligations
+        self.amendments = amendments or []
+        self.windows = {w.id: w for w in pack.windows}
         self.tier_order = {t.id: i for i, t in enumerate(pack.tiers)}
         self.exclusive = {t.id for t in pack.tiers if t.exclusive}
         self.default_tier = next((t.id for t in pack.tiers if t.default), pack.tiers[-1].id)
         self.tier_titles = {t.id: t.title.model_dump(exclude_none=True) for t in pack.tiers}
         self.covers = frozenset(pack.covers) | {pack.jurisdiction}
         self.question_texts = {k: (q.text.model_dump(exclude_none=True), q.choices) for k, q in pack.questions.items()}
+        self._states: dict = {}
 
     @property
     def reads(self) -> set[str]:
@@ -127,10 +238,88 @@ class LoadedPack:
             out |= r.when.reads
             if r.unless:
                 out |= r.unless.reads
+        for a in self.amendments:
+            for _, c in a.changes:
+                if c is not None:
+                    out |= c.reads
         return out
 
+    def state(self, as_of: dt.date | None) -> LawState:
+        """The law as of `as_of` (None: every adopted amendment applied), computed once per date."""
+        st = self._states.get(as_of)
+        if st is None:
+            if len(self._states) > 256:
+                self._states.clear()
+            st = self._states[as_of] = self._compute_state(as_of)
+        return st
 
-def load_pack(path: Path, catalog_qids: set[str] | None = None) -> LoadedPack:
+    def _compute_state(self, as_of: dt.date | None) -> LawState:
+        applied = [a for a in self.amendments if a.applies_on(as_of)]
+        applied_ids = {a.spec.id for a in applied}
+        # window id -> (date, amended_by, verified); conditional changes per window
+        wdates = {w.id: (w.applies_from, None, w.verified) for w in self.windows.values()}
+        conditional: dict[str, list] = {}
+        for a in applied:
+            for ch, comp in a.changes:
+                if ch.when is None and ch.rules is None:
+                    wdates[ch.window] = (ch.applies_from, a.spec.id, ch.verified)
+                else:
+                    conditional.setdefault(ch.window, []).append((ch, comp, a.spec.id))
+
+        def rule_date(rule: CompiledRule):
+            if rule.window is None:
+                return RuleDate(rule.applies_from, None, None, True)
+            w = self.windows[rule.window]
+            if w.introduced_by and w.introduced_by not in applied_ids:
+                return ABSENT
+            start, by, verified = wdates[rule.window]
+            over = []
+            for ch, comp, aid in conditional.get(rule.window, ()):
+                if ch.rules is not None and rule.id not in ch.rules:
+                    continue
+                if comp is None:  # unconditional but limited to some rules
+                    start, by, verified = ch.applies_from, aid, ch.verified
+                else:
+                    over.append((comp.fn, ch.applies_from, aid, ch.verified))
+            return RuleDate(start, rule.window, by, verified, tuple(over))
+
+        pending = []
+        for a in self.amendments:
+            if a.spec.id in applied_ids:
+                continue
+            status = a.status_on(as_of)
+            if status is None:
+                continue
+            act = a.act
+            eif = act.amendment.date_of(type(status)("in_force")) if act is not None else None
+            pending.append({
+                "id": a.spec.id,
+                "title": act.short_title.model_dump(exclude_none=True) if act is not None and act.short_title else None,
+                "status": status.value,
+                "version": a.spec.version,
+                "in_force_from": eif.date.isoformat() if eif and eif.date else None,
+                "verified": bool(act is not None and act.verified),
+                "changes": [{"window": ch.window, "title": self.windows[ch.window].title.model_dump(exclude_none=True),
+                             "from": self.windows[ch.window].applies_from.isoformat(), "to": ch.applies_from.isoformat(),
+                             "new": self.windows[ch.window].introduced_by == a.spec.id,
+                             "summary": ch.summary.model_dump(exclude_none=True), "only_if": ch.when, "verified": ch.verified}
+                            for ch, _ in a.changes],
+            })
+        law = self.pack.law
+        law_version = {
+            "pack": self.pack.id, "pack_version": self.pack.version,
+            "instrument": law.instrument if law else (self.pack.instruments[0] if self.pack.instruments else None),
+            "version": applied[-1].spec.version if applied else (law.version if law else self.pack.version),
+            "amended_by": [a.spec.id for a in applied],
+            "verified": all(a.act is None or a.act.verified for a in applied),
+        }
+        return LawState(as_of, [a.spec.id for a in applied], pending, law_version,
+                        [rule_date(r) for r in self.designations], [rule_date(r) for r in self.obligations])
+
+
+def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dict | None = None) -> LoadedPack:
+    """Load and check a pack. With `catalog_qids`, every citation must exist; with `instruments`
+    (catalog id -> Instrument), every amendment must be an amending act of the catalog."""
     doc = load_yaml_file(path)
     if not isinstance(doc.data, dict):
         raise TianpingError(Problem("expected a mapping at the top of the file", file=str(path)), title="invalid rule pack")
@@ -140,6 +329,9 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None) -> LoadedPack:
         raise TianpingError(validation_problems(exc, doc), title="invalid rule pack") from None
     problems = ProblemList()
     tiers = {t.id for t in pack.tiers}
+    tier_ids = frozenset(tiers)
+    windows = {w.id for w in pack.windows}
+    amendment_ids = {a.id for a in pack.amendments}
 
     def comp(src: str, loc: tuple) -> Compiled | None:
         try:
@@ -148,9 +340,25 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None) -> LoadedPack:
             problems.add(exc.problems[0].message, file=str(path), line=doc.line_of(loc), field=".".join(map(str, loc)))
             return None
 
+    def check_cites(cites: list[str], loc: tuple) -> None:
+        for j, c in enumerate(cites):
+            if catalog_qids is not None and c not in catalog_qids:
+                problems.add(f"cites '{c}', which is not in the catalog", file=str(path), line=doc.line_of(loc + (j,)), field=".".join(map(str, loc + (j,))))
+
+    seen_w: set[str] = set()
+    for i, w in enumerate(pack.windows):
+        if w.id in seen_w:
+            problems.add(f"duplicate window id '{w.id}'", file=str(path), line=doc.line_of(("windows", i, "id")), field=f"windows.{i}.id")
+        seen_w.add(w.id)
+        check_cites(w.cites, ("windows", i, "cites"))
+        if w.introduced_by and w.introduced_by not in amendment_ids:
+            problems.add(f"introduced_by '{w.introduced_by}' is not one of the pack's amendments ({', '.join(sorted(amendment_ids)) or 'none'})",
+                         file=str(path), line=doc.line_of(("windows", i, "introduced_by")), field=f"windows.{i}.introduced_by")
+
     applies = comp(pack.applies_if, ("applies_if",))
     des, obl = [], []
     seen: set[str] = set()
+    rules_in_window: dict[str, set[str]] = {}
     for section, items, out in (("designations", pack.designations, des), ("obligations", pack.obligations, obl)):
         for i, r in enumerate(items):
             if r.id in seen:
@@ -158,21 +366,48 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None) -> LoadedPack:
             seen.add(r.id)
             if section == "designations" and r.tier not in tiers:
                 problems.add(f"unknown tier '{r.tier}' (pack tiers: {', '.join(tiers)})", file=str(path), line=doc.line_of((section, i, "tier")), field=f"{section}.{i}.tier")
-            for j, c in enumerate(r.cites):
-                if catalog_qids is not None and c not in catalog_qids:
-                    problems.add(f"cites '{c}', which is not in the catalog", file=str(path), line=doc.line_of((section, i, "cites", j)), field=f"{section}.{i}.cites.{j}")
+            if r.window is not None:
+                if r.window not in windows:
+                    problems.add(f"unknown window '{r.window}' (pack windows: {', '.join(sorted(windows)) or 'none'})", file=str(path), line=doc.line_of((section, i, "window")), field=f"{section}.{i}.window")
+                if r.applies_from is not None:
+                    problems.add("give either window or applies_from, not both (dates belong to windows so amendments can move them)", file=str(path), line=doc.line_of((section, i, "applies_from")), field=f"{section}.{i}.applies_from")
+                rules_in_window.setdefault(r.window, set()).add(r.id)
+            check_cites(r.cites, (section, i, "cites"))
             w = comp(r.when, (section, i, "when"))
             u = comp(r.unless, (section, i, "unless")) if getattr(r, "unless", None) else None
             if w is not None:
-                out.append(CompiledRule(r, w, u, section[:-1]))
+                out.append(CompiledRule(r, w, u, section[:-1], tier_ids))
+
+    loaded_amendments = []
+    for i, a in enumerate(pack.amendments):
+        act = None
+        if instruments is not None:
+            act = instruments.get(a.id)
+            if act is None or act.amendment is None:
+                problems.add(f"amendment '{a.id}' is not an amending act in the catalog (an instrument with an `amendment:` block)", file=str(path), line=doc.line_of(("amendments", i, "id")), field=f"amendments.{i}.id")
+                act = None
+            elif not set(act.amendment.amends) & set(pack.instruments):
+                problems.add(f"'{a.id}' does not amend any of the pack's instruments ({', '.join(pack.instruments)})", file=str(path), line=doc.line_of(("amendments", i, "id")), field=f"amendments.{i}.id")
+        changes = []
+        for j, ch in enumerate(a.changes):
+            loc = ("amendments", i, "changes", j)
+            if ch.window not in windows:
+                problems.add(f"unknown window '{ch.window}'", file=str(path), line=doc.line_of(loc + ("window",)), field=".".join(map(str, loc + ("window",))))
+            for k, rid in enumerate(ch.rules or []):
+                if rid not in rules_in_window.get(ch.window, set()):
+                    problems.add(f"rule '{rid}' is not in window '{ch.window}'", file=str(path), line=doc.line_of(loc + ("rules", k)), field=".".join(map(str, loc + ("rules", k))))
+            check_cites(ch.cites, loc + ("cites",))
+            changes.append((ch, comp(ch.when, loc + ("when",)) if ch.when else None))
+        loaded_amendments.append(LoadedAmendment(a, act, changes))
     problems.raise_if_any("invalid rule pack")
     assert applies is not None
-    return LoadedPack(pack, applies, des, obl)
+    return LoadedPack(pack, applies, des, obl, loaded_amendments)
 
 
 @lru_cache(maxsize=4)
 def default_packs() -> tuple[LoadedPack, ...]:
     from ..catalog.loader import default_catalog
 
-    qids = set(default_catalog().provisions)
-    return tuple(load_pack(p, qids) for p in sorted(PACK_DIR.glob("*.yaml")))
+    cat = default_catalog()
+    qids = set(cat.provisions)
+    return tuple(load_pack(p, qids, cat.instruments) for p in sorted(PACK_DIR.glob("*.yaml")))
