@@ -27,7 +27,8 @@ def test_cli_json_all_tests_with_plots(adult_files, adult_features, tmp_path):
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["schema_version"] == "1" and doc["task"] == "binary" and doc["n_rows"] == 6000
-    assert set(doc["tests"]) == {"fairness", "robustness", "explain", "performance", "quality"}
+    assert set(doc["tests"]) == {"fairness", "counterfactual", "robustness", "explain", "performance", "quality"}
+    assert any("counterfactual: sex, race not a model input" in n for n in doc["notes"])
     names = {m["name"] for m in doc["metrics"]}
     assert {"demographic_parity_difference", "equalized_odds_difference", "adversarial_accuracy", "mean_abs_shap",
             "permutation_importance", "ale_range", "partial_dependence_range", "expected_calibration_error", "roc_auc",

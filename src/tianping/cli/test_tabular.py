@@ -21,6 +21,7 @@ register_messages({
     "tab_stage_read": {"en": "Reading and predicting ({rows:,} rows)", "zh": "读取数据并预测（{rows:,} 行）"},
     "tab_stage_performance": {"en": "Performance", "zh": "性能"},
     "tab_stage_fairness": {"en": "Fairness", "zh": "公平性"},
+    "tab_stage_counterfactual": {"en": "Counterfactual (sensitive attribute flipped)", "zh": "反事实（翻转敏感属性）"},
     "tab_stage_quality": {"en": "Data quality", "zh": "数据质量"},
     "tab_stage_robustness": {"en": "Robustness and boundary attack", "zh": "鲁棒性与边界攻击"},
     "tab_stage_explain": {"en": "Explanations (importance, SHAP, PDP, ALE)", "zh": "可解释性（重要性、SHAP、PDP、ALE）"},
@@ -32,6 +33,11 @@ register_messages({
     "tab_warn": {"en": "warn", "zh": "警告"},
     "tab_fail": {"en": "fail", "zh": "不通过"},
     "tab_not_judged": {"en": "not judged", "zh": "未判定"},
+    "tab_insufficient_data": {"en": "too few rows", "zh": "样本不足"},
+    "tab_error": {"en": "error", "zh": "错误"},
+    "tab_fail_on": {"en": "Exit 1 (--fail-on {mode}): {n} metric row(s) {what}", "zh": "退出码 1（--fail-on {mode}）：{n} 个指标行{what}"},
+    "tab_fail_on_gate": {"en": "fail or error on a gate metric", "zh": "在门槛指标上不通过或出错"},
+    "tab_fail_on_fail": {"en": "fail or error", "zh": "不通过或出错"},
     "tab_findings": {"en": "Metrics that warn or fail", "zh": "警告或不通过的指标"},
     "tab_metric": {"en": "Metric", "zh": "指标"},
     "tab_where": {"en": "Where", "zh": "范围"},
@@ -50,7 +56,8 @@ register_messages({
 
 app = typer.Typer(help="Run tests of a model or system (technical evidence for assessments).", no_args_is_help=True)
 
-TESTS_ALL = "fairness,robustness,explain,performance,quality"
+TESTS_ALL = "fairness,counterfactual,robustness,explain,performance,quality"
+FAIL_ON = ("gate", "fail", "never")
 
 
 def _progress_bar():
@@ -71,12 +78,13 @@ def tabular(
     target: str = typer.Option(..., "--target", help="Column with the true label or value."),
     model: Optional[str] = typer.Option(None, "--model", help="Model: .onnx, .skops, XGBoost .json/.ubj, LightGBM .txt, http(s):// endpoint, or python:module:attr."),
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Column of precomputed predictions (no model needed)."),
-    scores: Optional[str] = typer.Option(None, "--scores", help="Probability column(s) with --predictions: P(positive), or one per class."),
+    scores: Optional[str] = typer.Option(None, "--scores", help="Probability column(s) with --predictions: one column = P(positive) of a binary target, or CLASS=COLUMN for every class (e.g. yes=p1,no=p0)."),
     predictions_file: Optional[Path] = typer.Option(None, "--predictions-file", help="Read --predictions/--scores from this row-aligned file instead."),
     sensitive: Optional[str] = typer.Option(None, "--sensitive", help="Comma-separated sensitive columns, e.g. sex,race."),
     tests: Optional[str] = typer.Option(None, "--tests", help="Comma-separated subset of: " + TESTS_ALL + " (default: every test that applies)."),
     features: Optional[str] = typer.Option(None, "--features", help="Model input columns (default: the model's own list, else every other column)."),
     categorical: Optional[str] = typer.Option(None, "--categorical", help="Numeric-coded columns to treat as categories (not moved by noise or the attack)."),
+    perturb_sensitive: bool = typer.Option(False, "--perturb-sensitive", help="Let robustness perturbations and the attack change sensitive columns too (held fixed by default)."),
     task: str = typer.Option("auto", "--task", help="auto, binary, multiclass or regression."),
     positive_label: Optional[str] = typer.Option(None, "--positive-label", help="The favourable/positive class (binary; default: the last class in sorted order)."),
     context: Optional[str] = typer.Option(None, "--context", help="Use context for the guided fairness metric: assistive, punitive, both_errors, representation, regression_error, regression_allocation."),
@@ -89,6 +97,7 @@ def tabular(
     bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for confidence intervals (0 = none)."),
     confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the intervals."),
     robustness_rows: int = typer.Option(1000, "--robustness-rows", help="Rows (random sample) for perturbations and the boundary attack."),
+    counterfactual_rows: int = typer.Option(1000, "--counterfactual-rows", help="Rows (random sample) re-scored with the sensitive attribute changed."),
     no_attack: bool = typer.Option(False, "--no-attack", help="Skip the boundary attack."),
     epsilon: float = typer.Option(0.5, "--epsilon", help="Perturbation budget for adversarial accuracy (L2, in standard deviations)."),
     explain_rows: int = typer.Option(1000, "--explain-rows", help="Rows (random sample) for explanations."),
@@ -100,6 +109,7 @@ def tabular(
     out: Optional[Path] = typer.Option(None, "--out", help="Directory for results.json and plots."),
     plots: str = typer.Option("png", "--plots", help="Plot formats with --out: png, svg or png,svg."),
     system: Optional[str] = typer.Option(None, "--system", help="Registered system id to attach the run to (stores it in the database)."),
+    fail_on: str = typer.Option("never", "--fail-on", help="Exit 1 when: gate = a gate metric (metrics.yaml `gate: true`) fails or errs; fail = any metric fails or errs; never (default) = only bad input exits non-zero."),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
 ) -> None:
     """Fairness, robustness, explainability, performance and data-quality tests of a classic ML model."""
@@ -107,6 +117,8 @@ def tabular(
 
     if task not in ("auto", "binary", "multiclass", "regression"):
         raise TianpingError(Problem(f"--task '{task}' is not auto, binary, multiclass or regression", field="--task"), title="bad option")
+    if fail_on not in FAIL_ON:
+        raise TianpingError(Problem(f"--fail-on '{fail_on}' is not gate, fail or never", field="--fail-on"), title="bad option")
     if shap_explainer not in ("auto", "tree", "kernel"):
         raise TianpingError(Problem(f"--shap-explainer '{shap_explainer}' is not auto, tree or kernel", field="--shap-explainer"),
                             title="bad option")
@@ -114,6 +126,7 @@ def tabular(
         data=str(data), target=target, model=model, predictions=predictions, scores=split_csv(scores),
         predictions_file=str(predictions_file) if predictions_file else None, sensitive=split_csv(sensitive) or [],
         tests=split_csv(tests), features=split_csv(features), categorical=split_csv(categorical), task=task,
+        perturb_sensitive=perturb_sensitive, counterfactual_rows=counterfactual_rows,
         positive_label=positive_label, context=context, thresholds=str(thresholds) if thresholds else None,
         reference=str(reference) if reference else None,
         reference_distribution=str(reference_distribution) if reference_distribution else None,
@@ -126,7 +139,8 @@ def tabular(
     if store and system is not None:
         _check_system(system)
     with _progress_bar() as bar:
-        stages = ["read", *[t for t in ("performance", "fairness", "quality", "robustness", "explain") if t in (cfg.tests or TESTS_ALL.split(","))]]
+        stages = ["read", *[t for t in ("performance", "fairness", "quality", "counterfactual", "robustness", "explain")
+                            if t in (cfg.tests or TESTS_ALL.split(","))]]
         if out:
             stages.append("plots")
         task_id = bar.add_task(tr("tab_stage_read", rows=0), total=len(stages))
@@ -147,10 +161,25 @@ def tabular(
         from ..evaluation.tabular.persist import save_run
 
         run_id = save_run(STATE.db(), result, system_id=system)
+    blocking = failing_rows(result, fail_on)
     if as_json:
         emit_json(result.model_dump(mode="json") | ({"stored_run_id": run_id} if run_id else {}))
-        return
-    _print_human(result, out, run_id)
+    else:
+        _print_human(result, out, run_id)
+    if blocking:
+        err_console.print(tr("tab_fail_on", mode=fail_on, n=len(blocking), what=tr(f"tab_fail_on_{fail_on}")), highlight=False)
+        raise typer.Exit(code=1)
+
+
+def failing_rows(result, fail_on: str) -> list:
+    """The metric rows that make `--fail-on MODE` exit 1 (empty: exit 0).
+
+    gate: status fail or error on a metric marked `gate: true` in metrics.yaml (or a --thresholds file);
+    fail: status fail or error on any metric; never: none. insufficient_data never blocks by itself.
+    """
+    if fail_on == "never":
+        return []
+    return [m for m in result.metrics if m.status in ("fail", "error") and (fail_on == "fail" or m.gate)]
 
 
 def _check_system(system: str) -> None:
@@ -167,13 +196,14 @@ def _print_human(result, out: Optional[Path], run_id: Optional[str]) -> None:
     console.print(tr("tab_title", task=result.task, rows=result.n_rows, verdict=tr(f"tab_{s.verdict}")), style="bold", highlight=False)
     table = Table()
     table.add_column(tr("tab_test"))
-    for key in ("pass", "warn", "fail", "not_judged"):
+    keys = ("pass", "warn", "fail", "insufficient_data", "error", "not_judged")
+    for key in keys:
         table.add_column(tr(f"tab_{key}"), justify="right")
     for test, counts in s.by_test.items():
-        table.add_row(test, *(str(counts[k]) for k in ("pass", "warn", "fail", "not_judged")))
+        table.add_row(test, *(str(counts.get(k, 0)) for k in keys))
     console.print(table)
-    bad = [m for m in result.metrics if m.status in ("fail", "warn")]
-    bad.sort(key=lambda m: (m.status != "fail", m.test, m.name))
+    bad = [m for m in result.metrics if m.status in ("fail", "warn", "error")]
+    bad.sort(key=lambda m: (m.status == "warn", m.status != "fail", m.test, m.name))
     if bad:
         t2 = Table(title=tr("tab_findings"))
         for col in ("tab_metric", "tab_where", "tab_value", "tab_threshold", "tab_cites"):
@@ -182,7 +212,7 @@ def _print_human(result, out: Optional[Path], run_id: Optional[str]) -> None:
             where = m.group or m.sensitive_feature or m.feature or (m.details or {}).get("perturbation") or ""
             thr = f"{m.thresholds.warn:g} / {m.thresholds.fail:g}" if m.thresholds else ""
             value = f"{m.value:.4g}" if isinstance(m.value, (int, float)) else str(m.value)
-            style = "red" if m.status == "fail" else "yellow"
+            style = "yellow" if m.status == "warn" else "red"
             cites = m.citations[0] + (f" +{len(m.citations) - 1}" if len(m.citations) > 1 else "") if m.citations else ""
             t2.add_row(f"[{style}]{m.name}[/]", str(where), value, thr, cites)
         console.print(t2)

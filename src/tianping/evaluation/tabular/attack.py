@@ -8,6 +8,12 @@ per step, instead of one call per row per step (AI Verify's boundary attack loop
 Distances are L2 in standardised units (each feature divided by its standard deviation), so a
 perturbation of 1.0 moves a row by one standard deviation in total. Rows the model already gets
 wrong are not attacked (their adversarial distance is 0).
+
+Only verified prediction changes count. The starting point of each row is one of the nearest
+sample rows the model puts in another class, but only the attacked columns are copied from it
+(the row keeps its own categorical, text and sensitive values), so the start is checked with the
+model and the nearest candidate that really is adversarial is used; a row with none is counted in
+`no_start` and is not a success. The final point of every row is checked with the model again.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ class AttackResult:
     distance: np.ndarray  # per row: minimal perturbation found (0 if already wrong, inf if none found)
     correct: np.ndarray  # per row: prediction was right before the attack
     queries: int  # model rows evaluated
+    no_start: int = 0  # correct rows with no verified adversarial starting point (not attacked)
+    unverified: int = 0  # rows whose final point did not change the prediction when checked (discarded)
 
     def adversarial_accuracy(self, eps: float) -> float:
         """Share of rows still classified correctly when any perturbation of norm <= eps is allowed."""
@@ -59,19 +67,27 @@ def _binary_search(f: _Counter, x: np.ndarray, adv: np.ndarray, y: np.ndarray, i
 
 def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndarray, *, iterations: int = 8,
                   probes: int = 32, max_probes: int = 96, search_steps: int = 10, seed: int = 0,
-                  candidates: int = 2000, chunk: int = 64, probe_rows: int = 10_000) -> AttackResult:
-    """Attack rows `z` (standardised, shape (n, d)) whose true codes are `y` and predictions `pred0`."""
+                  candidates: int = 2000, chunk: int = 64, probe_rows: int = 10_000, start_candidates: int = 8,
+                  skip: np.ndarray | None = None) -> AttackResult:
+    """Attack rows `z` (standardised, shape (n, d)) whose true codes are `y` and predictions `pred0`.
+
+    `skip` marks correct rows that must not be attacked (counted in `no_start`)."""
     rng = np.random.default_rng(seed)
     f = _Counter(predict)
     n, d = z.shape
     correct = pred0 == y
     dist = np.where(correct, np.inf, 0.0)
-    rows = np.flatnonzero(correct)
+    attack = correct if skip is None else correct & ~skip
+    n_skipped = int((correct & ~attack).sum())
+    rows = np.flatnonzero(attack)
     if len(rows) == 0 or d == 0:
-        return AttackResult(dist, correct, f.n)
-    # 1. start: the nearest row (of a random pool) that the model puts in another class than y
+        return AttackResult(dist, correct, f.n, no_start=int(correct.sum()))
+    # 1. start: the nearest rows (of a random pool) that the model puts in another class than y, with only the
+    #    attacked columns copied into the row; each candidate is checked with the model, the nearest that
+    #    really changes the prediction is kept (one batched call for all rows x candidates)
     pool = rng.choice(n, size=min(n, candidates), replace=False)
-    start = np.full((len(rows), d), np.nan)
+    k = max(1, min(start_candidates, len(pool)))
+    cand_idx = np.full((len(rows), k), -1, dtype=np.int64)
     zp = z[pool]
     zp_sq = (zp ** 2).sum(axis=1)
     for s in range(0, len(rows), chunk):
@@ -79,13 +95,20 @@ def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndar
         # |a - b|^2 = |a|^2 + |b|^2 - 2ab: a (chunk, pool) matrix, never (chunk, pool, d)
         d2 = (z[r] ** 2).sum(axis=1)[:, None] + zp_sq[None, :] - 2.0 * z[r] @ zp.T
         d2[pred0[pool][None, :] == y[r][:, None]] = np.inf
-        best = np.argmin(d2, axis=1)
-        ok = np.isfinite(d2[np.arange(len(r)), best])
-        start[s:s + len(r)][ok] = z[pool[best[ok]]]
-    has = ~np.isnan(start[:, 0])
-    rows, start = rows[has], start[has]
+        order = np.argsort(d2, axis=1)[:, :k]
+        ok = np.isfinite(np.take_along_axis(d2, order, axis=1))
+        cand_idx[s:s + len(r)] = np.where(ok, pool[order], -1)
+    rr, cc = np.nonzero(cand_idx >= 0)
+    ver = np.zeros(cand_idx.shape, dtype=bool)
+    if len(rr):
+        ver[rr, cc] = f(z[cand_idx[rr, cc]], rows[rr]) != y[rows[rr]]
+    has = ver.any(axis=1)
+    first = np.argmax(ver, axis=1)  # candidates are in distance order: the nearest verified one wins
+    start = z[cand_idx[np.arange(len(rows)), first][has]]
+    no_start = int((~has).sum()) + n_skipped
+    rows = rows[has]
     if len(rows) == 0:
-        return AttackResult(dist, correct, f.n)
+        return AttackResult(dist, correct, f.n, no_start=no_start)
     x, yy = z[rows], y[rows]
     # 2. project the start onto the boundary
     xb = _binary_search(f, x, start, yy, rows, search_steps)
@@ -128,5 +151,8 @@ def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndar
         better = d_new < best_d
         xb = np.where(better[:, None], xb_new, xb)
         best_d = np.minimum(best_d, d_new)
-    dist[rows] = best_d
-    return AttackResult(dist, correct, f.n)
+    # 6. verify every final point with the model: only real prediction changes count
+    still = f(xb, rows) != yy
+    unverified = int((~still).sum())
+    dist[rows] = np.where(still, best_d, np.inf)
+    return AttackResult(dist, correct, f.n, no_start=no_start, unverified=unverified)

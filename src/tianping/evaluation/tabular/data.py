@@ -103,7 +103,9 @@ def iter_chunks(src: TableSource, columns: Sequence[str] | None = None, chunk_ro
                 src.path,
                 read_options=pacsv.ReadOptions(block_size=1 << 24),
                 parse_options=pacsv.ParseOptions(delimiter=delim),
-                convert_options=pacsv.ConvertOptions(include_columns=cols),
+                # a blank cell is a missing value in every column, text included (as a null in Parquet),
+                # never an empty-string category such as a group named "race="
+                convert_options=pacsv.ConvertOptions(include_columns=cols, strings_can_be_null=True),
                 memory_pool=_pool(),
             )
             pending: list[pa.RecordBatch] = []

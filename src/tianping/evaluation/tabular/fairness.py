@@ -18,7 +18,7 @@ import numpy as np
 
 from .groups import Grouping
 from .labels import Encoded
-from .results import MetricSink
+from .results import MetricSink, interval_with_estimate
 
 PER_GROUP = ("selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
              "true_negative_rate", "positive_predictive_value")
@@ -123,6 +123,40 @@ def _pair(ci: np.ndarray | None, *idx: int) -> tuple[float, float] | None:
     return float(ci[(0, *idx)]), float(ci[(1, *idx)])
 
 
+def _ci_for(value, ci: np.ndarray | None, details: dict | None, *idx: int) -> tuple[tuple[float, float] | None, dict | None]:
+    """The percentile interval at `idx`, widened to contain `value` (flagged in the details when it was)."""
+    pair = _pair(ci, *idx)
+    if pair is None:
+        return None, details
+    lo, hi, widened = interval_with_estimate(value, *pair)
+    if widened:
+        details = {**(details or {}), "ci_widened_to_estimate": True}
+    return (lo, hi), details
+
+
+# Which per-group count a between-group metric's value rests on (its rates' denominators).
+def _support_counts(c: np.ndarray) -> dict[str, np.ndarray]:
+    tn, fp, fn, tp = c[..., 0, 0], c[..., 0, 1], c[..., 1, 0], c[..., 1, 1]
+    n, pos, neg, ppos = tn + fp + fn + tp, tp + fn, tn + fp, tp + fp
+    both = np.minimum(pos, neg)
+    return {"demographic_parity_difference": n, "demographic_parity_ratio": n, "equalized_odds_difference": both,
+            "equalized_odds_ratio": both, "true_positive_rate_difference": pos, "false_positive_rate_difference": neg,
+            "false_negative_rate_difference": pos, "positive_predictive_value_difference": ppos}
+
+
+def _eligible(support: np.ndarray, min_n: int) -> np.ndarray:
+    return support >= min_n
+
+
+def _spread_value(x: np.ndarray, keep: np.ndarray, ratio: bool = False) -> float | None:
+    """max - min (or min / max) over the groups in `keep`; None with fewer than two."""
+    if keep.sum() < 2:
+        return None
+    d, r = _spread(x[keep])
+    v = float(r if ratio else d)
+    return v if np.isfinite(v) else None
+
+
 def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200,
                             level: float = 0.95, seed: int = 0) -> list[dict[str, Any]]:
     """Emit per-group and between-group metrics for every grouping; return tables for plots."""
@@ -151,18 +185,36 @@ def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grou
             for i, gname in enumerate(g.names):
                 n_i = int(r["group_count"][i])
                 for name in PER_GROUP:
-                    sink.add(name, r[name][i], group=gname, sensitive_feature=g.feature, label=label, n=n_i,
-                             ci=_pair(boot_r[name] if boot_r else None, i),
-                             details={"undefined_denominator": True} if den[name][i] == 0 else None)
+                    ci, det = _ci_for(r[name][i], boot_r[name] if boot_r else None,
+                                      {"undefined_denominator": True} if den[name][i] == 0 else None, i)
+                    sink.add(name, r[name][i], group=gname, sensitive_feature=g.feature, label=label, n=n_i, ci=ci,
+                             support=int(den[name][i]), details=det)
             sel = r["selection_rate"]
+            gcount = r["group_count"]
             top = np.nanmax(sel) if np.isfinite(sel).any() else np.nan
+            di_min = sink.spec.get("disparate_impact_ratio").min_n
+            big = gcount >= di_min
+            top_big = np.nanmax(sel[big]) if big.any() else np.nan
+            ref = int(np.nanargmax(sel)) if np.isfinite(sel).any() else None
             for i, gname in enumerate(g.names):
                 di = sel[i] / top if top and np.isfinite(top) and top > 0 else np.nan
+                # judged on the most-selected group with enough rows: a tiny top group never drives a fail
+                di_big = sel[i] / top_big if big[i] and np.isfinite(top_big) and top_big > 0 else None
                 sink.add("disparate_impact_ratio", di, group=gname, sensitive_feature=g.feature, label=label,
-                         n=int(r["group_count"][i]), details={"reference_group": g.names[int(np.nanargmax(sel))]} if np.isfinite(sel).any() else None)
+                         n=int(gcount[i]), support=int(min(gcount[i], gcount[ref])) if ref is not None else int(gcount[i]),
+                         eligible_value=di_big, details={"reference_group": g.names[ref]} if ref is not None else None)
+            support = _support_counts(counts)
             for name, val in b.items():
-                sink.add(name, val, sensitive_feature=g.feature, label=label, n=len(enc.y),
-                         ci=_pair(boot_b[name] if boot_b else None))
+                sup = support[name]
+                keep = _eligible(sup, sink.spec.get(name).min_n)
+                ev = None
+                if not keep.all() and keep.sum() >= 2:
+                    ev = between_groups(rates(counts[keep]))[name]
+                    ev = float(ev) if np.isfinite(ev) else None
+                ci, det = _ci_for(val, boot_b[name] if boot_b else None, None)
+                sink.add(name, val, sensitive_feature=g.feature, label=label, n=len(enc.y), ci=ci,
+                         support=int(sup.min()), eligible_value=ev,
+                         details={**(det or {}), "smallest_group": g.names[int(np.argmin(sup))]})
             tables.append({"feature": g.feature, "label": label, "groups": g.names,
                            **{k: r[k].tolist() for k in ("group_count", "selection_rate", "true_positive_rate", "false_positive_rate")}})
         # accuracy by group (all labels at once)
@@ -175,10 +227,17 @@ def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grou
             bacc = _div(bc[..., 1], bc.sum(axis=-1))
             acc_ci = _ci(bacc, level)
             acc_d_ci = _ci(_spread(bacc)[0], level)
+        gn = correct.sum(axis=1)
         for i, gname in enumerate(g.names):
-            sink.add("group_count", int(correct[i].sum()), group=gname, sensitive_feature=g.feature, n=int(correct[i].sum()))
-            sink.add("group_accuracy", acc[i], group=gname, sensitive_feature=g.feature, n=int(correct[i].sum()), ci=_pair(acc_ci, i))
-        sink.add("accuracy_difference", _spread(acc)[0], sensitive_feature=g.feature, n=len(enc.y), ci=_pair(acc_d_ci))
+            ci, det = _ci_for(acc[i], acc_ci, None, i)
+            sink.add("group_count", int(gn[i]), group=gname, sensitive_feature=g.feature, n=int(gn[i]))
+            sink.add("group_accuracy", acc[i], group=gname, sensitive_feature=g.feature, n=int(gn[i]), ci=ci, details=det)
+        acc_d = _spread(acc)[0]
+        ci, det = _ci_for(acc_d, acc_d_ci, None)
+        keep = _eligible(gn, sink.spec.get("accuracy_difference").min_n)
+        sink.add("accuracy_difference", acc_d, sensitive_feature=g.feature, n=len(enc.y), ci=ci, support=int(gn.min()),
+                 eligible_value=_spread_value(acc, keep) if not keep.all() else None,
+                 details={**(det or {}), "smallest_group": g.names[int(np.argmin(gn))]})
         if enc.proba is not None:
             _calibration_by_group(sink, enc, g)
     return tables
@@ -208,7 +267,10 @@ def _calibration_by_group(sink: MetricSink, enc: Encoded, g: Grouping) -> None:
         sink.add("group_mean_score", _div(sp[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
         sink.add("group_base_rate", _div(sy[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
         sink.add("group_calibration_error", ece[i], group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
-    sink.add("calibration_difference", _spread(ece)[0], sensitive_feature=g.feature, label=label, n=len(p))
+    keep = _eligible(n_g, sink.spec.get("calibration_difference").min_n)
+    sink.add("calibration_difference", _spread(ece)[0], sensitive_feature=g.feature, label=label, n=len(p),
+             support=int(n_g.min()), eligible_value=_spread_value(ece, keep) if not keep.all() else None,
+             details={"smallest_group": g.names[int(np.argmin(n_g))]})
 
 
 def regression_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200,
@@ -237,12 +299,19 @@ def regression_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping
                     "mean_prediction_ratio": _ci(_spread(bmp)[1], level)}
         for i, gname in enumerate(g.names):
             sink.add("group_count", int(cnt[i]), group=gname, sensitive_feature=g.feature, n=int(cnt[i]))
-            sink.add("group_mean_absolute_error", mae[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=_pair(ci_mae, i))
-            sink.add("group_mean_prediction", mean_pred[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=_pair(ci_mp, i))
+            ci, det = _ci_for(mae[i], ci_mae, None, i)
+            sink.add("group_mean_absolute_error", mae[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=ci, details=det)
+            ci, det = _ci_for(mean_pred[i], ci_mp, None, i)
+            sink.add("group_mean_prediction", mean_pred[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=ci, details=det)
         d_mae, _ = _spread(mae)
         d_mp, r_mp = _spread(mean_pred)
-        for name, val in (("mean_absolute_error_difference", d_mae), ("mean_prediction_difference", d_mp), ("mean_prediction_ratio", r_mp)):
-            sink.add(name, val, sensitive_feature=g.feature, n=len(err), ci=_pair(ci_d[name]) if ci_d else None)
+        for name, val, src, ratio in (("mean_absolute_error_difference", d_mae, mae, False), ("mean_prediction_difference", d_mp, mean_pred, False),
+                                      ("mean_prediction_ratio", r_mp, mean_pred, True)):
+            ci, det = _ci_for(val, ci_d[name] if ci_d else None, None)
+            keep = _eligible(cnt, sink.spec.get(name).min_n)
+            sink.add(name, val, sensitive_feature=g.feature, n=len(err), ci=ci, support=int(cnt.min()),
+                     eligible_value=_spread_value(src, keep, ratio) if not keep.all() else None,
+                     details={**(det or {}), "smallest_group": g.names[int(np.argmin(cnt))]})
         tables.append({"feature": g.feature, "groups": g.names, "group_count": cnt.tolist(),
                        "mean_absolute_error": mae.tolist(), "mean_prediction": mean_pred.tolist()})
     return tables

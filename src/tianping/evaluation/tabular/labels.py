@@ -128,3 +128,94 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
         else:
             positive = len(classes) - 1
     return Encoded(task, y, pred, proba, classes, positive)
+
+
+# ------------------------------------------------------------------------------- score columns
+ScoreSpec = list[tuple[str | None, str]]  # (class name or None, column)
+
+
+def parse_scores(items: Sequence[str] | dict[str, str] | None, columns: Sequence[str]) -> ScoreSpec:
+    """`--scores`: one column (P(positive) of a binary target) or CLASS=COLUMN items, one per class.
+
+    An item that is itself a column name is a column; otherwise `CLASS=COLUMN` splits at the first
+    '='. Several columns without class names are refused: their order says nothing about which
+    class each one is for.
+    """
+    if not items:
+        return []
+    if isinstance(items, dict):
+        spec: ScoreSpec = [(str(k), str(v)) for k, v in items.items()]
+    else:
+        spec = []
+        for item in items:
+            if item in columns or "=" not in item:
+                spec.append((None, item))
+            else:
+                cls, _, col = item.partition("=")
+                if not cls or not col:
+                    raise TianpingError(Problem(f"'{item}' is not CLASS=COLUMN", field="--scores"), title="bad option")
+                spec.append((cls, col))
+    unnamed = [c for k, c in spec if k is None]
+    if len(spec) > 1 and unnamed:
+        raise TianpingError(Problem(
+            f"several --scores columns ({', '.join(c for _, c in spec)}) need class names, because their order says nothing "
+            "about which class each is for: give CLASS=COLUMN for each, e.g. --scores yes=p_yes,no=p_no "
+            "(or one column holding P(positive) of a binary target)", field="--scores"), title="ambiguous scores")
+    classes = [k for k, _ in spec if k is not None]
+    dup = sorted({k for k in classes if classes.count(k) > 1})
+    if dup:
+        raise TianpingError(Problem(f"class(es) {dup} given more than one --scores column", field="--scores"), title="bad option")
+    return spec
+
+
+def arrange_scores(raw: np.ndarray, spec: ScoreSpec, enc: Encoded) -> np.ndarray:
+    """Probability matrix with columns in `enc.classes` order, from the score columns named by `spec`."""
+    keys = enc.class_names
+    k = len(keys)
+    n = raw.shape[0]
+    if enc.task == "regression":
+        raise TianpingError(Problem("--scores are class probabilities; the task is regression", field="--scores"), title="bad option")
+    if len(spec) == 1:
+        cls, col = spec[0]
+        if k != 2:
+            raise TianpingError(Problem(
+                f"one --scores column ('{col}') is read as P(positive) of a binary target, but there are {k} classes "
+                f"({', '.join(keys[:10])}): give one column per class as CLASS=COLUMN", field="--scores"), title="bad option")
+        if cls is None:
+            idx = enc.positive if enc.positive is not None else k - 1
+        elif cls in keys:
+            idx = keys.index(cls)
+        else:
+            raise TianpingError(Problem(f"--scores class '{cls}' is not a class of the target or predictions; classes are {keys}",
+                                        field="--scores"), title="bad option")
+        out = np.empty((n, 2))
+        out[:, idx] = raw[:, 0]
+        out[:, 1 - idx] = 1.0 - raw[:, 0]
+        return out
+    unknown = [c for c, _ in spec if c not in keys]
+    if unknown:
+        raise TianpingError(Problem(f"--scores class(es) {unknown} are not classes of the target or predictions; classes are {keys}",
+                                    field="--scores"), title="bad option")
+    missing = [c for c in keys if c not in {c2 for c2, _ in spec}]
+    if missing:
+        raise TianpingError(Problem(f"no --scores column for class(es) {missing}: give CLASS=COLUMN for every class ({keys})",
+                                    field="--scores"), title="bad option")
+    out = np.empty((n, k))
+    for j, (cls, _) in enumerate(spec):
+        out[:, keys.index(cls)] = raw[:, j]
+    return out
+
+
+def first_bad(values: np.ndarray) -> tuple[int, int]:
+    """(index of the first missing or non-finite value, how many there are); (-1, 0) when all are fine."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fc":
+        bad = ~np.isfinite(arr)
+    elif arr.dtype.kind == "O":
+        bad = pd.isna(arr) | np.array([isinstance(v, float) and not np.isfinite(v) for v in arr.ravel()]).reshape(arr.shape)
+    else:
+        return -1, 0
+    if bad.ndim > 1:
+        bad = bad.any(axis=tuple(range(1, bad.ndim)))
+    idx = np.flatnonzero(bad)
+    return (int(idx[0]), len(idx)) if len(idx) else (-1, 0)

@@ -27,6 +27,8 @@ import pandas as pd
 from ...errors import Problem, TianpingError
 
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".sav", ".dill"}
+# joblib.dump(..., compress=...) wraps the pickle in one of these (model.joblib.gz, model.pkl.z, ...)
+COMPRESSED_SUFFIXES = {".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4"}
 # Internal sklearn data holders that skops does not trust by default but that hold arrays, not code.
 DEFAULT_SKOPS_TRUSTED = (
     "sklearn.tree._tree.Tree",
@@ -269,17 +271,47 @@ def _looks_like_pickle(path: Path) -> bool:
     return len(head) == 2 and head[0] == 0x80 and head[1] <= 5  # PROTO opcode + protocol 2..5
 
 
+def _is_pickle_path(path: Path) -> bool:
+    """A pickle or joblib file by name (also compressed: model.joblib.gz) or by its first bytes."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        return True
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES and any(x in PICKLE_SUFFIXES for x in suffixes[:-1]):
+        return True
+    return _looks_like_pickle(path)
+
+
 def load_pickle(path: Path, trust_pickle: bool) -> EstimatorModel:
     if not trust_pickle:
         raise TianpingError(Problem(
             "refusing to load a pickle: unpickling runs code chosen by whoever made the file, so a model from "
             "someone else could take over this machine. Convert it to ONNX or skops, or pass --trust-pickle only "
             "if you made the file yourself", file=str(path)), title="unsafe model format")
-    import pickle
+    kind = "pickle"
+    try:
+        try:  # joblib reads its own files (arrays stored beside the pickle, compression) and plain pickles alike
+            import joblib
+        except ImportError:  # pragma: no cover - joblib comes with scikit-learn
+            joblib = None
+        if joblib is not None:
+            est = joblib.load(path)  # noqa: S301 - explicitly trusted by the user
+            kind = "joblib" if any(x.lower() == ".joblib" for x in path.suffixes) else "pickle"
+        else:
+            import pickle
 
-    with path.open("rb") as f:
-        est = pickle.load(f)  # noqa: S301 - explicitly trusted by the user
-    return EstimatorModel(est, str(path), "pickle")
+            with path.open("rb") as f:
+                est = pickle.load(f)  # noqa: S301 - explicitly trusted by the user
+    except TianpingError:
+        raise
+    except Exception as exc:  # a truncated file, a class that is not installed, ...
+        raise TianpingError(Problem(f"cannot load the trusted pickle/joblib model: {type(exc).__name__}: {str(exc)[:300]}",
+                                    file=str(path), field="--model"), title="unreadable model") from None
+    if not (hasattr(est, "predict") or callable(est)):
+        raise TianpingError(Problem(f"the file holds a {type(est).__name__}, not a model with predict()", file=str(path),
+                                    field="--model"), title="unreadable model")
+    if not hasattr(est, "predict"):
+        return CallableModel(est, source=str(path))
+    return EstimatorModel(est, str(path), kind)
 
 
 # ------------------------------------------------------------------------- XGBoost / LightGBM
@@ -446,7 +478,7 @@ def load_model(ref: str | Any, *, trust_pickle: bool = False, trusted_types: Seq
     if not path.is_file():
         raise TianpingError(Problem("model file not found", file=s, field="--model"), title="file not found")
     suffix = path.suffix.lower()
-    if suffix in PICKLE_SUFFIXES or _looks_like_pickle(path):
+    if _is_pickle_path(path):
         return load_pickle(path, trust_pickle)
     if suffix == ".onnx":
         return OnnxModel(path)

@@ -6,10 +6,34 @@ as PNG and/or SVG next to results.json. Titles are in the run's language.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from .results import Plot
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def safe_name(name: str, max_len: int = 100) -> str:
+    """A file name stem that is valid on Linux, macOS and Windows and unique for distinct inputs.
+
+    Only ASCII letters, digits, '.', '_' and '-' are kept (no / \\ : * ? " < > | & = or spaces); no
+    leading or trailing dots, no Windows device names (CON, NUL, COM1, ...). When anything had to
+    change, a short hash of the original name is appended so that e.g. `race=A/B` and `race=A_B`
+    do not overwrite each other's plots.
+    """
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    clean = _UNSAFE.sub("_", ascii_).strip("._ ") or "plot"
+    if clean.split(".")[0].lower() in _WINDOWS_RESERVED:
+        clean = "_" + clean
+    if clean != name or len(clean) > max_len:
+        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+        clean = f"{clean[:max_len - 9]}_{digest}"
+    return clean
 
 TITLES = {
     "reliability": {"en": "Reliability diagram", "zh": "可靠性图"},
@@ -39,6 +63,7 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
 
     def save(fig, name: str) -> None:
         fig.tight_layout()
+        name = safe_name(name)
         for fmt in formats:
             path = out_dir / f"{name}.{fmt}"
             fig.savefig(path, format=fmt, dpi=110)
@@ -67,7 +92,7 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
         ax.set_xticks(list(xs), groups, rotation=30, ha="right")
         ax.legend()
         ax.set_title(_t("group_rates", lang, f=table["feature"]))
-        save(fig, f"fairness_{table['feature']}_{table.get('label', '')}".replace("&", "_"))
+        save(fig, f"fairness_{table['feature']}_{table.get('label', '')}")
     rob = aux.get("robustness") or {}
     if rob.get("curves"):
         fig, ax = plt.subplots(figsize=(6, 4))

@@ -47,6 +47,17 @@ class Querier:
             outs.append(self._value(self.model.predict(frame.iloc[s:s + self.batch]), proba))
         return np.concatenate(outs) if outs else np.empty(0)
 
+    def predict_both(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """Codes and scores (P(positive), class probabilities, or the regression value; None if unknown) in one call per batch."""
+        codes, scores = [], []
+        for s in range(0, len(frame), self.batch):
+            p = self.model.predict(frame.iloc[s:s + self.batch])
+            codes.append(self._value(p, False))
+            scores.append(None if (self.enc.task != "regression" and p.proba is None) else self._value(p, True))
+        c = np.concatenate(codes) if codes else np.empty(0)
+        sc = np.concatenate(scores) if scores and all(x is not None for x in scores) else None
+        return c, sc
+
     def _value(self, p, proba: bool) -> np.ndarray:
         if not proba:
             return self._codes(p.labels)

@@ -5,6 +5,11 @@ Gaussian noise on numeric features (scaled by each feature's standard deviation)
 (a value replaced by another drawn from the column's own distribution), missing values, and
 out-of-range values. A model that raises or returns non-finite output on missing or out-of-range
 input is recorded (`invalid_input_failure`), not allowed to crash the run.
+
+What moves: noise, out-of-range values and the boundary attack move only the numeric columns in
+`q.numeric` (the runner leaves out `--categorical` and text columns, and sensitive columns unless
+`--perturb-sensitive`); category flips move only the categorical columns given here, and missing
+values are injected everywhere except the `protected` (sensitive) columns.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ REFERENCE_SEVERITY = 0.1
 
 
 def _perturb(frame: pd.DataFrame, kind: str, sev: float, numeric: list[str], categorical: list[str],
-             rng: np.random.Generator, stats: dict[str, Any]) -> pd.DataFrame:
+             rng: np.random.Generator, stats: dict[str, Any], protected: tuple[str, ...] = ()) -> pd.DataFrame:
     f = frame.copy()
     n = len(f)
     if kind == "gaussian_noise":
@@ -41,7 +46,7 @@ def _perturb(frame: pd.DataFrame, kind: str, sev: float, numeric: list[str], cat
             values = stats["cat_values"][col]
             f.loc[mask, col] = rng.choice(values, size=int(mask.sum()))
     elif kind == "missing_values":
-        for col in f.columns:
+        for col in [c for c in f.columns if c not in protected]:
             mask = rng.random(n) < sev
             if col in numeric:
                 f[col] = f[col].astype(np.float64).mask(mask)
@@ -57,8 +62,14 @@ def _perturb(frame: pd.DataFrame, kind: str, sev: float, numeric: list[str], cat
 
 
 def run_robustness(sink: MetricSink, q: Querier, *, categorical: list[str], attack: bool = True,
-                   epsilon: float = 0.5, iterations: int = 8, seed: int = 0) -> dict[str, Any]:
-    """Perturbation curves, then (classification) the boundary attack on the sample."""
+                   epsilon: float = 0.5, iterations: int = 8, seed: int = 0,
+                   protected: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Perturbation curves, then (classification) the boundary attack on the sample.
+
+    `q.numeric` are the columns noise and the attack may move; `categorical` the columns category
+    flips may change; `protected` columns (sensitive attributes) are never changed."""
+    categorical = [c for c in categorical if c not in protected]
+    protected = tuple(protected)
     rng = np.random.default_rng(seed)
     frame, numeric = q.frame, q.numeric
     regression = q.enc.task == "regression"
@@ -79,7 +90,7 @@ def run_robustness(sink: MetricSink, q: Querier, *, categorical: list[str], atta
         curve = {"severity": [0.0], "score": [base_score]}
         failed = None
         for sev in sevs:
-            pert = _perturb(frame, kind, sev, numeric, categorical, rng, stats)
+            pert = _perturb(frame, kind, sev, numeric, categorical, rng, stats, protected)
             try:
                 out = q.predict_frame(pert)
                 if regression and not np.all(np.isfinite(out)):
@@ -107,6 +118,8 @@ def run_robustness(sink: MetricSink, q: Querier, *, categorical: list[str], atta
                                                                 "relative": bool(regression)})
         curves[kind] = curve
     out: dict[str, Any] = {"curves": curves, "baseline": base_score, "metric": "mae" if regression else "accuracy"}
+    if attack and not regression and not numeric:
+        out["attack_skipped"] = "no numeric column the attack may move (categorical, text and sensitive columns are held fixed)"
     if attack and not regression and numeric:
         out["attack"] = run_attack(sink, q, std, epsilon=epsilon, iterations=iterations, seed=seed, base=base)
     return out
@@ -116,24 +129,35 @@ def run_attack(sink: MetricSink, q: Querier, std: np.ndarray, *, epsilon: float,
                base: np.ndarray | None = None) -> dict[str, Any]:
     frame, numeric = q.frame, q.numeric
     x = frame[numeric].to_numpy(dtype=np.float64)
+    pred0 = base if base is not None else q.predict_frame(frame)
+    skip = None
     if np.isnan(x).any():  # rows with missing numeric values cannot be moved along a line: fill with medians
         med = np.nanmedian(x, axis=0)
-        x = np.where(np.isnan(x), med, x)
+        med = np.where(np.isnan(med), 0.0, med)
+        filled = np.where(np.isnan(x), med, x)
+        holes = np.isnan(x).any(axis=1)
+        # a row whose prediction the filling itself changes is not attacked (it would count as a free success)
+        skip = holes & (q.predict_numeric(filled, np.arange(len(x))) != pred0)
+        x = filled
     mu = x.mean(axis=0)
     z = (x - mu) / std
-    pred0 = base if base is not None else q.predict_frame(frame)
 
     def predict(zz: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return q.predict_numeric(zz * std + mu, idx)
 
-    res = hop_skip_jump(predict, z, q.enc.y, pred0, iterations=iterations, seed=seed)
+    res = hop_skip_jump(predict, z, q.enc.y, pred0, iterations=iterations, seed=seed, skip=skip)
+    attacked = int(res.correct.sum())
     finite = res.distance[res.correct & np.isfinite(res.distance)]
     details = {"epsilon": epsilon, "norm": "L2 over standardised numeric features", "iterations": iterations,
-               "attacked_rows": int(res.correct.sum()), "model_queries": res.queries}
+               "attacked_rows": attacked, "moved_columns": list(numeric), "model_queries": res.queries,
+               "start_not_found": res.no_start, "unverified_discarded": res.unverified,
+               "verified": "every counted point was checked with the model and changes its prediction"}
     sink.add("adversarial_accuracy", res.adversarial_accuracy(epsilon), n=len(frame), details=details)
-    sink.add("attack_success_rate", res.success_rate(), n=int(res.correct.sum()))
+    sink.add("attack_success_rate", res.success_rate(), n=attacked,
+             details={"successes": int(len(finite)), "start_not_found": res.no_start, "unverified_discarded": res.unverified})
+    sink.add("attack_start_not_found", res.no_start, n=attacked)
     sink.add("median_minimal_perturbation", float(np.median(finite)) if len(finite) else None, n=len(finite))
     sink.add("mean_minimal_perturbation", float(np.mean(finite)) if len(finite) else None, n=len(finite))
     eps_grid = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]
     return {"epsilon": eps_grid, "adversarial_accuracy": [res.adversarial_accuracy(e) for e in eps_grid],
-            "queries": res.queries}
+            "queries": res.queries, "successes": int(len(finite)), "start_not_found": res.no_start}

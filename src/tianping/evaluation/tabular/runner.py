@@ -23,7 +23,7 @@ from . import data as datamod
 from .fairness import classification_fairness, regression_fairness
 from .groups import build_groupings
 from .guide import recommend
-from .labels import Encoded, _codes, encode
+from .labels import Encoded, _codes, arrange_scores, encode, first_bad, parse_scores
 from .models import ModelAdapter, load_model
 from .performance import classification_performance, regression_performance
 from .results import Metric, MetricSink, TabularResult, summarise
@@ -40,11 +40,14 @@ class TabularConfig(BaseModel):
     target: str
     model: str | None = None
     predictions: str | None = Field(None, description="column holding precomputed predictions (no model)")
-    scores: list[str] | None = Field(None, description="probability column(s): P(positive) for binary, one per class otherwise")
+    scores: list[str] | dict[str, str] | None = Field(
+        None, description="probability column(s): one column = P(positive) of a binary target; several = CLASS=COLUMN items "
+                          "(or a {class: column} mapping), one per class")
     predictions_file: str | None = Field(None, description="separate file holding the predictions/scores columns, row-aligned")
     sensitive: list[str] = Field(default_factory=list)
     features: list[str] | None = None
     categorical: list[str] | None = None
+    perturb_sensitive: bool = Field(False, description="let noise, category flips, missing values and the attack change sensitive columns")
     tests: list[str] | None = Field(None, description="tests to run; None = every test that applies")
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     positive_label: str | None = None
@@ -59,6 +62,7 @@ class TabularConfig(BaseModel):
     confidence: float = 0.95
     sample_rows: int = 5000
     robustness_rows: int = 1000
+    counterfactual_rows: int = 1000
     attack: bool = True
     epsilon: float = 0.5
     attack_iterations: int = 8
@@ -89,11 +93,12 @@ def _check_config(cfg: TabularConfig, model: ModelAdapter | None) -> list[str]:
         problems.append(Problem("give a model (--model) or a column of precomputed predictions (--predictions)", field="--model"))
     if (cfg.model is not None or model is not None) and cfg.predictions is not None:
         problems.append(Problem("give either --model or --predictions, not both", field="--predictions"))
-    if "fairness" in tests and not cfg.sensitive:
-        if cfg.tests is not None:
-            problems.append(Problem("the fairness test needs --sensitive (one or more columns)", field="--sensitive"))
-        else:
-            tests.remove("fairness")
+    for t in ("fairness", "counterfactual"):
+        if t in tests and not cfg.sensitive:
+            if cfg.tests is not None:
+                problems.append(Problem(f"the {t} test needs --sensitive (one or more columns)", field="--sensitive"))
+            else:
+                tests.remove(t)
     for fmt in cfg.plot_formats:
         if fmt not in ("png", "svg"):
             problems.append(Problem(f"plot format '{fmt}' is not png or svg", field="--plots"))
@@ -114,9 +119,9 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     tests = _check_config(cfg, adapter)
     notes: list[str] = []
     if "fairness" not in tests and cfg.tests is None:
-        notes.append("fairness skipped: no sensitive features given (--sensitive)")
+        notes.append("fairness and counterfactual skipped: no sensitive features given (--sensitive)")
     if adapter is None:
-        for t in ("robustness", "explain"):
+        for t in ("counterfactual", "robustness", "explain"):
             if t in tests:
                 if cfg.tests is not None:
                     raise TianpingError(Problem(f"the {t} test queries a model: give --model (precomputed predictions cannot be re-queried)",
@@ -128,11 +133,17 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     src.require([cfg.target], "target")
     src.require(cfg.sensitive, "sensitive feature")
     pred_src = datamod.open_table(cfg.predictions_file) if cfg.predictions_file else src
+    pred_file = str(pred_src.path)
     if cfg.predictions:
         pred_src.require([cfg.predictions], "predictions")
-    if cfg.scores:
-        pred_src.require(cfg.scores, "scores")
-    reserved = {cfg.target, cfg.predictions, *(cfg.scores or [])}
+    if cfg.scores and adapter is not None:
+        raise TianpingError(Problem("--scores go with --predictions; a model gives its own probabilities", field="--scores"),
+                            title="bad options")
+    score_spec = parse_scores(cfg.scores, pred_src.columns)
+    score_cols = [c for _, c in score_spec]
+    if score_cols:
+        pred_src.require(score_cols, "scores")
+    reserved = {cfg.target, cfg.predictions, *score_cols}
     if cfg.features is not None:
         features = list(cfg.features)
     elif adapter is not None and adapter.feature_names is not None:
@@ -145,8 +156,8 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     categorical = list(cfg.categorical or [])
     src.require(categorical, "categorical feature")
     read_cols = list(dict.fromkeys([*features, cfg.target, *cfg.sensitive,
-                                    *([] if cfg.predictions_file else [c for c in (cfg.predictions, *(cfg.scores or [])) if c])]))
-    need_sample = bool({"robustness", "explain", "quality"} & set(tests))
+                                    *([] if cfg.predictions_file else [c for c in (cfg.predictions, *score_cols) if c])]))
+    need_sample = bool({"robustness", "explain", "quality", "counterfactual"} & set(tests))
     sample = datamod.RowSample(cfg.sample_rows, cfg.seed) if need_sample else None
     quality_stats = None
     if "quality" in tests:
@@ -180,8 +191,8 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
                 proba_parts.append(p.proba)
         elif not cfg.predictions_file:
             pred_parts.append(chunk[cfg.predictions].to_numpy())
-            if cfg.scores:
-                proba_parts.append(chunk[cfg.scores].to_numpy(dtype=np.float64))
+            if score_cols:
+                proba_parts.append(_score_matrix(chunk, score_cols, pred_file))
         if quality_stats is not None:
             quality_stats.add(chunk)
         if sample is not None:
@@ -189,13 +200,13 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         rows += len(chunk)
         say("read", rows)
     if cfg.predictions_file:
-        pf = datamod.read_all(cfg.predictions_file, [c for c in (cfg.predictions, *(cfg.scores or [])) if c])
+        pf = datamod.read_all(cfg.predictions_file, [c for c in (cfg.predictions, *score_cols) if c])
         if len(pf) != rows:
             raise TianpingError(Problem(f"the predictions file has {len(pf)} rows but the data has {rows}; they must be row-aligned",
                                         file=cfg.predictions_file, field=cfg.predictions), title="length mismatch")
         pred_parts = [pf[cfg.predictions].to_numpy()]
-        if cfg.scores:
-            proba_parts = [pf[cfg.scores].to_numpy(dtype=np.float64)]
+        if score_cols:
+            proba_parts = [_score_matrix(pf, score_cols, pred_file)]
     timings["read_predict"] = time.perf_counter() - t0
     y_raw = np.concatenate(y_parts) if y_parts else np.empty(0)
     pred_raw = np.concatenate(pred_parts) if pred_parts else np.empty(0)
@@ -203,12 +214,17 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     if proba is not None and len(proba) != len(pred_raw):
         proba = None
         notes.append("probabilities were not returned for every row and are ignored")
+    _check_outputs(pred_raw, proba, adapter, cfg, pred_file, score_cols)
     task_hint = None if cfg.task == "auto" else ("regression" if cfg.task == "regression" else "classification")
     model_classes = adapter.classes if adapter is not None else None
     if adapter is not None and adapter.task == "regression" and task_hint is None:
         task_hint = "regression"
-    enc = encode(y_raw, pred_raw, proba, model_classes=model_classes, task_hint=task_hint, target=cfg.target,
-                 positive_label=cfg.positive_label)
+    if score_cols and task_hint is None:
+        task_hint = "classification"
+    enc = encode(y_raw, pred_raw, None if score_cols else proba, model_classes=model_classes, task_hint=task_hint,
+                 target=cfg.target, positive_label=cfg.positive_label)
+    if score_cols and proba is not None:
+        enc.proba = arrange_scores(proba, score_spec, enc)
     if cfg.task in ("binary", "multiclass") and enc.task != cfg.task:
         raise TianpingError(Problem(f"--task {cfg.task} but the target has {len(enc.classes)} classes", field="--task"), title="bad options")
     sensitive = pd.concat(sens_parts, ignore_index=True) if sens_parts else pd.DataFrame()
@@ -257,21 +273,49 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
                                      ref_hashes=ref_hashes, sample_y=sample_enc.y if sample_enc is not None else None)
         metrics += sink.metrics
         timings["quality"] = time.perf_counter() - t0
-    if adapter is not None and sample_enc is not None and {"robustness", "explain"} & set(tests):
+    if adapter is not None and sample_enc is not None and {"robustness", "explain", "counterfactual"} & set(tests):
         from .querier import Querier
 
         numeric = [c for c in features if c not in categorical and pd.api.types.is_numeric_dtype(sample_frame[c])]
-        cats = [c for c in features if c not in numeric]
+        sens_inputs = [c for c in cfg.sensitive if c in features]
+        protected = [] if cfg.perturb_sensitive else sens_inputs
+        if "counterfactual" in tests:
+            say("counterfactual", rows)
+            t0 = time.perf_counter()
+            from .counterfactual import run_counterfactual
+
+            not_inputs = [c for c in cfg.sensitive if c not in features]
+            if not_inputs:
+                notes.append(f"counterfactual: {', '.join(not_inputs)} not a model input, so changing it cannot change a "
+                             "decision (proxies of it are not tested here; see the fairness metrics)")
+            k = min(cfg.counterfactual_rows, len(sample_frame))
+            q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
+            sink = MetricSink(spec, "counterfactual")
+            aux["counterfactual"] = run_counterfactual(sink, q, {c: sensitive[c] for c in sens_inputs}, n_boot=cfg.bootstrap,
+                                                       level=cfg.confidence, seed=cfg.seed)
+            metrics += sink.metrics
+            timings["counterfactual"] = time.perf_counter() - t0
         if "robustness" in tests:
             say("robustness", rows)
             t0 = time.perf_counter()
             from .robustness import run_robustness
 
+            movable = [c for c in numeric if c not in protected]
+            cats = [c for c in features if c not in numeric and c not in protected]
             k = min(cfg.robustness_rows, len(sample_frame))
-            q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
+            frame_k = sample_frame[features].iloc[:k]
+            twovalued = [c for c in movable if frame_k[c].nunique(dropna=True) <= 2]
+            if twovalued:
+                notes.append(f"robustness: numeric columns with at most two values are moved by noise and the attack as if "
+                             f"continuous: {', '.join(twovalued[:10])}; list codes or indicators in --categorical")
+            if protected:
+                notes.append(f"robustness: sensitive columns {', '.join(protected)} are held fixed (--perturb-sensitive to move them)")
+            q = Querier(adapter, frame_k, _subset(sample_enc, k), movable)
             sink = MetricSink(spec, "robustness")
             aux["robustness"] = run_robustness(sink, q, categorical=cats, attack=cfg.attack, epsilon=cfg.epsilon,
-                                               iterations=cfg.attack_iterations, seed=cfg.seed)
+                                               iterations=cfg.attack_iterations, seed=cfg.seed, protected=protected)
+            if aux["robustness"].get("attack_skipped"):
+                notes.append("boundary attack skipped: " + aux["robustness"]["attack_skipped"])
             metrics += sink.metrics
             timings["robustness"] = time.perf_counter() - t0
         if "explain" in tests:
@@ -306,6 +350,49 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     if cfg.out_dir:
         _write_json(Path(cfg.out_dir) / "results.json", result)
     return result
+
+
+def _score_matrix(frame: pd.DataFrame, cols: list[str], file: str) -> np.ndarray:
+    """Score columns as a float matrix; a text column is a located error, not a traceback."""
+    for c in cols:
+        if not (pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().all()):
+            bad = pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()
+            example = frame[c][bad].iloc[0] if bad.any() else None
+            raise TianpingError(Problem(f"score column '{c}' is not numeric (e.g. {example!r}); scores are probabilities in [0, 1]",
+                                        file=file, field=c), title="bad scores")
+    return frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_outputs(pred: np.ndarray, proba: np.ndarray | None, adapter: ModelAdapter | None, cfg: TabularConfig,
+                   pred_file: str, score_cols: list[str]) -> None:
+    """Missing, NaN or infinite predictions or scores are refused, naming the file, column and first row."""
+    i, cnt = first_bad(pred)
+    if cnt:
+        if adapter is not None:
+            msg = Problem(f"the model returned a missing or non-finite prediction for data row {i + 1} ({cnt} rows in all)",
+                          file=cfg.data, field="--model")
+        else:
+            msg = Problem(f"column '{cfg.predictions}' has a missing or non-finite value at data row {i + 1} ({cnt} rows in all); "
+                          "every row needs a prediction (drop those rows first)", file=pred_file, field=cfg.predictions)
+        raise TianpingError(msg, title="bad predictions")
+    if proba is None:
+        return
+    i, cnt = first_bad(proba)
+    if cnt:
+        if adapter is not None:
+            msg = Problem(f"the model returned a missing or non-finite probability for data row {i + 1} ({cnt} rows in all)",
+                          file=cfg.data, field="--model")
+        else:
+            j = int(np.flatnonzero(~np.isfinite(proba[i]))[0])
+            msg = Problem(f"score column '{score_cols[j]}' has a missing or non-finite value ({proba[i, j]!r}) at data row {i + 1} "
+                          f"({cnt} rows in all)", file=pred_file, field=score_cols[j])
+        raise TianpingError(msg, title="bad scores")
+    if score_cols:
+        out = (proba < 0) | (proba > 1)
+        if out.any():
+            i, j = (int(v[0]) for v in np.nonzero(out))
+            raise TianpingError(Problem(f"score column '{score_cols[j]}' has {proba[i, j]!r} at data row {i + 1}: scores are "
+                                        "probabilities in [0, 1]", file=pred_file, field=score_cols[j]), title="bad scores")
 
 
 def _sample_encoding(frame: pd.DataFrame, enc: Encoded, target: str) -> Encoded:

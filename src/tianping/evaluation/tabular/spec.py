@@ -18,7 +18,9 @@ from ...errors import Problem, TianpingError
 from ...yamlio import load_yaml_file, validation_problems
 
 SPEC_FILE = Path(__file__).with_name("metrics.yaml")
-TESTS = ("fairness", "robustness", "explain", "performance", "quality")
+TESTS = ("fairness", "counterfactual", "robustness", "explain", "performance", "quality")
+TestName = Literal["fairness", "counterfactual", "robustness", "explain", "performance", "quality"]
+DEFAULT_MIN_N = 30
 
 
 class Thresholds(BaseModel):
@@ -53,16 +55,19 @@ class CitationSet(BaseModel):
 
 class MetricEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    test: Literal["fairness", "robustness", "explain", "performance", "quality"]
+    test: TestName
     cites: list[str]
     en: str
     zh: str
     thresholds: Thresholds | None = None
+    min_n: int | None = Field(None, ge=0, description="minimum sample size per group (default: the file's default_min_n)")
+    gate: bool = Field(False, description="a fail of this metric fails `--fail-on gate`")
 
 
 class SpecFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
+    default_min_n: int = Field(DEFAULT_MIN_N, ge=0)
     citation_sets: dict[str, CitationSet]
     metrics: dict[str, MetricEntry]
 
@@ -76,6 +81,8 @@ class MetricSpec(BaseModel):
     principles: list[str]
     citations: list[str]
     thresholds: Thresholds | None = None
+    min_n: int = DEFAULT_MIN_N  # a judged value needs at least this many rows per group (0 = no minimum)
+    gate: bool = False
 
 
 class Spec(BaseModel):
@@ -109,13 +116,16 @@ def _default_spec() -> Spec:
             principles += [p for p in cs.principles if p not in principles]
             provisions += [p for p in cs.provisions if p not in provisions]
         out[name] = MetricSpec(name=name, test=entry.test, title={"en": entry.en, "zh": entry.zh},
-                               principles=principles, citations=provisions, thresholds=entry.thresholds)
+                               principles=principles, citations=provisions, thresholds=entry.thresholds,
+                               min_n=entry.min_n if entry.min_n is not None else parsed.default_min_n, gate=entry.gate)
     return Spec(metrics=out)
 
 
 class _OverrideEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    thresholds: Thresholds | None
+    thresholds: Thresholds | None = None
+    min_n: int | None = Field(None, ge=0)
+    gate: bool | None = None
 
 
 class _OverrideFile(BaseModel):
@@ -125,9 +135,10 @@ class _OverrideFile(BaseModel):
 
 
 def load_spec(thresholds_file: str | Path | None = None) -> Spec:
-    """The bundled spec, with thresholds from `thresholds_file` replacing the defaults.
+    """The bundled spec, with thresholds (and `min_n`, `gate`) from `thresholds_file` replacing the defaults.
 
-    `thresholds: null` in the override switches judging off for that metric.
+    `thresholds: null` in the override switches judging off for that metric; a key that is absent
+    keeps the default.
     """
     spec = _default_spec().model_copy(deep=True)
     if thresholds_file is None:
@@ -144,7 +155,13 @@ def load_spec(thresholds_file: str | Path | None = None) -> Spec:
             problems.append(Problem(f"unknown metric '{name}' (see docs/tabular-tests.md for the names)",
                                     file=str(path), line=line, field=f"metrics.{name}"))
             continue
-        spec.metrics[name].thresholds = entry.thresholds
+        given = entry.model_fields_set
+        if "thresholds" in given:
+            spec.metrics[name].thresholds = entry.thresholds
+        if "min_n" in given and entry.min_n is not None:
+            spec.metrics[name].min_n = entry.min_n
+        if "gate" in given and entry.gate is not None:
+            spec.metrics[name].gate = entry.gate
     if problems:
         raise TianpingError(problems, title="invalid thresholds file")
     return spec
