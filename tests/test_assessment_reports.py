@@ -169,3 +169,27 @@ def test_oscal_assessment_results_parse_back(env):
     doc = json.loads((env["dir"] / "bundle" / "oscal-assessment-results.json").read_text(encoding="utf-8"))
     parsed = AssessmentResults.model_validate(doc["assessment-results"])
     assert parsed.results[0].findings
+
+
+def test_assess_fail_on_and_rescore(env, tmp_path):
+    base = [*env["opt"], "assess", "eu-credit-scoring", "--runs", env["run"], "--json"]
+    gate = runner.invoke(app, [*base, "--fail-on", "gate"])
+    assert gate.exit_code == 1 and json.loads(gate.stdout)["exit_code"] == 1  # a fairness metric fails its threshold
+    assert runner.invoke(app, base).exit_code == 0  # default: today's behaviour
+    bad = runner.invoke(app, [*base, "--fail-on", "gates"])
+    assert bad.exit_code == 2 and "did you mean 'gate'" in bad.output
+    # re-score the stored run with a looser threshold: no test is run again
+    thr = tmp_path / "thr.yaml"
+    thr.write_text("thresholds:\n  demographic_parity_difference: {value: 0.15}\n", encoding="utf-8")
+    res = runner.invoke(app, [*base, "--rescore", str(thr), "--fail-on", "gate"])
+    a = json.loads(res.stdout)
+    row = next(r for r in a["rows"] if r["metric"] == "demographic_parity_difference")
+    assert row["status"] == "pass" and row["threshold"]["source"] == "user file thr.yaml" and a["rescored"]
+    thr.write_text("thresholds:\n  demographic_parity_difference: {value: high}\n", encoding="utf-8")
+    res = runner.invoke(app, [*base, "--rescore", str(thr)])
+    assert res.exit_code == 2 and "thr.yaml" in res.output
+    # an output path that cannot be used is refused before any work, naming it
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    res = runner.invoke(app, [*env["opt"], "assess", "eu-credit-scoring", "--out", str(blocker)])
+    assert res.exit_code == 2 and "a-file" in res.output

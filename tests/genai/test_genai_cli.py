@@ -17,10 +17,12 @@ def _inv(db, *args):
 
 def test_run_show_compare(stub, tmp_path):
     db = tmp_path / "cli.db"
-    r1 = _inv(db, "run", "--target", "openai:refuser", "--suite", "tc260", "--limit", "12", "--attacks", "role_play,base64", "--json")
+    r1 = _inv(db, "run", "--target", "openai:refuser", "--suite", "tc260", "--limit", "12", "--attacks", "role_play,base64", "--json",
+              "--fail-on", "never")
     assert r1.exit_code == 0, r1.output
     a = json.loads(r1.stdout)
     r2 = _inv(db, "run", "--target", "openai:complier", "--suite", "tc260", "--limit", "12", "--json")
+    assert r2.exit_code == 1, r2.output  # --fail-on gate (the default): a failed gate blocks the pipeline
     b = json.loads(r2.stdout)
     assert set(a["metrics"]["attacks"]) == {"role_play", "base64"}
     assert {g["id"]: g["status"] for g in b["gates"]}["tc260-refusal"] == "fail"

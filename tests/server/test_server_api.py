@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -227,7 +228,11 @@ def test_runs_results_assessment_and_signed_report(client, tokens, acme_system):
     assert run["status"] == "completed" and run["progress"] == 1.0
     assert all({"name", "value", "threshold", "passed"} <= set(m) for m in run["result"]["metrics"])
     assessed = client.get(f"/api/v1/systems/{sid}/assessment", headers=alice).json()
-    assert rid in [x["id"] for x in assessed["runs"]] and assessed["totals"]["met"] >= 1
+    assert rid in [x["id"] for x in assessed["runs"]]
+    # the stub's invented numbers are shown as simulated and never make anything met
+    assert assessed["totals"]["met"] == 0 and rid in assessed["simulated_runs"]
+    sim_rows = [r for r in assessed["rows"] if r["run"] == rid]
+    assert sim_rows and all(r["evidence_kind"] == "simulated" and r["counted"] is False for r in sim_rows)
     rep = client.post(f"/api/v1/systems/{sid}/reports", headers=alice)
     assert rep.status_code == 201
     rep_id = rep.json()["id"]
@@ -247,6 +252,57 @@ def test_runs_results_assessment_and_signed_report(client, tokens, acme_system):
     bad = client.post("/api/v1/reports/verify", files={"file": ("r.zip", buf.getvalue(), "application/zip")}, headers=tokens["aud"]).json()
     assert bad["ok"] is False and bad["first_bad_file"] == "assessment.json"
     assert client.get(f"/api/v1/reports/{rep_id}/download", headers=tokens["bob"]).status_code == 404
+
+
+def test_stub_evidence_is_simulated_in_every_report_format(client, tokens, acme_system, tmp_path):
+    """Issue 12: a stub run, even with every metric 'passing', makes no obligation met, and the
+    HTML, PDF, JSON and OSCAL reports say 'simulated' wherever its numbers appear."""
+    import io
+    import subprocess
+    import zipfile
+
+    from tianping.reporting.build import report_files
+
+    alice = tokens["alice"]
+    sid = acme_system["id"]
+    rid = client.post(f"/api/v1/systems/{sid}/runs", json={"kind": "stub", "config": {"steps": 1, "step_seconds": 0}},
+                      headers=alice).json()["id"]
+    for _ in range(100):
+        if client.get(f"/api/v1/runs/{rid}", headers=alice).json()["status"] == "completed":
+            break
+        time.sleep(0.1)
+    a = client.get(f"/api/v1/systems/{sid}/assessment", headers=alice).json()
+    ids = {r["id"] for r in a["rows"] if r["run"] == rid}
+    assert ids
+    for o in a["obligations"]:
+        if set(o["rows"]) & ids:
+            assert o["verdict"] != "met" or not set(o["decisive"]) & ids
+            if set(o["rows"]) <= ids and not o["checks"]:
+                assert o["verdict"] == "needs_evidence" and o["reason"] == "only_simulated"
+    # JSON and OSCAL from the signed bundle
+    rep_id = client.post(f"/api/v1/systems/{sid}/reports", headers=alice).json()["id"]
+    with zipfile.ZipFile(io.BytesIO(client.get(f"/api/v1/reports/{rep_id}/download", headers=alice).content)) as z:
+        bundled = json.loads(z.read("assessment.json"))
+        oscal = json.loads(z.read("oscal-assessment-results.json"))
+        html_en = z.read("report.en.html").decode()
+    assert all(r["evidence_kind"] == "simulated" for r in bundled["rows"] if r["run"] == rid)
+    observations = oscal["assessment-results"]["results"][0]["observations"]
+    stub_obs = [o for o in observations if rid in o["description"]]
+    assert stub_obs and all(o["title"].startswith("[SIMULATED]") and "SIMULATED" in o["description"] for o in stub_obs)
+    assert all(any(p["name"] == "evidence-kind" and p["value"] == "simulated" for p in o["props"]) for o in stub_obs)
+    assert "SIMULATED EVIDENCE" in html_en
+    # HTML: every table row showing a stub number is marked
+    for line in html_en.splitlines():
+        if rid[:8] in line and "<tr" in line:
+            assert "SIMULATED" in line or "simulated" in line
+    # PDF: every page that prints a stub metric carries the simulated mark
+    files = report_files(bundled, langs=("en",), pdf=True)
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(files["report.en.pdf"])
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    shown = [p for p in pages if "robustness_degradation" in p or "demographic_parity_difference" in p or "refusal_rate" in p]
+    assert shown and all("SIMULATED" in p for p in shown)
 
 
 def test_pagination(client, tokens):

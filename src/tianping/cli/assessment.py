@@ -11,7 +11,8 @@ from rich.table import Table
 
 from ..errors import TianpingError
 from ..i18n import register_messages
-from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
+from ..assessment.exit_policy import assessment_exit_code, exit_policy
+from .common import STATE, check_new_dir, console, emit_json, guarded, split_csv, tr, txt
 
 register_messages({
     "plan_title": {"en": "Test plan for {id}", "zh": "{id} 的测试计划"},
@@ -23,6 +24,7 @@ register_messages({
     "bundle_ok": {"en": "Bundle intact and signed by {fp} ({n} files).", "zh": "报告包完整，签名者为 {fp}（共 {n} 个文件）。"},
     "bundle_bad": {"en": "Bundle verification FAILED at {file}: {problem}", "zh": "报告包校验失败，问题文件 {file}：{problem}"},
     "answers_imported": {"en": "Imported {n} answers for {id}.", "zh": "已为 {id} 导入 {n} 条答复。"},
+    "fail_on_hit": {"en": "Exit 1: the --fail-on {policy} condition is met.", "zh": "退出码 1：满足 --fail-on {policy} 条件。"},
 })
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
@@ -68,29 +70,43 @@ def assess(
     as_of: Optional[str] = typer.Option(None, "--as-of"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write a signed report bundle into this new directory."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Include PDF reports in the bundle."),
+    rescore: Optional[Path] = typer.Option(None, "--rescore", help="Re-judge the stored evidence against the thresholds in this "
+                                           "YAML file (metric id -> op/value/warn/min_n) without re-running any test."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Verdict rules YAML (default: the bundled verdict_rules.yaml)."),
+    fail_on: str = typer.Option("never", "--fail-on", help="Exit 1 when: 'gate' = an obligation is not met; 'fail' = an "
+                                "obligation is not met, partial or has insufficient data; 'never' (default)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Judge every obligation against the evidence; optionally write a signed report bundle."""
     from ..assessment.assess import VERDICT_TEXT, assess as run_assess, load_runs, runs_for_system
     from ..assessment.checklists import load_answers, stored_answers
+    from ..assessment.verdicts import load_overrides, load_rules
     from ..crypto import load_or_init_keys
     from .registry import _as_of
 
+    policy = exit_policy(fail_on)
+    if out is not None:
+        check_new_dir(out, "--out")
     prof = _system(system)
     db = STATE.db()
     if evidence is not None and not evidence.is_dir():
         raise TianpingError(f"--evidence '{evidence}' is not a directory", title="bad option")
+    overrides = load_overrides(rescore) if rescore else None
+    verdict_rules = load_rules(rules) if rules else None
     af = load_answers(answers, evidence_dir=evidence) if answers else stored_answers(db, prof.id)
     run_rows = load_runs(db, split_csv(runs), prof.id) if runs else runs_for_system(db, prof.id)
-    result = run_assess(prof, runs=run_rows, answers=af, as_of=_as_of(as_of))
+    result = run_assess(prof, runs=run_rows, answers=af, as_of=_as_of(as_of), overrides=overrides, rules=verdict_rules)
     bundle = key = None
     if out is not None:
         from ..reporting.build import build_bundle
 
         key = load_or_init_keys()
         bundle = build_bundle(db, result, out, key, pdf=pdf)
+    code = assessment_exit_code(result, policy)
     if as_json:
-        emit_json({**result, "bundle": str(bundle) if bundle else None})
+        emit_json({**result, "bundle": str(bundle) if bundle else None, "fail_on": policy, "exit_code": code})
+        if code:
+            raise typer.Exit(code)
         return
     table = Table(title=tr("assess_title", id=prof.id))
     for col in ("jurisdiction", "obligation", "verdict", "why"):
@@ -101,6 +117,9 @@ def assess(
     console.print(" · ".join(f"{VERDICT_TEXT[k][STATE.lang]}: {n}" for k, n in result["totals"].items()), highlight=False)
     if bundle and key is not None:
         console.print(tr("bundle_written", path=bundle, fp=key.fingerprint), highlight=False)
+    if code:
+        console.print(tr("fail_on_hit", policy=policy), highlight=False)
+        raise typer.Exit(code)
 
 
 @guarded

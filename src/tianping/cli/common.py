@@ -97,3 +97,21 @@ def guarded(func: F) -> F:
             raise typer.Exit(code=1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def check_new_dir(path: Any, option: str) -> None:
+    """Refuse an output directory before any work: it must not be a non-empty directory or a file,
+    and its parent must exist and be writable (else exit 2 naming the path)."""
+    import os
+    from pathlib import Path
+
+    from ..errors import Problem
+
+    p = Path(path)
+    if p.exists() and (not p.is_dir() or any(p.iterdir())):
+        raise TianpingError(Problem("exists and is not an empty directory", file=str(p), field=option), title="bad output path")
+    parent = p.resolve().parent
+    if not parent.is_dir():
+        raise TianpingError(Problem(f"the parent directory {parent} does not exist", file=str(p), field=option), title="bad output path")
+    if not os.access(parent, os.W_OK):
+        raise TianpingError(Problem(f"the parent directory {parent} is not writable", file=str(p), field=option), title="bad output path")

@@ -14,6 +14,8 @@ app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-r
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
 register_messages({
+    "eval_fail_on": {"en": "Exit 1: the --fail-on {policy} condition is met (see the gates above).",
+                     "zh": "退出码 1：满足 --fail-on {policy} 条件（见上方门槛结果）。"},
     "genai_run_started": {"en": "Run {id}: {n} samples ({done} already done) — target {target}, suite {suite}",
                           "zh": "运行 {id}：共 {n} 个样本（已完成 {done} 个）——被测对象 {target}，测试集 {suite}"},
     "genai_progress": {"en": "Testing", "zh": "测试中"},
@@ -165,9 +167,14 @@ def run(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
     out: Optional[str] = typer.Option(None, "--out", help="Per-sample JSONL path (default: data dir/runs/RUN.jsonl)."),
     system_id: Optional[str] = typer.Option(None, "--system-id", help="Registered AI system this run tests."),
+    fail_on: str = typer.Option("gate", "--fail-on", help="Exit 1 when: 'gate' (default) = a TC260-003 gate failed or every "
+                                "sample errored; 'fail' = also warn/insufficient-data gates or any errored sample; 'never'."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Run a suite against a target; every sample is stored as it completes."""
+    from ..assessment.exit_policy import exit_policy
+
+    policy = exit_policy(fail_on)
     from ..evaluation.genai.schema import GenParams
     from ..evaluation.genai.service import RunConfig, create_run
 
@@ -182,18 +189,33 @@ def run(
     run_id, samples = create_run(db, cfg)
     res = _execute(db, run_id, samples, as_json)
     emit_json(res) if as_json else _print_result(res)
+    _exit_for(res, policy, as_json)
+
+
+def _exit_for(res: dict[str, Any], policy: str, as_json: bool) -> None:
+    from ..assessment.exit_policy import eval_exit_code
+
+    code = eval_exit_code(res, policy)
+    if code:
+        if not as_json:
+            err_console.print(tr("eval_fail_on", policy=policy), highlight=False)
+        raise typer.Exit(code)
 
 
 @app.command("resume")
 @guarded
-def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."), as_json: bool = JSON_OPT) -> None:
+def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+           fail_on: str = typer.Option("gate", "--fail-on", help="As for `eval run`."), as_json: bool = JSON_OPT) -> None:
     """Finish an interrupted run: only the samples not yet stored are run."""
+    from ..assessment.exit_policy import exit_policy
     from ..evaluation.genai.service import resolve_run_id
 
+    policy = exit_policy(fail_on)
     db = STATE.db()
     rid = resolve_run_id(db, run_id)
     res = _execute(db, rid, None, as_json)
     emit_json(res) if as_json else _print_result(res)
+    _exit_for(res, policy, as_json)
 
 
 @app.command("show")

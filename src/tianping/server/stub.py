@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from .. import __version__
 from ..errors import Problem, TianpingError
+from ..evidence.model import EvidenceRun, MetricRow, Producer, Threshold
 from ..registry.profile import AISystem
 from .jobs import JobContext, job_handler
 from .runs import RunKind, default_engine, register_run_kind
@@ -69,13 +71,35 @@ def run_stub(ctx: JobContext) -> dict[str, Any]:
         metrics.append({"name": name, "value": value, "threshold": thr, "passed": passed,
                         "direction": "min" if higher else "max"})
     n_pass = sum(m["passed"] for m in metrics)
-    return {"engine": "stub", "emulates": cfg["engine"], "metrics": metrics,
-            "summary": {"passed": n_pass, "failed": len(metrics) - n_pass, "steps": steps, "resumed_from": start}}
+    return {"engine": "stub", "emulates": cfg["engine"], "simulated": True, "metrics": metrics,
+            "evidence": _evidence(ctx, cfg, metrics).model_dump(mode="json", exclude_none=True),
+            "summary": {"passed": n_pass, "failed": len(metrics) - n_pass, "steps": steps, "resumed_from": start,
+                        "simulated": True}}
+
+
+# which evidence-map test each invented metric stands in for
+STUB_TESTS = {"accuracy": "tabular.performance", "demographic_parity_difference": "tabular.fairness",
+              "robustness_degradation": "tabular.robustness", "missing_rate": "tabular.data_quality",
+              "pass_rate": "genai.generated_content", "refusal_rate": "genai.should_refuse",
+              "over_refusal_rate": "genai.should_not_refuse", "attack_success_rate": "genai.jailbreak"}
+
+
+def _evidence(ctx: JobContext, cfg: dict[str, Any], metrics: list[dict[str, Any]]) -> EvidenceRun:
+    """The run stated in the evidence model: simulated, so it is shown and never counted."""
+    rows = [MetricRow(test=STUB_TESTS[m["name"]], metric=m["name"], value=m["value"],
+                      threshold=Threshold(op=">=" if m["direction"] == "min" else "<=", value=m["threshold"], source="demo (stub.py)"),
+                      status="pass" if m["passed"] else "fail", method="simulated: invented by the demo run kind")
+            for m in metrics]
+    return EvidenceRun(run_id=ctx.run_id or "", system_id=ctx.payload["system_id"], kind="simulated",
+                       producer=Producer(engine="stub", engine_version=__version__, method="deterministic fake evaluation"),
+                       target="stub://deterministic", suite="stub", config=dict(cfg), metrics=rows,
+                       notes=["simulated evidence: invented numbers for trying the workflow; never counted toward a verdict"])
 
 
 register_run_kind(RunKind(
     name="stub", job_kind="stub", prepare=_prepare,
-    title={"en": "Stub evaluation (deterministic)", "zh": "模拟评测（确定性）"},
-    description={"en": "A fake evaluation with fixed metrics, for trying the workflow; not evidence of real behaviour.",
-                 "zh": "用于体验流程的模拟评测，指标固定，不构成真实行为的证据。"},
+    title={"en": "Demo (simulated) — stub evaluation", "zh": "演示（模拟数据）—— 模拟评测"},
+    description={"en": "A fake evaluation with invented metrics, for trying the workflow. Its evidence is marked simulated "
+                       "in every report and never counts toward a verdict.",
+                 "zh": "用于体验流程的模拟评测，指标为虚构数值；其证据在所有报告中标注为模拟，且从不计入任何结论。"},
 ))
