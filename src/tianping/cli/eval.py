@@ -308,3 +308,47 @@ def plugins(as_json: bool = JSON_OPT) -> None:
         for name, doc in items.items():
             t.add_row(name, doc)
         console.print(t)
+
+
+@app.command("score")
+@guarded
+def score(
+    input_path: str = typer.Option(..., "--input", help="Replies to score: JSONL, CSV/TSV or Parquet with id, response (and prompt, lang)."),
+    scorer_names: str = typer.Option("refusal", "--scorer", help="Comma-separated scorers (see `tianping eval plugins`): refusal, refusal_stat, keyword, …"),
+    mapping: Optional[list[str]] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN[,…] for id, prompt, response, lang (repeatable)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv, tsv or parquet (default: from the file name)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write one JSON record per row to this file (atomically)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON record per row, then a totals line (JSON Lines)."),
+) -> None:
+    """Score replies you already have (production logs, another tool's outputs): one record per row plus totals."""
+    import json as _json
+    import sys as _sys
+
+    from ..evaluation.genai.score import parse_mapping, score_file
+
+    records, totals = score_file(input_path, split_csv(scorer_names) or ["refusal"], mapping=parse_mapping(mapping),
+                                 fmt=fmt, out=out)
+    if as_json:
+        w = _sys.stdout.write
+        for rec in records or []:
+            w(_json.dumps(rec, ensure_ascii=False) + "\n")
+        w(_json.dumps({"totals": totals}, ensure_ascii=False) + "\n")
+        return
+    t = Table(title=tr("genai_score_title", n=totals["rows"], input=input_path))
+    for col in ("scorer", "lang", tr("genai_n"), "true", tr("genai_rate")):
+        t.add_column(col)
+    for name, c in totals["scorers"].items():
+        t.add_row(name, "all", str(c["true"] + c["false"] + c["null"] + c["error"]), str(c["true"]),
+                  "-" if c["rate"] is None else f"{c['rate'] * 100:.1f}%")
+        for lang, lc in c["by_lang"].items():
+            if len(c["by_lang"]) > 1:
+                t.add_row("", lang, str(lc["n"]), str(lc["true"]), "-" if lc["rate"] is None else f"{lc['rate'] * 100:.1f}%")
+    console.print(t)
+    if out:
+        console.print(tr("genai_score_out", path=out), highlight=False)
+
+
+register_messages({
+    "genai_score_title": {"en": "Scored {n} replies from {input}", "zh": "已评分 {n} 条回复（{input}）"},
+    "genai_score_out": {"en": "Per-row records: {path}", "zh": "逐行记录：{path}"},
+})

@@ -1,0 +1,394 @@
+"""Score replies you already have: `tianping eval score --input FILE --scorer refusal`.
+
+Pure and reusable (the CLI, the production-log monitor and evidence importers call it): read rows
+from JSONL, CSV/TSV or Parquet with columns `id`, `response` and optionally `prompt` and `lang`
+(any names, through a column mapping), run registered scorers on each reply, and return one record
+per row plus totals. Input problems are `TianpingError`s located by file, line (JSONL/CSV) or row
+(Parquet) and column; a scorer that fails on one row gives that row an `error` and never stops the
+run. Output files are written to a temporary file and renamed, so a failed run leaves nothing behind.
+
+Records: ``{"id": …, "lang": …, "refusal": true|false, "scores": {"refusal": {"value", "label",
+"explanation"}}}`` — one boolean per scorer (value ≥ 0.5; null when the scorer could not score),
+``"error"`` when a scorer failed. The `refusal` scorer (rules) has a fast path that skips building
+`Sample`/`Score` objects: ~25,000 replies/s on one core end to end (benchmarks/refusal_scoring.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import difflib
+import inspect
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from ...errors import Problem, TianpingError
+
+FIELDS = ("id", "prompt", "response", "lang")
+REQUIRED = ("id", "response")
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One reply to score; `where` locates it in its file ("line 12" or "row 12")."""
+
+    id: str
+    response: str
+    prompt: str = ""
+    lang: str = ""
+    where: str = ""
+
+
+@dataclass
+class Totals:
+    rows: int = 0
+    scorers: list[str] = field(default_factory=list)
+    counts: dict[str, Counter] = field(default_factory=dict)  # scorer -> {"true", "false", "null", "error"}
+    by_lang: dict[str, dict[str, Counter]] = field(default_factory=dict)  # scorer -> lang -> counts
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.rows += 1
+        lang = rec.get("lang") or "-"
+        for name in self.scorers:
+            v = rec.get(name)
+            key = "error" if name in rec.get("errors", {}) else ("null" if v is None else ("true" if v else "false"))
+            self.counts.setdefault(name, Counter())[key] += 1
+            self.by_lang.setdefault(name, {}).setdefault(lang, Counter())[key] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        def rate(c: Counter) -> float | None:
+            n = c["true"] + c["false"]
+            return round(c["true"] / n, 6) if n else None
+
+        return {
+            "rows": self.rows,
+            "scorers": {
+                name: {"true": self.counts.get(name, Counter())["true"], "false": self.counts.get(name, Counter())["false"],
+                       "null": self.counts.get(name, Counter())["null"], "error": self.counts.get(name, Counter())["error"],
+                       "rate": rate(self.counts.get(name, Counter())),
+                       "by_lang": {lang: {"n": sum(c.values()), "true": c["true"], "rate": rate(c)}
+                                   for lang, c in sorted(self.by_lang.get(name, {}).items())}}
+                for name in self.scorers
+            },
+        }
+
+
+# --- column mapping ---------------------------------------------------------------------------------
+
+def parse_mapping(specs: Iterable[str] | str | None) -> dict[str, str]:
+    """`id=qid,response=answer` (comma-separated, repeatable) → {"id": "qid", "response": "answer"}."""
+    if specs is None:
+        return {}
+    if isinstance(specs, str):
+        specs = [specs]
+    out: dict[str, str] = {}
+    for spec in specs:
+        for part in (p.strip() for p in spec.split(",")):
+            if not part:
+                continue
+            key, sep, col = part.partition("=")
+            key, col = key.strip(), col.strip()
+            if not sep or not key or not col:
+                raise TianpingError(Problem(f"'{part}' is not FIELD=COLUMN", field="--map"), title="bad column mapping")
+            if key not in FIELDS:
+                raise TianpingError(Problem(f"unknown field '{key}' (fields: {', '.join(FIELDS)})", field="--map"),
+                                    title="bad column mapping")
+            out[key] = col
+    return out
+
+
+def _columns(mapping: dict[str, str]) -> dict[str, str]:
+    return {f: mapping.get(f, f) for f in FIELDS}
+
+
+def _check_header(path: str, header: list[str], cols: dict[str, str], where: str) -> None:
+    have = set(header)
+    missing = [f"{cols[f]}" + (f" (for '{f}')" if cols[f] != f else "") for f in REQUIRED if cols[f] not in have]
+    if missing:
+        hint = difflib.get_close_matches(cols["response"], header, n=3) or header[:8]
+        raise TianpingError(Problem(f"missing column(s) {', '.join(missing)}; the file has: {', '.join(header[:20]) or 'none'}"
+                                    + (f" (map them with --map, e.g. --map response={hint[0]})" if hint else ""),
+                                    file=path, line=1 if where == "line" else None, field=cols["response"] if cols["response"] not in have else cols["id"]),
+                            title="missing columns")
+
+
+def _cell(value: Any, path: str, where: str, n: int, col: str, *, required: bool, nonempty: bool = False) -> str:
+    """A cell as text: ids and replies may be text or numbers; anything else is an unreadable row."""
+    def bad(msg: str) -> TianpingError:
+        if where == "line":
+            return TianpingError(Problem(msg, file=path, line=n, field=col), title="unreadable row")
+        return TianpingError(Problem(f"row {n}: {msg}", file=path, field=col), title="unreadable row")
+
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        if required:
+            raise bad("empty value")
+        return ""
+    if isinstance(value, str):
+        if nonempty and not value.strip():
+            raise bad("empty value")
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise bad(f"expected text, got {type(value).__name__}")
+
+
+# --- readers ----------------------------------------------------------------------------------------
+
+def detect_format(path: str | Path, fmt: str | None = None) -> str:
+    if fmt:
+        if fmt not in ("jsonl", "csv", "tsv", "parquet"):
+            raise TianpingError(Problem(f"unknown format '{fmt}' (jsonl, csv, tsv, parquet)", field="--format"), title="bad format")
+        return fmt
+    suffix = Path(path).suffix.lower()
+    if suffix in JSONL_SUFFIXES or suffix == ".json":
+        return "jsonl"
+    if suffix in CSV_SUFFIXES:
+        return suffix[1:]
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise TianpingError(Problem(f"unknown file type '{suffix or '(none)'}': use .jsonl, .csv, .tsv or .parquet (or --format)",
+                                file=str(path)), title="unknown format")
+
+
+def _decode(path: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TianpingError(Problem(f"not UTF-8 text (byte {exc.start})", file=path, line=line), title="unreadable row") from None
+
+
+def _read_jsonl(path: str, text: str, cols: dict[str, str]) -> Iterator[Row]:
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TianpingError(Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=n),
+                                title="unreadable row") from None
+        if not isinstance(obj, dict):
+            raise TianpingError(Problem(f"expected a JSON object, got {type(obj).__name__}", file=path, line=n), title="unreadable row")
+        missing = [cols[f] for f in REQUIRED if cols[f] not in obj]
+        if missing:
+            raise TianpingError(Problem(f"missing key {missing[0]!r}" + (f" (keys: {', '.join(list(obj)[:12])}; map with --map)"),
+                                        file=path, line=n, field=missing[0]), title="missing columns")
+        yield Row(id=_cell(obj[cols["id"]], path, "line", n, cols["id"], required=True, nonempty=True),
+                  response=_cell(obj[cols["response"]], path, "line", n, cols["response"], required=True),
+                  prompt=_cell(obj.get(cols["prompt"]), path, "line", n, cols["prompt"], required=False),
+                  lang=_cell(obj.get(cols["lang"]), path, "line", n, cols["lang"], required=False), where=f"line {n}")
+
+
+def _read_csv(path: str, text: str, cols: dict[str, str], delimiter: str) -> Iterator[Row]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise TianpingError(Problem(f"unreadable CSV: {exc}", file=path, line=1), title="unreadable row") from None
+    header = [h.strip() for h in header]
+    _check_header(path, header, cols, "line")
+    pos = {f: header.index(cols[f]) for f in FIELDS if cols[f] in header}
+    width = len(header)
+    while True:
+        line = reader.line_num + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise TianpingError(Problem(f"unreadable CSV: {exc}", file=path, line=line), title="unreadable row") from None
+        if not rec or rec == [""]:
+            continue
+        if len(rec) != width:
+            raise TianpingError(Problem(f"{len(rec)} fields, the header has {width}", file=path, line=line), title="unreadable row")
+        rid = rec[pos["id"]]
+        if not rid.strip():
+            raise TianpingError(Problem("empty value", file=path, line=line, field=cols["id"]), title="unreadable row")
+        yield Row(id=rid, response=rec[pos["response"]], prompt=rec[pos["prompt"]] if "prompt" in pos else "",
+                  lang=rec[pos["lang"]] if "lang" in pos else "", where=f"line {line}")
+
+
+def _read_parquet(path: str, cols: dict[str, str]) -> Iterator[Row]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TianpingError(Problem(f"unreadable Parquet file: {exc}", file=path), title="unreadable row") from None
+    header = list(pf.schema_arrow.names)
+    _check_header(path, header, cols, "row")
+    want = [cols[f] for f in FIELDS if cols[f] in header]
+    n = 0
+    try:
+        batches = pf.iter_batches(columns=want, batch_size=8192)
+        for batch in batches:
+            data = {c: batch.column(c).to_pylist() for c in want}
+            for i in range(batch.num_rows):
+                n += 1
+                get = lambda f: data[cols[f]][i] if cols[f] in data else None  # noqa: E731
+                yield Row(id=_cell(get("id"), path, "row", n, cols["id"], required=True, nonempty=True),
+                          response=_cell(get("response"), path, "row", n, cols["response"], required=True),
+                          prompt=_cell(get("prompt"), path, "row", n, cols["prompt"], required=False),
+                          lang=_cell(get("lang"), path, "row", n, cols["lang"], required=False), where=f"row {n}")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TianpingError(Problem(f"unreadable Parquet data after row {n}: {exc}", file=path), title="unreadable row") from None
+
+
+def read_rows(path: str | Path, mapping: dict[str, str] | None = None, fmt: str | None = None) -> list[Row]:
+    """All rows of a file (validated: a bad row raises a located `TianpingError`, nothing is partial)."""
+    p = str(path)
+    if not Path(p).is_file():
+        raise TianpingError(Problem("no such file", file=p), title="file not found")
+    kind = detect_format(p, fmt)
+    cols = _columns(mapping or {})
+    if kind == "parquet":
+        rows = list(_read_parquet(p, cols))
+    else:
+        text = _decode(p, Path(p).read_bytes())
+        rows = list(_read_jsonl(p, text, cols) if kind == "jsonl" else _read_csv(p, text, cols, CSV_SUFFIXES[f".{kind}"]))
+    if not rows:
+        raise TianpingError(Problem("no rows to score (empty file)", file=p), title="empty input")
+    return rows
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+
+def _fast_refusal(text: str) -> tuple[float, str, str]:
+    from .scorers.refusal import detect_refusal
+
+    refused, why = detect_refusal(text)
+    return (1.0 if refused else 0.0), ("refused" if refused else "answered"), why or ""
+
+
+FAST: dict[str, Callable[[str], tuple[float | None, str, str]]] = {"refusal": _fast_refusal}
+
+
+def resolve_scorers(names: Iterable[str]) -> list[str]:
+    """Check scorer names against the registry; unknown ones raise with close-match suggestions."""
+    from .registry import scorers as reg
+
+    known = reg.names()
+    out = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise TianpingError(Problem(f"unknown scorer '{name}': {hint}known: {', '.join(known)}", field="--scorer"),
+                                title="unknown scorer")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise TianpingError(Problem("no scorer given", field="--scorer"), title="unknown scorer")
+    return out
+
+
+def _sample(row: Row):
+    from .schema import Sample
+
+    return Sample.model_construct(id=row.id, bank="public", risk=None, lang=row.lang or "und", expect="safe",
+                                  prompt=row.prompt, turns=None, attack="none", seed_item=None, reference=None, meta={})
+
+
+def score_rows(rows: Iterable[Row], scorer_names: list[str], ctx: Any = None, *, detail: bool = True) -> Iterator[dict[str, Any]]:
+    """One record per row (see the module docstring). `detail=False` leaves out the per-scorer detail."""
+    from .registry import scorers as reg
+    from .scorers.base import ScoreContext
+
+    ctx = ctx if ctx is not None else ScoreContext()
+    fns = {n: reg.get(n) for n in scorer_names}
+    fast = {n: FAST[n] for n in scorer_names if n in FAST}
+    loop: asyncio.AbstractEventLoop | None = None
+    try:
+        for row in rows:
+            rec: dict[str, Any] = {"id": row.id}
+            if row.lang:
+                rec["lang"] = row.lang
+            scores: dict[str, Any] = {}
+            errors: dict[str, str] = {}
+            for name in scorer_names:
+                try:
+                    if name in fast:
+                        value, label, why = fast[name](row.response)
+                    else:
+                        res = fns[name](_sample(row), row.response, ctx)
+                        if inspect.isawaitable(res):
+                            if loop is None:
+                                loop = asyncio.new_event_loop()
+                            res = loop.run_until_complete(res)
+                        value, label, why = res.value, res.label, res.explanation
+                except Exception as exc:  # one broken row/scorer is recorded, never fatal
+                    value, label, why = None, "error", f"{exc.__class__.__name__}: {exc}"
+                if label == "error":
+                    errors[name] = why
+                rec[name] = None if value is None else value >= 0.5
+                if detail:
+                    scores[name] = {"value": value, "label": label, "explanation": why}
+            if detail:
+                rec["scores"] = scores
+            if errors:
+                rec["errors"] = errors
+                rec["error"] = "; ".join(f"{k}: {v}" for k, v in errors.items())
+            yield rec
+    finally:
+        if loop is not None:
+            loop.close()
+
+
+def write_atomic(path: str | Path, lines: Iterable[str]) -> int:
+    """Write lines to `path` through a temporary file in the same folder; nothing is left on failure."""
+    target = Path(path)
+    if target.is_dir():
+        raise TianpingError(Problem("is a folder, not a file", file=str(target), field="--out"), title="bad output path")
+    if not target.parent.exists():
+        raise TianpingError(Problem("folder does not exist", file=str(target.parent), field="--out"), title="bad output path")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+    n = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            for line in lines:
+                fh.write(line)
+                fh.write("\n")
+                n += 1
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return n
+
+
+def score_file(path: str | Path, scorer_names: Iterable[str], *, mapping: dict[str, str] | None = None, fmt: str | None = None,
+               out: str | Path | None = None, ctx: Any = None, detail: bool = True) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
+    """Score every row of a file. With `out`, records go to that JSONL file (atomically) and None is
+    returned in their place; otherwise the records are returned. Always returns the totals."""
+    names = resolve_scorers(scorer_names)
+    rows = read_rows(path, mapping, fmt)  # validates the whole input before anything is written
+    totals = Totals(scorers=names)
+
+    def records() -> Iterator[dict[str, Any]]:
+        for rec in score_rows(rows, names, ctx, detail=detail):
+            totals.add(rec)
+            yield rec
+
+    if out is not None:
+        write_atomic(out, (json.dumps(r, ensure_ascii=False) for r in records()))
+        return None, {"input": str(path), "out": str(out), **totals.as_dict()}
+    recs = list(records())
+    return recs, {"input": str(path), **totals.as_dict()}
