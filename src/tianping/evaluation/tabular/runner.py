@@ -341,7 +341,9 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     timings["total"] = time.perf_counter() - t_start
     result = TabularResult(
         run_id=str(uuid.uuid4()), created_at=started,
-        config=cfg.model_dump(mode="json") | {"model_kind": adapter.kind if adapter else "predictions", "features": features},
+        config=cfg.model_dump(mode="json") | {"model_kind": adapter.kind if adapter else "predictions", "features": features,
+                                              "data_sha256": _sha256(cfg.data),
+                                              **({"predictions_file_sha256": _sha256(cfg.predictions_file)} if cfg.predictions_file else {})},
         task=enc.task, n_rows=rows, labels=enc.class_names or None,
         positive_label=enc.class_names[enc.positive] if enc.positive is not None else None,
         tests=tests, metrics=metrics, summary=summarise(metrics), recommendation=recommendation, plots=plots, notes=notes,
@@ -350,6 +352,20 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     if cfg.out_dir:
         _write_json(Path(cfg.out_dir) / "results.json", result)
     return result
+
+
+def _sha256(path: str) -> str | None:
+    """The data file's identity for the evidence record (read in 1 MB blocks)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
 
 
 def _score_matrix(frame: pd.DataFrame, cols: list[str], file: str) -> np.ndarray:
