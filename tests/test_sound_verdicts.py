@@ -218,3 +218,31 @@ def test_rejudge_without_new_threshold_is_never_laxer_than_the_producer(value, p
                     threshold=Threshold(op="<=", value=0.5, warn=0.3))
     sev = {"not_judged": 0, "pass": 1, "warn": 2, "insufficient_data": 3, "error": 4, "fail": 5}
     assert sev[rejudge(row).status] >= sev[producer_status]
+
+
+def test_evidence_schema_doc_is_current_and_show_cli(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tianping.cli.main import app
+    from tianping.evidence.model import json_schema
+    from tianping.store import open_database
+
+    assert json.loads((ROOT / "docs" / "evidence.schema.json").read_text(encoding="utf-8")) == json_schema()
+    db_url = f"sqlite:///{tmp_path / 'e.db'}"
+    db = open_database(db_url)
+    with db.session() as s:  # a run stored the way every engine stores one: the typed evidence is written with it
+        s.add(RunRow(id="11111111-aaaa", system_id=None, kind="tabular", suite="s", target="t", config={}, status="completed",
+                     created_at="2026-12-05", result={"metrics": [{"name": "accuracy", "value": 0.5, "threshold": {"min": 0.8},
+                                                                   "passed": False}]}))
+    with db.session() as s:
+        stored = s.get(RunRow, "11111111-aaaa").evidence
+    db.dispose()
+    assert stored and stored["metrics"][0]["status"] == "fail" and stored["kind"] == "real"
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", str(tmp_path / "e.db"), "evidence", "show", "11111111", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["metrics"][0]["status"] == "fail"
+    missing = runner.invoke(app, ["--db", str(tmp_path / "e.db"), "evidence", "show", "nope"])
+    assert missing.exit_code == 2

@@ -279,6 +279,15 @@ def test_stub_evidence_is_simulated_in_every_report_format(client, tokens, acme_
             assert o["verdict"] != "met" or not set(o["decisive"]) & ids
             if set(o["rows"]) <= ids and not o["checks"]:
                 assert o["verdict"] == "needs_evidence" and o["reason"] == "only_simulated"
+    # the API's re-scoring: thresholds change, the stored rows are judged again, still never counted
+    metric = next(r["metric"] for r in a["rows"] if r["run"] == rid)
+    rs = client.post(f"/api/v1/systems/{sid}/assessment/rescore", headers=alice,
+                     json={"thresholds": {metric: {"op": ">=", "value": 0.5}}})
+    assert rs.status_code == 200, rs.text
+    acc = [r for r in rs.json()["rows"] if r["run"] == rid and r["metric"] == metric]
+    assert acc and all(r["threshold"]["source"] == "API request" and not r["counted"] for r in acc)
+    assert client.post(f"/api/v1/systems/{sid}/assessment/rescore", headers=alice,
+                       json={"thresholds": {metric: {"value": "high"}}}).status_code == 422
     # JSON and OSCAL from the signed bundle
     rep_id = client.post(f"/api/v1/systems/{sid}/reports", headers=alice).json()["id"]
     with zipfile.ZipFile(io.BytesIO(client.get(f"/api/v1/reports/{rep_id}/download", headers=alice).content)) as z:

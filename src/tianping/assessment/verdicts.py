@@ -163,7 +163,7 @@ def obligation_verdict(rows: list[dict[str, Any]], answers: list[dict[str, Any]]
         decisive_pool.append((j, a))
     verdict = rules.worst(judgements)
     if verdict is None:
-        if na and na == len(answers) and not rows:
+        if na and na == len(answers) and not unjudged:  # simulated rows never change a verdict
             return Decision("not_applicable", [], 0, shown_only, "all_not_applicable")
         reason = "no_evidence"
         if simulated and not unjudged:

@@ -22,6 +22,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "catalog": ("catalog", "app", "group"),
     "db": ("db", "app", "group"),
     "eval": ("eval", "app", "group"),
+    "evidence": ("evidence", "app", "group"),
     "demo": ("demo", "demo", "command"),
     "register": ("registry", "register", "command"),
     "classify": ("registry", "classify", "command"),

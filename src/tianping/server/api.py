@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import __version__
 from ..assessment.checklists import CHECKLISTS, AnswersFile, all_items, checklist_items, stored_answers, store_answers
 from ..assessment.plan import plan_dict, plan_for
+from ..assessment.verdicts import MinSamples, Overrides, ThresholdOverride
 from ..audit import AuditLog
 from ..errors import Problem, TianpingError
 from . import accounts
@@ -314,6 +315,23 @@ def plan(system_id: str = _system_id(), as_of: dt.date | None = None, p: Princip
 def assessment(system_id: str = _system_id(), as_of: dt.date | None = None, p: Principal = Depends(current_user),
                svc: Services = Depends(services)) -> dict[str, Any]:
     return svc.reports.assessment(p, system_id, as_of.isoformat() if as_of else None)
+
+
+class RescoreBody(BaseModel):
+    """Thresholds to judge the stored evidence against instead of the producers' (metric id -> threshold)."""
+
+    model_config = ConfigDict(extra="forbid")
+    thresholds: dict[str, ThresholdOverride] = Field(default_factory=dict, max_length=500)
+    min_samples: MinSamples | None = None
+    as_of: dt.date | None = None
+
+
+@router.post("/systems/{system_id}/assessment/rescore", tags=["assessment"],
+             summary="Verdicts recomputed from the stored evidence with changed thresholds (no test is re-run)")
+def rescore(body: RescoreBody, system_id: str = _system_id(), p: Principal = Depends(current_user),
+            svc: Services = Depends(services)) -> dict[str, Any]:
+    overrides = Overrides(source="API request", thresholds=body.thresholds, min_samples=body.min_samples)
+    return svc.reports.assessment(p, system_id, body.as_of.isoformat() if body.as_of else None, overrides=overrides)
 
 
 @router.get("/systems/{system_id}/checklist-answers", tags=["checklists"], summary="Stored checklist answers")

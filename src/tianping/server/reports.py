@@ -57,10 +57,13 @@ class ReportService:
             self._key = load_or_init_keys(self.keys_dir)
         return self._key
 
-    def assessment(self, p: Principal, system_id: str, as_of: str | None = None) -> dict[str, Any]:
+    def assessment(self, p: Principal, system_id: str, as_of: str | None = None, *, overrides: Any = None) -> dict[str, Any]:
         profile = self.filings.profile(p, system_id)
-        return assess(profile, runs=runs_for_system(self.db, system_id), answers=stored_answers(self.db, system_id),
-                      as_of=_as_of(as_of))
+        try:
+            return assess(profile, runs=runs_for_system(self.db, system_id), answers=stored_answers(self.db, system_id),
+                          as_of=_as_of(as_of), overrides=overrides)
+        except ValueError as exc:  # a threshold override without an operator for a metric that has none
+            raise invalid(str(exc), field="thresholds") from None
 
     def create(self, p: Principal, system_id: str, as_of: str | None = None) -> dict[str, Any]:
         if p.role not in ("provider", "admin", "reviewer"):

@@ -41,7 +41,7 @@ class ProvisionRow(Base):
     local_id: Mapped[str] = mapped_column(String(96))
     parent_qid: Mapped[str | None] = mapped_column(String(160), nullable=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
-    number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    number: Mapped[str | None] = mapped_column(Text, nullable=True)
     title_en: Mapped[str] = mapped_column(Text)
     title_zh: Mapped[str] = mapped_column(Text)
     summary_en: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -143,6 +143,22 @@ class ChecklistAnswerRow(Base):
     evidence: Mapped[list[Any]] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[str] = mapped_column(String(32))
+
+
+class ClassificationSnapshotRow(Base):
+    """A system's classification as stored by the monitor (tianping.monitor): what each rule pack
+    said on a date, under which catalog and pack versions, and how it differs from the previous one."""
+
+    __tablename__ = "classification_snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    system_id: Mapped[str] = mapped_column(String(64), index=True)
+    system_version: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[str] = mapped_column(String(40), index=True)
+    as_of: Mapped[str] = mapped_column(String(10))
+    catalog_hash: Mapped[str] = mapped_column(String(64))
+    packs: Mapped[dict[str, Any]] = mapped_column(JSON)  # pack id -> {version, hash}
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)  # jurisdiction -> tier, obligations, upcoming
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # against the previous snapshot
 
 
 def _store_evidence(mapper: Any, connection: Any, run: RunRow) -> None:
