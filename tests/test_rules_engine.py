@@ -118,7 +118,7 @@ def test_packs_only_use_known_use_case_codes():
     from tianping.rules.pack import default_packs
     from tianping.rules.vocabulary import vocabulary
 
-    known = set(vocabulary().use_cases) | set(vocabulary().sectors) | ROLE_AND_KIND_WORDS
+    known = set(vocabulary().use_cases) | set(vocabulary().sectors) | set(vocabulary().transfer_purposes) | ROLE_AND_KIND_WORDS
     for lp in default_packs():
         tiers = {t.id for t in lp.pack.tiers}
         for rule in lp.designations + lp.obligations:
@@ -130,7 +130,8 @@ def test_packs_only_use_known_use_case_codes():
 def _enum_words() -> set[str]:
     from tianping.registry import profile as pr
 
-    return {e.value for enum in (pr.Role, pr.ModelKind, pr.DataCategory, pr.Autonomy, pr.Level, pr.Lifecycle) for e in enum}
+    return {e.value for enum in (pr.Role, pr.ModelKind, pr.DataCategory, pr.Autonomy, pr.Level, pr.Lifecycle,
+                                 pr.RbiObjective, pr.RbiAuthorisation, pr.EmotionRecognitionReason) for e in enum}
 
 
 ROLE_AND_KIND_WORDS = _enum_words() | {"EU"}

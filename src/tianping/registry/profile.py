@@ -11,9 +11,10 @@ import datetime as dt
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class Strict(BaseModel):
@@ -77,26 +78,127 @@ class Level(str, Enum):
     high = "high"
 
 
+class RbiObjective(str, Enum):
+    """EU AI Act Art. 5(1)(h)(i)-(iii): the objectives for which real-time remote biometric identification
+    in public spaces for law enforcement may be used."""
+
+    victim_search = "victim_search"  # (i) targeted search for specific victims or missing persons
+    threat_prevention = "threat_prevention"  # (ii) specific, substantial, imminent threat to life; terrorist attack
+    suspect_localisation = "suspect_localisation"  # (iii) locating or identifying a suspect of an Annex II offence
+    none = "none"
+
+
+class RbiAuthorisation(str, Enum):
+    """EU AI Act Art. 5(3): prior authorisation by a judicial or independent administrative authority."""
+
+    prior = "prior"
+    urgency_requested_24h = "urgency_requested_24h"  # duly justified urgency, requested within 24 hours
+    none = "none"
+
+
+class EmotionRecognitionReason(str, Enum):
+    """EU AI Act Art. 5(1)(f): the ban does not cover systems intended for medical or safety reasons."""
+
+    medical = "medical"
+    safety = "safety"
+    other = "other"
+
+
+ENUM_CODES: dict[type, str] = {}
+
+
+def _code_error(msg: str) -> PydanticCustomError:
+    return PydanticCustomError("unknown_code", msg)
+
+
+def _enum_check(enum: type[Enum], word: str):
+    """Before-validator: the enum value, or an error naming the allowed codes with a suggestion."""
+    def check(v):
+        if isinstance(v, enum):
+            return v
+        if isinstance(v, str) and v in enum._value2member_map_:
+            return v
+        from ..rules.jurisdictions import suggestion
+
+        codes = list(enum._value2member_map_)
+        raise _code_error(f"unknown {word} '{v}' (allowed: {', '.join(codes)}){suggestion(str(v), codes)}")
+    ENUM_CODES[enum] = word
+    return BeforeValidator(check)
+
+
+def _vocab(kind: str):
+    def check(v: str) -> str:
+        from ..rules.vocabulary import check_code
+
+        try:
+            return check_code(kind, v)
+        except ValueError as exc:
+            raise _code_error(str(exc)) from None
+    return AfterValidator(check)
+
+
+def _jurisdiction(v: str) -> str:
+    from ..rules.jurisdictions import normalise
+
+    try:
+        return normalise(v)
+    except ValueError as exc:
+        raise _code_error(str(exc)) from None
+
+
+def _country(v: str) -> str:
+    from ..rules.jurisdictions import normalise_country
+
+    try:
+        return normalise_country(v)
+    except ValueError as exc:
+        raise _code_error(str(exc)) from None
+
+
+def _transfer_party(v: str) -> str:
+    code = _jurisdiction(v)
+    if code != "EU" and "-" not in code and len(code) != 2:
+        raise _code_error(f"'{v}': a transfer's origin or destination is a country (ISO 3166-1) or EU")
+    return code.split("-", 1)[0] if "-" in code else code
+
+
+JurisdictionCode = Annotated[str, AfterValidator(_jurisdiction)]
+CountryCode = Annotated[str, AfterValidator(_country)]
+TransferParty = Annotated[str, AfterValidator(_transfer_party)]
+UseCaseCode = Annotated[str, _vocab("use_cases")]
+SectorCode = Annotated[str, _vocab("sectors")]
+TransferPurpose = Annotated[str, _vocab("transfer_purposes")]
+RoleCode = Annotated[Role, _enum_check(Role, "role")]
+ModelKindCode = Annotated[ModelKind, _enum_check(ModelKind, "model kind")]
+DataCategoryCode = Annotated[DataCategory, _enum_check(DataCategory, "data category")]
+AutonomyCode = Annotated[Autonomy, _enum_check(Autonomy, "autonomy level")]
+LifecycleCode = Annotated[Lifecycle, _enum_check(Lifecycle, "lifecycle stage")]
+LevelCode = Annotated[Level, _enum_check(Level, "level")]
+RbiObjectiveCode = Annotated[RbiObjective, _enum_check(RbiObjective, "Art. 5(1)(h) objective")]
+RbiAuthorisationCode = Annotated[RbiAuthorisation, _enum_check(RbiAuthorisation, "authorisation")]
+EmotionReasonCode = Annotated[EmotionRecognitionReason, _enum_check(EmotionRecognitionReason, "reason")]
+
+
 class Organisation(Strict):
     name: str = Field(min_length=1)
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 of the seat.")
+    country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-2 of the seat (case-insensitive).")
     sme: bool | None = Field(default=None, description="Small or medium-sized enterprise (incl. start-up).")
     public_authority: bool | None = None
     ciio: bool | None = Field(default=None, description="China: critical information infrastructure operator.")
 
 
 class DataHolding(Strict):
-    category: DataCategory
+    category: DataCategoryCode
     persons: int | None = Field(default=None, ge=0, description="Number of natural persons whose data is processed.")
 
 
 class CrossBorderTransfer(Strict):
-    origin: str = Field(default="CN", pattern=r"^([A-Z]{2}|EU)$")
-    destination: str = Field(pattern=r"^([A-Z]{2}|EU)$")
-    categories: list[DataCategory] = Field(min_length=1)
+    origin: TransferParty = Field(default="CN", description="Where the data was collected or generated (country or EU).")
+    destination: TransferParty = Field(description="Where the data goes (country or EU).")
+    categories: list[DataCategoryCode] = Field(min_length=1)
     persons: int | None = Field(default=None, ge=0, description="Persons whose personal information leaves, counted since 1 January of the year.")
     sensitive_persons: int | None = Field(default=None, ge=0)
-    purpose: str | None = Field(default=None, description="e.g. hr_management, contract_performance, cross_border_shopping")
+    purpose: TransferPurpose | None = Field(default=None, description="Why this transfer happens (rules/vocabulary.yaml transfer_purposes); decides China's Art. 5 exemptions. Unanswered counts as not exempt.")
 
 
 class AISystem(Strict):
@@ -105,12 +207,12 @@ class AISystem(Strict):
     name_zh: str | None = None
     version: str | None = None
     organisation: Organisation
-    roles: dict[str, list[Role]] = Field(default_factory=dict, description="Roles per jurisdiction, e.g. {EU: [provider], CN: [service_provider]}.")
+    roles: dict[JurisdictionCode, list[RoleCode]] = Field(default_factory=dict, description="Roles per jurisdiction, e.g. {EU: [provider], CN: [service_provider]}.")
     intended_purpose: str | None = None
-    use_cases: list[str] | None = Field(default=None, description="Controlled use-case codes (see rules/vocabulary.yaml).")
-    sector: str | None = None
-    jurisdictions: list[str] = Field(min_length=1, description="Where the system is placed on the market or used: ISO 3166 alpha-2 codes, or EU.")
-    model_kinds: list[ModelKind] | None = None
+    use_cases: list[UseCaseCode] | None = Field(default=None, description="Controlled use-case codes (see rules/vocabulary.yaml).")
+    sector: SectorCode | None = Field(default=None, description="Sector of use (rules/vocabulary.yaml sectors).")
+    jurisdictions: list[JurisdictionCode] = Field(min_length=1, description="Where the system is placed on the market or used: ISO 3166-1 alpha-2 (GB), ISO 3166-2 (US-CO) or a group (EU, ASEAN, COE); case-insensitive.")
+    model_kinds: list[ModelKindCode] | None = None
     foundation_model: str | None = None
     training_compute_flops: float | None = Field(default=None, ge=0)
     gpai_designated_systemic: bool | None = Field(default=None, description="EU: designated by the Commission as a GPAI model with systemic risk.")
@@ -122,15 +224,20 @@ class AISystem(Strict):
     minors_users: bool | None = None
     data: list[DataHolding] | None = None
     cross_border_transfers: list[CrossBorderTransfer] | None = None
-    autonomy: Autonomy | None = None
-    harm_probability: Level | None = None
-    harm_severity: Level | None = None
+    autonomy: AutonomyCode | None = None
+    harm_probability: LevelCode | None = None
+    harm_severity: LevelCode | None = None
     profiling: bool | None = Field(default=None, description="Profiles natural persons (EU AI Act Art. 6(3) last subparagraph).")
     narrow_procedural_task: bool | None = Field(default=None, description="EU Art. 6(3)(a)-(d) derogation applies (documented).")
     annex_i_safety_component: bool | None = Field(default=None, description="Safety component of (or itself) a product under EU Annex I legislation.")
     annex_i_third_party_assessment: bool | None = Field(default=None, description="That product needs third-party conformity assessment.")
-    lifecycle: Lifecycle | None = None
-    placed_on_market: dt.date | None = None
+    rbi_objective: RbiObjectiveCode | None = Field(default=None, description="EU Art. 5(1)(h): the law-enforcement objective real-time remote biometric identification is strictly necessary for.")
+    rbi_authorisation: RbiAuthorisationCode | None = Field(default=None, description="EU Art. 5(3): prior judicial/independent authorisation of each use (or, in urgency, requested within 24 hours).")
+    rbi_national_law_basis: bool | None = Field(default=None, description="EU Art. 5(5): national law of the Member State of use provides for this use.")
+    emotion_recognition_reason: EmotionReasonCode | None = Field(default=None, description="EU Art. 5(1)(f): emotion recognition intended for medical or safety reasons.")
+    intimate_content_safeguards: bool | None = Field(default=None, description="EU (Digital Omnibus): the provider has adequate safeguards against generating non-consensual intimate imagery or CSAM.")
+    lifecycle: LifecycleCode | None = None
+    placed_on_market: dt.date | None = Field(default=None, description="First placed on the market or put into service (EU transitional rules, e.g. the Art. 50(2) grace period).")
     research_only: bool | None = None
     military_only: bool | None = None
     personal_non_professional: bool | None = None

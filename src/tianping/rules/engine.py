@@ -15,6 +15,7 @@ from ..registry.profile import AISystem
 from .expr import UNKNOWN
 from .pack import ABSENT, LoadedPack, default_packs
 from .trace import RuleTrace
+from .vocabulary import exempt_purposes
 
 GENERATIVE = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis"}
 
@@ -106,10 +107,16 @@ def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
         out_of_cn = [t for t in transfers if t.get("origin", "CN") == "CN"]
         d["exports_from_cn"] = bool(out_of_cn)
         d["exports_important_data"] = any("important_data" in t["categories"] for t in out_of_cn)
-        if all(t.get("persons") is not None for t in out_of_cn):
-            d["export_persons"] = sum(t["persons"] for t in out_of_cn)
-        if all(t.get("sensitive_persons") is not None or "sensitive_personal" not in t["categories"] and "biometric" not in t["categories"] for t in out_of_cn):
-            d["export_sensitive_persons"] = sum(t.get("sensitive_persons") or 0 for t in out_of_cn)
+        # a transfer whose purpose the vocabulary marks exempt (China's 2024 Provisions, Art. 5(1)(1)-(3))
+        # does not count towards the thresholds; an unanswered purpose is not exempt
+        exempt = exempt_purposes()
+        counted = [t for t in out_of_cn if t.get("purpose") not in exempt]
+        d["export_exempt_purposes"] = sorted({t["purpose"] for t in out_of_cn if t.get("purpose") in exempt})
+        d["export_exempt_persons"] = sum(t.get("persons") or 0 for t in out_of_cn if t.get("purpose") in exempt)
+        if all(t.get("persons") is not None for t in counted):
+            d["export_persons"] = sum(t["persons"] for t in counted)
+        if all(t.get("sensitive_persons") is not None or "sensitive_personal" not in t["categories"] and "biometric" not in t["categories"] for t in counted):
+            d["export_sensitive_persons"] = sum(t.get("sensitive_persons") or 0 for t in counted)
     return d
 
 
@@ -351,6 +358,9 @@ def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] 
     Jurisdiction codes are case-insensitive; an ISO 3166-2 code (US-CO) selects its country's pack.
     Jurisdictions no pack covers are answered by `coverage()`."""
     env = system.rule_env() if isinstance(system, AISystem) else system
+    js = env.get("jurisdictions") or ()
+    if any("-" in j for j in js):  # a subdivision (US-CO) is also in its country (US)
+        env = {**env, "jurisdictions": list(js) + sorted({j.split("-", 1)[0] for j in js if "-" in j} - set(js))}
     derived = derived_facts(env)
     wanted = None
     if jurisdictions:
@@ -366,3 +376,94 @@ def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] 
             continue
         out.append(classify_one(env, lp, as_of, derived, full_trace=full_trace))
     return out
+
+
+# -- coverage: which jurisdictions have a rule pack -----------------------------------------------
+_SCOPE_RANK = {"national": 0, "regional": 1, "plurilateral": 2, "global": 3}
+
+
+def _instrument_reach(inst) -> tuple[str, set[str] | None]:
+    """(scope kind, ISO country codes reached; None = every country) of a catalog instrument."""
+    from .jurisdictions import data, members
+
+    jd = data()
+    if inst.id in jd.instrument_reach:
+        out: set[str] = set()
+        for g in jd.instrument_reach[inst.id]:
+            out |= members(g)
+        return "plurilateral", out
+    code = inst.jurisdiction
+    if code in jd.global_scopes:
+        return "global", None
+    if code in jd.groups:
+        return ("regional" if jd.groups[code].deployment else "plurilateral"), members(code)
+    return "national", {code}
+
+
+def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: Iterable[str] | None = None,
+             packs: Iterable[LoadedPack] | None = None) -> list[dict[str, Any]]:
+    """For each jurisdiction asked (default: the system's), whether a rule pack covers it, and when
+    none does, an explicit answer: the catalog instruments that exist for it, laws known but not
+    encoded, and the nearest voluntary frameworks. Never an empty answer."""
+    from ..catalog.loader import default_catalog
+    from .jurisdictions import data, kind, name, normalise
+
+    env = system.rule_env() if isinstance(system, AISystem) else (system or {})
+    codes = [normalise(j) for j in (jurisdictions or env.get("jurisdictions") or [])]
+    packs = list(packs if packs is not None else default_packs())
+    cat = default_catalog()
+    jd = data()
+    encoded = {iid: lp.pack.id for lp in packs for iid in lp.pack.instruments}
+    out: list[dict[str, Any]] = []
+    for code in dict.fromkeys(codes):
+        country = code.split("-", 1)[0] if kind(code) == "subdivision" else code
+        covering = [lp for lp in packs if code in lp.covers or country in lp.covers]
+        notes = [o.model_dump(exclude_none=True) for lp in covering for o in lp.pack.out_of_scope if o.code == code]
+        binding = any(not lp.pack.voluntary for lp in covering)
+        if covering and not notes and (kind(code) != "subdivision"):
+            status = "covered"
+        elif covering:
+            status = "partly_covered"
+        else:
+            status = "not_covered"
+        reach_codes = {country} if kind(code) != "group" else members_of(code)
+        instruments, voluntary = [], []
+        for inst in cat.instruments.values():
+            scope, reached = _instrument_reach(inst)
+            if kind(code) == "group":  # a group as a whole: its own instruments and global ones
+                hits = reached is None or inst.jurisdiction == code
+            else:
+                hits = reached is None or bool(reach_codes & reached) or inst.jurisdiction == code
+            if not hits:
+                continue
+            entry = {"id": inst.id, "title": inst.title.model_dump(exclude_none=True), "kind": inst.kind.value,
+                     "jurisdiction": inst.jurisdiction, "scope": scope, "rule_pack": encoded.get(inst.id)}
+            if inst.kind.value == "binding_law":
+                if scope in ("national", "regional"):
+                    instruments.append(entry)
+            elif inst.kind.value in ("soft_law", "standard", "declaration"):
+                voluntary.append(entry)
+        voluntary.sort(key=lambda e: (_SCOPE_RANK[e["scope"]], e["rule_pack"] is None, e["id"]))
+        known = [k.model_dump(mode="json", exclude_none=True) for k in jd.known_laws.get(code, [])]
+        label = f"{code} ({name(code)})"
+        if status == "not_covered":
+            msg = {"en": f"{label} is not covered by any rule pack: Tianping cannot classify the system under its law.",
+                   "zh": f"{label} 不在任何规则包的覆盖范围内：天平无法依其法律对系统分级。"}
+        elif status == "partly_covered":
+            packs_txt = ", ".join(lp.pack.id for lp in covering)
+            msg = {"en": f"{label} is only partly covered: the {packs_txt} pack applies to the whole country, but laws of {code} itself are not encoded.",
+                   "zh": f"{label} 仅部分覆盖：{packs_txt} 规则包适用于全国，但 {code} 本地的法律未编码。"}
+        else:
+            msg = {"en": f"{label} is covered by: " + ", ".join(lp.pack.id for lp in covering) + ("" if binding else " (voluntary frameworks only)"),
+                   "zh": f"{label} 由以下规则包覆盖：" + "、".join(lp.pack.id for lp in covering) + ("" if binding else "（仅自愿性框架）")}
+        out.append({"jurisdiction": code, "name": name(code), "kind": kind(code), "status": status, "message": msg,
+                    "packs": [lp.pack.id for lp in covering], "binding_pack": binding, "out_of_scope": notes,
+                    "catalog_instruments": instruments, "known_laws_not_encoded": known,
+                    "nearest_voluntary_frameworks": voluntary[:6]})
+    return out
+
+
+def members_of(code: str) -> set[str]:
+    from .jurisdictions import members
+
+    return members(code)
