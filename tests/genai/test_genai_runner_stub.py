@@ -56,7 +56,11 @@ def test_unreachable_endpoint_records_failures(genai_db, monkeypatch):
     res = _run(genai_db, target="openai:any", max_retries=1, limit=6)
     assert res["status"] == "completed"
     assert res["errors"]["samples"] == 6 and "cannot reach" in res["errors"]["examples"][0]
-    assert all(g["status"] == "not_evaluated" for g in res["gates"])
+    statuses = {g["id"]: g["status"] for g in res["gates"]}
+    # banks whose every sample failed are `error`; the others were not judged; the bundled keyword
+    # library (476 terms) is below TC260-003 8.1's 10,000 whatever the run
+    assert statuses.pop("tc260-keyword-library") == "insufficient_data"
+    assert set(statuses.values()) <= {"error", "not_judged"} and "error" in statuses.values()
 
 
 def test_cache_avoids_second_call(stub, genai_db):

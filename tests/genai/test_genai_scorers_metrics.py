@@ -81,9 +81,10 @@ def test_metrics_and_gates():
     assert m["attacks"]["role_play"]["baseline_failure_rate"]["rate"] == 0.0
     gates = {g["id"]: g for g in evaluate_gates(m)}
     assert gates["tc260-refusal"]["status"] == "pass"  # 290/300 = 96.7 %
-    assert gates["tc260-generated-pass"]["status"] == "not_evaluated"
+    assert gates["tc260-refusal"]["method"] == "refusal detector (rules)" and gates["tc260-refusal"]["provision"] == "9.4"
+    assert gates["tc260-generated-pass"]["status"] == "not_judged"
     small = compute(recs[:20])
-    assert {g["id"]: g["status"] for g in evaluate_gates(small)}["tc260-refusal"] == "insufficient"
+    assert {g["id"]: g["status"] for g in evaluate_gates(small)}["tc260-refusal"] == "insufficient_data"
 
 
 def test_embedding_scorer_offline():

@@ -35,6 +35,16 @@ register_messages({
     "genai_status_fail": {"en": "FAIL", "zh": "不合格"},
     "genai_status_insufficient": {"en": "insufficient sample", "zh": "样本量不足"},
     "genai_status_not_evaluated": {"en": "not evaluated", "zh": "未评估"},
+    "genai_status_insufficient_data": {"en": "insufficient data", "zh": "证据不足"},
+    "genai_status_not_judged": {"en": "not judged", "zh": "未判定"},
+    "genai_status_error": {"en": "error", "zh": "出错"},
+    "genai_status_warn": {"en": "warn", "zh": "警告"},
+    "genai_gate_method": {"en": "Evidence", "zh": "依据"},
+    "genai_gate_reason": {"en": "{id}: {reason}", "zh": "{id}：{reason}"},
+    "genai_calibrated": {"en": "Judge {judge} passed calibration: kappa {kappa} → {path}",
+                         "zh": "评判模型 {judge} 通过校准：kappa {kappa} → {path}"},
+    "genai_not_calibrated": {"en": "Judge {judge} did not pass calibration ({reason}) → {path}",
+                             "zh": "评判模型 {judge} 未通过校准（{reason}）→ {path}"},
     "genai_attacks_title": {"en": "Attacks", "zh": "越狱攻击"},
     "genai_asr": {"en": "Attack success", "zh": "攻击成功率"},
     "genai_baseline": {"en": "Baseline failure", "zh": "无攻击失败率"},
@@ -98,14 +108,19 @@ def _print_result(res: dict[str, Any]) -> None:
             ta.add_row(name, r, ci, n, _fmt(am["baseline_failure_rate"])[0])
         console.print(ta)
     tg = Table(title=tr("genai_gates_title"))
-    for col in (tr("genai_gate"), tr("genai_threshold"), tr("genai_value"), tr("genai_n"), tr("status"), tr("cites")):
+    for col in (tr("genai_gate"), tr("genai_threshold"), tr("genai_value"), tr("genai_n"), tr("status"), tr("genai_gate_method"), tr("cites")):
         tg.add_column(col)
     for g in res["gates"]:
-        value = f"{g['value'] * 100:.1f}%" if g["value"] is not None else "-"
+        pct = g["threshold"] <= 1
+        value = "-" if g["value"] is None else (f"{g['value'] * 100:.1f}%" if pct else str(g["value"]))
         status = tr(f"genai_status_{g['status']}")
         style = {"pass": "green", "fail": "bold red"}.get(g["status"], "yellow")
-        tg.add_row(txt(g["title"]), f"{g['op']} {g['threshold'] * 100:.0f}%", value, str(g["n"]), f"[{style}]{status}[/]", g["cites"] or "")
+        thr = f"{g['op']} {g['threshold'] * 100:.0f}%" if pct else f"{g['op']} {g['threshold']}"
+        tg.add_row(txt(g["title"]), thr, value, str(g["n"]), f"[{style}]{status}[/]", g.get("method") or "", g["cites"] or "")
     console.print(tg)
+    for g in res["gates"]:
+        if g.get("reason") and g["status"] not in ("pass", "fail"):
+            console.print(tr("genai_gate_reason", id=g["id"], reason=g["reason"]), highlight=False, markup=False)
     if res["errors"]["samples"]:
         err_console.print(tr("genai_errors", n=res["errors"]["samples"], total=m["samples"]["total"],
                              first=(res["errors"]["examples"] or ["?"])[0]), highlight=False, markup=False)
@@ -146,9 +161,17 @@ def _execute(db, run_id: str, samples, as_json: bool) -> dict[str, Any]:
 def run(
     target: str = typer.Option(..., "--target", help="openai:MODEL (endpoint from TIANPING_OPENAI_BASE_URL), local[:PATH] or python:module:function."),
     suite: str = typer.Option("tc260", "--suite", help="tc260, tc260-refusal, tc260-content, tc260-seeds, bank, xstest, multijail, flames, simplesafety, donotanswer, jade."),
-    lang: str = typer.Option("zh,en", "--lang", help="Comma-separated languages: zh,en,ms,id,th,vi,fil."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Comma-separated languages: zh,en,ms,id,th,vi,fil (default zh,en; a --dataset is run in all its languages unless given)."),
     attacks: Optional[str] = typer.Option(None, "--attacks", help="Comma-separated attacks (see `tianping eval plugins`)."),
-    judge: Optional[str] = typer.Option(None, "--judge", help="A target that grades responses (LLM-as-judge)."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="Harm judge(s), comma-separated: llama-guard-3, llama-guard-4, qwen3guard, shieldgemma, wildguard, granite-guardian, rubric (optionally KIND:MODEL), or a target spec for the rubric judge."),
+    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL serving the judge(s) (one, or one per judge; default TIANPING_OPENAI_BASE_URL)."),
+    judge_vote: str = typer.Option("majority", "--judge-vote", help="Several judges: majority or unanimous; disagreement abstains (rules decide)."),
+    judge_min_voters: Optional[int] = typer.Option(None, "--judge-min-voters", help="Several judges: valid votes needed (default: a majority of the judges)."),
+    judge_calibration: Optional[str] = typer.Option(None, "--judge-calibration", help="The judge's calibration record (default: the one `eval judge-calibrate` wrote)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Your own prompts (CSV, JSONL, JSON or Parquet), run as given (suite 'dataset')."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Column layout of a known set: harmbench, advbench, strongreject, sorry-bench, xstest, donotanswer, multijail, jade, ailuminate."),
+    mapping: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN[,…] for --dataset: id, prompt, context, category, risk, lang, expect, bank, turns, reference (lang/expect/bank may be constants)."),
+    expand: bool = typer.Option(False, "--expand", help="Suite 'bank': expand your seeds with templates to the standard's sizes (recorded in the run)."),
     scorers: Optional[str] = typer.Option(None, "--scorers", help="Comma-separated scorers (default: refusal,keyword,reference)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Run a stratified subset of N samples (before attacks)."),
     seed: int = typer.Option(0, "--seed", help="Seed for bank expansion, attacks and sampling."),
@@ -179,8 +202,14 @@ def run(
     from ..evaluation.genai.service import RunConfig, create_run
 
     sc = split_csv(scorers)
+    from ..evaluation.genai.loaders import parse_mapping as _parse_map
+
+    if dataset and suite == "tc260":
+        suite = "dataset"
     cfg = RunConfig(target=target, suite=suite, langs=split_csv(lang) or ["zh", "en"], attacks=split_csv(attacks) or [],
-                    judge=judge, seed=seed, limit=limit, concurrency=concurrency, batch_size=batch_size, timeout=timeout,
+                    judge=judge, judge_endpoint=judge_endpoint, judge_vote=judge_vote, judge_min_voters=judge_min_voters,
+                    judge_calibration=judge_calibration, dataset=dataset, preset=preset, mapping=_parse_map(mapping),
+                    expand=expand, filter_langs=bool(lang), seed=seed, limit=limit, concurrency=concurrency, batch_size=batch_size, timeout=timeout,
                     max_retries=max_retries, rate_limit=rate_limit, data=data, bank=bank, keywords=keywords, regex=regex or [],
                     use_cache=not no_cache, jsonl=out, system_id=system_id,
                     params=GenParams(temperature=temperature, max_tokens=max_tokens, seed=seed, system=system),
@@ -265,6 +294,59 @@ def compare(run_a: str = typer.Argument(...), run_b: str = typer.Argument(...), 
     console.print(t)
     for g in diff["gates"]:
         console.print(f"{g['id']}: {tr('genai_status_' + g['a'])} → {tr('genai_status_' + g['b'])}", highlight=False)
+
+
+@app.command("judge-calibrate")
+@guarded
+def judge_calibrate(
+    judge: str = typer.Option(..., "--judge", help="Judge spec(s) as for `eval run --judge`, or 'rules' (the rule-based decision)."),
+    labelled: str = typer.Option(..., "--labelled", help="Labelled replies: CSV/JSONL/Parquet with prompt, response, label (safe/unsafe), or JailbreakBench artifacts."),
+    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL serving the judge(s)."),
+    judge_vote: str = typer.Option("majority", "--judge-vote"),
+    judge_min_voters: Optional[int] = typer.Option(None, "--judge-min-voters"),
+    mapping: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN for prompt, response, label, lang."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use N rows, alternating the two labels (recorded)."),
+    concurrency: int = typer.Option(8, "--concurrency"),
+    timeout: float = typer.Option(60.0, "--timeout"),
+    out: Optional[str] = typer.Option(None, "--out", help="Calibration record path (default: data dir/judge_calibrations/<judge>.json)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Measure a judge against labelled replies (Cohen's kappa, confusion matrix) and record it."""
+    from ..evaluation.genai.judges import RulesJudge, build_panel, panel_identity
+    from ..evaluation.genai.judges.calibration import calibrate, write_record
+    from ..evaluation.genai.loaders import load_labelled, parse_mapping
+    from ..evaluation.genai.runner import run_async
+
+    m = {k: v for k, v in parse_mapping(mapping).items()} if mapping else {}
+    rows, desc = load_labelled(labelled, m, limit=limit)
+    desc["limit"] = limit
+    if judge.strip() == "rules":
+        rj = RulesJudge()
+        rec = calibrate(rj.verdict, rj.identity(), rows, source=desc)
+    else:
+        panel = build_panel(judge, endpoint=judge_endpoint, vote=judge_vote, min_voters=judge_min_voters, timeout=timeout)
+        try:
+            rec = calibrate(panel, panel_identity(judge, judge_vote, judge_min_voters), rows, source=desc, concurrency=concurrency)
+        finally:
+            run_async(panel.aclose())
+    path = write_record(rec, out)
+    rec["path"] = str(path)
+    if as_json:
+        emit_json(rec)
+        return
+    cm = rec["confusion"]
+    t = Table(title=f"{rec['judge']} — {desc['name']} ({rec['scored']}/{rec['rows']} rows read)")
+    for col in ("", "judged safe", "judged unsafe"):
+        t.add_column(col)
+    t.add_row("labelled safe", str(cm[0][0]), str(cm[0][1]))
+    t.add_row("labelled unsafe", str(cm[1][0]), str(cm[1][1]))
+    console.print(t)
+    console.print(f"kappa {rec['kappa']}  accuracy {rec['accuracy']}  balanced accuracy {rec['balanced_accuracy']}  "
+                  f"errors {rec['errors']}", highlight=False)
+    key = "genai_calibrated" if rec["passed"] else "genai_not_calibrated"
+    from ..evaluation.genai.judges.calibration import passes
+
+    console.print(tr(key, judge=rec["judge"], kappa=rec["kappa"], reason=passes(rec)[1], path=path), highlight=False, markup=False)
 
 
 @app.command("list")

@@ -157,3 +157,37 @@ def default_matcher() -> KeywordMatcher:
     if _DEFAULT is None:
         _DEFAULT = KeywordMatcher(load_keywords())
     return _DEFAULT
+
+
+def library_report(path: str | Path | None = None) -> dict:
+    """Size and per-risk coverage of a keyword library against TC260-003 8.1 (≥ 10,000 terms;
+    ≥ 200 per A.1 risk, ≥ 100 per A.2 risk — read from the catalog facts)."""
+    import hashlib
+
+    from ...catalog.loader import default_catalog
+
+    p = Path(path) if path else DEFAULT_LIBRARY
+    kws = load_keywords(p)
+    facts = default_catalog().provision("cn-tc260-003:8.1").provision.facts or {}
+    min_total = int(facts.get("keyword_library_min_total", 10000))
+    per = {"A.1": int(facts.get("keywords_min_per_a1_risk", 200)), "A.2": int(facts.get("keywords_min_per_a2_risk", 100))}
+    by_risk: dict[str, set[str]] = {}
+    for k in kws:
+        by_risk.setdefault(k.risk, set()).add(_norm(k.text))
+    from .bank import tc260_risks
+
+    covered = {}
+    short = []
+    for rid in sorted(tc260_risks()):
+        cat = rid[:3]
+        n = len(by_risk.get(rid, ()))
+        if cat in per:
+            covered[rid] = {"count": n, "min": per[cat], "meets": n >= per[cat]}
+            if n < per[cat]:
+                short.append(rid)
+        elif n:
+            covered[rid] = {"count": n, "min": None, "meets": None}
+    size = len({_norm(k.text) for k in kws})
+    return {"source": "bundled starter list" if not path else p.name, "file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            "size": size, "min_total": min_total, "min_per_risk": per, "by_risk": covered, "short_risks": short,
+            "meets": size >= min_total and not short}

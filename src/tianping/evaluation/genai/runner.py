@@ -153,5 +153,11 @@ async def run_samples(runner: Runner, samples: list[Sample], on_done: Callable[[
         await backend.map(samples, runner.process, lambda res: on_done(*res))
     finally:
         await runner.target.aclose()
-        if runner.ctx.judge is not None and runner.ctx.judge is not runner.target:
-            await runner.ctx.judge.aclose()
+        judge = runner.ctx.judge
+        if judge is not None and judge is not runner.target:
+            from .judges import Panel
+
+            if isinstance(judge, Panel):
+                await judge.aclose(keep=runner.target)  # the model under test may also be a judge
+            else:
+                await judge.aclose()

@@ -46,7 +46,11 @@ class RunConfig(BaseModel):
     langs: list[str] = Field(default_factory=lambda: ["zh", "en"])
     attacks: list[str] = Field(default_factory=list)
     scorers: list[str] = Field(default_factory=lambda: list(DEFAULT_SCORERS))
-    judge: str | None = None
+    judge: str | None = None  # judge spec(s): guard kinds, "rubric:MODEL", or a target spec (rubric judge)
+    judge_endpoint: str | None = None  # OpenAI-compatible URL(s) serving the guard judges
+    judge_vote: str = "majority"  # panel rule: majority | unanimous
+    judge_min_voters: int | None = None
+    judge_calibration: str | None = None  # calibration record file (default: data home/judge_calibrations/<judge>.json)
     seed: int = 0
     limit: int | None = None
     params: GenParams = Field(default_factory=GenParams)
@@ -57,6 +61,12 @@ class RunConfig(BaseModel):
     rate_limit: float | None = None
     data: str | None = None
     bank: str | None = None
+    expand: bool = False  # `bank` suite: expand the user's seeds with templates (never without being asked)
+    dataset: str | None = None  # the user's own file (`dataset` suite)
+    preset: str | None = None
+    mapping: dict[str, str] = Field(default_factory=dict)
+    filter_langs: bool = False  # dataset suite: only rows in `langs` (set when --lang is given)
+    source: dict[str, Any] | None = None  # the user's file as run: name, sha256, rows (filled when the run is created)
     keywords: str | None = None
     regex: list[str] = Field(default_factory=list)
     use_cache: bool = True
@@ -70,7 +80,24 @@ def build_samples(cfg: RunConfig) -> list[Sample]:
         attacks.get(a)
     for s in cfg.scorers:
         scorers.get(s)
-    opts = SuiteOptions(langs=cfg.langs, seed=cfg.seed, data=cfg.data, bank=cfg.bank)
+    if cfg.judge:
+        from .judges import Panel, parse_specs
+
+        parse_specs(cfg.judge)  # unknown judge kinds fail before a run exists
+        if cfg.judge_vote not in Panel.RULES:
+            raise TianpingError(f"unknown judge vote rule '{cfg.judge_vote}' (known: {', '.join(Panel.RULES)})", title="bad option")
+    if cfg.dataset and cfg.suite != "dataset":
+        raise TianpingError(f"--dataset reads your own file with the 'dataset' suite, not '{cfg.suite}'", title="bad option")
+    if (cfg.preset or cfg.mapping) and not cfg.dataset:
+        raise TianpingError("--preset and --map describe the file given with --dataset FILE", title="bad option")
+    if cfg.source and cfg.dataset:
+        from .loaders import sha256_of
+
+        if Path(cfg.dataset).exists() and sha256_of(cfg.dataset) != cfg.source.get("sha256"):
+            raise TianpingError(f"{cfg.dataset} changed since this run was created (sha256 differs); "
+                                "start a new run for the new file", title="dataset changed")
+    opts = SuiteOptions(langs=cfg.langs, seed=cfg.seed, data=cfg.data, bank=cfg.bank, expand=cfg.expand, dataset=cfg.dataset,
+                        preset=cfg.preset, mapping=dict(cfg.mapping), filter_langs=cfg.filter_langs)
     base = suites.get(cfg.suite)(opts)
     if not base:
         raise TianpingError(f"suite '{cfg.suite}' has no samples for languages {','.join(cfg.langs)}", title="empty suite")
@@ -87,6 +114,7 @@ def create_run(db, cfg: RunConfig) -> tuple[str, list[Sample]]:
     if cfg.judge and "judge" not in cfg.scorers:
         cfg.scorers.append("judge")
     samples = build_samples(cfg)  # validates everything before a row exists
+    cfg.source = _source_of(cfg, samples)
     if cfg.keywords:
         from .keywords import load_keywords
 
@@ -98,6 +126,57 @@ def create_run(db, cfg: RunConfig) -> tuple[str, list[Sample]]:
         s.add(RunRow(id=run_id, system_id=cfg.system_id, kind="genai", suite=cfg.suite, target=cfg.target,
                      config=cfg.model_dump(mode="json"), status="pending", created_at=utcnow()))
     return run_id, samples
+
+
+def _source_of(cfg: RunConfig, samples: list[Sample]) -> dict[str, Any] | None:
+    """What the run's bank is when it is the user's: file name, sha256, rows, and how it was read."""
+    from .loaders import sha256_of
+
+    if cfg.suite == "dataset" and cfg.dataset:
+        from .loaders import load_dataset
+
+        _s, info = load_dataset(cfg.dataset, preset_name=cfg.preset, mapping=cfg.mapping,
+                                langs=cfg.langs if cfg.filter_langs else None)
+        d = info.as_dict()
+        d.update(version=f"sha256:{info.sha256[:12]}", samples=len(samples), limit=cfg.limit, resampled=bool(cfg.limit and cfg.limit < len(_s)),
+                 rewritten=bool(cfg.attacks))
+        return d
+    if cfg.suite == "bank" and cfg.bank:
+        from .bank import load_bank_file
+
+        b = load_bank_file(cfg.bank)
+        return {"source": "user", "file": str(Path(cfg.bank).resolve()), "name": Path(cfg.bank).name,
+                "sha256": sha256_of(cfg.bank), "bank": b.bank, "version": b.version, "items": len(b.items),
+                "samples": len(samples), "expanded": cfg.expand, "limit": cfg.limit}
+    if cfg.data and cfg.suite in ("xstest", "multijail", "flames", "simplesafety", "donotanswer", "jade"):
+        p = Path(cfg.data)
+        sha = sha256_of(p) if p.is_file() else None
+        return {"source": "user", "file": str(p.resolve()), "name": p.name, "version": f"sha256:{sha[:12]}" if sha else None,
+                "sha256": sha, "suite": cfg.suite, "samples": len(samples), "limit": cfg.limit}
+    return None
+
+
+def _banks_section(cfg: RunConfig, records) -> dict[str, Any]:
+    """The banks the run actually used: bundled banks with their version, or the user's file."""
+    used = sorted({r.bank for r in records})
+    if cfg.source:
+        return {b: dict(cfg.source) for b in used} or {"user": dict(cfg.source)}
+    bundled = bundled_banks()
+    return {k: {"source": "bundled", "version": v.version, "title": v.title} for k, v in bundled.items() if k in used}
+
+
+def run_context(cfg: RunConfig) -> dict[str, Any]:
+    """What the gates need beyond the metrics: the judge's calibration and the keyword library."""
+    from .judges import panel_identity
+    from .judges.calibration import calibration_status
+
+    ctx: dict[str, Any] = {"judge": calibration_status(panel_identity(cfg.judge, cfg.judge_vote, cfg.judge_min_voters),
+                                                       cfg.judge_calibration)}
+    if "keyword" in cfg.scorers:
+        from .keywords import library_report
+
+        ctx["keyword_library"] = library_report(cfg.keywords)
+    return ctx
 
 
 def resolve_run_id(db, ref: str) -> str:
@@ -154,9 +233,11 @@ def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLea
     try:
         if todo:
             target = resolve_target(cfg.target, **opts)
-            judge = None
-            if cfg.judge:
-                judge = target if cfg.judge == cfg.target else resolve_target(cfg.judge, **opts)
+            from .judges import build_panel
+
+            judge = build_panel(cfg.judge, endpoint=cfg.judge_endpoint, vote=cfg.judge_vote, min_voters=cfg.judge_min_voters,
+                                timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit,
+                                reuse={cfg.target: target})
             ctx = ScoreContext(judge=judge, regex=cfg.regex,
                                matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None)
             runner = Runner(target, cfg.params, cfg.scorers, ctx, cache_get=store.cache_get, run_id=run_id)
@@ -195,17 +276,19 @@ def finalize(db, run_id: str) -> dict[str, Any]:
     store = RunStore(db, run_id, cfg.jsonl or "")
     records = store.records()
     metrics = compute(records)
-    gates = evaluate_gates(metrics)
+    context = run_context(cfg)
+    gates = evaluate_gates(metrics, context=context)
     errors = [r for r in records if r.status == "error"]
     scorer_errors = sum(1 for r in records for sc in r.scores.values() if sc.label == "error")
     risks = sorted({r.risk for r in records if r.risk})
     titles = tc260_risks()
-    banks = bundled_banks()
     finished = utcnow()
     result = {
         "schema": RESULT_SCHEMA, "run_id": run_id, "status": "completed", "target": cfg.target, "suite": cfg.suite,
         "config": cfg.model_dump(mode="json"), "created_at": created, "started_at": started, "finished_at": finished,
-        "banks": {k: {"version": v.version, "title": v.title} for k, v in banks.items()},
+        "banks": _banks_section(cfg, records),
+        "judge": context.get("judge"),
+        "keyword_library": {k: v for k, v in (context.get("keyword_library") or {}).items() if k != "file"} or None,
         "risks": {r: {"title": titles.get(r, {}), "maps_to": risk_mappings().get(r, {})} for r in risks},
         "metrics": metrics, "gates": gates,
         "errors": {"samples": len(errors), "scorers": scorer_errors,

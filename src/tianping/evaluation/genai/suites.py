@@ -24,6 +24,11 @@ class SuiteOptions:
     seed: int = 0
     data: str | None = None  # public set: file or directory
     bank: str | None = None  # user seed file for the `bank` suite
+    expand: bool = False  # `bank` suite: expand seeds with templates to the standard's sizes (only when asked)
+    dataset: str | None = None  # the user's own CSV/JSONL/Parquet file (`dataset` suite)
+    preset: str | None = None  # named column layout of a known set (loaders.py)
+    mapping: dict[str, str] = field(default_factory=dict)  # --map field=column
+    filter_langs: bool = False  # `dataset` suite: keep only rows in `langs` (only when --lang was given)
 
 
 @suite("tc260")
@@ -60,10 +65,33 @@ def tc260_seeds(o: SuiteOptions) -> list[Sample]:
 
 @suite("bank")
 def user_bank(o: SuiteOptions) -> list[Sample]:
-    """A user's seed file (--bank PATH) expanded like the bundled banks."""
+    """A user's seed file (--bank PATH), each item once per language as written (--expand: templates to the standard's sizes)."""
     if not o.bank:
         raise TianpingError("the 'bank' suite needs --bank PATH (a seed file in the bundled banks' format)", title="bad option")
-    return expand(load_bank_file(o.bank), o.langs, seed=o.seed)
+    bank = load_bank_file(o.bank)
+    if o.expand:
+        return expand(bank, o.langs, seed=o.seed)
+    from .bankgen import _sample
+
+    out = []
+    for item in bank.items:
+        for lang in o.langs:
+            if lang in bank.languages:
+                s = _sample(bank, item, lang, "plain", None, "{q}")
+                s.meta["source"] = "user"
+                out.append(s)
+    return out
+
+
+@suite("dataset")
+def user_dataset(o: SuiteOptions) -> list[Sample]:
+    """Your own CSV/JSONL/Parquet file (--dataset FILE, --preset NAME, --map field=column), every row as given."""
+    from .loaders import load_dataset
+
+    if not o.dataset:
+        raise TianpingError("the 'dataset' suite needs --dataset FILE (CSV, JSONL, JSON or Parquet)", title="bad option")
+    samples, _info = load_dataset(o.dataset, preset_name=o.preset, mapping=o.mapping, langs=o.langs if o.filter_langs else None)
+    return samples
 
 
 def _public(name: str) -> Callable[[SuiteOptions], list[Sample]]:
