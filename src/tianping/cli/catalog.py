@@ -154,6 +154,32 @@ def validate(
         console.print(tr("valid_catalog", **counts))
 
 
+@app.command("changes")
+@guarded
+def changes(
+    since: str = typer.Option(..., "--since", help="List changes after this date (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Up to this date (default: today)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """What changed in the catalog and the rule packs since a date, and which systems' stored classification changed."""
+    from ..monitor.changes import catalog_changes
+
+    res = catalog_changes(since, until, db=STATE.db())
+    if as_json:
+        emit_json(res)
+        return
+    if not res["changes"]:
+        console.print(tr("mon_no_changes", since=res["since"]))
+        return
+    table = Table(title=tr("mon_changes_title", since=res["since"]))
+    for col in ("mon_date", "mon_kind", "id", "mon_what"):
+        table.add_column(tr(col), overflow="fold")
+    for c in res["changes"]:
+        what = txt(c["title"]) + ("" if c.get("verified", True) else f" [yellow]({tr('mon_unverified')})[/]")
+        table.add_row(c["date"], tr(f"mon_k_{c['kind']}") if c["kind"] != "provision" else tr("provisions"), c["id"], what)
+    console.print(table)
+
+
 @app.command("export")
 @guarded
 def export(

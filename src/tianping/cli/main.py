@@ -40,6 +40,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("assessment", "verify", "command"),
     "checklist": ("assessment", "checklist_app", "group"),
     "serve": ("serve", "serve", "command"),
+    "monitor": ("monitor", "monitor", "command"),
     "users": ("serve", "users_app", "group"),
 }
 

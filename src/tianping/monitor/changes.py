@@ -1,0 +1,104 @@
+"""What changed in the catalog and the rule packs since a date (`tianping catalog changes`).
+
+Derived from the dates the data itself carries: instruments' adoption, publication, entry into
+force, application and revision dates; their dated versions; amending acts' procedure steps and
+the dates their changes set; provisions that started to apply (grouped per instrument and day);
+rule-pack applicability windows and pack effective dates; and, from the store, the systems whose
+stored classification changed (snapshots with a diff).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from .service import _t, amendment_events, parse_date, today
+
+DATE_FIELDS = {
+    "adopted": ("adopted", "通过"),
+    "published": ("published", "公布"),
+    "entry_into_force": ("entered into force", "生效"),
+    "applies_from": ("applies from", "开始适用"),
+    "revised": ("revised", "修订"),
+}
+
+
+def catalog_changes(since: dt.date | str, until: dt.date | str | None = None, *, catalog: Any = None,
+                    packs: Iterable[Any] | None = None, db: Any = None) -> dict[str, Any]:
+    """Every dated change in (since, until], oldest first; `until` defaults to today."""
+    start = parse_date(since, "--since")
+    end = parse_date(until, "--until") or today()
+    assert start is not None
+    if catalog is None:
+        from ..catalog.loader import default_catalog
+
+        catalog = default_catalog()
+    if packs is None:
+        from ..rules.pack import default_packs
+
+        packs = default_packs()
+    lo, hi = start.isoformat(), end.isoformat()
+    items: list[dict[str, Any]] = []
+
+    def add(item: dict[str, Any]) -> None:
+        if item["date"] and lo < item["date"] <= hi:
+            items.append(item)
+
+    for iid, inst in sorted(catalog.instruments.items()):
+        name = inst.short_title or inst.title
+        for f, (en, zh) in DATE_FIELDS.items():
+            day = getattr(inst.dates, f, None)
+            if day is not None:
+                add({"date": day.isoformat(), "kind": "instrument", "id": iid, "event": f,
+                     "title": _t(f"{name.en} {en}", f"{name.zh}{zh}"), "verified": inst.verified})
+        for v in getattr(inst, "versions", []) or []:
+            add({"date": v.valid_from.isoformat(), "kind": "version", "id": f"{iid}:{v.id}",
+                 "title": _t(f"{name.en}: version '{v.label}' valid", f"{name.zh}：版本“{v.label}”生效"), "verified": v.verified})
+        if getattr(inst, "amendment", None) is not None:
+            for ev in amendment_events(catalog, iid):
+                add({k: ev[k] for k in ("date", "kind", "id", "title", "verified", "cites") if k in ev})
+        by_day: dict[str, list[str]] = {}
+        for p in inst.provisions:
+            if p.applies_from is not None and not p.is_container:
+                by_day.setdefault(p.applies_from.isoformat(), []).append(p.id)
+        for day, ids in sorted(by_day.items()):
+            add({"date": day, "kind": "provision", "id": iid, "provisions": ids, "count": len(ids),
+                 "title": _t(f"{name.en}: {len(ids)} provisions start to apply", f"{name.zh}：{len(ids)}条条款开始适用"),
+                 "verified": inst.verified})
+    for lp in packs:
+        pack = lp.pack
+        add({"date": pack.effective_from.isoformat(), "kind": "pack", "id": pack.id, "version": pack.version,
+             "title": _t(f"Rule pack {pack.id} {pack.version} effective", f"规则包 {pack.id} {pack.version} 生效"), "verified": True})
+        for w in getattr(pack, "windows", []) or []:
+            add({"date": w.applies_from.isoformat(), "kind": "pack", "id": f"{pack.id}:{w.id}",
+                 "title": _t(f"{w.title.en}: rules start to apply", f"{w.title.zh}：相关规则开始适用"), "cites": list(w.cites),
+                 "verified": w.verified})
+    if db is not None:
+        items.extend(reclassified_since(db, start, end))
+    # an act's own procedure steps already say when it was adopted, published, in force
+    steps = {(i["date"], i["id"].split(":", 1)[0]) for i in items if i["kind"] == "milestone"}
+    items = [i for i in items if not (i["kind"] == "instrument" and (i["date"], i["id"]) in steps)]
+    items.sort(key=lambda i: (i["date"], i["kind"], i["id"]))
+    return {"since": lo, "until": hi, "changes": items}
+
+
+def reclassified_since(db: Any, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Systems whose stored classification changed in (start, end], from the snapshots' diffs."""
+    from sqlalchemy import select
+
+    from ..store.models import ClassificationSnapshotRow as S
+
+    out = []
+    with db.session() as s:
+        rows = s.scalars(select(S).where(S.diff.is_not(None)).order_by(S.id)).all()
+        for r in rows:
+            day = r.taken_at[:10]
+            if not (start.isoformat() < day <= end.isoformat()) or not (r.diff or {}).get("changes"):
+                continue
+            packs = ", ".join(sorted(r.diff["changes"]))
+            reasons = ", ".join(r.diff.get("reasons") or []) or "-"
+            out.append({"date": day, "kind": "reclassified", "id": r.system_id, "changes": r.diff["changes"],
+                        "reasons": r.diff.get("reasons") or [], "verified": True,
+                        "title": _t(f"Classification of {r.system_id} changed under {packs} (because of: {reasons})",
+                                    f"{r.system_id} 在 {packs} 下的分类结果发生变化（原因：{reasons}）")})
+    return out
