@@ -65,3 +65,32 @@ def test_model_failing_on_missing_values_is_a_finding(german):
     assert fails["missing_values"].value == 1 and "error" in fails["missing_values"].details
     assert fails["missing_values"].status == "warn"
     assert any(m.name == "adversarial_accuracy" for m in r.metrics)
+
+
+def test_attack_counts_only_verified_changes_when_a_fixed_column_matters():
+    """The model also reads a per-row attribute the attack may not move (text, categorical, sensitive):
+    copying another row's numbers is then not enough to change the prediction, so starts are checked."""
+    rng = np.random.default_rng(2)
+    n = 1500
+    z = rng.standard_normal((n, 2))
+    h = rng.integers(0, 2, n)  # the fixed attribute, seen by the model through the row index
+
+    def only_h(zz, idx):
+        return h[idx]
+
+    res = hop_skip_jump(only_h, z, h.copy(), h.copy(), iterations=3, seed=0)
+    assert res.success_rate() == 0.0 and res.no_start == n and np.all(np.isinf(res.distance))
+
+    def mixed(zz, idx):
+        return (zz[:, 0] + 3.0 * h[idx] - 1.5 > 0).astype(np.int64)
+
+    y = mixed(z, np.arange(n))
+    res = hop_skip_jump(mixed, z, y, y.copy(), iterations=8, seed=0)
+    true = np.abs(z[:, 0] + 3.0 * h - 1.5)
+    found = np.isfinite(res.distance)
+    assert found[true < 1.0].mean() > 0.97 and found.mean() > 0.8 and res.unverified == 0
+    assert res.no_start == int((~found).sum())
+    assert np.all(res.distance[found] >= true[found] - 1e-6)  # never closer than the real boundary: every point is adversarial
+    assert np.median(res.distance[found] / true[found]) < 1.05
+    # and every counted point really changes the prediction through the model
+    assert res.adversarial_accuracy(1e9) == pytest.approx(1 - found.mean())

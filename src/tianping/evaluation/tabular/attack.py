@@ -12,8 +12,9 @@ wrong are not attacked (their adversarial distance is 0).
 Only verified prediction changes count. The starting point of each row is one of the nearest
 sample rows the model puts in another class, but only the attacked columns are copied from it
 (the row keeps its own categorical, text and sensitive values), so the start is checked with the
-model and the nearest candidate that really is adversarial is used; a row with none is counted in
-`no_start` and is not a success. The final point of every row is checked with the model again.
+model and the nearest candidate that really is adversarial is used. Rows with none get random
+starting points in growing spheres around them (HopSkipJump's own initialisation), checked the same
+way; a row with no verified start at all is counted in `no_start` and is not a success. The final point of every row is checked with the model again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (Z rows, index of the source row) -> label codes
+START_RADII = np.array([0.5, 1.0, 2.0, 4.0])  # standard deviations, for random starting points
 
 
 @dataclass
@@ -68,7 +70,7 @@ def _binary_search(f: _Counter, x: np.ndarray, adv: np.ndarray, y: np.ndarray, i
 def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndarray, *, iterations: int = 8,
                   probes: int = 32, max_probes: int = 96, search_steps: int = 10, seed: int = 0,
                   candidates: int = 2000, chunk: int = 64, probe_rows: int = 10_000, start_candidates: int = 8,
-                  skip: np.ndarray | None = None) -> AttackResult:
+                  random_starts: int = 16, skip: np.ndarray | None = None) -> AttackResult:
     """Attack rows `z` (standardised, shape (n, d)) whose true codes are `y` and predictions `pred0`.
 
     `skip` marks correct rows that must not be attacked (counted in `no_start`)."""
@@ -104,7 +106,22 @@ def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndar
         ver[rr, cc] = f(z[cand_idx[rr, cc]], rows[rr]) != y[rows[rr]]
     has = ver.any(axis=1)
     first = np.argmax(ver, axis=1)  # candidates are in distance order: the nearest verified one wins
-    start = z[cand_idx[np.arange(len(rows)), first][has]]
+    start = np.full((len(rows), d), np.nan)
+    start[has] = z[cand_idx[np.arange(len(rows)), first][has]]
+    # 1b. rows still without a start: random directions at growing radii (HopSkipJump's own initialisation),
+    #     nearest verified one first; the search below moves the start back towards the row anyway
+    miss = np.flatnonzero(~has)
+    if len(miss) and random_starts > 0:
+        radii = np.repeat(START_RADII, max(1, random_starts // len(START_RADII)))
+        u = rng.standard_normal((len(miss), len(radii), d))
+        u /= np.linalg.norm(u, axis=2, keepdims=True)
+        pts = z[rows[miss]][:, None, :] + radii[None, :, None] * u
+        ok = (f(pts.reshape(-1, d), np.repeat(rows[miss], len(radii))) != np.repeat(y[rows[miss]], len(radii))).reshape(len(miss), -1)
+        got = ok.any(axis=1)
+        pick = np.argmax(ok, axis=1)  # radii ascend: the nearest verified point
+        start[miss[got]] = pts[got, pick[got]]
+        has[miss[got]] = True
+    start = start[has]
     no_start = int((~has).sum()) + n_skipped
     rows = rows[has]
     if len(rows) == 0:
