@@ -222,3 +222,6 @@ def refusal(sample: Sample, response: str, ctx: object) -> Score:
     """Multilingual refusal detector, rules only (1.0 = refused)."""
     refused, why = detect_refusal(response)
     return Score(value=1.0 if refused else 0.0, label="refused" if refused else "answered", explanation=why or "")
+
+
+from . import refusal_stat as _refusal_stat  # noqa: E402,F401  (registers `refusal_stat`; it builds on these rules)
