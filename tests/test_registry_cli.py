@@ -64,11 +64,14 @@ def test_json_profiles_are_accepted(tmp_path, db_opt):
 
 @pytest.mark.parametrize("mutate, field, line, needle", [
     (lambda t: t.replace("use_cases: [creditworthiness]", "use_cases: [creditworthiness"), None, 7, "syntax"),
-    (lambda t: t.replace("model_kinds: [classifier]", "model_kinds: [clasifier]"), "model_kinds.0", 7, "Input should be"),
+    (lambda t: t.replace("model_kinds: [classifier]", "model_kinds: [clasifier]"), "model_kinds.0", 7, "did you mean 'classifier'"),
+    (lambda t: t.replace("use_cases: [creditworthiness]", "use_cases: [credit_scoring]"), "use_cases.0", 6, "did you mean"),
+    (lambda t: t.replace("jurisdictions: [EU]", "jurisdictions: [UK]"), "jurisdictions.0", 4, "did you mean 'GB'"),
+    (lambda t: t.replace("profiling: true", "profiling: true\nsector: fintech"), "sector", 9, "unknown sector"),
     (lambda t: t.replace("persons: 120000", "persons: lots"), "data.0.persons", 10, "valid integer"),
     (lambda t: t.replace("profiling: true", "profiling: true\ncolour: blue"), "colour", 9, "unknown field"),
     (lambda t: t.replace("roles: {EU: [provider]}", "roles: {EU: [provider], CN: [provider]}"), None, 1, "not among jurisdictions"),
-    (lambda t: t.replace("country: DE", "country: Germany"), "organisation.country", 3, "pattern"),
+    (lambda t: t.replace("country: DE", "country: Germany"), "organisation.country", 3, "did you mean 'DE'"),
 ])
 def test_bad_profiles_fail_cleanly(tmp_path, db_opt, mutate, field, line, needle):
     f = tmp_path / "bad.yaml"

@@ -33,15 +33,68 @@ def _as_of(value: Optional[str]) -> Optional[dt.date]:
 
 
 
+# person-facing words of these commands (zh/en), in the pattern of i18n.MESSAGES
+M = {
+    "upcoming_title": {"en": "Upcoming: tiers that will apply later", "zh": "即将适用：将来生效的分级"},
+    "from": {"en": "from {d}", "zh": "自 {d} 起"},
+    "possibly": {"en": "possibly (needs answers)", "zh": "可能（需补充信息）"},
+    "law": {"en": "Law applied ({j}): {v}", "zh": "适用的法律（{j}）：{v}"},
+    "unverified": {"en": " [dates unverified]", "zh": "［日期未核实］"},
+    "pending": {"en": "Amendment {id} ({status}{when}) is not applicable yet on this date:", "zh": "修正案 {id}（{status}{when}）在该日期尚未适用："},
+    "pending_when": {"en": ", in force from {d}", "zh": "，自 {d} 起生效"},
+    "change": {"en": "  • {t}: {a} → {b}", "zh": "  • {t}：{a} → {b}"},
+    "coverage_title": {"en": "Jurisdictions without a rule pack", "zh": "无规则包覆盖的法域"},
+    "coverage_cols": {"en": ["jurisdiction", "answer", "laws known, not encoded", "catalog instruments", "nearest voluntary frameworks"],
+                      "zh": ["法域", "答复", "已知但未编码的法律", "目录中的文书", "最接近的自愿性框架"]},
+    "out_of_scope": {"en": "Out of scope of the {p} pack ({c}): {n}", "zh": "{p} 规则包范围之外（{c}）：{n}"},
+    "tier_col": {"en": "upcoming", "zh": "即将适用"},
+    "bad_jurisdiction": {"en": "--jurisdiction: {e}", "zh": "--jurisdiction：{e}"},
+    "unverified_note": {"en": "* date set by an amendment whose text was not checked against the official journal", "zh": "* 该日期来自未经官方公报核实的修正案"},
+    "all_in_force": {"en": "every adopted provision treated as applicable", "zh": "所有已通过的条款均视为适用"},
+}
+
+
+def _m(key: str, **kw: object) -> str:
+    return txt(M[key]).format(**kw)
+
+
+def _jurisdictions(value: Optional[str]) -> Optional[list[str]]:
+    """The --jurisdiction codes, normalised (case-insensitive); an unknown code exits 2 with a suggestion."""
+    from ..errors import Problem
+    from ..rules.jurisdictions import normalise
+
+    codes = split_csv(value)
+    if not codes:
+        return None
+    out, problems = [], []
+    for c in codes:
+        try:
+            out.append(normalise(c))
+        except ValueError as exc:
+            problems.append(Problem(str(exc), field="--jurisdiction"))
+    if problems:
+        raise TianpingError(problems, title="bad option")
+    return out
+
+
 @guarded
 def register(
     file: Optional[Path] = typer.Argument(None, help="Profile file (YAML or JSON)."),
     interactive: bool = typer.Option(False, "--interactive", help="Answer a guided questionnaire instead of giving a file."),
+    schema: bool = typer.Option(False, "--schema", help="Print the profile field reference (every field, type, allowed codes, the rules that read it) and exit."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Validate a system profile and store it (insert, or a new version if it changed)."""
     from ..registry.service import load_profile_file
 
+    if schema:
+        from ..registry.fieldref import field_reference, render_markdown
+
+        if as_json:
+            emit_json(field_reference())
+        else:
+            console.print(render_markdown(), markup=False, highlight=False, soft_wrap=True)
+        return
     if interactive:
         from .questionnaire import run_questionnaire
 
@@ -58,33 +111,82 @@ def register(
         console.print(tr(key, id=result["id"], v=result["version"]), highlight=False)
 
 
+def _coverage(prof, codes):
+    from ..rules.engine import coverage
+
+    return coverage(prof, jurisdictions=codes)
+
+
+def _print_law(results) -> None:
+    """The law version each result used, and amendments known but not applicable yet."""
+    for r in results:
+        if r.applies == "no" or not r.law_version:
+            continue
+        lv = r.law_version
+        if lv.get("amended_by") or r.pending_amendments:
+            console.print(_m("law", j=r.jurisdiction, v=lv["version"]) + ("" if lv.get("verified", True) else _m("unverified")), highlight=False)
+        for a in r.pending_amendments:
+            when = _m("pending_when", d=a["in_force_from"]) if a.get("in_force_from") else ""
+            console.print(_m("pending", id=a["id"], status=a["status"], when=when), highlight=False)
+            for ch in a["changes"]:
+                console.print(_m("change", t=txt(ch["title"]), a=ch["from"], b=ch["to"]), highlight=False)
+        for o in r.out_of_scope:
+            console.print(_m("out_of_scope", p=r.pack, c=o["code"], n=txt(o["note"])), highlight=False)
+
+
+def _print_coverage(cov) -> None:
+    gaps = [c for c in cov if c["status"] != "covered"]
+    if not gaps:
+        return
+    table = Table(title=_m("coverage_title"))
+    for col in txt(M["coverage_cols"]):
+        table.add_column(col, overflow="fold")
+    for c in gaps:
+        known = "; ".join(txt(k["title"]) for k in c["known_laws_not_encoded"]) or "—"
+        insts = ", ".join(i["id"] for i in c["catalog_instruments"]) or "—"
+        vol = ", ".join(i["id"] + (f" ({i['rule_pack']})" if i.get("rule_pack") else "") for i in c["nearest_voluntary_frameworks"]) or "—"
+        answer = txt(c["message"]) + "".join(" " + txt(o["note"]) for o in c["out_of_scope"])
+        table.add_row(c["jurisdiction"], answer, known, insts, vol)
+    console.print(table)
+
+
 @guarded
 def classify(
     system: str = typer.Argument(..., help="Profile file, or the id of a registered system."),
-    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated: EU,CN,ASEAN,US (default: every pack)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify as the law stands on this date (YYYY-MM-DD or today). Default: every provision treated as applicable."),
+    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated ISO 3166 codes or groups, case-insensitive: EU,CN,SG,US-CO,GB (default: every pack)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify as the law stands on this date (YYYY-MM-DD or today): amendments in force that day apply, later rules are listed as upcoming. Default: every adopted provision treated as applicable."),
     explain: bool = typer.Option(False, "--explain", help="Show every rule evaluated, the fields it read and what it cites."),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Risk tier per jurisdiction, with the reasons, citations and open questions."""
+    """Risk tier per jurisdiction, with the reasons, citations, upcoming tiers and open questions."""
     from ..rules.engine import classify as run
 
+    codes = _jurisdictions(jurisdiction)
+    day = _as_of(as_of)
     prof = _registry().resolve(system)
-    results = run(prof, jurisdictions=split_csv(jurisdiction), as_of=_as_of(as_of))
+    results = run(prof, jurisdictions=codes, as_of=day)
+    cov = _coverage(prof, codes)
     if as_json:
-        emit_json({"system": prof.id, "as_of": as_of, "results": [r.as_dict() for r in results if r.applies != "no"]})
+        emit_json({"system": prof.id, "as_of": day.isoformat() if day else None,
+                   "results": [r.as_dict() for r in results if r.applies != "no"], "coverage": cov})
         return
-    table = Table(title=tr("classification_title", id=prof.id))
+    table = Table(title=tr("classification_title", id=prof.id) + (f" — {day.isoformat()}" if day else f" — {_m('all_in_force')}"))
     for col in ("jurisdiction", "tier", "why", "cites"):
         table.add_column(tr(col), overflow="fold")
+    table.add_column(_m("tier_col"), overflow="fold")
     for r in results:
         if r.applies == "no":
             continue
         why = "; ".join(txt(x["because"]) for x in r.reasons) or ("—" if r.tier != "undetermined" else tr("needs_answers"))
         cites = ", ".join(sorted({c for x in r.reasons for c in x["cites"]}))
         tier = txt(r.tier_title) + (f" ({tr('voluntary')})" if r.voluntary else "")
-        table.add_row(r.jurisdiction, tier, why, cites)
-    console.print(table)
+        upcoming = "; ".join(txt(u["title"]) + " " + _m("from", d=u["applies_from"]) + ("" if u["certain"] else f" ({_m('possibly')})")
+                             for u in r.upcoming_tiers) or "—"
+        table.add_row(r.jurisdiction, tier, why, cites, upcoming)
+    if any(r.applies != "no" for r in results):
+        console.print(table)
+    _print_law(results)
+    _print_coverage(cov)
     for r in results:
         if r.questions:
             console.print(f"[bold]{tr('questions_for', j=r.jurisdiction)}[/]")
@@ -105,8 +207,8 @@ def classify(
 @guarded
 def obligations(
     system: str = typer.Argument(..., help="Profile file, or the id of a registered system."),
-    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated jurisdictions."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="As the law stands on this date (YYYY-MM-DD)."),
+    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated jurisdictions (ISO 3166 codes or groups, case-insensitive)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="As the law stands on this date (YYYY-MM-DD); later duties are listed as upcoming with their date."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Obligations per jurisdiction and role, with the article, the date they apply from and deadlines."""
@@ -114,22 +216,37 @@ def obligations(
 
     from ..rules.engine import classify as run
 
+    codes = _jurisdictions(jurisdiction)
+    day = _as_of(as_of)
     prof = _registry().resolve(system)
-    results = [r for r in run(prof, jurisdictions=split_csv(jurisdiction), as_of=_as_of(as_of)) if r.applies != "no"]
+    results = [r for r in run(prof, jurisdictions=codes, as_of=day) if r.applies != "no"]
+    cov = _coverage(prof, codes)
     if as_json:
-        emit_json({"system": prof.id, "as_of": as_of, "obligations": [
+        emit_json({"system": prof.id, "as_of": day.isoformat() if day else None, "obligations": [
             {"jurisdiction": r.jurisdiction, "tier": r.tier, "voluntary": r.voluntary,
              "applies": [asdict(o) for o in r.obligations], "possible": [asdict(o) for o in r.possible_obligations],
-             "upcoming": [asdict(o) for o in r.upcoming]} for r in results]})
+             "upcoming": [asdict(o) for o in r.upcoming], "upcoming_tiers": r.upcoming_tiers,
+             "law_version": r.law_version, "pending_amendments": r.pending_amendments, "out_of_scope": r.out_of_scope}
+            for r in results], "coverage": cov})
         return
-    table = Table(title=tr("obligations_title", id=prof.id))
+    table = Table(title=tr("obligations_title", id=prof.id) + (f" — {day.isoformat()}" if day else ""))
     for col in ("jurisdiction", "obligation", "roles", "applies_from", "status", "cites"):
         table.add_column(tr(col), overflow="fold")
     for r in results:
         for o in r.obligations + r.possible_obligations + r.upcoming:
             status = tr("status_" + o.status) + (f" — {o.deadline}" if o.deadline else "")
-            table.add_row(r.jurisdiction, txt(o.title), ", ".join(o.roles), o.applies_from or "", status, ", ".join(o.cites))
-    console.print(table)
+            when = (o.applies_from or "") + ("" if o.date_verified else " *")
+            table.add_row(r.jurisdiction, txt(o.title), ", ".join(o.roles), when, status, ", ".join(o.cites))
+    if results:
+        console.print(table)
+    if any(not o.date_verified for r in results for o in r.obligations + r.possible_obligations + r.upcoming):
+        console.print(_m("unverified_note"), highlight=False)
+    for r in results:
+        for u in r.upcoming_tiers:
+            console.print(f"{r.jurisdiction}: " + txt(u["title"]) + " " + _m("from", d=u["applies_from"])
+                          + ("" if u["certain"] else f" ({_m('possibly')})"), highlight=False)
+    _print_law(results)
+    _print_coverage(cov)
 
 
 systems_app = typer.Typer(help="Registered AI systems.", no_args_is_help=True)

@@ -11,6 +11,7 @@ guessing.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing
 from dataclasses import dataclass
 from enum import Enum
@@ -40,6 +41,7 @@ L = {
     "xb_persons": {"en": "Persons whose personal information leaves China this year", "zh": "本年度个人信息出境涉及人数"},
     "xb_sensitive": {"en": "…of whom with sensitive personal information", "zh": "……其中涉及敏感个人信息的人数"},
     "xb_cats": {"en": "Categories leaving China ({choices})", "zh": "出境数据类别（{choices}）"},
+    "xb_purpose": {"en": "Purpose of this transfer ({choices}; empty = not stated, counts as not exempt)", "zh": "本次出境的目的（{choices}；留空表示未说明，按不豁免处理）"},
 }
 YES = {"y", "yes", "true", "1", "是", "有", "对"}
 NO = {"n", "no", "false", "0", "否", "无", "不"}
@@ -65,6 +67,23 @@ class Question:
                 "choices": list(self.choices)}
 
 
+def _unwrap(tp):
+    """The type without `Annotated[...]` wrappers (validated code types of the profile)."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _base(field: str):
+    ann = AISystem.model_fields[field].annotation
+    args = [_unwrap(a) for a in typing.get_args(ann) if a is not type(None)] or [_unwrap(ann)]
+    base = args[0]
+    if typing.get_origin(base) is list:
+        (item,) = typing.get_args(base)
+        return list, _unwrap(item)
+    return base, None
+
+
 # -- which questions ----------------------------------------------------------------------------
 def packs_for(jurisdictions: list[str]) -> list:
     """The rule packs that cover any of these jurisdictions."""
@@ -87,7 +106,8 @@ def fields_read(packs) -> list[str]:
 
     reads: set[str] = set()
     for pack in packs:
-        for src in [pack.applies_if] + [r.when for r in pack.designations + pack.obligations] + [r.unless for r in pack.designations if r.unless]:
+        for src in [pack.applies_if] + [r.when for r in pack.designations + pack.obligations] + [r.unless for r in pack.designations if r.unless] \
+                + [ch.when for a in pack.amendments for ch in a.changes if ch.when]:
             reads |= compile_expr(src, ENV_NAMES).reads
     order = list(AISystem.model_fields)
     tops: dict[str, None] = {}
@@ -109,10 +129,13 @@ def fields_read(packs) -> list[str]:
 
 def question_text(field: str, packs, lang: str) -> str:
     """The packs' own wording of a question, else the profile field's description."""
-    for pack in packs:
-        q = pack.questions.get(f"system.{field}")
-        if q:
-            return q.text.get(lang)
+    keys = [f"system.{field}"] + {"cross_border_transfers": ["derived.exports_from_cn"], "data": ["derived.data_categories"],
+                                   "model_kinds": ["derived.generative"]}.get(field, [])
+    for key in keys:
+        for pack in packs:
+            q = pack.questions.get(key)
+            if q:
+                return q.text.get(lang)
     desc = AISystem.model_fields[field].description
     return desc or field.replace("_", " ")
 
@@ -124,17 +147,15 @@ def _org_bool_text(sub: str, packs, lang: str) -> str:
 
 def choices_text(field: str) -> str:
     """The allowed values of a field, comma-separated ('' when free)."""
-    ann = AISystem.model_fields[field].annotation
-    for a in typing.get_args(ann):
-        inner = typing.get_args(a)
-        cand = inner[0] if inner else a
-        if isinstance(cand, type) and issubclass(cand, Enum):
-            return ", ".join(e.value for e in cand)
-    if field == "use_cases":
-        from ..rules.pack import PACK_DIR
+    base, item = _base(field)
+    cand = item if base is list else base
+    if isinstance(cand, type) and issubclass(cand, Enum):
+        return ", ".join(e.value for e in cand)
+    vocab_kind = {"use_cases": "use_cases", "sector": "sectors"}.get(field)
+    if vocab_kind:
+        from ..rules.vocabulary import vocabulary
 
-        vocab = yaml.safe_load((PACK_DIR.parent / "vocabulary.yaml").read_text(encoding="utf-8"))
-        return ", ".join(vocab["use_cases"])
+        return ", ".join(vocabulary().codes(vocab_kind))
     return ""
 
 
@@ -143,19 +164,16 @@ def field_kind(field: str) -> str:
         return "data"
     if field == "cross_border_transfers":
         return "transfers"
-    ann = AISystem.model_fields[field].annotation
-    args = [a for a in typing.get_args(ann) if a is not type(None)] or [ann]
-    base = args[0]
+    base, item = _base(field)
     if base is bool:
         return "bool"
     if base in (int, float):
         return "number"
-    if typing.get_origin(base) is list:
-        (item,) = typing.get_args(base)
+    if base is list:
         return "multi" if isinstance(item, type) and issubclass(item, Enum) or field == "use_cases" else "list"
-    if isinstance(base, type) and issubclass(base, Enum):
+    if isinstance(base, type) and issubclass(base, Enum) or field == "sector":
         return "choice"
-    if base.__name__ == "date":
+    if base is dt.date:
         return "date"
     return "text"
 
@@ -196,23 +214,29 @@ def parse_bool(raw: str) -> bool:
 
 def parse_answer(field: str, raw: str) -> Any:
     """A typed answer to the question about `field` (raises ValueError/TypeError when not understood)."""
-    ann = AISystem.model_fields[field].annotation
-    args = [a for a in typing.get_args(ann) if a is not type(None)] or [ann]
-    base = args[0]
-    origin = typing.get_origin(base)
+    base, item = _base(field)
     if base is bool:
         return parse_bool(raw)
     if base in (int, float):
         return base(float(raw)) if base is int else float(raw)
-    if origin is list:
-        (item,) = typing.get_args(base)
+    if base is list:
         vals = [x.strip() for x in raw.replace("，", ",").split(",") if x.strip()]
         if isinstance(item, type) and issubclass(item, Enum):
             for v in vals:
                 item(v)
+        if field == "use_cases":
+            from ..rules.vocabulary import check_code
+
+            vals = [check_code("use_cases", v) for v in vals]
         return vals
     if isinstance(base, type) and issubclass(base, Enum):
-        return base(raw).value
+        return base(raw.strip()).value
+    if field == "sector":
+        from ..rules.vocabulary import check_code
+
+        return check_code("sectors", raw.strip())
+    if base is dt.date:
+        return dt.date.fromisoformat(raw.strip()).isoformat()
     return raw
 
 
@@ -224,9 +248,17 @@ def data_holding(category: str, persons: int | None) -> dict[str, Any]:
     return DataHolding(category=DataCategory(category), persons=persons).model_dump(mode="json", exclude_none=True)
 
 
-def transfer(destination: str, categories: list[str], persons: int | None, sensitive_persons: int | None) -> dict[str, Any]:
+def transfer(destination: str, categories: list[str], persons: int | None, sensitive_persons: int | None,
+             purpose: str | None = None) -> dict[str, Any]:
+    """One cross-border transfer; `purpose` (transfer_purposes in rules/vocabulary.yaml) decides China's Art. 5 exemptions."""
     return CrossBorderTransfer(destination=destination.upper(), categories=[DataCategory(c.strip()) for c in categories],
-                               persons=persons, sensitive_persons=sensitive_persons).model_dump(mode="json", exclude_none=True)
+                               persons=persons, sensitive_persons=sensitive_persons, purpose=purpose or None).model_dump(mode="json", exclude_none=True)
+
+
+def transfer_purposes() -> list[str]:
+    from ..rules.vocabulary import vocabulary
+
+    return list(vocabulary().transfer_purposes)
 
 
 def to_profile(answers: dict[str, Any]) -> AISystem:
