@@ -303,3 +303,24 @@ def test_every_row_has_the_evidence_fields(tmp_path, sex_only_pipeline):
         assert m["citations"]
         if m["group"] is not None:
             assert m["sensitive_feature"] is not None
+
+
+def test_an_under_represented_tiny_group_still_fails_representation(tmp_path):
+    rng = np.random.default_rng(12)
+    df = pd.DataFrame({"g": ["x"] * 995 + ["y"] * 5, "y": rng.integers(0, 2, 1000)})
+    df["pred"] = df["y"]
+    df.to_parquet(tmp_path / "d.parquet")
+    (tmp_path / "pop.yaml").write_text("g: {x: 0.5, y: 0.5}\n", encoding="utf-8")
+    r = run_tabular(TabularConfig(data=str(tmp_path / "d.parquet"), target="y", predictions="pred", sensitive=["g"],
+                                  tests=["quality"], reference_distribution=str(tmp_path / "pop.yaml")))
+    rr = next(m for m in r.metrics if m.name == "representation_ratio" and m.group == "g=y")
+    assert rr.n == 5 and rr.min_group_n == 1000 and rr.status == "fail"  # the share rests on all 1000 rows
+
+
+def test_missing_target_names_the_first_row(tmp_path):
+    from tianping.errors import TianpingError
+
+    df = pd.DataFrame({"y": [1, 0, None, 1] * 10, "pred": [1, 0, 0, 1] * 10})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(TianpingError, match="first at data row 3"):
+        run_tabular(TabularConfig(data=str(tmp_path / "d.csv"), target="y", predictions="pred", tests=["performance"]))

@@ -94,8 +94,9 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
     y_series = pd.Series(y_raw)
     if y_series.isna().any():
         n = int(y_series.isna().sum())
-        raise TianpingError(Problem(f"target column '{target}' has {n} missing values; drop or fill them first", field=target),
-                            title="missing target")
+        first = int(np.flatnonzero(y_series.isna().to_numpy())[0]) + 1
+        raise TianpingError(Problem(f"target column '{target}' has {n} missing values (the first at data row {first}); "
+                                    "drop or fill them first", field=target), title="missing target")
     regression = task_hint == "regression"
     if task_hint is None:
         regression = (y_raw.dtype.kind == "f" and not np.all(np.mod(y_raw, 1) == 0)) or (

@@ -144,8 +144,9 @@ def run_quality(sink: MetricSink, stats: QualityStats, *, y: np.ndarray, class_n
         if ref is not None:
             for g, rs in sorted(ref.items()):
                 obs = float(shares.get(g, 0.0))
+                # the share is measured over all n rows: a group with few (or no) rows is the finding, not too little data
                 sink.add("representation_ratio", obs / rs if rs > 0 else np.nan, group=f"{col}={g}", sensitive_feature=col,
-                         n=int(vc.get(g, 0)), details={"observed_share": obs, "reference_share": rs})
+                         n=int(vc.get(g, 0)), support=n, details={"observed_share": obs, "reference_share": rs})
             keys = set(ref) | set(shares.index)
             tvd = 0.5 * sum(abs(float(shares.get(k, 0.0)) - ref.get(k, 0.0)) for k in keys)
             sink.add("representation_distance", tvd, sensitive_feature=col, n=n)
