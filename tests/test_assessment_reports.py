@@ -193,3 +193,24 @@ def test_assess_fail_on_and_rescore(env, tmp_path):
     blocker.write_text("x", encoding="utf-8")
     res = runner.invoke(app, [*env["opt"], "assess", "eu-credit-scoring", "--out", str(blocker)])
     assert res.exit_code == 2 and "a-file" in res.output
+
+
+def test_report_reads_in_its_language_and_rounds_numbers():
+    import datetime as dt
+
+    from tianping.assessment.assess import assess
+    from tianping.evidence.model import EvidenceRun, MetricRow, Producer, Slice, Threshold
+    from tianping.registry.service import load_profile_file
+    from tianping.reporting.render import render_html
+
+    system = load_profile_file(EXAMPLE)
+    ev = EvidenceRun(run_id="abcdef12-run", kind="real", producer=Producer(engine="tabular"), metrics=[
+        MetricRow(test="tabular.fairness", metric="demographic_parity_difference", slice=Slice(sensitive_feature="sex"),
+                  value=0.123456789012345, ci=(0.0987654321, 0.15555555555), n=400,
+                  threshold=Threshold(op="<=", value=0.2, warn=0.1, source="metrics.yaml", provision="eu-ai-act:art-10"))])
+    a = assess(system, runs=[ev], as_of=dt.date(2030, 1, 1))
+    zh, en = render_html(a, "zh"), render_html(a, "en")
+    assert f"<title>人工智能系统评估报告 — {system.name_zh}</title>" in zh and system.name_zh not in en.split("<main>")[0]
+    assert "0.1235" in en and "[0.0988, 0.156]" in en and "0.123456789" not in en  # significant digits, not 17
+    assert "≤ 0.200, warn above 0.100 (" in en and "via metrics.yaml" in en and "Art" in en  # threshold with its source
+    assert "break-inside: avoid" in en  # no table row split across PDF pages

@@ -35,6 +35,7 @@ def test_full_pipeline_writes_verifiable_signed_reports(tmp_path):
         assert check.ok, (system, check)
         a = json.loads((Path(path) / "assessment.json").read_text(encoding="utf-8"))
         assert a["runs"] and a["runs"][0]["id"] == job.runs[system]
-        assert any(o["metrics"] for o in a["obligations"]), system  # the run's metrics are used as evidence
+        assert any(o["rows"] for o in a["obligations"]), system  # the run's metric rows are used as evidence
+        assert all(r["evidence_kind"] == "real" for r in a["rows"])
     actions = [e["action"] for e in AuditLog(db).events()]
     assert actions.count("report.exported") == 2 and AuditLog(db).verify().ok
