@@ -52,6 +52,8 @@ def recommend(context: str | None, task: str, metrics: list[Any]) -> dict[str, A
     if (kind == "regression") != chosen.startswith("regression"):
         raise TianpingError(Problem(f"context '{chosen}' does not apply to a {task} model", field="--context"), title="bad option")
     found = [m for m in metrics if m.name == ctx.metric and m.group is None and m.value is not None]
+    judged = [m for m in found if m.status in ("pass", "warn", "fail", "error")]
+    found = judged or found  # a value resting on too few rows is the headline only when nothing else is there
     worst = None
     if found:
         lower_is_better = not ctx.metric.endswith("ratio")
@@ -64,5 +66,5 @@ def recommend(context: str | None, task: str, metrics: list[Any]) -> dict[str, A
         "reason": {"en": ctx.en, "zh": ctx.zh},
         "citations": guide.citations,
         "worst": None if worst is None else {"value": worst.value, "sensitive_feature": worst.sensitive_feature,
-                                             "label": worst.label, "status": worst.status},
+                                             "label": worst.label, "status": worst.status, "min_group_n": worst.min_group_n},
     }
