@@ -315,7 +315,6 @@ def judge_calibrate(
     from ..evaluation.genai.judges import RulesJudge, build_panel, panel_identity
     from ..evaluation.genai.judges.calibration import calibrate, write_record
     from ..evaluation.genai.loaders import load_labelled, parse_mapping
-    from ..evaluation.genai.runner import run_async
 
     m = {k: v for k, v in parse_mapping(mapping).items()} if mapping else {}
     rows, desc = load_labelled(labelled, m, limit=limit)
@@ -325,10 +324,8 @@ def judge_calibrate(
         rec = calibrate(rj.verdict, rj.identity(), rows, source=desc)
     else:
         panel = build_panel(judge, endpoint=judge_endpoint, vote=judge_vote, min_voters=judge_min_voters, timeout=timeout)
-        try:
-            rec = calibrate(panel, panel_identity(judge, judge_vote, judge_min_voters), rows, source=desc, concurrency=concurrency)
-        finally:
-            run_async(panel.aclose())
+        rec = calibrate(panel, panel_identity(judge, judge_vote, judge_min_voters), rows, source=desc, concurrency=concurrency,
+                        close=panel.aclose)
     path = write_record(rec, out)
     rec["path"] = str(path)
     if as_json:

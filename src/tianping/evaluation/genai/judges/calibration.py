@@ -64,7 +64,8 @@ def agreement(gold: list[str], pred: list[str]) -> dict[str, Any]:
     from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
     if not gold:
-        return {"kappa": None, "confusion": [[0, 0], [0, 0]], "accuracy": None, "n": 0}
+        return {"kappa": None, "confusion": [[0, 0], [0, 0]], "accuracy": None, "n": 0, "balanced_accuracy": None,
+                "unsafe_recall": None, "unsafe_precision": None}
     cm = confusion_matrix(gold, pred, labels=list(LABELS)).tolist()
     kappa = float(cohen_kappa_score(gold, pred, labels=list(LABELS))) if len(set(gold) | set(pred)) > 1 else (
         1.0 if gold == pred else 0.0)
@@ -88,7 +89,8 @@ def default_path(identity: str) -> Path:
     return data_home() / "judge_calibrations" / f"{slug(identity)}.json"
 
 
-async def _run_all(fn: Callable[[str, str, str | None], Awaitable[Any]], rows: list[dict], concurrency: int) -> list[Any]:
+async def _run_all(fn: Callable[[str, str, str | None], Awaitable[Any]], rows: list[dict], concurrency: int,
+                   close: Callable[[], Awaitable[Any]] | None = None) -> list[Any]:
     import asyncio
 
     sem = asyncio.Semaphore(max(1, concurrency))
@@ -97,11 +99,15 @@ async def _run_all(fn: Callable[[str, str, str | None], Awaitable[Any]], rows: l
         async with sem:
             return await fn(r["prompt"], r["response"], r.get("risk"))
 
-    return await asyncio.gather(*(one(r) for r in rows))
+    try:
+        return await asyncio.gather(*(one(r) for r in rows))
+    finally:
+        if close is not None:  # on the same event loop as the calls (pooled connections live there)
+            await close()
 
 
 def calibrate(judge_fn: Callable[[str, str, str | None], Any], identity: str, rows: list[dict], *, source: dict[str, Any],
-              concurrency: int = 8, by: str | None = "lang") -> dict[str, Any]:
+              concurrency: int = 8, by: str | None = "lang", close: Callable[[], Awaitable[Any]] | None = None) -> dict[str, Any]:
     """Run the judge over labelled rows (`prompt`, `response`, `label`) and build the calibration record."""
     import inspect
 
@@ -109,7 +115,7 @@ def calibrate(judge_fn: Callable[[str, str, str | None], Any], identity: str, ro
 
     t0 = time.perf_counter()
     if inspect.iscoroutinefunction(judge_fn) or inspect.iscoroutinefunction(getattr(judge_fn, "__call__", None)):
-        verdicts = run_async(_run_all(judge_fn, rows, concurrency))
+        verdicts = run_async(_run_all(judge_fn, rows, concurrency, close))
     else:
         verdicts = [judge_fn(r["prompt"], r["response"], r.get("risk")) for r in rows]
     gold, pred, errors = [], [], 0

@@ -104,7 +104,8 @@ class Qwen3Guard(Judge):
             label = "unsafe" if strict else "safe"
             return Verdict(label=label, categories=cats if strict else [], refusal=refusal, raw=text,
                            reason=f"controversial, counted as {label}")
-        return Verdict(label=level, categories=cats if level == "unsafe" else [], refusal=refusal, raw=text)
+        label = "refusal" if level == "safe" and refusal else level
+        return Verdict(label=label, categories=cats if level == "unsafe" else [], refusal=refusal, raw=text)
 
 
 SHIELDGEMMA_POLICIES = {
