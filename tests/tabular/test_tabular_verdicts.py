@@ -324,3 +324,26 @@ def test_missing_target_names_the_first_row(tmp_path):
     df.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(TianpingError, match="first at data row 3"):
         run_tabular(TabularConfig(data=str(tmp_path / "d.csv"), target="y", predictions="pred", tests=["performance"]))
+
+
+def test_counterfactual_for_regression_and_multiclass(tmp_path):
+    rng = np.random.default_rng(13)
+    n = 600
+    df = pd.DataFrame({"sex": rng.choice([0, 1], n), "x": rng.normal(size=n)})
+    df["y"] = df["x"] + 0.5 * df["sex"]
+    from tianping.evaluation.tabular import CallableModel
+
+    reg = CallableModel(lambda f: (f["x"] + 0.5 * f["sex"]).to_numpy(dtype=float), task="regression")
+    df.to_parquet(tmp_path / "r.parquet")
+    r = run_tabular(TabularConfig(data=str(tmp_path / "r.parquet"), target="y", features=["x", "sex"], sensitive=["sex"],
+                                  tests=["counterfactual"], task="regression", bootstrap=20), model=reg)
+    by = _by_name(r)
+    assert by["counterfactual_flip_rate"][0].value == 1.0 and by["counterfactual_flip_rate"][0].status == "not_judged"
+    assert by["counterfactual_mean_change"][0].value == pytest.approx(0.5)
+    df["c"] = np.where(df["sex"] == 1, 2, (df["x"] > 0).astype(int))
+    df.to_parquet(tmp_path / "m.parquet")
+    mc = CallableModel(lambda f: np.where(f["sex"] == 1, 2, (f["x"] > 0).astype(int)), task="classification")
+    r = run_tabular(TabularConfig(data=str(tmp_path / "m.parquet"), target="c", features=["x", "sex"], sensitive=["sex"],
+                                  tests=["counterfactual"], bootstrap=20), model=mc)
+    (cf,) = _by_name(r)["counterfactual_flip_rate"]
+    assert r.task == "multiclass" and cf.value == 1.0 and cf.status == "fail"

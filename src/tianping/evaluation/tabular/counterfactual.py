@@ -102,7 +102,10 @@ def run_counterfactual(sink: MetricSink, q: Querier, sensitive: dict[str, pd.Ser
             by_change[f"{a}->{b}"] = float(grp["changed"].mean())
         det["flip_rate_by_change"] = by_change
         n_used = int(used.sum())
-        sink.add("counterfactual_flip_rate", rate, sensitive_feature=col, n=n_used, ci=ci, details=det)
+        if regression:
+            det["changed_means"] = "prediction changed by more than 1e-9 relative; not judged (see counterfactual_mean_change)"
+        # regression has no decision to flip: any change counts, so the rate is reported but not judged
+        sink.add("counterfactual_flip_rate", rate, judge=not regression, sensitive_feature=col, n=n_used, ci=ci, details=det)
         sink.add("counterfactual_any_flip_rate", any_rate, sensitive_feature=col, n=n_used, ci=any_ci)
         if base_score is not None and cf_score is not None:
             b0 = base_score[rows]
