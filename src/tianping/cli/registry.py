@@ -42,11 +42,11 @@ M = {
     "unverified": {"en": " [dates unverified]", "zh": "［日期未核实］"},
     "pending": {"en": "Amendment {id} ({status}{when}) is not applicable yet on this date:", "zh": "修正案 {id}（{status}{when}）在该日期尚未适用："},
     "pending_when": {"en": ", in force from {d}", "zh": "，自 {d} 起生效"},
-    "change": {"en": "  • {t}: {a} → {b}", "zh": "  • {t}：{a} → {b}"},
-    "coverage_title": {"en": "Jurisdictions without a rule pack", "zh": "无规则包覆盖的法域"},
+    "coverage_title": {"en": "Jurisdictions without (full) rule-pack coverage", "zh": "规则包未（完全）覆盖的法域"},
+    "status": {"en": {"proposed": "proposed", "adopted": "adopted", "published": "published", "in_force": "in force"},
+               "zh": {"proposed": "已提出", "adopted": "已通过", "published": "已公布", "in_force": "已生效"}},
     "coverage_cols": {"en": ["jurisdiction", "answer", "laws known, not encoded", "catalog instruments", "nearest voluntary frameworks"],
                       "zh": ["法域", "答复", "已知但未编码的法律", "目录中的文书", "最接近的自愿性框架"]},
-    "out_of_scope": {"en": "Out of scope of the {p} pack ({c}): {n}", "zh": "{p} 规则包范围之外（{c}）：{n}"},
     "tier_col": {"en": "upcoming", "zh": "即将适用"},
     "bad_jurisdiction": {"en": "--jurisdiction: {e}", "zh": "--jurisdiction：{e}"},
     "unverified_note": {"en": "* date set by an amendment whose text was not checked against the official journal", "zh": "* 该日期来自未经官方公报核实的修正案"},
@@ -127,27 +127,27 @@ def _print_law(results) -> None:
             console.print(_m("law", j=r.jurisdiction, v=lv["version"]) + ("" if lv.get("verified", True) else _m("unverified")), highlight=False)
         for a in r.pending_amendments:
             when = _m("pending_when", d=a["in_force_from"]) if a.get("in_force_from") else ""
-            console.print(_m("pending", id=a["id"], status=a["status"], when=when), highlight=False)
+            console.print(_m("pending", id=a["id"], status=txt(M["status"]).get(a["status"], a["status"]), when=when), highlight=False)
             for ch in a["changes"]:
-                console.print(_m("change", t=txt(ch["title"]), a=ch["from"], b=ch["to"]), highlight=False)
-        for o in r.out_of_scope:
-            console.print(_m("out_of_scope", p=r.pack, c=o["code"], n=txt(o["note"])), highlight=False)
+                console.print("  • " + txt(ch["summary"]) + ("" if ch.get("verified", True) else " *"), highlight=False)
 
 
 def _print_coverage(cov) -> None:
+    """Jurisdictions without (full) pack coverage, each with an explicit answer (never an empty table)."""
     gaps = [c for c in cov if c["status"] != "covered"]
     if not gaps:
         return
-    table = Table(title=_m("coverage_title"))
-    for col in txt(M["coverage_cols"]):
-        table.add_column(col, overflow="fold")
+    cols = txt(M["coverage_cols"])
+    console.print(f"[bold]{_m('coverage_title')}[/]")
     for c in gaps:
-        known = "; ".join(txt(k["title"]) for k in c["known_laws_not_encoded"]) or "—"
+        console.print(txt(c["message"]), highlight=False, soft_wrap=True)
+        for o in c["out_of_scope"]:
+            console.print("  " + txt(o["note"]), highlight=False, soft_wrap=True)
+        known = "; ".join(txt(k["title"]) + ("" if k.get("verified", True) else " *") for k in c["known_laws_not_encoded"]) or "—"
         insts = ", ".join(i["id"] for i in c["catalog_instruments"]) or "—"
         vol = ", ".join(i["id"] + (f" ({i['rule_pack']})" if i.get("rule_pack") else "") for i in c["nearest_voluntary_frameworks"]) or "—"
-        answer = txt(c["message"]) + "".join(" " + txt(o["note"]) for o in c["out_of_scope"])
-        table.add_row(c["jurisdiction"], answer, known, insts, vol)
-    console.print(table)
+        for label, value in ((cols[2], known), (cols[3], insts), (cols[4], vol)):
+            console.print(f"  {label}: {value}", highlight=False, soft_wrap=True)
 
 
 @guarded
@@ -188,6 +188,8 @@ def classify(
     _print_law(results)
     _print_coverage(cov)
     for r in results:
+        if r.applies == "no":
+            continue
         if r.questions:
             console.print(f"[bold]{tr('questions_for', j=r.jurisdiction)}[/]")
             for q in r.questions:
