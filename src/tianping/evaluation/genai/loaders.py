@@ -267,6 +267,9 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
             raise TianpingError(Problem(f"--map {k}={v}: no column '{v}' (columns: {', '.join(table.columns)})", file=where, line=1,
                                         field=v), title="invalid data file")
     wide = list(pre.get("wide_langs") or [])
+    for fld in FIELDS:  # columns named exactly like a field are that field, unless mapped otherwise
+        if fld not in cols and fld not in consts and fld in table.columns and not (wide and fld == "prompt"):
+            cols[fld] = fld
     if not mapping or "prompt" not in mapping:
         if not wide and "prompt" not in cols and "turns" not in cols:
             guess = next((c for c in ("prompt", "question", "text", "input", "query", "goal", "forbidden_prompt", "Behavior")
