@@ -192,6 +192,10 @@ class Relation(Strict):
     note: str | None = None
 
 
+# default confidence of an inline provision->principle mapping, by predicate (broad: by position)
+GRADED_CONFIDENCE = {"exact": 0.95, "close": 0.85, "related": 0.5, "narrow": 0.7}
+
+
 class PrincipleRef(Strict):
     """A provision's mapping to a shared principle, written inline in the instrument file."""
 
@@ -221,7 +225,15 @@ class Provision(Strict):
     @field_validator("principles")
     @classmethod
     def _normalise_principles(cls, v: list) -> list[PrincipleRef]:
-        return [PrincipleRef(id=p) if isinstance(p, str) else p for p in v]
+        """Grade mappings whose confidence the curator did not state: the principle listed first is
+        the provision's main one, later ones secondary; `related` is weaker, `close`/`exact` stronger."""
+        out = []
+        for i, p in enumerate(v):
+            ref = PrincipleRef(id=p) if isinstance(p, str) else p
+            if "confidence" not in ref.model_fields_set:
+                ref.confidence = GRADED_CONFIDENCE.get(ref.predicate.value, 0.85 if i == 0 else 0.7)
+            out.append(ref)
+        return out
 
     @model_validator(mode="after")
     def _summary_for_requirements(self) -> "Provision":
