@@ -272,7 +272,25 @@ def _fast_refusal(text: str) -> tuple[float, str, str]:
     return (1.0 if refused else 0.0), ("refused" if refused else "answered"), why or ""
 
 
+def _batch_refusal_stat(texts: list[str]) -> list[tuple[float, str, str]]:
+    from .scorers.refusal import detect_refusal
+    from .scorers.refusal_stat import classify
+
+    out = []
+    for t, (refused, p) in zip(texts, classify(texts)):
+        if not (t or "").strip():
+            out.append((1.0, "refused", "empty"))
+            continue
+        why = detect_refusal(t)[1]
+        out.append((1.0 if refused else 0.0, "refused" if refused else "answered", f"p={p:.3f}" + (f"; rules: {why}" if why else "")))
+    return out
+
+
+# Scorers with a path that skips building Sample/Score objects (same verdicts as the registered function)
 FAST: dict[str, Callable[[str], tuple[float | None, str, str]]] = {"refusal": _fast_refusal}
+# Scorers that are much faster on a batch of replies (embedding models)
+BATCH: dict[str, Callable[[list[str]], list[tuple[float | None, str, str]]]] = {"refusal_stat": _batch_refusal_stat}
+BATCH_SIZE = 256
 
 
 def resolve_scorers(names: Iterable[str]) -> list[str]:
@@ -312,38 +330,64 @@ def score_rows(rows: Iterable[Row], scorer_names: list[str], ctx: Any = None, *,
     ctx = ctx if ctx is not None else ScoreContext()
     fns = {n: reg.get(n) for n in scorer_names}
     fast = {n: FAST[n] for n in scorer_names if n in FAST}
+    batch = {n: BATCH[n] for n in scorer_names if n in BATCH}
     loop: asyncio.AbstractEventLoop | None = None
-    try:
+
+    def one(name: str, row: Row) -> tuple[float | None, str, str]:
+        nonlocal loop
+        if name in fast:
+            return fast[name](row.response)
+        res = fns[name](_sample(row), row.response, ctx)
+        if inspect.isawaitable(res):
+            if loop is None:
+                loop = asyncio.new_event_loop()
+            res = loop.run_until_complete(res)
+        return res.value, res.label, res.explanation
+
+    def chunks() -> Iterator[list[Row]]:
+        if not batch:
+            for row in rows:
+                yield [row]
+            return
+        buf: list[Row] = []
         for row in rows:
-            rec: dict[str, Any] = {"id": row.id}
-            if row.lang:
-                rec["lang"] = row.lang
-            scores: dict[str, Any] = {}
-            errors: dict[str, str] = {}
-            for name in scorer_names:
+            buf.append(row)
+            if len(buf) >= BATCH_SIZE:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
+
+    try:
+        for chunk in chunks():
+            pre: dict[str, list[tuple[float | None, str, str]]] = {}
+            for name, fn in batch.items():
                 try:
-                    if name in fast:
-                        value, label, why = fast[name](row.response)
-                    else:
-                        res = fns[name](_sample(row), row.response, ctx)
-                        if inspect.isawaitable(res):
-                            if loop is None:
-                                loop = asyncio.new_event_loop()
-                            res = loop.run_until_complete(res)
-                        value, label, why = res.value, res.label, res.explanation
-                except Exception as exc:  # one broken row/scorer is recorded, never fatal
-                    value, label, why = None, "error", f"{exc.__class__.__name__}: {exc}"
-                if label == "error":
-                    errors[name] = why
-                rec[name] = None if value is None else value >= 0.5
+                    pre[name] = fn([r.response for r in chunk])
+                except Exception as exc:  # the whole batch failed: every row records it
+                    pre[name] = [(None, "error", f"{exc.__class__.__name__}: {exc}")] * len(chunk)
+            for k, row in enumerate(chunk):
+                rec: dict[str, Any] = {"id": row.id}
+                if row.lang:
+                    rec["lang"] = row.lang
+                scores: dict[str, Any] = {}
+                errors: dict[str, str] = {}
+                for name in scorer_names:
+                    try:
+                        value, label, why = pre[name][k] if name in pre else one(name, row)
+                    except Exception as exc:  # one broken row/scorer is recorded, never fatal
+                        value, label, why = None, "error", f"{exc.__class__.__name__}: {exc}"
+                    if label == "error":
+                        errors[name] = why
+                    rec[name] = None if value is None else value >= 0.5
+                    if detail:
+                        scores[name] = {"value": value, "label": label, "explanation": why}
                 if detail:
-                    scores[name] = {"value": value, "label": label, "explanation": why}
-            if detail:
-                rec["scores"] = scores
-            if errors:
-                rec["errors"] = errors
-                rec["error"] = "; ".join(f"{k}: {v}" for k, v in errors.items())
-            yield rec
+                    rec["scores"] = scores
+                if errors:
+                    rec["errors"] = errors
+                    rec["error"] = "; ".join(f"{k2}: {v}" for k2, v in errors.items())
+                yield rec
     finally:
         if loop is not None:
             loop.close()
