@@ -25,7 +25,7 @@ def _check_ics(path: Path) -> None:
 
 @guarded
 def monitor(
-    system_ids: Optional[list[str]] = typer.Argument(None, metavar="[SYSTEM_ID ...]", help="Registered systems (default: all)."),
+    system_ids: Optional[list[str]] = typer.Argument(None, help="Registered systems (default: all)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Look ahead from this date (YYYY-MM-DD or today; default today)."),
     horizon: int = typer.Option(730, "--horizon", help="How many days ahead to look."),
     ics: Optional[Path] = typer.Option(None, "--ics", help="Also write the dated events as an iCalendar file."),
