@@ -1,4 +1,4 @@
-"""`tianping evidence …`: the typed evidence of stored runs, and its JSON Schema."""
+"""`tianping evidence …`: the typed evidence of stored runs, its JSON Schema, and imports from other tools."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ from rich.table import Table
 from ..i18n import register_messages
 from .common import STATE, console, emit_json, guarded, tr
 
-app = typer.Typer(help="The typed evidence model: show a run's evidence rows, print the JSON Schema.", no_args_is_help=True)
+app = typer.Typer(help="The typed evidence model: show a run's evidence rows, print the JSON Schema, import other tools' results.",
+                  no_args_is_help=True)
 
 register_messages({
     "evidence_title": {"en": "Evidence of run {id} ({kind}, {engine})", "zh": "运行 {id} 的证据（{kind}，{engine}）"},
     "evidence_missing": {"en": "run '{id}' not found", "zh": "未找到运行 '{id}'"},
+    "import_done": {"en": "Imported run {id}: {tool} {version} ({format}), task {task}, model {model}, {samples} sample(s), {n} metric(s)",
+                    "zh": "已导入运行 {id}：{tool} {version}（{format}），任务 {task}，模型 {model}，样本 {samples} 个，指标 {n} 项"},
+    "import_title": {"en": "Metrics found", "zh": "导入的指标"},
+    "import_unmapped": {"en": "{n} metric(s) not linked to any provision (kept as imported.unmapped; link them with --map FILE)",
+                        "zh": "{n} 项指标未关联任何条款（保留为 imported.unmapped；可用 --map FILE 关联）"},
 })
 
 
@@ -60,3 +66,36 @@ def show(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
     for m in metrics:
         table.add_row(m.test, m.metric, m.slice.text(), sig(m.value, 4), "" if m.n is None else str(m.n), m.status)
     console.print(table)
+
+
+@app.command("import")
+@guarded
+def import_(path: str = typer.Argument(..., help="Result file of another tool (or an lm-eval output directory)."),
+            system: str = typer.Option(..., "--system", help="Registered AI system the results are evidence for."),
+            fmt: str = typer.Option("auto", "--format", help="auto (from the content), inspect, lm-eval, garak, promptfoo, pyrit or aiverify."),
+            map_file: Optional[str] = typer.Option(None, "--map", help="Your own import map (YAML, same shape as the shipped map.yaml): "
+                                                                        "links your tasks to tests and provisions; tried first."),
+            as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only.")) -> None:
+    """Import Inspect, lm-eval, garak, promptfoo, PyRIT or AI Verify results as evidence (kind 'imported')."""
+    from ..importers.service import import_file
+
+    res = import_file(STATE.db(), path, system_id=system, fmt=fmt, map_file=map_file)
+    if as_json:
+        emit_json(res)
+        return
+    console.print(tr("import_done", id=res["run_id"], tool=res["tool"], version=res["tool_version"] or "?", format=res["format"],
+                     task=res["task"], model=res["model"] or "?", samples=res["samples"], n=len(res["metrics"])),
+                  highlight=False, markup=False)
+    from ..reporting.numbers import sig
+
+    table = Table(title=tr("import_title"))
+    for col in ("test", "metric", "slice", "value", "n", "status", "provisions"):
+        table.add_column(col, overflow="fold")
+    for m in res["metrics"]:
+        table.add_row(m["test"], m["metric"], m["slice"], sig(m["value"], 4), "" if m["n"] is None else str(m["n"]), m["status"],
+                      ", ".join(m["citations"][:4]) + (" …" if len(m["citations"]) > 4 else ""))
+    console.print(table)
+    if res["unmapped"]:
+        console.print(tr("import_unmapped", n=len(res["unmapped"])), highlight=False, markup=False)
+    for note in res["notes"]:
+        console.print(f"· {note}", highlight=False, markup=False)
