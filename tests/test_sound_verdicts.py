@@ -246,3 +246,14 @@ def test_evidence_schema_doc_is_current_and_show_cli(tmp_path):
     assert json.loads(res.stdout)["metrics"][0]["status"] == "fail"
     missing = runner.invoke(app, ["--db", str(tmp_path / "e.db"), "evidence", "show", "nope"])
     assert missing.exit_code == 2
+
+
+def test_small_groups_cannot_rescue_a_gap_that_large_groups_already_fail():
+    thr = Threshold(op="<=", value=0.2, warn=0.1, min_n=30)
+    assert judge(0.5, thr, n=6, value_large_groups=0.3)[0] == "fail"
+    assert judge(0.5, thr, n=6, value_large_groups=0.15)[0] == "warn"
+    assert judge(0.5, thr, n=6, value_large_groups=0.05)[0] == "insufficient_data"
+    row = MetricRow(test="tabular.fairness", metric="demographic_parity_difference", value=0.5, n=6, value_large_groups=0.3,
+                    threshold=thr, status="fail")
+    # re-scored with a stricter threshold the row stays failing (a stricter rule never improves a verdict)
+    assert rejudge(row, threshold=Threshold(op="<=", value=0.1, min_n=30)).status == "fail"

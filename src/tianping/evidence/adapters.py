@@ -143,7 +143,9 @@ def _tabular(run: RunLike) -> EvidenceRun:
     for m in metrics:
         details = m.get("details") or {}
         n = m.get("n")
-        if m.get("sensitive_feature") and not m.get("group"):
+        if m.get("min_group_n") is not None:  # the engine says which count the value rests on
+            n = m["min_group_n"]
+        elif m.get("sensitive_feature") and not m.get("group"):
             sizes = group_n.get((m["test"], m["sensitive_feature"], m.get("label"))) or group_n.get((m["test"], m["sensitive_feature"], None))
             n = details.get("min_group_n", min(sizes) if sizes else n)
         value = m.get("value")
@@ -155,6 +157,7 @@ def _tabular(run: RunLike) -> EvidenceRun:
             slice=Slice(sensitive_feature=m.get("sensitive_feature"), group=m.get("group"), label=m.get("label"),
                         feature=m.get("feature"), attack=details.get("attack") if isinstance(details.get("attack"), str) else None),
             value=value, ci=tuple(m["ci"]) if m.get("ci") else None, n=n,
+            value_large_groups=details.get("value_without_small_groups") if isinstance(details.get("value_without_small_groups"), (int, float)) else None,
             threshold=_tabular_threshold(m.get("thresholds"), m.get("citations") or [], m.get("min_n")),
             status=status if status in _TABULAR_STATUS else "error", citations=m.get("citations") or [], method="tabular engine"))
     cfg = doc.get("config") or {}

@@ -18,8 +18,14 @@ from .model import MetricRow, Threshold
 
 
 def judge(value: float | None, threshold: Threshold | None, *, n: int | None = None,
-          ci: tuple[float, float] | None = None, min_n: int | None = None) -> tuple[str, str | None]:
-    """(status, reason) for one value. `min_n` is the larger of the threshold's and the rules' minimum."""
+          ci: tuple[float, float] | None = None, min_n: int | None = None,
+          value_large_groups: float | None = None) -> tuple[str, str | None]:
+    """(status, reason) for one value. `min_n` is the larger of the threshold's and the rules' minimum.
+
+    `value_large_groups` (between-group rows) is the same quantity over only the groups that reach
+    the minimum: a gap among large groups can only widen when small groups are added, so when it
+    already fails or warns, that status stands despite the small groups.
+    """
     if threshold is None:
         return "not_judged", None
     if value is None or not math.isfinite(value):
@@ -30,6 +36,11 @@ def judge(value: float | None, threshold: Threshold | None, *, n: int | None = N
     if small:
         if failing and ci is not None and not threshold.satisfied(ci[0]) and not threshold.satisfied(ci[1]):
             return "fail", f"n={n} below the minimum {need}, but the whole interval fails"
+        if value_large_groups is not None and math.isfinite(value_large_groups):
+            if not threshold.satisfied(value_large_groups):
+                return "fail", f"smallest group n={n} below {need}, but the groups that reach it already fail"
+            if threshold.warn is not None and not threshold.satisfied(value_large_groups, threshold.warn):
+                return "warn", f"smallest group n={n} below {need}, but the groups that reach it already warn"
         return "insufficient_data", f"n={'unknown' if n is None else n} below the minimum {need}"
     if failing:
         return "fail", None
@@ -58,7 +69,7 @@ def rejudge(row: MetricRow, *, threshold: Threshold | None = None, min_n: int | 
     if thr is None:
         status = row.status if row.status in ("fail", "warn", "error", "insufficient_data") else "not_judged"
         return row.model_copy(update={"status": status})
-    status, reason = judge(row.value, thr, n=row.n, ci=row.ci, min_n=min_n)
+    status, reason = judge(row.value, thr, n=row.n, ci=row.ci, min_n=min_n, value_large_groups=row.value_large_groups)
     if row.status in STICKY:
         status, reason = row.status, None
     elif threshold is None and SEVERITY.get(row.status, 0) > SEVERITY[status]:

@@ -121,13 +121,16 @@ class MetricRow(BaseModel):
     value: float | None = None
     ci: tuple[float, float] | None = Field(None, description="confidence interval [low, high] (95 % unless the method says)")
     n: int | None = Field(None, ge=0, description="observations the value rests on (smallest group for between-group rows)")
+    value_large_groups: float | None = Field(
+        None, description="between-group rows: the value over only the groups that reach the minimum size; when it "
+                          "already fails, small groups cannot rescue the row")
     threshold: Threshold | None = None
     status: MetricStatus = "not_judged"
     citations: list[str] = Field(default_factory=list, description="catalog provisions the row evidences")
     method: str | None = Field(None, description="how the value was judged: rules, refusal proxy, judge X, human review of n…")
     note: str | None = None
 
-    @field_validator("value")
+    @field_validator("value", "value_large_groups")
     @classmethod
     def _finite_value(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
