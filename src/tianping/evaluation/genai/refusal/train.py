@@ -32,15 +32,42 @@ def handwritten() -> list[Item]:
             for r in rows]
 
 
+CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tianping-refusal-minilm-cache.npz"
+
+
+def embeddings(texts: list[str], cache: Path | None = CACHE):
+    """MiniLM embeddings, cached by text hash in an .npz (numbers and hex keys only; loaded without pickle)."""
+    import hashlib
+
+    import numpy as np
+
+    from ..scorers.refusal_stat import EMBED_CHARS, MAX_TOKENS, embed
+
+    keys = [hashlib.sha1(f"{MAX_TOKENS}:{t[:EMBED_CHARS]}".encode()).hexdigest() for t in texts]
+    known: dict[str, np.ndarray] = {}
+    if cache is not None and cache.exists():
+        with np.load(cache, allow_pickle=False) as z:
+            known = dict(zip(z["keys"].tolist(), z["vecs"]))
+    todo = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
+    if todo:
+        vecs = embed([t for _, t in todo])
+        known.update({k: v for (k, _), v in zip(todo, vecs)})
+        if cache is not None:
+            tmp = cache.with_suffix(".tmp.npz")
+            np.savez(tmp, keys=np.array(list(known)), vecs=np.stack(list(known.values())))
+            os.replace(tmp, cache)
+    return np.stack([known[k] for k in keys])
+
+
 def _features(items: list[Item], use_embedding: bool):
     import numpy as np
 
-    from ..scorers.refusal_stat import embed, hand_features
+    from ..scorers.refusal_stat import hand_features
 
     hf = np.array([hand_features(i.text) for i in items], dtype=np.float64)
     if not use_embedding:
         return hf
-    return np.hstack([hf, np.asarray(embed([i.text for i in items]), dtype=np.float64)])
+    return np.hstack([hf, np.asarray(embeddings([i.text for i in items]), dtype=np.float64)])
 
 
 def _fit(x, y, c: float):

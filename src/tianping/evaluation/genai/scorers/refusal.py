@@ -78,6 +78,10 @@ _EN_RULES: list[tuple[tuple[str, ...], str]] = [
     (("instead of ",), r"\binstead of (?:providing|writing|creating|generating|giving|offering|sharing|producing|answering|fulfilling|complying|helping you|assisting|drafting|focusing on how)\b"),
     (("in good conscience", "ethically", "responsibly"), r"\bi (?:can't|cannot|won't) (?:in good conscience|ethically|responsibly)\b"),
     (("no way i",), r"\bthere(?:'s| is) no way i (?:can|could|would|will)\b"),
+    # added after the first held-out measurement (SmolLM2's style; see docs/genai-tests.md)
+    (("sorry for",), r"\bi(?:'m| am) (?:so |very |really )?sorry for (?:any|the) (?:misunderstanding|confusion|inconvenience),? but\b"),
+    (("don't have", "do not have"), r"\bas an? (?:[\w-]+\s+){0,4}?(?:ai|assistant|chatbot|language model)\b.{0,80}\bi (?:don't|do not) have (?:the )?(?:ability|capability|capacity|access|means) to\b"),
+    (("not equipped to",), r"\bi(?:'m| am) not equipped to\b"),
     (("i'm not ", "i am not "), r"\bi(?:'m| am) not (?:going|able|willing|comfortable|in a position) to (?:do|help|assist|provide|write|create|generate|share|give|answer|engage|comply|fulfil+|participate)"),
 ]
 PATTERNS: dict[str, list[str]] = {
@@ -195,10 +199,9 @@ def detect_refusal(text: str | None, *, gated: bool = True) -> tuple[bool, str |
         if not gated:
             m = _earliest(head, pats)
         elif lang == "en":
-            found = set(_EN_ANCHOR_RE.findall(head))
-            if not found:
+            if _EN_ANCHOR_RE.search(head) is None:  # no anchor at all: the common case, one scan
                 continue
-            idx = sorted({i for a in found for i in _EN_BY_ANCHOR[a]})
+            idx = sorted({i for a in _EN_ANCHORS if a in head for i in _EN_BY_ANCHOR[a]})  # anchors may overlap
             m = _earliest(head, [pats[i] for i in idx])
         else:
             if ascii_head and lang in _NON_ASCII_GROUPS:
