@@ -49,7 +49,7 @@ def seed_users(db) -> None:
 def make_settings(db, **kw):
     from tianping.server import ServerSettings
 
-    base = dict(db_url=db.url, secret_key="test-secret-key", worker_poll_seconds=0.1, job_lease_seconds=5.0)
+    base = dict(db_url=db.url, secret_key="test-secret-key", worker_poll_seconds=0.1, job_lease_seconds=5.0, demo_runs=True)
     base.update(kw)
     return ServerSettings(**base)
 

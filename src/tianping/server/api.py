@@ -29,12 +29,13 @@ from .principal import ROLES, Principal
 from .questions import KNOWN_JURISDICTIONS, questions
 from .reports import verify_archive
 from .runs import run_kinds
+from .security import client_address
 from .services import Services, recent_events
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": desc, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
     for code, desc in ((400, "Bad request"), (401, "Not authenticated"), (403, "Forbidden"), (404, "Not found"),
-                       (409, "Conflict"), (412, "Precondition failed"), (422, "Invalid input"), (428, "Precondition required"),
+                       (409, "Conflict"), (412, "Precondition failed"), (413, "Upload too large"), (422, "Invalid input"), (428, "Precondition required"),
                        (429, "Too many requests"))
 }
 
@@ -83,6 +84,19 @@ class TokenRequest(BaseModel):
     name: str = Field("api", max_length=100)
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=10, max_length=1024)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = Field(None, description="false: deactivate (every session and token ends at once).")
+    password: str | None = Field(None, min_length=10, max_length=1024,
+                                 description="A new password (ends every session and token of the user).")
+
+
 class TokenOut(BaseModel):
     token: str
     token_type: Literal["bearer"] = "bearer"
@@ -98,8 +112,18 @@ class TransitionRequest(BaseModel):
 
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: str = Field("stub", max_length=32)
+    kind: str = Field(..., max_length=32, description="A run kind from /run-kinds: genai, tabular (stub only where demo runs are on).")
     config: dict[str, Any] = Field(default_factory=dict)
+
+
+class EndpointRequest(BaseModel):
+    """An OpenAI-compatible endpoint for the system's generative runs; the key is stored encrypted and never returned."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    base_url: str = Field(min_length=8, max_length=500, examples=["http://127.0.0.1:8000/v1"])
+    model: str = Field(min_length=1, max_length=200)
+    api_key: str | None = Field(None, max_length=4096, json_schema_extra={"writeOnly": True})
 
 
 class FeedbackRequest(BaseModel):
@@ -132,7 +156,7 @@ def _as_of(value: dt.date | None) -> dt.date | None:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)  # X-Forwarded-For believed only from trusted proxies
 
 
 def _with_etag(view: dict[str, Any], status: int = 200, location: str | None = None) -> JSONResponse:
@@ -187,11 +211,21 @@ def token(body: TokenRequest, request: Request, svc: Services = Depends(services
     return {"token": tok, "token_type": "bearer", "user": _me(p)}
 
 
-@router.delete("/auth/token", tags=["auth"], status_code=204, summary="Revoke the token used for this request")
+@router.delete("/auth/token", tags=["auth"], status_code=204, response_class=Response,
+               summary="Log out: revoke the token used for this request (or end the browser sessions)")
 def revoke(request: Request, p: Principal = Depends(current_user), svc: Services = Depends(services)) -> Response:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         accounts.revoke_token(svc.db, auth[7:].strip())
+    else:  # authenticated by the session cookie: every session of this user ends, server-side
+        accounts.end_sessions(svc.db, p.user_id)
+    return Response(status_code=204)
+
+
+@router.put("/me/password", tags=["auth"], status_code=204, response_class=Response,
+            summary="Change your password (ends every session and revokes every API token)")
+def change_password(body: PasswordChange, p: Principal = Depends(current_user), svc: Services = Depends(services)) -> Response:
+    accounts.set_password(svc.db, p.username, body.new_password, actor=p.actor, current_password=body.current_password)
     return Response(status_code=204)
 
 
@@ -375,8 +409,37 @@ def system_feedback(system_id: str = _system_id(), p: Principal = Depends(curren
 
 # -- runs ------------------------------------------------------------------------------------
 @router.get("/run-kinds", tags=["runs"], summary="Kinds of evaluation run this server can start")
-def kinds() -> list[dict[str, Any]]:
-    return run_kinds()
+def kinds(svc: Services = Depends(services)) -> list[dict[str, Any]]:
+    return run_kinds(svc.settings)
+
+
+@router.post("/systems/{system_id}/uploads", tags=["runs"], status_code=201,
+             summary="Upload a dataset (CSV, Parquet) or model (ONNX, skops, XGBoost, LightGBM) for tabular runs",
+             openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def upload(request: Request, system_id: str = _system_id(), name: str = Query(..., min_length=1, max_length=200),
+                 p: Principal = Depends(current_user), svc: Services = Depends(services)) -> JSONResponse:
+    declared = request.headers.get("content-length")
+    view = await svc.runs.upload(p, system_id, name, request.stream(), int(declared) if declared and declared.isdigit() else None)
+    return JSONResponse(view, status_code=201)
+
+
+@router.get("/systems/{system_id}/endpoints", tags=["runs"], summary="Endpoints registered for the system (keys never shown)")
+def list_endpoints(system_id: str = _system_id(), p: Principal = Depends(current_user),
+                   svc: Services = Depends(services)) -> dict[str, Any]:
+    return {"items": svc.runs.list_endpoints(p, system_id)}
+
+
+@router.post("/systems/{system_id}/endpoints", tags=["runs"], status_code=201, summary="Register an OpenAI-compatible endpoint")
+def add_endpoint(body: EndpointRequest, system_id: str = _system_id(), p: Principal = Depends(current_user),
+                 svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.runs.register_endpoint(p, system_id, body.name, body.base_url, body.model, body.api_key)
+
+
+@router.delete("/systems/{system_id}/endpoints/{endpoint_id}", tags=["runs"], status_code=204, summary="Remove an endpoint")
+def remove_endpoint(system_id: str = _system_id(), endpoint_id: str = _uuid(), p: Principal = Depends(current_user),
+                    svc: Services = Depends(services)) -> Response:
+    svc.runs.delete_endpoint(p, system_id, endpoint_id)
+    return Response(status_code=204)
 
 
 @router.post("/systems/{system_id}/runs", tags=["runs"], status_code=202, summary="Queue an evaluation run")
@@ -399,6 +462,11 @@ def system_runs(system_id: str = _system_id(), limit: int = _limit(), offset: in
 @router.get("/runs/{run_id}", tags=["runs"], summary="A run: status, progress, results")
 def get_run(run_id: str = _uuid(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
     return svc.runs.get(p, run_id)
+
+
+@router.post("/runs/{run_id}/cancel", tags=["runs"], summary="Cancel a queued or running run")
+def cancel_run(run_id: str = _uuid(), p: Principal = Depends(current_user), svc: Services = Depends(services)) -> dict[str, Any]:
+    return svc.runs.cancel(p, run_id)
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -481,6 +549,14 @@ def moderate(body: ModerationRequest, feedback_id: str = _uuid(), p: Principal =
 @router.get("/users", tags=["admin"], summary="Users")
 def users(p: Principal = Depends(role_in("admin")), svc: Services = Depends(services)) -> dict[str, Any]:
     return {"items": accounts.list_users(svc.db), "roles": list(ROLES)}
+
+
+@router.patch("/users/{username}", tags=["admin"], summary="Deactivate or reactivate a user, or reset a password")
+def patch_user(body: UserPatch, username: str = Path(..., min_length=1, max_length=64), p: Principal = Depends(role_in("admin")),
+               svc: Services = Depends(services)) -> dict[str, Any]:
+    if body.password is not None:
+        accounts.set_password(svc.db, username, body.password, actor=p.actor)
+    return accounts.set_active(svc.db, username, body.active, actor=p.actor)
 
 
 @router.post("/users", tags=["admin"], status_code=201, summary="Create a user")

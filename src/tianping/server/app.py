@@ -1,5 +1,7 @@
 """The FastAPI application: REST API (/api/v1, OpenAPI at /api/v1/openapi.json and /api/docs),
-web pages, static files, and the background worker started and stopped with the app."""
+web pages, static files, and the background worker started and stopped with the app.
+
+Around it: the trusted-proxy middleware (client addresses) and the security headers, outermost."""
 
 from __future__ import annotations
 
@@ -7,13 +9,15 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from .. import __version__
 from ..store import Database, open_database
-from . import api, problems, web
+from . import api, problems, run_kinds, web  # noqa: F401  (run_kinds registers the genai and tabular kinds)
 from .jobs import Worker
+from .security import SecurityHeaders, TrustedProxies
 from .services import Services
 from .settings import ServerSettings
 
@@ -32,12 +36,13 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
     settings = settings or ServerSettings()
     db = db or server_database(settings.db_url)
     svc = Services(db, settings)
+    svc.runs.settings = settings  # run kinds on offer, backend, credentials key, uploads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         worker = None
         if settings.run_worker:
-            worker = Worker(db, poll=settings.worker_poll_seconds, lease=settings.job_lease_seconds)
+            worker = Worker(db, poll=settings.worker_poll_seconds, lease=settings.job_lease_seconds, settings=settings)
             worker.start()
             svc.worker = worker  # type: ignore[attr-defined]
             log.info("job worker %s started", worker.name)
@@ -49,14 +54,77 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
             await svc.reads.close()
 
     app = FastAPI(title="Tianping", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.services = svc
     problems.install(app, web.html_error)
     app.include_router(api.router)
+    _add_api_docs(app)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     _add_problem_schema(app)
+    _wrap(app, settings)
     return app
+
+
+def _wrap(app: FastAPI, settings: ServerSettings) -> None:
+    """The trusted-proxy and security-header middleware go outside everything Starlette builds,
+    its error middleware included, so even a 500 carries the headers and the real client address."""
+    build = app.build_middleware_stack
+    trusted = list(settings.trusted_proxies)
+    hsts = settings.hsts_seconds
+
+    def build_stack() -> ASGIApp:
+        return TrustedProxies(SecurityHeaders(build(), hsts_seconds=hsts), trusted)
+
+    TrustedProxies(app, trusted)  # a wrong entry fails here, at start-up, not on the first request
+    app.build_middleware_stack = build_stack  # type: ignore[method-assign]  # wrap, do not replace
+
+
+DOCS_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tianping API</title>
+<link rel="stylesheet" href="{root}/api/docs/assets/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi="{root}/api/v1/openapi.json"></div>
+<script src="{root}/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="{root}/static/api-docs.js"></script>
+</body>
+</html>
+"""
+
+
+def swagger_assets() -> Path | None:
+    """Swagger UI's files, shipped in the `fastapi-offline` package (tianping[server]): no CDN."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "static"
+    return path if (path / "swagger-ui-bundle.js").exists() else None
+
+
+def _add_api_docs(app: FastAPI) -> None:
+    """Interactive API docs at /api/docs from local assets, initialised by a script file of ours
+    (no inline script, so the page works under the same strict CSP as every other page)."""
+    from fastapi.responses import HTMLResponse
+
+    assets = swagger_assets()
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        if assets is None:
+            return HTMLResponse("<!doctype html><title>Tianping API</title><p>The interactive docs need the Swagger UI "
+                                "assets: pip install 'tianping[server]'. The OpenAPI document is at "
+                                "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>", status_code=503)
+        return HTMLResponse(DOCS_HTML.format(root=request.scope.get("root_path", "")))
+
+    if assets is not None:
+        app.mount("/api/docs/assets", StaticFiles(directory=str(assets)), name="api-docs-assets")
 
 
 def server_database(url: str | None) -> Database:

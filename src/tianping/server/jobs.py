@@ -11,6 +11,15 @@ checkpoint it saved. A clean shutdown puts the running job straight back in the 
 
 Handlers are plain functions registered by kind (`@job_handler("stub")`), so evaluation
 engines add theirs without touching this module.
+
+One lease per run: for a job that belongs to a run, the worker also takes the run's lease
+(`evaluation.genai.lease.RunLease`, the same lease `tianping eval run/resume` takes) when it
+claims the job, renews it with the job's heartbeat and hands it to the handler, which passes it to
+the engine (or to the Ray driver it runs). So a CLI process and a server worker never execute the
+same run at once, and a run whose executor died is taken over by whichever comes next — the
+server's worker or `tianping eval resume`. A job whose run is leased elsewhere waits in the queue.
+A cancelled job (status `cancelled`) is never claimed again; a running handler notices at its next
+progress report (JobInterrupted) and stops.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import Any, Callable
 from sqlalchemy import or_, select, update
 
 from ..audit import append_event
+from ..errors import TianpingError
 from ..store import Database
 from ..store.models import RunRow
 from .models import JobRow
@@ -50,6 +60,25 @@ class JobContext:
     checkpoint: dict[str, Any] | None
     attempt: int
     _worker: "Worker"
+    lease: Any = None  # the run's RunLease, held by this worker while the handler runs
+
+    @property
+    def settings(self) -> Any:
+        """The server's settings (backend, credentials key, uploads) or None outside a server."""
+        return self._worker.settings
+
+    def heartbeat(self) -> None:
+        """Check the job is still ours (not cancelled, not taken over, worker not stopping)."""
+        with self.db.session() as s:
+            n = s.execute(update(JobRow).where(JobRow.id == self.job_id, JobRow.worker == self._worker.name,
+                                               JobRow.status == "running")
+                          .values(lease_until=time.time() + self._worker.lease, updated_at=now_iso())).rowcount
+        if n != 1:
+            raise JobInterrupted("the job was cancelled or taken over")
+        if self._worker.stopping.is_set():
+            raise JobInterrupted("worker stopping")
+        if self.lease is not None and self.lease.lost:
+            raise JobInterrupted("lost the run's lease")
 
     def progress(self, fraction: float, message: str | None = None, checkpoint: dict[str, Any] | None = None) -> None:
         """Record progress (0..1) and optionally a checkpoint to resume from; raises JobInterrupted
@@ -108,6 +137,8 @@ class Worker:
     stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     wake: threading.Event = field(default_factory=threading.Event)
+    settings: Any = None
+    _leases: dict[str, Any] = field(default_factory=dict)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -158,11 +189,38 @@ class Worker:
                     return job
         return None
 
+    def _take_run_lease(self, job: JobRow) -> bool:
+        """Take the run's lease for this job; if another process executes the run, put the job back."""
+        from ..evaluation.genai.lease import RunBusy, RunLease
+
+        try:
+            self._leases[job.id] = RunLease.acquire(self.db, job.run_id, ttl=self.lease, heartbeat=False)
+            return True
+        except RunBusy:
+            with self.db.session() as s:  # waiting for another executor is not a failed attempt
+                s.execute(update(JobRow).where(JobRow.id == job.id, JobRow.worker == self.name, JobRow.status == "running")
+                          .values(status="queued", worker=None, lease_until=None, attempts=JobRow.attempts - 1))
+            return False
+
     def run_once(self) -> bool:
         job = self.claim()
         if job is None:
             return False
-        ctx = JobContext(self.db, job.id, job.run_id, job.payload, job.checkpoint, job.attempts, self)
+        if job.run_id and not self._take_run_lease(job):
+            return False
+        try:
+            return self._run(job)
+        finally:
+            lease = self._leases.pop(job.id, None)
+            if lease is not None:
+                try:
+                    lease.release()
+                except Exception:  # noqa: BLE001 - it expires by itself
+                    log.warning("could not release the lease of run %s", job.run_id)
+
+    def _run(self, job: JobRow) -> bool:
+        ctx = JobContext(self.db, job.id, job.run_id, job.payload, job.checkpoint, job.attempts, self,
+                         lease=self._leases.get(job.id))
         beat = threading.Event()
         hb = threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True)
         hb.start()
@@ -181,7 +239,8 @@ class Worker:
             with self.db.session() as s:
                 row = s.get(JobRow, job.id)
                 if row is not None and row.worker == self.name:
-                    self._finish(s, row, "failed", error=f"{type(exc).__name__}: {exc}",
+                    reason = exc.render() if isinstance(exc, TianpingError) else f"{type(exc).__name__}: {exc}"
+                    self._finish(s, row, "failed", error=reason[:4000],
                                  detail="".join(traceback.format_exception_only(type(exc), exc)))
             return True
         beat.set()
@@ -197,6 +256,9 @@ class Worker:
                 with self.db.session() as s:
                     s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.worker == self.name, JobRow.status == "running")
                               .values(lease_until=time.time() + self.lease))
+                lease = self._leases.get(job_id)
+                if lease is not None:
+                    lease.renew()  # one heartbeat for the job and its run's lease
             except Exception:
                 log.exception("heartbeat failed")
 
@@ -223,8 +285,9 @@ class Worker:
             run.finished_at = now_iso()
             if status == "done":
                 run.status = "completed"
-                run.result = result
-                run.summary = (result or {}).get("summary")
+                if result is not None:  # None: the engine's service stored the result itself
+                    run.result = result
+                    run.summary = result.get("summary", run.summary)
                 append_event(s, "run.completed", "run", run.id, {"system": run.system_id, "summary": run.summary,
                                                                   "attempts": job.attempts}, actor="worker")
             else:

@@ -34,21 +34,50 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _env_list(name: str) -> list[str]:
+    return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
+
+
 @dataclass
 class ServerSettings:
     db_url: str | None = None
-    secret_key: str = field(default_factory=_secret_key)
+    secret_key: str = field(default_factory=_secret_key, repr=False)
     # the background worker; tests of the API alone may switch it off
     run_worker: bool = True
     worker_poll_seconds: float = field(default_factory=lambda: _env_float("TIANPING_JOB_POLL", 0.5))
     job_lease_seconds: float = field(default_factory=lambda: _env_float("TIANPING_JOB_LEASE", 30.0))
     session_max_age: int = 12 * 3600
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("TIANPING_SECURE_COOKIES", "") == "1")
-    # login rate limit: failures per window per user name and per client address
+    # login throttling (security.LoginLimiter): failures within the window are counted per
+    # (user name, address), per address and per user name; past the free attempts each further
+    # one waits twice as long as the last (base, 2×base, 4×base, … up to the cap). The account-wide
+    # count has a high threshold and a short cap, so a password spray slows the sprayer down but
+    # never locks a user out of their own account for long.
     login_window_seconds: int = 15 * 60
-    login_max_failures_user: int = 5
-    login_max_failures_ip: int = 30
+    login_free_pair: int = 5
+    login_free_ip: int = 20
+    login_free_user: int = 20
+    login_backoff_base_seconds: float = 10.0
+    login_backoff_cap_seconds: float = 15 * 60
+    login_backoff_cap_user_seconds: float = 60.0
+    # addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto
+    # are believed; default none: the peer address is the client (TIANPING_TRUSTED_PROXIES, comma-separated)
+    trusted_proxies: list[str] = field(default_factory=lambda: _env_list("TIANPING_TRUSTED_PROXIES"))
+    # Strict-Transport-Security on https requests (direct TLS or https from a trusted proxy)
+    hsts_seconds: int = 365 * 86400
     # feedback rate limit per client address
     feedback_per_hour: int = 10
     report_pdf: bool = field(default_factory=lambda: os.environ.get("TIANPING_REPORT_PDF", "") == "1")
     keys_dir: Path | None = None
+    # evaluation runs: the "demo (simulated)" stub kind is off unless asked for
+    demo_runs: bool = field(default_factory=lambda: os.environ.get("TIANPING_DEMO_RUNS", "") == "1")
+    # execution backend for real runs: local (default, in the server's worker) or ray
+    backend: str = field(default_factory=lambda: os.environ.get("TIANPING_BACKEND", "local"))
+    ray_address: str | None = field(default_factory=lambda: os.environ.get("TIANPING_RAY_ADDRESS") or None)
+    ray_actors: int = field(default_factory=lambda: int(os.environ.get("TIANPING_RAY_ACTORS", "2")))
+    # Fernet key(s) for endpoint credentials; None: derived from secret_key (see execution/credentials.py)
+    credentials_key: str | None = field(default_factory=lambda: os.environ.get("TIANPING_CREDENTIALS_KEY") or None, repr=False)
+    uploads_dir: Path | None = field(default_factory=lambda: Path(os.environ["TIANPING_UPLOADS_DIR"]) if os.environ.get("TIANPING_UPLOADS_DIR") else None)
+    max_upload_bytes: int = field(default_factory=lambda: int(float(os.environ.get("TIANPING_MAX_UPLOAD_MB", "200")) * 1024 * 1024))
+    # the bundled local model as a generative target (off on servers without the model or the memory)
+    local_model_runs: bool = field(default_factory=lambda: os.environ.get("TIANPING_LOCAL_MODEL_RUNS", "1") == "1")

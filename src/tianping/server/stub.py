@@ -1,4 +1,6 @@
-"""The built-in `stub` run kind: a deterministic fake evaluation.
+"""The `stub` run kind, offered as "demo (simulated)": a deterministic fake evaluation.
+
+It is off by default: a server offers it only with the setting `demo_runs` (TIANPING_DEMO_RUNS=1).
 
 It walks a fixed number of steps, reports progress and a checkpoint after each, and finishes
 with metrics whose names the assessment's evidence map knows (so the stub's results flow into
@@ -97,7 +99,8 @@ def _evidence(ctx: JobContext, cfg: dict[str, Any], metrics: list[dict[str, Any]
 
 
 register_run_kind(RunKind(
-    name="stub", job_kind="stub", prepare=_prepare,
+    name="stub", job_kind="stub", prepare=_prepare, simulated=True,
+    enabled=lambda settings: bool(getattr(settings, "demo_runs", False)),  # off unless the server enables demo runs
     title={"en": "Demo (simulated) — stub evaluation", "zh": "演示（模拟数据）—— 模拟评测"},
     description={"en": "A fake evaluation with invented metrics, for trying the workflow. Its evidence is marked simulated "
                        "in every report and never counts toward a verdict.",

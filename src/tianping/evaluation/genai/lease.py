@@ -12,6 +12,11 @@ the owner that was read), so of two processes racing for a stale lease exactly o
 SQLite and PostgreSQL alike. The heartbeat runs on a daemon thread with its own connections; if
 it finds the lease taken by someone else (this process stalled past the expiry), `lost` is set
 and the runner stops.
+
+This is the one lease of a run, whoever executes it: the server's job worker takes it when it
+claims a run's job (`server/jobs.py`, renewed by the job's heartbeat, `heartbeat=False` here) and
+hands it to the engine; on the Ray backend the driver that holds it receives every finished sample
+from the actors and stores it, so the lease — not the actors — decides who may write the run.
 """
 
 from __future__ import annotations

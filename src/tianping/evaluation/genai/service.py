@@ -198,21 +198,26 @@ def _set(db, run_id: str, **fields: Any) -> None:
 
 
 def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: Callable[[int, int], Any] | None = None,
-            on_start: Callable[[int, int], Any] | None = None) -> dict[str, Any]:
+            on_start: Callable[[int, int], Any] | None = None, backend: Any = None, lease: RunLease | None = None) -> dict[str, Any]:
     """Run (or finish) a run; returns the results document.
 
     The run's lease is held throughout, so a second `run`/`resume` of the same run at the same
-    time raises `RunBusy` instead of executing it twice.
+    time raises `RunBusy` instead of executing it twice. A caller that already holds the lease
+    (the server's job worker, see `tianping.execution`) passes it in; `backend` is an
+    `ExecutionBackend` (None: local asyncio workers; `tianping.execution.backends` makes a Ray one).
     """
+    if lease is not None:
+        return _execute_leased(db, run_id, samples, lease, progress=progress, on_start=on_start, backend=backend)
     lease = RunLease.acquire(db, run_id)
     try:
-        return _execute_leased(db, run_id, samples, lease, progress=progress, on_start=on_start)
+        return _execute_leased(db, run_id, samples, lease, progress=progress, on_start=on_start, backend=backend)
     finally:
         lease.release()
 
 
 def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLease, *,
-                    progress: Callable[[int, int], Any] | None, on_start: Callable[[int, int], Any] | None) -> dict[str, Any]:
+                    progress: Callable[[int, int], Any] | None, on_start: Callable[[int, int], Any] | None,
+                    backend: Any = None) -> dict[str, Any]:
     from .adapters import resolve_target
     from .keywords import KeywordMatcher, load_keywords
 
@@ -251,7 +256,7 @@ def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLea
                 if store.write(rec, cache, target.identity()) and progress:
                     progress(1, len(samples))
 
-            run_async(run_samples(runner, todo, on_done, concurrency=cfg.concurrency))
+            run_async(run_samples(runner, todo, on_done, concurrency=cfg.concurrency, backend=backend))
         else:
             store.reconcile_jsonl()
     except KeyboardInterrupt:

@@ -1,0 +1,186 @@
+"""Generative runs on Ray: samples sharded across actors, each finished batch streamed back.
+
+Ray is optional (`pip install tianping[ray]`); it is imported only when a run asks for it.
+`connect()` joins the cluster named by the address, or starts a private one-node Ray bound to
+127.0.0.1 with the dashboard and usage reporting off (`RAY_USAGE_STATS_ENABLED=0`), so nothing
+leaves the machine.
+
+Each `SampleActor` builds its own Runner from the run's stored config (target replica, scorers,
+judge panel) on first use and processes batches of samples with a bounded number in flight; the
+driver keeps two batches in flight per actor, so a local model always has its next batch waiting
+and an HTTP endpoint sees at most `concurrency` requests over all actors together. Responses
+already in the run's cache travel with the batch (the driver looked them up in bulk), so the
+actors never touch the database. Records come back as they are finished and go through the same
+`on_result` sink as the local backend: the store writes them, so a killed actor or node costs only
+the samples in flight, which `resume` runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+from typing import Any
+
+log = logging.getLogger("tianping.execution.ray")
+
+_ACTOR_CLS = None
+
+
+def connect(address: str | None = None, *, num_cpus: int | None = None):
+    """ray, initialised (idempotent): the given cluster, or a private 127.0.0.1 one."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DISABLE_DOCKER_CPU_WARNING", "1")
+    try:
+        import ray
+    except ImportError:
+        from ..errors import TianpingError
+
+        raise TianpingError("the Ray backend needs Ray: pip install 'tianping[ray]'", title="ray not installed") from None
+    if ray.is_initialized():
+        return ray
+    common = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="tianping", configure_logging=False)
+    if address:
+        ray.init(address=address, **common)
+    else:
+        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
+    return ray
+
+
+def make_runner(cfg, run_id: str):
+    """A Runner for a stored RunConfig (target replica, judge panel, scorers): what an actor runs."""
+    from ..evaluation.genai.adapters import resolve_target
+    from ..evaluation.genai.judges import build_panel
+    from ..evaluation.genai.keywords import KeywordMatcher, load_keywords
+    from ..evaluation.genai.runner import Runner
+    from ..evaluation.genai.scorers import ScoreContext
+
+    target = resolve_target(cfg.target, timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit,
+                            batch_size=cfg.batch_size)
+    judge = build_panel(cfg.judge, endpoint=cfg.judge_endpoint, vote=cfg.judge_vote, min_voters=cfg.judge_min_voters,
+                        timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit, reuse={cfg.target: target})
+    ctx = ScoreContext(judge=judge, regex=cfg.regex,
+                       matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None)
+    return Runner(target, cfg.params, cfg.scorers, ctx, run_id=run_id)
+
+
+class SampleActor:
+    """One replica of the run's target; processes batches of samples (an async Ray actor)."""
+
+    def __init__(self, cfg_json: dict[str, Any], run_id: str, endpoints: list, concurrency: int) -> None:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        from .endpoints import activate
+
+        for r in endpoints:
+            activate(r)
+        self.cfg_json, self.run_id, self.concurrency = cfg_json, run_id, max(1, int(concurrency))
+        self.runner = None
+        self.sem: asyncio.Semaphore | None = None
+
+    def _ensure(self):
+        if self.runner is None:
+            from ..evaluation.genai.service import RunConfig
+
+            self.runner = make_runner(RunConfig.model_validate(self.cfg_json), self.run_id)
+            self.sem = asyncio.Semaphore(self.concurrency)
+        return self.runner
+
+    async def run(self, samples: list, prefetched: dict[str, Any]) -> list:
+        runner = self._ensure()
+        runner.prefetched.update(prefetched)
+
+        async def one(s):
+            async with self.sem:
+                return await runner.process(s)
+
+        return await asyncio.gather(*(one(s) for s in samples))
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.target.aclose()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def actor_class(ray):
+    global _ACTOR_CLS
+    if _ACTOR_CLS is None:
+        _ACTOR_CLS = ray.remote(max_restarts=0)(SampleActor)
+    return _ACTOR_CLS
+
+
+class RayBackend:
+    """`ExecutionBackend.map` over Ray actors (see the module docstring)."""
+
+    def __init__(self, cfg_json: dict[str, Any], run_id: str, *, actors: int = 2, address: str | None = None,
+                 endpoints: list | None = None, actor_cpus: float = 1.0, batch: int | None = None, inflight: int = 2) -> None:
+        self.cfg_json, self.run_id = cfg_json, run_id
+        self.actors, self.address, self.endpoints = max(1, int(actors)), address, list(endpoints or [])
+        self.actor_cpus = actor_cpus
+        self.batch = batch
+        self.inflight = max(1, inflight)
+        self.pids: list[int] = []
+
+    def _batch_size(self, n: int) -> int:
+        if self.batch:
+            return self.batch
+        bs = int(self.cfg_json.get("batch_size") or 8)
+        local = str(self.cfg_json.get("target", "")).startswith("local")
+        if local:  # one model call per batch: exactly the model's batch
+            return bs
+        # HTTP or callable targets: batches large enough to amortise Ray's per-call cost, small
+        # enough that every actor gets work and a lost actor costs little
+        return max(8, min(64, math.ceil(n / (self.actors * self.inflight * 4)) or 8))
+
+    async def map(self, items, fn, on_result) -> None:
+        from ..evaluation.genai.runner import first_turn_messages
+
+        ray = connect(self.address)
+        items = list(items)
+        if not items:
+            return
+        runner = getattr(fn, "__self__", None)  # the driver's Runner: its bulk cache lookups travel with the batches
+        prefetched = dict(getattr(runner, "prefetched", {}) or {})
+        conc = int(self.cfg_json.get("concurrency") or 8)
+        local = str(self.cfg_json.get("target", "")).startswith("local")
+        per_actor = max(1, int(self.cfg_json.get("batch_size") or 8)) * 2 if local else max(1, math.ceil(conc / self.actors))
+        cls = actor_class(ray)
+        actors = [cls.options(num_cpus=self.actor_cpus, max_concurrency=max(4, per_actor * 2)).remote(
+            self.cfg_json, self.run_id, self.endpoints, per_actor) for _ in range(self.actors)]
+        bs = self._batch_size(len(items))
+        batches = iter([items[i:i + bs] for i in range(0, len(items), bs)])
+
+        async def pump(actor) -> None:
+            for batch in batches:  # one shared iterator: each batch goes to exactly one pump
+                pre = {}
+                if runner is not None:
+                    for s in batch:
+                        k = runner.key(first_turn_messages(s))
+                        if k in prefetched:
+                            pre[k] = prefetched[k]
+                for res in await actor.run.remote(batch, pre):
+                    on_result(res)
+
+        tasks = [asyncio.ensure_future(pump(a)) for a in actors for _ in range(self.inflight)]
+        try:
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for t in done:
+                if t.exception() is not None:
+                    raise t.exception()
+        finally:
+            for t in tasks:
+                t.cancel()
+            for a in actors:
+                try:
+                    await asyncio.wait_for(a.close.remote(), timeout=5)
+                except BaseException:  # noqa: BLE001 - a dead actor has nothing to close
+                    pass
+                try:
+                    ray.kill(a)
+                except Exception:  # noqa: BLE001
+                    pass

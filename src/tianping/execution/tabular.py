@@ -1,0 +1,170 @@
+"""Tabular runs started from the server: uploaded dataset + uploaded model (or prediction columns).
+
+`prepare` checks everything a run needs before a row exists — the data file opens and has the
+target, sensitive and prediction columns; the model file loads as ONNX, skops, XGBoost or LightGBM
+(pickle refused) — so bad input is a 422 naming the field, never a half-written run. `execute`
+calls the engine's `run_tabular` and returns its validated results document, which the job
+system stores in `runs.result` (and with it the typed evidence). On the Ray backend the whole
+run is one Ray task on the cluster (the data files must be readable there: same machine or
+shared storage); progress then reports start and end.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import Problem, TianpingError
+from .backends import BackendChoice
+
+
+class TabularRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: str = Field(..., description="id of the uploaded dataset (CSV or Parquet)")
+    target: str = Field(..., min_length=1, max_length=200)
+    model: str | None = Field(None, description="id of the uploaded model (ONNX, skops, XGBoost, LightGBM)")
+    predictions: str | None = Field(None, max_length=200, description="column of precomputed predictions (instead of a model)")
+    predictions_file: str | None = Field(None, description="id of an uploaded file with the predictions column, row-aligned")
+    scores: list[str] | None = Field(None, max_length=50)
+    sensitive: list[str] = Field(default_factory=list, max_length=20)
+    features: list[str] | None = Field(None, max_length=2000)
+    tests: list[str] | None = Field(None, max_length=20)
+    task: str = Field("auto", pattern="^(auto|binary|multiclass|regression)$")
+    positive_label: str | None = Field(None, max_length=200)
+    bootstrap: int = Field(200, ge=0, le=2000)
+    seed: int = Field(0, ge=0, le=2**31)
+    attack: bool = True
+    lang: str = Field("en", pattern="^(en|zh)$")
+
+
+def _invalid(exc: TianpingError, field: str) -> TianpingError:
+    return TianpingError([Problem(p.message, field=p.field if p.field and not p.field.startswith("--") else field)
+                          for p in exc.problems], title="invalid input")
+
+
+def prepare(system_id: str, raw: dict[str, Any], uploads, out_root: Path) -> dict[str, Any]:
+    """The engine's TabularConfig (as a dict) for this request, validated against the files."""
+    from ..evaluation.tabular.data import open_table
+    from ..evaluation.tabular.models import load_model
+    from ..evaluation.tabular.runner import TabularConfig
+    from ..evaluation.tabular.spec import TESTS
+
+    try:
+        req = TabularRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise TianpingError([Problem(e["msg"], field="config." + ".".join(map(str, e["loc"]))) for e in exc.errors()],
+                            title="invalid input") from None
+    data_path, data_meta = uploads.path(system_id, req.data, field="config.data")
+    if data_meta["kind"] != "data":
+        raise TianpingError(Problem("this upload is not a dataset (CSV or Parquet)", field="config.data"), title="invalid input")
+    if (req.model is None) == (req.predictions is None):
+        raise TianpingError(Problem("give either an uploaded model or the column holding precomputed predictions",
+                                    field="config.model"), title="invalid input")
+    try:
+        table = open_table(data_path)
+    except TianpingError as exc:
+        raise _invalid(exc, "config.data") from None
+    except Exception as exc:  # noqa: BLE001 - a malformed file is the user's input, never a 500
+        raise TianpingError(Problem(f"the dataset cannot be read: {type(exc).__name__}", field="config.data"),
+                            title="invalid input") from None
+    pred_path = None
+    if req.predictions_file:
+        pred_path, pmeta = uploads.path(system_id, req.predictions_file, field="config.predictions_file")
+        if pmeta["kind"] != "data":
+            raise TianpingError(Problem("the predictions file must be CSV or Parquet", field="config.predictions_file"),
+                                title="invalid input")
+    needed = [(req.target, "config.target")] + [(c, "config.sensitive") for c in req.sensitive]
+    if req.predictions and not pred_path:
+        needed.append((req.predictions, "config.predictions"))
+    missing = [Problem(f"column '{c}' is not in the data (columns: {', '.join(table.columns[:30])})", field=f)
+               for c, f in needed if c not in table.columns]
+    if missing:
+        raise TianpingError(missing, title="invalid input")
+    for t in req.tests or []:
+        if t not in TESTS:
+            raise TianpingError(Problem(f"unknown test '{t}'; choose from {', '.join(TESTS)}", field="config.tests"),
+                                title="invalid input")
+    model_path = None
+    if req.model:
+        model_path, mmeta = uploads.path(system_id, req.model, field="config.model")
+        if mmeta["kind"] != "model":
+            raise TianpingError(Problem("this upload is not a model file", field="config.model"), title="invalid input")
+        try:
+            load_model(str(model_path))
+        except TianpingError as exc:
+            raise _invalid(exc, "config.model") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. an .onnx file that is not ONNX
+            raise TianpingError(Problem(f"the model file cannot be loaded as {Path(model_path).suffix or 'a model'}: "
+                                        f"{type(exc).__name__}", field="config.model"), title="invalid input") from None
+    rows = table.n_rows if table.n_rows is not None else _count_csv_rows(data_path)
+    cfg = TabularConfig(data=str(data_path), target=req.target, model=str(model_path) if model_path else None,
+                        predictions=req.predictions, predictions_file=str(pred_path) if pred_path else None, scores=req.scores,
+                        sensitive=req.sensitive, features=req.features, tests=req.tests, task=req.task,  # type: ignore[arg-type]
+                        positive_label=req.positive_label, bootstrap=req.bootstrap, seed=req.seed, attack=req.attack,
+                        lang=req.lang, out_dir=str(out_root), plot_formats=["png"])
+    out = cfg.model_dump(mode="json")
+    out["_rows"] = rows
+    out["_files"] = {"data": {k: data_meta[k] for k in ("name", "sha256", "size")},
+                     **({"model": {k: mmeta[k] for k in ("name", "sha256", "size")}} if model_path else {})}
+    return out
+
+
+def _count_csv_rows(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return max(0, n - 1)
+
+
+STAGES = {"performance": 0.55, "fairness": 0.6, "quality": 0.65, "counterfactual": 0.7, "robustness": 0.8, "explain": 0.88,
+          "plots": 0.95}
+
+
+def _run(cfg_dict: dict[str, Any], run_id: str, progress=None) -> dict[str, Any]:
+    from ..evaluation.tabular.runner import TabularConfig, run_tabular
+
+    clean = {k: v for k, v in cfg_dict.items() if not k.startswith("_")}
+    clean["out_dir"] = str(Path(clean["out_dir"]) / run_id) if clean.get("out_dir") else None
+    result = run_tabular(TabularConfig.model_validate(clean), progress=progress)
+    result.run_id = run_id  # the server's run row is the run
+    return result.model_dump(mode="json")
+
+
+def execute(run_id: str, cfg_dict: dict[str, Any], *, choice: BackendChoice | None = None,
+            progress: Callable[[float, str], None] | None = None, heartbeat: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run the tabular tests; returns the results document (the engine's shape)."""
+    choice = choice or BackendChoice()
+    total = max(1, int(cfg_dict.get("_rows") or 1))
+    last = {"t": 0.0}
+
+    def say(stage: str, rows: int) -> None:
+        if progress is None:
+            return
+        frac = 0.5 * min(1.0, rows / total) if stage == "read" else STAGES.get(stage, 0.5)
+        now = time.monotonic()
+        if stage != "read" or now - last["t"] >= 0.5:
+            last["t"] = now
+            progress(frac, f"{stage}: {rows} rows")
+
+    if choice.name == "local":
+        return _run(cfg_dict, run_id, say)
+    from .ray_backend import connect
+
+    ray = connect(choice.address)
+    ref = ray.remote(num_cpus=1, max_retries=0)(_run).remote(cfg_dict, run_id)
+    if progress:
+        progress(0.05, "running on Ray")
+    try:
+        while True:
+            ready, _ = ray.wait([ref], timeout=1.0)
+            if ready:
+                return ray.get(ref)
+            if heartbeat:
+                heartbeat()  # raises when the run is cancelled or the lease is lost
+    except BaseException:
+        ray.cancel(ref, force=True)
+        raise

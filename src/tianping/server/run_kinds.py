@@ -1,0 +1,88 @@
+"""The real run kinds of the server: `genai` and `tabular` (thin: the workflows live in `tianping.execution`).
+
+Each kind has a `create` hook (validate the request; the run row is written by the engine's own
+service or with the engine's config) and a job handler that executes the run on the configured
+backend (`local` or `ray`) while holding the run's lease, reporting progress and stopping when the
+run is cancelled. Importing this module registers both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ..execution import genai as genai_flow
+from ..execution import tabular as tabular_flow
+from ..execution.backends import BackendChoice
+from ..store.models import RunRow
+from .jobs import JobContext, job_handler
+from .runs import RunKind, RunService, register_run_kind
+from .security import now_iso
+
+
+def backend_choice(settings: Any) -> BackendChoice:
+    return BackendChoice.from_options(getattr(settings, "backend", None), getattr(settings, "ray_address", None),
+                                      getattr(settings, "ray_actors", None))
+
+
+def _endpoints(ctx: JobContext):
+    from ..execution.credentials import Vault
+    from ..execution.endpoints import EndpointService
+
+    st = ctx.settings
+    try:
+        return EndpointService(ctx.db, Vault.from_config(getattr(st, "credentials_key", None), getattr(st, "secret_key", None)))
+    except Exception:  # noqa: BLE001 - only runs on a registered endpoint need it; they fail with the reason
+        return None
+
+
+# -- genai -------------------------------------------------------------------------------------
+def _create_genai(rs: RunService, system_id: str, cfg: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if cfg.get("target", "local") == "local" and not getattr(rs.settings, "local_model_runs", True):
+        from .errors import invalid
+
+        raise invalid("this server does not run the bundled local model; register an endpoint", field="config.target")
+    return genai_flow.create(rs.db, system_id, cfg, rs.endpoints)
+
+
+@job_handler("genai")
+def run_genai(ctx: JobContext) -> dict[str, Any] | None:
+    genai_flow.execute(ctx.db, ctx.run_id, choice=backend_choice(ctx.settings), endpoints=_endpoints(ctx), lease=ctx.lease,
+                       progress=lambda frac, msg: ctx.progress(frac, msg))
+    return None  # the engine's finalize stored the results document (and with it the evidence)
+
+
+# -- tabular -----------------------------------------------------------------------------------
+def _create_tabular(rs: RunService, system_id: str, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    from ..config import data_home
+
+    cfg = tabular_flow.prepare(system_id, raw, rs.uploads, data_home() / "runs")
+    run_id = str(uuid.uuid4())
+    target = (cfg["_files"].get("model") or {}).get("name") or f"predictions:{cfg.get('predictions')}"
+    with rs.db.session() as s:
+        s.add(RunRow(id=run_id, system_id=system_id, kind="tabular", suite=",".join(cfg.get("tests") or ["all"])[:64],
+                     target=str(target)[:200], config=cfg, status="pending", created_at=now_iso()))
+    return run_id, {"config": cfg}
+
+
+@job_handler("tabular")
+def run_tabular(ctx: JobContext) -> dict[str, Any]:
+    return tabular_flow.execute(ctx.run_id, ctx.payload["config"], choice=backend_choice(ctx.settings),
+                                progress=lambda frac, msg: ctx.progress(frac, msg), heartbeat=ctx.heartbeat)
+
+
+register_run_kind(RunKind(
+    name="genai", job_kind="genai", create=_create_genai, engine="genai", max_attempts=5,
+    title={"en": "Generative AI tests", "zh": "生成式人工智能测试"},
+    description={"en": "Test suites (TC260-003 and others), attacks, languages and judges against the bundled local model "
+                       "or an OpenAI-compatible endpoint registered for the system.",
+                 "zh": "以内置本地模型或为该系统登记的 OpenAI 兼容接口运行测试集（TC260-003 等）、攻击、语言和评判。"},
+))
+register_run_kind(RunKind(
+    name="tabular", job_kind="tabular", create=_create_tabular, engine="tabular",
+    title={"en": "Tabular model tests", "zh": "表格模型测试"},
+    description={"en": "Performance, fairness, data quality, robustness and explanations on an uploaded dataset (CSV or "
+                       "Parquet) with an uploaded model (ONNX, skops, XGBoost, LightGBM) or prediction columns.",
+                 "zh": "在上传的数据集（CSV 或 Parquet）上，用上传的模型（ONNX、skops、XGBoost、LightGBM）或预测列，"
+                       "测试性能、公平性、数据质量、稳健性与可解释性。"},
+))

@@ -1,0 +1,130 @@
+"""Files uploaded for runs (datasets, models, predictions): streamed to disk under a size limit.
+
+An upload is written chunk by chunk to `<uploads dir>/<system>/<id>/<name>` while its SHA-256 is
+computed; going past the limit stops the transfer, deletes the partial file and answers 413, so
+a large upload never sits in memory and a rejected one leaves nothing behind. Names are reduced
+to a safe base name; the kind is checked from the content, not only the suffix: a dataset is CSV
+(UTF-8 text) or Parquet (`PAR1` magic), a model is ONNX, skops, XGBoost JSON/UBJ or LightGBM text,
+and anything that looks like a pickle (by name or by its protocol header) is refused, because
+unpickling runs code chosen by whoever made the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from ..config import data_home
+from ..errors import Problem, TianpingError
+from .errors import ServiceError
+
+DATA_SUFFIXES = {".csv", ".parquet", ".pq"}
+MODEL_SUFFIXES = {".onnx", ".skops", ".json", ".ubj", ".txt", ".lgb", ".lightgbm"}
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pt", ".pth", ".sav", ".dill"}
+_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def too_large(limit: int) -> ServiceError:
+    return ServiceError(413, f"the upload is larger than the limit of {limit // (1024 * 1024)} MB", title="upload too large",
+                        field="file")
+
+
+def safe_name(name: str | None) -> str:
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100].lstrip(".")
+    if not base:
+        raise TianpingError(Problem("give the file a name with its suffix, e.g. data.csv or model.onnx", field="name"),
+                            title="invalid input")
+    return base
+
+
+def _kind_of(name: str, head: bytes) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in PICKLE_SUFFIXES or head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise TianpingError(Problem("pickle files are refused: unpickling runs code chosen by whoever made the file. "
+                                    "Convert the model to ONNX or skops", field="file"), title="unsafe model format")
+    if suffix in (".parquet", ".pq"):
+        if head[:4] != b"PAR1":
+            raise TianpingError(Problem("not a Parquet file (no PAR1 header)", field="file"), title="invalid input")
+        return "data"
+    if suffix == ".csv":
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # a cut multi-byte character at the end is fine
+                raise TianpingError(Problem("a CSV file must be UTF-8 text", field="file"), title="invalid input") from None
+        return "data"
+    if suffix in MODEL_SUFFIXES:
+        return "model"
+    raise TianpingError(Problem(f"unsupported file type '{suffix or name}': datasets are .csv or .parquet, models .onnx, "
+                                ".skops, XGBoost .json/.ubj or LightGBM .txt", field="file"), title="invalid input")
+
+
+class UploadStore:
+    def __init__(self, root: Path | None = None, limit: int = 200 * 1024 * 1024) -> None:
+        self.root = Path(root) if root else data_home() / "uploads"
+        self.limit = int(limit)
+
+    def _dir(self, system_id: str, upload_id: str) -> Path:
+        return self.root / system_id / upload_id
+
+    async def save(self, system_id: str, name: str | None, chunks: AsyncIterator[bytes], *, actor: str | None = None,
+                   declared: int | None = None) -> dict[str, Any]:
+        name = safe_name(name)
+        if declared is not None and declared > self.limit:
+            raise too_large(self.limit)
+        upload_id = str(uuid.uuid4())
+        d = self._dir(system_id, upload_id)
+        d.mkdir(parents=True, exist_ok=False)
+        path = d / name
+        sha, size, head = hashlib.sha256(), 0, b""
+        ok = False
+        try:
+            with path.open("wb") as fh:
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    size += len(chunk)
+                    if size > self.limit:
+                        raise too_large(self.limit)
+                    if len(head) < 4096:
+                        head += chunk[: 4096 - len(head)]
+                    sha.update(chunk)
+                    fh.write(chunk)
+            if size == 0:
+                raise TianpingError(Problem("the file is empty", field="file"), title="invalid input")
+            kind = _kind_of(name, head)
+            meta = {"id": upload_id, "system_id": system_id, "name": name, "size": size, "sha256": sha.hexdigest(), "kind": kind,
+                    "uploaded_by": actor}
+            (d / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+            ok = True
+            return {k: v for k, v in meta.items() if k != "uploaded_by"}
+        finally:
+            if not ok:
+                shutil.rmtree(d, ignore_errors=True)
+
+    def path(self, system_id: str, upload_id: str, *, field: str) -> tuple[Path, dict[str, Any]]:
+        """The stored file of an upload of this system (422 naming `field` otherwise)."""
+        if not isinstance(upload_id, str) or not _ID.match(upload_id):
+            raise TianpingError(Problem("the id of a file uploaded for this system", field=field), title="invalid input")
+        d = self._dir(system_id, upload_id)
+        try:
+            meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise TianpingError(Problem(f"no upload '{upload_id}' for this system", field=field), title="invalid input") from None
+        return d / meta["name"], meta
+
+
+async def iter_upload_file(upload, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """Chunks of a Starlette UploadFile (already spooled to a temporary file by the form parser)."""
+    while True:
+        chunk = await upload.read(size)
+        if not chunk:
+            return
+        yield chunk
