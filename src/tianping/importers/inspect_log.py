@@ -14,7 +14,6 @@ each scorer's value, and whether the sample errored.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -119,8 +118,9 @@ def _build(path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], 
     status = log.get("status") or "success"
     if status == "started":
         raise located(path, "the log is not finished (status 'started'); nothing imported", field="status", **where)
-    packages = ev.get("packages") or {}
-    version = packages.get("inspect_ai") if isinstance(packages, dict) else None
+    packages = ev.get("packages") if isinstance(ev.get("packages"), dict) else {}
+    version = packages.get("inspect_ai")
+    writer = None if version or not packages else next(iter(packages.items()))  # e.g. Tianping's own export
     results = log.get("results") or {}
     if not isinstance(results, dict):
         raise located(path, "expected an object", field="results", **where)
@@ -154,13 +154,16 @@ def _build(path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], 
     ds = ev.get("dataset") or {}
     stats = log.get("stats") or {}
     notes = []
+    if writer:
+        notes.append(f"log written by {writer[0]} {writer[1]} in Inspect's format")
     if status != "success":
         err = (log.get("error") or {}).get("message") if isinstance(log.get("error"), dict) else None
         notes.append(f"Inspect log status '{status}'" + (f": {excerpt(err, 200)}" if err else "") + " — partial results")
     if isinstance(completed, int) and seen and seen != completed and seen != results.get("total_samples"):
         notes.append(f"{seen} sample record(s) in the log, results report {completed} completed")
     return Parsed(
-        format="inspect", tool="inspect_ai", tool_version=str(version) if version else None, task=task, model=model,
+        format="inspect", tool="inspect_ai" if not writer else f"{writer[0]} (Inspect log)",
+        tool_version=str(version) if version else (str(writer[1]) if writer else None), task=task, model=model,
         metrics=metrics, samples=sink, dataset_name=ds.get("name") or task, dataset_rows=ds.get("samples"),
         created_at=ev.get("created"), started_at=stats.get("started_at"), finished_at=stats.get("completed_at"),
         config={"task_args": task_args, "log_version": log.get("version"), "status": status, "eval_id": ev.get("eval_id"),
@@ -200,7 +203,3 @@ def _text(v: Any) -> Any:
                     return " ".join(x.get("text", "") for x in c if isinstance(x, dict))
                 return c
     return v
-
-
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
