@@ -1,15 +1,18 @@
 """Benchmark: profiles classified per second per core across all rule packs, with traces.
 
-Run:  .venv/bin/python benchmarks/classify.py [--n 1000000] [--validate]
+Run:  .venv/bin/python benchmarks/classify.py [--n 1000000] [--validate] [--as-of 2026-12-05]
 A pool of distinct random profiles (default 20,000, from a seed) is generated first and cycled
 through; results are dropped as they are produced, so resident memory should stay flat; RSS
 is printed every 10% of the run. One process = one core.
-Target (issue 3): >= 10,000 profiles/s per core, memory flat over 1,000,000 profiles.
+Target (issue 3, kept by issue 14): >= 10,000 profiles/s per core, memory flat over 1,000,000 profiles.
+Issue 14 (law over time) added dated windows, amendments and upcoming tiers: `--as-of` classifies as
+the law stands on a date, which also evaluates every later rule and dates the duties it brings.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import time
@@ -55,7 +58,11 @@ def profile_dict(i: int, rng: random.Random) -> dict:
         "harm_probability": maybe(rng, rng.choice(["low", "medium", "high"])),
         "harm_severity": maybe(rng, rng.choice(["low", "medium", "high"])),
         "data": maybe(rng, [{"category": rng.choice(["personal", "sensitive_personal", "biometric", "minors"]), "persons": rng.randint(0, 3_000_000)}]),
-        "cross_border_transfers": maybe(rng, [{"destination": "US", "categories": ["personal"], "persons": rng.randint(0, 2_000_000)}] if rng.random() < 0.3 else []),
+        "cross_border_transfers": maybe(rng, [{"destination": "US", "categories": ["personal"], "persons": rng.randint(0, 2_000_000),
+                                                "purpose": rng.choice(["hr_management", "service_delivery", "analytics"])}] if rng.random() < 0.3 else []),
+        "placed_on_market": maybe(rng, rng.choice(["2025-03-01", "2026-10-01"]), 0.5),
+        "emotion_recognition_reason": maybe(rng, rng.choice(["medical", "safety", "other"]), 0.7),
+        "rbi_objective": maybe(rng, rng.choice(["victim_search", "none"]), 0.8),
     }
     return {k: v for k, v in d.items() if v is not None}
 
@@ -65,6 +72,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--validate", action="store_true", help="Also validate each profile with pydantic (end to end).")
+    ap.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+                    help="Classify as the law stands on this date (later rules evaluated as upcoming). Default: every adopted provision applies.")
     ap.add_argument("--decisive-trace", action="store_true", help="Keep only decisive trace entries (drop rules that did not fire).")
     ap.add_argument("--pool", type=int, default=20_000, help="Distinct profiles generated up front and cycled through, "
                     "so the timing measures classification, not the random generator.")
@@ -75,7 +84,7 @@ def main() -> None:
     pool = [profile_dict(i, rng) for i in range(min(args.pool, args.n))]
     step = max(1, args.n // 10)
     rss0 = rss_mb()
-    traces = obligations = 0
+    traces = obligations = upcoming = 0
     t0 = time.perf_counter()
     for i in range(args.n):
         d = pool[i % len(pool)]
@@ -85,15 +94,17 @@ def main() -> None:
             env = d
         derived = derived_facts(env)
         for lp in packs:
-            r = classify_one(env, lp, None, derived, full_trace=not args.decisive_trace)
+            r = classify_one(env, lp, args.as_of, derived, full_trace=not args.decisive_trace)
             traces += len(r.trace)
             obligations += len(r.obligations)
+            upcoming += len(r.upcoming)
         if (i + 1) % step == 0:
             el = time.perf_counter() - t0
             print(f"{i + 1:>9} profiles  {el:7.1f} s  {(i + 1) / el:9.0f} profiles/s  RSS {rss_mb():7.1f} MB")
     el = time.perf_counter() - t0
     print(f"done: {args.n} profiles in {el:.1f} s = {args.n / el:.0f} profiles/s on one core "
-          f"({'with' if args.validate else 'without'} pydantic validation, {'decisive' if args.decisive_trace else 'full'} traces); {traces} trace entries, {obligations} obligations; "
+          f"({'with' if args.validate else 'without'} pydantic validation, {'decisive' if args.decisive_trace else 'full'} traces, "
+          f"as of {args.as_of or 'all adopted law'}); {traces} trace entries, {obligations} obligations, {upcoming} upcoming; "
           f"RSS start {rss0:.1f} MB end {rss_mb():.1f} MB")
 
 

@@ -153,68 +153,72 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     st = lp.state(as_of)
     roles_by_j = system_env.get("roles", {})
     covered = lp.covers
-    roles = sorted({r for code, rs in roles_by_j.items() if (code in covered or code.split("-", 1)[0] in covered) for r in rs})
+    roles = sorted({r for code, rs in roles_by_j.items() if (code in covered or "-" in code and code.split("-", 1)[0] in covered) for r in rs})
     env: dict[str, Any] = {"system": system_env, "derived": derived, "roles": roles, "jurisdiction": pack.jurisdiction, "tiers": []}
     res = JurisdictionResult(pack.jurisdiction, pack.id, pack.version, pack.voluntary, "no", None, None, [], [])
-    res.as_of = as_of.isoformat() if as_of else None
+    res.as_of = st.as_of_iso
     res.law_version = st.law_version
     res.pending_amendments = st.pending
     unk: set[str] = set()
     applies = lp.applies_if.fn(env, unk)
     if applies is False:
         return res
-    if pack.out_of_scope:
-        codes = set(system_env.get("jurisdictions") or ())
-        res.out_of_scope = [o.model_dump(exclude_none=True) for o in pack.out_of_scope if o.code in codes]
+    if lp.out_of_scope:
+        res.out_of_scope = [lp.out_of_scope[c] for c in system_env.get("jurisdictions") or () if c in lp.out_of_scope]
     questions: set[str] = set(unk)
     res.applies = "yes" if applies is True else "undetermined"
     trace = res.trace.append
+    if full_trace and st.absent_traces:
+        res.trace.extend(st.absent_traces)
     fired: list[str] = []
     fired_date: dict[str, dt.date] = {}
     maybe: list[str] = []
     later: list[tuple] = []  # (rule, start, RuleDate, certain, unknown fields)
-    for rule, rd in zip(lp.designations, st.des):
-        if rd is ABSENT:
-            if full_trace:
-                trace(rule.traces["not_in_force"])
-            continue
-        start = rd.start if not rd.overrides else _rule_start(rd, env)[0]
+    reasons = res.reasons.append
+    for rule, when_fn, unless_fn, not_fired, rd in st.des_plan:
         unknown: set[str] = set()
-        v = rule.when_fn(env, unknown)
+        v = when_fn(env, unknown)
         if v is False:
             if full_trace:
-                trace(rule.traces["not_fired"])
+                trace(not_fired)
             continue
-        if rule.unless_fn is not None:
+        start = rd.start
+        iso = rd.iso
+        is_later = rd.later
+        if rd.overrides:
+            start = _rule_start(rd, env)[0]
+            iso = start.isoformat() if start else None
+            is_later = as_of is not None and start is not None and start > as_of
+        if unless_fn is not None:
             unk2: set[str] = set()
-            u = rule.unless_fn(env, unk2)
+            u = unless_fn(env, unk2)
             if u is True:
                 trace(rule.traces["excepted"])
                 continue
             if u is UNKNOWN:
                 unknown |= unk2
                 v = UNKNOWN
-        if as_of is not None and start is not None and start > as_of:
+        if is_later:
             trace(rule.traces["not_yet_applicable"])
             if v is True or v is UNKNOWN:
                 later.append((rule, start, rd, v is True, unknown))
             continue
         if v is True:
             trace(rule.traces["fired"])
-            if rule.tier not in fired:
-                fired.append(rule.tier)
+            tier = rule.tier
+            if tier not in fired:
+                fired.append(tier)
             d = start or _MIN_DATE
-            if d < fired_date.get(rule.tier, dt.date.max):
-                fired_date[rule.tier] = d
-            res.reasons.append({"tier": rule.tier, "rule": rule.id, "because": rule.because, "cites": rule.cites,
-                                "applies_from": rd.iso if not rd.overrides else (start.isoformat() if start else None)})
+            if tier not in fired_date or d < fired_date[tier]:
+                fired_date[tier] = d
+            reasons({"tier": tier, "rule": rule.id, "because": rule.because, "cites": rule.cites, "applies_from": iso})
         elif v is UNKNOWN:
             trace(RuleTrace(rule.id, "designation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
             if rule.tier not in maybe:
                 maybe.append(rule.tier)
             questions |= unknown
         elif full_trace:  # a non-boolean value counts as not fired
-            trace(rule.traces["not_fired"])
+            trace(not_fired)
 
     order = lp.tier_order
     fired.sort(key=order.__getitem__)
@@ -237,40 +241,46 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         questions = {q for q in questions if res.applies == "undetermined" and q in unk}
 
     env["tiers"] = res.designations
-    emitted: set[str] = set()
-    for rule, rd in zip(lp.obligations, st.obl):
-        if rd is ABSENT:
-            continue
-        spec = rule.spec
-        if excl and not spec.also_when_exclusive:
+    dated = len(fired_date) > 0
+    for rule, when_fn, also_excl, not_fired, rd in st.obl_plan:
+        if excl and not also_excl:
             continue  # an exclusive tier (e.g. prohibited) replaces every other duty
         unknown = set()
-        v = rule.when_fn(env, unknown)
+        v = when_fn(env, unknown)
         if v is not True and v is not UNKNOWN:
             if full_trace:
-                trace(rule.traces["not_fired"])
+                trace(not_fired)
             continue
+        spec = rule.spec
+        start = rd.start
+        iso = rd.iso
+        is_later = rd.later
+        by = rd.amended_by
+        dver = rd.verified
         if rd.overrides:
             start, by, dver = _rule_start(rd, env)
-        else:
-            start, by, dver = rd.start, rd.amended_by, rd.verified
-        if rule.tier_refs and fired_date:
+            iso = start.isoformat() if start else None
+            is_later = as_of is not None and start is not None and start > as_of
+        if dated and rule.tier_refs:
             # a duty that follows from a tier bites no earlier than that tier (e.g. Annex I high-risk)
-            dep = min((fired_date[t] for t in rule.tier_refs if t in fired_date), default=None)
+            dep = None
+            for t in rule.tier_refs:
+                d = fired_date.get(t)
+                if d is not None and (dep is None or d < dep):
+                    dep = d
             if dep is not None and dep is not _MIN_DATE and (start is None or dep > start):
                 start = dep
-        is_later = bool(as_of and start and start > as_of)
+                iso = dep.isoformat()
+                is_later = as_of is not None and start > as_of
         if v is True:
             status = "upcoming" if is_later else "applies"
         elif is_later:
             continue  # possible, but not yet applicable anyway
         else:
             status = "possible"
-        iso = rd.iso if start is rd.start else (start.isoformat() if start else None)
         ob = ObligationResult(rule.id, rule.title, spec.roles, rule.cites, iso, status, spec.deadline, spec.verified,
                               rule.window, by, dver)
         trace(rule.traces["fired"] if v is True else RuleTrace(rule.id, "obligation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
-        emitted.add(rule.id)
         if status == "applies":
             res.obligations.append(ob)
         elif status == "upcoming":
@@ -280,6 +290,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             questions |= unknown
 
     if later and not excl:
+        emitted = {o.id for o in res.obligations} | {o.id for o in res.upcoming} | {o.id for o in res.possible_obligations}
         _upcoming(res, lp, st, env, later, fired, primary, emitted, questions, full_trace)
 
     texts = lp.question_texts
@@ -333,8 +344,8 @@ def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], 
         excl_t = tiers_t[0] in lp.exclusive
         env["tiers"] = tiers_t
         day = dt.date.fromisoformat(day_iso)
-        for rule, rd in zip(lp.obligations, st.obl):
-            if rd is ABSENT or rule.id in emitted:
+        for rule, _w, _a, _n, rd in st.obl_plan:
+            if rule.id in emitted:
                 continue
             spec = rule.spec
             if excl_t and not spec.also_when_exclusive:

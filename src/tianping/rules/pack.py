@@ -171,10 +171,11 @@ ABSENT = object()  # a rule whose window an amendment not (yet) applicable intro
 class RuleDate:
     """When one rule bites under one state of the law, and why."""
 
-    __slots__ = ("start", "iso", "window", "amended_by", "verified", "overrides")
+    __slots__ = ("start", "iso", "window", "amended_by", "verified", "overrides", "later")
 
     def __init__(self, start, window, amended_by, verified, overrides=()):
         self.start = start
+        self.later = False  # set per date by LawState: the rule bites only after the date asked
         self.iso = start.isoformat() if start else None
         self.window = window
         self.amended_by = amended_by
@@ -185,15 +186,30 @@ class RuleDate:
 class LawState:
     """The law a pack encodes as of one date: the amendments applied, those pending, and every rule's date."""
 
-    __slots__ = ("as_of", "applied", "pending", "law_version", "des", "obl")
+    __slots__ = ("as_of", "as_of_iso", "applied", "pending", "law_version", "des", "obl", "des_plan", "obl_plan", "absent_traces")
 
-    def __init__(self, as_of, applied, pending, law_version, des, obl):
+    def __init__(self, as_of, applied, pending, law_version, des, obl, designations=(), obligations=()):
         self.as_of = as_of
+        self.as_of_iso = as_of.isoformat() if as_of else None
         self.applied = applied
         self.pending = pending
         self.law_version = law_version
         self.des = des  # parallel to LoadedPack.designations: RuleDate or ABSENT
         self.obl = obl
+        # what the engine loops over, precomputed once per date, for every rule in force:
+        # (rule, when_fn, unless_fn or also_when_exclusive, not-fired trace, RuleDate)
+        def plan(rules, dates):
+            out = []
+            for rule, rd in zip(rules, dates):
+                if rd is ABSENT:
+                    continue
+                rd.later = as_of is not None and rd.start is not None and rd.start > as_of
+                third = rule.unless_fn if rule.kind == "designation" else bool(getattr(rule.spec, "also_when_exclusive", False))
+                out.append((rule, rule.when_fn, third, rule.traces["not_fired"], rd))
+            return out
+        self.des_plan = plan(designations, des)
+        self.obl_plan = plan(obligations, obl)
+        self.absent_traces = [r.traces["not_in_force"] for r, rd in zip(designations, des) if rd is ABSENT]
 
 
 class LoadedAmendment:
@@ -229,6 +245,7 @@ class LoadedPack:
         self.tier_titles = {t.id: t.title.model_dump(exclude_none=True) for t in pack.tiers}
         self.covers = frozenset(pack.covers) | {pack.jurisdiction}
         self.question_texts = {k: (q.text.model_dump(exclude_none=True), q.choices) for k, q in pack.questions.items()}
+        self.out_of_scope = {o.code: o.model_dump(exclude_none=True) for o in pack.out_of_scope}
         self._states: dict = {}
 
     @property
@@ -314,7 +331,8 @@ class LoadedPack:
             "verified": all(a.act is None or a.act.verified for a in applied),
         }
         return LawState(as_of, [a.spec.id for a in applied], pending, law_version,
-                        [rule_date(r) for r in self.designations], [rule_date(r) for r in self.obligations])
+                        [rule_date(r) for r in self.designations], [rule_date(r) for r in self.obligations],
+                        self.designations, self.obligations)
 
 
 def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dict | None = None) -> LoadedPack:
