@@ -8,7 +8,7 @@ Shape (map.yaml, and a user's `--map FILE`):
     entries:
       - id: inspect-xstest-safe            # unique; a user entry with a shipped id replaces it
         format: inspect                    # one format or a list (default: any)
-        task: "*xstest*"                   # glob on the task / probe / plugin / algorithm (case-insensitive)
+        task: "*xstest*"                   # glob (or list of globs) on the task / probe / plugin / algorithm (case-insensitive)
         metric: "*refusal_rate"            # glob on the tool's metric name (default "*")
         args: {subset: safe}               # optional: task arguments that must be equal
         test: genai.should_not_refuse      # an evidence-map test id (assessment/evidence_map.yaml)
@@ -44,7 +44,7 @@ _KEYS = {"id", "format", "task", "metric", "args", "test", "metric_id", "scale",
 class MapEntry:
     id: str
     formats: tuple[str, ...] | None
-    task: str
+    task: tuple[str, ...]
     metric: str
     test: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -59,7 +59,7 @@ class MapEntry:
     def matches(self, fmt: str, key: str, metric: str, args: dict[str, Any]) -> bool:
         if self.formats and fmt not in self.formats:
             return False
-        if not fnmatch.fnmatchcase(key.lower(), self.task.lower()):
+        if not any(fnmatch.fnmatchcase(key.lower(), t.lower()) for t in self.task):
             return False
         bare = metric.rsplit("/", 1)[-1]
         if not (fnmatch.fnmatchcase(metric.lower(), self.metric.lower()) or fnmatch.fnmatchcase(bare.lower(), self.metric.lower())):
@@ -175,8 +175,10 @@ def _entries_of(path: Path | str, text: str, *, source: str) -> list[MapEntry]:
         for f in fmts or ():
             if f not in formats:
                 bad(f"unknown format '{f}' (known: {', '.join(sorted(formats))})", "format")
-        if not isinstance(e.get("task"), str) or not e["task"]:
-            bad("a task / probe / plugin glob is required", "task")
+        task = e.get("task")
+        task = [task] if isinstance(task, str) else task
+        if not isinstance(task, list) or not task or not all(isinstance(t, str) and t for t in task):
+            bad("a task / probe / plugin glob (or a list of them) is required", "task")
             continue
         test = e.get("test")
         if test not in tests:
@@ -207,7 +209,7 @@ def _entries_of(path: Path | str, text: str, *, source: str) -> list[MapEntry]:
         if not isinstance(args, dict):
             bad("expected a mapping of task arguments", "args")
             args = {}
-        out.append(MapEntry(id=eid, formats=fmts, task=e["task"], metric=str(e.get("metric") or "*"), test=test, args=args,
+        out.append(MapEntry(id=eid, formats=fmts, task=tuple(task), metric=str(e.get("metric") or "*"), test=test, args=args,
                             metric_id=e.get("metric_id"), scale=float(scale) if scale else None, threshold=thr,
                             citations=[str(c) for c in cites], risk=e.get("risk"), note=e.get("note"), source=source))
     problems.raise_if_any("invalid import map")

@@ -27,6 +27,8 @@ from .filings import DEADLINE_CITE, EDITABLE, TRANSITIONS, parse_profile
 from .principal import Principal
 from .questions import KNOWN_JURISDICTIONS, identity_labels, profile_from_form, questions, role_choices
 from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_ok, new_csrf_token
+from .run_kinds_forms import form_options, genai_config, tabular_request
+from .runs import run_kinds
 from .services import Services, recent_events
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -251,6 +253,7 @@ def system_page(system_id: str, request: Request, svc: Services = Depends(servic
     return render(request, "system.html", system=view, profile=prof, results=results, assessment=assessment, runs=runs,
                   reports=reports, feedback=fb, history=history, actions=actions, cite=DEADLINE_CITE,
                   can_run=p.is_provider or p.role == "admin", verified=request.query_params.get("verified"),
+                  run_kinds=run_kinds(svc.settings), endpoints=svc.runs.list_endpoints(p, system_id), run_options=form_options(),
                   can_edit=bool(filing) and p.is_provider and view["organisation"] == p.organisation_name and view["status"] in EDITABLE,
                   saved=request.query_params.get("saved") == "1")
 
@@ -341,15 +344,53 @@ async def transition(system_id: str, request: Request, svc: Services = Depends(s
     return RedirectResponse(f"/systems/{system_id}", status_code=303)
 
 
-@router.post("/systems/{system_id}/runs")
-async def start_run(system_id: str, request: Request, svc: Services = Depends(services)):
-    p = need_user(request)
-    await form_data(request)
-    view = svc.runs.start(p, system_id, "stub", {})
+def _wake(svc: Services) -> None:
     worker = getattr(svc, "worker", None)
     if worker is not None:
         worker.wake.set()
+
+
+@router.post("/systems/{system_id}/runs")
+async def start_run(system_id: str, request: Request, svc: Services = Depends(services)):
+    p = need_user(request)
+    data = await form_data(request)
+    kind = (data.get("kind") or ["stub"])[0]
+    view = svc.runs.start(p, system_id, kind, genai_config(data) if kind == "genai" else {})
+    _wake(svc)
     return RedirectResponse(f"/runs/{view['id']}", status_code=303)
+
+
+@router.post("/systems/{system_id}/runs/tabular")
+async def start_tabular_run(system_id: str, request: Request, svc: Services = Depends(services)):
+    p = need_user(request)
+    limit = svc.runs.uploads.limit
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > 2 * limit + 1024 * 1024:  # two files at most: refuse before reading
+        from .uploads import too_large
+
+        raise too_large(limit)
+    await form_data(request)  # CSRF first
+    form = await request.form()
+    view = svc.runs.start(p, system_id, "tabular", await tabular_request(svc.runs, p, system_id, form))
+    _wake(svc)
+    return RedirectResponse(f"/runs/{view['id']}", status_code=303)
+
+
+@router.post("/systems/{system_id}/endpoints")
+async def add_endpoint(system_id: str, request: Request, svc: Services = Depends(services)):
+    p = need_user(request)
+    data = await form_data(request)
+    one = lambda k: (data.get(k) or [""])[0]  # noqa: E731
+    svc.runs.register_endpoint(p, system_id, one("name"), one("base_url"), one("model"), one("api_key") or None)
+    return RedirectResponse(f"/systems/{system_id}#runs", status_code=303)
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel_run(run_id: str, request: Request, svc: Services = Depends(services)):
+    p = need_user(request)
+    await form_data(request)
+    svc.runs.cancel(p, run_id)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
