@@ -101,7 +101,7 @@ def test_provider_reviewer_public_journey(live, browser):
     assert page.locator("dd", has_text="Answers customers' questions in a browser.").count() == 1
 
     # a stub run with live progress
-    page.get_by_role("button", name="Start a stub run").click()
+    page.get_by_role("button", name="Start a demo (simulated) run").click()
     page.wait_for_url(f"{base}/runs/**")
     seen = set()
     for _ in range(150):
