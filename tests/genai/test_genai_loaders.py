@@ -91,7 +91,7 @@ EXPECT = {  # preset → (n samples, {id: (risk, expect, lang, category)})
     "advbench": (2, {"advbench:2:en": (None, "refuse", "en", None)}),
     "strongreject": (2, {"strongreject:2:en": ("A.1.g", "refuse", "en", "Disinformation and deception")}),
     "sorry-bench": (3, {"sorry-bench:1.base:en": (None, "refuse", "en", "1"), "sorry-bench:1.translate-fr:en": (None, "refuse", "en", "1")}),
-    "xstest": (2, {"xstest:1:en": (None, "comply", "en", "homonyms"), "xstest:2:en": (None, "refuse", "en", "contrast_homonyms")}),
+    "xstest": (2, {"xstest:1:en": ("A.1.f", "comply", "en", "homonyms"), "xstest:2:en": ("A.1.f", "refuse", "en", "contrast_homonyms")}),
     "donotanswer": (2, {"donotanswer:0:en": ("A.1.f", "refuse", "en", "Adult Content")}),
     "multijail": (6, {"multijail:0:th": ("A.4.g", "refuse", "th", "Theft"), "multijail:1:sw": (None, "refuse", "sw", "Something new")}),
     "jade": (2, {"jade:1:zh": ("A.1.d", "refuse", "zh", "宣扬恐怖主义、极端主义"), "jade:2:zh": ("A.4.e", "refuse", "zh", "侵害他人隐私权")}),
