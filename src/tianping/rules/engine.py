@@ -172,6 +172,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         res.trace.extend(st.absent_traces)
     fired: list[str] = []
     fired_date: dict[str, dt.date] = {}
+    fired_meta: dict[str, Any] = {}  # tier -> RuleDate of the designation that dates it
     maybe: list[str] = []
     later: list[tuple] = []  # (rule, start, RuleDate, certain, unknown fields)
     reasons = res.reasons.append
@@ -211,6 +212,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             d = start or _MIN_DATE
             if tier not in fired_date or d < fired_date[tier]:
                 fired_date[tier] = d
+                fired_meta[tier] = rd
             reasons({"tier": tier, "rule": rule.id, "because": rule.because, "cites": rule.cites, "applies_from": iso})
         elif v is UNKNOWN:
             trace(RuleTrace(rule.id, "designation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
@@ -263,15 +265,17 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             is_later = as_of is not None and start is not None and start > as_of
         if dated and rule.tier_refs:
             # a duty that follows from a tier bites no earlier than that tier (e.g. Annex I high-risk)
-            dep = None
+            dep = dep_t = None
             for t in rule.tier_refs:
                 d = fired_date.get(t)
                 if d is not None and (dep is None or d < dep):
-                    dep = d
+                    dep, dep_t = d, t
             if dep is not None and dep is not _MIN_DATE and (start is None or dep > start):
                 start = dep
                 iso = dep.isoformat()
                 is_later = as_of is not None and start > as_of
+                meta = fired_meta[dep_t]  # the date is the tier's: so are its source and verification
+                by, dver = meta.amended_by, meta.verified
         if v is True:
             status = "upcoming" if is_later else "applies"
         elif is_later:
@@ -335,7 +339,8 @@ def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], 
     current = list(fired)
     prev = list(res.designations)
     for day_iso in steps:
-        added = [u["tier"] for u in res.upcoming_tiers if u["certain"] and u["applies_from"] == day_iso]
+        added_u = [u for u in res.upcoming_tiers if u["certain"] and u["applies_from"] == day_iso]
+        added = [u["tier"] for u in added_u]
         current.extend(added)
         tiers_t = _resolve(current, lp)
         if tiers_t == prev:
@@ -354,7 +359,7 @@ def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], 
                 continue
             start, by, dver = _rule_start(rd, env) if rd.overrides else (rd.start, rd.amended_by, rd.verified)
             if start is None or start < day:
-                start = day
+                start, by, dver = day, added_u[0]["amended_by"], added_u[0]["verified"]
             emitted.add(rule.id)
             res.upcoming.append(ObligationResult(rule.id, rule.title, spec.roles, rule.cites, start.isoformat(), "upcoming",
                                                  spec.deadline, spec.verified, rule.window, by, dver, added))
