@@ -38,6 +38,9 @@ class Text(Strict):
     th: str | None = None
     vi: str | None = None
     fil: str | None = None
+    ko: str | None = None
+    ja: str | None = None
+    it: str | None = None
 
     def get(self, lang: str) -> str:
         return getattr(self, lang, None) or self.en
@@ -253,8 +256,9 @@ class Instrument(Strict):
     title: Text
     short_title: Text | None = None
     issuer: Text
-    jurisdiction: str = Field(pattern=r"^([A-Z]{2}|EU|ASEAN|G7|G20|UN|OECD|UNESCO|INTL)$",
-                              description="ISO 3166-1 alpha-2 code, or a regional/international scope.")
+    jurisdiction: str = Field(pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|ASEAN|COE|G7|G20|UN|OECD|UNESCO|INTL)$",
+                              description="ISO 3166-1 alpha-2 code, an ISO 3166-2 subdivision code (e.g. US-CO; US-NY for "
+                                          "New York City), or a regional/international scope (COE: Council of Europe).")
     kind: InstrumentKind
     version: str | None = None
     status: InstrumentStatus | None = Field(default=None, description="Procedure status (mainly for amending acts and drafts); none means in force or not applicable.")
