@@ -115,8 +115,8 @@ class RawMetric:
 class SampleSink:
     """Counts every per-sample record; keeps them while there are at most `limit`."""
 
-    def __init__(self, limit: int = INLINE_SAMPLES) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = INLINE_SAMPLES if limit is None else limit
         self.count = 0
         self.errors = 0
         self._records: list[dict[str, Any]] | None = []

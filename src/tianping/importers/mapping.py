@@ -36,6 +36,11 @@ from ..errors import Problem, ProblemList, TianpingError
 from ..evidence.model import Threshold
 
 MAP_FILE = Path(__file__).with_name("map.yaml")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the map is read on every import
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506  (a safe loader)
 UNMAPPED = "imported.unmapped"
 _KEYS = {"id", "format", "task", "metric", "args", "test", "metric_id", "scale", "threshold", "citations", "risk", "note"}
 
@@ -80,18 +85,27 @@ class ImportMap:
 
 
 # ---------------------------------------------------------------------------------- thresholds
+# the engines' own files, read by path (importing the engines would pull in pandas, torch…)
+_PKG = Path(__file__).resolve().parents[1]
+GATES_FILE = _PKG / "evaluation" / "genai" / "banks" / "gates.yaml"
+TABULAR_FILE = _PKG / "evaluation" / "tabular" / "metrics.yaml"
+EVIDENCE_MAP_FILE = _PKG / "assessment" / "evidence_map.yaml"
+
+
+@lru_cache(maxsize=1)
+def evidence_tests() -> dict[str, dict[str, Any]]:
+    """The assessment's evidence map (test id -> spec), read by path."""
+    return _yaml(EVIDENCE_MAP_FILE.read_text(encoding="utf-8"))["tests"]
+
+
 @lru_cache(maxsize=1)
 def _gates() -> dict[str, dict[str, Any]]:
-    from ..evaluation.genai.metrics import GATES_FILE  # noqa: F401  (the engine's own file)
-
-    return {g["id"]: g for g in yaml.safe_load(Path(GATES_FILE).read_text(encoding="utf-8"))["gates"]}
+    return {g["id"]: g for g in _yaml(GATES_FILE.read_text(encoding="utf-8"))["gates"]}
 
 
 @lru_cache(maxsize=1)
 def _tabular() -> dict[str, Any]:
-    from ..evaluation import tabular
-
-    return yaml.safe_load((Path(tabular.__file__).parent / "metrics.yaml").read_text(encoding="utf-8"))
+    return _yaml(TABULAR_FILE.read_text(encoding="utf-8"))
 
 
 def resolve_threshold(ref: Any) -> Threshold:
@@ -130,14 +144,15 @@ def _line_of(text: str, entry_id: str | None) -> int | None:
     return None
 
 
-def _entries_of(path: Path | str, text: str, *, source: str) -> list[MapEntry]:
-    from ..assessment.plan import evidence_map
-    from ..catalog.loader import default_catalog
+def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: bool = True) -> list[MapEntry]:
+    """Entries of one map file, every one checked (provision ids against the catalog when `check_provisions`)."""
     from ..importers.base import importers
+
+    evidence_map = evidence_tests
 
     fname = str(path)
     try:
-        doc = yaml.safe_load(text)
+        doc = _yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TianpingError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=fname,
@@ -146,7 +161,12 @@ def _entries_of(path: Path | str, text: str, *, source: str) -> list[MapEntry]:
         raise TianpingError(Problem("an import map is a mapping with a list 'entries'", file=fname, field="entries"),
                             title="invalid import map")
     tests = set(evidence_map())
-    provisions = default_catalog().provisions
+    if check_provisions:
+        from ..catalog.loader import default_catalog
+
+        provisions: Any = default_catalog().provisions
+    else:
+        provisions = _Anything()
     formats = set(importers())
     problems = ProblemList()
     out: list[MapEntry] = []
@@ -216,9 +236,16 @@ def _entries_of(path: Path | str, text: str, *, source: str) -> list[MapEntry]:
     return out
 
 
-@lru_cache(maxsize=1)
-def shipped_entries() -> tuple[MapEntry, ...]:
-    return tuple(_entries_of(MAP_FILE, MAP_FILE.read_text(encoding="utf-8"), source="map.yaml"))
+class _Anything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+@lru_cache(maxsize=2)
+def shipped_entries(check_provisions: bool = False) -> tuple[MapEntry, ...]:
+    """The shipped map. Its provision ids are checked against the catalog by the tests
+    (tests/importers/test_map.py), not on every import: loading the catalog costs more than an import."""
+    return tuple(_entries_of(MAP_FILE, MAP_FILE.read_text(encoding="utf-8"), source="map.yaml", check_provisions=check_provisions))
 
 
 def load_map(user: str | Path | None = None) -> ImportMap:

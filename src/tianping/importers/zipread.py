@@ -27,6 +27,7 @@ class ZipReader:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise located(path, f"not a complete zip archive ({exc or type(exc).__name__}) — truncated or corrupt file?") from None
         self._fh = open(path, "rb")
+        self._zstd = None
 
     def close(self) -> None:
         self._fh.close()
@@ -70,8 +71,10 @@ class ZipReader:
         raw = fh.read(info.compress_size)
         if len(raw) != info.compress_size:
             raise EOFError("member data cut short")
+        if self._zstd is None:
+            self._zstd = zstandard.ZstdDecompressor()
         try:
-            with zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True) as r:
+            with self._zstd.stream_reader(raw, read_across_frames=True) as r:
                 return r.read()
         except zstandard.ZstdError as exc:
             raise ValueError(f"Zstandard: {exc}") from None
