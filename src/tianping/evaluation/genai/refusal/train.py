@@ -76,7 +76,7 @@ def _fit(x, y, c: float):
 
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    scale[scale < 1e-6] = 1.0  # (near-)constant features: leave unscaled
     clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
     clf.fit((x - mean) / scale, y)
     return mean, scale, clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
@@ -107,6 +107,10 @@ def _best_threshold(p, y) -> tuple[float, float, float, float]:
     return best
 
 
+def _g(v) -> float:
+    return float(f"{float(v):.8g}")  # 8 significant digits: small values keep their precision
+
+
 def train(items: list[Item], use_embedding: bool = True) -> dict:
     import numpy as np
 
@@ -135,8 +139,8 @@ def train(items: list[Item], use_embedding: bool = True) -> dict:
         "kind": "logistic regression over hand features" + (" + all-MiniLM-L6-v2 embedding" if use_embedding else ""),
         "features": list(FEATURES) + ([f"minilm_{k}" for k in range(x.shape[1] - len(FEATURES))] if use_embedding else []),
         "embedding": use_embedding, "embed_chars": EMBED_CHARS, "max_tokens": MAX_TOKENS,
-        "mean": [round(float(v), 7) for v in mean], "scale": [round(float(v), 7) for v in scale],
-        "coef": [round(float(v), 7) for v in coef], "intercept": round(b, 7), "threshold": thr, "C": c_best,
+        "mean": [_g(v) for v in mean], "scale": [_g(v) for v in scale],
+        "coef": [_g(v) for v in coef], "intercept": _g(b), "threshold": thr, "C": c_best,
         "cv": {str(c): {"threshold": v[0], "f1": round(v[1], 4), "precision": round(v[2], 4), "recall": round(v[3], 4)}
                for c, v in cv.items()},
         "trained_on": {"models": list(TUNE_MODELS) + ["handwritten"], "n": len(data), "refusals": int(y.sum())},
