@@ -26,11 +26,15 @@ class Edge:
 
 @dataclass
 class Step:
+    """One hop of a path: the mapping read from `source` to `target`, with its own confidence and reason."""
+
     source: str
     target: str
     predicate: str
     comment: str
     comment_zh: str | None = None
+    confidence: float = 1.0
+    justification: str = ""
 
 
 @dataclass
@@ -64,6 +68,10 @@ def compose(a: Predicate, b: Predicate) -> Predicate:
     return P.related  # broad then narrow: siblings only
 
 
+#: confidence given to "both provisions serve the same shared principle": a weak, indirect signal
+PRINCIPLE_SHARED_CONFIDENCE = 0.5
+
+
 class MappingGraph:
     def __init__(self, rows: list[tuple]):
         """rows: (subject, predicate, object, confidence, justification, comment[, comment_zh])."""
@@ -84,33 +92,58 @@ class MappingGraph:
             self.edges[obj].append(Edge(subj, p.inverse, conf, just, comment, comment_zh))
 
     def walk(self, start: str, *, max_hops: int = 2, via_principles: bool = False,
-             to: set[str] | None = None) -> list[Hit]:
+             to: set[str] | None = None, min_confidence: float = 0.0, ranked: bool = False) -> list[Hit]:
+        """Provisions reachable from `start` in at most `max_hops` mappings.
+
+        For each target the most confident path is kept (path confidence = product of the hop
+        confidences; ties go to the shorter path). Paths whose confidence falls below
+        `min_confidence` are dropped — since confidences are at most 1, a path never regains
+        confidence, so pruning while walking is exact. `ranked` orders hits by path confidence
+        (then hops); otherwise by hops, then confidence."""
         best: dict[str, Hit] = {}
-        queue: deque[tuple[str, Predicate, float, list[Step]]] = deque([(start, Predicate.exact, 1.0, [])])
-        visited = {start}
-        while queue:
-            node, pred, conf, path = queue.popleft()
-            if len(path) >= max_hops:
-                continue
-            for e in self.edges.get(node, ()):
-                if e.target in visited:
-                    continue
-                visited.add(e.target)
-                npred = compose(pred, e.predicate)
-                nconf = conf * e.confidence
-                npath = path + [Step(node, e.target, e.predicate.value, e.comment, e.comment_zh)]
-                best[e.target] = Hit(e.target, split_qualified(e.target)[0], npred.value, round(nconf, 4),
-                                     len(npath), justification=e.justification, path=npath)
-                queue.append((e.target, npred, nconf, npath))
-        if via_principles:
+        frontier: dict[str, tuple[Predicate, float, list[Step]]] = {start: (Predicate.exact, 1.0, [])}
+        for _ in range(max_hops):
+            nxt: dict[str, tuple[Predicate, float, list[Step]]] = {}
+            for node, (pred, conf, path) in frontier.items():
+                on_path = {start, *(s.target for s in path)}
+                for e in self.edges.get(node, ()):
+                    if e.target in on_path:
+                        continue
+                    nconf = conf * e.confidence
+                    if nconf < min_confidence:
+                        continue
+                    old = best.get(e.target)
+                    if old is not None and (old.confidence > round(nconf, 4) or
+                                            (old.confidence == round(nconf, 4) and old.hops <= len(path) + 1)):
+                        continue
+                    cand = nxt.get(e.target)
+                    if cand is not None and cand[1] >= nconf:
+                        continue
+                    npred = compose(pred, e.predicate)
+                    npath = path + [Step(node, e.target, e.predicate.value, e.comment, e.comment_zh,
+                                         round(e.confidence, 4), e.justification)]
+                    nxt[e.target] = (npred, nconf, npath)
+            for target, (npred, nconf, npath) in nxt.items():
+                just = npath[0].justification if len(npath) == 1 else "semapv:MappingChaining"
+                best[target] = Hit(target, split_qualified(target)[0], npred.value, round(nconf, 4), len(npath),
+                                   justification=just, path=npath)
+            frontier = nxt
+            if not frontier:
+                break
+        best.pop(start, None)
+        if via_principles and PRINCIPLE_SHARED_CONFIDENCE >= min_confidence:
             for principle, _p in self.principles_of.get(start, ()):
                 for member, _q in self.members_of.get(principle, ()):
                     if member == start or member in best:
                         continue
-                    best[member] = Hit(member, split_qualified(member)[0], Predicate.related.value, 0.5, 2,
+                    best[member] = Hit(member, split_qualified(member)[0], Predicate.related.value, PRINCIPLE_SHARED_CONFIDENCE, 2,
                                        via_principle=principle, justification="semapv:MappingChaining",
-                                       path=[Step(start, PRINCIPLE_PREFIX + principle, "broad", "shares the principle", "共享同一原则"),
-                                             Step(PRINCIPLE_PREFIX + principle, member, "narrow", "shares the principle", "共享同一原则")])
+                                       path=[Step(start, PRINCIPLE_PREFIX + principle, "broad", "shares the principle", "共享同一原则", 1.0),
+                                             Step(PRINCIPLE_PREFIX + principle, member, "narrow", "shares the principle", "共享同一原则",
+                                                  PRINCIPLE_SHARED_CONFIDENCE)])
         hits = [h for h in best.values() if to is None or h.instrument_id in to]
-        hits.sort(key=lambda h: (h.via_principle is not None, h.hops, -h.confidence, h.qid))
+        if ranked:
+            hits.sort(key=lambda h: (-h.confidence, h.hops, h.via_principle is not None, h.qid))
+        else:
+            hits.sort(key=lambda h: (h.via_principle is not None, h.hops, -h.confidence, h.qid))
         return hits

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from ..catalog.service import CatalogService
+from ..errors import TianpingError
 from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
 
 app = typer.Typer(help="The governance catalog: instruments, provisions, principles, crosswalk.", no_args_is_help=True)
@@ -17,6 +18,7 @@ sssom_app = typer.Typer(help="Import and export mappings as SSSOM TSV.", no_args
 app.add_typer(sssom_app, name="sssom")
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
+DEFAULT_MIN_CONFIDENCE = 0.6  # the crosswalk query's confidence floor (issue 15)
 
 
 def _service() -> CatalogService:
@@ -93,31 +95,60 @@ def search(
 def crosswalk(
     provision_id: str = typer.Argument(..., help="Qualified provision id, e.g. eu-ai-act:art-15."),
     to: Optional[str] = typer.Option(None, "--to", help="Comma-separated instrument ids to keep."),
-    via_principles: bool = typer.Option(False, "--via-principles", help="Also follow shared principles."),
+    via_principles: bool = typer.Option(False, "--via-principles", help="Also follow shared principles (confidence 0.5)."),
     hops: int = typer.Option(2, "--hops", min=1, max=5, help="Longest chain of mappings to follow."),
     as_json: bool = JSON_OPT,
+    min_confidence: Annotated[Optional[float], typer.Option(
+        "--min-confidence", min=0.0, max=1.0,
+        help="Drop paths whose confidence (product of the hop confidences) is below this floor "
+             "[default: 0.6; 0.5 with --via-principles].")] = None,
 ) -> None:
-    """Provisions of other instruments that correspond to one provision, with predicates and reasons."""
+    """Provisions of other instruments that correspond to one provision, ranked by path confidence,
+    each hop shown with its own predicate, confidence and justification."""
+    from ..catalog.service import _hit_dict
+
+    floor = min_confidence if min_confidence is not None else (0.5 if via_principles else DEFAULT_MIN_CONFIDENCE)
     svc = _service()
-    hits = svc.crosswalk(provision_id, to=split_csv(to), via_principles=via_principles, max_hops=hops)
+    svc.provision(provision_id)  # a clear error for an unknown id
+    targets = split_csv(to)
+    known = {i["id"] for i in svc.list_instruments()}
+    for t in targets or []:
+        if t not in known:
+            raise TianpingError(f"unknown instrument id '{t}' in --to", title="bad option")
+    raw = svc.graph().walk(provision_id, max_hops=hops, via_principles=via_principles,
+                           to=set(targets) if targets else None, min_confidence=floor, ranked=True)
+    titles = svc._titles([h.qid for h in raw] + [s.target for h in raw for s in h.path if ":" in s.target])
+    hits = [_hit_dict(h, titles.get(h.qid)) for h in raw]
+    for rank, h in enumerate(hits, start=1):
+        h["rank"] = rank
     if as_json:
-        emit_json({"provision": svc.provision(provision_id), "mappings": hits})
+        emit_json({"provision": svc.provision(provision_id), "min_confidence": floor, "max_hops": hops,
+                   "ranking": "path confidence (product of hop confidences), then hops", "mappings": hits})
         return
+    zh = STATE.lang == "zh"
     source_inst = provision_id.split(":", 1)[0]
     others = {h["instrument_id"] for h in hits} - {source_inst}
-    table = Table(title=tr("crosswalk_title", qid=provision_id), caption=tr("reaches", n=len(hits), m=len(others)))
+    caption = tr("reaches", n=len(hits), m=len(others)) + (
+        f"  置信度下限 {floor:.2f}；路径置信度 = 各跳置信度之积" if zh else
+        f"  floor {floor:.2f}; path confidence = product of hop confidences")
+    table = Table(title=tr("crosswalk_title", qid=provision_id), caption=caption)
+    table.add_column("#", justify="right", no_wrap=True)
     table.add_column(tr("id"), max_width=24, overflow="fold")
     table.add_column(tr("title") + " / " + tr("why"), min_width=30, ratio=1)
     table.add_column(tr("predicate"), no_wrap=True)
     table.add_column(tr("confidence"), justify="right", no_wrap=True)
     table.add_column(tr("hops"), justify="right", no_wrap=True)
     for h in hits:
-        last = h["path"][-1] if h["path"] else {}
-        comment = (last.get("comment_zh") if STATE.lang == "zh" else None) or last.get("comment", "")
-        why = tr("via", p=h["via_principle"]) if h["via_principle"] else comment
         cell = Text(txt(h["title"]))
-        cell.append("\n" + why, style="dim")
-        table.add_row(h["qid"], cell, h["predicate"], f"{h['confidence']:.2f}", str(h["hops"]))
+        for step in h["path"]:
+            comment = (step.get("comment_zh") if zh else None) or step.get("comment", "")
+            if h["via_principle"]:
+                comment = tr("via", p=h["via_principle"])
+            cell.append(f"\n  {step['source']} → {step['target']}  [{step['predicate']} {step['confidence']:.2f}] ", style="cyan")
+            cell.append(comment, style="dim")
+            if h["via_principle"]:
+                break
+        table.add_row(str(h["rank"]), h["qid"], cell, h["predicate"], f"{h['confidence']:.2f}", str(h["hops"]))
     console.print(table)
 
 
@@ -143,15 +174,55 @@ def validate(
     data_dir: Optional[Path] = typer.Argument(None, help="Catalog data directory (default: the bundled catalog)."),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Validate catalog files: schema, duplicate ids, parents, principle and mapping references."""
-    from ..catalog.loader import DATA_DIR, load_catalog
+    """Validate catalog files: schema, duplicate ids, parents, principle and mapping references; completeness
+    (every instrument in the crosswalk, every mapped id present, every `verified: false` item with a note).
+    Also reports crosswalk coverage of binding instruments (warning under 60 %)."""
+    from ..catalog.coverage import TARGET, coverage_report
+    from ..catalog.loader import DATA_DIR
+    from ..catalog.validate import validate_catalog
 
-    cat = load_catalog(data_dir or DATA_DIR)
+    cat = validate_catalog(data_dir or DATA_DIR)
     counts = dict(i=len(cat.instruments), p=len(cat.provisions), pr=len(cat.principles), m=len(cat.mappings))
+    cov = coverage_report(cat)
     if as_json:
-        emit_json({"valid": True, "instruments": counts["i"], "provisions": counts["p"], "principles": counts["pr"], "mappings": counts["m"]})
+        emit_json({"valid": True, "instruments": counts["i"], "provisions": counts["p"], "principles": counts["pr"], "mappings": counts["m"],
+                   "coverage_target": TARGET, "coverage": [{k: v for k, v in c.as_dict().items() if k != "unmapped"} for c in cov]})
     else:
         console.print(tr("valid_catalog", **counts))
+        for c in cov:
+            if c.ratio < TARGET:
+                console.print(f"[yellow]warning[/]: {c.instrument_id} crosswalk coverage {100 * c.ratio:.1f}% "
+                              f"({c.mapped}/{c.total} requirement provisions; target {100 * TARGET:.0f}%)", highlight=False)
+
+
+@app.command("coverage")
+@guarded
+def coverage_cmd(
+    all_: bool = typer.Option(False, "--all", help="Every instrument, not only binding ones."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0, help="Count only mappings at least this confident."),
+    unmapped: bool = typer.Option(False, "--unmapped", help="List the requirement provisions without a mapping."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Crosswalk coverage: share of each instrument's requirement provisions mapped to another instrument."""
+    from ..catalog.coverage import TARGET, coverage_report
+    from ..catalog.loader import default_catalog
+
+    cov = coverage_report(default_catalog(), binding_only=not all_, min_confidence=min_confidence)
+    if as_json:
+        emit_json({"target": TARGET, "min_confidence": min_confidence, "instruments": [c.as_dict() for c in cov]})
+        return
+    table = Table(title="Crosswalk coverage" if STATE.lang != "zh" else "对应关系覆盖率")
+    for col in ("id", "kind", "mapped", "requirement provisions", "coverage"):
+        table.add_column(col, justify="left" if col in ("id", "kind") else "right")
+    if unmapped:
+        table.add_column("unmapped", overflow="fold")
+    for c in cov:
+        pct = f"{100 * c.ratio:.1f}%"
+        row = [c.instrument_id, c.kind, str(c.mapped), str(c.total), pct if c.ratio >= TARGET else f"[yellow]{pct}[/]"]
+        if unmapped:
+            row.append(", ".join(c.unmapped))
+        table.add_row(*row)
+    console.print(table)
 
 
 @app.command("changes")
