@@ -60,6 +60,8 @@ def read_file(path: str | Path, fmt: str = "auto") -> tuple[Parsed, Path]:
 def to_evidence(parsed: Parsed, path: Path, sha256: str, *, run_id: str, system_id: str | None, imap: ImportMap,
                 companions: dict[str, str] | None = None) -> tuple[EvidenceRun, list[dict[str, Any]]]:
     """The evidence run of a parsed file, and the metrics the map did not link to any provision."""
+    if companions is None:
+        companions = {c.name: sha256_file(c) for c in parsed.companions}
     rows: list[MetricRow] = []
     unmapped: list[dict[str, Any]] = []
     for raw in parsed.metrics:
@@ -87,7 +89,7 @@ def to_evidence(parsed: Parsed, path: Path, sha256: str, *, run_id: str, system_
                           method=f"imported from {parsed.tool} {parsed.tool_version or '(version unknown)'} results file {path.name}"),
         target=parsed.model, suite=parsed.task,
         dataset=DatasetRef(name=parsed.dataset_name or parsed.task, path=path.name, sha256=sha256, rows=parsed.dataset_rows),
-        config={"format": parsed.format, "file": path.name, "sha256": sha256, "companions": companions or {},
+        config={"format": parsed.format, "file": path.name, "sha256": sha256, "companions": companions,
                 "map": imap.sources, **{k: v for k, v in parsed.config.items() if v is not None}},
         created_at=parsed.created_at, started_at=parsed.started_at, finished_at=parsed.finished_at, status=status,
         metrics=rows, samples=samples,
