@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh fonts-wqy-zenhei  # Chinese text in the PDF report
-TIANPING_EXTRAS=${TIANPING_EXTRAS:-dev} bash scripts/setup.sh
+TIANPING_EXTRAS=${TIANPING_EXTRAS:-all,dev} bash scripts/setup.sh
 exec .venv/bin/tianping demo "$@"

@@ -14,7 +14,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.tianping-installed
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
-extras=${TIANPING_EXTRAS:-dev}
+# every part (tianping[all]: tabular, genai, server, pdf) plus the test tools (dev); a lean install is
+# TIANPING_EXTRAS=core (or e.g. core,server), see pyproject.toml and docs/benchmarks.md for the sizes
+extras=${TIANPING_EXTRAS:-all,dev}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want:$extras" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
   .venv/bin/python -m pip install --quiet -e ".[$extras]"

@@ -22,6 +22,9 @@ def serve(
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Run the Tianping server: REST API under /api/v1 (docs at /api/docs), web UI, background runs."""
+    from ..extras import require
+
+    require("server", "fastapi", "uvicorn", "argon2", "itsdangerous", "multipart", "fastapi_offline")
     import uvicorn
 
     from ..server import ServerSettings, create_app
@@ -32,7 +35,10 @@ def serve(
     import importlib.util
 
     fast = {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
-            "http": "httptools" if importlib.util.find_spec("httptools") else "auto"}
+            "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
+            # X-Forwarded-For is believed only from TIANPING_TRUSTED_PROXIES, by the app itself
+            # (server/security.py); uvicorn's own handling would trust any local peer
+            "proxy_headers": False}
     console.print(f"Tianping server on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)", highlight=False, soft_wrap=True)
     if processes > 1:
         from ..config import database_url
@@ -64,6 +70,9 @@ def users_add(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a server user (argon2-hashed password)."""
+    from ..extras import require
+
+    require("server", "argon2")
     from ..server.accounts import add_user
 
     pw = password or os.environ.get("TIANPING_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -107,3 +116,38 @@ def users_token(username: str = typer.Argument(...), name: str = typer.Option("c
             raise TianpingError(f"no user '{username}'", title="not found")
         p = principal_of(s, user)
     typer.echo(create_token(db, p, name, days * 86400))
+
+
+@users_app.command("deactivate")
+@guarded
+def users_deactivate(username: str = typer.Argument(...)) -> None:
+    """Deactivate a user: every session and API token ends at once; logging in is refused."""
+    from ..server.accounts import set_active
+
+    set_active(STATE.db(), username, False, actor="cli")
+    console.print(f"Deactivated '{username}' (sessions and tokens ended)", highlight=False)
+
+
+@users_app.command("activate")
+@guarded
+def users_activate(username: str = typer.Argument(...)) -> None:
+    """Reactivate a user (old sessions and tokens stay ended)."""
+    from ..server.accounts import set_active
+
+    set_active(STATE.db(), username, True, actor="cli")
+    console.print(f"Activated '{username}'", highlight=False)
+
+
+@users_app.command("passwd")
+@guarded
+def users_passwd(username: str = typer.Argument(...),
+                 password: Optional[str] = typer.Option(None, "--password", help="New password (default: TIANPING_PASSWORD, else asked twice).")) -> None:
+    """Set a user's password: every session and API token of the user ends."""
+    from ..extras import require
+
+    require("server", "argon2")
+    from ..server.accounts import set_password
+
+    pw = password or os.environ.get("TIANPING_PASSWORD") or typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    set_password(STATE.db(), username, pw, actor="cli")
+    console.print(f"Password of '{username}' changed (sessions and tokens ended)", highlight=False)

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from ..audit import append_event
@@ -85,7 +85,7 @@ def authenticate(db: Database, limiter: LoginLimiter, username: str, password: s
             fail = True
         else:
             fail = False
-            limiter.succeeded(s, username)
+            limiter.succeeded(s, username, client)
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             p = principal_of(s, user)
@@ -134,3 +134,56 @@ def session_epoch(db: Database, user_id: str) -> int:
     with db.session() as s:
         user = s.get(UserRow, user_id)
         return user.session_epoch if user else -1
+
+
+def _user_named(s: Session, username: str) -> UserRow:
+    from .errors import not_found
+
+    user = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+    if user is None:
+        raise not_found(f"user '{username}'")
+    return user
+
+
+def _revoke_all(s: Session, user: UserRow) -> None:
+    """End every browser session (raise the epoch the cookies carry) and delete every API token."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == user.id))
+
+
+def end_sessions(db: Database, user_id: str) -> None:
+    """Logout: every session cookie of this user stops working at once (the epoch is checked on
+    every request). API tokens are separate: `DELETE /api/v1/auth/token` revokes one."""
+    with db.session() as s:
+        user = s.get(UserRow, user_id)
+        if user is not None:
+            user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def set_password(db: Database, username: str, new_password: str, *, actor: str, current_password: str | None = None) -> None:
+    """Change a password (the user's own needs the current one); ends every session and token."""
+    if len(new_password) < 10:
+        raise invalid("passwords need at least 10 characters", field="new_password")
+    with db.session() as s:
+        user = _user_named(s, username)
+        if current_password is not None and not verify_password(user.password_hash, current_password):
+            raise ServiceError(403, "the current password is wrong", title="forbidden", field="current_password")
+        user.password_hash = hash_password(new_password)
+        _revoke_all(s, user)
+        append_event(s, "user.password_changed", "user", user.id, {"username": username}, actor=actor)
+
+
+def set_active(db: Database, username: str, active: bool | None, *, actor: str) -> dict[str, Any]:
+    """Deactivate (every session and token ends at once; the user cannot log in) or reactivate a
+    user (None: no change); returns the user."""
+    with db.session() as s:
+        user = _user_named(s, username)
+        if active is not None and user.active != active:
+            user.active = active
+            if not active:
+                _revoke_all(s, user)
+            append_event(s, "user.activated" if active else "user.deactivated", "user", user.id,
+                         {"username": username}, actor=actor)
+        org = s.get(OrganisationRow, user.organisation_id) if user.organisation_id else None
+        return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+                "organisation": org.name if org else None, "active": user.active}

@@ -42,6 +42,13 @@ def conflict(message: str, field: str | None = None) -> ServiceError:
     return ServiceError(409, message, title="conflict", field=field)
 
 
+def id_unavailable(system_id: str) -> ServiceError:
+    """A new system's id is already in use. The answer is the same whoever uses it (the caller's
+    own organisation or another, a draft or a published entry) and says nothing else, so it
+    reveals neither whose the id is nor its state."""
+    return ServiceError(409, f"the id '{system_id}' is not available; choose another", title="conflict", field="id")
+
+
 def invalid(message: str, field: str | None = None) -> ServiceError:
     return ServiceError(422, message, title="invalid input", field=field)
 

@@ -33,7 +33,7 @@ from ..registry.service import register_in
 from ..store import Database
 from ..store.models import SystemRow
 from .accounts import ensure_organisation
-from .errors import ServiceError, conflict, forbidden, invalid, not_found
+from .errors import ServiceError, conflict, forbidden, id_unavailable, invalid, not_found
 from .models import REGISTER_WHERE, FilingRow, OrganisationRow
 from .principal import Principal
 from .security import now_iso
@@ -209,7 +209,7 @@ class FilingService:
             with self.db.session() as s:
                 org = _owner_org(s, p, system)
                 if s.get(SystemRow, system.id) is not None:
-                    raise conflict(f"the id '{system.id}' is taken; choose another", field="id")
+                    raise id_unavailable(system.id)
                 register_in(s, system, replace=False, actor=p.actor)
                 now = now_iso()
                 filing = FilingRow(system_id=system.id, organisation_id=org.id, status="draft", revision=1,
@@ -223,7 +223,7 @@ class FilingService:
                 row = s.get(SystemRow, system.id)
                 return system_view(s, row, filing)
         except IntegrityError:  # a concurrent registration of the same id won
-            raise conflict(f"the id '{system.id}' is taken; choose another", field="id") from None
+            raise id_unavailable(system.id) from None
 
     def update(self, p: Principal, system_id: str, system: AISystem, if_match: str | None,
                effective_date: str | None = None) -> dict[str, Any]:

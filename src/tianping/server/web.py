@@ -26,7 +26,8 @@ from .errors import ServiceError, forbidden, unauthorised
 from .filings import DEADLINE_CITE, EDITABLE, TRANSITIONS, parse_profile
 from .principal import Principal
 from .questions import KNOWN_JURISDICTIONS, identity_labels, profile_from_form, questions, role_choices
-from .security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_ok, new_csrf_token
+from .security import (COMMON_HEADERS, CSRF_COOKIE, CSRF_FIELD, PAGE_CSP, SESSION_COOKIE, client_address, csrf_ok,
+                       new_csrf_token)
 from .run_kinds_forms import form_options, genai_config, tabular_request
 from .runs import run_kinds
 from .services import Services, recent_events
@@ -34,12 +35,9 @@ from .services import Services, recent_events
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LANG_COOKIE = "tp_lang"
 router = APIRouter(include_in_schema=False)
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-}
+# the same headers the SecurityHeaders middleware adds to every response (set here too for pages
+# rendered outside the app, e.g. in tests of the templates)
+SECURITY_HEADERS = {**COMMON_HEADERS, "Content-Security-Policy": PAGE_CSP}
 
 
 def lang_of(request: Request) -> str:
@@ -175,9 +173,8 @@ def login_form(request: Request):
 async def login(request: Request, svc: Services = Depends(services)):
     data = await form_data(request)
     one = lambda k: (data.get(k) or [""])[0]  # noqa: E731
-    client = request.client.host if request.client else "unknown"
     try:
-        p = accounts.authenticate(svc.db, svc.limiter, one("username"), one("password"), client)
+        p = accounts.authenticate(svc.db, svc.limiter, one("username"), one("password"), client_address(request))
     except ServiceError as exc:
         resp = render(request, "login.html", status=exc.status, next=_local(one("next")), error=exc.render())
         if getattr(exc, "retry_after", None):
@@ -192,8 +189,11 @@ async def login(request: Request, svc: Services = Depends(services)):
 
 
 @router.post("/logout")
-async def logout(request: Request):
+async def logout(request: Request, svc: Services = Depends(services)):
     await form_data(request)
+    p = user(request)
+    if p is not None:  # server-side: the cookie (and any copy of it) stops working at once
+        accounts.end_sessions(svc.db, p.user_id)
     resp = RedirectResponse("/", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
