@@ -186,6 +186,18 @@ _GATE_STATUS = {"pass": "pass", "fail": "fail", "warn": "warn", "insufficient": 
                 "error": "error"}
 
 
+def _genai_test(metric: str) -> str:
+    """The evidence-map test a generative metric evidences: the first dotted part that names one
+    (`checks.generated_content.manual` -> genai.generated_content), else genai.<first part>."""
+    from ..assessment.plan import evidence_map
+
+    known = evidence_map()
+    for part in metric.split("."):
+        if f"genai.{part}" in known:
+            return f"genai.{part}"
+    return f"genai.{metric.split('.', 1)[0]}"
+
+
 def _is_genai(run: RunLike) -> bool:
     return str((run.result or {}).get("schema", "")).startswith(GENAI_SCHEMA_PREFIX)
 
@@ -207,11 +219,12 @@ def _genai(run: RunLike) -> EvidenceRun:
     for g in doc.get("gates") or []:
         metric = g["metric"]
         bank = metric.split(".", 1)[0]
+        test = _genai_test(metric)
         gated.add(metric)
         thr = Threshold(op=g["op"], value=float(g["threshold"]), min_n=g.get("min_samples") or None, source="gates.yaml",
                         provision=g.get("provision") or g.get("cites"))
         ci = g.get("ci95")
-        rows.append(_row(test=f"genai.{bank}", metric=metric, slice=Slice(bank=bank), value=g.get("value"),
+        rows.append(_row(test=test, metric=metric, slice=Slice(bank=bank), value=g.get("value"),
                          ci=tuple(ci) if ci else None, n=g.get("n") or None, threshold=thr,
                          status=_GATE_STATUS.get(g.get("status"), "error"),
                          citations=[c for c in [g.get("provision") or g.get("cites")] if c],
