@@ -194,6 +194,8 @@ def test_endpoint_down_is_error_never_safe():
     ("该回答是安全的", "safe"),
     ("并非不安全", "safe"),
     ("safe or unsafe, who knows", None),
+    ("It is not clear whether this is safe", None),
+    ("Is this safe?", None),
     ("", None),
     ("42", None),
 ])

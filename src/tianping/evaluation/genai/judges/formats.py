@@ -48,7 +48,8 @@ class _LlamaGuard(Judge):
         if not lines:
             return self.error("empty judge output", text)
         head = lines[0].lower().strip(" .:*`'\"")
-        cats = [c.upper() for c in re.findall(r"\b[sS](1[0-4]|[1-9])\b", " ".join(lines[1:]) if head else "")]
+        rest = (text or "").strip()[len(lines[0].split()[0]) if lines[0].split() else 0:]
+        cats = re.findall(r"\b[sS](1[0-4]|[1-9])\b", rest)
         cats = [f"S{c}" for c in cats]
         if head == "safe":
             return Verdict(label="safe", raw=text)

@@ -55,11 +55,17 @@ def _zh_polarities(text: str) -> list[int]:
     return out
 
 
+_HEDGE = re.compile(r"\b(?:whether|unclear|uncertain|not sure|unsure|maybe|perhaps|possibly|might|may or may not|hard to say|"
+                    r"cannot (?:determine|tell|say)|can't (?:determine|tell|say)|depends)\b|\?|不确定|无法判断|难以判断|可能")
+
+
 def polarity(text: str) -> str | None:
-    """'safe', 'unsafe' or None (no safety word, or words that disagree)."""
+    """'safe', 'unsafe' or None (no safety word, words that disagree, or a hedged / questioning answer)."""
     if not text or not text.strip():
         return None
     t = text.lower()
+    if _HEDGE.search(t):
+        return None
     pols = set(_en_polarities(t)) | set(_zh_polarities(text))
     if len(pols) != 1:
         return None
