@@ -128,7 +128,26 @@ def _print_result(res: dict[str, Any]) -> None:
         console.print(tr("genai_jsonl", path=res["jsonl"]), highlight=False)
 
 
-def _execute(db, run_id: str, samples, as_json: bool) -> dict[str, Any]:
+BACKEND_OPT = typer.Option(None, "--backend", help="Execution backend: local (default, this process) or ray (samples sharded "
+                           "across Ray actors; default from TIANPING_BACKEND).")
+RAY_ADDRESS_OPT = typer.Option(None, "--ray-address", help="Ray cluster to join (default TIANPING_RAY_ADDRESS; none: a private "
+                               "127.0.0.1 Ray with dashboard and usage reporting off).")
+RAY_ACTORS_OPT = typer.Option(None, "--ray-actors", help="Ray backend: actors (target replicas) for the run (default 2).")
+
+
+def _backend(db, run_id: str, backend: Optional[str], ray_address: Optional[str], ray_actors: Optional[int]):
+    from ..execution.backends import BackendChoice
+
+    choice = BackendChoice.from_options(backend, ray_address, ray_actors)
+    if choice.name == "local":
+        return None
+    from ..evaluation.genai.service import RunConfig, load_result
+
+    row, _ = load_result(db, run_id)
+    return choice.make(RunConfig.model_validate(row.config), run_id)
+
+
+def _execute(db, run_id: str, samples, as_json: bool, backend=None) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from ..errors import TianpingError
@@ -147,7 +166,8 @@ def _execute(db, run_id: str, samples, as_json: bool) -> dict[str, Any]:
 
     try:
         with prog:
-            return execute(db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k))
+            return execute(db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k),
+                           backend=backend)
     except RunBusy as exc:
         raise TianpingError(tr("genai_run_busy", id=run_id, pid=exc.pid, host=exc.host, ttl=DEFAULT_TTL_S),
                             title=tr("genai_run_busy_title")) from None
@@ -193,6 +213,9 @@ def run(
     fail_on: str = typer.Option("gate", "--fail-on", help="Exit 1 when: 'gate' (default) = a TC260-003 gate failed or every "
                                 "sample errored; 'fail' = also warn/insufficient-data gates or any errored sample; 'never'."),
     as_json: bool = JSON_OPT,
+    backend: Optional[str] = BACKEND_OPT,
+    ray_address: Optional[str] = RAY_ADDRESS_OPT,
+    ray_actors: Optional[int] = RAY_ACTORS_OPT,
 ) -> None:
     """Run a suite against a target; every sample is stored as it completes."""
     from ..assessment.exit_policy import exit_policy
@@ -216,7 +239,7 @@ def run(
                     **({"scorers": sc} if sc else {}))
     db = STATE.db()
     run_id, samples = create_run(db, cfg)
-    res = _execute(db, run_id, samples, as_json)
+    res = _execute(db, run_id, samples, as_json, _backend(db, run_id, backend, ray_address, ray_actors))
     emit_json(res) if as_json else _print_result(res)
     _exit_for(res, policy, as_json)
 
@@ -234,7 +257,9 @@ def _exit_for(res: dict[str, Any], policy: str, as_json: bool) -> None:
 @app.command("resume")
 @guarded
 def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
-           fail_on: str = typer.Option("gate", "--fail-on", help="As for `eval run`."), as_json: bool = JSON_OPT) -> None:
+           fail_on: str = typer.Option("gate", "--fail-on", help="As for `eval run`."), as_json: bool = JSON_OPT,
+           backend: Optional[str] = BACKEND_OPT, ray_address: Optional[str] = RAY_ADDRESS_OPT,
+           ray_actors: Optional[int] = RAY_ACTORS_OPT) -> None:
     """Finish an interrupted run: only the samples not yet stored are run."""
     from ..assessment.exit_policy import exit_policy
     from ..evaluation.genai.service import resolve_run_id
@@ -242,7 +267,7 @@ def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."
     policy = exit_policy(fail_on)
     db = STATE.db()
     rid = resolve_run_id(db, run_id)
-    res = _execute(db, rid, None, as_json)
+    res = _execute(db, rid, None, as_json, _backend(db, rid, backend, ray_address, ray_actors))
     emit_json(res) if as_json else _print_result(res)
     _exit_for(res, policy, as_json)
 
