@@ -111,6 +111,9 @@ def tabular(
     system: Optional[str] = typer.Option(None, "--system", help="Registered system id to attach the run to (stores it in the database)."),
     fail_on: str = typer.Option("never", "--fail-on", help="Exit 1 when: gate = a gate metric (metrics.yaml `gate: true`) fails or errs; fail = any metric fails or errs; never (default) = only bad input exits non-zero."),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Execution backend: local (default) or ray (the run as a Ray "
+                                          "task; default from TIANPING_BACKEND)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default TIANPING_RAY_ADDRESS)."),
 ) -> None:
     """Fairness, robustness, explainability, performance and data-quality tests of a classic ML model."""
     from ..evaluation.tabular.runner import TabularConfig, run_tabular
@@ -154,7 +157,10 @@ def tabular(
             key = f"tab_stage_{stage}"
             bar.update(task_id, description=tr(key, rows=rows) if stage == "read" else tr(key))
 
-        result = run_tabular(cfg, progress=progress)
+        from ..execution.backends import BackendChoice
+        from ..execution.tabular import run_on_backend
+
+        result = run_on_backend(cfg, BackendChoice.from_options(backend, ray_address), progress)
         bar.update(task_id, completed=len(stages))
     run_id = None
     if store:

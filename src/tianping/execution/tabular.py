@@ -168,3 +168,24 @@ def execute(run_id: str, cfg_dict: dict[str, Any], *, choice: BackendChoice | No
     except BaseException:
         ray.cancel(ref, force=True)
         raise
+
+
+def _run_cfg(cfg):
+    from ..evaluation.tabular.runner import run_tabular
+
+    return run_tabular(cfg)
+
+
+def run_on_backend(cfg, choice: BackendChoice | None = None, progress=None):
+    """`run_tabular(cfg)` on the chosen backend (the CLI's `--backend`): here, or as one Ray task."""
+    from ..evaluation.tabular.runner import run_tabular
+
+    choice = choice or BackendChoice()
+    if choice.name == "local":
+        return run_tabular(cfg, progress=progress)
+    from .ray_backend import connect
+
+    ray = connect(choice.address)
+    if progress:
+        progress("read", 0)
+    return ray.get(ray.remote(num_cpus=1, max_retries=0)(_run_cfg).remote(cfg))
