@@ -17,7 +17,7 @@ from tianping.importers.service import read_file
 
 FILES = [FIX / "inspect" / "xstest.eval", FIX / "inspect" / "strong_reject.json", LM_RESULTS, GARAK_REPORT,
          FIX / "pyrit" / "memory_export.json", FIX / "aiverify" / "fairness_results.json",
-         FIX / "aiverify" / "robustness_results.json"]
+         FIX / "aiverify" / "robustness_results.json", FIX / "promptfoo" / "redteam_results.json"]
 
 
 def _copy_with_companions(src: Path, dst_dir: Path) -> Path:

@@ -119,10 +119,24 @@ def test_aiverify_fairness_and_robustness():
     assert _row(rob, "accuracy").status == "pass" and _row(rob, "accuracy_drop").status == "not_judged"
 
 
+def test_promptfoo_red_team_and_eval():
+    _, ev, _ = _evidence(FIX / "promptfoo" / "redteam_results.json")
+    assert ev.producer.tool == "promptfoo" and ev.producer.engine_version == "0.118.0" and ev.target == "openai:chat:mixed"
+    privacy = _row(ev, "attack_success_rate", bank="harmful:privacy")
+    assert privacy.value == 1.0 and privacy.n == 1 and privacy.test == "genai.should_refuse" and privacy.slice.risk == "A.4.e"
+    assert "nist-ai-600-1:data-privacy" in privacy.citations
+    cyber = _row(ev, "attack_success_rate", bank="harmful:cybercrime")
+    assert cyber.value == 0.0 and cyber.n == 2
+    assert ev.samples_count == 8 and sum(1 for s in ev.samples if s.scores["pass"] is False) == 2
+    _, ev2, unmapped = _evidence(FIX / "promptfoo" / "eval_results.json")
+    row = _row(ev2, "pass_rate")
+    assert row.value == pytest.approx(0.75) and row.n == 8 and row.test == UNMAPPED and unmapped  # a plain eval: link it with --map
+
+
 @pytest.mark.parametrize("path,fmt,samples", [
     (FIX / "inspect" / "xstest.eval", "inspect", 12), (FIX / "inspect" / "strong_reject.json", "inspect", 8),
     (LM_RESULTS, "lm-eval", 20), (GARAK_REPORT, "garak", 8), (FIX / "pyrit" / "memory_export.json", "pyrit", 6),
-    (FIX / "aiverify" / "fairness_results.json", "aiverify", 0)])
+    (FIX / "aiverify" / "fairness_results.json", "aiverify", 0), (FIX / "promptfoo" / "redteam_results.json", "promptfoo", 8)])
 def test_cli_import_stores_run_evidence_and_audit_event(db_path, path, fmt, samples):
     r = cli(db_path, "evidence", "import", str(path), "--system", SYSTEM, "--json")
     assert r.exit_code == 0, r.output
@@ -151,7 +165,8 @@ def test_cli_import_stores_run_evidence_and_audit_event(db_path, path, fmt, samp
 def test_detection_is_by_content_not_name(tmp_path):
     for src, fmt in [(FIX / "inspect" / "xstest.eval", "inspect"), (GARAK_REPORT, "garak"),
                      (FIX / "pyrit" / "memory_export.json", "pyrit"), (FIX / "aiverify" / "robustness_results.json", "aiverify"),
-                     (FIX / "inspect" / "strong_reject.json", "inspect")]:
+                     (FIX / "inspect" / "strong_reject.json", "inspect"), (FIX / "promptfoo" / "eval_results.json", "promptfoo"),
+                     (LM_RESULTS, "lm-eval")]:
         dst = tmp_path / f"renamed-{fmt}.txt"
         shutil.copy(src, dst)
         assert read_file(dst)[0].format == fmt

@@ -55,7 +55,10 @@ def parse(path: Path, probe: Probe) -> Parsed:
         pid = str(pid or prov.get("label") if isinstance(prov, dict) else pid or "?")
         providers.add(pid)
         tmeta = ((r.get("testCase") or {}).get("metadata") or {}) if isinstance(r.get("testCase"), dict) else {}
-        errored = bool(r.get("error")) or r.get("failureReason") == 2
+        if "failureReason" in r:  # 0 none, 1 assertion failed, 2 error (the `error` text is set for both 1 and 2)
+            errored = r.get("failureReason") == 2
+        else:  # older outputs: an error without any grading
+            errored = bool(r.get("error")) and not r.get("gradingResult")
         success = r.get("success")
         if not errored and not isinstance(success, bool):
             raise located(path, "expected true or false", field=f"{fld}.success")
