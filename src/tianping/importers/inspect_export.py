@@ -163,6 +163,9 @@ def write_log(log: dict[str, Any], out: Path) -> None:
                     z.writestr("header.json", json.dumps(header, ensure_ascii=False))
             else:
                 fh.write(json.dumps(log, ensure_ascii=False, indent=1).encode("utf-8"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the log is an ordinary file
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
