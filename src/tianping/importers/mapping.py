@@ -55,11 +55,19 @@ class MapEntry:
     args: dict[str, Any] = field(default_factory=dict)
     metric_id: str | None = None
     scale: float | None = None
-    threshold: Threshold | None = None
+    threshold_ref: Any = None  # gates:<id> | tabular:<metric> | {op, value…}; resolved on first use
     citations: list[str] = field(default_factory=list)
     risk: str | None = None
     note: str | None = None
     source: str = "map.yaml"
+
+    @property
+    def threshold(self) -> Threshold | None:
+        if self.threshold_ref is None:
+            return None
+        if isinstance(self.threshold_ref, dict):
+            return resolve_threshold(self.threshold_ref)
+        return _resolve_cached(str(self.threshold_ref))
 
     def matches(self, fmt: str, key: str, metric: str, args: dict[str, Any]) -> bool:
         if self.formats and fmt not in self.formats:
@@ -108,6 +116,11 @@ def _tabular() -> dict[str, Any]:
     return _yaml(TABULAR_FILE.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=256)
+def _resolve_cached(ref: str) -> Threshold:
+    return resolve_threshold(ref)
+
+
 def resolve_threshold(ref: Any) -> Threshold:
     """A threshold from the engines' own files (so imported and Tianping's numbers meet the same bar)."""
     if isinstance(ref, dict):
@@ -145,7 +158,8 @@ def _line_of(text: str, entry_id: str | None) -> int | None:
 
 
 def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: bool = True) -> list[MapEntry]:
-    """Entries of one map file, every one checked (provision ids against the catalog when `check_provisions`)."""
+    """Entries of one map file, every one checked — provision ids against the catalog and threshold
+    references against the engines' files when `check_provisions` (always for a user's map)."""
     from ..importers.base import importers
 
     evidence_map = evidence_tests
@@ -177,9 +191,9 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
             problems.add("expected a mapping", file=fname, field=fld)
             continue
         eid = e.get("id")
-        line = _line_of(text, eid if isinstance(eid, str) else None)
 
         def bad(msg: str, key: str) -> None:
+            line = _line_of(text, eid if isinstance(eid, str) else None)
             problems.add(msg, file=fname, line=line, field=f"{fld}.{key}" + (f" ({eid})" if eid else ""))
 
         for k in sorted(set(e) - _KEYS):
@@ -213,14 +227,17 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
         for c in cites:
             if c not in provisions:
                 bad(f"unknown catalog provision '{c}'", "citations")
-        thr = None
-        if e.get("threshold") is not None:
+        ref = e.get("threshold")
+        if ref is not None and check_provisions:
+            thr = None
             try:
-                thr = resolve_threshold(e["threshold"])
+                thr = resolve_threshold(ref)
             except (ValueError, TypeError, KeyError) as exc:
                 bad(str(exc).splitlines()[0], "threshold")
             if thr is not None and thr.provision and thr.provision not in provisions:
                 bad(f"threshold provision '{thr.provision}' is not in the catalog", "threshold")
+        elif ref is not None and not (isinstance(ref, dict) or (isinstance(ref, str) and ref.split(":", 1)[0] in ("gates", "tabular"))):
+            bad("threshold must be 'gates:<gate id>', 'tabular:<metric>' or {op, value, …}", "threshold")
         scale = e.get("scale")
         if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0):
             bad("expected a positive number", "scale")
@@ -230,7 +247,7 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
             bad("expected a mapping of task arguments", "args")
             args = {}
         out.append(MapEntry(id=eid, formats=fmts, task=tuple(task), metric=str(e.get("metric") or "*"), test=test, args=args,
-                            metric_id=e.get("metric_id"), scale=float(scale) if scale else None, threshold=thr,
+                            metric_id=e.get("metric_id"), scale=float(scale) if scale else None, threshold_ref=ref,
                             citations=[str(c) for c in cites], risk=e.get("risk"), note=e.get("note"), source=source))
     problems.raise_if_any("invalid import map")
     return out
