@@ -59,7 +59,11 @@ class ZipReader:
         return data
 
     def _read_zstd(self, info: zipfile.ZipInfo) -> bytes:
-        import zstandard
+        try:
+            import zstandard
+        except ImportError:  # pragma: no cover - a core dependency
+            raise located(self.path, "this log's members are Zstandard-compressed: install the 'zstandard' package",
+                          member=info.filename) from None
 
         fh = self._fh
         fh.seek(info.header_offset)
