@@ -144,6 +144,13 @@ def test_rescore_changes_verdicts_without_rerunning(credit):
     loose = Overrides("user file t.yaml", {"demographic_parity_difference": ThresholdOverride(value=0.3, warn=0.2)}, None)
     assert _rows_of(assess(credit, runs=[ev], as_of=dt.date(2030, 1, 1), overrides=strict), "eu-ob-hr-data-governance")[0]["verdict"] == "not_met"
     r = assess(credit, runs=[ev], as_of=dt.date(2030, 1, 1), overrides=loose)
+    o = _rows_of(r, "eu-ob-hr-data-governance")[0]
+    # every row passes, but the data-quality test it plans was never run: at most partial, and it says so
+    assert o["verdict"] == "partial" and o["reason"] == "incomplete_tests" and "tabular.data_quality" in o["untested"]
+    assert "tabular.data_quality" in o["reasoning"]["en"]
+    complete = _ev([_row(value=0.15, sensitive_feature="sex"),
+                    _row("missing_rate", 0.01, test="tabular.data_quality", feature="age")])
+    r = assess(credit, runs=[complete], as_of=dt.date(2030, 1, 1), overrides=loose)
     assert _rows_of(r, "eu-ob-hr-data-governance")[0]["verdict"] == "met"
     assert r["rescored"]["metrics"] == ["demographic_parity_difference"] and r["rows"][0]["threshold"]["source"] == "user file t.yaml"
 

@@ -65,6 +65,7 @@ class ObligationAssessment:
     checks: list[dict[str, Any]] = field(default_factory=list)
     planned_tests: list[str] = field(default_factory=list)
     planned_checks: list[str] = field(default_factory=list)
+    untested: list[str] = field(default_factory=list)  # planned technical tests with no counted evidence
 
 
 def load_runs(db: Database, run_ids: list[str], system_id: str) -> list[RunRow]:
@@ -217,6 +218,11 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[dict[str, Any]
     d = obligation_verdict(rows, checks, rules)  # fills each row's counted/judgement (the same for every obligation)
     counted_rows = [r for r in rows if r["counted"]]
     a.verdict, a.reason, a.counted, a.shown_only = d.verdict, d.reason, d.counted, d.shown_only
+    tested = {r["test"] for r in counted_rows}
+    a.untested = [t.test for t in p.tests if t.test not in tested]
+    if a.verdict == "met" and a.untested and rules.incomplete_tests and \
+            rules.precedence.index(rules.incomplete_tests) < rules.precedence.index("met"):
+        a.verdict, a.reason = rules.incomplete_tests, "incomplete_tests"
     a.rows = [r["id"] for r in rows]
     a.decisive = [x["id"] for x in d.decisive if "id" in x]
     a.checks = checks
@@ -246,6 +252,11 @@ def _reasoning(a: ObligationAssessment, rows, counted_rows, checks, decisive, n_
     n_no = sum(1 for c in checks if c["answer"] == "no")
     n_part = sum(1 for c in checks if c["answer"] == "partial")
     v_en, v_zh = VERDICT_TEXT[a.verdict]["en"], VERDICT_TEXT[a.verdict]["zh"]
+    if a.reason == "incomplete_tests":
+        missing = ", ".join(a.untested)
+        return {"en": f"Every counted row passes ({by['pass']}), but planned tests have no evidence yet: {missing} → {v_en}. "
+                      f"Passing so far: {named}{more}.{sim_en}",
+                "zh": f"已计入的 {by['pass']} 行均达标，但计划中的测试尚无证据：{missing} → {v_zh}。目前达标依据：{named}{more}。{sim_zh}"}
     return {
         "en": f"{by['pass']} row(s) pass, {by['warn']} warn, {by['fail']} fail, {by['insufficient_data'] + by['error']} insufficient; "
               f"checklist: {n_yes} yes, {n_part} partial, {n_no} no → {v_en}. Decided by: {named}{more}.{sim_en}",

@@ -39,6 +39,7 @@ class VerdictRules(BaseModel):
     answer_judgement: dict[str, Judgement | None]
     counted_kinds: list[Literal["real", "imported", "simulated"]]
     precedence: list[Judgement]
+    incomplete_tests: Judgement | None = None
     min_samples: MinSamples = Field(default_factory=MinSamples)
 
     @model_validator(mode="after")
