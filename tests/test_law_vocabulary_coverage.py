@@ -101,14 +101,18 @@ def test_jurisdictions_without_a_pack_get_an_explicit_answer(code):
     assert c["nearest_voluntary_frameworks"], code  # never an empty answer
     ids = [v["id"] for v in c["nearest_voluntary_frameworks"]]
     assert "oecd-ai-principles" in ids and "bletchley-declaration" in ids
-    assert c["known_laws_not_encoded"]
+    # the law itself is named: as a catalog instrument when the catalog holds it, else as known but not encoded
+    assert c["known_laws_not_encoded"] or c["catalog_instruments"]
+    listed = {i["id"] for i in c["catalog_instruments"]}
+    assert not any(k.get("instrument") in listed for k in c["known_laws_not_encoded"])
 
 
 def test_colorado_is_partly_covered_with_the_packs_note():
     (c,) = coverage(jurisdictions=["US-CO"])
     assert c["status"] == "partly_covered" and c["packs"] == ["us-nist"]
     assert "SB24-205" in c["out_of_scope"][0]["note"]["en"]
-    assert any("SB24-205" in k["title"]["en"] for k in c["known_laws_not_encoded"])
+    named = [k["title"]["en"] for k in c["known_laws_not_encoded"]] + [i["title"]["en"] for i in c["catalog_instruments"]]
+    assert any("SB24-205" in t or "SB 24-205" in t or "Colorado" in t for t in named), named
     assert "nist-ai-rmf" in [v["id"] for v in c["nearest_voluntary_frameworks"]]
 
 

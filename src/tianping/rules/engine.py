@@ -460,7 +460,9 @@ def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: 
             elif inst.kind.value in ("soft_law", "standard", "declaration"):
                 voluntary.append(entry)
         voluntary.sort(key=lambda e: (_SCOPE_RANK[e["scope"]], e["rule_pack"] is None, e["id"]))
-        known = [k.model_dump(mode="json", exclude_none=True) for k in jd.known_laws.get(code, [])]
+        listed = {i["id"] for i in instruments}
+        known = [k.model_dump(mode="json", exclude_none=True) for k in jd.known_laws.get(code, [])
+                 if not (k.instrument and (k.instrument in listed or k.instrument in cat.instruments and cat.instruments[k.instrument].jurisdiction == code))]
         label = f"{code} ({name(code)})"
         if status == "not_covered":
             msg = {"en": f"{label} is not covered by any rule pack: Tianping cannot classify the system under its law.",

@@ -40,6 +40,7 @@ class Group(_Strict):
 
 
 class KnownLaw(_Strict):
+    instrument: str | None = Field(default=None, description="The catalog instrument id, once the catalog holds the law.")
     title: Text
     status: str
     in_force: dt.date | None = None
