@@ -168,3 +168,51 @@ def test_killing_the_worker_node_mid_run_then_resuming_loses_and_duplicates_noth
     assert len(jsonl) == len(samples)
     with db.session() as s:
         assert s.get(RunRow, run_id).status == "completed"
+
+
+def test_server_genai_run_on_the_ray_backend(cluster, tmp_path, stub):
+    """The server with `backend = "ray"`: a generative run on a registered endpoint executes on the cluster."""
+    sys.path.insert(0, str(ROOT / "tests" / "server"))
+    try:
+        from server_helpers import PASSWORDS, make_settings, profile, seed_users
+    finally:
+        sys.path.pop(0)
+    from fastapi.testclient import TestClient
+
+    from tianping.server import create_app
+    from tianping.store import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'server.db'}")
+    seed_users(db)
+    settings = make_settings(db, backend="ray", ray_address=cluster.address, ray_actors=2, uploads_dir=tmp_path / "up")
+    with TestClient(create_app(settings, db=db)) as c:
+        auth = {"Authorization": f"Bearer {c.post('/api/v1/auth/token', json={'username': 'alice', 'password': PASSWORDS['alice']}).json()['token']}"}
+        assert c.post("/api/v1/systems", json=profile(id="ray-chatbot"), headers=auth).status_code == 201
+        ep = c.post("/api/v1/systems/ray-chatbot/endpoints", headers=auth,
+                    json={"name": "stub", "base_url": stub.url, "model": "refuser", "api_key": "sk-ray-secret-1"}).json()
+        rid = c.post("/api/v1/systems/ray-chatbot/runs", headers=auth, json={"kind": "genai", "config": {
+            "target": ep["target"], "langs": ["en"], "limit": 30}}).json()["id"]
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            run = c.get(f"/api/v1/runs/{rid}", headers=auth).json()
+            if run["status"] in ("completed", "failed"):
+                break
+            time.sleep(0.3)
+        assert run["status"] == "completed", run
+        assert run["result"]["metrics"]["samples"]["total"] == 30 and stub.requests >= 30
+    db.dispose()
+
+
+def test_cli_eval_run_on_the_ray_backend(cluster, tmp_path):
+    import json
+    import os
+    import subprocess
+
+    tp = Path(sys.executable).parent / "tianping"
+    env = dict(os.environ, TIANPING_HOME=str(tmp_path / "home"), TIANPING_DB_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    out = subprocess.run([str(tp), "eval", "run", "--target", "python:tianping.evaluation.genai.adapters.factories:always_refuse",
+                          "--lang", "en", "--limit", "12", "--backend", "ray", "--ray-address", cluster.address, "--json",
+                          "--fail-on", "never"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout)
+    assert res["metrics"]["samples"]["total"] == 12
