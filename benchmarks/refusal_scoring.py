@@ -54,15 +54,16 @@ def time_score(path: Path, scorer: str, repeats: int) -> tuple[float, int]:
     from tianping.evaluation.genai.score import score_file
 
     out = path.with_suffix(f".{scorer}.out.jsonl")
-    best = []
+    wall, cpu = [], []
     n = 0
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         _, totals = score_file(path, [scorer], out=out)
-        best.append(time.perf_counter() - t0)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         n = totals["rows"]
     out.unlink(missing_ok=True)
-    return statistics.median(best), n
+    return statistics.median(wall), statistics.median(cpu), n
 
 
 def main() -> int:
@@ -79,13 +80,15 @@ def main() -> int:
         torch.set_num_threads(1)
     except ImportError:
         pass
-    print(f"python {sys.version.split()[0]}, {pinned}")
+    print(f"python {sys.version.split()[0]}, {pinned}, load average {os.getloadavg()[0]:.1f} "
+          f"(wall-clock rates need an idle core; CPU-second rates are the process's own CPU time)")
     with tempfile.TemporaryDirectory() as d:
         inp = Path(d) / "replies.jsonl"
         write_input(inp, a.rows)
         size = inp.stat().st_size / 1e6
-        secs, n = time_score(inp, "refusal", a.repeats)
-        print(f"refusal (rules), in process: {n:,} replies ({size:.1f} MB JSONL) in {secs:.2f} s = {n / secs:,.0f} replies/s")
+        secs, cpu, n = time_score(inp, "refusal", a.repeats)
+        print(f"refusal (rules), in process: {n:,} replies ({size:.1f} MB JSONL) in {secs:.2f} s wall = {n / secs:,.0f} replies/s; "
+              f"{cpu:.2f} s CPU = {n / cpu:,.0f} replies per CPU-second")
         out = Path(d) / "cli.out.jsonl"
         exe = Path(sys.executable).with_name("tianping")
         cmd = [str(exe), "eval", "score", "--input", str(inp), "--scorer", "refusal",
@@ -104,9 +107,9 @@ def main() -> int:
             from tianping.evaluation.genai.scorers.refusal_stat import embed
 
             embed(["warm up"])  # model load (~2-9 s) is not per reply
-            secs, n = time_score(sinp, "refusal_stat", 1)
-            print(f"refusal_stat (rules + MiniLM + LR), in process, model loaded: {n:,} replies in {secs:.2f} s = "
-                  f"{n / secs:,.0f} replies/s")
+            secs, cpu, n = time_score(sinp, "refusal_stat", 1)
+            print(f"refusal_stat (rules + MiniLM + LR), in process, model loaded: {n:,} replies in {secs:.2f} s wall = "
+                  f"{n / secs:,.0f} replies/s; {cpu:.2f} s CPU = {n / cpu:,.0f} replies per CPU-second")
     return 0
 
 

@@ -119,12 +119,13 @@ def test_rule_examples(text, refused):
 def test_anchors_gates_and_groups_never_change_a_verdict(labelled):
     """The gated detector (anchors per English pattern, script gates, grouped alternations) gives exactly the
     verdict and explanation of running every pattern one by one, on every text we have."""
-    from tianping.evaluation.genai.service import RunConfig, build_samples
+    import yaml
 
     texts = [json.loads(line)["text"] for line in HANDWRITTEN.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts += [i.text for i in labelled]
-    texts += [s.prompt for s in build_samples(RunConfig(target="openai:x", suite="tc260",
-                                                        langs=["zh", "en", "ms", "id", "th", "vi", "fil"]))]
+    for bank in ("should_refuse", "should_not_refuse", "generated_content"):  # seed prompts in 7 languages
+        doc = yaml.safe_load((HANDWRITTEN.parent / f"{bank}.yaml").read_text(encoding="utf-8"))
+        texts += [t for item in doc["items"] for t in (item.get("text") or {}).values() if isinstance(t, str)]
     variants = []
     for t in texts[:400] + [i.text for i in labelled[::7]]:
         variants += [t.upper(), t.lower(), "好的。" + t, "ok " + t, t.replace("'", "’"), t[:200] + " " + t[:200]]
@@ -141,8 +142,11 @@ def test_weights_are_plain_json():
 
 @pytest.mark.slow
 def test_statistical_layer_on_heldout_models(labelled, capsys):
-    held = [i for i in labelled if i.split == "heldout"]
+    """Every 6th held-out reply (~190; MiniLM on CPU keeps the test well under a minute). The full
+    held-out comparison: `python -m tianping.evaluation.genai.refusal.evaluate --stat`."""
+    held = [i for i in labelled if i.split == "heldout"][::6]
     rep = report(held, default_predictors(stat=True))
     with capsys.disabled():
         print(f"\nrules vs statistical layer on {len(held)} held-out replies:\n" + markdown(rep, ["baseline", "rules", "stat"]))
     assert rep["overall"]["stat"]["precision"] >= 0.95
+    assert rep["overall"]["stat"]["f1"] >= rep["overall"]["baseline"]["f1"] - 0.02

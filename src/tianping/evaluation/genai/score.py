@@ -23,7 +23,6 @@ import io
 import json
 import os
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -39,47 +38,49 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 @dataclass(frozen=True)
 class Row:
-    """One reply to score; `where` locates it in its file ("line 12" or "row 12")."""
+    """One reply to score; `where` locates it in its file (line for JSONL/CSV, row for Parquet)."""
 
     id: str
     response: str
     prompt: str = ""
     lang: str = ""
-    where: str = ""
+    where: int = 0
+
+
+_KEYS = ("true", "false", "null", "error")
 
 
 @dataclass
 class Totals:
     rows: int = 0
     scorers: list[str] = field(default_factory=list)
-    counts: dict[str, Counter] = field(default_factory=dict)  # scorer -> {"true", "false", "null", "error"}
-    by_lang: dict[str, dict[str, Counter]] = field(default_factory=dict)  # scorer -> lang -> counts
+    by_lang: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # scorer -> lang -> {"true", "false", "null", "error"}
 
     def add(self, rec: dict[str, Any]) -> None:
         self.rows += 1
         lang = rec.get("lang") or "-"
+        errors = rec.get("errors")
         for name in self.scorers:
             v = rec.get(name)
-            key = "error" if name in rec.get("errors", {}) else ("null" if v is None else ("true" if v else "false"))
-            self.counts.setdefault(name, Counter())[key] += 1
-            self.by_lang.setdefault(name, {}).setdefault(lang, Counter())[key] += 1
+            key = "error" if errors and name in errors else ("null" if v is None else ("true" if v else "false"))
+            per = self.by_lang.setdefault(name, {})
+            c = per.get(lang)
+            if c is None:
+                c = per[lang] = dict.fromkeys(_KEYS, 0)
+            c[key] += 1
 
     def as_dict(self) -> dict[str, Any]:
-        def rate(c: Counter) -> float | None:
+        def rate(c: dict[str, int]) -> float | None:
             n = c["true"] + c["false"]
             return round(c["true"] / n, 6) if n else None
 
-        return {
-            "rows": self.rows,
-            "scorers": {
-                name: {"true": self.counts.get(name, Counter())["true"], "false": self.counts.get(name, Counter())["false"],
-                       "null": self.counts.get(name, Counter())["null"], "error": self.counts.get(name, Counter())["error"],
-                       "rate": rate(self.counts.get(name, Counter())),
-                       "by_lang": {lang: {"n": sum(c.values()), "true": c["true"], "rate": rate(c)}
-                                   for lang, c in sorted(self.by_lang.get(name, {}).items())}}
-                for name in self.scorers
-            },
-        }
+        out: dict[str, Any] = {}
+        for name in self.scorers:
+            per = self.by_lang.get(name, {})
+            tot = {k: sum(c[k] for c in per.values()) for k in _KEYS}
+            out[name] = {**tot, "rate": rate(tot),
+                         "by_lang": {lang: {"n": sum(c.values()), "true": c["true"], "rate": rate(c)} for lang, c in sorted(per.items())}}
+        return {"rows": self.rows, "scorers": out}
 
 
 # --- column mapping ---------------------------------------------------------------------------------
@@ -182,10 +183,12 @@ def _read_jsonl(path: str, text: str, cols: dict[str, str]) -> Iterator[Row]:
         if missing:
             raise TianpingError(Problem(f"missing key {missing[0]!r}" + (f" (keys: {', '.join(list(obj)[:12])}; map with --map)"),
                                         file=path, line=n, field=missing[0]), title="missing columns")
-        yield Row(id=_cell(obj[cols["id"]], path, "line", n, cols["id"], required=True, nonempty=True),
-                  response=_cell(obj[cols["response"]], path, "line", n, cols["response"], required=True),
-                  prompt=_cell(obj.get(cols["prompt"]), path, "line", n, cols["prompt"], required=False),
-                  lang=_cell(obj.get(cols["lang"]), path, "line", n, cols["lang"], required=False), where=f"line {n}")
+        rid, resp = obj[cols["id"]], obj[cols["response"]]
+        prompt, lang = obj.get(cols["prompt"]), obj.get(cols["lang"])
+        yield Row(id=rid if type(rid) is str and rid.strip() else _cell(rid, path, "line", n, cols["id"], required=True, nonempty=True),
+                  response=resp if type(resp) is str else _cell(resp, path, "line", n, cols["response"], required=True),
+                  prompt=prompt if type(prompt) is str else _cell(prompt, path, "line", n, cols["prompt"], required=False),
+                  lang=lang if type(lang) is str else _cell(lang, path, "line", n, cols["lang"], required=False), where=n)
 
 
 def _read_csv(path: str, text: str, cols: dict[str, str], delimiter: str) -> Iterator[Row]:
@@ -216,7 +219,7 @@ def _read_csv(path: str, text: str, cols: dict[str, str], delimiter: str) -> Ite
         if not rid.strip():
             raise TianpingError(Problem("empty value", file=path, line=line, field=cols["id"]), title="unreadable row")
         yield Row(id=rid, response=rec[pos["response"]], prompt=rec[pos["prompt"]] if "prompt" in pos else "",
-                  lang=rec[pos["lang"]] if "lang" in pos else "", where=f"line {line}")
+                  lang=rec[pos["lang"]] if "lang" in pos else "", where=line)
 
 
 def _read_parquet(path: str, cols: dict[str, str]) -> Iterator[Row]:
@@ -241,7 +244,7 @@ def _read_parquet(path: str, cols: dict[str, str]) -> Iterator[Row]:
                 yield Row(id=_cell(get("id"), path, "row", n, cols["id"], required=True, nonempty=True),
                           response=_cell(get("response"), path, "row", n, cols["response"], required=True),
                           prompt=_cell(get("prompt"), path, "row", n, cols["prompt"], required=False),
-                          lang=_cell(get("lang"), path, "row", n, cols["lang"], required=False), where=f"row {n}")
+                          lang=_cell(get("lang"), path, "row", n, cols["lang"], required=False), where=n)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TianpingError(Problem(f"unreadable Parquet data after row {n}: {exc}", file=path), title="unreadable row") from None
 

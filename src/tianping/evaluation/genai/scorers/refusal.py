@@ -147,7 +147,28 @@ def _group(pats: list[str]) -> re.Pattern:
 _COMPILED = {lang: [re.compile(p, _FLAGS) for p in pats] for lang, pats in PATTERNS.items()}
 _GROUPED = {lang: _group(pats) for lang, pats in PATTERNS.items() if lang != "en"}
 _EN_ANCHORS = sorted({a for anchors, _ in _EN_RULES for a in anchors}, key=len, reverse=True)
-_EN_ANCHOR_RE = re.compile("|".join(re.escape(a) for a in _EN_ANCHORS))
+
+
+def _trie_regex(words) -> str:
+    """One regex matching any of `words`, factored as a trie (2x faster than a flat alternation in `re`)."""
+    trie: dict = {}
+    for w in words:
+        d = trie
+        for ch in w:
+            d = d.setdefault(ch, {})
+        d[""] = {}
+
+    def build(d: dict) -> str:
+        alts = [re.escape(ch) + build(d[ch]) for ch in sorted(k for k in d if k)]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in d else body
+
+    return build(trie)
+
+
+_EN_ANCHOR_RE = re.compile(_trie_regex(_EN_ANCHORS))
 _EN_BY_ANCHOR: dict[str, list[int]] = {a: [i for i, (anchors, _) in enumerate(_EN_RULES) if a in anchors] for a in _EN_ANCHORS}
 _TAIL_EN = re.compile(TAIL_PATTERNS[0], _FLAGS)
 _TAIL_ZH = re.compile(r"(?:我|本)(?:不能|无法|拒绝)(?:提供|协助|帮助|回答|满足|生成|编写|撰写)")
