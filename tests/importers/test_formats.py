@@ -226,3 +226,26 @@ def test_plugin_importer_from_entry_point(monkeypatch, tmp_path):
         assert ev.producer.tool == "MyTool" and unmapped and ev.metrics[0].test == UNMAPPED
     finally:
         base._plugins.cache_clear()
+
+
+def test_2000_sample_eval_log_imports_fast_and_whole(tmp_path):
+    """The benchmark's log (benchmarks/import_inspect.py), imported in-process: every sample kept inline.
+    The bound here is loose for loaded CI machines; docs/benchmarks.md has the measured figures."""
+    import time
+
+    from import_inspect import make_log
+    from tianping.importers.service import import_file
+    from tianping.registry.service import RegistryService, load_profile_file
+    from tianping.store import open_database
+
+    from conftest import EXAMPLE
+
+    log = make_log(tmp_path / "big.eval", 2000)
+    db = open_database(f"sqlite:///{tmp_path / 'b.db'}")
+    RegistryService(db).register(load_profile_file(EXAMPLE))
+    t0 = time.perf_counter()
+    res = import_file(db, log, system_id=SYSTEM)
+    took = time.perf_counter() - t0
+    db.dispose()
+    assert res["samples"] == 2000 and res["samples_inline"] and res["metrics"][0]["value"] == pytest.approx(0.25)
+    assert took < 10, took
