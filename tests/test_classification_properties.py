@@ -111,3 +111,19 @@ def test_every_field_read_by_a_pack_has_a_question():
         assert not missing, (lp.pack.id, missing)
         for q in lp.pack.questions.values():
             assert q.text.en and q.text.zh
+
+
+@SETTINGS
+@given(profiles(), st.dates(dt.date(2024, 8, 1), dt.date(2030, 1, 1)))
+def test_upcoming_is_dated_after_the_day_asked_and_never_for_a_banned_system(system, as_of):
+    for r in classify(system, as_of=as_of):
+        for u in r.upcoming_tiers:
+            assert u["applies_from"] > as_of.isoformat(), (r.pack, u)
+        for ob in r.upcoming:
+            if ob.tier_from:  # a duty brought by a later tier bites no earlier than that tier
+                first = min(u["applies_from"] for u in r.upcoming_tiers if u["tier"] in ob.tier_from)
+                assert ob.applies_from >= first, ob.id
+        if r.tier == "prohibited":
+            assert r.upcoming_tiers == []
+        for a in r.pending_amendments:  # named as pending only while it does not apply
+            assert a["id"] not in (r.law_version or {}).get("amended_by", [])
