@@ -72,7 +72,7 @@ def parse(path: Path, probe: Probe) -> Parsed:
             status = rec.get("status")
             if status != 2:
                 continue  # garak writes each attempt twice: sent (1), then evaluated (2)
-            pname = str(rec.get("probe_classname") or "?")
+            pname = str(rec.get("probe_classname") or "?").removeprefix("probes.")
             attempts_per_probe[pname] = attempts_per_probe.get(pname, 0) + 1
             sink.add(_attempt(rec, pname))
         elif et == "eval":
@@ -113,7 +113,8 @@ def _eval_row(path: Path, ln: int, rec: dict[str, Any]) -> RawMetric:
         raise located(path, "missing probe", line=ln, field="probe")
     if not isinstance(detector, str):
         raise located(path, "missing detector", line=ln, field="detector")
-    detector = detector.removeprefix("detector.")
+    probe = probe.removeprefix("probes.")  # older reports name the module: probes.dan.Dan_11_0
+    detector = detector.removeprefix("detectors.").removeprefix("detector.")
     passed = rec.get("passed")
     total = rec.get("total_evaluated", rec.get("total"))
     fails = rec.get("fails")
@@ -141,7 +142,7 @@ def _attempt(rec: dict[str, Any], probe: str) -> dict[str, Any]:
         for k, v in det.items():
             if isinstance(v, list):
                 vals = [number(x) for x in v if number(x) is not None]
-                scores[k.removeprefix("detector.")] = max(vals) if vals else None
+                scores[k.removeprefix("detectors.").removeprefix("detector.")] = max(vals) if vals else None
     outputs = rec.get("outputs") or []
     first_out = outputs[0] if isinstance(outputs, list) and outputs else None
     if isinstance(first_out, dict):

@@ -139,7 +139,13 @@ def _build(path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], 
         for mname, m in ms.items():
             if mname in DISPERSION:
                 continue
-            value = number(m.get("value")) if isinstance(m, dict) else number(m)
+            raw = m.get("value") if isinstance(m, dict) else m
+            if isinstance(raw, dict) and raw and all(number(x) is not None for x in raw.values()):
+                for group, x in raw.items():  # a grouped metric: one row per group
+                    metrics.append(RawMetric(key=task, metric=f"{name}/{mname}", value=number(x), n=n if isinstance(n, int) else None,
+                                             slice={"group": str(group)}, args=dict(task_args) if isinstance(task_args, dict) else {}))
+                continue
+            value = number(raw)
             metrics.append(RawMetric(key=task, metric=f"{name}/{mname}", value=value, n=n if isinstance(n, int) else None,
                                      stderr=se, args=dict(task_args) if isinstance(task_args, dict) else {},
                                      note=None if value is not None or not isinstance(m, dict) else

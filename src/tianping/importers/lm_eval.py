@@ -20,6 +20,7 @@ from typing import Any
 from .base import Parsed, Probe, RawMetric, SampleSink, excerpt, importer, iter_jsonl, load_json_text, located, need, number
 
 _RESULTS_NAME = re.compile(r"^results(_.+)?\.json$")
+_NOT_METRICS = {"alias", "name", "sample_len", "sample_count", "samples", "group", "task"}
 
 
 def _sniff(p: Probe) -> int:
@@ -53,11 +54,17 @@ def parse(path: Path, probe: Probe) -> Parsed:
             raise located(path, "expected an object", field=f"results.{task}")
         n = _n(n_samples.get(task)) or (vals.get("sample_len") if isinstance(vals.get("sample_len"), int) else None)
         for key, v in vals.items():
-            if "," not in key or "_stderr," in key:
+            if "_stderr" in key or key in _NOT_METRICS:
                 continue
-            mname, _, filt = key.partition(",")
+            if "," in key:
+                mname, _, filt = key.partition(",")
+                se = number(vals.get(f"{mname}_stderr,{filt}"))
+            else:  # lm-eval < 0.4: "acc", "acc_stderr"
+                if number(v) is None:
+                    continue
+                mname, filt = key, "none"
+                se = number(vals.get(f"{key}_stderr"))
             value = number(v)
-            se = number(vals.get(f"{mname}_stderr,{filt}"))
             metrics.append(RawMetric(key=task, metric=mname if filt == "none" else f"{mname},{filt}", value=value, n=n,
                                      stderr=se, note=None if value is not None else f"non-numeric value {excerpt(v, 60)}",
                                      args={"alias": vals.get("alias")} if vals.get("alias") else {}))
@@ -65,7 +72,17 @@ def parse(path: Path, probe: Probe) -> Parsed:
     companions: list[Path] = []
     notes: list[str] = []
     stamp = _stamp(path)
+    embedded = doc.get("samples") if isinstance(doc.get("samples"), dict) else {}
+    for task, recs in embedded.items():  # written by the Python API (simple_evaluate with log_samples) and dumped whole
+        if not isinstance(recs, list):
+            raise located(path, "expected a list of samples", field=f"samples.{task}")
+        for i, rec in enumerate(recs):
+            if not isinstance(rec, dict) or "doc_id" not in rec:
+                raise located(path, "not an lm-eval sample (no doc_id)", field=f"samples.{task}[{i}]")
+            sink.add(_sample(task, rec))
     for task in results:
+        if task in embedded:
+            continue
         f = _samples_file(path, task, stamp)
         if f is None:
             continue
@@ -80,7 +97,7 @@ def parse(path: Path, probe: Probe) -> Parsed:
         if want is not None and count != want:
             raise located(f, f"{count} sample line(s), but the results file reports {want} for task '{task}' "
                              "— truncated or mismatched samples file; nothing imported", line=count or None)
-    if not companions:
+    if not companions and not embedded:
         notes.append("no per-sample files beside the results file (run without --log_samples?): metrics only")
     started = _date(doc.get("date"))
     tasks = sorted(results)

@@ -1,0 +1,88 @@
+"""Older and variant shapes of the formats: what the importers accept beyond the fixtures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIX, GARAK_REPORT, LM_RESULTS
+from tianping.importers.service import read_file
+
+
+def test_lm_eval_before_0_4_keys_without_filter(tmp_path):
+    f = tmp_path / "results.json"
+    f.write_text(json.dumps({"results": {"truthfulqa_mc": {"mc1": 0.3, "mc1_stderr": 0.02, "alias": "x"}},
+                             "versions": {"truthfulqa_mc": 1}, "config": {"model": "hf-causal", "model_args": "pretrained=gpt2,api_key=sk-x"}}))
+    parsed, _ = read_file(f)
+    assert parsed.model == "gpt2" and [(m.metric, m.value, m.stderr) for m in parsed.metrics] == [("mc1", 0.3, 0.02)]
+    assert "sk-x" not in json.dumps(parsed.config)  # secrets in model_args are not kept
+
+
+def test_lm_eval_samples_embedded_in_the_results_document(tmp_path):
+    doc = json.loads(LM_RESULTS.read_text(encoding="utf-8"))
+    doc["samples"] = {t: [json.loads(x) for x in next((FIX / "lm_eval").glob(f"samples_{t}_*.jsonl")).read_text().splitlines()]
+                      for t in ("xstest", "strongreject")}
+    f = tmp_path / "results.json"
+    f.write_text(json.dumps(doc))
+    parsed, _ = read_file(f)
+    assert parsed.samples.count == 20 and not parsed.companions
+
+
+def test_garak_older_module_prefixes(tmp_path):
+    rows = [json.loads(x) for x in GARAK_REPORT.read_text(encoding="utf-8").splitlines()]
+    for r in rows:
+        if r["entry_type"] == "eval":
+            r["probe"] = "probes." + r["probe"]
+            r["detector"] = "detector." + r["detector"]
+            r["total"] = r.pop("total_evaluated")
+            r.pop("fails")
+    f = tmp_path / "old.report.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    parsed, _ = read_file(f)
+    dan = next(m for m in parsed.metrics if m.key == "dan.Dan_11_0")
+    assert dan.value == pytest.approx(0.5) and dan.slice["feature"] == "dan.DAN"
+
+
+def test_inspect_grouped_metric_and_error_status(tmp_path):
+    doc = json.loads((FIX / "inspect" / "strong_reject.json").read_text(encoding="utf-8"))
+    doc["results"]["scores"][0]["metrics"]["by_category"] = {"name": "by_category", "value": {"violence": 0.5, "cyber": 0.0}}
+    doc["status"] = "error"
+    doc["error"] = {"message": "rate limited", "traceback": "", "traceback_ansi": ""}
+    f = tmp_path / "log.json"
+    f.write_text(json.dumps(doc))
+    parsed, _ = read_file(f)
+    groups = {m.slice.get("group"): m.value for m in parsed.metrics if m.metric.endswith("by_category")}
+    assert groups == {"violence": 0.5, "cyber": 0.0}
+    assert parsed.config["status"] == "error" and any("partial results" in n for n in parsed.notes)
+
+
+def test_error_status_log_is_stored_as_failed(db_path, tmp_path):
+    from conftest import SYSTEM, cli
+
+    doc = json.loads((FIX / "inspect" / "strong_reject.json").read_text(encoding="utf-8"))
+    doc["status"] = "cancelled"
+    f = tmp_path / "log.json"
+    f.write_text(json.dumps(doc))
+    r = cli(db_path, "evidence", "import", str(f), "--system", SYSTEM, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["status"] == "failed"  # kept, shown, never counted (not completed)
+
+
+def test_promptfoo_without_failure_reason(tmp_path):
+    doc = json.loads((FIX / "promptfoo" / "redteam_results.json").read_text(encoding="utf-8"))
+    for r in doc["results"]["results"]:
+        r.pop("failureReason", None)
+    f = tmp_path / "old.json"
+    f.write_text(json.dumps(doc))
+    parsed, _ = read_file(f)
+    assert sum(m.n for m in parsed.metrics) == 8
+
+
+def test_lm_eval_directory_with_several_results_is_refused(tmp_path):
+    from tianping.errors import TianpingError
+
+    for i in range(2):
+        shutil.copy(LM_RESULTS, tmp_path / f"results_2026-01-0{i + 1}T00-00-00.json")
+    with pytest.raises(TianpingError, match="exactly one"):
+        read_file(tmp_path)
