@@ -157,6 +157,7 @@ def test_cli_import_stores_run_evidence_and_audit_event(db_path, path, fmt, samp
     d.dispose()
     human = cli(db_path, "evidence", "import", str(path), "--system", SYSTEM)
     assert human.exit_code == 0 and "Imported run" in human.stdout and fmt in human.stdout
+    assert "imported for this system before" in human.stdout and out["run_id"] in human.stdout.replace("\n", "")
     assert run_count(db_path) == 2
     show = cli(db_path, "evidence", "show", out["run_id"], "--json")
     assert show.exit_code == 0 and json.loads(show.stdout)["kind"] == "imported"

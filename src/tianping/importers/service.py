@@ -137,6 +137,16 @@ def _row(parsed: Parsed, raw: RawMetric, imap: ImportMap) -> MetricRow:
         return MetricRow(**kw)
 
 
+def _imported_before(db, system_id: str, sha: str) -> list[str]:
+    from sqlalchemy import select
+
+    from ..store.models import RunRow
+
+    with db.session() as s:
+        rows = s.execute(select(RunRow.id, RunRow.config).where(RunRow.system_id == system_id, RunRow.kind == "imported"))
+        return [rid for rid, cfg in rows if isinstance(cfg, dict) and cfg.get("sha256") == sha]
+
+
 def import_file(db, path: str | Path, *, system_id: str, fmt: str = "auto", map_file: str | Path | None = None,
                 actor: str | None = None) -> dict[str, Any]:
     """Read, map, check, then store one imported run with its audit event (one transaction)."""
@@ -149,6 +159,10 @@ def import_file(db, path: str | Path, *, system_id: str, fmt: str = "auto", map_
     companions = {c.name: sha256_file(c) for c in parsed.companions}
     run_id = str(uuid.uuid4())
     ev, unmapped = to_evidence(parsed, p, sha, run_id=run_id, system_id=system_id, imap=imap, companions=companions)
+    before = _imported_before(db, system_id, sha)
+    if before:
+        ev.notes.append(f"the same file (SHA-256 {sha[:12]}…) was imported for this system before as run "
+                        + ", ".join(before[:3]) + (" …" if len(before) > 3 else ""))
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     summary = {"format": parsed.format, "tool": parsed.tool, "tool_version": parsed.tool_version, "samples": parsed.samples.count,
                "metrics": len(ev.metrics), "linked": sum(1 for m in ev.metrics if m.test != UNMAPPED), "unmapped": len(unmapped)}
@@ -175,4 +189,4 @@ def import_file(db, path: str | Path, *, system_id: str, fmt: str = "auto", map_
             "samples": parsed.samples.count, "samples_inline": ev.samples is not None, "status": ev.status,
             "metrics": [{"test": m.test, "metric": m.metric, "slice": m.slice.text(), "value": m.value, "n": m.n,
                          "status": m.status, "citations": m.citations} for m in ev.metrics],
-            "unmapped": unmapped, "notes": ev.notes}
+            "unmapped": unmapped, "notes": ev.notes, "imported_before": before}
