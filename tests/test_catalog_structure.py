@@ -18,6 +18,10 @@ REQUIRED_IDS = [
     "unesco-ram", "g7-hiroshima-code", "mit-ai-risk-domains",
     # also required by the issue, under ids of our choosing
     "cn-ethics-review", "bletchley-declaration", "un-ares-78-265", "un-ares-78-311",
+    # the laws and guides of 2025-2026 (issue 15)
+    "vn-ai-law", "kr-ai-basic-act", "us-co-sb24-205", "us-ca-sb53", "us-tx-traiga", "us-nyc-ll144",
+    "jp-ai-promotion-act", "coe-ai-convention", "it-law-132-2025", "cn-csl-2025-amendment",
+    "cn-ai-governance-action-plan", "asean-genai-guide", "my-aige", "th-draft-ai-law",
 ]
 
 
@@ -54,6 +58,10 @@ def test_all_required_instruments_present(cat):
     ("g7-hiroshima-code", {"action": 11}),
     ("mit-ai-risk-domains", {"domain": 7, "subdomain": 24}),
     ("cn-capacity-building-plan", {"vision": 5, "action": 10}),
+    ("vn-ai-law", {"chapter": 8}),
+    ("asean-genai-guide", {"risk": 6, "recommendation": 9}),
+    ("my-aige", {"principle": 7}),
+    ("coe-ai-convention", {"chapter": 3}),
 ])
 def test_structural_counts(cat, iid, expected):
     got = kinds(cat, iid)
@@ -171,3 +179,23 @@ def test_docs_catalog_is_current(cat):
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "catalog.md"
     assert doc.read_text(encoding="utf-8") == render(cat), "regenerate: python -m tianping.catalog.report > docs/catalog.md"
+
+
+def test_new_instruments_structure_facts(cat):
+    """Counts stated by the official texts are recorded as facts where only part of the text is encoded."""
+    assert cat.instruments["vn-ai-law"].facts == {"chapters": 8, "articles": 35, "assembly_votes_for": 429, "assembly_votes_cast": 434}
+    assert cat.instruments["it-law-132-2025"].facts == {"articles": 28, "chapters": 6}
+    assert cat.instruments["cn-ai-governance-action-plan"].facts == {"actions": 13}
+    assert cat.instruments["us-ca-sb53"].facts["frontier_threshold_operations"] == 1e26
+    # Viet Nam's chapters cover Articles 1-35 without gaps, as the official table of contents does
+    import re
+
+    spans = [tuple(map(int, re.findall(r"\d+", p.number or ""))) for p in cat.instruments["vn-ai-law"].provisions
+             if p.kind.value == "chapter"]
+    assert spans[0][0] == 1 and spans[-1][-1] == 35
+    assert all(b[0] == a[-1] + 1 for a, b in zip(spans, spans[1:]))
+
+
+def test_status_proposed_is_shown_not_binding(cat):
+    th = cat.instruments["th-draft-ai-law"]
+    assert th.status is not None and th.status.value == "proposed" and not th.verified and th.verification_note

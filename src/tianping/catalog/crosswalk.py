@@ -2,7 +2,9 @@
 
 Mappings are edges read both ways (the reverse of `broad` is `narrow`). A path of several
 hops composes its predicates conservatively (see `compose`) and multiplies confidences, so a
-long chain never claims more than its weakest link. With `via_principles`, provisions that are
+long chain never claims more than its weakest link. For each target the most confident path is
+kept; every hop (`Step`) carries its own predicate, confidence and justification, so a query can
+show why each link holds, apply a confidence floor and rank the results. With `via_principles`, provisions that are
 mapped to the same shared principle are also returned, as `related`.
 """
 
@@ -92,14 +94,16 @@ class MappingGraph:
             self.edges[obj].append(Edge(subj, p.inverse, conf, just, comment, comment_zh))
 
     def walk(self, start: str, *, max_hops: int = 2, via_principles: bool = False,
-             to: set[str] | None = None, min_confidence: float = 0.0, ranked: bool = False) -> list[Hit]:
+             to: set[str] | None = None, min_confidence: float = 0.0, ranked: bool = False,
+             other_instruments_only: bool = False) -> list[Hit]:
         """Provisions reachable from `start` in at most `max_hops` mappings.
 
         For each target the most confident path is kept (path confidence = product of the hop
         confidences; ties go to the shorter path). Paths whose confidence falls below
         `min_confidence` are dropped — since confidences are at most 1, a path never regains
         confidence, so pruning while walking is exact. `ranked` orders hits by path confidence
-        (then hops); otherwise by hops, then confidence."""
+        (then hops); otherwise by hops, then confidence. `other_instruments_only` drops hits in the
+        start's own instrument (siblings reached through a shared broader provision)."""
         best: dict[str, Hit] = {}
         frontier: dict[str, tuple[Predicate, float, list[Step]]] = {start: (Predicate.exact, 1.0, [])}
         for _ in range(max_hops):
@@ -142,6 +146,9 @@ class MappingGraph:
                                              Step(PRINCIPLE_PREFIX + principle, member, "narrow", "shares the principle", "共享同一原则",
                                                   PRINCIPLE_SHARED_CONFIDENCE)])
         hits = [h for h in best.values() if to is None or h.instrument_id in to]
+        if other_instruments_only:
+            own = split_qualified(start)[0]
+            hits = [h for h in hits if h.instrument_id != own]
         if ranked:
             hits.sort(key=lambda h: (-h.confidence, h.hops, h.via_principle is not None, h.qid))
         else:

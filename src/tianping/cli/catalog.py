@@ -115,8 +115,10 @@ def crosswalk(
     for t in targets or []:
         if t not in known:
             raise TianpingError(f"unknown instrument id '{t}' in --to", title="bad option")
+    source_inst = provision_id.split(":", 1)[0]
     raw = svc.graph().walk(provision_id, max_hops=hops, via_principles=via_principles,
-                           to=set(targets) if targets else None, min_confidence=floor, ranked=True)
+                           to=set(targets) if targets else None, min_confidence=floor, ranked=True,
+                           other_instruments_only=source_inst not in (targets or []))
     titles = svc._titles([h.qid for h in raw] + [s.target for h in raw for s in h.path if ":" in s.target])
     hits = [_hit_dict(h, titles.get(h.qid)) for h in raw]
     for rank, h in enumerate(hits, start=1):
@@ -126,7 +128,6 @@ def crosswalk(
                    "ranking": "path confidence (product of hop confidences), then hops", "mappings": hits})
         return
     zh = STATE.lang == "zh"
-    source_inst = provision_id.split(":", 1)[0]
     others = {h["instrument_id"] for h in hits} - {source_inst}
     caption = tr("reaches", n=len(hits), m=len(others)) + (
         f"  置信度下限 {floor:.2f}；路径置信度 = 各跳置信度之积" if zh else
