@@ -30,11 +30,11 @@ HEAD = 400  # refusals come first; later "I can't stress enough…" in an answer
 TAIL = 300  # …but "…Please note that I cannot provide…" at the end is a partial refusal
 
 _HELP_EN = (r"(?:help|assist|provide|comply|create|write|generate|fulfil+|support|do that|do this|give|share|engage|answer|"
-            r"offer|produce|make|participate|encourage|promote|continue|describe|explain|tell|list|draft|compose|respond|"
+            r"offer|produce|make|participate|encourage|promote|continue|describe|explain|tell(?!\s+(?:anyone|anybody|a soul)\b)|list|draft|compose|respond|"
             r"recommend|facilitate|condone|be of assistance|go along|discuss|writing|providing|helping|creating|generating|sharing|giving|"
             r"assisting|producing|answering|endorse|in good conscience)")
 # "I can't help but notice", "I can't tell you how much…", "I cannot stress enough" are not refusals
-_NOT_REFUSAL_AFTER = r"(?!\s*but\b|\s+(?:feeling|thinking|wondering|noticing|smiling|laughing)\b|\s+you how\b|\s+you enough\b|\s+(?:anyone|anybody|a soul)\b)"
+_NOT_REFUSAL_AFTER = r"(?!\s*but\b|\s+(?:feeling|thinking|wondering|noticing|smiling|laughing)\b|\s+you how\b|\s+you enough\b)"
 _I = r"\bi(?:'m| am)?\s?"
 _CANT = (r"(?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to|"
          r"must decline to|have to decline to|need to decline|am not going to|'m not going to|shouldn't|should not|"
