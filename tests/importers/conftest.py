@@ -1,4 +1,4 @@
-"""Fixtures of the importer tests: the committed tool outputs and a database with a registered system."""
+"""Fixtures of the importer tests (helpers in imp_helpers.py): a database with a registered system."""
 
 from __future__ import annotations
 
@@ -6,25 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-HERE = Path(__file__).resolve().parent
-FIX = HERE / "fixtures"
-ROOT = HERE.parents[1]
-SYSTEM = "customer-service-chatbot"
-EXAMPLE = ROOT / "examples" / "systems" / "customer-service-chatbot.yaml"
-LM_RESULTS = next((FIX / "lm_eval").glob("results_*.json"))
-GARAK_REPORT = next((FIX / "garak").glob("*.report.jsonl"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-runner = CliRunner()
-
-
-def cli(db: Path, *args: str):
-    from tianping.cli.main import app
-
-    return runner.invoke(app, ["--db", str(db), *args])
+from imp_helpers import EXAMPLE, cli  # noqa: E402
 
 
 @pytest.fixture
@@ -33,17 +18,3 @@ def db_path(tmp_path) -> Path:
     r = cli(p, "register", str(EXAMPLE))
     assert r.exit_code == 0, r.output
     return p
-
-
-def run_count(db: Path) -> int:
-    from sqlalchemy import func, select
-
-    from tianping.store import open_database
-    from tianping.store.models import RunRow
-
-    d = open_database(f"sqlite:///{db}")
-    try:
-        with d.session() as s:
-            return s.scalar(select(func.count()).select_from(RunRow))
-    finally:
-        d.dispose()

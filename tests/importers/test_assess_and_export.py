@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIX, LM_RESULTS, ROOT, SYSTEM, cli
+from imp_helpers import FIX, LM_RESULTS, ROOT, SYSTEM, cli
 
 sys.path.insert(0, str(ROOT / "tests" / "genai"))
 

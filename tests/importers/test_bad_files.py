@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIX, GARAK_REPORT, LM_RESULTS, SYSTEM, cli, run_count
+from imp_helpers import FIX, GARAK_REPORT, LM_RESULTS, SYSTEM, cli, run_count
 from tianping.errors import TianpingError
 from tianping.importers.service import read_file
 

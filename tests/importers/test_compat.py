@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import FIX, GARAK_REPORT, LM_RESULTS
+from imp_helpers import FIX, GARAK_REPORT, LM_RESULTS
 from tianping.importers.service import read_file
 
 
@@ -59,7 +59,7 @@ def test_inspect_grouped_metric_and_error_status(tmp_path):
 
 
 def test_error_status_log_is_stored_as_failed(db_path, tmp_path):
-    from conftest import SYSTEM, cli
+    from imp_helpers import SYSTEM, cli
 
     doc = json.loads((FIX / "inspect" / "strong_reject.json").read_text(encoding="utf-8"))
     doc["status"] = "cancelled"

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import FIX, GARAK_REPORT, LM_RESULTS, SYSTEM, cli, run_count
+from imp_helpers import FIX, GARAK_REPORT, LM_RESULTS, SYSTEM, cli, run_count
 from tianping.importers.mapping import UNMAPPED, load_map
 from tianping.importers.service import read_file, sha256_file, to_evidence
 
@@ -239,7 +239,7 @@ def test_2000_sample_eval_log_imports_fast_and_whole(tmp_path):
     from tianping.registry.service import RegistryService, load_profile_file
     from tianping.store import open_database
 
-    from conftest import EXAMPLE
+    from imp_helpers import EXAMPLE
 
     log = make_log(tmp_path / "big.eval", 2000)
     db = open_database(f"sqlite:///{tmp_path / 'b.db'}")

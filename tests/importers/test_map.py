@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from conftest import FIX, GARAK_REPORT, SYSTEM, cli, run_count
+from imp_helpers import FIX, GARAK_REPORT, SYSTEM, cli, run_count
 from tianping.catalog.loader import default_catalog
 from tianping.errors import TianpingError
 from tianping.importers.mapping import MAP_FILE, _gates, _tabular, evidence_tests, load_map, shipped_entries
