@@ -250,3 +250,32 @@ def test_2000_sample_eval_log_imports_fast_and_whole(tmp_path):
     db.dispose()
     assert res["samples"] == 2000 and res["samples_inline"] and res["metrics"][0]["value"] == pytest.approx(0.25)
     assert took < 10, took
+
+
+@pytest.mark.postgres
+def test_import_on_postgresql(pg_url):
+    """The same import, stored in PostgreSQL: one run with its evidence and one audit event, chain intact."""
+    from tianping.audit import AuditLog
+    from tianping.catalog.sync import ensure_catalog
+    from tianping.importers.service import import_file
+    from tianping.registry.service import RegistryService, load_profile_file
+    from tianping.store import open_database
+    from tianping.store.models import RunRow
+
+    from imp_helpers import EXAMPLE
+
+    db = open_database(pg_url)
+    ensure_catalog(db)
+    RegistryService(db).register(load_profile_file(EXAMPLE))
+    res = import_file(db, FIX / "inspect" / "xstest.eval", system_id=SYSTEM)
+    with db.session() as s:
+        row = s.get(RunRow, res["run_id"])
+        assert row.kind == "imported" and row.evidence["samples_count"] == 12
+    assert AuditLog(db).verify().ok
+    from tianping.errors import TianpingError
+
+    with pytest.raises(TianpingError):
+        import_file(db, FIX / "inspect" / "xstest.eval", system_id="nobody")
+    with db.session() as s:
+        assert s.query(RunRow).count() == 1
+    db.dispose()
