@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh postgresql poppler-utils fonts-wqy-zenhei ffmpeg espeak-ng chromium
 
 bash scripts/setup.sh
+# lint, format and type checks first (their scope is in pyproject.toml); a finding fails the run
+.venv/bin/ruff check
+.venv/bin/ruff format --check
+.venv/bin/mypy
 # -m "" selects every test, slow ones included; pass extra pytest arguments through.
 set +e
 TIANPING_TEST_PROFILE=${TIANPING_TEST_PROFILE:-ci} .venv/bin/python -m pytest -m "" -p no:cacheprovider "$@"

@@ -86,9 +86,14 @@ def init_keys(directory: Path | None = None, *, force: bool = False) -> KeyPair:
     directory.mkdir(parents=True, exist_ok=True)
     priv_path = directory / "ed25519.pem"
     if priv_path.exists() and not force:
-        raise TianpingError(Problem("a signing key already exists (use --force to replace it; signatures made with "
-                                    "the old key will then no longer match your fingerprint)", file=str(priv_path)),
-                            title="key exists")
+        raise TianpingError(
+            Problem(
+                "a signing key already exists (use --force to replace it; signatures made with "
+                "the old key will then no longer match your fingerprint)",
+                file=str(priv_path),
+            ),
+            title="key exists",
+        )
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     tmp = priv_path.with_suffix(".tmp")

@@ -19,6 +19,8 @@ import importlib.util
 
 from .errors import Problem, TianpingError
 
+_find_spec = importlib.util.find_spec  # a seam for the tests
+
 EXTRAS = ("core", "tabular", "genai", "server", "pdf", "all")
 
 WHAT = {
@@ -34,7 +36,7 @@ def missing(*modules: str) -> list[str]:
     out = []
     for m in modules:
         try:
-            found = importlib.util.find_spec(m) is not None
+            found = _find_spec(m) is not None
         except (ImportError, ValueError):  # a parent package missing, or a broken install
             found = False
         if not found:
@@ -53,6 +55,10 @@ def require(extra: str, *modules: str) -> None:
     gone = missing(*modules)
     if gone:
         what = WHAT.get(extra, extra)
-        raise TianpingError(Problem(f"{what} needs {', '.join(gone)}, which is not installed: {install_hint(extra)} "
-                                    f"(or 'tianping[all]' for everything)"),
-                            title="missing extra")
+        raise TianpingError(
+            Problem(
+                f"{what} needs {', '.join(gone)}, which is not installed: {install_hint(extra)} "
+                f"(or 'tianping[all]' for everything)"
+            ),
+            title="missing extra",
+        )

@@ -16,8 +16,9 @@ import getpass
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -38,8 +39,17 @@ def _digest(fields: dict[str, Any]) -> str:
 
 
 def _hashed_fields(row: AuditEventRow) -> dict[str, Any]:
-    return {"seq": row.seq, "id": row.id, "ts": row.ts, "actor": row.actor, "action": row.action,
-            "subject_type": row.subject_type, "subject_id": row.subject_id, "data": row.data, "prev_hash": row.prev_hash}
+    return {
+        "seq": row.seq,
+        "id": row.id,
+        "ts": row.ts,
+        "actor": row.actor,
+        "action": row.action,
+        "subject_type": row.subject_type,
+        "subject_id": row.subject_id,
+        "data": row.data,
+        "prev_hash": row.prev_hash,
+    }
 
 
 def default_actor() -> str:
@@ -49,17 +59,30 @@ def default_actor() -> str:
         return "local:unknown"
 
 
-def append_event(session: Session, action: str, subject_type: str, subject_id: str, data: dict[str, Any] | None = None,
-                 *, actor: str | None = None) -> AuditEventRow:
+def append_event(
+    session: Session,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    data: dict[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+) -> AuditEventRow:
     """Append one event in the session's transaction and return it (flushed, not committed)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
     last = session.execute(select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(1)).scalar_one_or_none()
     row = AuditEventRow(
-        seq=(last.seq + 1) if last else 1, id=str(uuid.uuid4()),
-        ts=dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-        actor=actor or default_actor(), action=action, subject_type=subject_type, subject_id=subject_id,
-        data=json.loads(canonical_json(data or {})), prev_hash=last.hash if last else GENESIS, hash="",
+        seq=(last.seq + 1) if last else 1,
+        id=str(uuid.uuid4()),
+        ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        actor=actor or default_actor(),
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data=json.loads(canonical_json(data or {})),
+        prev_hash=last.hash if last else GENESIS,
+        hash="",
     )
     row.hash = _digest(_hashed_fields(row))
     session.add(row)
@@ -104,9 +127,17 @@ class AuditLog:
         for i, row in enumerate(rows, start=1):
             if row.seq != i:
                 kind = "deleted or reordered" if row.seq > i else "inserted"
-                return VerifyResult(False, i - 1, row.seq, row.id, f"sequence gap: expected #{i}, found #{row.seq} ({kind} entry)")
+                return VerifyResult(
+                    False, i - 1, row.seq, row.id, f"sequence gap: expected #{i}, found #{row.seq} ({kind} entry)"
+                )
             if row.prev_hash != prev:
-                return VerifyResult(False, i - 1, row.seq, row.id, "does not link to the previous entry (an entry was deleted, inserted or reordered)")
+                return VerifyResult(
+                    False,
+                    i - 1,
+                    row.seq,
+                    row.id,
+                    "does not link to the previous entry (an entry was deleted, inserted or reordered)",
+                )
             if _digest(_hashed_fields(row)) != row.hash:
                 return VerifyResult(False, i - 1, row.seq, row.id, "content does not match its hash (the entry was edited)")
             prev = row.hash
@@ -114,5 +145,15 @@ class AuditLog:
 
 
 def _row_dict(r: AuditEventRow) -> dict[str, Any]:
-    return {"seq": r.seq, "id": r.id, "ts": r.ts, "actor": r.actor, "action": r.action, "subject_type": r.subject_type,
-            "subject_id": r.subject_id, "data": r.data, "prev_hash": r.prev_hash, "hash": r.hash}
+    return {
+        "seq": r.seq,
+        "id": r.id,
+        "ts": r.ts,
+        "actor": r.actor,
+        "action": r.action,
+        "subject_type": r.subject_type,
+        "subject_id": r.subject_id,
+        "data": r.data,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }

@@ -69,7 +69,8 @@ def assess(
     evidence: Optional[Path] = typer.Option(None, "--evidence", help="Directory holding the evidence files the answers name."),
     as_of: Optional[str] = typer.Option(None, "--as-of"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write a signed report bundle into this new directory."),
-    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Include PDF reports in the bundle."),
+    pdf: Optional[bool] = typer.Option(None, "--pdf/--no-pdf", help="Include PDF reports in the bundle (default: when "
+                                       "WeasyPrint is installed, i.e. tianping[pdf]; --pdf without it says what to install)."),
     rescore: Optional[Path] = typer.Option(None, "--rescore", help="Re-judge the stored evidence against the thresholds in this "
                                            "YAML file (metric id -> op/value/warn/min_n) without re-running any test."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="Verdict rules YAML (default: the bundled verdict_rules.yaml)."),
@@ -100,8 +101,10 @@ def assess(
     if out is not None:
         from ..reporting.build import build_bundle
 
+        from ..extras import missing
+
         key = load_or_init_keys()
-        bundle = build_bundle(db, result, out, key, pdf=pdf)
+        bundle = build_bundle(db, result, out, key, pdf=not missing("weasyprint") if pdf is None else pdf)
     code = assessment_exit_code(result, policy)
     if as_json:
         emit_json({**result, "bundle": str(bundle) if bundle else None, "fail_on": policy, "exit_code": code})

@@ -222,6 +222,9 @@ def run(
 
     policy = exit_policy(fail_on)
     from ..evaluation.genai.schema import GenParams
+    from ..extras import require
+
+    require("genai", "orjson", "pyarrow", "httpx", "torch", "transformers")
     from ..evaluation.genai.service import RunConfig, create_run
 
     sc = split_csv(scorers)
@@ -262,6 +265,9 @@ def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."
            ray_actors: Optional[int] = RAY_ACTORS_OPT) -> None:
     """Finish an interrupted run: only the samples not yet stored are run."""
     from ..assessment.exit_policy import exit_policy
+    from ..extras import require
+
+    require("genai", "orjson", "pyarrow", "httpx", "torch", "transformers")
     from ..evaluation.genai.service import resolve_run_id
 
     policy = exit_policy(fail_on)
@@ -338,6 +344,9 @@ def judge_calibrate(
 ) -> None:
     """Measure a judge against labelled replies (Cohen's kappa, confusion matrix) and record it."""
     from ..evaluation.genai.judges import RulesJudge, build_panel, panel_identity
+    from ..extras import require
+
+    require("genai", "orjson", "pyarrow", "sklearn")
     from ..evaluation.genai.judges.calibration import calibrate, write_record
     from ..evaluation.genai.loaders import load_labelled, parse_mapping
 
@@ -431,6 +440,9 @@ def score(
     import json as _json
     import sys as _sys
 
+    from ..extras import require
+
+    require("genai", "orjson", "pyarrow")
     from ..evaluation.genai.score import parse_mapping, score_file
 
     records, totals = score_file(input_path, split_csv(scorer_names) or ["refusal"], mapping=parse_mapping(mapping),

@@ -61,6 +61,9 @@ def label_add(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add explicit and/or implicit AI-generated content labels to a file."""
+    from ..extras import require
+
+    require("genai", "PIL", "piexif", "mutagen", "c2pa")
     from ..provenance.service import add_label
 
     _choice(label_lang, ("zh", "en", "both"), "--label-lang")
@@ -105,6 +108,9 @@ def label_propagate(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add a platform's propagation fields to an existing label (the producer's signature stays valid)."""
+    from ..extras import require
+
+    require("genai", "PIL", "piexif", "mutagen", "c2pa")
     from ..provenance.service import propagate
 
     if not file.exists():
@@ -166,6 +172,9 @@ def label_check(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Check labels: explicit label, implicit fields, signatures, C2PA, and the platform verdict."""
+    from ..extras import require
+
+    require("genai", "PIL", "piexif", "mutagen", "c2pa")
     from ..provenance.check import check_file, expand, summarise
 
     anchors = _trust_anchors(c2pa_trust) if c2pa_trust else None
@@ -246,6 +255,9 @@ def watermark_generate(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Generate text with the local model, watermarked with KEY."""
+    from ..extras import require
+
+    require("genai", "torch", "transformers", "safetensors")
     from ..llm.local import load_local_model
     from ..provenance.watermark import detect, generate_watermarked, key_fingerprint
 
@@ -304,6 +316,9 @@ def watermark_detect(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Compute the watermark z-score of a text from the text and the key alone."""
+    from ..extras import require
+
+    require("genai", "torch", "transformers")
     from ..provenance.watermark import detect
 
     if text_or_file == "-":

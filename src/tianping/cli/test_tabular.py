@@ -116,6 +116,9 @@ def tabular(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default TIANPING_RAY_ADDRESS)."),
 ) -> None:
     """Fairness, robustness, explainability, performance and data-quality tests of a classic ML model."""
+    from ..extras import require
+
+    require("tabular", "pandas", "pyarrow", "sklearn", "onnxruntime")
     from ..evaluation.tabular.runner import TabularConfig, run_tabular
 
     if task not in ("auto", "binary", "multiclass", "regression"):

@@ -155,6 +155,9 @@ def render_html(assessment: dict[str, Any], lang: str = "en") -> str:
 
 
 def render_pdf(html: str, base_url: str | None = None) -> bytes:
+    from ..extras import require
+
+    require("pdf", "weasyprint")
     from weasyprint import HTML
 
     return HTML(string=html, base_url=base_url).write_pdf()

@@ -35,8 +35,16 @@ def ensure_organisation(s: Session, name: str, *, actor: str = "system") -> Orga
     return org
 
 
-def add_user(db: Database, username: str, password: str, role: str, *, organisation: str | None = None,
-             display_name: str | None = None, actor: str = "system") -> dict[str, Any]:
+def add_user(
+    db: Database,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    organisation: str | None = None,
+    display_name: str | None = None,
+    actor: str = "system",
+) -> dict[str, Any]:
     """Create a user (providers need an organisation, created if new)."""
     if role not in ROLES:
         raise invalid(f"unknown role '{role}' (use {', '.join(ROLES)})", field="role")
@@ -50,22 +58,44 @@ def add_user(db: Database, username: str, password: str, role: str, *, organisat
         if s.scalars(select(UserRow).where(UserRow.username == username)).first():
             raise conflict(f"user '{username}' exists", field="username")
         org = ensure_organisation(s, organisation, actor=actor) if organisation else None
-        user = UserRow(id=str(uuid.uuid4()), username=username, display_name=display_name or username,
-                       password_hash=hash_password(password), role=role, organisation_id=org.id if org else None,
-                       active=True, session_epoch=0, created_at=now_iso())
+        user = UserRow(
+            id=str(uuid.uuid4()),
+            username=username,
+            display_name=display_name or username,
+            password_hash=hash_password(password),
+            role=role,
+            organisation_id=org.id if org else None,
+            active=True,
+            session_epoch=0,
+            created_at=now_iso(),
+        )
         s.add(user)
         s.flush()
-        append_event(s, "user.created", "user", user.id, {"username": username, "role": role,
-                                                         "organisation": org.name if org else None}, actor=actor)
+        append_event(
+            s,
+            "user.created",
+            "user",
+            user.id,
+            {"username": username, "role": role, "organisation": org.name if org else None},
+            actor=actor,
+        )
         return {"id": user.id, "username": username, "role": role, "organisation": org.name if org else None}
 
 
 def list_users(db: Database) -> list[dict[str, Any]]:
     with db.session() as s:
         orgs = {o.id: o.name for o in s.scalars(select(OrganisationRow))}
-        return [{"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-                 "organisation": orgs.get(u.organisation_id), "active": u.active}
-                for u in s.scalars(select(UserRow).order_by(UserRow.username))]
+        return [
+            {
+                "id": u.id,
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "organisation": orgs.get(u.organisation_id or ""),
+                "active": u.active,
+            }
+            for u in s.scalars(select(UserRow).order_by(UserRow.username))
+        ]
 
 
 def authenticate(db: Database, limiter: LoginLimiter, username: str, password: str, client: str) -> Principal:
@@ -75,12 +105,12 @@ def authenticate(db: Database, limiter: LoginLimiter, username: str, password: s
         wait = limiter.retry_after(s, username, client)
     if wait is not None:
         err = ServiceError(429, f"too many failed logins; try again in {wait} s", title="too many requests")
-        err.retry_after = wait  # type: ignore[attr-defined]
+        err.retry_after = wait
         raise err
     with db.session() as s:
         user = s.scalars(select(UserRow).where(UserRow.username == username)).first()
         ok = verify_password(user.password_hash if user else None, password or "") and bool(user and user.active)
-        if not ok:
+        if not ok or user is None:
             limiter.failed(s, username, client)
             fail = True
         else:
@@ -110,11 +140,21 @@ def revoke_token(db: Database, token: str) -> None:
 
 def principal_for_token(s: Session | Connection, token: str) -> Principal | None:
     """One query per API call: token, user and organisation joined."""
-    row = s.execute(select(ApiTokenRow.expires_at, UserRow.id, UserRow.username, UserRow.display_name, UserRow.role,
-                           UserRow.organisation_id, UserRow.active, OrganisationRow.name)
-                    .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-                    .outerjoin(OrganisationRow, OrganisationRow.id == UserRow.organisation_id)
-                    .where(ApiTokenRow.token_sha256 == token_digest(token))).first()
+    row = s.execute(
+        select(
+            ApiTokenRow.expires_at,
+            UserRow.id,
+            UserRow.username,
+            UserRow.display_name,
+            UserRow.role,
+            UserRow.organisation_id,
+            UserRow.active,
+            OrganisationRow.name,
+        )
+        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        .outerjoin(OrganisationRow, OrganisationRow.id == UserRow.organisation_id)
+        .where(ApiTokenRow.token_sha256 == token_digest(token))
+    ).first()
     if row is None:
         return None
     expires, uid, username, display, role, org_id, active, org_name = row
@@ -182,8 +222,15 @@ def set_active(db: Database, username: str, active: bool | None, *, actor: str) 
             user.active = active
             if not active:
                 _revoke_all(s, user)
-            append_event(s, "user.activated" if active else "user.deactivated", "user", user.id,
-                         {"username": username}, actor=actor)
+            append_event(
+                s, "user.activated" if active else "user.deactivated", "user", user.id, {"username": username}, actor=actor
+            )
         org = s.get(OrganisationRow, user.organisation_id) if user.organisation_id else None
-        return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-                "organisation": org.name if org else None, "active": user.active}
+        return {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "organisation": org.name if org else None,
+            "active": user.active,
+        }

@@ -15,10 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from ..assessment.checklists import CHECKLISTS, AnswersFile, all_items, checklist_items, stored_answers, store_answers
+from ..assessment.checklists import CHECKLISTS, AnswersFile, all_items, checklist_items, store_answers, stored_answers
 from ..assessment.plan import plan_dict, plan_for
 from ..assessment.verdicts import MinSamples, Overrides, ThresholdOverride
 from ..audit import AuditLog
+from ..catalog.schema import ProvisionKind
 from ..errors import Problem, TianpingError
 from . import accounts
 from .deps import current_user, role_in, services
@@ -40,6 +41,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+_J = "(" + "|".join(KNOWN_JURISDICTIONS) + ")"
+JURISDICTION_LIST = rf"^\s*{_J}\s*(,\s*{_J}\s*)*$"
 
 
 
@@ -128,7 +131,8 @@ class EndpointRequest(BaseModel):
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message: str = Field(min_length=5, max_length=4000)
+    # at least 5 characters once surrounding white space is stripped (what the service checks)
+    message: str = Field(min_length=5, max_length=4000, pattern=r"^\s*\S[\s\S]{3,}\S\s*$")
     contact: str | None = Field(None, max_length=200)
     lang: Literal["en", "zh"] = "en"
 
@@ -246,9 +250,9 @@ def instruments(limit: int = _limit(), offset: int = _offset(), svc: Services = 
 
 
 @router.get("/catalog/instruments/{instrument_id}", tags=["catalog"], summary="One instrument with its provisions")
-def instrument(instrument_id: str = Path(..., max_length=64), kind: str | None = Query(None, max_length=32),
+def instrument(instrument_id: str = Path(..., max_length=64), kind: ProvisionKind | None = Query(None),
                svc: Services = Depends(services)) -> dict[str, Any]:
-    return svc.catalog.show_instrument(instrument_id, kind)
+    return svc.catalog.show_instrument(instrument_id, kind.value if kind else None)
 
 
 @router.get("/catalog/provisions/{qid}", tags=["catalog"], summary="One provision")
@@ -287,7 +291,9 @@ def checklist(checklist: Literal["aiverify", "iso-iec-42001", "nist-ai-rmf"]) ->
 
 
 @router.get("/questionnaire", tags=["systems"], summary="Registration questions for the chosen jurisdictions")
-def questionnaire(jurisdictions: str = Query("EU,CN", max_length=200), lang: Literal["en", "zh"] = "en") -> dict[str, Any]:
+def questionnaire(jurisdictions: str = Query("EU,CN", max_length=200, pattern=JURISDICTION_LIST,
+                                            description="Comma-separated, from: " + ", ".join(KNOWN_JURISDICTIONS)),
+                  lang: Literal["en", "zh"] = "en") -> dict[str, Any]:
     js = [j.strip().upper() for j in jurisdictions.split(",") if j.strip()]
     unknown = [j for j in js if j not in KNOWN_JURISDICTIONS]
     if unknown or not js:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -53,8 +54,15 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
                 worker.stop()  # a running job is put back in the queue, to resume on the next start
             await svc.reads.close()
 
-    app = FastAPI(title="Tianping", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Tianping",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.services = svc
     problems.install(app, web.html_error)
     app.include_router(api.router)
@@ -118,9 +126,12 @@ def _add_api_docs(app: FastAPI) -> None:
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs(request: Request) -> HTMLResponse:
         if assets is None:
-            return HTMLResponse("<!doctype html><title>Tianping API</title><p>The interactive docs need the Swagger UI "
-                                "assets: pip install 'tianping[server]'. The OpenAPI document is at "
-                                "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>", status_code=503)
+            return HTMLResponse(
+                "<!doctype html><title>Tianping API</title><p>The interactive docs need the Swagger UI "
+                "assets: pip install 'tianping[server]'. The OpenAPI document is at "
+                '<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>',
+                status_code=503,
+            )
         return HTMLResponse(DOCS_HTML.format(root=request.scope.get("root_path", "")))
 
     if assets is not None:
@@ -150,11 +161,35 @@ def _add_problem_schema(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["ProblemDetails"] = api.ProblemDetails.model_json_schema()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ProblemDetails"] = api.ProblemDetails.model_json_schema()
+        _describe_profile_body(schema, components)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# the routes whose body is a whole system profile: validated by `parse_profile` (so problems carry
+# the field and line), described here by the AISystem model's own JSON schema
+PROFILE_BODIES = (("/api/v1/systems", "post"), ("/api/v1/systems/{system_id}", "put"))
+
+
+def _describe_profile_body(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    from ..registry.profile import AISystem
+
+    profile = AISystem.model_json_schema(ref_template="#/components/schemas/Profile{model}")
+    for name, sub in profile.pop("$defs", {}).items():
+        components["Profile" + name] = sub
+    components["AISystem"] = profile
+    for path, method in PROFILE_BODIES:
+        op = schema.get("paths", {}).get(path, {}).get(method)
+        if op is not None:
+            op["requestBody"] = {
+                "required": True,
+                "description": "An AI-system profile (as in examples/systems/*.yaml, in JSON).",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AISystem"}}},
+            }
 
 
 def app_from_env() -> FastAPI:
@@ -162,5 +197,6 @@ def app_from_env() -> FastAPI:
     each process builds its own app from the environment (TIANPING_DB_URL, TIANPING_RUN_WORKER)."""
     import os
 
-    return create_app(ServerSettings(db_url=os.environ.get("TIANPING_DB_URL"),
-                                     run_worker=os.environ.get("TIANPING_RUN_WORKER", "1") == "1"))
+    return create_app(
+        ServerSettings(db_url=os.environ.get("TIANPING_DB_URL"), run_worker=os.environ.get("TIANPING_RUN_WORKER", "1") == "1")
+    )

@@ -19,6 +19,8 @@ TITLE_STATUS = {
 
 
 class ServiceError(TianpingError):
+    retry_after: int | None = None  # seconds, sent as Retry-After (429)
+
     def __init__(self, status: int, message: str, *, title: str, field: str | None = None):
         super().__init__(Problem(message, field=field), title=title)
         self.status = status

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
-from typing import Any, AsyncIterator
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -45,7 +46,7 @@ except ImportError:  # pragma: no cover
     def dumps(obj: Any) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
-    loads = json.loads
+    loads = json.loads  # type: ignore[assignment]  # the stdlib fallback for orjson.loads: same argument, same result
 
 
 class FastJSON(Response):
@@ -166,8 +167,19 @@ SELECT f.system_id, f.filing_number, f.status, f.published_at, f.published_versi
 FROM filings f LEFT JOIN organisations o ON o.id = f.organisation_id
 WHERE f.system_id = %s AND f.status IN ('published', 'changed')"""
 
-_FILING_COLS = ("status", "revision", "filing_number", "deadline", "deadline_kind", "effective_date", "review_comment",
-                "published_at", "published_version", "updated_at", "organisation_id")
+_FILING_COLS = (
+    "status",
+    "revision",
+    "filing_number",
+    "deadline",
+    "deadline_kind",
+    "effective_date",
+    "review_comment",
+    "published_at",
+    "published_version",
+    "updated_at",
+    "organisation_id",
+)
 SQL_SYSTEM = f"""
 SELECT s.id, s.name, s.organisation, s.version, s.updated_at, s.document, (f.system_id IS NOT NULL) AS has_filing,
        {", ".join(f"f.{c} AS f_{c}" for c in _FILING_COLS)}
@@ -225,9 +237,20 @@ class FastReads:
             total = (await self._one(SQL_PUBLIC_COUNT, ())).n
             _count_cache.put(None, total)
         rows = await self._all(SQL_PUBLIC_PAGE, (limit, offset))
-        return [{"id": r.system_id, "filing_number": r.filing_number, "name": r.published_name, "name_zh": r.name_zh,
-                 "organisation": r.org, "jurisdictions": r.jurisdictions or [], "status": r.status,
-                 "published_at": r.published_at, "version": r.published_version} for r in rows], total
+        return [
+            {
+                "id": r.system_id,
+                "filing_number": r.filing_number,
+                "name": r.published_name,
+                "name_zh": r.name_zh,
+                "organisation": r.org,
+                "jurisdictions": r.jurisdictions or [],
+                "status": r.status,
+                "published_at": r.published_at,
+                "version": r.published_version,
+            }
+            for r in rows
+        ], total
 
     async def public_get(self, system_id: str) -> dict[str, Any]:
         r = await self._one(SQL_PUBLIC_ENTRY, (system_id,))
@@ -238,21 +261,37 @@ class FastReads:
     # -- systems behind a login -----------------------------------------------
     async def system_get(self, p: Principal | None, system_id: str) -> dict[str, Any]:
         r = await self._one(SQL_SYSTEM, (system_id,))
-        filing = SimpleNamespace(system_id=system_id, **{c: getattr(r, f"f_{c}") for c in _FILING_COLS}) \
-            if r is not None and r.has_filing else None
-        if r is None or not can_see(p, filing):  # the same answer for "missing" and "not yours"
+        filing = (
+            SimpleNamespace(system_id=system_id, **{c: getattr(r, f"f_{c}") for c in _FILING_COLS})
+            if r is not None and r.has_filing
+            else None
+        )
+        if r is None or not can_see(p, filing):  # type: ignore[arg-type]  # a namespace with FilingRow's columns
+            # the same answer for "missing" and "not yours"
             raise not_found(f"system '{system_id}'")
         return system_view(None, r, filing)  # type: ignore[arg-type]
 
-    async def org_list(self, organisation_id: str, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    async def org_list(
+        self, organisation_id: str, status: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
         cond, params = ("AND status = %s", (status,)) if status else ("", ())
         rows = await self._all(SQL_ORG_PAGE.format(status=cond), (organisation_id, *params, limit, offset))
         if rows:
             total = rows[0].total
         else:  # past the end (or nothing at all): the window count has no row to ride on
             total = (await self._one(SQL_ORG_COUNT.format(status=cond), (organisation_id, *params))).n
-        return [{"id": r.id, "name": r.name, "organisation": r.organisation, "version": r.version, "updated_at": r.updated_at,
-                 "status": r.status, "revision": r.revision} for r in rows], total
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "organisation": r.organisation,
+                "version": r.version,
+                "updated_at": r.updated_at,
+                "status": r.status,
+                "revision": r.revision,
+            }
+            for r in rows
+        ], total
 
     async def close(self) -> None:
         await self.pool.close()
@@ -307,8 +346,9 @@ class Reads:
             return await self.fast.system_get(p, system_id)
         return await run_in_threadpool(self.filings.get, p, system_id)
 
-    async def system_list(self, p: Principal, status: str | None, q: str | None, limit: int,
-                          offset: int) -> tuple[list[dict[str, Any]], int]:
+    async def system_list(
+        self, p: Principal, status: str | None, q: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
         if self.fast is not None and p.is_provider and p.organisation_id and not q and (status is None or status in STATES):
             return await self.fast.org_list(p.organisation_id, status, limit, offset)
         return await run_in_threadpool(lambda: self.filings.list(p, status=status, q=q, limit=limit, offset=offset))

@@ -44,14 +44,30 @@ class FeedbackService:
             f = s.get(FilingRow, system_id)
             if f is None or f.status not in PUBLIC_STATES:
                 raise not_found(f"published system '{system_id}'")
-            recent = s.scalar(select(func.count()).select_from(FeedbackRow)
-                              .where(FeedbackRow.client == client_hash, FeedbackRow.created_at > since)) or 0
+            recent = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(FeedbackRow)
+                    .where(FeedbackRow.client == client_hash, FeedbackRow.created_at > since)
+                )
+                or 0
+            )
             if recent >= self.per_hour:
-                err = ServiceError(429, "too much feedback from your address in the last hour; try later", title="too many requests")
-                err.retry_after = 3600  # type: ignore[attr-defined]
+                err = ServiceError(
+                    429, "too much feedback from your address in the last hour; try later", title="too many requests"
+                )
+                err.retry_after = 3600
                 raise err
-            row = FeedbackRow(id=str(uuid.uuid4()), system_id=system_id, message=message, contact=contact,
-                              lang="zh" if lang == "zh" else "en", status="pending", client=client_hash, created_at=now_iso())
+            row = FeedbackRow(
+                id=str(uuid.uuid4()),
+                system_id=system_id,
+                message=message,
+                contact=contact,
+                lang="zh" if lang == "zh" else "en",
+                status="pending",
+                client=client_hash,
+                created_at=now_iso(),
+            )
             s.add(row)
             append_event(s, "feedback.received", "system", system_id, {"feedback": row.id}, actor="public")
             return {"id": row.id, "status": "pending"}
@@ -64,7 +80,9 @@ class FeedbackService:
         with self.db.session() as s:
             return [feedback_view(r, with_contact=p.can_review) for r in s.scalars(q.order_by(FeedbackRow.created_at.desc()))]
 
-    def queue(self, p: Principal, *, status: str = "pending", limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    def queue(
+        self, p: Principal, *, status: str = "pending", limit: int = 20, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
         if not p.can_review:
             raise forbidden("only reviewers moderate feedback")
         if status not in STATUSES:
@@ -86,14 +104,28 @@ class FeedbackService:
                 raise not_found(f"feedback '{feedback_id}'")
             before = row.status
             row.status, row.moderated_by, row.moderated_at = decision, p.username, now_iso()
-            append_event(s, "feedback.moderated", "system", row.system_id, {"feedback": row.id, "from": before, "to": decision},
-                         actor=p.actor)
+            append_event(
+                s,
+                "feedback.moderated",
+                "system",
+                row.system_id,
+                {"feedback": row.id, "from": before, "to": decision},
+                actor=p.actor,
+            )
             return feedback_view(row, with_contact=True)
 
 
 def feedback_view(r: FeedbackRow, *, with_contact: bool) -> dict[str, Any]:
-    out = {"id": r.id, "system_id": r.system_id, "message": r.message, "lang": r.lang, "status": r.status,
-           "created_at": r.created_at, "moderated_by": r.moderated_by, "moderated_at": r.moderated_at}
+    out = {
+        "id": r.id,
+        "system_id": r.system_id,
+        "message": r.message,
+        "lang": r.lang,
+        "status": r.status,
+        "created_at": r.created_at,
+        "moderated_by": r.moderated_by,
+        "moderated_at": r.moderated_at,
+    }
     if with_contact:
         out["contact"] = r.contact
     return out

@@ -18,6 +18,7 @@ within 20 working days of the end of the service.
 
 from __future__ import annotations
 
+import builtins  # FilingService has a method named `list`: annotations inside it name the type explicitly
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -73,13 +74,17 @@ def check_if_match(filing: FilingRow, if_match: str | None, *, required: bool = 
     """Optimistic concurrency: the client must send the ETag it read; a stale one is refused."""
     if if_match is None:
         if required:
-            raise ServiceError(428, "send If-Match with the ETag you read (or the 'revision' field), so no update is lost",
-                               title="precondition required")
+            raise ServiceError(
+                428,
+                "send If-Match with the ETag you read (or the 'revision' field), so no update is lost",
+                title="precondition required",
+            )
         return
     tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
     if "*" not in tags and etag(filing) not in tags:
-        raise ServiceError(412, f"the system changed since you read it (now {etag(filing)}); reload and try again",
-                           title="precondition failed")
+        raise ServiceError(
+            412, f"the system changed since you read it (now {etag(filing)}); reload and try again", title="precondition failed"
+        )
 
 
 def can_see(p: Principal | None, filing: FilingRow | None) -> bool:
@@ -104,7 +109,7 @@ def visible(q: Select, p: Principal) -> Select:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _parse_date(value: str | None, field: str) -> dt.date:
@@ -124,15 +129,16 @@ def parse_profile(data: Any) -> AISystem:
     except ValidationError as exc:
         from ..errors import Problem, TianpingError
 
-        raise TianpingError([Problem(e["msg"], field=".".join(map(str, e["loc"])) or None) for e in exc.errors()],
-                            title="invalid profile") from None
+        raise TianpingError(
+            [Problem(e["msg"], field=".".join(map(str, e["loc"])) or None) for e in exc.errors()], title="invalid profile"
+        ) from None
 
 
 def _owner_org(s: Session, p: Principal, system: AISystem) -> OrganisationRow:
     if p.is_provider:
         if system.organisation.name != p.organisation_name:
             raise invalid(f"organisation.name must be your organisation, '{p.organisation_name}'", field="organisation.name")
-        return s.get(OrganisationRow, p.organisation_id)
+        return s.get_one(OrganisationRow, p.organisation_id)
     if p.role == "admin":
         return ensure_organisation(s, system.organisation.name, actor=p.actor)
     raise forbidden("only providers and admins register systems")
@@ -168,8 +174,9 @@ class FilingService:
             row, _ = self._load(s, p, system_id)
             return AISystem.model_validate(row.document)
 
-    def list(self, p: Principal, *, status: str | None = None, q: str | None = None, limit: int = 20,
-             offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    def list(
+        self, p: Principal, *, status: str | None = None, q: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
         """A page of the systems `p` may see, most recently changed filing first.
 
         Only the listed columns are read (loading every profile document would dominate the cost
@@ -184,10 +191,14 @@ class FilingService:
         if q:
             like = f"%{q.lower()}%"
             conds.append(or_(func.lower(SystemRow.name).like(like), SystemRow.id.like(like)))
-        joined = select(FilingRow.system_id).outerjoin(SystemRow, SystemRow.id == FilingRow.system_id) if q else select(FilingRow.system_id)
+        joined = (
+            select(FilingRow.system_id).outerjoin(SystemRow, SystemRow.id == FilingRow.system_id)
+            if q
+            else select(FilingRow.system_id)
+        )
         if p.reads_all:  # admins and auditors also see systems registered outside the server (no filing)
             ids_q = select(SystemRow.id).outerjoin(FilingRow, FilingRow.system_id == SystemRow.id).where(*conds)
-            order = (FilingRow.updated_at.desc().nulls_last(), SystemRow.id)
+            order: tuple[Any, ...] = (FilingRow.updated_at.desc().nulls_last(), SystemRow.id)
         else:
             ids_q = visible(joined, p).where(*conds)
             order = (FilingRow.updated_at.desc(), FilingRow.system_id.desc())  # the org index, read backwards
@@ -196,12 +207,32 @@ class FilingService:
             ids = list(s.scalars(ids_q.order_by(*order).limit(limit).offset(offset)))
             if not ids:
                 return [], total
-            rows = s.execute(select(SystemRow.id, SystemRow.name, SystemRow.organisation, SystemRow.version, SystemRow.updated_at,
-                                    FilingRow.status, FilingRow.revision)
-                             .outerjoin(FilingRow, FilingRow.system_id == SystemRow.id).where(SystemRow.id.in_(ids))).all()
+            rows = s.execute(
+                select(
+                    SystemRow.id,
+                    SystemRow.name,
+                    SystemRow.organisation,
+                    SystemRow.version,
+                    SystemRow.updated_at,
+                    FilingRow.status,
+                    FilingRow.revision,
+                )
+                .outerjoin(FilingRow, FilingRow.system_id == SystemRow.id)
+                .where(SystemRow.id.in_(ids))
+            ).all()
             by_id = {r.id: r for r in rows}
-            return [{"id": r.id, "name": r.name, "organisation": r.organisation, "version": r.version, "updated_at": r.updated_at,
-                     "status": r.status, "revision": r.revision} for r in (by_id[i] for i in ids)], total
+            return [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "organisation": r.organisation,
+                    "version": r.version,
+                    "updated_at": r.updated_at,
+                    "status": r.status,
+                    "revision": r.revision,
+                }
+                for r in (by_id[i] for i in ids)
+            ], total
 
     # -- writes --------------------------------------------------------------
     def create(self, p: Principal, system: AISystem) -> dict[str, Any]:
@@ -212,21 +243,29 @@ class FilingService:
                     raise id_unavailable(system.id)
                 register_in(s, system, replace=False, actor=p.actor)
                 now = now_iso()
-                filing = FilingRow(system_id=system.id, organisation_id=org.id, status="draft", revision=1,
-                                   created_at=now, updated_at=now)
+                filing = FilingRow(
+                    system_id=system.id, organisation_id=org.id, status="draft", revision=1, created_at=now, updated_at=now
+                )
                 if system.placed_on_market:
                     filing.deadline, filing.deadline_kind = _deadline("filing", system.placed_on_market)
                 s.add(filing)
-                append_event(s, "filing.created", "system", system.id,
-                             {"status": "draft", "organisation": org.name, "deadline": filing.deadline}, actor=p.actor)
+                append_event(
+                    s,
+                    "filing.created",
+                    "system",
+                    system.id,
+                    {"status": "draft", "organisation": org.name, "deadline": filing.deadline},
+                    actor=p.actor,
+                )
                 s.flush()
-                row = s.get(SystemRow, system.id)
+                row = s.get_one(SystemRow, system.id)
                 return system_view(s, row, filing)
         except IntegrityError:  # a concurrent registration of the same id won
             raise id_unavailable(system.id) from None
 
-    def update(self, p: Principal, system_id: str, system: AISystem, if_match: str | None,
-               effective_date: str | None = None) -> dict[str, Any]:
+    def update(
+        self, p: Principal, system_id: str, system: AISystem, if_match: str | None, effective_date: str | None = None
+    ) -> dict[str, Any]:
         if system.id != system_id:
             raise invalid(f"the profile's id '{system.id}' differs from the URL's '{system_id}'", field="id")
         with self.db.session() as s:
@@ -235,8 +274,10 @@ class FilingService:
                 raise forbidden("only the owning provider (or an admin) changes a system")
             check_if_match(filing, if_match)
             if filing.status not in EDITABLE:
-                raise conflict(f"a filing that is {filing.status} cannot be edited (wait for the review, or ask for it to be returned)")
-            org = s.get(OrganisationRow, filing.organisation_id)
+                raise conflict(
+                    f"a filing that is {filing.status} cannot be edited (wait for the review, or ask for it to be returned)"
+                )
+            org = s.get_one(OrganisationRow, filing.organisation_id)
             if system.organisation.name != org.name:
                 raise invalid(f"organisation.name must stay '{org.name}'", field="organisation.name")
             res = register_in(s, system, replace=True, actor=p.actor)
@@ -253,13 +294,33 @@ class FilingService:
             filing.revision += 1
             filing.updated_at = now_iso()
             if before != filing.status or before == "changed":
-                append_event(s, "filing.changed", "system", system_id,
-                             {"from": before, "to": filing.status, "version": res["version"], "effective_date": filing.effective_date,
-                              "deadline": filing.deadline, "cites": [DEADLINE_CITE]}, actor=p.actor)
+                append_event(
+                    s,
+                    "filing.changed",
+                    "system",
+                    system_id,
+                    {
+                        "from": before,
+                        "to": filing.status,
+                        "version": res["version"],
+                        "effective_date": filing.effective_date,
+                        "deadline": filing.deadline,
+                        "cites": [DEADLINE_CITE],
+                    },
+                    actor=p.actor,
+                )
             return system_view(s, row, filing)
 
-    def transition(self, p: Principal, system_id: str, action: str, if_match: str | None, *, comment: str | None = None,
-                   effective_date: str | None = None) -> dict[str, Any]:
+    def transition(
+        self,
+        p: Principal,
+        system_id: str,
+        action: str,
+        if_match: str | None,
+        *,
+        comment: str | None = None,
+        effective_date: str | None = None,
+    ) -> dict[str, Any]:
         tr = TRANSITIONS.get(action)
         if tr is None:
             raise invalid(f"unknown action '{action}' (one of {', '.join(TRANSITIONS)})", field="action")
@@ -314,17 +375,30 @@ class FilingService:
             return system_view(s, row, filing)
 
     # -- public register -----------------------------------------------------
-    def public_list(self, *, q: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        cols = (FilingRow.system_id, FilingRow.filing_number, FilingRow.published_name, FilingRow.status, FilingRow.published_at,
-                FilingRow.published_version, FilingRow.organisation_id, FilingRow.published_name_zh.label("name_zh"),
-                FilingRow.published_jurisdictions.label("jurisdictions"))
+    def public_list(self, *, q: str | None = None, limit: int = 20, offset: int = 0) -> tuple[builtins.list[dict[str, Any]], int]:
+        cols = (
+            FilingRow.system_id,
+            FilingRow.filing_number,
+            FilingRow.published_name,
+            FilingRow.status,
+            FilingRow.published_at,
+            FilingRow.published_version,
+            FilingRow.organisation_id,
+            FilingRow.published_name_zh.label("name_zh"),
+            FilingRow.published_jurisdictions.label("jurisdictions"),
+        )
         # the literal predicate of the partial index ix_filings_register (migration 0010), so the
         # page and the count come from that index alone
-        conds = [text(f"filings.{REGISTER_WHERE}".replace(" AND ", " AND filings."))]
+        conds: builtins.list[Any] = [text(f"filings.{REGISTER_WHERE}".replace(" AND ", " AND filings."))]
         if q:
             like = f"%{q.lower()}%"
-            conds.append(or_(func.lower(FilingRow.published_name).like(like), FilingRow.system_id.like(like),
-                             func.lower(FilingRow.filing_number).like(like)))
+            conds.append(
+                or_(
+                    func.lower(FilingRow.published_name).like(like),
+                    FilingRow.system_id.like(like),
+                    func.lower(FilingRow.filing_number).like(like),
+                )
+            )
         with self.db.session() as s:
             total = _count_cache.get(None) if not q else None
             if total is None:
@@ -332,21 +406,48 @@ class FilingService:
                 if not q:
                     _count_cache.put(None, total)
             # ids first (index only), then the 20 rows: skipped rows never have their documents read
-            ids = list(s.scalars(select(FilingRow.system_id).where(*conds)
-                                 .order_by(FilingRow.published_at.desc(), FilingRow.system_id.desc()).limit(limit).offset(offset)))
+            ids = list(
+                s.scalars(
+                    select(FilingRow.system_id)
+                    .where(*conds)
+                    .order_by(FilingRow.published_at.desc(), FilingRow.system_id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
             found = {r.system_id: r for r in s.execute(select(*cols).where(FilingRow.system_id.in_(ids)))} if ids else {}
             rows = [found[i] for i in ids]
             orgs = _org_names(s, {r.organisation_id for r in rows})
-            return [{"id": r.system_id, "filing_number": r.filing_number, "name": r.published_name, "name_zh": r.name_zh,
-                     "organisation": orgs.get(r.organisation_id), "jurisdictions": r.jurisdictions or [], "status": r.status,
-                     "published_at": r.published_at, "version": r.published_version} for r in rows], total
+            return [
+                {
+                    "id": r.system_id,
+                    "filing_number": r.filing_number,
+                    "name": r.published_name,
+                    "name_zh": r.name_zh,
+                    "organisation": orgs.get(r.organisation_id),
+                    "jurisdictions": r.jurisdictions or [],
+                    "status": r.status,
+                    "published_at": r.published_at,
+                    "version": r.published_version,
+                }
+                for r in rows
+            ], total
 
     def public_get(self, system_id: str) -> dict[str, Any]:
         # one query on an autocommit connection: the register's most frequent read, kept cheap
-        q = (select(FilingRow.system_id, FilingRow.filing_number, FilingRow.status, FilingRow.published_at,
-                    FilingRow.published_version, FilingRow.published_document, OrganisationRow.name.label("org"))
-             .outerjoin(OrganisationRow, OrganisationRow.id == FilingRow.organisation_id)
-             .where(FilingRow.system_id == system_id, FilingRow.status.in_(PUBLIC_STATES)))
+        q = (
+            select(
+                FilingRow.system_id,
+                FilingRow.filing_number,
+                FilingRow.status,
+                FilingRow.published_at,
+                FilingRow.published_version,
+                FilingRow.published_document,
+                OrganisationRow.name.label("org"),
+            )
+            .outerjoin(OrganisationRow, OrganisationRow.id == FilingRow.organisation_id)
+            .where(FilingRow.system_id == system_id, FilingRow.status.in_(PUBLIC_STATES))
+        )
         with read_connection(self.db) as conn:
             row = conn.execute(q).first()
         if row is None or row.published_document is None:
@@ -369,7 +470,8 @@ class _CountCache:
         import threading
         import time
 
-        self.ttl, self._time, self._lock, self._value = ttl, time.monotonic, threading.Lock(), None
+        self.ttl, self._time, self._lock = ttl, time.monotonic, threading.Lock()
+        self._value: tuple[float, int] | None = None
 
     def get(self, _key: None) -> int | None:
         with self._lock:
@@ -392,7 +494,7 @@ _count_cache = _CountCache()
 def _filing_number(s: Session, row: SystemRow) -> str:
     """A stable public number like TP-2026-0000042 (year of first publication, running count)."""
     n = (s.scalar(select(func.count()).select_from(FilingRow).where(FilingRow.filing_number.is_not(None))) or 0) + 1
-    year = dt.datetime.now(dt.timezone.utc).year
+    year = dt.datetime.now(dt.UTC).year
     while s.scalar(select(FilingRow.system_id).where(FilingRow.filing_number == f"TP-{year}-{n:07d}")):
         n += 1
     _count_cache.clear()
@@ -410,17 +512,38 @@ def filing_view(f: FilingRow | None) -> dict[str, Any] | None:
         return None
     deadline = None
     if f.deadline:
-        deadline = {"date": f.deadline, "kind": f.deadline_kind, "working_days": DEADLINE_DAYS.get(f.deadline_kind or "", None),
-                    "cites": [DEADLINE_CITE], "overdue": _today().isoformat() > f.deadline}
-    return {"status": f.status, "revision": f.revision, "etag": etag(f), "filing_number": f.filing_number,
-            "deadline": deadline, "effective_date": f.effective_date, "review_comment": f.review_comment,
-            "published_at": f.published_at, "published_version": f.published_version,
-            "actions": [a for a, t in TRANSITIONS.items() if f.status in t.sources], "updated_at": f.updated_at}
+        deadline = {
+            "date": f.deadline,
+            "kind": f.deadline_kind,
+            "working_days": DEADLINE_DAYS.get(f.deadline_kind or "", None),
+            "cites": [DEADLINE_CITE],
+            "overdue": _today().isoformat() > f.deadline,
+        }
+    return {
+        "status": f.status,
+        "revision": f.revision,
+        "etag": etag(f),
+        "filing_number": f.filing_number,
+        "deadline": deadline,
+        "effective_date": f.effective_date,
+        "review_comment": f.review_comment,
+        "published_at": f.published_at,
+        "published_version": f.published_version,
+        "actions": [a for a, t in TRANSITIONS.items() if f.status in t.sources],
+        "updated_at": f.updated_at,
+    }
 
 
 def summary_view(s: Session, row: SystemRow, f: FilingRow | None) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "organisation": row.organisation, "version": row.version,
-            "updated_at": row.updated_at, "status": f.status if f else None, "revision": f.revision if f else None}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "organisation": row.organisation,
+        "version": row.version,
+        "updated_at": row.updated_at,
+        "status": f.status if f else None,
+        "revision": f.revision if f else None,
+    }
 
 
 def system_view(s: Session, row: SystemRow, f: FilingRow | None) -> dict[str, Any]:
@@ -429,11 +552,33 @@ def system_view(s: Session, row: SystemRow, f: FilingRow | None) -> dict[str, An
 
 def public_view(f: Any, org_name: str | None, *, full: bool = False) -> dict[str, Any]:
     doc = f.published_document or {}
-    out = {"id": f.system_id, "filing_number": f.filing_number, "name": doc.get("name"), "name_zh": doc.get("name_zh"),
-           "organisation": org_name, "jurisdictions": doc.get("jurisdictions", []), "status": f.status,
-           "published_at": f.published_at, "version": f.published_version}
+    out = {
+        "id": f.system_id,
+        "filing_number": f.filing_number,
+        "name": doc.get("name"),
+        "name_zh": doc.get("name_zh"),
+        "organisation": org_name,
+        "jurisdictions": doc.get("jurisdictions", []),
+        "status": f.status,
+        "published_at": f.published_at,
+        "version": f.published_version,
+    }
     if full:
-        out["profile"] = {k: doc[k] for k in ("name", "name_zh", "intended_purpose", "sector", "use_cases", "model_kinds",
-                                              "jurisdictions", "lifecycle", "placed_on_market", "autonomy") if k in doc}
+        out["profile"] = {
+            k: doc[k]
+            for k in (
+                "name",
+                "name_zh",
+                "intended_purpose",
+                "sector",
+                "use_cases",
+                "model_kinds",
+                "jurisdictions",
+                "lifecycle",
+                "placed_on_market",
+                "autonomy",
+            )
+            if k in doc
+        }
         out["profile"]["organisation"] = {"name": org_name}
     return out

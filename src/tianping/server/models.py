@@ -90,8 +90,13 @@ class FilingRow(Base):
 Index("ix_filings_public_order", FilingRow.published_at, FilingRow.system_id)
 # the public register (migration 0010): only published/changed rows, so pages and the count are index-only
 REGISTER_WHERE = "status IN ('published', 'changed') AND published_at IS NOT NULL"
-Index("ix_filings_register", FilingRow.published_at, FilingRow.system_id,
-      postgresql_where=text(REGISTER_WHERE), sqlite_where=text(REGISTER_WHERE))
+Index(
+    "ix_filings_register",
+    FilingRow.published_at,
+    FilingRow.system_id,
+    postgresql_where=text(REGISTER_WHERE),
+    sqlite_where=text(REGISTER_WHERE),
+)
 Index("ix_filings_org_updated", FilingRow.organisation_id, FilingRow.updated_at, FilingRow.system_id)
 
 

@@ -23,10 +23,16 @@ PROBLEM = "application/problem+json"
 TYPE_BASE = "https://tianping.dev/problems/"
 
 
-def problem(status: int, title: str, detail: str, instance: str, problems: list[dict] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"type": TYPE_BASE + title.replace(" ", "-") if status < 500 else "about:blank", "title": title,
-            "status": status, "detail": detail, "instance": instance}
+def problem(
+    status: int, title: str, detail: str, instance: str, problems: list[dict] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + title.replace(" ", "-") if status < 500 else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
     if problems:
         body["problems"] = problems
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -47,13 +53,16 @@ def install(app: FastAPI, html_error=None) -> None:
     @app.exception_handler(TianpingError)
     async def _tianping(request: Request, exc: TianpingError):
         status = status_of(exc)
-        headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else None
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
         return respond(request, status, exc.title, exc.render(), [p.as_dict() for p in exc.problems], headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        probs = [{"message": e.get("msg", ""), "field": ".".join(str(x) for x in e.get("loc", ())), "file": None, "line": None}
-                 for e in exc.errors()]
+        probs = [
+            {"message": e.get("msg", ""), "field": ".".join(str(x) for x in e.get("loc", ())), "file": None, "line": None}
+            for e in exc.errors()
+        ]
         return respond(request, 422, "invalid input", "; ".join(f"{p['field']}: {p['message']}" for p in probs[:5]), probs)
 
     @app.exception_handler(StarletteHTTPException)

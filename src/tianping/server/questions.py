@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import Problem, TianpingError
 from ..registry import questionnaire as rq
-from ..registry.questionnaire import KNOWN_JURISDICTIONS, L, NO, YES, role_choices
+from ..registry.questionnaire import KNOWN_JURISDICTIONS, NO, YES, L, role_choices
 
 __all__ = ["KNOWN_JURISDICTIONS", "identity_labels", "profile_from_form", "questions", "role_choices"]
 
@@ -23,12 +23,26 @@ def questions(jurisdictions: list[str], lang: str) -> list[dict[str, Any]]:
 
 
 def identity_labels(lang: str) -> dict[str, str]:
-    return {k: L[k][lang] for k in ("id", "name", "org", "country", "jurisdictions", "unknown_hint", "xb_dest", "xb_persons",
-                                    "xb_sensitive", "xb_cats")}
+    return {
+        k: L[k][lang]
+        for k in (
+            "id",
+            "name",
+            "org",
+            "country",
+            "jurisdictions",
+            "unknown_hint",
+            "xb_dest",
+            "xb_persons",
+            "xb_sensitive",
+            "xb_cats",
+        )
+    }
 
 
 def profile_from_form(form: dict[str, list[str]], organisation: str) -> dict[str, Any]:
     """Form values (name -> list of values) -> profile dict. Empty answers stay unanswered."""
+
     def one(name: str) -> str | None:
         v = [x.strip() for x in form.get(name, []) if x.strip()]
         return v[0] if v else None
@@ -40,7 +54,7 @@ def profile_from_form(form: dict[str, list[str]], organisation: str) -> dict[str
         answers["name_zh"] = one("name_zh")
     org: dict[str, Any] = {"name": organisation}
     if one("organisation.country"):
-        org["country"] = one("organisation.country").upper()
+        org["country"] = (one("organisation.country") or "").upper()
     roles = {j: form.get(f"roles.{j}", []) for j in jurisdictions if form.get(f"roles.{j}")}
     answers["roles"] = roles
     for q in questions(jurisdictions, "en"):

@@ -60,8 +60,13 @@ class ReportService:
     def assessment(self, p: Principal, system_id: str, as_of: str | None = None, *, overrides: Any = None) -> dict[str, Any]:
         profile = self.filings.profile(p, system_id)
         try:
-            return assess(profile, runs=runs_for_system(self.db, system_id), answers=stored_answers(self.db, system_id),
-                          as_of=_as_of(as_of), overrides=overrides)
+            return assess(
+                profile,
+                runs=runs_for_system(self.db, system_id),
+                answers=stored_answers(self.db, system_id),
+                as_of=_as_of(as_of),
+                overrides=overrides,
+            )
         except ValueError as exc:  # a threshold override without an operator for a metric that has none
             raise invalid(str(exc), field="thresholds") from None
 
@@ -80,15 +85,30 @@ class ReportService:
             archive = _zip_dir(bundle)
         rid = str(uuid.uuid4())
         with self.db.session() as s:
-            row = ReportRow(id=rid, system_id=system_id, created_at=now_iso(), created_by=p.username, signer=key.fingerprint,
-                            manifest_sha256=manifest_sha, totals=result["totals"], runs=meta["runs"], size=len(archive),
-                            archive=archive)
+            row = ReportRow(
+                id=rid,
+                system_id=system_id,
+                created_at=now_iso(),
+                created_by=p.username,
+                signer=key.fingerprint,
+                manifest_sha256=manifest_sha,
+                totals=result["totals"],
+                runs=meta["runs"],
+                size=len(archive),
+                archive=archive,
+            )
             s.add(row)
-            append_event(s, "assessment.created", "system", system_id, {"totals": result["totals"], "runs": meta["runs"]},
-                         actor=p.actor)
-            append_event(s, "report.exported", "system", system_id,
-                         {"report": rid, "files": sorted(files), "signer": key.fingerprint, "manifest_sha256": manifest_sha},
-                         actor=p.actor)
+            append_event(
+                s, "assessment.created", "system", system_id, {"totals": result["totals"], "runs": meta["runs"]}, actor=p.actor
+            )
+            append_event(
+                s,
+                "report.exported",
+                "system",
+                system_id,
+                {"report": rid, "files": sorted(files), "signer": key.fingerprint, "manifest_sha256": manifest_sha},
+                actor=p.actor,
+            )
             s.flush()
             return report_view(row)
 
@@ -96,10 +116,23 @@ class ReportService:
         self.filings.profile(p, system_id)
         with self.db.session() as s:
             total = s.scalar(select(func.count()).select_from(ReportRow).where(ReportRow.system_id == system_id)) or 0
-            rows = s.execute(select(ReportRow.id, ReportRow.system_id, ReportRow.created_at, ReportRow.created_by,
-                                    ReportRow.signer, ReportRow.manifest_sha256, ReportRow.totals, ReportRow.runs, ReportRow.size)
-                             .where(ReportRow.system_id == system_id).order_by(ReportRow.created_at.desc(), ReportRow.id)
-                             .limit(limit).offset(offset)).all()
+            rows = s.execute(
+                select(
+                    ReportRow.id,
+                    ReportRow.system_id,
+                    ReportRow.created_at,
+                    ReportRow.created_by,
+                    ReportRow.signer,
+                    ReportRow.manifest_sha256,
+                    ReportRow.totals,
+                    ReportRow.runs,
+                    ReportRow.size,
+                )
+                .where(ReportRow.system_id == system_id)
+                .order_by(ReportRow.created_at.desc(), ReportRow.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
             return [report_view(r) for r in rows], total
 
     def _row(self, p: Principal, report_id: str) -> ReportRow:
@@ -162,5 +195,14 @@ def verify_archive(data: bytes, expected_fingerprint: str | None = None) -> Bund
 
 
 def report_view(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "system_id": r.system_id, "created_at": r.created_at, "created_by": r.created_by, "signer": r.signer,
-            "manifest_sha256": r.manifest_sha256, "totals": r.totals, "runs": r.runs, "size": r.size}
+    return {
+        "id": r.id,
+        "system_id": r.system_id,
+        "created_at": r.created_at,
+        "created_by": r.created_by,
+        "signer": r.signer,
+        "manifest_sha256": r.manifest_sha256,
+        "totals": r.totals,
+        "runs": r.runs,
+        "size": r.size,
+    }

@@ -45,7 +45,7 @@ CSRF_HEADER = "x-csrf-token"
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def hash_password(password: str) -> str:
@@ -95,8 +95,16 @@ def token_digest(token: str) -> str:
 
 def issue_token(s: Session, user_id: str, name: str = "api", ttl_seconds: float | None = None) -> str:
     token = "tp_" + secrets.token_urlsafe(32)
-    s.add(ApiTokenRow(id=str(uuid.uuid4()), user_id=user_id, token_sha256=token_digest(token), name=name[:100],
-                      created_at=now_iso(), expires_at=(time.time() + ttl_seconds) if ttl_seconds else None))
+    s.add(
+        ApiTokenRow(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            token_sha256=token_digest(token),
+            name=name[:100],
+            created_at=now_iso(),
+            expires_at=(time.time() + ttl_seconds) if ttl_seconds else None,
+        )
+    )
     return token
 
 
@@ -111,8 +119,17 @@ class LoginLimiter:
     (per-address key) while the real users, from their own addresses, still get in.
     """
 
-    def __init__(self, window: float, *, free_pair: int = 5, free_ip: int = 20, free_user: int = 20,
-                 base: float = 10.0, cap: float = 900.0, cap_user: float = 60.0):
+    def __init__(
+        self,
+        window: float,
+        *,
+        free_pair: int = 5,
+        free_ip: int = 20,
+        free_user: int = 20,
+        base: float = 10.0,
+        cap: float = 900.0,
+        cap_user: float = 60.0,
+    ):
         self.window, self.base = window, base
         self.free_pair, self.free_ip, self.free_user = free_pair, free_ip, free_user
         self.cap, self.cap_user = cap, cap_user
@@ -120,9 +137,11 @@ class LoginLimiter:
     def _keys(self, username: str, client: str) -> dict[str, tuple[int, float]]:
         """key -> (free failures, cap in seconds)"""
         user = username.lower()[:64]
-        return {f"pair:{user}|{client}"[:200]: (self.free_pair, self.cap),
-                f"ip:{client}"[:200]: (self.free_ip, self.cap),
-                f"user:{user}"[:200]: (self.free_user, self.cap_user)}
+        return {
+            f"pair:{user}|{client}"[:200]: (self.free_pair, self.cap),
+            f"ip:{client}"[:200]: (self.free_ip, self.cap),
+            f"user:{user}"[:200]: (self.free_user, self.cap_user),
+        }
 
     def delay(self, failures: int, free: int, cap: float) -> float:
         """Seconds to wait after the latest of `failures` failures (0 while within the free ones)."""
@@ -134,9 +153,11 @@ class LoginLimiter:
         """Seconds until the next attempt is allowed, or None if allowed now."""
         now = time.time()
         keys = self._keys(username, client)
-        rows = s.execute(select(LoginFailureRow.key, func.count(), func.max(LoginFailureRow.ts))
-                         .where(LoginFailureRow.key.in_(list(keys)), LoginFailureRow.ts > now - self.window)
-                         .group_by(LoginFailureRow.key)).all()
+        rows = s.execute(
+            select(LoginFailureRow.key, func.count(), func.max(LoginFailureRow.ts))
+            .where(LoginFailureRow.key.in_(list(keys)), LoginFailureRow.ts > now - self.window)
+            .group_by(LoginFailureRow.key)
+        ).all()
         worst = 0.0
         for key, n, last in rows:
             free, cap = keys[key]
@@ -165,8 +186,9 @@ def parse_networks(values: list[str] | tuple[str, ...]) -> list[ipaddress.IPv4Ne
         try:
             nets.append(ipaddress.ip_network(v.strip(), strict=False))
         except ValueError:
-            raise TianpingError(Problem(f"'{v}' is not an IP address or network", field="TIANPING_TRUSTED_PROXIES"),
-                                title="bad option") from None
+            raise TianpingError(
+                Problem(f"'{v}' is not an IP address or network", field="TIANPING_TRUSTED_PROXIES"), title="bad option"
+            ) from None
     return nets
 
 
@@ -222,11 +244,17 @@ def client_address(request: Request) -> str:
 
 
 # -- security headers and caching ----------------------------------------------------------------
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
-                  "Cross-Origin-Opener-Policy": "same-origin"}
+COMMON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 STATIC_PREFIXES = ("/static/", "/api/docs/assets/")
 
 

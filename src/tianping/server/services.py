@@ -14,9 +14,9 @@ from ..rules.engine import JurisdictionResult, classify
 from ..store import Database
 from . import stub  # noqa: F401  (registers the built-in "stub" run kind)
 from .fastread import Reads
-from .observatory import ObservatoryViews
 from .feedback import FeedbackService
 from .filings import FilingService
+from .observatory import ObservatoryViews
 from .reports import ReportService
 from .runs import RunService
 from .security import LoginLimiter, SessionSigner
@@ -44,9 +44,15 @@ class Services:
         self.runs = RunService(self.db)
         self.reports = ReportService(self.db, pdf=st.report_pdf, keys_dir=st.keys_dir)
         self.feedback = FeedbackService(self.db, per_hour=st.feedback_per_hour, salt=st.secret_key[:16])
-        self.limiter = LoginLimiter(st.login_window_seconds, free_pair=st.login_free_pair, free_ip=st.login_free_ip,
-                                    free_user=st.login_free_user, base=st.login_backoff_base_seconds,
-                                    cap=st.login_backoff_cap_seconds, cap_user=st.login_backoff_cap_user_seconds)
+        self.limiter = LoginLimiter(
+            st.login_window_seconds,
+            free_pair=st.login_free_pair,
+            free_ip=st.login_free_ip,
+            free_user=st.login_free_user,
+            base=st.login_backoff_base_seconds,
+            cap=st.login_backoff_cap_seconds,
+            cap_user=st.login_backoff_cap_user_seconds,
+        )
         self.signer = SessionSigner(st.secret_key, st.session_max_age)
         self.reads = Reads(self.db, self.filings, self.signer)  # the hot reads, on the event loop
         self.observatory = ObservatoryViews(self.db)

@@ -77,7 +77,11 @@ class ServerSettings:
     ray_actors: int = field(default_factory=lambda: int(os.environ.get("TIANPING_RAY_ACTORS", "2")))
     # Fernet key(s) for endpoint credentials; None: derived from secret_key (see execution/credentials.py)
     credentials_key: str | None = field(default_factory=lambda: os.environ.get("TIANPING_CREDENTIALS_KEY") or None, repr=False)
-    uploads_dir: Path | None = field(default_factory=lambda: Path(os.environ["TIANPING_UPLOADS_DIR"]) if os.environ.get("TIANPING_UPLOADS_DIR") else None)
-    max_upload_bytes: int = field(default_factory=lambda: int(float(os.environ.get("TIANPING_MAX_UPLOAD_MB", "200")) * 1024 * 1024))
+    uploads_dir: Path | None = field(
+        default_factory=lambda: Path(os.environ["TIANPING_UPLOADS_DIR"]) if os.environ.get("TIANPING_UPLOADS_DIR") else None
+    )
+    max_upload_bytes: int = field(
+        default_factory=lambda: int(float(os.environ.get("TIANPING_MAX_UPLOAD_MB", "200")) * 1024 * 1024)
+    )
     # the bundled local model as a generative target (off on servers without the model or the memory)
     local_model_runs: bool = field(default_factory=lambda: os.environ.get("TIANPING_LOCAL_MODEL_RUNS", "1") == "1")

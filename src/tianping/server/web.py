@@ -19,17 +19,15 @@ from ..assessment.assess import VERDICT_TEXT
 from ..audit import AuditLog
 from ..errors import TianpingError
 from ..i18n import t as translate
-from . import accounts
-from . import messages  # noqa: F401  (registers the UI strings)
+from . import accounts, messages  # noqa: F401  (importing messages registers the UI strings)
 from .deps import resolve_principal, services
 from .errors import ServiceError, forbidden, unauthorised
 from .filings import DEADLINE_CITE, EDITABLE, TRANSITIONS, parse_profile
 from .principal import Principal
 from .questions import KNOWN_JURISDICTIONS, identity_labels, profile_from_form, questions, role_choices
-from .security import (COMMON_HEADERS, CSRF_COOKIE, CSRF_FIELD, PAGE_CSP, SESSION_COOKIE, client_address, csrf_ok,
-                       new_csrf_token)
 from .run_kinds_forms import form_options, genai_config, tabular_request
 from .runs import run_kinds
+from .security import COMMON_HEADERS, CSRF_COOKIE, CSRF_FIELD, PAGE_CSP, SESSION_COOKIE, client_address, csrf_ok, new_csrf_token
 from .services import Services, recent_events
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
-import re
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
@@ -113,5 +112,7 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         if migrate and current_revision(engine) != head_revision():
             upgrade(engine)
     except OperationalError as exc:
-        raise TianpingError(f"cannot open database '{engine.url.render_as_string(hide_password=True)}': {exc.orig}", title="database unavailable") from None
+        raise TianpingError(
+            f"cannot open database '{engine.url.render_as_string(hide_password=True)}': {exc.orig}", title="database unavailable"
+        ) from None
     return Database(url=url, engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False))

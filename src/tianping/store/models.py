@@ -171,8 +171,9 @@ def _store_evidence(mapper: Any, connection: Any, run: RunRow) -> None:
     from sqlalchemy import inspect as sa_inspect
 
     state = sa_inspect(run)
-    if run.result is None or not (state.attrs.result.history.has_changes() or state.attrs.status.history.has_changes()
-                                  or run.evidence is None):
+    if run.result is None or not (
+        state.attrs.result.history.has_changes() or state.attrs.status.history.has_changes() or run.evidence is None
+    ):
         return
     from ..evidence.adapters import to_evidence  # the domain conversion, imported only when a result is written
 

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from tianping.store.models import Base
 import tianping.observatory.models  # noqa: F401  (observatory tables, for autogenerate)
+from tianping.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,9 +17,11 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+        )
         with context.begin_transaction():
             context.run_migrations()
 
