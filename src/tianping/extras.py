@@ -55,9 +55,10 @@ def require(extra: str, *modules: str) -> None:
     gone = missing(*modules)
     if gone:
         what = WHAT.get(extra, extra)
+        verb = "is" if len(gone) == 1 else "are"
         raise TianpingError(
             Problem(
-                f"{what} needs {', '.join(gone)}, which is not installed: {install_hint(extra)} "
+                f"{what} needs {', '.join(gone)}, which {verb} not installed: {install_hint(extra)} "
                 f"(or 'tianping[all]' for everything)"
             ),
             title="missing extra",
