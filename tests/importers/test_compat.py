@@ -86,3 +86,18 @@ def test_lm_eval_directory_with_several_results_is_refused(tmp_path):
         shutil.copy(LM_RESULTS, tmp_path / f"results_2026-01-0{i + 1}T00-00-00.json")
     with pytest.raises(TianpingError, match="exactly one"):
         read_file(tmp_path)
+
+
+def test_detection_with_a_first_line_or_results_block_longer_than_the_head(tmp_path):
+    rows = [json.loads(x) for x in GARAK_REPORT.read_text(encoding="utf-8").splitlines()]
+    rows[0]["padding"] = "x" * 100_000  # garak's setup line can be long
+    f = tmp_path / "long.report.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert read_file(f)[0].format == "garak"
+    doc = json.loads(LM_RESULTS.read_text(encoding="utf-8"))
+    big = {f"task_{i:04d}": {"alias": f"task {i}", "acc,none": 0.5, "acc_stderr,none": 0.01} for i in range(2000)}
+    lm = {"results": {**big, **doc["results"]}, **{k: v for k, v in doc.items() if k != "results"}}
+    g = tmp_path / "results_big.json"
+    g.write_text(json.dumps(lm))
+    parsed = read_file(g)[0]
+    assert parsed.format == "lm-eval" and len(parsed.metrics) == 2002

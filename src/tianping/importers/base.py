@@ -192,15 +192,32 @@ def probe(path: Path) -> Probe:
     if not stripped[:1] in ("{", "["):
         return Probe(path, size, "other", head=head)
     nl = stripped.find("\n")
-    if stripped[0] == "{" and nl > 0:
+    first_text = stripped[:nl] if nl > 0 else None
+    rest_nonblank = bool(stripped[nl:].strip()) if nl > 0 else False
+    if stripped[0] == "{" and nl < 0 and size > len(raw):
+        first_text, rest_nonblank = _long_first_line(path)  # a JSONL line longer than the head
+    if stripped[0] == "{" and first_text:
         try:
-            first = json.loads(stripped[:nl])
+            first = json.loads(first_text)
         except ValueError:
             first = None
-        if isinstance(first, dict) and stripped[nl:].strip():
+        if isinstance(first, dict) and rest_nonblank:
             return Probe(path, size, "jsonl", head=head, first_line=first, top_keys=tuple(first))
     keys, is_array = top_level_keys(stripped)
     return Probe(path, size, "json", head=head, top_keys=tuple(keys), top_is_array=is_array)
+
+
+def _long_first_line(path: Path, limit: int = 16 * 1024 * 1024) -> tuple[str | None, bool]:
+    """The first line of a file whose first line is longer than the head (garak's setup line, an
+    lm-eval sample with a long document), and whether anything but blanks follows it."""
+    with open(path, "rb") as fh:
+        line = fh.readline(limit)
+        if not line.endswith(b"\n"):
+            return None, False
+        rest = fh.read(4096)
+        while rest and not rest.strip():
+            rest = fh.read(4096)
+    return line.decode("utf-8", errors="replace").lstrip("\ufeff"), bool(rest.strip())
 
 
 def top_level_keys(text: str) -> tuple[list[str], bool]:

@@ -28,6 +28,8 @@ def _sniff(p: Probe) -> int:
     if p.kind == "json" and not p.top_is_array and "results" in keys and (
             keys & {"n-samples", "versions", "configs", "lm_eval_version", "higher_is_better", "n-shot"}):
         return 90
+    if p.kind == "json" and not p.top_is_array and p.top_keys[:1] == ("results",) and re.search(r'"[^"]+,none"\s*:', p.head):
+        return 70  # a results block longer than the head: lm-eval's "<metric>,<filter>" keys
     if p.kind == "jsonl" and p.first_line and {"doc_id", "doc"} <= set(p.first_line) and (
             {"resps", "filtered_resps", "target"} & set(p.first_line)):
         return 30  # a samples file alone: parse() says to import the results file
