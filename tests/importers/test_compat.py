@@ -101,3 +101,21 @@ def test_detection_with_a_first_line_or_results_block_longer_than_the_head(tmp_p
     g.write_text(json.dumps(lm))
     parsed = read_file(g)[0]
     assert parsed.format == "lm-eval" and len(parsed.metrics) == 2002
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(obj=st.dictionaries(st.text(max_size=10), _json, max_size=6), indent=st.sampled_from([None, 1, 2]), as_array=st.booleans())
+def test_top_level_key_scanner_matches_json(obj, indent, as_array):
+    """The detector's key scanner reads exactly the top-level keys (or the first element's), escapes and nesting included."""
+    from tianping.importers.base import top_level_keys
+
+    text = json.dumps([obj, {"zz": 1}] if as_array else obj, indent=indent, ensure_ascii=bool(indent))
+    keys, is_array = top_level_keys(text)
+    assert is_array == as_array and keys == list(obj)
