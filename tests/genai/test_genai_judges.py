@@ -252,3 +252,28 @@ def test_specs():
         parse_specs("nope")
     with pytest.raises(TianpingError, match="unknown judge vote rule"):
         Panel([_judge("rubric", "http://127.0.0.1:9/v1")], rule="plurality")
+
+
+def test_cli_judge_calibrate(guards, tmp_path, monkeypatch):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from tianping.cli.main import app
+
+    monkeypatch.setenv("TIANPING_HOME", str(tmp_path / "home"))
+    lab = tmp_path / "labelled.csv"
+    with lab.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["prompt", "reply", "y"])
+        for i in range(220):
+            w.writerow(["q", f"r {'MARK_UNSAFE' if i % 2 else 'MARK_SAFE'}", "unsafe" if i % 2 else "safe"])
+    r = CliRunner().invoke(app, ["eval", "judge-calibrate", "--judge", "wildguard:wildguard-x", "--judge-endpoint", guards.url,
+                                 "--labelled", str(lab), "--map", "response=reply,label=y", "--json"])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout)
+    assert rec["kappa"] == 1.0 and rec["passed"] and rec["judge"] == "wildguard:wildguard-x"
+    assert (tmp_path / "home" / "judge_calibrations" / "wildguard_wildguard-x.json").exists()
+    r = CliRunner().invoke(app, ["eval", "judge-calibrate", "--judge", "wildguard:wildguard-x", "--judge-endpoint", guards.url,
+                                 "--labelled", str(lab)])
+    assert r.exit_code == 2 and "missing column(s): response, label" in r.output

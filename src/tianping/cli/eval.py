@@ -348,9 +348,9 @@ def judge_calibrate(
 
     require("genai", "orjson", "pyarrow", "sklearn")
     from ..evaluation.genai.judges.calibration import calibrate, write_record
-    from ..evaluation.genai.loaders import load_labelled, parse_mapping
+    from ..evaluation.genai.loaders import LABELLED_FIELDS, load_labelled, parse_mapping
 
-    m = {k: v for k, v in parse_mapping(mapping).items()} if mapping else {}
+    m = parse_mapping(mapping, LABELLED_FIELDS)
     rows, desc = load_labelled(labelled, m, limit=limit)
     desc["limit"] = limit
     if judge.strip() == "rules":

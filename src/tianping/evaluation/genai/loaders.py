@@ -51,7 +51,10 @@ def preset(name: str) -> dict[str, Any]:
     return p
 
 
-def parse_mapping(items: list[str] | str | None) -> dict[str, str]:
+LABELLED_FIELDS = ("prompt", "response", "label", "lang", "risk")
+
+
+def parse_mapping(items: list[str] | str | None, fields: tuple[str, ...] = FIELDS) -> dict[str, str]:
     """`--map prompt=question,category=risk_area` (repeatable or comma-separated) → {field: column}."""
     if not items:
         return {}
@@ -63,9 +66,9 @@ def parse_mapping(items: list[str] | str | None) -> dict[str, str]:
             k, eq, v = part.partition("=")
             k = k.strip()
             if not eq or not v.strip():
-                raise TianpingError(f"--map '{part}': write field=column (fields: {', '.join(FIELDS)})", title="bad option")
-            if k not in FIELDS:
-                raise TianpingError(f"--map '{part}': unknown field '{k}' (fields: {', '.join(FIELDS)})", title="bad option")
+                raise TianpingError(f"--map '{part}': write field=column (fields: {', '.join(fields)})", title="bad option")
+            if k not in fields:
+                raise TianpingError(f"--map '{part}': unknown field '{k}' (fields: {', '.join(fields)})", title="bad option")
             out[k] = v.strip()
     return out
 
