@@ -380,6 +380,23 @@ def judge_calibrate(
     console.print(tr(key, judge=rec["judge"], kappa=rec["kappa"], reason=passes(rec)[1], path=path), highlight=False, markup=False)
 
 
+@app.command("export")
+@guarded
+def export(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+           fmt: str = typer.Option("inspect", "--format", help="inspect: an Inspect AI eval log that `inspect view` opens."),
+           out: str = typer.Option(..., "--out", help="Output file: .json (one document) or .eval (Inspect's zip archive)."),
+           as_json: bool = JSON_OPT) -> None:
+    """Write a generative run in another tool's format (Inspect eval log), samples and scores included."""
+    from ..importers.inspect_export import export_run
+
+    info = export_run(STATE.db(), run_id, out, fmt=fmt)
+    if as_json:
+        emit_json(info)
+        return
+    console.print(f"Run {info['run_id']} → {info['out']} ({info['format']}: task {info['task']}, model {info['model']}, "
+                  f"{info['samples']} samples, scores {', '.join(info['scores'])})", highlight=False, markup=False)
+
+
 @app.command("list")
 @guarded
 def list_runs(as_json: bool = JSON_OPT) -> None:
