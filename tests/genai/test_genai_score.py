@@ -215,3 +215,16 @@ def test_mapping_garbage_is_a_located_error_or_valid(spec):
         assert e.problems[0].field == "--map"
     else:
         assert set(m) <= {"id", "prompt", "response", "lang"}
+
+
+def test_judge_endpoint_down_gives_per_row_errors(tmp_path, monkeypatch):
+    """A judge that cannot be reached is an `error` on each row (never a verdict), and the run still finishes."""
+    monkeypatch.setenv("TIANPING_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on the discard port
+    f = write_jsonl(tmp_path / "r.jsonl", ROWS[:2])
+    res = cli("--input", str(f), "--judge", "openai:judge-model", "--json")
+    assert res.exit_code == 0, res.output
+    lines = json_lines(res.stdout)
+    recs, totals = lines[:-1], lines[-1]["totals"]
+    assert all(r["judge"] is None and r["scores"]["judge"]["label"] == "error" and "judge" in r["errors"] for r in recs)
+    assert [r["refusal"] for r in recs] == [True, False]
+    assert totals["scorers"]["judge"]["error"] == 2

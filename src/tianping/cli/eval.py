@@ -451,6 +451,8 @@ def score(
     mapping: Optional[list[str]] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN[,…] for id, prompt, response, lang (repeatable)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv, tsv or parquet (default: from the file name)."),
     out: Optional[str] = typer.Option(None, "--out", help="Write one JSON record per row to this file (atomically)."),
+    judge: Optional[str] = typer.Option(None, "--judge", help="Judge for the `judge` scorer (as in `eval run --judge`)."),
+    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL(s) serving guard judges."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record per row, then a totals line (JSON Lines)."),
 ) -> None:
     """Score replies you already have (production logs, another tool's outputs): one record per row plus totals."""
@@ -462,8 +464,15 @@ def score(
     require("genai", "orjson", "pyarrow")
     from ..evaluation.genai.score import parse_mapping, score_file
 
-    records, totals = score_file(input_path, split_csv(scorer_names) or ["refusal"], mapping=parse_mapping(mapping),
-                                 fmt=fmt, out=out)
+    names = split_csv(scorer_names) or ["refusal"]
+    ctx = None
+    if judge:
+        from ..evaluation.genai.judges import build_panel
+        from ..evaluation.genai.scorers.base import ScoreContext
+
+        ctx = ScoreContext(judge=build_panel(judge, endpoint=judge_endpoint))
+        names = names if "judge" in names else names + ["judge"]
+    records, totals = score_file(input_path, names, mapping=parse_mapping(mapping), fmt=fmt, out=out, ctx=ctx)
     if as_json:
         w = _sys.stdout.write
         for rec in records or []:
