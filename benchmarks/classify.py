@@ -86,6 +86,7 @@ def main() -> None:
     rss0 = rss_mb()
     traces = obligations = upcoming = 0
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for i in range(args.n):
         d = pool[i % len(pool)]
         if args.validate:
@@ -102,7 +103,9 @@ def main() -> None:
             el = time.perf_counter() - t0
             print(f"{i + 1:>9} profiles  {el:7.1f} s  {(i + 1) / el:9.0f} profiles/s  RSS {rss_mb():7.1f} MB")
     el = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     print(f"done: {args.n} profiles in {el:.1f} s = {args.n / el:.0f} profiles/s on one core "
+          f"(CPU time {cpu:.1f} s = {args.n / cpu:.0f} profiles per CPU-second) "
           f"({'with' if args.validate else 'without'} pydantic validation, {'decisive' if args.decisive_trace else 'full'} traces, "
           f"as of {args.as_of or 'all adopted law'}); {traces} trace entries, {obligations} obligations, {upcoming} upcoming; "
           f"RSS start {rss0:.1f} MB end {rss_mb():.1f} MB")

@@ -13,7 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+import re
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -104,30 +106,41 @@ class EmotionRecognitionReason(str, Enum):
     other = "other"
 
 
-ENUM_CODES: dict[type, str] = {}
-
-
 def _code_error(msg: str) -> PydanticCustomError:
     return PydanticCustomError("unknown_code", msg)
 
 
-def _enum_check(enum: type[Enum], word: str):
-    """Before-validator: the enum value, or an error naming the allowed codes with a suggestion."""
-    def check(v):
-        if isinstance(v, enum):
-            return v
-        if isinstance(v, str) and v in enum._value2member_map_:
-            return v
-        from ..rules.jurisdictions import suggestion
+def _with_suggestions(exc: ValidationError) -> ValidationError:
+    """The same errors, with a 'did you mean' added to every unknown enumerated code (roles, model
+    kinds, data categories…). Enums are validated natively (fast); this runs only on failure."""
+    from ..rules.jurisdictions import suggestion
 
-        codes = list(enum._value2member_map_)
-        raise _code_error(f"unknown {word} '{v}' (allowed: {', '.join(codes)}){suggestion(str(v), codes)}")
-    ENUM_CODES[enum] = word
-    return BeforeValidator(check)
+    line_errors = []
+    changed = False
+    for e in exc.errors():
+        if e["type"] == "enum":
+            allowed = re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", "")))
+            msg = f"unknown code '{e['input']}' (allowed: {', '.join(allowed)}){suggestion(str(e['input']), allowed)}"
+            line_errors.append({"type": PydanticCustomError("unknown_code", msg), "loc": e["loc"], "input": e["input"]})
+            changed = True
+        else:
+            line_errors.append({"type": PydanticCustomError(e["type"], e["msg"].replace("{", "{{").replace("}", "}}")),
+                                "loc": e["loc"], "input": e.get("input")})
+    if not changed:
+        return exc
+    return ValidationError.from_exception_data(exc.title, line_errors)
 
 
 def _vocab(kind: str):
+    codes: list[frozenset] = []  # filled on first use (the vocabulary is data, loaded lazily)
+
     def check(v: str) -> str:
+        if not codes:
+            from ..rules.vocabulary import code_set
+
+            codes.append(code_set(kind))
+        if v in codes[0]:
+            return v
         from ..rules.vocabulary import check_code
 
         try:
@@ -137,7 +150,16 @@ def _vocab(kind: str):
     return AfterValidator(check)
 
 
+_VALID: list[frozenset] = []
+
+
 def _jurisdiction(v: str) -> str:
+    if not _VALID:
+        from ..rules.jurisdictions import valid_codes
+
+        _VALID.append(valid_codes())
+    if v in _VALID[0]:
+        return v
     from ..rules.jurisdictions import normalise
 
     try:
@@ -168,15 +190,15 @@ TransferParty = Annotated[str, AfterValidator(_transfer_party)]
 UseCaseCode = Annotated[str, _vocab("use_cases")]
 SectorCode = Annotated[str, _vocab("sectors")]
 TransferPurpose = Annotated[str, _vocab("transfer_purposes")]
-RoleCode = Annotated[Role, _enum_check(Role, "role")]
-ModelKindCode = Annotated[ModelKind, _enum_check(ModelKind, "model kind")]
-DataCategoryCode = Annotated[DataCategory, _enum_check(DataCategory, "data category")]
-AutonomyCode = Annotated[Autonomy, _enum_check(Autonomy, "autonomy level")]
-LifecycleCode = Annotated[Lifecycle, _enum_check(Lifecycle, "lifecycle stage")]
-LevelCode = Annotated[Level, _enum_check(Level, "level")]
-RbiObjectiveCode = Annotated[RbiObjective, _enum_check(RbiObjective, "Art. 5(1)(h) objective")]
-RbiAuthorisationCode = Annotated[RbiAuthorisation, _enum_check(RbiAuthorisation, "authorisation")]
-EmotionReasonCode = Annotated[EmotionRecognitionReason, _enum_check(EmotionRecognitionReason, "reason")]
+RoleCode = Role
+ModelKindCode = ModelKind
+DataCategoryCode = DataCategory
+AutonomyCode = Autonomy
+LifecycleCode = Lifecycle
+LevelCode = Level
+RbiObjectiveCode = RbiObjective
+RbiAuthorisationCode = RbiAuthorisation
+EmotionReasonCode = EmotionRecognitionReason
 
 
 class Organisation(Strict):
@@ -242,6 +264,14 @@ class AISystem(Strict):
     military_only: bool | None = None
     personal_non_professional: bool | None = None
     notes: str | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _suggest(cls, data: Any, handler: Any) -> "AISystem":
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise _with_suggestions(exc) from None
 
     @model_validator(mode="after")
     def _consistent(self) -> "AISystem":

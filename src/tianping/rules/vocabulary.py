@@ -53,14 +53,19 @@ def vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
 KIND_WORDS = {"use_cases": "use-case code", "sectors": "sector", "transfer_purposes": "transfer purpose"}
 
 
+@lru_cache(maxsize=8)
+def code_set(kind: str) -> frozenset[str]:
+    return frozenset(vocabulary().codes(kind))
+
+
 def check_code(kind: str, value: str) -> str:
     """`value` if it is a code of the vocabulary list `kind`; else ValueError with a suggestion."""
+    if value in code_set(kind):
+        return value
     from .jurisdictions import suggestion
 
     vocab = vocabulary()
     codes = vocab.codes(kind)
-    if value in codes:
-        return value
     v = value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
     labels = {c: getattr(vocab, kind)[c].en for c in codes} if kind != "sectors" else {c: vocab.sector_labels[c].en for c in codes if c in vocab.sector_labels}
     raise ValueError(f"unknown {KIND_WORDS[kind]} '{value}' (see rules/vocabulary.yaml){suggestion(str(v), codes, names=labels)}")
