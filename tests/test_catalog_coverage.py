@@ -239,3 +239,22 @@ def test_coverage_command(tmp_path):
     assert res.exit_code == 0, res.output
     rows = {r["instrument"]: r for r in json.loads(res.stdout)["instruments"]}
     assert rows["eu-ai-act"]["coverage"] >= TARGET and "nist-ai-rmf" not in rows  # binding only by default
+
+
+def test_new_instrument_dates_carry_their_source(cat):
+    for iid in NEW_BINDING + ["cn-ai-governance-action-plan", "asean-genai-guide", "my-aige", "th-draft-ai-law"]:
+        d = cat.instruments[iid].dates
+        set_dates = {k for k in ("adopted", "published", "entry_into_force", "applies_from", "revised") if getattr(d, k)}
+        assert set_dates and set_dates == set(d.sources), (iid, set_dates, set(d.sources))
+
+
+def test_date_sources_must_name_set_dates():
+    from pydantic import ValidationError
+
+    from tianping.catalog.schema import Dates
+
+    Dates(adopted="2025-01-01", sources={"adopted": "official journal"})
+    with pytest.raises(ValidationError):
+        Dates(adopted="2025-01-01", sources={"entry_into_force": "somewhere"})
+    with pytest.raises(ValidationError):
+        Dates(sources={"signed": "somewhere"})

@@ -113,6 +113,17 @@ class Dates(Strict):
     entry_into_force: dt.date | None = None
     applies_from: dt.date | None = None
     revised: dt.date | None = None
+    sources: dict[str, str] = Field(default_factory=dict, description="Where each date was read, keyed by the date's field name (e.g. {entry_into_force: 'CAC, 2 Jan 2026'}).")
+
+    @model_validator(mode="after")
+    def _sources_name_dates(self) -> "Dates":
+        unknown = set(self.sources) - {"adopted", "published", "entry_into_force", "applies_from", "revised"}
+        if unknown:
+            raise ValueError(f"sources names unknown date fields: {sorted(unknown)}")
+        missing = [k for k in self.sources if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"sources given for dates that are not set: {missing}")
+        return self
 
 
 class InstrumentStatus(str, Enum):
