@@ -86,7 +86,7 @@ def parse(path: Path, probe: Probe) -> Parsed:
 def _group_name(features: list[str], group: Any) -> str:
     vals = group if isinstance(group, list) else [group]
     if len(vals) == len(features):
-        return "&".join(f"{f}={v}" for f, v in zip(features, vals))
+        return "&".join(f"{f}={v}" for f, v in zip(features, vals, strict=True))
     return "&".join(str(v) for v in vals)
 
 

@@ -192,7 +192,7 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
             continue
         eid = e.get("id")
 
-        def bad(msg: str, key: str) -> None:
+        def bad(msg: str, key: str, eid: Any = eid, fld: str = fld) -> None:
             line = _line_of(text, eid if isinstance(eid, str) else None)
             problems.add(msg, file=fname, line=line, field=f"{fld}.{key}" + (f" ({eid})" if eid else ""))
 

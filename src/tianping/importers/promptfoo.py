@@ -15,7 +15,6 @@ each named score. Errored cases are counted apart and never judged.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from .base import Parsed, Probe, RawMetric, SampleSink, excerpt, importer, load_json_text, located, need, number
 
