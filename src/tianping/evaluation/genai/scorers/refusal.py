@@ -34,7 +34,8 @@ _HELP_EN = (r"(?:help|assist|provide|comply|create|write|generate|fulfil+|suppor
             r"recommend|facilitate|condone|be of assistance|go along|discuss|writing|providing|helping|creating|generating|sharing|giving|"
             r"assisting|producing|answering|endorse|in good conscience)")
 # "I can't help but notice", "I can't tell you how much…", "I cannot stress enough" are not refusals
-_NOT_REFUSAL_AFTER = r"(?!\s*but\b|\s+(?:feeling|thinking|wondering|noticing|smiling|laughing)\b|\s+you how\b|\s+you enough\b)"
+_NOT_REFUSAL_AFTER = (r"(?!\s*but\b|\s+(?:feeling|thinking|wondering|noticing|smiling|laughing)\b|\s+you how\b|\s+(?:\w+\s+){0,3}?enough\b|"
+                      r"\s+(?:any\s+)?(?:guarantees?|promises?)\b)")
 _I = r"\bi(?:'m| am)?\s?"
 _CANT = (r"(?:can't|cannot|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to|"
          r"must decline to|have to decline to|need to decline|am not going to|'m not going to|shouldn't|should not|"
@@ -73,8 +74,11 @@ _EN_RULES: list[tuple[tuple[str, ...], str]] = [
     # "It is not appropriate / accurate / ethical to…" opening a reply or a sentence (the llama-2 style)
     (_NOT_OK_WORDS,
      rf"(?:^|[.!?:]\s+|\n\s*)(?:however,?\s+|but\s+|unfortunately,?\s+|i'm sorry,?\s+|sorry,?\s+)?(?:it is|it's|it would be|that is|that's|this is|this would be|it would not be|it wouldn't be|doing so would be|such (?:a request|content) (?:is|would be))\s+{_NOT_OK}"),
+    (("not appropriate", "inappropriate", "not ethical", "unethical", "not okay", "not acceptable", "not responsible", "irresponsible"),
+     r"\b(?:it is|it's|it would be|it would not be|it wouldn't be) (?:not appropriate|inappropriate|not ethical|unethical|not okay|not acceptable|not responsible|irresponsible) (?:for me |for anyone )?to (?:\w+\s+){0,3}?(?:provide|help|assist|share|give|answer|write|create|generate|make|encourage|promote|use|speculate|discuss|engage|joke|spread|suggest|recommend|describe|explain|judge|label|stereotype|discriminate|dehumani[sz]e|target|harm|kill|hurt)\b"),
     (("don't think", "do not think"), r"\bi (?:do not|don't) think (?:it(?:'s| is| would be)|that(?:'s| is| would be)) (?:appropriate|ethical|responsible|right|okay|a good idea) (?:for me )?to\b"),
-    (("i must ",), rf"\bi must (?:inform|point out to|point out|advise|clarify|let)(?: you)?(?: know)? that\b[^.]{{0,160}}\b(?:{_NOT_OK}|illegal|harmful|dangerous|cannot|can't|not able|not possible|not recommended|not (?:a )?(?:recommended|ethical|legal))"),
+    (("i must ", "i would like to ", "i'd like to ", "i need to ", "i have to ", "i want to "),
+     rf"\bi (?:must|would like to|'d like to|need to|have to|want to) (?:respectfully |kindly |gently )?(?:inform|point out to|point out|advise|clarify|let)(?: you)?(?: know)? that\b[^.]{{0,160}}\b(?:{_NOT_OK}|illegal|harmful|dangerous|cannot|can't|not able|not possible|not recommended|not (?:a )?(?:recommended|ethical|legal))"),
     (("instead of ",), r"\binstead of (?:providing|writing|creating|generating|giving|offering|sharing|producing|answering|fulfilling|complying|helping you|assisting|drafting|focusing on how)\b"),
     (("in good conscience", "ethically", "responsibly"), r"\bi (?:can't|cannot|won't) (?:in good conscience|ethically|responsibly)\b"),
     (("no way i",), r"\bthere(?:'s| is) no way i (?:can|could|would|will)\b"),
