@@ -53,14 +53,16 @@ def main() -> None:
     system = load_profile_file(ROOT / "examples" / "systems" / "eu-credit-scoring.yaml")
     runs = [make_run(i, args.rows // args.runs) for i in range(args.runs)]
     assess(system, runs=runs[:1], as_of=dt.date(2028, 1, 1))  # warm caches (catalog, packs) once, as a server would
-    times = []
+    times, cpu = [], []
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         a = assess(system, runs=runs, as_of=dt.date(2028, 1, 1))
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     print(f"runs: {len(runs)}, metric rows: {len(a['rows'])}, obligations: {len(a['obligations'])}, "
           f"verdicts: {a['totals']}")
-    print(f"assess: median {statistics.median(times):.3f} s, min {min(times):.3f} s over {args.repeats} repeats  [target < 1 s]")
+    print(f"assess: median {statistics.median(times):.3f} s wall ({statistics.median(cpu):.3f} s CPU), "
+          f"min {min(times):.3f} s over {args.repeats} repeats  [target < 1 s]")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from ..catalog.loader import default_catalog
 from ..errors import Problem, ProblemList, TianpingError
 from ..evidence import EvidenceRun, load_evidence
-from ..evidence.judge import rejudge
+from ..evidence.judge import rejudged
+from ..evidence.model import SLICE_FIELDS
 from ..registry.profile import AISystem
 from ..rules.engine import JurisdictionResult, classify
 from ..store import Database
@@ -99,15 +100,17 @@ def evidence_rows(evidence: list[EvidenceRun], rules: VerdictRules, overrides: O
     for ev in evidence:
         prefix = ev.run_id[:8]
         for i, row in enumerate(ev.metrics):
-            thr = overrides.threshold_for(row.metric, row.threshold) if overrides else None
-            j = rejudge(row, threshold=thr, min_n=mins.for_metric(row.metric) if row.n is not None else None)
+            new_thr = overrides.threshold_for(row.metric, row.threshold) if overrides else None
+            thr, status, note = rejudged(row, threshold=new_thr, min_n=mins.for_metric(row.metric) if row.n is not None else None)
+            sl = row.slice
             out.append({
                 "id": f"{prefix}:{i}", "run": ev.run_id, "evidence_kind": ev.kind, "engine": ev.producer.engine,
-                "test": j.test, "metric": j.metric, "slice": j.slice.model_dump(exclude_none=True), "slice_text": j.slice.text(),
-                "value": j.value, "ci": list(j.ci) if j.ci else None, "n": j.n,
-                "threshold": j.threshold.model_dump(exclude_none=True) if j.threshold else None,
-                "status": j.status, "producer_status": row.status, "method": j.method, "note": j.note,
-                "citations": j.citations, "rescored": thr is not None,
+                "test": row.test, "metric": row.metric,
+                "slice": {f: v for f in SLICE_FIELDS if (v := getattr(sl, f)) is not None}, "slice_text": sl.text(),
+                "value": row.value, "ci": list(row.ci) if row.ci else None, "n": row.n,
+                "threshold": thr.model_dump(exclude_none=True) if thr else None,
+                "status": status, "producer_status": row.status, "method": row.method, "note": note,
+                "citations": row.citations, "rescored": new_thr is not None,
             })
     return out
 
@@ -140,12 +143,16 @@ def assess(system: AISystem, *, runs: Iterable[RunRow | EvidenceRun] = (), answe
     evidence_by_instrument: dict[str, list[dict[str, Any]]] = {}
     emap = evidence_map()
     for tid, trows in sorted(by_test.items()):
-        if tid not in emap:
-            continue
-        reached = expand(emap[tid]["evidences"])
-        for iid in sorted({q.split(":", 1)[0] for q in reached}):
-            provs = sorted(q for q in reached if q.startswith(iid + ":"))
-            for rid in sorted({r["run"] for r in trows}):
+        test_reach = set(expand(emap[tid]["evidences"])) if tid in emap else set()
+        cited: dict[str, set[str]] = {}
+        for r in trows:
+            cited.setdefault(r["run"], set()).update(r["citations"])
+        for rid in sorted(cited):
+            # the test's provisions through the crosswalk, plus what the rows cite themselves
+            # (an imported probe names its own NIST AI 600-1 risk, for instance)
+            reached = test_reach | cited[rid]
+            for iid in sorted({q.split(":", 1)[0] for q in reached}):
+                provs = sorted(q for q in reached if q.startswith(iid + ":"))
                 evidence_by_instrument.setdefault(iid, []).append({"run": rid, "test": tid, "provisions": provs,
                                                                    "evidence_kind": kinds[rid]})
     return {

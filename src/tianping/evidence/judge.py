@@ -57,7 +57,14 @@ STICKY = ("insufficient_data", "error")
 
 
 def rejudge(row: MetricRow, *, threshold: Threshold | None = None, min_n: int | None = None) -> MetricRow:
-    """A copy of the row judged by the shared rules.
+    """A copy of the row judged by the shared rules (see `rejudged`)."""
+    thr, status, note = rejudged(row, threshold=threshold, min_n=min_n)
+    return row.model_copy(update={"threshold": thr, "status": status, "note": note})
+
+
+def rejudged(row: MetricRow, *, threshold: Threshold | None = None,
+             min_n: int | None = None) -> tuple[Threshold | None, str, str | None]:
+    """(threshold, status, note) of the row judged by the shared rules.
 
     Without a new threshold the result is the worse of the producer's status and the rules'
     (a disagreement can only make the row stricter). With a new threshold (re-scoring) the
@@ -68,7 +75,7 @@ def rejudge(row: MetricRow, *, threshold: Threshold | None = None, min_n: int | 
     thr = threshold if threshold is not None else row.threshold
     if thr is None:
         status = row.status if row.status in ("fail", "warn", "error", "insufficient_data") else "not_judged"
-        return row.model_copy(update={"status": status})
+        return None, status, row.note
     status, reason = judge(row.value, thr, n=row.n, ci=row.ci, min_n=min_n, value_large_groups=row.value_large_groups)
     if row.status in STICKY:
         status, reason = row.status, None
@@ -77,4 +84,4 @@ def rejudge(row: MetricRow, *, threshold: Threshold | None = None, min_n: int | 
     note = row.note
     if reason:
         note = reason if not note or reason in note else f"{note}; {reason}"
-    return row.model_copy(update={"threshold": thr, "status": status, "note": note})
+    return thr, status, note
