@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -15,7 +16,12 @@ import time
 from pathlib import Path
 
 RAY = Path(sys.executable).parent / "ray"
-ENV = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_DISABLE_DOCKER_CPU_WARNING="1")
+# token authentication with a token of this test session: Ray's GCS listens on every interface
+TOKEN = secrets.token_hex(32)
+ENV = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_DISABLE_DOCKER_CPU_WARNING="1", RAY_AUTH_MODE="token",
+           RAY_AUTH_TOKEN=TOKEN)
+# the driver (this test process) too, before `ray` is imported: Ray reads its auth mode once
+os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=TOKEN, RAY_USAGE_STATS_ENABLED="0")
 # fast failure detection: a killed node is declared dead in about a second
 SYSTEM_CONFIG = json.dumps({"health_check_period_ms": 300, "health_check_failure_threshold": 3, "health_check_timeout_ms": 300,
                             "health_check_initial_delay_ms": 0})
@@ -36,6 +42,13 @@ class Cluster:
         self.workers: list[subprocess.Popen] = []
 
     def start(self) -> "Cluster":
+        os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=TOKEN, RAY_USAGE_STATS_ENABLED="0")  # the driver (this process)
+        try:  # if `ray` was imported before this module, make it read the auth mode again
+            from ray._raylet import Config
+
+            Config.initialize("")
+        except Exception:  # noqa: BLE001
+            pass
         self.head = subprocess.Popen(
             [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(self.port), "--include-dashboard=false",
              "--disable-usage-stats", "--num-cpus", "0", "--temp-dir", str(self.tmp), f"--system-config={SYSTEM_CONFIG}", "--block"],

@@ -2,8 +2,9 @@
 
 Ray is optional (`pip install tianping[ray]`); it is imported only when a run asks for it.
 `connect()` joins the cluster named by the address, or starts a private one-node Ray bound to
-127.0.0.1 with the dashboard and usage reporting off (`RAY_USAGE_STATS_ENABLED=0`), so nothing
-leaves the machine.
+127.0.0.1 with the dashboard and usage reporting off (`RAY_USAGE_STATS_ENABLED=0`) and token
+authentication with a token held only in this process's environment (Ray's GCS listens on every
+interface of the host, so an unauthenticated cluster would accept work from the network).
 
 Each `SampleActor` builds its own Runner from the run's stored config (target replica, scorers,
 judge panel) on first use and processes batches of samples with a bounded number in flight; the
@@ -41,9 +42,14 @@ def connect(address: str | None = None, *, num_cpus: int | None = None):
     if ray.is_initialized():
         return ray
     common = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="tianping", configure_logging=False)
-    if address:
+    if address:  # the cluster's token, if it uses one, comes from RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH as Ray documents
         ray.init(address=address, **common)
     else:
+        if "RAY_AUTH_MODE" not in os.environ:  # a private cluster: token auth with a token of this process only
+            import secrets
+
+            os.environ["RAY_AUTH_MODE"] = "token"
+            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
         ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
     return ray
 
@@ -77,6 +83,7 @@ class SampleActor:
         self.cfg_json, self.run_id, self.concurrency = cfg_json, run_id, max(1, int(concurrency))
         self.runner = None
         self.sem: asyncio.Semaphore | None = None
+        self._cpu0: float | None = None
 
     def _ensure(self):
         if self.runner is None:
@@ -84,7 +91,16 @@ class SampleActor:
 
             self.runner = make_runner(RunConfig.model_validate(self.cfg_json), self.run_id)
             self.sem = asyncio.Semaphore(self.concurrency)
+            if str(self.cfg_json.get("target", "")).startswith("local"):
+                _fit_torch_threads()
+            import time
+
+            self._cpu0 = time.process_time()  # set-up (imports, model load) ends here
         return self.runner
+
+    async def ready(self) -> str:
+        """Build the replica (load the model) before any sample is sent; returns the target's identity."""
+        return self._ensure().target.identity()
 
     async def run(self, samples: list, prefetched: dict[str, Any]) -> list:
         runner = self._ensure()
@@ -102,6 +118,60 @@ class SampleActor:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def cpu(self) -> tuple[float, float]:
+        """(set-up, evaluation) CPU seconds of this actor's process (for the harness-overhead benchmark)."""
+        import time
+
+        now = time.process_time()
+        return (self._cpu0 or now, now - (self._cpu0 or now))
+
+
+def _fit_torch_threads() -> None:
+    """One model replica per actor: its intra-op threads match the CPUs Ray gave the actor, so
+    several actors on one machine do not oversubscribe the cores."""
+    try:
+        import ray
+        import torch
+
+        from ..llm.local import torch_executor
+
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
+        if cpus:
+            n = max(1, int(round(cpus)))
+            torch.set_num_threads(n)
+            torch_executor().submit(torch.set_num_threads, n).result()  # the thread that runs the model
+    except Exception:  # noqa: BLE001 - outside Ray or without torch: leave the default
+        pass
+
+
+class _IdentityTarget:
+    """Stands in for the local model in the driver: its identity (cache keys) and batch size only."""
+
+    def __init__(self, identity: str, max_batch: int) -> None:
+        self._id, self.max_batch = identity, max_batch
+
+    def identity(self) -> str:
+        return self._id
+
+    async def generate(self, messages, params):
+        from ..evaluation.genai.adapters.base import TargetError
+
+        raise TargetError("the local model runs in the Ray actors, not in the driver")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _local_identity(spec: str) -> str:
+    """LocalTarget's identity without loading the model."""
+    from pathlib import Path
+
+    from ..llm.local import _gguf_key, smollm2_gguf
+
+    path = spec.split(":", 1)[1] if ":" in spec else ""
+    src = Path(path) if path else smollm2_gguf()
+    return f"local:{_gguf_key(src) if src.is_file() else src.resolve()}"
 
 
 def actor_class(ray):
@@ -122,6 +192,16 @@ class RayBackend:
         self.batch = batch
         self.inflight = max(1, inflight)
         self.pids: list[int] = []
+        self.actor_cpu: float | None = None  # evaluation CPU seconds of the actors, read before they are killed
+        self.actor_setup_cpu: float | None = None
+        self.t_ready: float | None = None  # perf_counter when every replica was ready
+
+    def driver_target(self):
+        """What the driver's Runner uses instead of building the target: the local model is not
+        loaded in the driver (its replicas are in the actors); other targets are cheap to build."""
+        if not str(self.cfg_json.get("target", "")).startswith("local"):
+            return None
+        return _IdentityTarget(_local_identity(self.cfg_json["target"]), int(self.cfg_json.get("batch_size") or 8))
 
     def _batch_size(self, n: int) -> int:
         if self.batch:
@@ -151,6 +231,9 @@ class RayBackend:
             self.cfg_json, self.run_id, self.endpoints, per_actor) for _ in range(self.actors)]
         bs = self._batch_size(len(items))
         batches = iter([items[i:i + bs] for i in range(0, len(items), bs)])
+        import time
+
+        ready = asyncio.gather(*(a.ready.remote() for a in actors))  # every replica loaded before the first batch
 
         async def pump(actor) -> None:
             for batch in batches:  # one shared iterator: each batch goes to exactly one pump
@@ -163,8 +246,11 @@ class RayBackend:
                 for res in await actor.run.remote(batch, pre):
                     on_result(res)
 
-        tasks = [asyncio.ensure_future(pump(a)) for a in actors for _ in range(self.inflight)]
+        tasks: list = []
         try:
+            await ready
+            self.t_ready = time.perf_counter()
+            tasks = [asyncio.ensure_future(pump(a)) for a in actors for _ in range(self.inflight)]
             done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for t in pending:
                 t.cancel()
@@ -175,6 +261,12 @@ class RayBackend:
         finally:
             for t in tasks:
                 t.cancel()
+            try:
+                cpus = await asyncio.wait_for(asyncio.gather(*(a.cpu.remote() for a in actors)), timeout=5)
+                self.actor_setup_cpu = sum(c[0] for c in cpus)
+                self.actor_cpu = sum(c[1] for c in cpus)
+            except BaseException:  # noqa: BLE001 - dead actors report nothing
+                self.actor_cpu = None
             for a in actors:
                 try:
                     await asyncio.wait_for(a.close.remote(), timeout=5)

@@ -237,7 +237,8 @@ def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLea
     opts = dict(timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit, batch_size=cfg.batch_size)
     try:
         if todo:
-            target = resolve_target(cfg.target, **opts)
+            # a distributed backend may stand in for the target here (its replicas live on the workers)
+            target = getattr(backend, "driver_target", lambda: None)() or resolve_target(cfg.target, **opts)
             from .judges import build_panel
 
             judge = build_panel(cfg.judge, endpoint=cfg.judge_endpoint, vote=cfg.judge_vote, min_voters=cfg.judge_min_voters,
