@@ -29,6 +29,19 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ...errors import Problem, TianpingError
 
+try:  # orjson (a `genai` dependency) parses and writes JSON Lines ~3x faster; the stdlib is the fallback
+    import orjson as _orjson
+
+    _loads = _orjson.loads
+
+    def dumps(obj: Any) -> str:
+        return _orjson.dumps(obj).decode("utf-8")
+except ImportError:  # pragma: no cover
+    _loads = json.loads
+
+    def dumps(obj: Any) -> str:
+        return json.dumps(obj, ensure_ascii=False)
+
 FIELDS = ("id", "prompt", "response", "lang")
 REQUIRED = ("id", "response")
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -173,10 +186,10 @@ def _read_jsonl(path: str, text: str, cols: dict[str, str]) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TianpingError(Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=n),
-                                title="unreadable row") from None
+            obj = _loads(line)
+        except ValueError as exc:  # json.JSONDecodeError and orjson.JSONDecodeError
+            why = f"{exc.msg} (column {exc.colno})" if hasattr(exc, "colno") else str(exc)
+            raise TianpingError(Problem(f"not valid JSON: {why}", file=path, line=n), title="unreadable row") from None
         if not isinstance(obj, dict):
             raise TianpingError(Problem(f"expected a JSON object, got {type(obj).__name__}", file=path, line=n), title="unreadable row")
         missing = [cols[f] for f in REQUIRED if cols[f] not in obj]
@@ -435,7 +448,7 @@ def score_file(path: str | Path, scorer_names: Iterable[str], *, mapping: dict[s
             yield rec
 
     if out is not None:
-        write_atomic(out, (json.dumps(r, ensure_ascii=False) for r in records()))
+        write_atomic(out, (dumps(r) for r in records()))
         return None, {"input": str(path), "out": str(out), **totals.as_dict()}
     recs = list(records())
     return recs, {"input": str(path), **totals.as_dict()}
