@@ -10,7 +10,7 @@ run. Output files are written to a temporary file and renamed, so a failed run l
 Records: ``{"id": …, "lang": …, "refusal": true|false, "scores": {"refusal": {"value", "label",
 "explanation"}}}`` — one boolean per scorer (value ≥ 0.5; null when the scorer could not score),
 ``"error"`` when a scorer failed. The `refusal` scorer (rules) has a fast path that skips building
-`Sample`/`Score` objects: ~25,000 replies/s on one core end to end (benchmarks/refusal_scoring.py).
+`Sample`/`Score` objects: ~40,000 replies per CPU-second end to end (benchmarks/refusal_scoring.py).
 """
 
 from __future__ import annotations
