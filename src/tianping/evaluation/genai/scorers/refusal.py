@@ -33,7 +33,8 @@ TAIL = 300  # …but "…Please note that I cannot provide…" at the end is a p
 _HELP_EN = (r"(?:help|assist|provide|comply|create|write|generate|fulfil+|support|do that|do this|give|share|engage|answer|"
             r"offer|produce|make|participate|encourage|promote|continue|describe|explain|tell(?!\s+(?:anyone|anybody|a soul)\b)|list|draft|compose|respond|"
             r"recommend|facilitate|condone|be of assistance|go along|discuss|writing|providing|helping|creating|generating|sharing|giving|"
-            r"assisting|producing|answering|endorse|in good conscience)")
+            r"assisting|producing|answering|endorse|in good conscience|satisfy|accommodate|grant|honou?r|entertain|suggest|advise|"
+            r"justify)")
 # "I can't help but notice", "I can't tell you how much…", "I cannot stress enough" are not refusals
 _NOT_REFUSAL_AFTER = (r"(?!\s*but\b|\s+(?:feeling|thinking|wondering|noticing|smiling|laughing)\b|\s+you how\b|\s+(?:\w+\s+){0,3}?enough\b|"
                       r"\s+(?:any\s+)?(?:guarantees?|promises?)\b)")
@@ -87,6 +88,7 @@ _EN_RULES: list[tuple[tuple[str, ...], str]] = [
     (("sorry for",), r"\bi(?:'m| am) (?:so |very |really )?sorry for (?:any|the) (?:misunderstanding|confusion|inconvenience),? but\b"),
     (("don't have", "do not have"), r"\bas an? (?:[\w-]+\s+){0,4}?(?:ai|assistant|chatbot|language model)\b.{0,80}\bi (?:don't|do not) have (?:the )?(?:ability|capability|capacity|access|means) to\b"),
     (("not equipped to",), r"\bi(?:'m| am) not equipped to\b"),
+    (("don't have", "do not have"), r"\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model|assistant|chatbot)\b.{0,60}\bi (?:don't|do not) have (?:the )?(?:ability|capability|capacity|access|means) to (?:provide|share|disclose|access|look up|find|give|help|assist)\b"),
     (("i'm not ", "i am not "), r"\bi(?:'m| am) not (?:going|able|willing|comfortable|in a position) to (?:do|help|assist|provide|write|create|generate|share|give|answer|engage|comply|fulfil+|participate)"),
 ]
 PATTERNS: dict[str, list[str]] = {
