@@ -126,12 +126,16 @@ def _columns(mapping: dict[str, str]) -> dict[str, str]:
 
 def _check_header(path: str, header: list[str], cols: dict[str, str], where: str) -> None:
     have = set(header)
-    missing = [f"{cols[f]}" + (f" (for '{f}')" if cols[f] != f else "") for f in REQUIRED if cols[f] not in have]
+    missing = [f for f in REQUIRED if cols[f] not in have]
     if missing:
-        hint = difflib.get_close_matches(cols["response"], header, n=3) or header[:8]
-        raise TianpingError(Problem(f"missing column(s) {', '.join(missing)}; the file has: {', '.join(header[:20]) or 'none'}"
-                                    + (f" (map them with --map, e.g. --map response={hint[0]})" if hint else ""),
-                                    file=path, line=1 if where == "line" else None, field=cols["response"] if cols["response"] not in have else cols["id"]),
+        names = ", ".join(f"'{cols[f]}'" + (f" (for {f})" if cols[f] != f else "") for f in missing)
+        hints = []
+        for f in missing:
+            near = difflib.get_close_matches(cols[f], header, n=1, cutoff=0.4)
+            hints.append(f"--map {f}={near[0] if near else 'COLUMN'}")
+        raise TianpingError(Problem(f"missing column(s) {names}; the file has: {', '.join(header[:20]) or 'none'} "
+                                    f"(map them with {' '.join(hints)})",
+                                    file=path, line=1 if where == "line" else None, field=cols[missing[0]]),
                             title="missing columns")
 
 
