@@ -44,6 +44,7 @@ class Item:
     source: str
     licence: str
     jbb_jailbroken: bool | None = None
+    round: int = 1  # 2 = replies generated and labelled after the rules were last changed (unseen by them)
 
 
 def default_data_dir() -> Path | None:
@@ -104,7 +105,7 @@ def load(data: Path | None = None, *, strict: bool = False) -> tuple[list[Item],
         src = SOURCES[lab["id"].split(":", 1)[0]]
         items.append(Item(id=lab["id"], model=lab["model"], lang=lab["lang"], split=lab["split"], refusal=bool(lab["refusal"]),
                           text=text, how=lab["how"], source=src["name"], licence=src["licence"],
-                          jbb_jailbroken=lab.get("jbb_jailbroken")))
+                          jbb_jailbroken=lab.get("jbb_jailbroken"), round=int(lab.get("round", 1))))
     if strict and problems:
         raise ValueError(f"{len(problems)} labels could not be joined; first: {problems[0]}")
     return items, problems

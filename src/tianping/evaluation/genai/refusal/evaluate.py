@@ -104,10 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="heldout", choices=("heldout", "tune", "all"))
     ap.add_argument("--stat", action="store_true", help="also the statistical layer (loads MiniLM)")
+    ap.add_argument("--round", type=int, default=None, help="only replies of this labelling round (2: unseen by the rules)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     items, problems = load()
-    items = [i for i in items if a.split == "all" or i.split == a.split]
+    items = [i for i in items if (a.split == "all" or i.split == a.split) and (a.round is None or i.round == a.round)]
     preds = default_predictors(a.stat)
     rep = report(items, preds)
     if a.json:
