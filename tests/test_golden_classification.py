@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,9 @@ def test_there_are_at_least_twelve_examples():
 @pytest.mark.parametrize("system_id, jurisdiction, expected", CASES, ids=[f"{s}-{j}" for s, j, _ in CASES])
 def test_golden(system_id, jurisdiction, expected):
     system = load_profile_file(ROOT / "examples" / "systems" / f"{system_id}.yaml")
-    (result,) = [r for r in classify(system, jurisdictions=[jurisdiction]) if r.applies != "no"] or [None]
+    jurisdiction, _, day = jurisdiction.partition("@")  # "EU@2026-12-05": the law as of that day
+    as_of = dt.date.fromisoformat(day) if day else None
+    (result,) = [r for r in classify(system, jurisdictions=[jurisdiction], as_of=as_of) if r.applies != "no"] or [None]
     assert result is not None, f"{jurisdiction} pack does not apply to {system_id}"
     assert result.tier == expected["tier"], (expected["rationale"], result.reasons, [q.field for q in result.questions])
     cited = {c for o in result.obligations + result.upcoming for c in o.cites}
@@ -50,4 +53,8 @@ def test_golden(system_id, jurisdiction, expected):
     covered = {a for c in cited for a in ancestors(c)}
     missing = [k for k in expected.get("key_obligations", []) if k not in covered]
     assert not missing, (missing, expected["rationale"])
+    if "upcoming" in expected or as_of:
+        got = [[u["tier"], u["applies_from"]] for u in result.upcoming_tiers if u["certain"]]
+        want = [list(x) for x in expected.get("upcoming", [])]
+        assert all(w in got for w in want), (got, want, expected["rationale"])
     assert expected["rationale"].strip()
