@@ -67,7 +67,8 @@ class Catalog:
             act = self.instruments[aid]
             assert act.amendment is not None
             eif = act.amendment.date_of(InstrumentStatus.in_force)
-            out.append({"id": aid, "label": f"{inst.version or iid} as amended by {act.version or aid}",
+            base = inst.short_title.en if inst.short_title else inst.title.en
+            out.append({"id": aid, "label": f"{base} as amended by {act.version or aid}",
                         "valid_from": eif.date.isoformat() if eif and eif.date else None, "amended_by": [aid],
                         "status": (act.amendment.status_on(None) or act.status or InstrumentStatus.proposed).value,
                         "source_url": act.source_url, "verified": bool(eif and eif.verified and act.verified),

@@ -78,6 +78,13 @@ def main(argv: list[str]) -> int:
         print(f"{iid}: {len(inst.provisions)} provisions {dict(kinds)}")
         if unmapped:
             print(f"  WARNING {len(unmapped)} non-container provisions without a principle: {unmapped[:10]}")
+        if inst.amendment is not None:
+            status = inst.amendment.status_on(None)
+            print(f"  amends {', '.join(inst.amendment.amends)}; status {status.value if status else 'none'}; "
+                  f"{len(inst.amendment.changes)} changes")
+        if iid in cat.amended_by:
+            for v in cat.versions_of(iid):
+                print(f"  version {v['label']} from {v['valid_from'] or '?'}" + ("" if v.get("verified", True) else " (unverified)"))
     for c in coverage_report(cat):
         if c.ratio < TARGET:
             print(f"  WARNING {c.instrument_id}: crosswalk coverage {100 * c.ratio:.1f}% of {c.total} requirement provisions "
