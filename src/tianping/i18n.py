@@ -1,100 +1,295 @@
-"""Everything a person reads, in English and Chinese.
+"""Everything a person reads, in every language Tianping has a catalog for.
 
-The language comes from `--lang`, else `TIANPING_LANG`, else the locale (`LANG` starting with
-`zh` gives Chinese), else English.
+The texts live in gettext catalogs, one per language, under `tianping/locale/<lang>/LC_MESSAGES/
+tianping.po` (compiled to `.mo` on first use when the `.mo` is missing or older than the `.po`).
+Message ids are symbolic keys (`classification_title`, `web.nav.catalog`, …); the English
+catalog holds the source texts and `locale/tianping.pot` the template a translator starts from
+(docs/translating.md). A language is available when its directory exists: nothing here lists them.
+
+The language comes from `--lang`, else `TIANPING_LANG`, else the locale (`LC_ALL`, `LC_MESSAGES`,
+`LANG`), else English. A missing message falls back to English, then to the id itself.
+
+`register_messages({...})` still accepts a table of `{lang: text}` maps in code, for modules not
+yet moved into the catalogs; tests/test_i18n.py counts what is left of those.
 """
 
 from __future__ import annotations
 
+import gettext
 import os
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "error": {"en": "Error", "zh": "错误"},
-    "id": {"en": "ID", "zh": "编号"},
-    "title": {"en": "Title", "zh": "标题"},
-    "kind": {"en": "Kind", "zh": "类型"},
-    "jurisdiction": {"en": "Jurisdiction", "zh": "法域"},
-    "provisions": {"en": "Provisions", "zh": "条款数"},
-    "instrument": {"en": "Instrument", "zh": "文件"},
-    "predicate": {"en": "Predicate", "zh": "关系"},
-    "confidence": {"en": "Confidence", "zh": "置信度"},
-    "hops": {"en": "Hops", "zh": "跳数"},
-    "why": {"en": "Justification", "zh": "依据"},
-    "number": {"en": "No.", "zh": "序号"},
-    "verified": {"en": "Verified", "zh": "已核实"},
-    "score": {"en": "Score", "zh": "相关度"},
-    "catalog_title": {"en": "Governance catalog", "zh": "治理文件目录"},
-    "search_title": {"en": "Search results for “{q}”", "zh": "“{q}”的检索结果"},
-    "no_results": {"en": "No results.", "zh": "没有结果。"},
-    "crosswalk_title": {"en": "Crosswalk from {qid}", "zh": "{qid} 的对应关系"},
-    "reaches": {"en": "{n} provisions in {m} other instruments", "zh": "共 {n} 条对应条款，涉及其他 {m} 份文件"},
-    "valid_catalog": {"en": "Catalog is valid: {i} instruments, {p} provisions, {pr} principles, {m} mappings.",
-                      "zh": "目录校验通过：{i} 份文件，{p} 条条款，{pr} 项原则，{m} 条映射。"},
-    "wrote": {"en": "Wrote {path}", "zh": "已写入 {path}"},
-    "via": {"en": "via principle {p}", "zh": "经由原则 {p}"},
-    "loading_catalog": {"en": "Loading the governance catalog into {db}", "zh": "正在将治理目录载入 {db}"},
-    "db_ready": {"en": "Database ready at {url} (schema revision {rev}).", "zh": "数据库已就绪：{url}（结构版本 {rev}）。"},
-    "demo_intro": {"en": "Tianping main job: catalog → crosswalk → register → classify, on the bundled defaults.",
-                   "zh": "天平主流程：在内置默认数据上依次完成目录加载、对应关系、系统登记与分类分级。"},
-    "demo_systems": {"en": "Example systems ({n}): tier per jurisdiction (number of obligations)",
-                     "zh": "示例系统（{n} 个）：各法域风险等级（义务数量）"},
-    "demo_report": {"en": "Signed report for {id} (run {run}; {totals}): {path}", "zh": "{id} 的已签名报告（测试运行 {run}；{totals}）：{path}"},
-    "demo_next": {"en": "Next: `tianping classify ID --explain` shows the rules behind a tier; `tianping verify BUNDLE` checks a report offline.",
-                  "zh": "下一步：`tianping classify 编号 --explain` 查看等级背后的规则；`tianping verify 报告包` 可离线校验报告。"},
-    "principle": {"en": "Principle", "zh": "原则"},
-    "registered": {"en": "Registered {id} (version {v}).", "zh": "已登记 {id}（版本 {v}）。"},
-    "updated": {"en": "Updated {id} (now version {v}).", "zh": "已更新 {id}（当前版本 {v}）。"},
-    "unchanged": {"en": "{id} is unchanged (version {v}).", "zh": "{id} 无变化（版本 {v}）。"},
-    "classification_title": {"en": "Classification of {id}", "zh": "{id} 的分类分级结果"},
-    "tier": {"en": "Tier", "zh": "风险等级"},
-    "cites": {"en": "Cites", "zh": "依据条款"},
-    "needs_answers": {"en": "needs answers (see questions)", "zh": "需补充信息（见下列问题）"},
-    "voluntary": {"en": "voluntary", "zh": "自愿性"},
-    "questions_for": {"en": "Questions that would decide {j}:", "zh": "决定 {j} 结果所需回答的问题："},
-    "trace_title": {"en": "Rules evaluated for {j}", "zh": "{j} 规则评估轨迹"},
-    "rule": {"en": "Rule", "zh": "规则"},
-    "outcome": {"en": "Outcome", "zh": "结果"},
-    "reads": {"en": "Fields read", "zh": "读取字段"},
-    "obligations_title": {"en": "Obligations of {id}", "zh": "{id} 的合规义务"},
-    "obligation": {"en": "Obligation", "zh": "义务"},
-    "roles": {"en": "Roles", "zh": "角色"},
-    "applies_from": {"en": "Applies from", "zh": "适用日期"},
-    "status": {"en": "Status", "zh": "状态"},
-    "status_applies": {"en": "applies", "zh": "适用"},
-    "status_possible": {"en": "possible (needs answers)", "zh": "可能适用（需补充信息）"},
-    "status_upcoming": {"en": "upcoming", "zh": "尚未生效"},
-    "organisation": {"en": "Organisation", "zh": "组织"},
-    "version": {"en": "Version", "zh": "版本"},
-    "key_created": {"en": "Created a signing key ({path}). Fingerprint: {fp}", "zh": "已创建签名密钥（{path}）。指纹：{fp}"},
-    "key_fingerprint": {"en": "Signing key fingerprint: {fp}", "zh": "签名密钥指纹：{fp}"},
-    "imported": {"en": "Imported {n} mappings into {path}", "zh": "已导入 {n} 条映射至 {path}"},
-    "export_title": {"en": "Export of {id} as {fmt}", "zh": "{id} 导出为 {fmt}"},
-    "export_missing": {"en": "{n} fields could not be filled from the profile (null in the document, to be completed):",
-                       "zh": "{n} 个字段无法从系统档案填写（文档中为空值，需补充）："},
-    "export_complete": {"en": "Every field was filled from the profile.", "zh": "所有字段均已根据系统档案填写。"},
-    "export_not_applicable": {"en": "{n} fields do not apply to this system:", "zh": "{n} 个字段不适用于本系统："},
-    "export_from": {"en": "profile field", "zh": "档案字段"},
-}
+DOMAIN = "tianping"
+LOCALE_DIR = Path(__file__).with_name("locale")
+SOURCE_LANG = "en"
+
+# Tables registered from code (modules not yet converted to the catalogs): key -> {lang: text}.
+MESSAGES: dict[str, dict[str, str]] = {}
+
+# other spellings of a language code -> the catalog's directory name
+_ALIASES = {"zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "cmn": "zh", "tl": "fil", "in": "id", "msa": "ms", "ind": "id",
+            "tha": "th", "vie": "vi", "zho": "zh", "eng": "en"}
+
+_current: str | None = None
 
 
-def register_messages(messages: dict[str, dict[str, str]]) -> None:
-    """Let a feature module add its own zh/en messages (keys must be new)."""
-    clash = set(messages) & set(MESSAGES)
-    if clash:
-        raise ValueError(f"message keys defined twice: {sorted(clash)}")
-    for key, texts in messages.items():
-        if not texts.get("en") or not texts.get("zh"):
-            raise ValueError(f"message '{key}' needs both en and zh")
-    MESSAGES.update(messages)
+# -- languages -------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _languages() -> tuple[str, ...]:
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    if SOURCE_LANG in found:  # the source language first, then the rest alphabetically
+        found.remove(SOURCE_LANG)
+        found.insert(0, SOURCE_LANG)
+    return tuple(found) or (SOURCE_LANG,)
+
+
+def available_languages() -> list[str]:
+    """The languages with a catalog under tianping/locale (the source language first)."""
+    return list(_languages())
+
+
+def normalize_lang(code: str | None) -> str | None:
+    """A catalog language for a code such as `zh_CN.UTF-8`, `zh-Hans`, `vi-VN`, `tl` or `th`; None if none fits."""
+    if not code:
+        return None
+    c = code.strip().split(".", 1)[0].split("@", 1)[0].replace("_", "-").lower()
+    if not c or c in ("c", "posix"):
+        return None
+    langs = _languages()
+    for cand in (c, _ALIASES.get(c), c.split("-", 1)[0], _ALIASES.get(c.split("-", 1)[0])):
+        if cand and cand in langs:
+            return cand
+    return None
+
+
+def parse_accept_language(header: str | None) -> str | None:
+    """The best available language of an HTTP Accept-Language header (q-values honoured)."""
+    if not header:
+        return None
+    prefs = []
+    for i, part in enumerate(header.split(",")):
+        bits = part.strip().split(";")
+        q = 1.0
+        for b in bits[1:]:
+            if b.strip().startswith("q="):
+                try:
+                    q = float(b.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        prefs.append((-q, i, bits[0].strip()))
+    for _, _, code in sorted(prefs):
+        lang = normalize_lang(code)
+        if lang:
+            return lang
+    return None
 
 
 def current_lang(explicit: str | None = None) -> str:
-    lang = explicit or os.environ.get("TIANPING_LANG") or ""
-    if not lang:
-        lang = "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
-    return "zh" if lang.lower().startswith("zh") else "en"
+    """The interface language: `explicit`, else set_lang(), else TIANPING_LANG, else the locale, else English."""
+    for cand in (explicit, _current, os.environ.get("TIANPING_LANG")):
+        lang = normalize_lang(cand)
+        if lang:
+            return lang
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if os.environ.get(var):
+            return normalize_lang(os.environ[var]) or SOURCE_LANG
+    return SOURCE_LANG
 
 
-def t(key: str, lang: str = "en", **kwargs: object) -> str:
-    entry = MESSAGES[key]
-    return entry.get(lang, entry["en"]).format(**kwargs)
+def set_lang(lang: str | None) -> str:
+    """Make `lang` the default of t() (None: back to TIANPING_LANG/the locale); returns the language used."""
+    global _current
+    _current = normalize_lang(lang) if lang else None
+    return current_lang()
+
+
+# -- catalogs --------------------------------------------------------------------------------------
+
+def compile_catalog(po: Path, mo: Path | None = None) -> bytes:
+    """Compile one .po file with Babel; writes `mo` when given and writable. Returns the .mo bytes."""
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as fh:
+        catalog = read_po(fh, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    data = buf.getvalue()
+    if mo is not None:
+        try:
+            tmp = mo.with_suffix(f".mo.{os.getpid()}")
+            tmp.write_bytes(data)
+            os.replace(tmp, mo)
+        except OSError:
+            pass
+    return data
+
+
+@lru_cache(maxsize=None)
+def _catalog(lang: str) -> gettext.GNUTranslations | None:
+    import io
+
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if not po.exists() and not mo.exists():
+        return None
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as fh:
+            return gettext.GNUTranslations(fh)
+    return gettext.GNUTranslations(io.BytesIO(compile_catalog(po, mo)))
+
+
+def reload_catalogs() -> None:
+    """Forget the loaded catalogs and the language list (after a .po changed or a language was added)."""
+    _catalog.cache_clear()
+    _languages.cache_clear()
+
+
+def _lookup(key: str, lang: str, n: Any = None) -> str | None:
+    legacy = MESSAGES.get(key)  # a table still in code is the source of its own languages
+    if legacy and legacy.get(lang):
+        return legacy[lang]
+    cat = _catalog(lang)
+    if cat is not None:
+        entries = cat._catalog  # type: ignore[attr-defined]
+        text = entries.get(key)
+        if text:
+            return text
+        if (key, 0) in entries:
+            idx = cat.plural(int(n)) if isinstance(n, (int, float)) else 0  # type: ignore[attr-defined]
+            return entries.get((key, idx)) or entries.get((key, 0))
+    return None
+
+
+def has_message(key: str, lang: str) -> bool:
+    """Whether `key` has a text of its own in `lang` (no fallback)."""
+    return _lookup(key, lang) is not None
+
+
+def t(key: str, lang: str | None = None, **kwargs: Any) -> str:
+    """The text of message `key` in `lang` (default: current_lang()), formatted with `kwargs`.
+
+    A plural message (msgid_plural in the catalog) chooses its form from the `n` argument."""
+    lang = (normalize_lang(lang) or SOURCE_LANG) if lang else current_lang()
+    n = kwargs.get("n")
+    text = _lookup(key, lang, n)
+    if text is None and lang != SOURCE_LANG:
+        text = _lookup(key, SOURCE_LANG, n)
+    if text is None:
+        text = key
+    return text.format(**kwargs) if kwargs else text
+
+
+def gettext_(key: str) -> str:
+    """gettext-style lookup in the current language (no formatting)."""
+    return t(key)
+
+
+_ = gettext_
+
+
+def texts(key: str, **kwargs: Any) -> dict[str, str]:
+    """The message in every available language, as the `{lang: text}` map stored in JSON documents."""
+    return {lang: t(key, lang, **kwargs) for lang in _languages()}
+
+
+class LangMap(Mapping[str, str]):
+    """A read-only `{lang: text}` view of one message id (what the old `{"en": …, "zh": …}` literals were)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __getitem__(self, lang: str) -> str:
+        norm = normalize_lang(lang)
+        if norm is None:
+            raise KeyError(lang)
+        return t(self.key, norm)
+
+    def get(self, lang: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[lang]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_languages())
+
+    def __len__(self) -> int:
+        return len(_languages())
+
+    def __repr__(self) -> str:
+        return f"LangMap({self.key!r})"
+
+
+def lang_text(d: Mapping[str, Any] | None, lang: str | None = None) -> str:
+    """A text from a data file's language map (`{en: …, zh: …, th: …}`): `lang`, else English, else any."""
+    if not d:
+        return ""
+    lang = (normalize_lang(lang) or SOURCE_LANG) if lang else current_lang()
+    for cand in (lang, lang.split("-")[0], SOURCE_LANG):
+        if d.get(cand):
+            return str(d[cand])
+    return str(next((v for v in d.values() if v), ""))
+
+
+# -- dates and numbers per locale ----------------------------------------------------------------
+
+_BABEL_LOCALE = {"zh": "zh_Hans_CN", "en": "en", "fil": "fil_PH", "ms": "ms_MY", "id": "id_ID", "th": "th_TH", "vi": "vi_VN"}
+
+
+def babel_locale(lang: str | None = None) -> str:
+    """The CLDR locale used for dates and numbers in `lang` (the .po's Language header decides for new ones)."""
+    lang = current_lang(lang)
+    if lang in _BABEL_LOCALE:
+        return _BABEL_LOCALE[lang]
+    cat = _catalog(lang)
+    header = (cat.info().get("language") if cat else None) or lang
+    return header.replace("-", "_")
+
+
+def format_date(value: Any, lang: str | None = None, format: str = "medium") -> str:
+    from babel.dates import format_date as fd
+
+    return fd(value, format=format, locale=babel_locale(lang))
+
+
+def format_datetime(value: Any, lang: str | None = None, format: str = "medium") -> str:
+    from babel.dates import format_datetime as fdt
+
+    return fdt(value, format=format, locale=babel_locale(lang))
+
+
+def format_number(value: Any, lang: str | None = None) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=babel_locale(lang))
+
+
+def format_percent(value: Any, lang: str | None = None, format: str | None = None) -> str:
+    from babel.numbers import format_percent as fp
+
+    return fp(value, format=format, locale=babel_locale(lang))
+
+
+# -- tables in code (modules not yet converted) --------------------------------------------------
+
+def register_messages(messages: dict[str, dict[str, str]]) -> None:
+    """Let a module add its own `{lang: text}` messages (keys must be new; English is required).
+
+    Kept for modules whose texts are not in the catalogs yet: the table wins for the languages it
+    has, the catalogs give the others (so a translation can land before its module is converted)."""
+    clash = set(messages) & set(MESSAGES)
+    if clash:
+        raise ValueError(f"message keys defined twice: {sorted(clash)}")
+    for key, texts_ in messages.items():
+        if not texts_.get("en"):
+            raise ValueError(f"message '{key}' needs an English text")
+    MESSAGES.update(messages)

@@ -30,23 +30,14 @@ from ..registry.profile import AISystem
 from ..rules.engine import JurisdictionResult, classify
 from ..store import Database
 from ..store.models import RunRow
+from ..i18n import LangMap, available_languages, t, texts
 from .checklists import AnswersFile
 from .plan import ObligationPlan, engines_for, evidence_map, expand, plan_for
 from .verdicts import Overrides, VerdictRules, default_rules, obligation_verdict
 
-VERDICT_TEXT = {
-    "met": {"en": "met", "zh": "已满足"},
-    "not_met": {"en": "not met", "zh": "未满足"},
-    "partial": {"en": "partially met", "zh": "部分满足"},
-    "insufficient_data": {"en": "insufficient data", "zh": "数据不足"},
-    "needs_evidence": {"en": "needs evidence", "zh": "需补充证据"},
-    "not_applicable": {"en": "not applicable", "zh": "不适用"},
-}
-KIND_TEXT = {
-    "real": {"en": "real", "zh": "实测"},
-    "simulated": {"en": "SIMULATED", "zh": "模拟（非真实）"},
-    "imported": {"en": "imported", "zh": "导入"},
-}
+# verdict and evidence-kind words: {lang: text} views of the gettext catalogs (tianping/locale)
+VERDICT_TEXT = {k: LangMap(f"assess.verdict.{k}") for k in ("met", "not_met", "partial", "insufficient_data", "needs_evidence", "not_applicable")}
+KIND_TEXT = {k: LangMap(f"assess.kind.{k}") for k in ("real", "simulated", "imported")}
 
 
 @dataclass
@@ -203,12 +194,11 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[dict[str, Any]
                              planned_tests=[t.test for t in p.tests], planned_checks=[c.item for c in p.checks])
     if p.status == "upcoming":
         a.verdict, a.reason = "not_applicable", "upcoming"
-        a.reasoning = {"en": "The obligation does not apply yet on the assessment date.", "zh": "在评估日期该义务尚未生效。"}
+        a.reasoning = texts("assess.reason.upcoming")
         return a
     if p.status == "possible":
         a.reason = "possible"
-        a.reasoning = {"en": "Whether this obligation applies depends on unanswered profile questions; answer them first.",
-                       "zh": "该义务是否适用取决于尚未回答的系统信息问题，请先补充。"}
+        a.reasoning = texts("assess.reason.possible")
         return a
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
@@ -240,33 +230,29 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[dict[str, Any]
 def _reasoning(a: ObligationAssessment, rows, counted_rows, checks, decisive, n_tests: int, n_checks: int) -> dict[str, str]:
     by = {s: sum(1 for r in counted_rows if r["status"] == s) for s in ("pass", "warn", "fail", "insufficient_data", "error")}
     simulated = sum(1 for r in rows if r["evidence_kind"] == "simulated")
-    sim_en = f" {simulated} simulated row(s) shown, not counted." if simulated else ""
-    sim_zh = f" 另有 {simulated} 行模拟数据仅供展示，不计入结论。" if simulated else ""
+    sim = texts("assess.reason.simulated_shown", n=simulated) if simulated else {}
+
+    def say(key: str, **kw: Any) -> dict[str, str]:  # the reasoning in every language, for the JSON document
+        return {lang: t(key, lang, **kw) + sim.get(lang, "") for lang in available_languages()}
+
     if a.verdict == "not_applicable":
-        return {"en": "Every related process check was answered 'not applicable'.", "zh": "相关流程检查均答复为“不适用”。"}
+        return texts("assess.reason.all_na")
     if a.verdict == "needs_evidence":
         if a.reason == "only_simulated":
-            return {"en": f"Only simulated evidence: it never counts toward a verdict.{sim_en}",
-                    "zh": f"仅有模拟证据，模拟证据不计入结论。{sim_zh}"}
+            return say("assess.reason.only_simulated")
         if a.reason == "only_unjudged":
-            return {"en": f"Evidence exists but none of it is judged against a threshold ({len(rows)} row(s)).{sim_en}",
-                    "zh": f"已有证据，但均未对照阈值判定（{len(rows)} 行）。{sim_zh}"}
-        return {"en": f"No judged evidence yet. Planned: {n_tests} technical test(s), {n_checks} process check(s).",
-                "zh": f"尚无可判定的证据。计划：技术测试 {n_tests} 项，流程检查 {n_checks} 项。"}
+            return say("assess.reason.only_unjudged", rows=len(rows))
+        return texts("assess.reason.no_evidence", tests=n_tests, checks=n_checks)
     named = "; ".join(_describe(x) if "metric" in x else f"{x['item']}={x['answer']}" for x in decisive[:3])
     more = f" (+{len(decisive) - 3})" if len(decisive) > 3 else ""
     n_yes = sum(1 for c in checks if c["answer"] == "yes")
     n_no = sum(1 for c in checks if c["answer"] == "no")
     n_part = sum(1 for c in checks if c["answer"] == "partial")
-    v_en, v_zh = VERDICT_TEXT[a.verdict]["en"], VERDICT_TEXT[a.verdict]["zh"]
     if a.reason == "incomplete_tests":
-        missing = ", ".join(a.untested)
-        return {"en": f"Every counted row passes ({by['pass']}), but planned tests have no evidence yet: {missing} → {v_en}. "
-                      f"Passing so far: {named}{more}.{sim_en}",
-                "zh": f"已计入的 {by['pass']} 行均达标，但计划中的测试尚无证据：{missing} → {v_zh}。目前达标依据：{named}{more}。{sim_zh}"}
-    return {
-        "en": f"{by['pass']} row(s) pass, {by['warn']} warn, {by['fail']} fail, {by['insufficient_data'] + by['error']} insufficient; "
-              f"checklist: {n_yes} yes, {n_part} partial, {n_no} no → {v_en}. Decided by: {named}{more}.{sim_en}",
-        "zh": f"{by['pass']} 行达标，{by['warn']} 行预警，{by['fail']} 行未达标，{by['insufficient_data'] + by['error']} 行数据不足；"
-              f"检查清单：是 {n_yes} 项、部分 {n_part} 项、否 {n_no} 项 → {v_zh}。决定依据：{named}{more}。{sim_zh}",
-    }
+        return {lang: t("assess.reason.incomplete_tests", lang, passed=by["pass"], missing=", ".join(a.untested),
+                        verdict=VERDICT_TEXT[a.verdict][lang], named=named + more) + sim.get(lang, "")
+                for lang in available_languages()}
+    return {lang: t("assess.reason.summary", lang, passed=by["pass"], warn=by["warn"], fail=by["fail"],
+                    insufficient=by["insufficient_data"] + by["error"], yes=n_yes, partial=n_part, no=n_no,
+                    verdict=VERDICT_TEXT[a.verdict][lang], named=named + more) + sim.get(lang, "")
+            for lang in available_languages()}

@@ -10,22 +10,9 @@ import typer
 from rich.table import Table
 
 from ..errors import TianpingError
-from ..i18n import register_messages
 from ..assessment.exit_policy import assessment_exit_code, exit_policy
 from .common import STATE, check_new_dir, console, emit_json, guarded, split_csv, tr, txt
 
-register_messages({
-    "plan_title": {"en": "Test plan for {id}", "zh": "{id} 的测试计划"},
-    "plan_tests": {"en": "Technical tests", "zh": "技术测试"},
-    "plan_checks": {"en": "Process checks", "zh": "流程检查"},
-    "assess_title": {"en": "Assessment of {id}", "zh": "{id} 的评估结果"},
-    "verdict": {"en": "Verdict", "zh": "结论"},
-    "bundle_written": {"en": "Signed report bundle: {path} (signer {fp})", "zh": "已签名的报告包：{path}（签名者 {fp}）"},
-    "bundle_ok": {"en": "Bundle intact and signed by {fp} ({n} files).", "zh": "报告包完整，签名者为 {fp}（共 {n} 个文件）。"},
-    "bundle_bad": {"en": "Bundle verification FAILED at {file}: {problem}", "zh": "报告包校验失败，问题文件 {file}：{problem}"},
-    "answers_imported": {"en": "Imported {n} answers for {id}.", "zh": "已为 {id} 导入 {n} 条答复。"},
-    "fail_on_hit": {"en": "Exit 1: the --fail-on {policy} condition is met.", "zh": "退出码 1：满足 --fail-on {policy} 条件。"},
-})
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 checklist_app = typer.Typer(help="Process checklists (AI Verify, ISO/IEC 42001 Annex A, NIST AI RMF).", no_args_is_help=True)

@@ -11,18 +11,8 @@ from rich.table import Table
 
 from ..audit import AuditLog
 from ..errors import TianpingError
-from ..i18n import register_messages
 from .common import STATE, console, emit_json, guarded, tr
 
-register_messages({
-    "audit_ok": {"en": "Audit trail intact: {n} entries verified.", "zh": "审计日志完整：已校验 {n} 条记录。"},
-    "audit_bad": {"en": "Audit trail BROKEN at entry #{seq} ({id}): {problem}", "zh": "审计日志在第 {seq} 条（{id}）处被破坏：{problem}"},
-    "audit_title": {"en": "Audit trail", "zh": "审计日志"},
-    "action": {"en": "Action", "zh": "操作"},
-    "actor": {"en": "Actor", "zh": "操作者"},
-    "subject": {"en": "Subject", "zh": "对象"},
-    "time": {"en": "Time (UTC)", "zh": "时间（UTC）"},
-})
 
 app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 

@@ -212,7 +212,7 @@ def coverage_cmd(
     if as_json:
         emit_json({"target": TARGET, "min_confidence": min_confidence, "instruments": [c.as_dict() for c in cov]})
         return
-    table = Table(title="Crosswalk coverage" if STATE.lang != "zh" else "对应关系覆盖率")
+    table = Table(title=tr("catalog.coverage_title"))
     for col in ("id", "kind", "mapped", "requirement provisions", "coverage"):
         table.add_column(col, justify="left" if col in ("id", "kind") else "right")
     if unmapped:

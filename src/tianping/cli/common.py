@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from ..errors import TianpingError
-from ..i18n import current_lang, t
+from ..i18n import available_languages, current_lang, lang_text, normalize_lang, set_lang, t
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,9 +36,20 @@ class State:
 STATE = State()
 
 
+def check_lang(lang: str | None) -> str | None:
+    """`--lang`: any language with a catalog under tianping/locale (aliases such as zh-Hans, tl, vi-VN too)."""
+    if lang is None:
+        return None
+    norm = normalize_lang(lang)
+    if norm is None:
+        raise typer.BadParameter(t("cli.bad_lang", current_lang(), lang=lang, langs=", ".join(available_languages())), param_hint="'--lang'")
+    return norm
+
+
 def set_globals(db: str | None, lang: str | None) -> None:
     STATE.db_url = db
-    STATE.lang = current_lang(lang)
+    STATE.lang = current_lang(check_lang(lang))
+    set_lang(STATE.lang if lang else None)
     STATE._db = None
 
 
@@ -47,8 +58,8 @@ def tr(key: str, **kw: object) -> str:
 
 
 def txt(d: dict | None) -> str:
-    """A bilingual text ({"en": ..., "zh": ...}) in the interface language, English as fallback."""
-    return (d or {}).get(STATE.lang) or (d or {}).get("en", "")
+    """A text from a language map ({"en": ..., "zh": ..., "th": ...}) in the interface language, English as fallback."""
+    return lang_text(d, STATE.lang)
 
 
 def emit_json(data: Any) -> None:

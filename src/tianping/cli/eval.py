@@ -7,70 +7,11 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from ..i18n import register_messages
 from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr, txt
 
 app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-refusal, jailbreak attacks.", no_args_is_help=True)
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
-register_messages({
-    "eval_fail_on": {"en": "Exit 1: the --fail-on {policy} condition is met (see the gates above).",
-                     "zh": "退出码 1：满足 --fail-on {policy} 条件（见上方门槛结果）。"},
-    "genai_run_started": {"en": "Run {id}: {n} samples ({done} already done) — target {target}, suite {suite}",
-                          "zh": "运行 {id}：共 {n} 个样本（已完成 {done} 个）——被测对象 {target}，测试集 {suite}"},
-    "genai_progress": {"en": "Testing", "zh": "测试中"},
-    "genai_interrupted": {"en": "Interrupted. Finish it with: tianping eval resume {id}", "zh": "已中断。可用以下命令继续：tianping eval resume {id}"},
-    "genai_errors": {"en": "{n} of {total} samples failed and were recorded as errors; first: {first}",
-                     "zh": "{total} 个样本中有 {n} 个调用失败，已逐条记录为错误；首个错误：{first}"},
-    "genai_result_title": {"en": "Run {id} — {target} on {suite}", "zh": "运行 {id}——{target}，测试集 {suite}"},
-    "genai_metric": {"en": "Metric", "zh": "指标"},
-    "genai_rate": {"en": "Rate", "zh": "比率"},
-    "genai_ci": {"en": "95% CI", "zh": "95% 置信区间"},
-    "genai_n": {"en": "n", "zh": "样本数"},
-    "genai_gates_title": {"en": "TC260-003 gates", "zh": "TC260-003 合格判定"},
-    "genai_gate": {"en": "Gate", "zh": "判定项"},
-    "genai_threshold": {"en": "Threshold", "zh": "阈值"},
-    "genai_value": {"en": "Value", "zh": "实测值"},
-    "genai_status_pass": {"en": "pass", "zh": "合格"},
-    "genai_status_fail": {"en": "FAIL", "zh": "不合格"},
-    "genai_status_insufficient": {"en": "insufficient sample", "zh": "样本量不足"},
-    "genai_status_not_evaluated": {"en": "not evaluated", "zh": "未评估"},
-    "genai_status_insufficient_data": {"en": "insufficient data", "zh": "证据不足"},
-    "genai_status_not_judged": {"en": "not judged", "zh": "未判定"},
-    "genai_status_error": {"en": "error", "zh": "出错"},
-    "genai_status_warn": {"en": "warn", "zh": "警告"},
-    "genai_gate_method": {"en": "Evidence", "zh": "依据"},
-    "genai_gate_reason": {"en": "{id}: {reason}", "zh": "{id}：{reason}"},
-    "genai_calibrated": {"en": "Judge {judge} passed calibration: kappa {kappa} → {path}",
-                         "zh": "评判模型 {judge} 通过校准：kappa {kappa} → {path}"},
-    "genai_not_calibrated": {"en": "Judge {judge} did not pass calibration ({reason}) → {path}",
-                             "zh": "评判模型 {judge} 未通过校准（{reason}）→ {path}"},
-    "genai_attacks_title": {"en": "Attacks", "zh": "越狱攻击"},
-    "genai_asr": {"en": "Attack success", "zh": "攻击成功率"},
-    "genai_baseline": {"en": "Baseline failure", "zh": "无攻击失败率"},
-    "genai_compare_title": {"en": "Run {a} → run {b}", "zh": "运行 {a} → 运行 {b}"},
-    "genai_delta": {"en": "Change", "zh": "变化"},
-    "genai_sig": {"en": "CIs disjoint", "zh": "区间不重叠"},
-    "genai_jsonl": {"en": "Per-sample log: {path}", "zh": "逐样本记录：{path}"},
-    "genai_not_finished": {"en": "Run {id} has not finished (status {status}); resume it with: tianping eval resume {id}",
-                           "zh": "运行 {id} 尚未完成（状态：{status}）；可用以下命令继续：tianping eval resume {id}"},
-    "genai_run_busy": {"en": "Run {id} is already being executed by another process (pid {pid} on {host}); nothing was run. "
-                              "Wait for it to finish, or stop it — its lease can be taken over once that process is gone "
-                              "(at once on this host, otherwise within {ttl:.0f} s of its last heartbeat).",
-                       "zh": "运行 {id} 正由另一个进程执行（主机 {host} 上的进程 {pid}），本次未执行任何样本。"
-                             "请等待其完成，或先停止该进程——该进程结束后即可接管（同一主机上立即可接管，"
-                             "其他主机上在其最后一次心跳后 {ttl:.0f} 秒内）。"},
-    "genai_run_busy_title": {"en": "run busy", "zh": "运行正被占用"},
-    "genai_runs_title": {"en": "Generative-AI runs", "zh": "生成式人工智能测试运行"},
-    "genai_plugins_title": {"en": "Registered {kind}", "zh": "已注册的{kind}"},
-    "genai_bank_overall": {"en": "overall pass rate", "zh": "总体合格率"},
-    "genai_pass_rate": {"en": "{bank} pass rate", "zh": "{bank} 合格率"},
-    "genai_refusal_rate": {"en": "{bank} refusal rate", "zh": "{bank} 拒答率"},
-    "genai_bank_generated_content": {"en": "generated content", "zh": "生成内容"},
-    "genai_bank_should_refuse": {"en": "should-refuse", "zh": "应拒答"},
-    "genai_bank_should_not_refuse": {"en": "should-not-refuse", "zh": "非拒答"},
-    "genai_bank_public": {"en": "public set", "zh": "公开数据集"},
-})
 
 
 def _fmt(rate: dict | None) -> tuple[str, str, str]:
@@ -493,7 +434,3 @@ def score(
         console.print(tr("genai_score_out", path=out), highlight=False)
 
 
-register_messages({
-    "genai_score_title": {"en": "Scored {n} replies from {input}", "zh": "已评分 {n} 条回复（{input}）"},
-    "genai_score_out": {"en": "Per-row records: {path}", "zh": "逐行记录：{path}"},
-})

@@ -8,21 +8,11 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from ..i18n import register_messages
 from .common import STATE, console, emit_json, guarded, tr
 
 app = typer.Typer(help="The typed evidence model: show a run's evidence rows, print the JSON Schema, import other tools' results.",
                   no_args_is_help=True)
 
-register_messages({
-    "evidence_title": {"en": "Evidence of run {id} ({kind}, {engine})", "zh": "运行 {id} 的证据（{kind}，{engine}）"},
-    "evidence_missing": {"en": "run '{id}' not found", "zh": "未找到运行 '{id}'"},
-    "import_done": {"en": "Imported run {id}: {tool} {version} ({format}), task {task}, model {model}, {samples} sample(s), {n} metric(s)",
-                    "zh": "已导入运行 {id}：{tool} {version}（{format}），任务 {task}，模型 {model}，样本 {samples} 个，指标 {n} 项"},
-    "import_title": {"en": "Metrics found", "zh": "导入的指标"},
-    "import_unmapped": {"en": "{n} metric(s) not linked to any provision (kept as imported.unmapped; link them with --map FILE)",
-                        "zh": "{n} 项指标未关联任何条款（保留为 imported.unmapped；可用 --map FILE 关联）"},
-})
 
 
 @app.command("schema")

@@ -59,14 +59,45 @@ def load_command(name: str):
     return command
 
 
+def _lang_in(args: list[str]) -> str | None:
+    """The value of a top-level `--lang` among the arguments (before the command name), if any."""
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+        if a in LAZY_COMMANDS:
+            break
+    return None
+
+
 class LazyGroup(TyperGroup):
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        # --help is eager: translate the help texts before Click parses (and maybe prints) anything
+        from ..i18n import available_languages, current_lang, normalize_lang, t
+
+        lang = normalize_lang(_lang_in(args)) or current_lang()
+        self.help = t("cli.help.app", lang)
+        for p in self.params:
+            if p.name in ("db", "lang", "version"):
+                p.help = t(f"cli.help.{p.name}", lang, langs=", ".join(available_languages()))  # type: ignore[attr-defined]
+        self._help_lang = lang
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
 
     def get_command(self, ctx, cmd_name: str):
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             self.commands[cmd_name] = load_command(cmd_name)
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        lang = getattr(self, "_help_lang", "en")
+        if command is not None and lang != "en":
+            from ..i18n import has_message, t
+
+            if has_message(f"cli.cmd.{cmd_name}", lang):
+                command.short_help = t(f"cli.cmd.{cmd_name}", lang)
+        return command
 
     def resolve_command(self, ctx, args):
         if args and args[0] not in LAZY_COMMANDS and args[0] not in self.commands:
@@ -95,7 +126,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     db: Optional[str] = typer.Option(None, "--db", help="Database URL or SQLite file path (default: TIANPING_DB_URL, else a SQLite file in the user data directory)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language of messages: en or zh (default: TIANPING_LANG or the locale)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of messages (default: TIANPING_LANG or the locale)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     set_globals(db, lang)

@@ -33,29 +33,9 @@ def _as_of(value: Optional[str]) -> Optional[dt.date]:
 
 
 
-# person-facing words of these commands (zh/en), in the pattern of i18n.MESSAGES
-M = {
-    "upcoming_title": {"en": "Upcoming: tiers that will apply later", "zh": "即将适用：将来生效的分级"},
-    "from": {"en": "from {d}", "zh": "自 {d} 起"},
-    "possibly": {"en": "possibly (needs answers)", "zh": "可能（需补充信息）"},
-    "law": {"en": "Law applied ({j}): {v}", "zh": "适用的法律（{j}）：{v}"},
-    "unverified": {"en": " [dates unverified]", "zh": "［日期未核实］"},
-    "pending": {"en": "Amendment {id} ({status}{when}) is not applicable yet on this date:", "zh": "修正案 {id}（{status}{when}）在该日期尚未适用："},
-    "pending_when": {"en": ", in force from {d}", "zh": "，自 {d} 起生效"},
-    "coverage_title": {"en": "Jurisdictions without (full) rule-pack coverage", "zh": "规则包未（完全）覆盖的法域"},
-    "status": {"en": {"proposed": "proposed", "adopted": "adopted", "published": "published", "in_force": "in force"},
-               "zh": {"proposed": "已提出", "adopted": "已通过", "published": "已公布", "in_force": "已生效"}},
-    "coverage_cols": {"en": ["jurisdiction", "answer", "laws known, not encoded", "catalog instruments", "nearest voluntary frameworks"],
-                      "zh": ["法域", "答复", "已知但未编码的法律", "目录中的文书", "最接近的自愿性框架"]},
-    "tier_col": {"en": "upcoming", "zh": "即将适用"},
-    "bad_jurisdiction": {"en": "--jurisdiction: {e}", "zh": "--jurisdiction：{e}"},
-    "unverified_note": {"en": "* date set by an amendment whose text was not checked against the official journal", "zh": "* 该日期来自未经官方公报核实的修正案"},
-    "all_in_force": {"en": "every adopted provision treated as applicable", "zh": "所有已通过的条款均视为适用"},
-}
-
-
+# person-facing words of these commands: message ids "registry.<key>" in the gettext catalogs (tianping/locale)
 def _m(key: str, **kw: object) -> str:
-    return txt(M[key]).format(**kw)
+    return tr(f"registry.{key}", **kw)
 
 
 def _jurisdictions(value: Optional[str]) -> Optional[list[str]]:
@@ -127,7 +107,7 @@ def _print_law(results) -> None:
             console.print(_m("law", j=r.jurisdiction, v=lv["version"]) + ("" if lv.get("verified", True) else _m("unverified")), highlight=False)
         for a in r.pending_amendments:
             when = _m("pending_when", d=a["in_force_from"]) if a.get("in_force_from") else ""
-            console.print(_m("pending", id=a["id"], status=txt(M["status"]).get(a["status"], a["status"]), when=when), highlight=False)
+            console.print(_m("pending", id=a["id"], status=_m(f"status.{a['status']}") if a["status"] in ("proposed", "adopted", "published", "in_force") else a["status"], when=when), highlight=False)
             for ch in a["changes"]:
                 console.print("  • " + txt(ch["summary"]) + ("" if ch.get("verified", True) else " *"), highlight=False)
 
@@ -137,7 +117,7 @@ def _print_coverage(cov) -> None:
     gaps = [c for c in cov if c["status"] != "covered"]
     if not gaps:
         return
-    cols = txt(M["coverage_cols"])
+    cols = [_m(f"coverage_col.{i}") for i in range(5)]
     console.print(f"[bold]{_m('coverage_title')}[/]")
     for c in gaps:
         console.print(txt(c["message"]), highlight=False, soft_wrap=True)

@@ -14,45 +14,8 @@ import typer
 from rich.table import Table
 
 from ..errors import Problem, TianpingError
-from ..i18n import register_messages
 from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr
 
-register_messages({
-    "tab_stage_read": {"en": "Reading and predicting ({rows:,} rows)", "zh": "读取数据并预测（{rows:,} 行）"},
-    "tab_stage_performance": {"en": "Performance", "zh": "性能"},
-    "tab_stage_fairness": {"en": "Fairness", "zh": "公平性"},
-    "tab_stage_counterfactual": {"en": "Counterfactual (sensitive attribute flipped)", "zh": "反事实（翻转敏感属性）"},
-    "tab_stage_quality": {"en": "Data quality", "zh": "数据质量"},
-    "tab_stage_robustness": {"en": "Robustness and boundary attack", "zh": "鲁棒性与边界攻击"},
-    "tab_stage_explain": {"en": "Explanations (importance, SHAP, PDP, ALE)", "zh": "可解释性（重要性、SHAP、PDP、ALE）"},
-    "tab_stage_plots": {"en": "Plots", "zh": "绘图"},
-    "tab_title": {"en": "Tabular tests: {task} model, {rows:,} rows — verdict {verdict}",
-                  "zh": "表格模型测试：{task} 模型，{rows:,} 行 — 结论 {verdict}"},
-    "tab_test": {"en": "Test", "zh": "测试"},
-    "tab_pass": {"en": "pass", "zh": "通过"},
-    "tab_warn": {"en": "warn", "zh": "警告"},
-    "tab_fail": {"en": "fail", "zh": "不通过"},
-    "tab_not_judged": {"en": "not judged", "zh": "未判定"},
-    "tab_insufficient_data": {"en": "too few rows", "zh": "样本不足"},
-    "tab_error": {"en": "error", "zh": "错误"},
-    "tab_fail_on": {"en": "Exit 1 (--fail-on {mode}): {n} metric row(s) {what}", "zh": "退出码 1（--fail-on {mode}）：{n} 个指标行{what}"},
-    "tab_fail_on_gate": {"en": "fail or error on a gate metric", "zh": "在门槛指标上不通过或出错"},
-    "tab_fail_on_fail": {"en": "fail or error", "zh": "不通过或出错"},
-    "tab_findings": {"en": "Metrics that warn or fail", "zh": "警告或不通过的指标"},
-    "tab_metric": {"en": "Metric", "zh": "指标"},
-    "tab_where": {"en": "Where", "zh": "范围"},
-    "tab_value": {"en": "Value", "zh": "数值"},
-    "tab_threshold": {"en": "Threshold (warn / fail)", "zh": "阈值（警告 / 不通过）"},
-    "tab_cites": {"en": "Evidence for", "zh": "对应条款"},
-    "tab_more": {"en": "… and {n} more (see --json or --out)", "zh": "…… 另有 {n} 项（见 --json 或 --out）"},
-    "tab_recommend": {"en": "Primary fairness metric for this use ({context}): {metric} = {value}",
-                      "zh": "该用途（{context}）的首要公平性指标：{metric} = {value}"},
-    "tab_recommend_hint": {"en": "Give --context (assistive, punitive, both_errors, representation, …) to choose it for your use.",
-                           "zh": "可用 --context（assistive、punitive、both_errors、representation 等）按实际用途选择。"},
-    "tab_written": {"en": "Results written to {path}", "zh": "结果已写入 {path}"},
-    "tab_stored": {"en": "Stored as run {id}", "zh": "已保存为运行记录 {id}"},
-    "tab_note": {"en": "Note", "zh": "说明"},
-})
 
 app = typer.Typer(help="Run tests of a model or system (technical evidence for assessments).", no_args_is_help=True)
 

@@ -26,8 +26,40 @@ def _register_cjk_fonts() -> None:
             font_manager.fontManager.addfont(path)
 
 
+# Thai (fonts-noto-core, fonts-thai-tlwg) and Latin/Vietnamese (DejaVu) fonts: matplotlib falls back
+# glyph by glyph through this list (matplotlib >= 3.6), so a label mixing scripts renders
+THAI_FONTS = {"Noto Sans Thai": ("/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",),
+              "Loma": ("/usr/share/fonts/opentype/tlwg/Loma.otf", "/usr/share/fonts/truetype/tlwg/Loma.ttf")}
+
+
+def _register_thai_fonts() -> None:
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    for name, paths in THAI_FONTS.items():
+        if name in known:
+            continue
+        for path in paths:
+            if os.path.exists(path):
+                font_manager.fontManager.addfont(path)
+                break
+
+
 _register_cjk_fonts()
-plt.rcParams["font.sans-serif"] = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
+_register_thai_fonts()
+FAMILIES = ["DejaVu Sans", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans Thai", "Loma"]
+
+
+def _installed(families: list[str]) -> list[str]:
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in families if f in known] or ["sans-serif"]
+
+
+plt.rcParams["font.sans-serif"] = FAMILIES
+# an explicit list (not the generic "sans-serif", which resolves to one font) so matplotlib falls back per glyph
+plt.rcParams["font.family"] = _installed(FAMILIES)
 plt.rcParams["axes.unicode_minus"] = False
 plt.rcParams["svg.fonttype"] = "none"  # keep text as text: smaller SVG, selectable, uses the page font
 

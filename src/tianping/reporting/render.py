@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -13,58 +14,67 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from .. import __version__
 from ..assessment.assess import KIND_TEXT, VERDICT_TEXT
 from ..catalog.loader import default_catalog
+from ..i18n import LangMap, available_languages, format_datetime, lang_text, normalize_lang, t
 from .charts import metric_chart, verdict_chart
 from .numbers import interval, sig, threshold_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "AI system assessment report", "summary": "Summary", "system": "System profile",
-        "classification": "Classification by jurisdiction", "tests": "Technical test results", "matrix": "Obligation matrix",
-        "gaps": "Gaps and recommended actions", "instruments": "By instrument", "evidence_map": "Evidence reused across instruments",
-        "jurisdiction": "Jurisdiction", "tier": "Tier", "cites": "Cites", "obligation": "Obligation", "verdict": "Verdict",
-        "evidence": "Evidence", "reasoning": "Reasoning", "metric": "Metric", "value": "Value", "threshold": "Threshold",
-        "ci": "95% CI", "passed": "Within threshold", "run": "Run", "test": "Test", "provisions": "Provisions evidenced",
-        "action": "Recommended action", "generated": "Generated", "as_of": "Law as of", "all_in_force": "all provisions in force",
-        "field": "Field", "obligations": "obligations", "questions": "Open questions", "yes": "yes", "no": "no",
-        "none": "none", "instrument": "Instrument", "checks": "Process checks", "answer": "Answer", "version": "Tianping",
-        "run_test": "Run the test suite", "answer_checks": "Answer the process checks", "fix": "Fix the failing metrics",
-        "complete_profile": "Answer the profile questions", "voluntary": "voluntary",
-        "more_data": "Collect more data: some groups or samples are below the minimum size", "status": "Status",
-        "kind": "Evidence", "n": "n", "slice": "Slice", "decided_by": "Decided by", "producer": "Produced by",
-        "dataset": "Data", "rows": "rows", "method": "method", "unlinked": "Evidence not linked to any obligation",
-        "simulated_banner": "SIMULATED EVIDENCE — this report contains invented numbers from a demo run. They are shown, marked and never counted toward any verdict.",
-        "simulated_mark": "SIMULATED — not evidence", "rules": "Verdict rules", "rescored": "Re-scored with thresholds from",
-        "disclaimer": "This report states what the evidence supplied shows against the obligations Tianping derives from its rule packs. It is not legal advice; items marked unverified in the catalog were not checked against the official text.",
-    },
-    "zh": {
-        "title": "人工智能系统评估报告", "summary": "摘要", "system": "系统信息",
-        "classification": "各法域分类分级", "tests": "技术测试结果", "matrix": "义务符合性矩阵",
-        "gaps": "差距与建议措施", "instruments": "按文件汇总", "evidence_map": "同一证据在多份文件中的复用",
-        "jurisdiction": "法域", "tier": "等级", "cites": "依据条款", "obligation": "义务", "verdict": "结论",
-        "evidence": "证据", "reasoning": "理由", "metric": "指标", "value": "数值", "threshold": "阈值",
-        "ci": "95% 置信区间", "passed": "达到阈值", "run": "测试运行", "test": "测试", "provisions": "所证明的条款",
-        "action": "建议措施", "generated": "生成时间", "as_of": "法律状态日期", "all_in_force": "所有条款视为已生效",
-        "field": "字段", "obligations": "项义务", "questions": "待回答问题", "yes": "是", "no": "否",
-        "none": "无", "instrument": "文件", "checks": "流程检查", "answer": "答复", "version": "天平",
-        "run_test": "运行测试套件", "answer_checks": "回答流程检查", "fix": "改进未达标指标",
-        "complete_profile": "回答系统信息问题", "voluntary": "自愿性",
-        "more_data": "补充数据：部分群体或样本数低于最低要求", "status": "状态",
-        "kind": "证据类型", "n": "样本数", "slice": "切片", "decided_by": "决定依据", "producer": "产生方",
-        "dataset": "数据", "rows": "行", "method": "判定方法", "unlinked": "未关联任何义务的证据",
-        "simulated_banner": "模拟证据 —— 本报告包含演示运行产生的虚构数值，仅作展示并明确标注，不计入任何结论。",
-        "simulated_mark": "模拟数据 —— 非真实证据", "rules": "判定规则", "rescored": "已使用以下阈值重新评分",
-        "disclaimer": "本报告说明所提供的证据相对于天平规则包推导出的义务的情况，不构成法律意见；目录中标记为未核实的内容未与官方文本核对。",
-    },
-}
+class ReportLabels(Mapping[str, str]):
+    """The report's words in one language: `L.title`, `L["summary"]` read message `report.<key>` from the catalogs."""
+
+    KEYS = ("title", "summary", "system", "classification", "tests", "matrix", "gaps", "instruments", "evidence_map", "jurisdiction",
+            "tier", "cites", "obligation", "verdict", "evidence", "reasoning", "metric", "value", "threshold", "ci", "passed", "run",
+            "test", "provisions", "action", "generated", "as_of", "all_in_force", "field", "obligations", "questions", "yes", "no",
+            "none", "instrument", "checks", "answer", "version", "run_test", "answer_checks", "fix", "complete_profile", "voluntary",
+            "more_data", "status", "kind", "n", "slice", "decided_by", "producer", "dataset", "rows", "method", "unlinked",
+            "simulated_banner", "simulated_mark", "rules", "rescored", "disclaimer")
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.KEYS:
+            raise KeyError(key)
+        return t(f"report.{key}", self.lang)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
 
 
-STATUS_TEXT: dict[str, dict[str, str]] = {
-    "pass": {"en": "pass", "zh": "达标"}, "warn": {"en": "warn", "zh": "预警"}, "fail": {"en": "fail", "zh": "未达标"},
-    "insufficient_data": {"en": "insufficient data", "zh": "数据不足"}, "error": {"en": "error", "zh": "错误"},
-    "not_judged": {"en": "not judged", "zh": "未判定"},
-}
+class _Labels(Mapping[str, ReportLabels]):
+    def __getitem__(self, lang: str) -> ReportLabels:
+        return ReportLabels(normalize_lang(lang) or "en")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(available_languages())
+
+    def __len__(self) -> int:
+        return len(available_languages())
+
+
+LABELS = _Labels()  # LABELS[lang]["summary"], for every language with a catalog
+
+STATUS_TEXT = {k: LangMap(f"report.status.{k}") for k in ("pass", "warn", "fail", "insufficient_data", "error", "not_judged")}
+
+# the font stack of reports: Latin and Vietnamese (DejaVu/Noto), Thai (Noto Sans Thai, TLWG), Chinese (WenQuanYi, Noto CJK)
+FONT_FAMILY = ('"DejaVu Sans", "Noto Sans", "Noto Sans Thai", "Noto Sans Thai UI", "Loma", "Garuda", "Waree", '
+               '"WenQuanYi Zen Hei", "Noto Sans CJK SC", sans-serif')
+
+
+
+def font_family(lang: str) -> str:
+    """The CSS font stack for `lang`: Chinese puts its CJK fonts first (punctuation, widths), the others the Latin ones."""
+    if lang == "zh":
+        return '"WenQuanYi Zen Hei", "Noto Sans CJK SC", ' + FONT_FAMILY
+    return FONT_FAMILY
+
+
+# the html lang attribute (BCP 47) of each catalog language
+HTML_LANG = {"zh": "zh-Hans", "fil": "fil"}
 
 
 def _env() -> Environment:
@@ -74,6 +84,7 @@ def _env() -> Environment:
 
 
 def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
+    lang = normalize_lang(lang) or "en"
     L = LABELS[lang]
     verdict_labels = {k: v[lang] for k, v in VERDICT_TEXT.items()} | {"obligations": L["obligations"]}
     per_j: dict[str, Counter] = defaultdict(Counter)
@@ -144,10 +155,21 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
         "any_simulated": bool(assessment.get("simulated_runs")),
         "has_sim": lambda o: any(rows_by_id[i]["evidence_kind"] == "simulated" for i in o.get("rows", []) if i in rows_by_id),
         "flabel": lambda field_id: field_label(field_id, lang),
-        "tr": lambda d: (d or {}).get(lang) or (d or {}).get("en", ""),
+        "tr": lambda d: lang_text(d, lang), "t": lambda key, **kw: t(key, lang, **kw),
+        "html_lang": HTML_LANG.get(lang, lang), "font_family": font_family(lang), "when": lambda v: _when(v, lang),
         "num": sig, "ci": interval, "thr": lambda t: threshold_text(t, lang, cite),
-        "status_text": lambda s: STATUS_TEXT.get(s, {}).get(lang, s),
+        "status_text": lambda s: STATUS_TEXT[s][lang] if s in STATUS_TEXT else s,
     }
+
+
+def _when(value: Any, lang: str) -> str:
+    """A timestamp of the report (ISO 8601 text) in the reader's locale; the ISO text itself if unparsable."""
+    import datetime as dt
+
+    try:
+        return format_datetime(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")), lang) if value else ""
+    except (ValueError, TypeError):
+        return str(value)
 
 
 def render_html(assessment: dict[str, Any], lang: str = "en") -> str:

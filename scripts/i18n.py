@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Tianping's gettext catalogs: extract, add a language, update, compile, count what is untranslated.
+
+    python scripts/i18n.py extract        # code + English catalog -> src/tianping/locale/tianping.pot
+    python scripts/i18n.py new LANG       # start a catalog for LANG from the template
+    python scripts/i18n.py update         # add new ids to every catalog, drop the removed ones
+    python scripts/i18n.py compile        # .po -> .mo for every language (also done on first use)
+    python scripts/i18n.py check [LANG]   # compile, check placeholders, print untranslated counts (exit 1 if any)
+
+Message ids are symbolic keys; the English catalog (locale/en/LC_MESSAGES/tianping.po) holds the
+source texts and the template repeats each of them as a translator comment ("English: …").
+See docs/translating.md.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "src" / "tianping" / "locale"
+POT = LOCALE / "tianping.pot"
+KEYWORDS = ["t", "tr", "texts", "LangMap", "translate", "_", "gettext_", "has_message"]
+PLACEHOLDER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*(?:[:!][^}]*)?\}")
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / "tianping.po"
+
+
+def languages() -> list[str]:
+    return sorted(p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/tianping.po"))
+
+
+def read(path: Path, locale: str | None = None):
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fh:
+        return read_po(fh, locale=locale, domain="tianping")
+
+
+def write(catalog, path: Path) -> None:
+    from babel.messages.pofile import write_po
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=0, include_lineno=False, sort_output=False, ignore_obsolete=True)
+
+
+def _keys_in_code() -> set[str]:
+    """Message ids used in code and templates (Babel extraction with babel.cfg)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "code.pot"
+        cmd = [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "--no-default-keywords", "-o", str(out)]
+        for k in KEYWORDS:
+            cmd += ["-k", f"{k}:1"]
+        subprocess.run(cmd + [str(ROOT / "src" / "tianping")], check=True, cwd=ROOT)
+        return {m.id for m in read(out) if m.id and isinstance(m.id, str)}
+
+
+def extract() -> int:
+    from babel.messages.catalog import Catalog
+
+    en = read(po_path("en"))
+    pot = Catalog(domain="tianping", project="Tianping", version="0.1", copyright_holder="Tianping contributors",
+                  msgid_bugs_address="https://github.com/tianping-ai/tianping/issues", fuzzy=False)
+    for m in en:
+        if not m.id:
+            continue
+        english = m.string if isinstance(m.string, str) else " | ".join(m.string)
+        pot.add(m.id, "" if isinstance(m.id, str) else ("", ""), locations=m.locations, user_comments=m.user_comments,
+                auto_comments=[f"English: {english}"])
+    used = {k for k in _keys_in_code() if re.fullmatch(r"[a-z][a-zA-Z0-9_.\-]*", k)}
+    unknown = sorted(k for k in used if k not in en)
+    write(pot, POT)
+    print(f"wrote {POT.relative_to(ROOT)}: {len(pot)} messages")
+    if unknown:
+        print(f"{len(unknown)} ids used in code have no English text (add them to the en catalog): {', '.join(unknown[:20])}")
+    return 0
+
+
+def new(lang: str) -> int:
+    from babel import Locale
+    from babel.messages.catalog import Catalog
+
+    path = po_path(lang)
+    if path.exists():
+        print(f"{path.relative_to(ROOT)} exists; run `update` instead")
+        return 1
+    locale = Locale.parse(lang.replace("-", "_"))
+    template = read(POT)
+    cat = Catalog(locale=locale, domain="tianping", project="Tianping", fuzzy=False)
+    cat.update(template, no_fuzzy_matching=True)
+    write(cat, path)
+    print(f"wrote {path.relative_to(ROOT)} ({len(cat)} messages to translate, plural forms: {cat.plural_forms})")
+    return 0
+
+
+def update() -> int:
+    template = read(POT)
+    for lang in languages():
+        if lang == "en":
+            continue
+        cat = read(po_path(lang))
+        cat.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        write(cat, po_path(lang))
+        print(f"updated {lang}")
+    return 0
+
+
+def compile_all() -> int:
+    sys.path.insert(0, str(ROOT / "src"))
+    from tianping.i18n import compile_catalog
+
+    for lang in languages():
+        po = po_path(lang)
+        compile_catalog(po, po.with_suffix(".mo"))
+        print(f"compiled {lang}")
+    return 0
+
+
+def untranslated(lang: str, source=None) -> list[str]:
+    source = source or read(po_path("en"))
+    cat = read(po_path(lang))
+    missing = []
+    for m in source:
+        if not m.id:
+            continue
+        tm = cat.get(m.id)
+        strings = [] if tm is None else ([tm.string] if isinstance(tm.string, str) else list(tm.string))
+        if tm is None or tm.fuzzy or not strings or not all(strings):
+            missing.append(m.id if isinstance(m.id, str) else m.id[0])
+    return missing
+
+
+def bad_placeholders(lang: str, source=None) -> list[str]:
+    source = source or read(po_path("en"))
+    cat = read(po_path(lang))
+    bad = []
+    for m in source:
+        tm = cat.get(m.id) if m.id else None
+        if tm is None or not tm.string:
+            continue
+        want = set(PLACEHOLDER.findall(" ".join([m.string] if isinstance(m.string, str) else m.string)))
+        for s in [tm.string] if isinstance(tm.string, str) else tm.string:
+            if s and set(PLACEHOLDER.findall(s)) - want:
+                bad.append(m.id if isinstance(m.id, str) else m.id[0])
+    return bad
+
+
+def check(langs: list[str]) -> int:
+    compile_all()
+    source = read(po_path("en"))
+    status = 0
+    for lang in langs or languages():
+        miss, bad = untranslated(lang, source), bad_placeholders(lang, source)
+        print(f"{lang}: {len(miss)} untranslated, {len(bad)} with unknown placeholders")
+        for k in bad:
+            print(f"  placeholder not in the English text: {k}")
+        status |= bool(miss or bad)
+    return status
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "extract":
+        return extract()
+    if cmd == "new" and rest:
+        return new(rest[0])
+    if cmd == "update":
+        return update()
+    if cmd == "compile":
+        return compile_all()
+    if cmd == "check":
+        return check(rest)
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
