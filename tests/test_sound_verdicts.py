@@ -264,3 +264,24 @@ def test_small_groups_cannot_rescue_a_gap_that_large_groups_already_fail():
                     threshold=thr, status="fail")
     # re-scored with a stricter threshold the row stays failing (a stricter rule never improves a verdict)
     assert rejudge(row, threshold=Threshold(op="<=", value=0.1, min_n=30)).status == "fail"
+
+
+def test_upcoming_obligations_show_readiness_and_their_date(credit):
+    """As of 2026-12-05 the credit scorer's high-risk duties apply only from 2027-12-02 (Digital
+    Omnibus): not applicable yet, but the evidence is judged as readiness, and the report says when."""
+    from tianping.reporting.render import render_html
+
+    ev = _ev([_row(value=0.3, sensitive_feature="sex")])
+    a = assess(credit, runs=[ev], as_of=dt.date(2026, 12, 5))
+    o = next(o for o in a["obligations"] if o["obligation"] == "eu-ob-hr-data-governance")
+    assert o["verdict"] == "not_applicable" and o["readiness"] == "not_met" and o["applies_from"] == "2027-12-02"
+    assert o["decisive"] and "2027-12-02" in o["reasoning"]["en"] and "2027-12-02" in o["reasoning"]["zh"]
+    html = render_html(a, "en")
+    assert "2027-12-02" in html and "readiness on current evidence" in html
+    # --fail-on gate does not block a release on duties that do not apply yet
+    from tianping.assessment.exit_policy import assessment_exit_code
+
+    assert assessment_exit_code(a, "gate") == 0
+    later = assess(credit, runs=[ev], as_of=dt.date(2028, 1, 1))
+    assert next(o for o in later["obligations"] if o["obligation"] == "eu-ob-hr-data-governance")["verdict"] == "not_met"
+    assert assessment_exit_code(later, "gate") == 1

@@ -15,6 +15,7 @@ evidences through the crosswalk, and the report shows the run under every instru
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
@@ -58,6 +59,10 @@ class ObligationAssessment:
     planned_tests: list[str] = field(default_factory=list)
     planned_checks: list[str] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)  # planned technical tests with no counted evidence
+    applies_from: str | None = None
+    amended_by: str | None = None  # the amending act that set the date, when one did
+    date_verified: bool = True
+    readiness: str | None = None  # upcoming obligations: the verdict the current evidence would get once it applies
 
 
 def load_runs(db: Database, run_ids: list[str], system_id: str) -> list[RunRow]:
@@ -124,7 +129,7 @@ def assess(system: AISystem, *, runs: Iterable[RunRow | EvidenceRun] = (), answe
     obligation_verdict(rows, [], rules)  # marks every row counted / shown-only, also rows no obligation reaches
     answer_map = answers.answers if answers else {}
     assessments = [_assess_obligation(p, by_test, answer_map, rules) for p in plans]
-    planned = {t.test for p in plans for t in p.tests}
+    planned = {pt.test for p in plans for pt in p.tests}
     cat = default_catalog()
     per_instrument: dict[str, dict[str, int]] = {}
     for a in assessments:
@@ -191,10 +196,20 @@ def _describe(r: dict[str, Any]) -> str:
 def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[dict[str, Any]]], answers: dict,
                        rules: VerdictRules) -> ObligationAssessment:
     a = ObligationAssessment(p.jurisdiction, p.obligation, p.title, p.cites, p.status, "needs_evidence", {},
-                             planned_tests=[t.test for t in p.tests], planned_checks=[c.item for c in p.checks])
+                             planned_tests=[pt.test for pt in p.tests], planned_checks=[c.item for c in p.checks],
+                             applies_from=p.applies_from, amended_by=p.amended_by, date_verified=p.date_verified)
     if p.status == "upcoming":
-        a.verdict, a.reason = "not_applicable", "upcoming"
-        a.reasoning = texts("assess.reason.upcoming")
+        # not applicable yet; the evidence is still judged, as readiness for the date it applies
+        ready = _assess_obligation(dataclasses.replace(p, status="applies"), by_test, answers, rules)
+        a.rows, a.decisive, a.counted, a.shown_only, a.checks, a.untested = (
+            ready.rows, ready.decisive, ready.counted, ready.shown_only, ready.checks, ready.untested)
+        a.verdict, a.reason, a.readiness = "not_applicable", "upcoming", ready.verdict
+        a.reasoning = {
+            lang: t("assess.reason.upcoming_on", lang, date=p.applies_from or "?")
+            + (t("assess.reason.date_set_by", lang, act=p.amended_by) if p.amended_by else "")
+            + (t("assess.reason.date_unverified", lang) if not p.date_verified else "")
+            + t("assess.reason.readiness", lang, verdict=VERDICT_TEXT[ready.verdict][lang], detail=ready.reasoning.get(lang, ""))
+            for lang in available_languages()}
         return a
     if p.status == "possible":
         a.reason = "possible"
@@ -202,8 +217,8 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[dict[str, Any]
         return a
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
-    for t in p.tests:  # a row reached through two tests of one obligation is one row
-        for r in by_test.get(t.test, ()):
+    for pt in p.tests:  # a row reached through two tests of one obligation is one row
+        for r in by_test.get(pt.test, ()):
             if r["id"] not in seen:
                 seen.add(r["id"])
                 rows.append(r)
@@ -216,7 +231,7 @@ def _assess_obligation(p: ObligationPlan, by_test: dict[str, list[dict[str, Any]
     counted_rows = [r for r in rows if r["counted"]]
     a.verdict, a.reason, a.counted, a.shown_only = d.verdict, d.reason, d.counted, d.shown_only
     tested = {r["test"] for r in counted_rows}
-    a.untested = [t.test for t in p.tests if t.test not in tested]
+    a.untested = [pt.test for pt in p.tests if pt.test not in tested]
     if a.verdict == "met" and a.untested and rules.incomplete_tests and \
             rules.precedence.index(rules.incomplete_tests) < rules.precedence.index("met"):
         a.verdict, a.reason = rules.incomplete_tests, "incomplete_tests"

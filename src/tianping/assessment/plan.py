@@ -71,6 +71,9 @@ class ObligationPlan:
     cites: list[str]
     tests: list[PlannedTest] = field(default_factory=list)
     checks: list[PlannedCheck] = field(default_factory=list)
+    applies_from: str | None = None
+    amended_by: str | None = None  # the amending act that set the date, when one did
+    date_verified: bool = True
 
 
 GENAI_KINDS = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis", "general_purpose_model"}
@@ -100,7 +103,8 @@ def plan_for(results: list[JurisdictionResult], *, model_kinds: list[str] | None
         obligations: list[ObligationResult] = r.obligations + r.possible_obligations + r.upcoming
         for ob in obligations:
             reach = expand(ob.cites)
-            op = ObligationPlan(r.jurisdiction, ob.id, ob.title, ob.status, ob.cites)
+            op = ObligationPlan(r.jurisdiction, ob.id, ob.title, ob.status, ob.cites, applies_from=ob.applies_from,
+                                amended_by=getattr(ob, "amended_by", None), date_verified=getattr(ob, "date_verified", True))
             for tid, spec in tests.items():
                 hits = [q for q in spec["evidences"] if q in reach]
                 if hits:

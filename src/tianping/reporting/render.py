@@ -28,7 +28,8 @@ class ReportLabels(Mapping[str, str]):
             "test", "provisions", "action", "generated", "as_of", "all_in_force", "field", "obligations", "questions", "yes", "no",
             "none", "instrument", "checks", "answer", "version", "run_test", "answer_checks", "fix", "complete_profile", "voluntary",
             "more_data", "status", "kind", "n", "slice", "decided_by", "producer", "dataset", "rows", "method", "unlinked",
-            "simulated_banner", "simulated_mark", "rules", "rescored", "disclaimer")
+            "simulated_banner", "simulated_mark", "rules", "rescored", "disclaimer", "law_version", "upcoming_tiers",
+            "applies_from", "readiness", "pending_amendments", "date_unverified")
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
