@@ -236,3 +236,47 @@ def test_cancel_a_running_run(rclient, auth, sid):
         assert rclient.post(f"/api/v1/runs/{rid}/cancel", headers=auth).status_code == 409
     finally:
         stub.server.shutdown()
+
+
+def test_genai_run_resumes_after_a_server_restart_without_duplicates(server_db, tmp_path_factory):
+    """Stop the server mid-run (its worker puts the job back), start another: the run finishes with
+    every sample exactly once."""
+    from fastapi.testclient import TestClient
+
+    from tianping.evaluation.genai.models import GenaiSampleRow
+    from tianping.server import create_app
+    from sqlalchemy import func
+
+    Stub = genai_stub()
+    stub = Stub(delay=0.05)
+    stub.thread.start()
+    settings = make_settings(server_db, demo_runs=False, uploads_dir=tmp_path_factory.mktemp("up2"), local_model_runs=False)
+    try:
+        with TestClient(create_app(settings, db=server_db)) as c:
+            tok = {"Authorization": f"Bearer {c.post('/api/v1/auth/token', json={'username': 'alice', 'password': PASSWORDS['alice']}).json()['token']}"}
+            c.post("/api/v1/systems", json=profile("customer-service-chatbot", id="restart-genai"), headers=tok)
+            ep = c.post("/api/v1/systems/restart-genai/endpoints", headers=tok, json={
+                "name": "slow", "base_url": stub.url, "model": "refuser", "api_key": SECRET}).json()
+            rid = c.post("/api/v1/systems/restart-genai/runs", headers=tok, json={"kind": "genai", "config": {
+                "target": ep["target"], "langs": ["en"], "limit": 60, "concurrency": 2}}).json()["id"]
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                with server_db.session() as s:
+                    n = s.scalar(select(func.count()).select_from(GenaiSampleRow).where(GenaiSampleRow.run_id == rid))
+                if n >= 10:
+                    break
+                time.sleep(0.1)
+        # the first server stopped: the job is back in the queue, the run is pending
+        with server_db.session() as s:
+            mid = s.scalar(select(func.count()).select_from(GenaiSampleRow).where(GenaiSampleRow.run_id == rid))
+            status = s.execute(text("SELECT status FROM runs WHERE id = :i"), {"i": rid}).scalar()
+        assert 0 < mid < 60 and status == "pending", (mid, status)
+        with TestClient(create_app(settings, db=server_db)) as c:
+            tok = {"Authorization": f"Bearer {c.post('/api/v1/auth/token', json={'username': 'alice', 'password': PASSWORDS['alice']}).json()['token']}"}
+            run = _wait(c, tok, rid)
+        assert run["status"] == "completed" and run["attempts"] == 2, run
+        with server_db.session() as s:
+            ids = list(s.scalars(select(GenaiSampleRow.sample_id).where(GenaiSampleRow.run_id == rid)))
+        assert len(ids) == len(set(ids)) == 60
+    finally:
+        stub.server.shutdown()

@@ -33,6 +33,11 @@ def connect(address: str | None = None, *, num_cpus: int | None = None):
     """ray, initialised (idempotent): the given cluster, or a private 127.0.0.1 one."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_DISABLE_DOCKER_CPU_WARNING", "1")
+    if not address and "RAY_AUTH_MODE" not in os.environ:  # a private cluster: token auth, token of this process only
+        import secrets
+
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     try:
         import ray
     except ImportError:
@@ -41,15 +46,16 @@ def connect(address: str | None = None, *, num_cpus: int | None = None):
         raise TianpingError("the Ray backend needs Ray: pip install 'tianping[ray]'", title="ray not installed") from None
     if ray.is_initialized():
         return ray
+    try:  # Ray reads its auth mode once, at import: make it read the environment again
+        from ray._raylet import Config
+
+        Config.initialize("")
+    except Exception:  # noqa: BLE001
+        pass
     common = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="tianping", configure_logging=False)
     if address:  # the cluster's token, if it uses one, comes from RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH as Ray documents
         ray.init(address=address, **common)
     else:
-        if "RAY_AUTH_MODE" not in os.environ:  # a private cluster: token auth with a token of this process only
-            import secrets
-
-            os.environ["RAY_AUTH_MODE"] = "token"
-            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
         ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **common)
     return ray
 
