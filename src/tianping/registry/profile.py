@@ -25,6 +25,7 @@ class Strict(BaseModel):
 
 class Role(str, Enum):
     provider = "provider"
+    developer = "developer"  # US state laws (Colorado, California), Korea, Viet Nam: develops or substantially modifies the system
     deployer = "deployer"
     importer = "importer"
     distributor = "distributor"
@@ -263,6 +264,12 @@ class AISystem(Strict):
     research_only: bool | None = None
     military_only: bool | None = None
     personal_non_professional: bool | None = None
+    decision_substantial_factor: bool | None = Field(default=None, description="The system makes decisions about individual people, or is a substantial factor in making them (substantially assists or replaces human discretion), rather than a narrow procedural or preparatory aid (Colorado SB24-205 consequential decisions, NYC Local Law 144, Korea's high-impact judgments).")
+    employees_fte: int | None = Field(default=None, ge=0, description="Full-time-equivalent employees of the organisation (Colorado: deployers with fewer than 50 that do not train the system with their own data are exempt from some duties).")
+    deployer_trains_with_own_data: bool | None = Field(default=None, description="The deployer uses its own data to train (or further train) the system (Colorado SB24-205 small-deployer exemption).")
+    annual_revenue_usd: float | None = Field(default=None, ge=0, description="Annual gross revenue of the organisation together with its affiliates in the preceding calendar year, in US dollars (California SB 53: large frontier developer above USD 500 million).")
+    representative_threshold_met: bool | None = Field(default=None, description="A business without an address or office in the country exceeds the user-number or revenue thresholds that oblige it to designate a domestic representative (Korea AI Basic Act Art. 36, thresholds set by decree).")
+    used_in_new_york_city: bool | None = Field(default=None, description="The tool is used to screen candidates or employees for jobs in New York City (NYC Local Law 144 is a city law).")
     notes: str | None = None
 
     @model_validator(mode="wrap")

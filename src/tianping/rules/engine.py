@@ -69,6 +69,8 @@ class JurisdictionResult:
     pending_amendments: list[dict[str, Any]] = field(default_factory=list)
     # sub-jurisdictions of the system that the pack does not cover (e.g. US-CO under the US pack)
     out_of_scope: list[dict[str, Any]] = field(default_factory=list)
+    # the pack encodes a draft law (shown for information, never binding)
+    proposed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -152,11 +154,12 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     pack = lp.pack
     st = lp.state(as_of)
     roles_by_j = system_env.get("roles", {})
-    covered = lp.covers
+    covered = lp.role_codes
     roles = sorted({r for code, rs in roles_by_j.items() if (code in covered or "-" in code and code.split("-", 1)[0] in covered) for r in rs})
     env: dict[str, Any] = {"system": system_env, "derived": derived, "roles": roles, "jurisdiction": pack.jurisdiction, "tiers": []}
     res = JurisdictionResult(pack.jurisdiction, pack.id, pack.version, pack.voluntary, "no", None, None, [], [])
     res.as_of = st.as_of_iso
+    res.proposed = pack.proposed
     res.law_version = st.law_version
     res.pending_amendments = st.pending
     unk: set[str] = set()
@@ -436,7 +439,10 @@ def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: 
         covering = [lp for lp in packs if code in lp.covers or country in lp.covers]
         notes = [o.model_dump(exclude_none=True) for lp in covering for o in lp.pack.out_of_scope if o.code == code]
         binding = any(not lp.pack.voluntary for lp in covering)
-        if covering and not notes and (kind(code) != "subdivision"):
+        own = [lp for lp in covering if code in lp.pack.covers]  # packs of the subdivision itself (US-CO)
+        if own and kind(code) == "subdivision":  # they replace the country pack's note; their own notes stay
+            notes = [o.model_dump(exclude_none=True) for lp in own for o in lp.pack.out_of_scope if o.code == code]
+        if covering and not notes and (kind(code) != "subdivision" or own):
             status = "covered"
         elif covering:
             status = "partly_covered"

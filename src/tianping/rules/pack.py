@@ -114,7 +114,7 @@ class Question(Strict):
 
 class RulePack(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-.]*$")
-    jurisdiction: str = Field(pattern=r"^([A-Z]{2}|EU|ASEAN|COE)$")
+    jurisdiction: str = Field(pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|ASEAN|COE)$", description="ISO 3166-1 (VN), ISO 3166-2 (US-CO) or a group (EU, ASEAN, COE).")
     covers: list[str] = Field(min_length=1, description="Deployment codes that bring a system under this pack.")
     title: Text
     version: str
@@ -122,6 +122,7 @@ class RulePack(Strict):
     instruments: list[str] = Field(min_length=1)
     applies_if: str
     voluntary: bool = False
+    proposed: bool = Field(default=False, description="A draft law (e.g. a bill under consultation): shown for information, never binding. Requires voluntary: true.")
     tiers: list[Tier] = Field(min_length=1)
     designations: list[Designation] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
@@ -246,6 +247,8 @@ class LoadedPack:
         self.covers = frozenset(pack.covers) | {pack.jurisdiction}
         self.question_texts = {k: (q.text.model_dump(exclude_none=True), q.choices) for k, q in pack.questions.items()}
         self.out_of_scope = {o.code: o.model_dump(exclude_none=True) for o in pack.out_of_scope}
+        # roles count in this pack when given for a code it covers, or for the country of a subdivision it covers
+        self.role_codes = self.covers | {c.split("-", 1)[0] for c in self.covers if "-" in c}
         self._states: dict = {}
 
     @property
@@ -346,6 +349,8 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
     except ValidationError as exc:
         raise TianpingError(validation_problems(exc, doc), title="invalid rule pack") from None
     problems = ProblemList()
+    if pack.proposed and not pack.voluntary:
+        problems.add("a proposed (draft) law is never binding: set voluntary: true", file=str(path), line=doc.line_of(("proposed",)), field="proposed")
     tiers = {t.id for t in pack.tiers}
     tier_ids = frozenset(tiers)
     windows = {w.id for w in pack.windows}
