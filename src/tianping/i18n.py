@@ -242,14 +242,9 @@ def lang_text(d: Mapping[str, Any] | None, lang: str | None = None) -> str:
 
 # -- dates and numbers per locale ----------------------------------------------------------------
 
-_BABEL_LOCALE = {"zh": "zh_Hans_CN", "en": "en", "fil": "fil_PH", "ms": "ms_MY", "id": "id_ID", "th": "th_TH", "vi": "vi_VN"}
-
-
 def babel_locale(lang: str | None = None) -> str:
-    """The CLDR locale used for dates and numbers in `lang` (the .po's Language header decides for new ones)."""
+    """The CLDR locale used for dates and numbers in `lang`: the `Language` header of its catalog (e.g. zh_Hans)."""
     lang = current_lang(lang)
-    if lang in _BABEL_LOCALE:
-        return _BABEL_LOCALE[lang]
     cat = _catalog(lang)
     header = (cat.info().get("language") if cat else None) or lang
     return header.replace("-", "_")

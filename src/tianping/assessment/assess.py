@@ -165,7 +165,7 @@ def assess(system: AISystem, *, runs: Iterable[RunRow | EvidenceRun] = (), answe
         "profile": system.model_dump(mode="json", exclude_none=True),
         "classification": [r.as_dict() for r in results if r.applies != "no"],
         "obligations": [asdict(a) for a in assessments],
-        "per_instrument": {iid: {"title": {"en": cat.instruments[iid].title.en, "zh": cat.instruments[iid].title.zh}, "counts": c}
+        "per_instrument": {iid: {"title": cat.instruments[iid].title.model_dump(exclude_none=True), "counts": c}
                            for iid, c in sorted(per_instrument.items()) if iid in cat.instruments},
         "evidence_by_instrument": evidence_by_instrument,
         "evidence": [_run_view(ev) for ev in evidence],

@@ -91,7 +91,9 @@ def assess(
         from ..extras import missing
 
         key = load_or_init_keys()
-        bundle = build_bundle(db, result, out, key, pdf=not missing("weasyprint") if pdf is None else pdf)
+        # the report in English and Chinese, and in the interface language when it is another one
+        langs = ("en", "zh") + ((STATE.lang,) if STATE.lang not in ("en", "zh") else ())
+        bundle = build_bundle(db, result, out, key, langs=langs, pdf=not missing("weasyprint") if pdf is None else pdf)
     code = assessment_exit_code(result, policy)
     if as_json:
         emit_json({**result, "bundle": str(bundle) if bundle else None, "fail_on": policy, "exit_code": code})

@@ -42,7 +42,7 @@ def check_lang(lang: str | None) -> str | None:
         return None
     norm = normalize_lang(lang)
     if norm is None:
-        raise typer.BadParameter(t("cli.bad_lang", current_lang(), lang=lang, langs=", ".join(available_languages())), param_hint="'--lang'")
+        raise typer.BadParameter(t("cli.bad_lang", current_lang(), code=lang, langs=", ".join(available_languages())), param_hint="'--lang'")
     return norm
 
 

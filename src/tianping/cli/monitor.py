@@ -66,11 +66,10 @@ def monitor(
 
 def _period(p: dict) -> str:
     n, unit, rel, anchor = p["n"], p["unit"], p.get("relation") or "after", p.get("anchor")
-    if STATE.lang == "zh":
-        u = {"working_days": "个工作日", "days": "日", "hours": "小时"}.get(unit, unit)
-        return f"{anchor}起{n}{u}" if anchor else f"{n}{u}"
-    u = {"working_days": "working days", "days": "days", "hours": "hours"}.get(unit, unit)
-    return f"{n} {u} {rel} {anchor}" if anchor else f"{n} {u}"
+    u = tr(f"mon.unit.{unit}") if unit in ("working_days", "days", "hours") else unit
+    if anchor:
+        return tr("mon.period_anchor", n=n, unit=u, rel=tr(f"mon.rel.{rel}") if rel in ("after", "before") else rel, anchor=anchor)
+    return tr("mon.period", n=n, unit=u)
 
 
 def _print_system(s: dict, report: dict) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from ..i18n import t
+
 OPS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 # the boundary that, once crossed, makes a row `warn` is the other side of the operator
-WARN_WORDS = {"<=": {"en": "warn above", "zh": "超过即预警"}, "<": {"en": "warn from", "zh": "达到即预警"},
-              ">=": {"en": "warn below", "zh": "低于即预警"}, ">": {"en": "warn at or below", "zh": "不高于即预警"}}
-MIN_N = {"en": "n ≥ {n}", "zh": "样本数 ≥ {n}"}
-VIA = {"en": "via", "zh": "来源"}
+# (message ids in the gettext catalogs)
+WARN_WORDS = {"<=": "report.warn.le", "<": "report.warn.lt", ">=": "report.warn.ge", ">": "report.warn.gt"}
 
 
 def sig(value: Any, digits: int = 3) -> str:
@@ -45,13 +45,13 @@ def threshold_text(thr: dict[str, Any] | None, lang: str, provision_title: Calla
     op = thr.get("op", "")
     parts = [f"{OPS.get(op, op)} {sig(thr.get('value'))}"]
     if thr.get("warn") is not None and thr.get("warn") != thr.get("value"):
-        parts.append(f"{WARN_WORDS.get(op, {}).get(lang, 'warn')} {sig(thr['warn'])}")
+        parts.append(f"{t(WARN_WORDS[op], lang) if op in WARN_WORDS else 'warn'} {sig(thr['warn'])}")
     if thr.get("min_n"):
-        parts.append(MIN_N[lang].format(n=thr["min_n"]))
+        parts.append(t("report.min_n", lang, n=thr["min_n"]))
     origin = []
     if thr.get("provision"):
         origin.append(provision_title(thr["provision"]) if provision_title else thr["provision"])
     if thr.get("source"):
-        origin.append(f"{VIA[lang]} {thr['source']}" if origin else thr["source"])
+        origin.append(f"{t('report.via', lang)} {thr['source']}" if origin else thr["source"])
     text = ", ".join(parts)
     return f"{text} ({' '.join(origin)})" if origin else text
