@@ -123,6 +123,7 @@ class RulePack(Strict):
     applies_if: str
     voluntary: bool = False
     proposed: bool = Field(default=False, description="A draft law (e.g. a bill under consultation): shown for information, never binding. Requires voluntary: true.")
+    extends: str | None = Field(default=None, description="The pack this one adds to for the same territory (e.g. Italy's national AI law on top of the EU AI Act, a companion pack for newer instruments): both apply; golden sets and summaries name the base pack first.")
     tiers: list[Tier] = Field(min_length=1)
     designations: list[Designation] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
