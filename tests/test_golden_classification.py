@@ -49,7 +49,10 @@ def test_golden(system_id, jurisdiction, expected):
     results = [r for r in classify(system, jurisdictions=[jurisdiction], as_of=as_of) if r.applies != "no"]
     if "pack" in expected:  # a companion pack (`extends`) named explicitly, e.g. Italy's law on top of the EU AI Act
         results = [r for r in results if r.pack == expected["pack"]]
-    else:  # the base pack: companions that extend a pack in the results are checked under their own key
+    else:  # the pack of that very jurisdiction (VN, not the ASEAN pack that also covers it), and its base
+        # pack: companions that extend a pack in the results are checked under their own key
+        own = [r for r in results if r.jurisdiction == jurisdiction.upper()]
+        results = own or results
         here = {r.pack for r in results}
         results = [r for r in results if EXTENDS.get(r.pack) not in here]
     (result,) = results or [None]
