@@ -8,6 +8,7 @@ file in one go.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -139,7 +140,9 @@ def _inline_principle_mappings(inst: Instrument) -> list[Mapping]:
     return out
 
 
-def load_catalog(data_dir: Path | str = DATA_DIR) -> Catalog:
+def load_catalog(data_dir: Path | str = DATA_DIR, *, extra_instruments: Iterable[Path] = (), extra_mappings: Iterable[Path] = ()) -> Catalog:
+    """Load a catalog directory; `extra_instruments` and `extra_mappings` are further YAML files
+    (plug-ins and `TIANPING_PATH`, see tianping.plugins) loaded and checked with it."""
     data_dir = Path(data_dir)
     cat = Catalog()
     problems = ProblemList()
@@ -154,7 +157,7 @@ def load_catalog(data_dir: Path | str = DATA_DIR) -> Catalog:
         cat.principles[pr.id] = pr
 
     # instruments
-    for path in sorted((data_dir / "instruments").glob("*.yaml")):
+    for path in sorted((data_dir / "instruments").glob("*.yaml")) + list(extra_instruments):
         inst, doc = load_instrument_file(path)
         if inst.id != path.stem:
             problems.add(f"instrument id '{inst.id}' does not match the file name '{path.name}'", file=str(path), line=doc.line_of(("id",)), field="id")
@@ -193,7 +196,7 @@ def load_catalog(data_dir: Path | str = DATA_DIR) -> Catalog:
                 problems.add(f"related instrument '{rel.id}' is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("related", j, "id")), field=f"related.{j}.id")
 
     # mappings
-    for path in sorted((data_dir / "mappings").glob("*.yaml")):
+    for path in sorted((data_dir / "mappings").glob("*.yaml")) + list(extra_mappings):
         doc = load_yaml_file(path)
         mfile = _parse(doc, MappingFile)
         seen: set[tuple[str, str, str]] = set()
@@ -214,5 +217,7 @@ def load_catalog(data_dir: Path | str = DATA_DIR) -> Catalog:
 
 @lru_cache(maxsize=4)
 def default_catalog() -> Catalog:
-    """The bundled catalog, loaded once per process."""
-    return load_catalog(DATA_DIR)
+    """The bundled catalog with the plug-ins' instruments and mappings, loaded once per process."""
+    from ..plugins import files
+
+    return load_catalog(DATA_DIR, extra_instruments=files("instruments"), extra_mappings=files("mappings"))

@@ -56,10 +56,89 @@ def completeness_problems(cat: Catalog) -> ProblemList:
     return problems
 
 
+def pack_problems(cat: Catalog) -> ProblemList:
+    """Completeness of the rule packs (bundled, plug-in and `TIANPING_PATH` packs) against `cat`: each
+    loads (schema, citations that exist, amendments), every profile field a pack reads exists and has
+    the pack's question, every instrument it names is in the catalog, no two packs share an id, and a
+    pack that `extends` another names a loaded pack."""
+    from ..errors import TianpingError
+    from ..registry.profile import AISystem, Organisation
+    from ..rules.pack import load_pack, pack_files
+
+    problems = ProblemList()
+    qids = set(cat.provisions)
+    seen: dict[str, str] = {}
+    extends: list[tuple[str, str, str]] = []
+    for path in pack_files():
+        f = str(path)
+        try:
+            lp = load_pack(path, qids, cat.instruments)
+        except TianpingError as exc:
+            problems.problems.extend(exc.problems)
+            continue
+        pack = lp.pack
+        if pack.id in seen:
+            problems.add(f"duplicate rule pack id '{pack.id}' (also in {seen[pack.id]})", file=f, field="id")
+        seen[pack.id] = f
+        if pack.extends:
+            extends.append((pack.id, pack.extends, f))
+        for iid in pack.instruments:
+            if iid not in cat.instruments:
+                problems.add(f"pack '{pack.id}' names instrument '{iid}', which is not in the catalog", file=f, field="instruments")
+        for read in sorted(lp.reads):
+            parts = read.split(".")
+            if parts[0] == "system" and len(parts) > 1:
+                known = parts[1] in AISystem.model_fields and (parts[1] != "organisation" or len(parts) < 3 or parts[2] in Organisation.model_fields)
+                if not known and parts[1] != "roles":
+                    problems.add(f"pack '{pack.id}' reads '{read}', which is not a profile field (docs/profile-fields.md)", file=f, field="questions")
+                    continue
+            if parts[0] in ("system", "derived") and read not in pack.questions:
+                problems.add(f"pack '{pack.id}' reads '{read}' but asks no question for it: add questions.{read} with en/zh text",
+                             file=f, field="questions")
+    for pid, base, f in extends:
+        if base not in seen:
+            problems.add(f"pack '{pid}' extends '{base}', which is not a loaded rule pack", file=f, field="extends")
+    return problems
+
+
+def docs_problems() -> ProblemList:
+    """In a source checkout without plug-in packs: the generated field reference is current."""
+    from pathlib import Path
+
+    from ..plugins import files
+
+    problems = ProblemList()
+    doc = Path(__file__).resolve().parents[3] / "docs" / "profile-fields.md"
+    if doc.is_file() and not files("packs"):
+        from ..registry.fieldref import render_markdown
+
+        if doc.read_text(encoding="utf-8") != render_markdown():
+            problems.add("docs/profile-fields.md is out of date: regenerate it with `tianping register --schema > docs/profile-fields.md`",
+                         file=str(doc))
+    return problems
+
+
 def validate_catalog(data_dir=DATA_DIR) -> Catalog:
-    """Load (schema and references) and check completeness; raises TianpingError listing every problem."""
-    cat = load_catalog(data_dir)
-    completeness_problems(cat).raise_if_any("incomplete catalog")
+    """Load (schema and references) and check completeness; raises TianpingError listing every problem.
+
+    For the default data directory this is the catalog as Tianping uses it - bundled data plus the
+    plug-ins' and `TIANPING_PATH` instruments and mappings - and the rule packs are checked against
+    it too (`pack_problems`, `docs_problems`), so an outside author of packs and instruments meets the
+    same completeness rules as the bundled ones."""
+    from pathlib import Path
+
+    bundled = Path(data_dir).resolve() == Path(DATA_DIR).resolve()
+    if bundled:
+        from ..plugins import files
+
+        cat = load_catalog(data_dir, extra_instruments=files("instruments"), extra_mappings=files("mappings"))
+    else:
+        cat = load_catalog(data_dir)
+    problems = completeness_problems(cat)
+    if bundled:
+        problems.problems.extend(pack_problems(cat).problems)
+        problems.problems.extend(docs_problems().problems)
+    problems.raise_if_any("incomplete catalog")
     return cat
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -23,7 +24,35 @@ from pydantic import ValidationError
 from ..errors import Problem, TianpingError
 from .profile import AISystem, CrossBorderTransfer, DataCategory, DataHolding, Organisation, Role
 
-KNOWN_JURISDICTIONS = ("EU", "CN", "SG", "ID", "MY", "TH", "VN", "PH", "US")
+
+
+class _PackJurisdictions(Sequence):
+    """The jurisdictions the loaded rule packs name (bundled and plug-in packs, `tianping.plugins.jurisdictions`),
+    computed on first use: never a hard-coded list. Any code the rules' normaliser accepts may still be
+    given (a country without a pack gets a coverage answer)."""
+
+    def _codes(self) -> tuple[str, ...]:
+        from ..plugins import jurisdictions
+
+        return tuple(jurisdictions())
+
+    def __getitem__(self, i):
+        return self._codes()[i]
+
+    def __len__(self) -> int:
+        return len(self._codes())
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._codes()
+
+    def __iter__(self):
+        return iter(self._codes())
+
+    def __repr__(self) -> str:
+        return repr(self._codes())
+
+
+KNOWN_JURISDICTIONS: Sequence[str] = _PackJurisdictions()
 # identity fields: asked first, never again among the packs' questions
 IDENTITY = ("id", "name", "organisation", "jurisdictions", "roles")
 
@@ -88,13 +117,14 @@ def _base(field: str):
 def packs_for(jurisdictions: list[str]) -> list:
     """The rule packs that cover any of these jurisdictions."""
     from .. import rules  # noqa: F401
-    from ..rules.pack import PACK_DIR, RulePack
+    from ..rules.pack import RulePack, pack_files
     from ..yamlio import load_yaml_file
 
+    wanted = set(jurisdictions) | {j.split("-", 1)[0] for j in jurisdictions if "-" in j}  # US-CO is also in US
     packs = []
-    for p in sorted(PACK_DIR.glob("*.yaml")):
+    for p in pack_files():  # bundled and plug-in packs
         pack = RulePack.model_validate(load_yaml_file(p).data)
-        if set(pack.covers) & set(jurisdictions) or pack.jurisdiction in jurisdictions:
+        if set(pack.covers) & wanted or pack.jurisdiction in wanted:
             packs.append(pack)
     return packs
 

@@ -428,10 +428,33 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
     return LoadedPack(pack, applies, des, obl, loaded_amendments)
 
 
+@lru_cache(maxsize=1)
+def pack_files() -> tuple[Path, ...]:
+    """The bundled packs, then those of plug-ins (entry points `tianping.packs`, `tianping.data`) and of
+    the `TIANPING_PATH` data directories (their `packs/` folders)."""
+    from ..plugins import files
+
+    return tuple(sorted(PACK_DIR.glob("*.yaml"))) + tuple(files("packs"))
+
+
 @lru_cache(maxsize=4)
 def default_packs() -> tuple[LoadedPack, ...]:
     from ..catalog.loader import default_catalog
 
     cat = default_catalog()
     qids = set(cat.provisions)
-    return tuple(load_pack(p, qids, cat.instruments) for p in sorted(PACK_DIR.glob("*.yaml")))
+    out: dict[str, LoadedPack] = {}
+    where: dict[str, Path] = {}
+    for p in pack_files():
+        lp = load_pack(p, qids, cat.instruments)
+        if lp.pack.id in out:
+            raise TianpingError(Problem(f"duplicate rule pack id '{lp.pack.id}' (also in {where[lp.pack.id]})", file=str(p), field="id"),
+                                title="invalid rule pack")
+        out[lp.pack.id] = lp
+        where[lp.pack.id] = p
+    for pid, lp in out.items():
+        if lp.pack.extends and lp.pack.extends not in out:
+            raise TianpingError(Problem(f"extends '{lp.pack.extends}', which is not a loaded rule pack", file=str(where[pid]), field="extends"),
+                                title="invalid rule pack")
+    # ordered by id (a bundled pack's file is named after its id), plug-in packs among them
+    return tuple(sorted(out.values(), key=lambda lp: lp.pack.id))

@@ -27,7 +27,7 @@ from .errors import invalid
 from .fastread import FastJSON, dumps
 from .filings import STATES, TRANSITIONS, parse_profile
 from .principal import ROLES, Principal
-from .questions import KNOWN_JURISDICTIONS, questions
+from .questions import questions
 from .reports import verify_archive
 from .runs import run_kinds
 from .security import client_address
@@ -41,8 +41,25 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-_J = "(" + "|".join(KNOWN_JURISDICTIONS) + ")"
-JURISDICTION_LIST = rf"^\s*{_J}\s*(,\s*{_J}\s*)*$"
+# jurisdictions: any code the rules' normaliser accepts (ISO 3166-1/-2, EU, ASEAN, COE), case-insensitive;
+# the packs' own codes (bundled and plug-in) are tianping.plugins.jurisdictions(), never a list here
+JURISDICTION_LIST = r"^\s*[A-Za-z]{2,5}(-[A-Za-z0-9]{1,3})?\s*(,\s*[A-Za-z]{2,5}(-[A-Za-z0-9]{1,3})?\s*)*$"
+
+
+def _jurisdiction_codes(raw: str) -> list[str]:
+    from ..rules.jurisdictions import normalise
+
+    codes, problems = [], []
+    for j in (x.strip() for x in raw.split(",")):
+        if not j:
+            continue
+        try:
+            codes.append(normalise(j))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems or not codes:
+        raise invalid("; ".join(problems) or "give at least one jurisdiction code", field="jurisdictions")
+    return list(dict.fromkeys(codes))
 
 
 
@@ -286,18 +303,20 @@ def matrix(instruments: str | None = Query(None, max_length=2000), svc: Services
 
 
 @router.get("/checklists/{checklist}", tags=["checklists"], summary="Items of a process checklist")
-def checklist(checklist: Literal["aiverify", "iso-iec-42001", "nist-ai-rmf"]) -> dict[str, Any]:
+def checklist(checklist: str = Path(..., max_length=100, description="A checklist of the loaded catalog (bundled or plug-in), e.g. aiverify, iso-iec-42001, nist-ai-rmf")) -> dict[str, Any]:
+    from ..plugins import checklists
+
+    known = checklists()
+    if checklist not in known:
+        raise invalid(f"unknown checklist '{checklist}' (known: {', '.join(known)})", field="checklist")
     return {"checklist": checklist, "items": [i.__dict__ for i in checklist_items(checklist)]}
 
 
 @router.get("/questionnaire", tags=["systems"], summary="Registration questions for the chosen jurisdictions")
 def questionnaire(jurisdictions: str = Query("EU,CN", max_length=200, pattern=JURISDICTION_LIST,
-                                            description="Comma-separated, from: " + ", ".join(KNOWN_JURISDICTIONS)),
+                                            description="Comma-separated jurisdiction codes: ISO 3166-1 (VN), ISO 3166-2 (US-CO) or a group (EU, ASEAN, COE), case-insensitive"),
                   lang: Literal["en", "zh"] = "en") -> dict[str, Any]:
-    js = [j.strip().upper() for j in jurisdictions.split(",") if j.strip()]
-    unknown = [j for j in js if j not in KNOWN_JURISDICTIONS]
-    if unknown or not js:
-        raise invalid(f"jurisdictions from: {', '.join(KNOWN_JURISDICTIONS)}", field="jurisdictions")
+    js = _jurisdiction_codes(jurisdictions)
     return {"jurisdictions": js, "questions": questions(js, lang)}
 
 

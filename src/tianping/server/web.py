@@ -24,7 +24,7 @@ from .deps import resolve_principal, services
 from .errors import ServiceError, forbidden, unauthorised
 from .filings import DEADLINE_CITE, EDITABLE, TRANSITIONS, parse_profile
 from .principal import Principal
-from .questions import KNOWN_JURISDICTIONS, identity_labels, profile_from_form, questions, role_choices
+from .questions import identity_labels, profile_from_form, questions, role_choices
 from .run_kinds_forms import form_options, genai_config, tabular_request
 from .runs import run_kinds
 from .security import COMMON_HEADERS, CSRF_COOKIE, CSRF_FIELD, PAGE_CSP, SESSION_COOKIE, client_address, csrf_ok, new_csrf_token
@@ -198,15 +198,37 @@ async def logout(request: Request, svc: Services = Depends(services)):
 
 
 # -- registration questionnaire --------------------------------------------------------------
+def _known() -> list[str]:
+    """The jurisdictions the loaded rule packs name (bundled and plug-in packs): the form's checkboxes."""
+    from ..plugins import jurisdictions
+
+    return jurisdictions()
+
+
+def _codes(values: list[str]) -> list[str]:
+    """The submitted codes the rules' normaliser accepts (canonical case), in order; others are dropped."""
+    from ..rules.jurisdictions import normalise
+
+    out: list[str] = []
+    for v in values:
+        try:
+            code = normalise(v)
+        except ValueError:
+            continue
+        if code not in out:
+            out.append(code)
+    return out
+
+
 @router.get("/systems/new", response_class=HTMLResponse)
 def new_system(request: Request):
     p = need_user(request)
     if not (p.is_provider or p.role == "admin"):
         raise forbidden("only providers register systems")
     lang = lang_of(request)
-    js = [j for j in request.query_params.getlist("jurisdictions") if j in KNOWN_JURISDICTIONS]
+    js = _codes(request.query_params.getlist("jurisdictions"))
     step = 2 if js and request.query_params.get("id") else 1
-    return render(request, "new_system.html", step=step, jurisdictions=js, known=KNOWN_JURISDICTIONS,
+    return render(request, "new_system.html", step=step, jurisdictions=js, known=_known(),
                   labels=identity_labels(lang), questions=questions(js, lang) if step == 2 else [],
                   roles=role_choices(), values=dict(request.query_params), errors=[])
 
@@ -222,8 +244,8 @@ async def create_system(request: Request, svc: Services = Depends(services)):
         if getattr(exc, "status", 422) in (401, 403):
             raise
         lang = lang_of(request)
-        js = [j for j in data.get("jurisdictions", []) if j in KNOWN_JURISDICTIONS]
-        return render(request, "new_system.html", status=422, step=2, jurisdictions=js, known=KNOWN_JURISDICTIONS,
+        js = _codes(data.get("jurisdictions", []))
+        return render(request, "new_system.html", status=422, step=2, jurisdictions=js, known=_known(),
                       labels=identity_labels(lang), questions=questions(js, lang), roles=role_choices(),
                       values={k: v[0] for k, v in data.items() if v}, multi=data, errors=exc.problems)
     return RedirectResponse(f"/systems/{view['id']}", status_code=303)
