@@ -62,7 +62,9 @@ def test_every_new_pack_loads_cites_the_catalog_and_asks_every_field_it_reads():
 def test_us_pack_no_longer_says_the_states_are_out_of_scope():
     us = next(lp for lp in default_packs() if lp.pack.id == "us-nist")
     assert us.pack.out_of_scope == []
-    for code, pack in [("US-CO", "us-co-sb24-205"), ("US-CA", "us-ca-sb53"), ("US-TX", "us-tx-traiga")]:
+    (co,) = coverage(jurisdictions=["US-CO"])  # SB24-205 encoded; its 2026 replacement (SB 26-189) not yet
+    assert co["status"] == "partly_covered" and "us-co-sb24-205" in co["packs"] and "SB 26-189" in co["out_of_scope"][0]["note"]["en"]
+    for code, pack in [("US-CA", "us-ca-sb53"), ("US-TX", "us-tx-traiga")]:
         (c,) = coverage(jurisdictions=[code])
         assert c["status"] == "covered" and pack in c["packs"] and "us-nist" in c["packs"], c
     (ny,) = coverage(jurisdictions=["US-NY"])  # a city law under its state's code: the state's own law is not encoded
@@ -138,6 +140,7 @@ def test_kr_generative_compute_representative_and_exempt():
 def test_colorado_lender_is_high_risk_with_the_deployers_impact_assessment():
     r = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["creditworthiness"], model_kinds=["classifier"]))
     assert r.tier == "high_risk"
+    assert "SB 26-189" in r.out_of_scope[0]["note"]["en"]  # the result says the Act was repealed and re-enacted
     ia = next(o for o in r.obligations if o.id == "co-ob-dep-impact-assessment")
     assert ia.cites == ["us-co-sb24-205:s-6-1-1703-3"] and "90 days" in ia.deadline and ia.applies_from == "2026-06-30"
     assert {"co-ob-dep-risk-management", "co-ob-dep-consumer-notice", "co-ob-dep-adverse-decision"} <= set(ids(r.obligations))
