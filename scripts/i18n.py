@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tianping's gettext catalogs: extract, add a language, update, compile, count what is untranslated.
 
-    python scripts/i18n.py extract        # code + English catalog -> src/tianping/locale/tianping.pot
+    python scripts/i18n.py extract        # code, data labels + English catalog -> src/tianping/locale/tianping.pot
     python scripts/i18n.py new LANG       # start a catalog for LANG from the template
     python scripts/i18n.py update         # add new ids to every catalog, drop the removed ones
     python scripts/i18n.py compile        # .po -> .mo for every language (also done on first use)
@@ -62,9 +62,40 @@ def _keys_in_code() -> set[str]:
         return {m.id for m in read(out) if m.id and isinstance(m.id, str)}
 
 
+# data files whose language maps are translated through the catalogs: (file, message id prefix)
+DATA_LABELS = [(ROOT / "src" / "tianping" / "registry" / "field_labels.yaml", "field.")]
+
+
+def sync_data() -> None:
+    """Copy the English and Chinese texts of the data files' language maps into those catalogs
+    (message ids `field.<id>`), so that the template offers them to translators."""
+    import yaml
+
+    for path, prefix in DATA_LABELS:
+        labels = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        origin = path.relative_to(ROOT / "src").as_posix()
+        for lang in ("en", "zh"):
+            cat = read(po_path(lang))
+            changed = False
+            for key, texts in labels.items():
+                text = (texts or {}).get(lang)
+                if not text:
+                    continue
+                m = cat.get(prefix + key)
+                if m is None:
+                    cat.add(prefix + key, text, locations=[(origin, None)])
+                    changed = True
+                elif m.string != text:
+                    m.string = text
+                    changed = True
+            if changed:
+                write(cat, po_path(lang))
+
+
 def extract() -> int:
     from babel.messages.catalog import Catalog
 
+    sync_data()
     en = read(po_path("en"))
     pot = Catalog(domain="tianping", project="Tianping", version="0.1", copyright_holder="Tianping contributors",
                   msgid_bugs_address="https://github.com/tianping-ai/tianping/issues", fuzzy=False)

@@ -246,3 +246,21 @@ def _timed(cmd, env) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, capture_output=True, check=True)
     return time.perf_counter() - t0
+
+
+def test_profile_field_labels_in_every_language():
+    """registry/field_labels.yaml keeps its language maps (any key accepted); the other languages come
+    from the catalogs (`field.<id>`), whose English and Chinese are synchronised by scripts/i18n.py extract."""
+    from tianping.registry.profile import field_label, field_labels
+
+    en = tool.read(tool.po_path("en"))
+    labels = field_labels()
+    stale = [k for k, v in labels.items() if en.get(f"field.{k}") is None or en.get(f"field.{k}").string != v["en"]]
+    assert stale == [], "run: python scripts/i18n.py extract && python scripts/i18n.py update"
+    loanwords = {"fil": {"foundation_model", "open_source"}}  # Filipino uses the English terms
+    for lang in REGION:
+        same = {k for k, v in labels.items() if field_label(k, lang) == v["en"]}
+        assert same <= loanwords.get(lang, set()), (lang, same)
+    assert field_label("intended_purpose", "th") == "วัตถุประสงค์การใช้งาน"
+    assert field_label("intended_purpose", "xx") == "Intended purpose"
+    assert field_label("intended_purpose", "zh") == labels["intended_purpose"]["zh"]

@@ -312,5 +312,16 @@ def field_labels() -> dict[str, dict[str, str]]:
 
 
 def field_label(field_id: str, lang: str = "en") -> str:
+    """The label in `lang`: the YAML's own map (any language key), else the gettext catalogs
+    (message `field.<id>`, tianping/locale), else English."""
     entry = field_labels().get(field_id)
-    return (entry.get(lang) or entry["en"]) if entry else field_id
+    if not entry:
+        return field_id
+    if entry.get(lang):
+        return entry[lang]
+    from ..i18n import has_message, normalize_lang, t
+
+    norm = normalize_lang(lang)
+    if norm and entry.get(norm):
+        return entry[norm]
+    return t(f"field.{field_id}", norm) if norm and has_message(f"field.{field_id}", norm) else entry["en"]
