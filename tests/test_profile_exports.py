@@ -271,3 +271,45 @@ def test_every_profile_field_has_a_bilingual_label():
         assert any("\u4e00" <= ch <= "\u9fff" for ch in entry["zh"]), f
     assert field_label("public_opinion_attributes", "zh") == "具有舆论属性或者社会动员能力"
     assert field_label("not_a_field", "zh") == "not_a_field"
+
+
+# ------------------------------------------------------------------ filing exports for 2025-2026 regimes
+def test_new_regime_formats_are_registered():
+    assert {"vn-ai-notification", "us-co-impact-assessment", "nyc-bias-audit-summary"} <= set(FORMATS)
+
+
+def test_vn_notification_dossier_takes_the_risk_level_from_the_pack(profiles):
+    r = export_profile(profiles["vn-credit-scorer"], "vn-ai-notification")
+    doc = r["document"]
+    assert doc["classification"]["risk_level"].startswith("cao") and doc["provider"]["name"] == "TinDung Analytics JSC (fictional)"
+    assert {b["rule"] for b in doc["classification"]["basis"]} >= {"vn-high-risk-named"}
+    assert "Ministry of Science and Technology" in doc["recipient"] and "vn-ai-law:art-10" in r["cites"] and r["verified"] is False
+    missing = {m["field"] for m in r["missing"]}
+    assert {"provider.address", "classification.file_reference", "measures.technical_documentation"} <= missing
+    # not deployed in Viet Nam: the risk level does not apply
+    out = export_profile(profiles["customer-service-chatbot"], "vn-ai-notification")
+    assert "classification.risk_level" in {m["field"] for m in out["not_applicable"]}
+
+
+def test_colorado_impact_assessment_has_the_seven_statutory_contents(profiles):
+    r = export_profile(profiles["co-consumer-lender"], "us-co-impact-assessment")
+    doc = r["document"]
+    assert [k for k in doc if k[:2] in ("i_", "ii", "iv", "v_", "vi")] == ["i_purpose", "ii_algorithmic_discrimination", "iii_data",
+                                                                          "iv_customisation_data", "v_metrics", "vi_transparency", "vii_monitoring"]
+    assert doc["deployer"] == "Peak Credit Union (fictional)" and doc["i_purpose"]["purpose"].startswith("Scores consumer-loan")
+    reasons = {m["field"]: m["reason"]["en"] for m in r["missing"]}
+    assert "disparate_impact_ratio" in reasons["ii_algorithmic_discrimination.known_or_foreseeable_risks"]
+    assert "iv_customisation_data" in reasons  # it trains on its own data: describe it
+    assert r["cites"] == ["us-co-sb24-205:s-6-1-1703-3"] and any("SB 26-189" in n["en"] for n in r["notes"])
+
+
+def test_nyc_bias_audit_summary_lists_every_category_and_intersection(profiles):
+    r = export_profile(profiles["nyc-resume-screener"], "nyc-bias-audit-summary")
+    doc = r["document"]
+    assert doc["employer"] == "Gotham Retail Inc. (fictional)" and doc["audit"]["rate_reported"] == "scoring_rate"
+    res = doc["results"]
+    assert len(res["sex"]) == 2 and len(res["race_ethnicity"]) == 7 and len(res["intersectional"]) == 14
+    assert all(v == {"count": None, "rate": None, "impact_ratio": None} for g in res.values() for v in g.values())
+    hints = {m["reason"]["en"] for m in r["missing"] if m["field"].startswith("results.")}
+    assert len(hints) == 1 and "disparate_impact_ratio" in hints.pop()
+    assert "us-nyc-ll144:rcny-5-301" in r["cites"] and r["metric"] == "disparate_impact_ratio"

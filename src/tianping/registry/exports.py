@@ -750,10 +750,27 @@ EXPORTERS: dict[str, Callable[[AISystem], dict[str, Any]]] = {
     "uk-atrs": export_uk_atrs,
     "cyclonedx": export_cyclonedx,
 }
+# filing exports for the regimes of 2025-2026 (Viet Nam, Colorado, New York City): registry/exports_2025.py
+from .exports_2025 import EXPORTERS_2025  # noqa: E402  (it builds on the helpers above)
+
+EXPORTERS.update(EXPORTERS_2025)
+
+
+def _plugin_exporters() -> None:
+    """Exporters of plug-ins (entry points `tianping.exporters`, `tianping.plugins.register("exporters", name)`)."""
+    from ..plugins import registered
+
+    for name, fn in registered("exporters").items():
+        EXPORTERS.setdefault(name, fn)
+
+
+_plugin_exporters()
 FORMATS: tuple[str, ...] = tuple(EXPORTERS)
 
 
 def check_format(fmt: str) -> str:
+    if fmt not in EXPORTERS:
+        _plugin_exporters()  # registered since import
     if fmt not in EXPORTERS:
         raise TianpingError(f"unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}", title="unknown export format")
     return fmt

@@ -1,0 +1,227 @@
+"""Filing exports for the regimes of 2025-2026, next to the CN, EU, NL, UK ATRS and CycloneDX exports of
+``registry/exports.py`` and with the same contract (``{"format", "document", "missing",
+"not_applicable", "cites", "notes", ...}``; a target field the profile cannot fill is ``None`` and listed in
+``missing`` with a bilingual reason - never a placeholder or a guess). Registered in ``EXPORTERS`` there.
+
+Sources and what is (not) verified
+----------------------------------
+* ``vn-ai-notification`` — Viet Nam, Law on AI No. 134/2025/QH15, Art. 10: providers of medium- and
+  high-risk systems notify the Ministry of Science and Technology through the national one-stop AI
+  portal before deployment, on the basis of their self-classification and classification file. The risk
+  level is taken from the ``vn-ai-law`` rule pack. UNVERIFIED: the portal's form and its field names
+  (the implementing decree with the dossier template had not been read); the sections below follow what
+  Art. 10 and Art. 9 ask the provider to establish (who, which system, which risk level and why, the
+  measures of a high-risk system), in our own field names.
+* ``us-co-impact-assessment`` — Colorado SB24-205, C.R.S. 6-1-1703(3)(b): the seven contents of a
+  deployer's impact assessment - (I) purpose, intended use cases, deployment context and benefits;
+  (II) known or reasonably foreseeable risks of algorithmic discrimination and the steps taken to
+  mitigate them; (III) the categories of data processed as inputs and the outputs; (IV) the data used to
+  customise the system, if any; (V) the metrics used to evaluate performance and known limitations;
+  (VI) transparency measures, including what consumers are told; (VII) post-deployment monitoring and
+  user safeguards - and (3)(c) the statement after an intentional and substantial modification. Checked
+  against the statute as published (text of 6-1-1703). NOTE: SB 26-189 (May 2026) repealed and
+  re-enacted the Act from 1 Jan 2027 without an impact-assessment duty (Colorado Attorney General);
+  the export documents the SB24-205 assessment, still useful as the record a risk programme keeps.
+* ``nyc-bias-audit-summary`` — New York City Local Law 144, Admin. Code 20-871(a) and DCWP rules
+  6 RCNY 5-301 to 5-303: the public summary of the latest bias audit - date of the audit, source and
+  explanation of the data (historical or test data), number of individuals assessed and of those in an
+  unknown category, the selection rate (binary outputs) or scoring rate (scores) and the impact ratio
+  for every sex category, every race/ethnicity category and every intersection, and the tool's
+  distribution date. The categories are the EEO-1 ones the rules refer to. The rates and ratios come
+  from an independent auditor's run of the tabular fairness test (metrics ``selection_rate`` and
+  ``disparate_impact_ratio``: a group's selection rate over that of the most-selected group); a profile
+  holds none of them, so they are listed as missing with that instruction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .exports import AUTONOMY_TEXT, _Builder, _data_categories, _r, _roles, _use_case_label
+from .profile import AISystem
+
+# ---------------------------------------------------------------------------------------------
+# vn-ai-notification (Law on AI 134/2025/QH15, Art. 10)
+
+VN_RISK_LEVEL = {"high_risk": "cao (high)", "medium_risk": "trung bình (medium)", "low_risk": "thấp (low)"}
+VN_RECIPIENT = "Bộ Khoa học và Công nghệ - Cổng thông tin một cửa quốc gia về trí tuệ nhân tạo (Ministry of Science and Technology, national one-stop AI portal)"
+
+
+def _classification(system: AISystem, pack_id: str):
+    from ..rules.engine import classify
+
+    return next((r for r in classify(system, full_trace=False) if r.pack == pack_id), None)
+
+
+def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
+    b = _Builder("vn-ai-notification")
+    org = system.organisation
+    r = _classification(system, "vn-ai-law")
+    b.set("recipient", VN_RECIPIENT, None)  # named by Art. 10 itself
+    b.set("provider.name", org.name, "organisation.name")
+    b.set("provider.country", org.country, "organisation.country")
+    if not set(_roles(system, "VN")) & {"provider", "developer"}:
+        b.notes.append(_r("The profile gives no provider or developer role in VN: the notification is the provider's duty.",
+                          "系统档案未给出在越南（VN）的提供者或开发者角色：通报是提供者的义务。"))
+    for f in ("enterprise_code", "address", "contact_person", "contact_email"):
+        b.miss(f"provider.{f}", None)
+    b.set("system.name", system.name, "name")
+    b.set("system.version", system.version, "version")
+    b.set("system.intended_purpose", system.intended_purpose, "intended_purpose")
+    b.set("system.use_cases", [_use_case_label(c, "en") for c in system.use_cases or []], "use_cases")
+    b.set("system.sector", system.sector, "sector")
+    b.set("system.model_kinds", [str(k) for k in system.model_kinds or []], "model_kinds")
+
+    tier = r.tier if r is not None and r.applies != "no" else None
+    if r is None or r.applies == "no":
+        b.na("classification.risk_level", "jurisdictions", _r("The Vietnamese AI law does not apply to this profile (not deployed in VN, or defence/security only).",
+                                                              "越南人工智能法不适用于该档案（未在越南部署，或仅用于国防安全）。"))
+        b.na("classification.basis", "jurisdictions", _r("No classification under the Vietnamese AI law.", "无越南人工智能法下的分级。"))
+    elif tier in VN_RISK_LEVEL:
+        b.set("classification.risk_level", VN_RISK_LEVEL[tier], "use_cases")
+        basis = [{"rule": x["rule"], "cites": list(x["cites"])} for x in r.reasons]
+        if basis:
+            b.set("classification.basis", basis, "use_cases")
+        else:
+            b.na("classification.basis", "use_cases", _r("Low risk by default: no rule of Art. 9 designates a higher level.", "默认低风险：第9条无规则认定更高等级。"))
+        if tier == "low_risk":
+            b.notes.append(_r("Low-risk systems are not notified to the ministry (Art. 10 covers medium and high risk); keep the self-classification.",
+                              "低风险系统无需向主管部门通报（第10条仅涉及中、高风险）；请保留自我分级记录。"))
+    else:  # undetermined (or prohibited)
+        asked = ", ".join(q.field for q in r.questions) or "-"
+        reason = _r(f"The risk level is not determined: answer {asked}.", f"风险等级尚未确定：请回答 {asked}。") if tier == "undetermined" else \
+            _r("The system is a prohibited act under Art. 7: it cannot be notified for deployment.", "该系统属于第7条禁止行为：不能通报部署。")
+        b.miss("classification.risk_level", "use_cases", reason)
+        b.miss("classification.basis", "use_cases", reason)
+    b.miss("classification.file_reference", None, _r("The classification file the provider keeps (Art. 10) is not part of the profile.",
+                                                    "提供者保存的分级档案（第10条）不在系统档案中。"))
+    b.miss("deployment.planned_date", None)
+    b.miss("deployment.deployers", None)
+    high = tier == "high_risk"
+    if high:
+        b.set("measures.human_oversight", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
+        for f in ("suitability_assessment", "technical_documentation", "logging"):
+            b.miss(f"measures.{f}", None, _r("Describe the measure taken for the high-risk system; the profile does not record it.",
+                                            "请说明针对高风险系统采取的措施；系统档案未记录。"))
+    else:
+        for f in ("human_oversight", "suitability_assessment", "technical_documentation", "logging"):
+            b.na(f"measures.{f}", None, _r("Only high-risk systems must show these measures.", "仅高风险系统须说明这些措施。"))
+    b.miss("incident_contact", None)
+    return b.result(cites=["vn-ai-law:art-10", "vn-ai-law:art-9"], verified=False,
+                    source="Law on AI No. 134/2025/QH15, Art. 10 (portal form not read: field names are Tianping's)")
+
+
+# ---------------------------------------------------------------------------------------------
+# us-co-impact-assessment (C.R.S. 6-1-1703(3)(b)-(c))
+
+FAIRNESS_HINT = _r("Run the tabular fairness test (selection rates, disparate_impact_ratio per group) and record the risks of algorithmic discrimination it shows and the mitigations.",
+                   "运行表格公平性测试（各组选择率、disparate_impact_ratio），记录其显示的算法歧视风险及缓解措施。")
+
+
+def export_us_co_impact_assessment(system: AISystem) -> dict[str, Any]:
+    b = _Builder("us-co-impact-assessment")
+    org = system.organisation
+    if "deployer" in _roles(system, "US-CO") or "deployer" in _roles(system, "US"):
+        b.set("deployer", org.name, "organisation.name")
+    else:
+        b.miss("deployer", "roles", _r("The organisation is not a deployer in Colorado; the impact assessment is the deployer's.",
+                                       "该组织不是科罗拉多州的部署者；影响评估由部署者完成。"))
+    b.set("system.name", system.name, "name")
+    b.set("system.version", system.version, "version")
+    b.miss("assessment_date", None)
+    b.miss("reason", None, _r("State whether this is the assessment before deployment, the annual review or one after a substantial modification.",
+                              "请说明本次为部署前评估、年度复核还是实质性修改后的评估。"))
+    # (I)
+    b.set("i_purpose.purpose", system.intended_purpose, "intended_purpose")
+    b.set("i_purpose.intended_use_cases", [_use_case_label(c, "en") for c in system.use_cases or []], "use_cases")
+    b.set("i_purpose.deployment_context", system.sector, "sector")
+    b.miss("i_purpose.benefits", None)
+    # (II)
+    b.miss("ii_algorithmic_discrimination.known_or_foreseeable_risks", None, FAIRNESS_HINT)
+    b.miss("ii_algorithmic_discrimination.mitigation_steps", None, FAIRNESS_HINT)
+    # (III)
+    b.set("iii_data.input_categories", _data_categories(system), "data")
+    b.set("iii_data.outputs", [str(k) for k in system.model_kinds or []], "model_kinds")
+    # (IV)
+    own = system.deployer_trains_with_own_data
+    if own is False:
+        b.na("iv_customisation_data", "deployer_trains_with_own_data", _r("The deployer does not customise the system with its own data.",
+                                                                         "部署者未使用自有数据定制该系统。"))
+    else:
+        b.miss("iv_customisation_data", "deployer_trains_with_own_data",
+               _r("Describe the categories of data used to customise the system.", "请说明用于定制该系统的数据类别。") if own else None)
+    # (V)
+    b.miss("v_metrics.performance_metrics", None, _r("Record the metrics used (e.g. the tabular performance and fairness tests) and their results.",
+                                                     "请记录所用指标（如表格性能与公平性测试）及其结果。"))
+    b.miss("v_metrics.known_limitations", None)
+    # (VI)
+    if system.interacts_with_people:
+        b.set("vi_transparency.ai_interaction_disclosure", "Consumers interacting with the system are told it is an AI system (C.R.S. 6-1-1704).",
+              "interacts_with_people")
+    elif system.interacts_with_people is False:
+        b.na("vi_transparency.ai_interaction_disclosure", "interacts_with_people", _r("The system does not interact with consumers.", "系统不与消费者交互。"))
+    else:
+        b.miss("vi_transparency.ai_interaction_disclosure", "interacts_with_people")
+    b.miss("vi_transparency.consumer_notice", None, _r("Describe the notice given before a consequential decision (C.R.S. 6-1-1703(4)(a)).",
+                                                       "请说明在作出重大决定前发出的通知（C.R.S. 6-1-1703(4)(a)）。"))
+    # (VII)
+    b.miss("vii_monitoring.post_deployment_monitoring", None)
+    b.set("vii_monitoring.user_safeguards", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
+    # (3)(c)
+    b.na("modification_statement", None, _r("Needed only after an intentional and substantial modification: say how far the use matched the developer's intended uses.",
+                                            "仅在有意的实质性修改后需要：说明使用与开发者预期用途的一致程度。"))
+    b.notes.append(_r("SB24-205 was repealed and re-enacted by SB 26-189 (in force 1 January 2027), which has no impact-assessment duty; this record follows SB24-205.",
+                      "SB24-205已被SB 26-189（2027年1月1日生效）废止并重新制定，后者不要求影响评估；本记录依SB24-205编制。"))
+    if "US-CO" not in system.jurisdictions:
+        b.notes.append(_r("US-CO is not among the profile's jurisdictions.", "系统档案的法域不包括科罗拉多州（US-CO）。"))
+    return b.result(cites=["us-co-sb24-205:s-6-1-1703-3"], source="C.R.S. 6-1-1703(3)(b)-(c) (SB24-205)")
+
+
+# ---------------------------------------------------------------------------------------------
+# nyc-bias-audit-summary (Local Law 144; 6 RCNY 5-301 to 5-303)
+
+NYC_SEX = ("male", "female")
+NYC_RACE = ("hispanic_or_latino", "white", "black_or_african_american", "native_hawaiian_or_pacific_islander", "asian",
+            "native_american_or_alaska_native", "two_or_more_races")
+# selection rate for tools that select or classify; scoring rate for tools that score (5-301(b)/(c))
+NYC_RATE_BY_MODEL_KIND = {"classifier": "selection_rate", "ranking_selection": "scoring_rate", "regressor": "scoring_rate"}
+AUDIT_HINT = _r("From the independent bias audit: the tabular fairness test on the tool's historical data gives each group's selection_rate and disparate_impact_ratio.",
+                "来自独立偏见审计：基于该工具历史数据的表格公平性测试给出各组的 selection_rate 和 disparate_impact_ratio。")
+
+
+def export_nyc_bias_audit_summary(system: AISystem) -> dict[str, Any]:
+    b = _Builder("nyc-bias-audit-summary")
+    org = system.organisation
+    if "deployer" in _roles(system, "US-NY"):
+        b.set("employer", org.name, "organisation.name")
+    else:
+        b.miss("employer", "roles", _r("The organisation is not the employer or employment agency using the tool in New York; the summary is theirs.",
+                                       "该组织不是在纽约使用该工具的雇主或职业介绍机构；摘要应由其发布。"))
+    b.set("tool.name", system.name, "name")
+    b.set("tool.version", system.version, "version")
+    b.miss("tool.distribution_date", None)
+    kinds = [str(k) for k in system.model_kinds or []]
+    rate = next((NYC_RATE_BY_MODEL_KIND[k] for k in kinds if k in NYC_RATE_BY_MODEL_KIND), None)
+    b.set("audit.rate_reported", rate, "model_kinds", _r("Say whether the tool selects or classifies (selection rate) or scores (scoring rate).",
+                                                          "请说明该工具是进行选择或分类（选择率）还是评分（评分率）。"))
+    for f in ("date", "independent_auditor", "data_source", "data_explanation", "individuals_assessed", "unknown_category_count"):
+        b.miss(f"audit.{f}", None, AUDIT_HINT if f in ("individuals_assessed", "unknown_category_count") else None)
+    for group, cats in (("sex", NYC_SEX), ("race_ethnicity", NYC_RACE)):
+        for c in cats:
+            for m in ("count", "rate", "impact_ratio"):
+                b.miss(f"results.{group}.{c}.{m}", None, AUDIT_HINT)
+    for s in NYC_SEX:
+        for c in NYC_RACE:
+            for m in ("count", "rate", "impact_ratio"):
+                b.miss(f"results.intersectional.{s}__{c}.{m}", None, AUDIT_HINT)
+    if "US-NY" not in system.jurisdictions:
+        b.notes.append(_r("US-NY (New York City) is not among the profile's jurisdictions.", "系统档案的法域不包括纽约（US-NY）。"))
+    return b.result(cites=["us-nyc-ll144:ac-20-871-a", "us-nyc-ll144:rcny-5-301", "us-nyc-ll144:rcny-5-302"],
+                    source="NYC Admin. Code 20-871(a); 6 RCNY 5-301 to 5-303", metric="disparate_impact_ratio")
+
+
+EXPORTERS_2025: dict[str, Callable[[AISystem], dict[str, Any]]] = {
+    "vn-ai-notification": export_vn_ai_notification,
+    "us-co-impact-assessment": export_us_co_impact_assessment,
+    "nyc-bias-audit-summary": export_nyc_bias_audit_summary,
+}
