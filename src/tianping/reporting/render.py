@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from .. import __version__
 from ..assessment.assess import KIND_TEXT, VERDICT_TEXT
 from ..catalog.loader import default_catalog
-from ..i18n import LangMap, available_languages, format_datetime, lang_text, normalize_lang, t
+from ..i18n import LangMap, available_languages, format_datetime, has_message, lang_text, normalize_lang, t
 from .charts import metric_chart, verdict_chart
 from .numbers import interval, sig, threshold_text
 
@@ -35,7 +35,8 @@ class ReportLabels(Mapping[str, str]):
         self.lang = lang
 
     def __getitem__(self, key: str) -> str:
-        if key not in self.KEYS:
+        # any `report.<key>` of the catalogs (KEYS lists them for iteration)
+        if key not in self.KEYS and not has_message(f"report.{key}", "en"):
             raise KeyError(key)
         return t(f"report.{key}", self.lang)
 
