@@ -264,3 +264,9 @@ def test_profile_field_labels_in_every_language():
     assert field_label("intended_purpose", "th") == "วัตถุประสงค์การใช้งาน"
     assert field_label("intended_purpose", "xx") == "Intended purpose"
     assert field_label("intended_purpose", "zh") == labels["intended_purpose"]["zh"]
+
+
+def test_each_language_names_itself():
+    names = {lang: i18n.language_name(lang) for lang in LANGS}
+    assert names == {"en": "English", "zh": "中文", "ms": "Bahasa Melayu", "id": "Bahasa Indonesia", "th": "ไทย",
+                     "vi": "Tiếng Việt", "fil": "Filipino"}

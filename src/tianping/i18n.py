@@ -52,6 +52,11 @@ def available_languages() -> list[str]:
     return list(_languages())
 
 
+def language_name(lang: str) -> str:
+    """The language's own name for itself (message `lang.name` of its catalog), e.g. ไทย, Tiếng Việt."""
+    return t("lang.name", lang)
+
+
 def normalize_lang(code: str | None) -> str | None:
     """A catalog language for a code such as `zh_CN.UTF-8`, `zh-Hans`, `vi-VN`, `tl` or `th`; None if none fits."""
     if not code:
