@@ -38,6 +38,13 @@ def _m(key: str, **kw: object) -> str:
     return tr(f"registry.{key}", **kw)
 
 
+def _role(code: str) -> str:
+    """A role code (provider, deployer, …) in the interface language (message `role.<code>`)."""
+    from ..i18n import has_message
+
+    return tr(f"role.{code}") if has_message(f"role.{code}", "en") else code
+
+
 def _jurisdictions(value: Optional[str]) -> Optional[list[str]]:
     """The --jurisdiction codes, normalised (case-insensitive); an unknown code exits 2 with a suggestion."""
     from ..errors import Problem
@@ -218,7 +225,7 @@ def obligations(
         for o in r.obligations + r.possible_obligations + r.upcoming:
             status = tr("status_" + o.status) + (f" — {o.deadline}" if o.deadline else "")
             when = (o.applies_from or "") + ("" if o.date_verified else " *")
-            table.add_row(r.jurisdiction, txt(o.title), ", ".join(o.roles), when, status, ", ".join(o.cites))
+            table.add_row(r.jurisdiction, txt(o.title), ", ".join(_role(x) for x in o.roles), when, status, ", ".join(o.cites))
     if results:
         console.print(table)
     if any(not o.date_verified for r in results for o in r.obligations + r.possible_obligations + r.upcoming):
