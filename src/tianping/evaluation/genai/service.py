@@ -340,7 +340,11 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         sig = bool(ra and rb and ra["ci95"] and rb["ci95"] and (ra["ci95"][1] < rb["ci95"][0] or rb["ci95"][1] < ra["ci95"][0]))
         rows.append({"metric": key, "a": va, "b": vb, "delta": (vb - va) if va is not None and vb is not None else None,
                      "n_a": ra["n"] if ra else 0, "n_b": rb["n"] if rb else 0, "significant": sig})
-    gates = [{"id": ga["id"], "a": ga["status"], "b": gb["status"]} for ga, gb in zip(a["gates"], b["gates"])]
+    ga = {g["id"]: g["status"] for g in a["gates"]}
+    gb = {g["id"]: g["status"] for g in b["gates"]}
+    order = [g["id"] for g in b["gates"]] + [i for i in ga if i not in gb]
+    # matched by id: runs made before a gate existed show it as not judged
+    gates = [{"id": i, "a": ga.get(i, "not_judged"), "b": gb.get(i, "not_judged")} for i in order]
     return {"a": a["run_id"], "b": b["run_id"], "metrics": rows, "gates": gates}
 
 
