@@ -55,6 +55,51 @@ def _run(db, tmp: Path, target: str, n: int, *, actors: int, batch: int, max_new
             "driver_cpu": time.process_time() - c0, "actor_cpu": backend.actor_cpu, "actor_setup_cpu": backend.actor_setup_cpu}
 
 
+def _raw_worker(args) -> float:
+    """Plain processes, no Ray: load the model (1 torch thread), wait for the others, generate; returns the end time."""
+    prompts, batch, max_new, barrier_path, n_procs = args
+    import torch
+
+    from tianping.llm.local import load_local_model
+
+    lm = load_local_model(None)
+    torch.set_num_threads(1)
+    tok, model = lm.tokenizer, lm.model
+    Path(barrier_path + f".{os.getpid()}").touch()
+    while len(list(Path(barrier_path).parent.glob(Path(barrier_path).name + ".*"))) < n_procs:
+        time.sleep(0.01)
+    t0 = time.time()
+    tok.padding_side = "left"
+    for i in range(0, len(prompts), batch):
+        texts = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
+                 for p in prompts[i:i + batch]]
+        enc = tok(texts, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            model.generate(**enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id or tok.eos_token_id)
+    return t0, time.time()
+
+
+def raw_baseline(n: int, batch: int, max_new: int, tmp: Path) -> dict:
+    """The same generation in 1 and 2 plain processes: what this machine allows at the moment."""
+    import multiprocessing as mp
+
+    from tianping.evaluation.genai import service
+
+    cfg = service.RunConfig(target="local", suite="tc260", langs=["zh", "en"], limit=n, seed=1)
+    prompts = sorted((s.prompt for s in service.build_samples(cfg)), key=len)
+    out = {}
+    for k in (1, 2):
+        barrier = str(tmp / f"barrier-{k}-{time.time_ns()}")
+        shards = [prompts[i::k] for i in range(k)]
+        with mp.get_context("spawn").Pool(k) as pool:
+            spans = pool.map(_raw_worker, [(sh, batch, max_new, barrier, k) for sh in shards])
+        out[k] = len(prompts) / (max(e for _s, e in spans) - min(s for s, _e in spans))
+        print(f"raw transformers, {k} plain process(es): {out[k]:.2f} samples/s", flush=True)
+    out["ratio"] = out[2] / out[1]
+    print(f"raw 2 processes vs 1: {out['ratio']:.2f}x", flush=True)
+    return out
+
+
 def _ray_processes_cpu() -> float:
     import psutil
 
@@ -78,6 +123,8 @@ def main() -> None:
     ap.add_argument("--stub-n", type=int, default=4000)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip-model", action="store_true")
+    ap.add_argument("--skip-stub", action="store_true")
+    ap.add_argument("--raw-baseline", action="store_true", help="also time 1 vs 2 plain processes (no Ray) on the same prompts")
     ap.add_argument("--json-out")
     args = ap.parse_args()
 
@@ -93,6 +140,8 @@ def main() -> None:
     connect(None, num_cpus=2)
     out: dict = {"machine_cpus": os.cpu_count()}
 
+    if args.raw_baseline:
+        out["raw_baseline"] = raw_baseline(args.n, args.batch, args.max_new_tokens, tmp)
     if not args.skip_model:
         res = {1: [], 2: []}
         for _ in range(args.repeats):
@@ -108,6 +157,11 @@ def main() -> None:
                               "wall_s": {k: round(b["wall"], 1) for k, b in best.items()}, "speedup_2_vs_1": round(ratio, 2)}
         print(f"2 actors vs 1: {ratio:.2f}x (target >= 1.7: {'met' if ratio >= 1.7 else 'NOT met'})", flush=True)
 
+    if args.skip_stub:
+        print(f"load average at end: {os.getloadavg()}", flush=True)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(out, indent=2))
+        return
     stub = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "harness_overhead" / "stub_server.py"), "--max-seconds", "900"],
                             stdout=subprocess.PIPE, text=True)
     try:
