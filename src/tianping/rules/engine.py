@@ -152,6 +152,16 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     `full_trace=False` keeps only decisive trace entries (fired, undetermined, excepted, not yet
     applicable) and drops rules that simply did not fire."""
     pack = lp.pack
+    gate = lp.gate
+    if gate is not None and gate.isdisjoint(system_env.get("jurisdictions") or ()):
+        # applies_if is false for every system outside these codes (shown when the pack was loaded)
+        st = lp.state(as_of)
+        res = JurisdictionResult(pack.jurisdiction, pack.id, pack.version, pack.voluntary, "no", None, None, [], [])
+        res.as_of = st.as_of_iso
+        res.proposed = pack.proposed
+        res.law_version = st.law_version
+        res.pending_amendments = st.pending
+        return res
     st = lp.state(as_of)
     roles_by_j = system_env.get("roles", {})
     covered = lp.role_codes

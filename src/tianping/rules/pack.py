@@ -250,7 +250,33 @@ class LoadedPack:
         self.out_of_scope = {o.code: o.model_dump(exclude_none=True) for o in pack.out_of_scope}
         # roles count in this pack when given for a code it covers, or for the country of a subdivision it covers
         self.role_codes = self.covers | {c.split("-", 1)[0] for c in self.covers if "-" in c}
+        self.gate = self._jurisdiction_gate()
         self._states: dict = {}
+
+    def _jurisdiction_gate(self) -> frozenset[str] | None:
+        """The codes of which a system must list one for `applies_if` to be anything but false, when that
+        can be shown from the expression itself: false with no jurisdiction, with every code outside the
+        gate at once, and with each country or group outside it alone (everything else unanswered). The
+        engine then skips the pack for other systems without evaluating it (a speed-up only: the answer
+        is the same). None when it cannot be shown."""
+        from .jurisdictions import data, iso
+
+        gate = frozenset(self.covers) | {self.pack.jurisdiction}
+        fn = self.applies_if.fn
+
+        def false_for(js) -> bool:
+            env = {"system": {"jurisdictions": list(js)}, "derived": {}, "roles": [], "jurisdiction": self.pack.jurisdiction, "tiers": []}
+            try:
+                return fn(env, set()) is False
+            except Exception:
+                return False
+
+        singles = [c for c in list(iso()["countries"]) + list(data().groups) if c not in gate]
+        if not false_for(()) or not false_for(singles):
+            return None
+        if not all(false_for((c,)) for c in singles):
+            return None
+        return gate
 
     @property
     def reads(self) -> set[str]:
