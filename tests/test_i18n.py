@@ -270,3 +270,12 @@ def test_each_language_names_itself():
     names = {lang: i18n.language_name(lang) for lang in LANGS}
     assert names == {"en": "English", "zh": "中文", "ms": "Bahasa Melayu", "id": "Bahasa Indonesia", "th": "ไทย",
                      "vi": "Tiếng Việt", "fil": "Filipino"}
+
+
+def test_report_numbers_use_the_decimal_sign_of_the_locale():
+    from tianping.reporting.numbers import localized, threshold_text
+
+    assert localized("0.120", "vi") == "0,120" and localized("0.120", "id") == "0,120"
+    assert localized("0.120", "en") == localized("0.120", "th") == localized("0.120", "zh") == "0.120"
+    assert localized("1.2e-05", "vi") == "1.2e-05" and localized("12", "vi") == "12"
+    assert threshold_text({"op": "<=", "value": 0.2, "warn": 0.1}, "vi") == "≤ 0,200, cảnh báo khi trên 0,100"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..i18n import t
@@ -11,6 +13,29 @@ OPS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 # the boundary that, once crossed, makes a row `warn` is the other side of the operator
 # (message ids in the gettext catalogs)
 WARN_WORDS = {"<=": "report.warn.le", "<": "report.warn.lt", ">=": "report.warn.ge", ">": "report.warn.gt"}
+
+
+@lru_cache(maxsize=32)
+def decimal_symbol(lang: str) -> str:
+    """The decimal sign of `lang`'s locale (CLDR): "." in en, zh, th, ms, fil; "," in vi, id."""
+    from babel.numbers import get_decimal_symbol
+
+    from ..i18n import babel_locale
+
+    try:
+        return get_decimal_symbol(babel_locale(lang))
+    except Exception:  # a locale CLDR does not know: the point
+        return "."
+
+
+def localized(text: str, lang: str | None) -> str:
+    """A number as `sig` wrote it, with the decimal sign of the reader's locale (0.120 → 0,120 in vi, id)."""
+    if not lang:
+        return text
+    sym = decimal_symbol(lang)
+    if sym == "." or not re.fullmatch(r"-?\d+\.\d+", text):
+        return text
+    return text.replace(".", sym)
 
 
 def sig(value: Any, digits: int = 3) -> str:
@@ -43,9 +68,9 @@ def threshold_text(thr: dict[str, Any] | None, lang: str, provision_title: Calla
     if not thr:
         return ""
     op = thr.get("op", "")
-    parts = [f"{OPS.get(op, op)} {sig(thr.get('value'))}"]
+    parts = [f"{OPS.get(op, op)} {localized(sig(thr.get('value')), lang)}"]
     if thr.get("warn") is not None and thr.get("warn") != thr.get("value"):
-        parts.append(f"{t(WARN_WORDS[op], lang) if op in WARN_WORDS else 'warn'} {sig(thr['warn'])}")
+        parts.append(f"{t(WARN_WORDS[op], lang) if op in WARN_WORDS else 'warn'} {localized(sig(thr['warn']), lang)}")
     if thr.get("min_n"):
         parts.append(t("report.min_n", lang, n=thr["min_n"]))
     origin = []

@@ -16,7 +16,8 @@ from ..assessment.assess import KIND_TEXT, VERDICT_TEXT
 from ..catalog.loader import default_catalog
 from ..i18n import LangMap, available_languages, format_datetime, has_message, lang_text, normalize_lang, t
 from .charts import metric_chart, verdict_chart
-from .numbers import interval, sig, threshold_text
+from .numbers import decimal_symbol, interval, sig, threshold_text
+from .numbers import localized as _decimal
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -159,9 +160,17 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
         "flabel": lambda field_id: field_label(field_id, lang),
         "tr": lambda d: lang_text(d, lang), "t": lambda key, **kw: t(key, lang, **kw),
         "html_lang": HTML_LANG.get(lang, lang), "font_family": font_family(lang), "when": lambda v: _when(v, lang),
-        "num": sig, "ci": interval, "thr": lambda t: threshold_text(t, lang, cite),
+        "num": lambda v, *a: _decimal(sig(v, *a), lang), "ci": lambda c, *a: _interval(c, lang, *a), "thr": lambda t: threshold_text(t, lang, cite),
         "status_text": lambda s: STATUS_TEXT[s][lang] if s in STATUS_TEXT else s,
     }
+
+
+def _interval(ci: Any, lang: str, digits: int = 3) -> str:
+    text = interval(ci, digits)
+    if not text or decimal_symbol(lang) == ".":
+        return text
+    lo, hi = text[1:-1].split(", ")
+    return f"[{_decimal(lo, lang)}; {_decimal(hi, lang)}]"
 
 
 def _when(value: Any, lang: str) -> str:
