@@ -10,6 +10,9 @@ from rich.table import Table
 from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr, txt
 
 app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-refusal, jailbreak attacks.", no_args_is_help=True)
+from .review import app as _review_app  # noqa: E402  (human review queue: `eval review …`)
+
+app.add_typer(_review_app, name="review")
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
 

@@ -59,3 +59,21 @@ class GenaiRunLeaseRow(Base):
     owner: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class GenaiReviewRow(Base):
+    """One sampled answer in a run's human review queue (migration 0014, evaluation/genai/review.py)."""
+
+    __tablename__ = "genai_reviews"
+    __table_args__ = (UniqueConstraint("run_id", "sample_id", name="uq_genai_reviews_run_sample"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[str] = mapped_column(String(512))
+    stratum: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    labelled_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(32))
