@@ -281,14 +281,18 @@ def test_new_regime_formats_are_registered():
 def test_vn_notification_dossier_takes_the_risk_level_from_the_pack(profiles):
     r = export_profile(profiles["vn-credit-scorer"], "vn-ai-notification")
     doc = r["document"]
-    assert doc["classification"]["risk_level"].startswith("cao") and doc["provider"]["name"] == "TinDung Analytics JSC (fictional)"
-    assert {b["rule"] for b in doc["classification"]["basis"]} >= {"vn-high-risk-named"}
+    decl = doc["declaration"]
+    assert decl["risk_level"].startswith("cao") and decl["provider"]["name"] == "TinDung Analytics JSC (fictional)"
+    assert {b["rule"] for b in decl["classification_basis"]} >= {"vn-high-risk-named"}
     assert "Ministry of Science and Technology" in doc["recipient"] and "vn-ai-law:art-10" in r["cites"] and r["verified"] is False
     missing = {m["field"] for m in r["missing"]}
-    assert {"provider.address", "classification.file_reference", "measures.technical_documentation"} <= missing
+    # the high-risk dossier asks for test results and guiding documents; the portal issues the identifier
+    assert {"declaration.provider.address", "portal_confirmation.system_identifier", "dossier.test_results",
+            "dossier.guiding_documents", "dossier.risk_management"} <= missing
     # not deployed in Viet Nam: the risk level does not apply
     out = export_profile(profiles["customer-service-chatbot"], "vn-ai-notification")
-    assert "classification.risk_level" in {m["field"] for m in out["not_applicable"]}
+    assert "declaration.risk_level" in {m["field"] for m in out["not_applicable"]}
+    assert "dossier.test_results" in {m["field"] for m in out["not_applicable"]}
 
 
 def test_colorado_impact_assessment_has_the_seven_statutory_contents(profiles):

@@ -8,10 +8,13 @@ Sources and what is (not) verified
 * ``vn-ai-notification`` — Viet Nam, Law on AI No. 134/2025/QH15, Art. 10: providers of medium- and
   high-risk systems notify the Ministry of Science and Technology through the national one-stop AI
   portal before deployment, on the basis of their self-classification and classification file. The risk
-  level is taken from the ``vn-ai-law`` rule pack. UNVERIFIED: the portal's form and its field names
-  (the implementing decree with the dossier template had not been read); the sections below follow what
-  Art. 10 and Art. 9 ask the provider to establish (who, which system, which risk level and why, the
-  measures of a high-risk system), in our own field names.
+  level is taken from the ``vn-ai-law`` rule pack. The draft implementing decree put to consultation by
+  the Ministry on 9 Feb 2026 (as reported by Digital Policy Alert) has a declaration on the portal
+  (system details and risk classification; the portal issues a unique system identifier) and a
+  classification dossier: for high risk, system identification, overview description, data information,
+  risk management, test results and guiding documents; for medium risk, identification, intended use,
+  data information, risk management methods and supporting documents. UNVERIFIED: the final decree and
+  the portal form were not read; the field names are ours.
 * ``us-co-impact-assessment`` — Colorado SB24-205, C.R.S. 6-1-1703(3)(b): the seven contents of a
   deployer's impact assessment - (I) purpose, intended use cases, deployment context and benefits;
   (II) known or reasonably foreseeable risks of algorithmic discrimination and the steps taken to
@@ -58,57 +61,64 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
     org = system.organisation
     r = _classification(system, "vn-ai-law")
     b.set("recipient", VN_RECIPIENT, None)  # named by Art. 10 itself
-    b.set("provider.name", org.name, "organisation.name")
-    b.set("provider.country", org.country, "organisation.country")
+    # -- the declaration made on the portal (draft decree Art. 13): who, which system, which risk level
+    b.set("declaration.provider.name", org.name, "organisation.name")
+    b.set("declaration.provider.country", org.country, "organisation.country")
     if not set(_roles(system, "VN")) & {"provider", "developer"}:
         b.notes.append(_r("The profile gives no provider or developer role in VN: the notification is the provider's duty.",
                           "系统档案未给出在越南（VN）的提供者或开发者角色：通报是提供者的义务。"))
     for f in ("enterprise_code", "address", "contact_person", "contact_email"):
-        b.miss(f"provider.{f}", None)
-    b.set("system.name", system.name, "name")
-    b.set("system.version", system.version, "version")
-    b.set("system.intended_purpose", system.intended_purpose, "intended_purpose")
-    b.set("system.use_cases", [_use_case_label(c, "en") for c in system.use_cases or []], "use_cases")
-    b.set("system.sector", system.sector, "sector")
-    b.set("system.model_kinds", [str(k) for k in system.model_kinds or []], "model_kinds")
-
+        b.miss(f"declaration.provider.{f}", None)
+    b.set("declaration.system.name", system.name, "name")
+    b.set("declaration.system.version", system.version, "version")
+    b.set("declaration.system.sector", system.sector, "sector")
+    b.set("declaration.system.model_kinds", [str(k) for k in system.model_kinds or []], "model_kinds")
     tier = r.tier if r is not None and r.applies != "no" else None
     if r is None or r.applies == "no":
-        b.na("classification.risk_level", "jurisdictions", _r("The Vietnamese AI law does not apply to this profile (not deployed in VN, or defence/security only).",
-                                                              "越南人工智能法不适用于该档案（未在越南部署，或仅用于国防安全）。"))
-        b.na("classification.basis", "jurisdictions", _r("No classification under the Vietnamese AI law.", "无越南人工智能法下的分级。"))
+        why = _r("The Vietnamese AI law does not apply to this profile (not deployed in VN, or defence/security only).",
+                 "越南人工智能法不适用于该档案（未在越南部署，或仅用于国防安全）。")
+        b.na("declaration.risk_level", "jurisdictions", why)
+        b.na("declaration.classification_basis", "jurisdictions", why)
     elif tier in VN_RISK_LEVEL:
-        b.set("classification.risk_level", VN_RISK_LEVEL[tier], "use_cases")
+        b.set("declaration.risk_level", VN_RISK_LEVEL[tier], "use_cases")
         basis = [{"rule": x["rule"], "cites": list(x["cites"])} for x in r.reasons]
         if basis:
-            b.set("classification.basis", basis, "use_cases")
+            b.set("declaration.classification_basis", basis, "use_cases")
         else:
-            b.na("classification.basis", "use_cases", _r("Low risk by default: no rule of Art. 9 designates a higher level.", "默认低风险：第9条无规则认定更高等级。"))
+            b.na("declaration.classification_basis", "use_cases", _r("Low risk by default: no rule of Art. 9 designates a higher level.",
+                                                                      "默认低风险：第9条无规则认定更高等级。"))
         if tier == "low_risk":
-            b.notes.append(_r("Low-risk systems are not notified to the ministry (Art. 10 covers medium and high risk); keep the self-classification.",
-                              "低风险系统无需向主管部门通报（第10条仅涉及中、高风险）；请保留自我分级记录。"))
+            b.notes.append(_r("Low-risk systems are not notified to the ministry (only medium and high risk are); keep the self-classification.",
+                              "低风险系统无需向主管部门通报（仅中、高风险须通报）；请保留自我分级记录。"))
     else:  # undetermined (or prohibited)
         asked = ", ".join(q.field for q in r.questions) or "-"
         reason = _r(f"The risk level is not determined: answer {asked}.", f"风险等级尚未确定：请回答 {asked}。") if tier == "undetermined" else \
             _r("The system is a prohibited act under Art. 7: it cannot be notified for deployment.", "该系统属于第7条禁止行为：不能通报部署。")
-        b.miss("classification.risk_level", "use_cases", reason)
-        b.miss("classification.basis", "use_cases", reason)
-    b.miss("classification.file_reference", None, _r("The classification file the provider keeps (Art. 10) is not part of the profile.",
-                                                    "提供者保存的分级档案（第10条）不在系统档案中。"))
-    b.miss("deployment.planned_date", None)
-    b.miss("deployment.deployers", None)
-    high = tier == "high_risk"
-    if high:
-        b.set("measures.human_oversight", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
-        for f in ("suitability_assessment", "technical_documentation", "logging"):
-            b.miss(f"measures.{f}", None, _r("Describe the measure taken for the high-risk system; the profile does not record it.",
-                                            "请说明针对高风险系统采取的措施；系统档案未记录。"))
+        b.miss("declaration.risk_level", "use_cases", reason)
+        b.miss("declaration.classification_basis", "use_cases", reason)
+    b.miss("declaration.planned_release_date", None)
+    b.miss("portal_confirmation.system_identifier", None, _r("Issued by the portal (a unique system identifier) once the declaration is accepted.",
+                                                             "声明被受理后由门户签发（唯一系统标识）。"))
+    # -- the classification dossier (draft decree Art. 12): contents for high and for medium risk
+    b.set("dossier.system_identification", f"{system.name} ({system.id})", "name")
+    b.set("dossier.description", system.intended_purpose, "intended_purpose")
+    b.set("dossier.intended_use_cases", [_use_case_label(c, "en") for c in system.use_cases or []], "use_cases")
+    b.set("dossier.data_information", _data_categories(system), "data")
+    b.miss("dossier.risk_management", None, _r("Describe the risk management measures; the profile does not record them.",
+                                               "请说明风险管理措施；系统档案未记录。"))
+    if tier == "high_risk":
+        b.miss("dossier.test_results", None, _r("Attach the results of the tests run on the system (e.g. Tianping's tabular or generative-AI tests).",
+                                                "附上对系统所做测试的结果（如天平的表格或生成式人工智能测试）。"))
+        b.miss("dossier.guiding_documents", None, _r("Attach the instructions for use given to deployers.", "附上向部署者提供的使用说明。"))
+        b.set("dossier.human_oversight", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
     else:
-        for f in ("human_oversight", "suitability_assessment", "technical_documentation", "logging"):
-            b.na(f"measures.{f}", None, _r("Only high-risk systems must show these measures.", "仅高风险系统须说明这些措施。"))
-    b.miss("incident_contact", None)
+        why = _r("Only the dossier of a high-risk system contains this.", "仅高风险系统的档案包含此项。")
+        for f in ("test_results", "guiding_documents", "human_oversight"):
+            b.na(f"dossier.{f}", None, why)
+    b.miss("dossier.supporting_documents", None)
     return b.result(cites=["vn-ai-law:art-10", "vn-ai-law:art-9"], verified=False,
-                    source="Law on AI No. 134/2025/QH15, Art. 10 (portal form not read: field names are Tianping's)")
+                    source="Law on AI No. 134/2025/QH15 Art. 10; draft implementing decree (MOST consultation of 9 Feb 2026) Arts. 12-13 as "
+                           "reported by Digital Policy Alert - the final decree and the portal form were not read")
 
 
 # ---------------------------------------------------------------------------------------------
