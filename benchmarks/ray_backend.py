@@ -162,8 +162,8 @@ def main() -> None:
         if args.json_out:
             Path(args.json_out).write_text(json.dumps(out, indent=2))
         return
-    stub = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "harness_overhead" / "stub_server.py"), "--max-seconds", "900"],
-                            stdout=subprocess.PIPE, text=True)
+    stub_server = ROOT / "benchmarks" / "harness_overhead" / "stub_server.py"
+    stub = subprocess.Popen([sys.executable, str(stub_server), "--max-seconds", "900"], stdout=subprocess.PIPE, text=True)
     try:
         url = stub.stdout.readline().strip()
         from tianping.execution.endpoints import Resolved, activate
@@ -178,7 +178,8 @@ def main() -> None:
             total = res["driver_cpu"] + (res["actor_cpu"] or 0.0) + max(0.0, ray_cpu)
             res.update(ray_cpu=ray_cpu, per_sample_ms=1000 * total / res["n"], driver_ms=1000 * res["driver_cpu"] / res["n"],
                        actor_ms=1000 * (res["actor_cpu"] or 0) / res["n"], ray_ms=1000 * max(0.0, ray_cpu) / res["n"])
-            print(f"instant stub, 2 actors, N={res['n']}: {res['per_sample_ms']:.3f} ms CPU/sample (driver {res['driver_ms']:.3f}, "
+            print(f"instant stub, 2 actors, N={res['n']}: {res['per_sample_ms']:.3f} ms CPU/sample "
+                  f"(driver {res['driver_ms']:.3f}, "
                   f"actors {res['actor_ms']:.3f}, ray processes {res['ray_ms']:.3f}); actor set-up "
                   f"{res['actor_setup_cpu'] or 0:.2f} s CPU; {res['n'] / res['wall']:.0f} samples/s end to end", flush=True)
             if best is None or res["per_sample_ms"] < best["per_sample_ms"]:

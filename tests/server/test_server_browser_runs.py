@@ -15,7 +15,6 @@ import zipfile
 
 import httpx
 import pytest
-
 from run_fixtures import SECRET, genai_stub, make_tabular_files
 from server_helpers import OUT, PASSWORDS, LiveServer, make_settings, profile
 from test_server_browser import ARGS, CHROMIUM, _login  # noqa: F401  (same launch flags)

@@ -14,10 +14,9 @@ import logging
 import time
 
 import pytest
-from sqlalchemy import select, text
-
 from run_fixtures import SECRET, genai_stub, make_tabular_files
 from server_helpers import PASSWORDS, make_settings, profile
+from sqlalchemy import select, text
 
 pytestmark = pytest.mark.postgres
 
@@ -55,6 +54,11 @@ def sid(rclient, auth):
 def _upload(c, auth, sid, path, name=None):
     return c.post(f"/api/v1/systems/{sid}/uploads", params={"name": name or path.name}, content=path.read_bytes(),
                   headers={**auth, "content-type": "application/octet-stream"})
+
+
+def _bearer(c, user):
+    tok = c.post("/api/v1/auth/token", json={"username": user, "password": PASSWORDS[user]}).json()["token"]
+    return {"Authorization": f"Bearer {tok}"}
 
 
 def _wait(c, auth, run_id, timeout=90):
@@ -242,10 +246,10 @@ def test_genai_run_resumes_after_a_server_restart_without_duplicates(server_db, 
     """Stop the server mid-run (its worker puts the job back), start another: the run finishes with
     every sample exactly once."""
     from fastapi.testclient import TestClient
+    from sqlalchemy import func
 
     from tianping.evaluation.genai.models import GenaiSampleRow
     from tianping.server import create_app
-    from sqlalchemy import func
 
     Stub = genai_stub()
     stub = Stub(delay=0.05)
@@ -253,7 +257,7 @@ def test_genai_run_resumes_after_a_server_restart_without_duplicates(server_db, 
     settings = make_settings(server_db, demo_runs=False, uploads_dir=tmp_path_factory.mktemp("up2"), local_model_runs=False)
     try:
         with TestClient(create_app(settings, db=server_db)) as c:
-            tok = {"Authorization": f"Bearer {c.post('/api/v1/auth/token', json={'username': 'alice', 'password': PASSWORDS['alice']}).json()['token']}"}
+            tok = _bearer(c, "alice")
             c.post("/api/v1/systems", json=profile("customer-service-chatbot", id="restart-genai"), headers=tok)
             ep = c.post("/api/v1/systems/restart-genai/endpoints", headers=tok, json={
                 "name": "slow", "base_url": stub.url, "model": "refuser", "api_key": SECRET}).json()
@@ -272,7 +276,7 @@ def test_genai_run_resumes_after_a_server_restart_without_duplicates(server_db, 
             status = s.execute(text("SELECT status FROM runs WHERE id = :i"), {"i": rid}).scalar()
         assert 0 < mid < 60 and status == "pending", (mid, status)
         with TestClient(create_app(settings, db=server_db)) as c:
-            tok = {"Authorization": f"Bearer {c.post('/api/v1/auth/token', json={'username': 'alice', 'password': PASSWORDS['alice']}).json()['token']}"}
+            tok = _bearer(c, "alice")
             run = _wait(c, tok, rid)
         assert run["status"] == "completed" and run["attempts"] == 2, run
         with server_db.session() as s:

@@ -30,8 +30,9 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -59,7 +60,7 @@ class JobContext:
     payload: dict[str, Any]
     checkpoint: dict[str, Any] | None
     attempt: int
-    _worker: "Worker"
+    _worker: Worker
     lease: Any = None  # the run's RunLease, held by this worker while the handler runs
 
     @property
@@ -121,7 +122,7 @@ def enqueue(s, kind: str, payload: dict[str, Any], *, run_id: str | None = None,
     if kind not in HANDLERS:
         raise ValueError(f"no handler for job kind '{kind}'")
     # microseconds: jobs are served in creation order, and several are often queued within a second
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     job = JobRow(id=str(uuid.uuid4()), kind=kind, run_id=run_id, payload=payload, status="queued", attempts=0,
                  max_attempts=max_attempts, progress=0.0, created_at=created, updated_at=created)
     s.add(job)

@@ -15,8 +15,9 @@ that is created always has its job, or is removed again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
@@ -43,7 +44,7 @@ class RunKind:
     max_attempts: int = 3
     description: dict[str, str] = field(default_factory=dict)
     # (run service, system id, request config) -> (run id, job payload): the engine's service creates the run row itself
-    create: Callable[["RunService", str, dict[str, Any]], tuple[str, dict[str, Any]]] | None = None
+    create: Callable[[RunService, str, dict[str, Any]], tuple[str, dict[str, Any]]] | None = None
     # whether this server offers the kind (settings -> bool)
     enabled: Callable[[Any], bool] = lambda settings: True
     simulated: bool = False
@@ -194,9 +195,8 @@ class RunService:
         self.owned_profile(p, system_id)
         view = self.endpoints.register(system_id, name, base_url, model, api_key or None, actor=p.actor)
         with self.db.session() as s:  # the audit trail records that a key was set, never the key
-            append_event(s, "endpoint.registered", "system", system_id, {"endpoint": view["id"], "name": view["name"],
-                                                                         "base_url": view["base_url"], "has_key": view["has_key"]},
-                         actor=p.actor)
+            data = {"endpoint": view["id"], "name": view["name"], "base_url": view["base_url"], "has_key": view["has_key"]}
+            append_event(s, "endpoint.registered", "system", system_id, data, actor=p.actor)
         return view
 
     def list_endpoints(self, p: Principal, system_id: str) -> list[dict[str, Any]]:

@@ -17,8 +17,9 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from ..config import data_home
 from ..errors import Problem, TianpingError
