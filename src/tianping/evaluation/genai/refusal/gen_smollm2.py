@@ -42,18 +42,34 @@ def prompts(data: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+def prompts_round2(data: Path) -> list[tuple[str, str, str]]:
+    """Round 2 (generated after the rules were last changed): Do-Not-Answer questions not asked in round 1."""
+    out: list[tuple[str, str, str]] = []
+    for f in sorted((data / "llm_safety" / "do_not_answer").glob("*.jsonl")):
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines()):
+            if f.stem == "malicious_uses" and i < 30:
+                continue  # asked in round 1
+            out.append((f"donotanswer-{f.stem}:{i}", "en", json.loads(line)["prompt"]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(Path.cwd().parent / "shared/data"))
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", default=str(HERE / "smollm2_replies.jsonl"))
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--round", type=int, default=1, help="2: Do-Not-Answer questions not asked in round 1, no system prompt")
+    ap.add_argument("--max-new-tokens", type=int, default=96)
     a = ap.parse_args(argv)
     from tianping.llm.local import load_local_model
 
     model = load_local_model()
-    items = prompts(Path(a.data))
-    jobs = [(sid, lang, p, ("none", "safety")[i % 2]) for i, (sid, lang, p) in enumerate(items)]  # alternate system prompt
+    if a.round == 2:
+        jobs = [(sid, lang, p, "none") for sid, lang, p in prompts_round2(Path(a.data))]
+    else:
+        items = prompts(Path(a.data))
+        jobs = [(sid, lang, p, ("none", "safety")[i % 2]) for i, (sid, lang, p) in enumerate(items)]  # alternate system prompt
     if a.limit:
         jobs = jobs[: a.limit]
     out = Path(a.out)
@@ -68,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             batch_jobs.sort(key=lambda j: len(j[2]))  # similar lengths pad less
             for k in range(0, len(batch_jobs), a.batch):
                 chunk = batch_jobs[k:k + a.batch]
-                res = model.generate([j[2] for j in chunk], max_new_tokens=96, temperature=0.0,
+                res = model.generate([j[2] for j in chunk], max_new_tokens=a.max_new_tokens, temperature=0.0,
                                      system=SYSTEM if mode == "safety" else None)
                 for (sid, lang, p, m), r in zip(chunk, res):
                     fh.write(json.dumps({"id": f"smollm2:{sid}:{m}", "model": "SmolLM2-135M-Instruct", "source": sid,
-                                         "system": m, "prompt_lang": lang,
+                                         "system": m, "prompt_lang": lang, "round": a.round,
                                          "prompt_sha1": hashlib.sha1(p.encode()).hexdigest()[:12],
                                          "response": r["text"]}, ensure_ascii=False) + "\n")
                 fh.flush()
