@@ -284,3 +284,35 @@ def test_genai_run_resumes_after_a_server_restart_without_duplicates(server_db, 
         assert len(ids) == len(set(ids)) == 60
     finally:
         stub.server.shutdown()
+
+
+def test_web_tabular_form_refuses_oversized_and_bad_uploads(server_db, sid, files, tmp_path_factory):
+    """The browser form: over the limit -> 413 (refused before reading, or cut off while streaming);
+    a pickle -> 4xx; nothing is stored or created either way."""
+    from fastapi.testclient import TestClient
+
+    from tianping.server import create_app
+
+    up = tmp_path_factory.mktemp("webup")
+    settings = make_settings(server_db, demo_runs=False, uploads_dir=up, max_upload_bytes=200_000, run_worker=False)
+    with TestClient(create_app(settings, db=server_db)) as c:
+        c.get("/login")
+        r = c.post("/login", data={"username": "alice", "password": PASSWORDS["alice"], "csrf_token": c.cookies.get("tp_csrf")},
+                   follow_redirects=False)
+        assert r.status_code == 303
+        with server_db.session() as s:
+            before = s.execute(text("SELECT count(*) FROM runs")).scalar()
+        form = {"csrf_token": c.cookies.get("tp_csrf"), "target": "label"}
+        for body, status in ((b"a,b\n" + b"1,2\n" * 400_000, 413),  # 1.6 MB: refused by its declared length
+                             (b"a,b\n" + b"1,2\n" * 75_000, 413),   # 300 kB: cut off while streaming
+                             (None, 400)):                          # a pickle named .onnx, as the model
+            if body is None:
+                files_ = {"data": ("data.csv", files["csv"].read_bytes()), "model": ("model.onnx", b"\x80\x04\x95pickle")}
+            else:
+                files_ = {"data": ("big.csv", body)}
+            r = c.post(f"/systems/{sid}/runs/tabular", data=form, files=files_, follow_redirects=False)
+            assert r.status_code == status, (status, r.status_code, r.text[:300])
+        with server_db.session() as s:
+            assert s.execute(text("SELECT count(*) FROM runs")).scalar() == before
+        leftovers = [p for p in up.rglob("*") if p.is_file() and p.name != "meta.json"]
+        assert all(p.name == "data.csv" for p in leftovers)  # only the valid dataset of the last form was kept
