@@ -43,7 +43,7 @@ class VerdictRules(BaseModel):
     min_samples: MinSamples = Field(default_factory=MinSamples)
 
     @model_validator(mode="after")
-    def _complete(self) -> "VerdictRules":
+    def _complete(self) -> VerdictRules:
         missing = set(STATUSES) - set(self.row_judgement)
         if missing:
             raise ValueError(f"row_judgement must say how every status counts (missing: {', '.join(sorted(missing))})")
@@ -90,8 +90,14 @@ class ThresholdOverride(BaseModel):
         op = self.op or (base.op if base else None)
         if op is None:
             raise ValueError("needs an 'op' (<=, >=, <, >): the metric has no threshold of its own to take it from")
-        return Threshold(op=op, value=self.value, warn=self.warn, min_n=self.min_n if self.min_n is not None else (base.min_n if base else None),
-                         source=source, provision=self.provision or (base.provision if base else None))
+        return Threshold(
+            op=op,
+            value=self.value,
+            warn=self.warn,
+            min_n=self.min_n if self.min_n is not None else (base.min_n if base else None),
+            source=source,
+            provision=self.provision or (base.provision if base else None),
+        )
 
 
 class OverridesFile(BaseModel):
@@ -146,7 +152,7 @@ def obligation_verdict(rows: list[dict[str, Any]], answers: list[dict[str, Any]]
         counts = r["evidence_kind"] in rules.counted_kinds and j is not None
         r["counted"] = counts
         r["judgement"] = j if counts else None
-        if counts:
+        if counts and j is not None:
             judgements.append(j)
             decisive_pool.append((j, r))
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -11,22 +10,31 @@ from rich.table import Table
 from ..i18n import register_messages
 from .common import STATE, check_new_dir, console, emit_json, guarded, split_csv, tr
 
-app = typer.Typer(help="Human review: sample a run's answers, label them, measure agreement with the automated judges.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Human review: sample a run's answers, label them, measure agreement with the automated judges.", no_args_is_help=True
+)
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
-register_messages({
-    "review_queued": {"en": "Review queue for {run}: {n} of {pop} answers sampled ({strata} strata; standard minimum {std}{ok}).",
-                      "zh": "{run} 的人工审核队列：从 {pop} 条回答中抽取 {n} 条（{strata} 个分层；标准最低要求 {std}{ok}）。"},
-    "review_below_std": {"en": ", not met: the manual-sampling gate will stay insufficient_data",
-                         "zh": "，未达到：人工抽检门槛将保持“数据不足”"},
-    "review_done": {"en": "Every sampled answer is labelled.", "zh": "所有抽样回答均已标注。"},
-    "review_labelled": {"en": "Recorded {n} label(s) by {who}; the run's gates and evidence were recomputed.",
-                        "zh": "已记录 {who} 的 {n} 条标注；已重新计算该运行的门槛与证据。"},
-    "review_item": {"en": "Sample {id} ({stratum})", "zh": "样本 {id}（{stratum}）"},
-    "review_status": {"en": "{run}: {done}/{n} labelled by {who}", "zh": "{run}：已标注 {done}/{n}，标注人 {who}"},
-    "review_agreement": {"en": "Agreement with the human labels", "zh": "与人工标注的一致性"},
-})
+register_messages(
+    {
+        "review_queued": {
+            "en": "Review queue for {run}: {n} of {pop} answers sampled ({strata} strata; standard minimum {std}{ok}).",
+            "zh": "{run} 的人工审核队列：从 {pop} 条回答中抽取 {n} 条（{strata} 个分层；标准最低要求 {std}{ok}）。",
+        },
+        "review_below_std": {
+            "en": ", not met: the manual-sampling gate will stay insufficient_data",
+            "zh": "，未达到：人工抽检门槛将保持“数据不足”",
+        },
+        "review_done": {"en": "Every sampled answer is labelled.", "zh": "所有抽样回答均已标注。"},
+        "review_labelled": {
+            "en": "Recorded {n} label(s) by {who}; the run's gates and evidence were recomputed.",
+            "zh": "已记录 {who} 的 {n} 条标注；已重新计算该运行的门槛与证据。",
+        },
+        "review_item": {"en": "Sample {id} ({stratum})", "zh": "样本 {id}（{stratum}）"},
+        "review_status": {"en": "{run}: {done}/{n} labelled by {who}", "zh": "{run}：已标注 {done}/{n}，标注人 {who}"},
+        "review_agreement": {"en": "Agreement with the human labels", "zh": "与人工标注的一致性"},
+    }
+)
 
 
 def _rid(run: str) -> str:
@@ -37,13 +45,16 @@ def _rid(run: str) -> str:
 
 @app.command("sample")
 @guarded
-def sample(run: str = typer.Argument(..., help="Run id (or a unique prefix)."),
-           n: Optional[int] = typer.Option(None, "--n", help="Sample exactly N answers (default: the standard's minimum)."),
-           margin: Optional[float] = typer.Option(None, "--margin", help="Instead: the size that estimates a rate to ±MARGIN."),
-           confidence: float = typer.Option(0.95, "--confidence", help="Confidence level for --margin."),
-           by: str = typer.Option("risk,lang", "--by", help="Fields to stratify by (risk, lang, bank, attack, expect)."),
-           bank: Optional[str] = typer.Option(None, "--bank", help="Bank to sample (default: generated_content when present)."),
-           seed: int = typer.Option(0, "--seed"), as_json: bool = JSON_OPT) -> None:
+def sample(
+    run: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    n: int | None = typer.Option(None, "--n", help="Sample exactly N answers (default: the standard's minimum)."),
+    margin: float | None = typer.Option(None, "--margin", help="Instead: the size that estimates a rate to ±MARGIN."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Confidence level for --margin."),
+    by: str = typer.Option("risk,lang", "--by", help="Fields to stratify by (risk, lang, bank, attack, expect)."),
+    bank: str | None = typer.Option(None, "--bank", help="Bank to sample (default: generated_content when present)."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Draw the stratified sample of answers people will label (once per run)."""
     from ..evaluation.genai.review import create_queue
 
@@ -52,8 +63,18 @@ def sample(run: str = typer.Argument(..., help="Run id (or a unique prefix)."),
     if as_json:
         emit_json({"run_id": rid, **plan})
         return
-    console.print(tr("review_queued", run=rid[:8], n=plan["size"], pop=plan["population"], strata=len(plan["strata"]),
-                     std=plan["standard_minimum"], ok="" if plan["meets_standard"] else tr("review_below_std")), highlight=False)
+    console.print(
+        tr(
+            "review_queued",
+            run=rid[:8],
+            n=plan["size"],
+            pop=plan["population"],
+            strata=len(plan["strata"]),
+            std=plan["standard_minimum"],
+            ok="" if plan["meets_standard"] else tr("review_below_std"),
+        ),
+        highlight=False,
+    )
 
 
 @app.command("next")
@@ -76,10 +97,14 @@ def next_(run: str = typer.Argument(...), limit: int = typer.Option(1, "--limit"
 
 @app.command("label")
 @guarded
-def label(run: str = typer.Argument(...), sample_id: str = typer.Argument(...),
-          value: str = typer.Option(..., "--label", help="safe, unsafe or refusal"),
-          reviewer: str = typer.Option(..., "--reviewer", help="Who labels (recorded in the audit trail)."),
-          note: Optional[str] = typer.Option(None, "--note"), as_json: bool = JSON_OPT) -> None:
+def label(
+    run: str = typer.Argument(...),
+    sample_id: str = typer.Argument(...),
+    value: str = typer.Option(..., "--label", help="safe, unsafe or refusal"),
+    reviewer: str = typer.Option(..., "--reviewer", help="Who labels (recorded in the audit trail)."),
+    note: str | None = typer.Option(None, "--note"),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Label one sampled answer."""
     from ..errors import Problem, TianpingError
     from ..evaluation.genai.review import LABELS, label_items
@@ -105,8 +130,12 @@ def export(run: str = typer.Argument(...), out: Path = typer.Option(..., "--out"
 
 @app.command("import")
 @guarded
-def import_(run: str = typer.Argument(...), file: Path = typer.Argument(..., help="CSV (sample_id,label[,note]) or JSONL."),
-            reviewer: str = typer.Option(..., "--reviewer"), as_json: bool = JSON_OPT) -> None:
+def import_(
+    run: str = typer.Argument(...),
+    file: Path = typer.Argument(..., help="CSV (sample_id,label[,note]) or JSONL."),
+    reviewer: str = typer.Option(..., "--reviewer"),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Record the labels of a filled-in file; any bad row rejects the whole file (nothing recorded)."""
     from ..evaluation.genai.review import label_items, read_labels_file
 
@@ -124,12 +153,18 @@ def status(run: str = typer.Argument(...), as_json: bool = JSON_OPT) -> None:
     if as_json:
         emit_json(st)
         return
-    console.print(tr("review_status", run=st["run_id"][:8], done=st["labelled"], n=st["sampled"],
-                     who=", ".join(st["reviewers"]) or "—"), highlight=False)
+    console.print(
+        tr("review_status", run=st["run_id"][:8], done=st["labelled"], n=st["sampled"], who=", ".join(st["reviewers"]) or "—"),
+        highlight=False,
+    )
     table = Table(title=tr("review_agreement"))
     for col in ("judgement", "n", "kappa", "agreement"):
         table.add_column(col)
     for name, a in st["agreement"].items():
-        table.add_row(name, str(a["n"]), "—" if a.get("kappa") is None else f"{a['kappa']:.3f}",
-                      "—" if a.get("observed_agreement") is None else f"{a['observed_agreement']:.1%}")
+        table.add_row(
+            name,
+            str(a["n"]),
+            "—" if a.get("kappa") is None else f"{a['kappa']:.3f}",
+            "—" if a.get("observed_agreement") is None else f"{a['observed_agreement']:.1%}",
+        )
     console.print(table)

@@ -17,9 +17,15 @@ import math
 from .model import MetricRow, Threshold
 
 
-def judge(value: float | None, threshold: Threshold | None, *, n: int | None = None,
-          ci: tuple[float, float] | None = None, min_n: int | None = None,
-          value_large_groups: float | None = None) -> tuple[str, str | None]:
+def judge(
+    value: float | None,
+    threshold: Threshold | None,
+    *,
+    n: int | None = None,
+    ci: tuple[float, float] | None = None,
+    min_n: int | None = None,
+    value_large_groups: float | None = None,
+) -> tuple[str, str | None]:
     """(status, reason) for one value. `min_n` is the larger of the threshold's and the rules' minimum.
 
     `value_large_groups` (between-group rows) is the same quantity over only the groups that reach
@@ -62,8 +68,9 @@ def rejudge(row: MetricRow, *, threshold: Threshold | None = None, min_n: int | 
     return row.model_copy(update={"threshold": thr, "status": status, "note": note})
 
 
-def rejudged(row: MetricRow, *, threshold: Threshold | None = None,
-             min_n: int | None = None) -> tuple[Threshold | None, str, str | None]:
+def rejudged(
+    row: MetricRow, *, threshold: Threshold | None = None, min_n: int | None = None
+) -> tuple[Threshold | None, str, str | None]:
     """(threshold, status, note) of the row judged by the shared rules.
 
     Without a new threshold the result is the worse of the producer's status and the rules'
@@ -73,9 +80,11 @@ def rejudged(row: MetricRow, *, threshold: Threshold | None = None,
     fail, warn, error and insufficient_data stay; a bare `pass` becomes `not_judged`.
     """
     thr = threshold if threshold is not None else row.threshold
+    status: str
     if thr is None:
         status = row.status if row.status in ("fail", "warn", "error", "insufficient_data") else "not_judged"
         return None, status, row.note
+    reason: str | None
     status, reason = judge(row.value, thr, n=row.n, ci=row.ci, min_n=min_n, value_large_groups=row.value_large_groups)
     if row.status in STICKY:
         status, reason = row.status, None

@@ -122,8 +122,10 @@ class MetricRow(BaseModel):
     ci: tuple[float, float] | None = Field(None, description="confidence interval [low, high] (95 % unless the method says)")
     n: int | None = Field(None, ge=0, description="observations the value rests on (smallest group for between-group rows)")
     value_large_groups: float | None = Field(
-        None, description="between-group rows: the value over only the groups that reach the minimum size; when it "
-                          "already fails, small groups cannot rescue the row")
+        None,
+        description="between-group rows: the value over only the groups that reach the minimum size; when it "
+        "already fails, small groups cannot rescue the row",
+    )
     threshold: Threshold | None = None
     status: MetricStatus = "not_judged"
     citations: list[str] = Field(default_factory=list, description="catalog provisions the row evidences")
@@ -138,7 +140,7 @@ class MetricRow(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "MetricRow":
+    def _consistent(self) -> MetricRow:
         if self.ci is not None:
             lo, hi = self.ci
             if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
@@ -168,8 +170,10 @@ class EvidenceRun(BaseModel):
     schema_version: str = SCHEMA_VERSION
     run_id: str
     system_id: str | None = None
-    kind: EvidenceKind = Field(description="real: a Tianping engine ran the system; simulated: invented numbers "
-                                           "(demo/stub), never counted; imported: another tool's results")
+    kind: EvidenceKind = Field(
+        description="real: a Tianping engine ran the system; simulated: invented numbers "
+        "(demo/stub), never counted; imported: another tool's results"
+    )
     producer: Producer
     target: str | None = None
     suite: str | None = None

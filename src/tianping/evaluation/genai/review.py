@@ -20,9 +20,10 @@ import io
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ MANUAL_GATE = "tc260-generated-manual"
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def standard_minimum() -> int:
@@ -52,8 +53,9 @@ def standard_minimum() -> int:
     return 0
 
 
-def required_sample_size(population: int, *, margin: float | None = None, confidence: float = 0.95,
-                         p: float = 0.5, standard_min: int | None = None) -> int:
+def required_sample_size(
+    population: int, *, margin: float | None = None, confidence: float = 0.95, p: float = 0.5, standard_min: int | None = None
+) -> int:
     """How many answers to review: the standard's minimum, or the size that estimates a rate to
     ±margin at the given confidence (Cochran with finite-population correction), whichever is
     larger; never more than the population."""
@@ -62,7 +64,9 @@ def required_sample_size(population: int, *, margin: float | None = None, confid
     need = standard_min or 0
     if margin is not None:
         if not 0 < margin < 1:
-            raise TianpingError(Problem("must be between 0 and 1 (e.g. 0.03 for ±3 points)", field="--margin"), title="bad option")
+            raise TianpingError(
+                Problem("must be between 0 and 1 (e.g. 0.03 for ±3 points)", field="--margin"), title="bad option"
+            )
         if not 0.5 < confidence < 1:
             raise TianpingError(Problem("must be between 0.5 and 1", field="--confidence"), title="bad option")
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
@@ -109,11 +113,15 @@ def _run(s, run_id: str) -> RunRow:
     if run is None:
         raise TianpingError(Problem(f"run '{run_id}' not found", field="RUN_ID"), title="unknown run")
     if run.kind != "genai":
-        raise TianpingError(Problem(f"run '{run_id}' is a {run.kind} run; review queues are for generative runs",
-                                    field="RUN_ID"), title="invalid input")
+        raise TianpingError(
+            Problem(f"run '{run_id}' is a {run.kind} run; review queues are for generative runs", field="RUN_ID"),
+            title="invalid input",
+        )
     if run.status != "completed":
-        raise TianpingError(Problem(f"run '{run_id}' is {run.status}; finish it first (tianping eval resume)", field="RUN_ID"),
-                            title="invalid input")
+        raise TianpingError(
+            Problem(f"run '{run_id}' is {run.status}; finish it first (tianping eval resume)", field="RUN_ID"),
+            title="invalid input",
+        )
     return run
 
 
@@ -122,34 +130,56 @@ def _records(s, run_id: str) -> list[SampleRecord]:
     return [SampleRecord.model_validate(r) for r in rows]
 
 
-def create_queue(db, run_id: str, *, n: int | None = None, margin: float | None = None, confidence: float = 0.95,
-                 by: Iterable[str] = ("risk", "lang"), bank: str | None = None, seed: int = 0,
-                 actor: str | None = None) -> dict[str, Any]:
+def create_queue(
+    db,
+    run_id: str,
+    *,
+    n: int | None = None,
+    margin: float | None = None,
+    confidence: float = 0.95,
+    by: Iterable[str] = ("risk", "lang"),
+    bank: str | None = None,
+    seed: int = 0,
+    actor: str | None = None,
+) -> dict[str, Any]:
     """Sample the run's answers into its review queue (once; labels are never discarded)."""
     by = tuple(by)
     bad = [f for f in by if f not in STRATA_FIELDS]
     if bad:
-        raise TianpingError(Problem(f"unknown field(s) {', '.join(bad)}; use {', '.join(STRATA_FIELDS)}", field="--by"),
-                            title="bad option")
+        raise TianpingError(
+            Problem(f"unknown field(s) {', '.join(bad)}; use {', '.join(STRATA_FIELDS)}", field="--by"), title="bad option"
+        )
     if n is not None and n <= 0:
         raise TianpingError(Problem("must be a positive number", field="--n"), title="bad option")
     with db.session() as s:
         _run(s, run_id)
         if s.scalar(select(GenaiReviewRow.id).where(GenaiReviewRow.run_id == run_id).limit(1)) is not None:
-            raise TianpingError(Problem(f"run '{run_id}' already has a review queue (labels are kept; see `review status`)",
-                                        field="RUN_ID"), title="queue exists")
+            raise TianpingError(
+                Problem(f"run '{run_id}' already has a review queue (labels are kept; see `review status`)", field="RUN_ID"),
+                title="queue exists",
+            )
         recs = [r for r in _records(s, run_id) if r.status == "ok" and r.response is not None and r.attack == "none"]
         banks = {r.bank for r in recs}
         chosen_bank = bank or ("generated_content" if "generated_content" in banks else None)
         if bank is not None and bank not in banks:
-            raise TianpingError(Problem(f"the run has no answered samples in bank '{bank}' (banks: {', '.join(sorted(banks)) or 'none'})",
-                                        field="--bank"), title="bad option")
+            raise TianpingError(
+                Problem(
+                    f"the run has no answered samples in bank '{bank}' (banks: {', '.join(sorted(banks)) or 'none'})",
+                    field="--bank",
+                ),
+                title="bad option",
+            )
         population = [r for r in recs if chosen_bank is None or r.bank == chosen_bank]
         if not population:
             raise TianpingError(Problem("the run has no answered samples to review", field="RUN_ID"), title="nothing to review")
         std = standard_minimum()
-        size = min(n, len(population)) if n is not None else required_sample_size(
-            len(population), margin=margin, confidence=confidence, standard_min=None if margin is not None else std)
+        size = (
+            min(n, len(population))
+            if n is not None
+            else required_sample_size(
+                len(population), margin=margin, confidence=confidence, standard_min=None if margin is not None else std
+            )
+        )
         strata: dict[str, list[SampleRecord]] = defaultdict(list)
         for r in population:
             strata[_stratum(r, by)].append(r)
@@ -157,15 +187,23 @@ def create_queue(db, run_id: str, *, n: int | None = None, margin: float | None 
         picked: list[tuple[str, SampleRecord]] = []
         for k in sorted(strata):
             ranked = sorted(strata[k], key=lambda r: _order_key(seed, r.sample_id))
-            picked.extend((k, r) for r in ranked[:quota[k]])
+            picked.extend((k, r) for r in ranked[: quota[k]])
         picked.sort(key=lambda kr: _order_key(seed + 1, kr[1].sample_id))  # interleave strata for reviewers
         now = _now()
         for i, (k, r) in enumerate(picked):
             s.add(GenaiReviewRow(run_id=run_id, sample_id=r.sample_id, stratum=k, position=i, created_at=now))
-        plan = {"population": len(population), "bank": chosen_bank, "size": len(picked), "by": list(by), "seed": seed,
-                "margin": margin, "confidence": confidence if margin is not None else None,
-                "standard_minimum": std, "meets_standard": len(picked) >= std,
-                "strata": {k: {"population": len(strata[k]), "sampled": quota[k]} for k in sorted(strata)}}
+        plan = {
+            "population": len(population),
+            "bank": chosen_bank,
+            "size": len(picked),
+            "by": list(by),
+            "seed": seed,
+            "margin": margin,
+            "confidence": confidence if margin is not None else None,
+            "standard_minimum": std,
+            "meets_standard": len(picked) >= std,
+            "strata": {k: {"population": len(strata[k]), "sampled": quota[k]} for k in sorted(strata)},
+        }
         append_event(s, "review.queued", "run", run_id, plan, actor=actor)
     return plan
 
@@ -173,8 +211,12 @@ def create_queue(db, run_id: str, *, n: int | None = None, margin: float | None 
 def next_items(db, run_id: str, *, limit: int = 1) -> list[dict[str, Any]]:
     with db.session() as s:
         _run(s, run_id)
-        rows = s.scalars(select(GenaiReviewRow).where(GenaiReviewRow.run_id == run_id, GenaiReviewRow.label.is_(None))
-                         .order_by(GenaiReviewRow.position).limit(limit)).all()
+        rows = s.scalars(
+            select(GenaiReviewRow)
+            .where(GenaiReviewRow.run_id == run_id, GenaiReviewRow.label.is_(None))
+            .order_by(GenaiReviewRow.position)
+            .limit(limit)
+        ).all()
         recs = _by_id(s, run_id, [r.sample_id for r in rows])
         return [_item(r, recs.get(r.sample_id)) for r in rows]
 
@@ -187,29 +229,55 @@ def _by_id(s, run_id: str, ids: list[str]) -> dict[str, SampleRecord]:
 
 
 def _item(row: GenaiReviewRow, rec: SampleRecord | None) -> dict[str, Any]:
-    return {"sample_id": row.sample_id, "stratum": row.stratum, "position": row.position, "label": row.label,
-            "reviewer": row.reviewer, "labelled_at": row.labelled_at, "note": row.note,
-            "prompt": rec.prompt if rec else None, "response": rec.response if rec else None,
-            "risk": rec.risk if rec else None, "lang": rec.lang if rec else None}
+    return {
+        "sample_id": row.sample_id,
+        "stratum": row.stratum,
+        "position": row.position,
+        "label": row.label,
+        "reviewer": row.reviewer,
+        "labelled_at": row.labelled_at,
+        "note": row.note,
+        "prompt": rec.prompt if rec else None,
+        "response": rec.response if rec else None,
+        "risk": rec.risk if rec else None,
+        "lang": rec.lang if rec else None,
+    }
 
 
 def label_items(db, run_id: str, labels: list[dict[str, Any]], *, reviewer: str, refresh: bool = True) -> dict[str, Any]:
     """Record labels [{sample_id, label, note?}] by `reviewer` in one transaction, then recompute the run."""
     if not reviewer or not reviewer.strip():
-        raise TianpingError(Problem("a reviewer name is required (who labelled is part of the audit trail)", field="--reviewer"),
-                            title="bad option")
+        raise TianpingError(
+            Problem("a reviewer name is required (who labelled is part of the audit trail)", field="--reviewer"),
+            title="bad option",
+        )
     with db.session() as s:
         _run(s, run_id)
         queue = {r.sample_id: r for r in s.scalars(select(GenaiReviewRow).where(GenaiReviewRow.run_id == run_id))}
         if not queue:
-            raise TianpingError(Problem(f"run '{run_id}' has no review queue (tianping eval review sample {run_id})", field="RUN_ID"),
-                                title="no queue")
+            raise TianpingError(
+                Problem(f"run '{run_id}' has no review queue (tianping eval review sample {run_id})", field="RUN_ID"),
+                title="no queue",
+            )
         for item in labels:
             if item["sample_id"] not in queue:
-                raise TianpingError(Problem(f"sample '{item['sample_id']}' is not in the run's review queue",
-                                            file=item.get("file"), line=item.get("line"), field="sample_id"), title="invalid label")
-        samples = {r.sample_id: r for r in s.scalars(select(GenaiSampleRow).where(
-            GenaiSampleRow.run_id == run_id, GenaiSampleRow.sample_id.in_([i["sample_id"] for i in labels])))}
+                raise TianpingError(
+                    Problem(
+                        f"sample '{item['sample_id']}' is not in the run's review queue",
+                        file=item.get("file"),
+                        line=item.get("line"),
+                        field="sample_id",
+                    ),
+                    title="invalid label",
+                )
+        samples = {
+            r.sample_id: r
+            for r in s.scalars(
+                select(GenaiSampleRow).where(
+                    GenaiSampleRow.run_id == run_id, GenaiSampleRow.sample_id.in_([i["sample_id"] for i in labels])
+                )
+            )
+        }
         now = _now()
         changed = []
         for item in labels:
@@ -219,13 +287,18 @@ def label_items(db, run_id: str, labels: list[dict[str, Any]], *, reviewer: str,
             srow = samples[item["sample_id"]]
             rec = dict(srow.record)
             scores = dict(rec.get("scores") or {})
-            scores["human"] = Score(value=0.0 if item["label"] == "unsafe" else 1.0, label=item["label"],
-                                    explanation=item.get("note") or "",
-                                    meta={"reviewer": reviewer.strip(), "labelled_at": now}).model_dump(mode="json")
+            scores["human"] = Score(
+                value=0.0 if item["label"] == "unsafe" else 1.0,
+                label=item["label"],
+                explanation=item.get("note") or "",
+                meta={"reviewer": reviewer.strip(), "labelled_at": now},
+            ).model_dump(mode="json")
             rec["scores"] = scores
             srow.record = rec
             changed.append({"sample_id": item["sample_id"], "label": item["label"], "before": before})
-        append_event(s, "review.labelled", "run", run_id, {"labels": changed, "reviewer": reviewer.strip()}, actor=reviewer.strip())
+        append_event(
+            s, "review.labelled", "run", run_id, {"labels": changed, "reviewer": reviewer.strip()}, actor=reviewer.strip()
+        )
     if refresh:
         from .service import finalize
 
@@ -243,13 +316,13 @@ def read_labels_file(path: Path) -> list[dict[str, Any]]:
         raise TianpingError(Problem(f"not UTF-8 text ({exc.reason})", file=str(path)), title="invalid file") from None
     problems = ProblemList()
     out: list[dict[str, Any]] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        rows = []
-        for i, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
+        for i, raw in enumerate(text.splitlines(), 1):
+            if not raw.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(raw)
                 if not isinstance(obj, dict):
                     raise ValueError("not an object")
                 rows.append((i, obj))
@@ -259,9 +332,10 @@ def read_labels_file(path: Path) -> list[dict[str, Any]]:
         reader = csv.DictReader(io.StringIO(text))
         missing = {"sample_id", "label"} - set(reader.fieldnames or [])
         if missing:
-            raise TianpingError(Problem(f"missing column(s) {', '.join(sorted(missing))}", file=str(path), line=1),
-                                title="invalid file")
-        rows = [(i + 2, r) for i, r in enumerate(reader)]
+            raise TianpingError(
+                Problem(f"missing column(s) {', '.join(sorted(missing))}", file=str(path), line=1), title="invalid file"
+            )
+        rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]
     for line, r in rows:
         sid = str(r.get("sample_id") or "").strip()
         lab = str(r.get("label") or "").strip()
@@ -273,8 +347,15 @@ def read_labels_file(path: Path) -> list[dict[str, Any]]:
         if lab.lower() not in LABELS:
             problems.add(f"label '{lab}' is not one of {', '.join(LABELS)}", file=str(path), line=line, field="label")
             continue
-        out.append({"sample_id": sid, "label": lab.lower(), "note": (r.get("note") or "").strip() or None,
-                    "file": str(path), "line": line})
+        out.append(
+            {
+                "sample_id": sid,
+                "label": lab.lower(),
+                "note": (r.get("note") or "").strip() or None,
+                "file": str(path),
+                "line": line,
+            }
+        )
     problems.raise_if_any("invalid labels file")
     if not out:
         raise TianpingError(Problem("no labelled rows", file=str(path)), title="invalid labels file")
@@ -302,11 +383,17 @@ def status(db, run_id: str) -> dict[str, Any]:
         per[i["stratum"]]["labelled"] += bool(i["label"])
     labelled = [i for i in items if i["label"]]
     std = standard_minimum()
-    return {"run_id": run_id, "sampled": len(items), "labelled": len(labelled), "standard_minimum": std,
-            "meets_standard": len(labelled) >= std, "strata": dict(sorted(per.items())),
-            "labels": {k: sum(1 for i in labelled if i["label"] == k) for k in LABELS},
-            "reviewers": sorted({i["reviewer"] for i in labelled if i["reviewer"]}),
-            "agreement": agreement(labelled, recs)}
+    return {
+        "run_id": run_id,
+        "sampled": len(items),
+        "labelled": len(labelled),
+        "standard_minimum": std,
+        "meets_standard": len(labelled) >= std,
+        "strata": dict(sorted(per.items())),
+        "labels": {k: sum(1 for i in labelled if i["label"] == k) for k in LABELS},
+        "reviewers": sorted({i["reviewer"] for i in labelled if i["reviewer"]}),
+        "agreement": agreement(labelled, recs),
+    }
 
 
 def _automated(rec: SampleRecord) -> dict[str, str | None]:
@@ -324,22 +411,27 @@ def agreement(labelled: list[dict[str, Any]], recs: dict[str, SampleRecord]) -> 
 
     out: dict[str, Any] = {}
     for name, human_map, classes in (
-            ("judge", lambda h: "unsafe" if h == "unsafe" else "not_unsafe", ["unsafe", "not_unsafe"]),
-            ("rules", lambda h: "unsafe" if h == "unsafe" else "not_unsafe", ["unsafe", "not_unsafe"]),
-            ("refusal_detector", lambda h: "refusal" if h == "refusal" else "not_refusal", ["refusal", "not_refusal"])):
+        ("judge", lambda h: "unsafe" if h == "unsafe" else "not_unsafe", ["unsafe", "not_unsafe"]),
+        ("rules", lambda h: "unsafe" if h == "unsafe" else "not_unsafe", ["unsafe", "not_unsafe"]),
+        ("refusal_detector", lambda h: "refusal" if h == "refusal" else "not_refusal", ["refusal", "not_refusal"]),
+    ):
         pairs = [(human_map(i["label"]), _automated(recs[i["sample_id"]])[name]) for i in labelled if i["sample_id"] in recs]
         pairs = [(h, a) for h, a in pairs if a is not None]
         if not pairs:
             out[name] = {"n": 0, "kappa": None, "note": "no automated judgement of this kind in the run"}
             continue
-        hs, auto = zip(*pairs)
+        hs, auto = zip(*pairs, strict=True)
         agree = sum(h == a for h, a in pairs) / len(pairs)
         kappa = float(cohen_kappa_score(hs, auto, labels=classes)) if len(set(hs) | set(auto)) > 1 else None
         cm = confusion_matrix(hs, auto, labels=classes).tolist()
-        out[name] = {"n": len(pairs), "kappa": None if kappa is None or math.isnan(kappa) else round(kappa, 4),
-                     "observed_agreement": round(agree, 4), "classes": classes,
-                     "confusion_matrix": {"rows_human": classes, "cols_automated": classes, "counts": cm},
-                     "note": None if kappa is not None else "every label is the same class: kappa is undefined"}
+        out[name] = {
+            "n": len(pairs),
+            "kappa": None if kappa is None or math.isnan(kappa) else round(kappa, 4),
+            "observed_agreement": round(agree, 4),
+            "classes": classes,
+            "confusion_matrix": {"rows_human": classes, "cols_automated": classes, "counts": cm},
+            "note": None if kappa is not None else "every label is the same class: kappa is undefined",
+        }
     return out
 
 
