@@ -20,59 +20,72 @@ from ..registry.questionnaire import (
 __all__ = ["L", "NO", "YES", "run_questionnaire"]
 
 
+def _l(key: str, lang: str) -> str:
+    """A prompt of the questionnaire in `lang`: the catalogs' `q.<key>` (every language), else
+    registry/questionnaire.L, else English."""
+    from ..i18n import has_message, t
+
+    if has_message(f"q.{key}", lang):
+        return t(f"q.{key}", lang)
+    return L[key].get(lang) or L[key]["en"]
+
+
 def _ask(text: str, lang: str, default: str = "") -> str | None:
-    ans = typer.prompt(f"{text} {L['unknown_hint'][lang]}", default=default, show_default=bool(default)).strip()
+    ans = typer.prompt(f"{text} {_l('unknown_hint', lang)}", default=default, show_default=bool(default)).strip()
     return None if ans in ("", "?") else ans
 
 
 def run_questionnaire(lang: str) -> AISystem:
     answers: dict[str, Any] = {}
-    answers["id"] = typer.prompt(L["id"][lang]).strip()
-    answers["name"] = typer.prompt(L["name"][lang]).strip()
-    org: dict[str, Any] = {"name": typer.prompt(L["org"][lang]).strip()}
-    country = _ask(L["country"][lang], lang)
+    answers["id"] = typer.prompt(_l("id", lang)).strip()
+    answers["name"] = typer.prompt(_l("name", lang)).strip()
+    org: dict[str, Any] = {"name": typer.prompt(_l("org", lang)).strip()}
+    country = _ask(_l("country", lang), lang)
     if country:
         org["country"] = country.upper()
     answers["organisation"] = org
-    jurisdictions = [j.strip().upper() for j in typer.prompt(L["jurisdictions"][lang]).replace("，", ",").split(",") if j.strip()]
+    jurisdictions = [j.strip().upper() for j in typer.prompt(_l("jurisdictions", lang)).replace("，", ",").split(",") if j.strip()]
     answers["jurisdictions"] = jurisdictions
     roles: dict[str, list[str]] = {}
     for j in jurisdictions:
-        raw = _ask(L["roles"][lang].format(j=j, choices=", ".join(role_choices())), lang)
+        raw = _ask(_l("roles", lang).format(j=j, choices=", ".join(role_choices())), lang)
         if raw:
             roles[j] = parse_roles(raw)
     answers["roles"] = roles
+    # the rule packs word their questions in English and Chinese; other languages fall back to English
+    english = {q.field: q.text for q in questions(jurisdictions, "en")} if lang not in ("en", "zh") else {}
     for q in questions(jurisdictions, lang):
+        qtext = q.text or english.get(q.field) or q.field
         if q.kind == "org-bool":
             while True:
-                raw = _ask(q.text, lang)
+                raw = _ask(qtext, lang)
                 if raw is None:
                     break
                 if raw.lower() in YES or raw.lower() in NO:
                     org[q.field.split(".", 1)[1]] = raw.lower() in YES
                     break
-                typer.echo(L["bad"][lang].format(e="yes / no"))
+                typer.echo(_l("bad", lang).format(e="yes / no"))
             continue
         if q.kind == "data":
-            cats = _ask(f"{q.text} ({', '.join(c.value for c in DataCategory)})", lang)
+            cats = _ask(f"{qtext} ({', '.join(c.value for c in DataCategory)})", lang)
             if cats is not None:
                 holdings = []
                 for c in [x.strip() for x in cats.split(",") if x.strip()]:
-                    n = _ask(L["persons"][lang].format(c=c), lang)
+                    n = _ask(_l("persons", lang).format(c=c), lang)
                     holdings.append(data_holding(c, int(n) if n else None))
                 answers["data"] = holdings
             continue
         if q.kind == "transfers":
-            dest = _ask(L["xb_dest"][lang], lang)
+            dest = _ask(_l("xb_dest", lang), lang)
             if dest is None:
                 continue
-            cats = _ask(L["xb_cats"][lang].format(choices=", ".join(c.value for c in DataCategory)), lang) or "personal"
-            persons = _ask(L["xb_persons"][lang], lang)
-            sensitive = _ask(L["xb_sensitive"][lang], lang)
+            cats = _ask(_l("xb_cats", lang).format(choices=", ".join(c.value for c in DataCategory)), lang) or "personal"
+            persons = _ask(_l("xb_persons", lang), lang)
+            sensitive = _ask(_l("xb_sensitive", lang), lang)
             answers["cross_border_transfers"] = [transfer(dest, cats.split(","), int(persons) if persons else None,
                                                           int(sensitive) if sensitive else None)]
             continue
-        prompt = q.text + (f" ({', '.join(q.choices)})" if q.choices else "")
+        prompt = qtext + (f" ({', '.join(q.choices)})" if q.choices else "")
         while True:
             raw = _ask(prompt, lang)
             if raw is None:
@@ -81,5 +94,5 @@ def run_questionnaire(lang: str) -> AISystem:
                 answers[q.field] = parse_answer(q.field, raw)
                 break
             except (ValueError, TypeError) as exc:
-                typer.echo(L["bad"][lang].format(e=exc))
+                typer.echo(_l("bad", lang).format(e=exc))
     return to_profile(answers)
