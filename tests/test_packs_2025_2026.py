@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from tianping.catalog.loader import default_catalog
 from tianping.registry.profile import AISystem
 from tianping.rules.engine import classify, coverage
@@ -221,8 +219,9 @@ def test_nyc_hiring_tool_needs_a_bias_audit_with_impact_ratios():
     notice = next(o for o in r.obligations if o.id == "nyc-ob-candidate-notice")
     assert "ten business days" in notice.deadline
     # the audit is evidenced by the tabular fairness test's impact ratio
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     import tianping.assessment as assessment
 
