@@ -216,3 +216,28 @@ def test_cli_eval_run_on_the_ray_backend(cluster, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     res = json.loads(out.stdout)
     assert res["metrics"]["samples"]["total"] == 12
+
+
+def test_cli_tabular_run_on_the_ray_backend(cluster, tmp_path):
+    """`tianping test tabular --backend ray`: the run is one Ray task on the worker node, same results as local."""
+    import json
+    import os
+    import subprocess
+
+    sys.path.insert(0, str(ROOT / "tests" / "server"))
+    try:
+        from run_fixtures import make_tabular_files
+    finally:
+        sys.path.pop(0)
+    f = make_tabular_files(tmp_path / "tab")
+    tp = Path(sys.executable).parent / "tianping"
+    env = dict(os.environ, TIANPING_HOME=str(tmp_path / "home"))
+    outs = {}
+    for backend in ("local", "ray"):
+        out = subprocess.run([str(tp), "test", "tabular", "--data", str(f["csv"]), "--target", "label", "--model", str(f["onnx"]),
+                              "--sensitive", "sex", "--features", "x1,x2,x3", "--tests", "performance,fairness", "--json",
+                              "--backend", backend, "--ray-address", cluster.address], env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        outs[backend] = {m["name"] + json.dumps(m.get("group"), sort_keys=True): m["value"] for m in json.loads(out.stdout)["metrics"]}
+    assert outs["local"] == outs["ray"] and "accuracy" + json.dumps(None) in outs["ray"]
