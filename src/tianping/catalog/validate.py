@@ -113,7 +113,7 @@ def docs_problems() -> ProblemList:
         from ..registry.fieldref import render_markdown
 
         if doc.read_text(encoding="utf-8") != render_markdown():
-            problems.add("docs/profile-fields.md is out of date: regenerate it with `tianping register --schema > docs/profile-fields.md`",
+            problems.add("docs/profile-fields.md is out of date: regenerate it with `python -m tianping.registry.fieldref > docs/profile-fields.md` (the text `tianping register --schema` prints)",
                          file=str(doc))
     return problems
 
