@@ -271,6 +271,9 @@ def test_coe_treaty_duties_of_parties_with_deployer_evidence():
     assert under("coe-ai-convention", system(["COE"], research_only=True)).applies == "no"
     und = under("coe-ai-convention", system(["COE"], {"COE": ["deployer"]}))
     assert und.tier == "undetermined" and asked(und) == {"system.organisation.public_authority"}
+    # the treaty carries no date (its entry into force is not verified): its duties apply on any date asked
+    assert under("coe-ai-convention", system(["COE"], {"COE": ["deployer"]}, organisation={"name": "City", "public_authority": True}),
+                 as_of=D(2025, 1, 1)).tier == "public_authority"
     # a member state alone does not bring in the treaty (which states are Parties is not known)
     assert [r for r in classify(system(["GB"])) if r.pack == "coe-ai-convention" and r.applies != "no"] == []
 
@@ -307,6 +310,13 @@ def test_asean_genai_guide_malaysia_and_thai_draft():
     assert under("th-draft-ai-law", system(["TH"], {"TH": ["deployer"]}, use_cases=["fraud_detection"], harm_severity="low")).tier == "general"
     und = under("th-draft-ai-law", system(["TH"], {"TH": ["deployer"]}))
     assert und.tier == "undetermined" and "system.use_cases" in asked(und)
+    # dates: the guide from its adoption (January 2025), the AIGE from its launch, the draft from its publication
+    assert {o.applies_from for o in gen.obligations} == {"2025-01-17"}
+    early = under("asean-genai-guide", system(["SG"], {"SG": ["provider"]}, model_kinds=["generative_text"]), as_of=D(2024, 12, 1))
+    assert early.obligations == [] and {o.applies_from for o in early.upcoming} == {"2025-01-17"}
+    assert {o.applies_from for o in my.obligations} == {"2024-09-20"}
+    th_early = under("th-draft-ai-law", system(["TH"], {"TH": ["provider"]}, use_cases=["creditworthiness"]), as_of=D(2025, 4, 1))
+    assert ("likely_high_risk", "2025-05-02") in [(u["tier"], u["applies_from"]) for u in th_early.upcoming_tiers]
     # a draft never makes a jurisdiction bindingly covered
     (c,) = coverage(jurisdictions=["TH"])
     assert "th-draft-ai-law" in c["packs"] and c["binding_pack"] is False
