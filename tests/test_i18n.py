@@ -289,3 +289,10 @@ def test_interactive_questionnaire_in_a_regional_language(db_opt, lang):
     res = runner.invoke(app, [*db_opt, "--lang", lang, "register", "--interactive"], input="\n".join(answers) + "\n")
     assert res.exit_code == 0, res.output
     assert i18n.t("q.id", lang) in res.output and i18n.t("registered", lang, id=f"q-{lang}", v=1) in res.output
+
+
+def test_command_help_starts_with_the_translated_summary():
+    res = runner.invoke(app, ["--lang", "th", "classify", "--help"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0
+    out = " ".join(res.output.split())
+    assert i18n.t("cli.cmd.classify", "th") in out and "Risk tier per jurisdiction" in out

@@ -95,8 +95,13 @@ class LazyGroup(TyperGroup):
         if command is not None and lang != "en":
             from ..i18n import has_message, t
 
-            if has_message(f"cli.cmd.{cmd_name}", lang):
-                command.short_help = t(f"cli.cmd.{cmd_name}", lang)
+            if has_message(f"cli.cmd.{cmd_name}", lang) and not getattr(command, "_tp_translated", False):
+                # the listing shows the translated summary; the command's own --help starts with it,
+                # followed by the full (English) description
+                summary = t(f"cli.cmd.{cmd_name}", lang)
+                command.short_help = summary
+                command.help = f"{summary}\n\n{command.help}" if command.help else summary
+                command._tp_translated = True  # type: ignore[attr-defined]
         return command
 
     def resolve_command(self, ctx, args):
