@@ -323,3 +323,17 @@ def test_third_party_pack_package_installed_in_a_venv_classifies(tmp_path):
     # the development environment itself does not see the plug-in
     assert "nz-acme" not in _run([base_python, "-c", "from tianping.rules.pack import default_packs; print([p.pack.id for p in default_packs()])"]).stdout
     assert sys.executable  # (the tests' own interpreter is untouched)
+
+
+def test_a_data_directory_registered_in_process(tmp_path):
+    from tianping.catalog.loader import default_catalog
+    from tianping.rules.pack import default_packs
+
+    d = data_dir(tmp_path / "acme")
+    plugins.register("data", "acme", d)
+    try:
+        assert "nz-acme" in [lp.pack.id for lp in default_packs()] and "nz-acme-act" in default_catalog().instruments
+        assert plugins.describe()["data"] == ["acme"]
+    finally:
+        plugins.unregister("data", "acme")
+    assert "nz-acme" not in [lp.pack.id for lp in default_packs()]
