@@ -26,6 +26,13 @@ KEYWORDS = ["t", "tr", "texts", "LangMap", "translate", "_", "gettext_", "has_me
 PLACEHOLDER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*(?:[:!][^}]*)?\}")
 
 
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def po_path(lang: str) -> Path:
     return LOCALE / lang / "LC_MESSAGES" / "tianping.po"
 
@@ -108,7 +115,7 @@ def extract() -> int:
     used = {k for k in _keys_in_code() if re.fullmatch(r"[a-z][a-zA-Z0-9_.\-]*", k)}
     unknown = sorted(k for k in used if k not in en)
     write(pot, POT)
-    print(f"wrote {POT.relative_to(ROOT)}: {len(pot)} messages")
+    print(f"wrote {_rel(POT)}: {len(pot)} messages")
     if unknown:
         print(f"{len(unknown)} ids used in code have no English text (add them to the en catalog): {', '.join(unknown[:20])}")
     return 0
@@ -120,14 +127,14 @@ def new(lang: str) -> int:
 
     path = po_path(lang)
     if path.exists():
-        print(f"{path.relative_to(ROOT)} exists; run `update` instead")
+        print(f"{_rel(path)} exists; run `update` instead")
         return 1
     locale = Locale.parse(lang.replace("-", "_"))
     template = read(POT)
     cat = Catalog(locale=locale, domain="tianping", project="Tianping", fuzzy=False)
     cat.update(template, no_fuzzy_matching=True)
     write(cat, path)
-    print(f"wrote {path.relative_to(ROOT)} ({len(cat)} messages to translate, plural forms: {cat.plural_forms})")
+    print(f"wrote {_rel(path)} ({len(cat)} messages to translate, plural forms: {cat.plural_forms})")
     return 0
 
 

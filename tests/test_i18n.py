@@ -296,3 +296,23 @@ def test_command_help_starts_with_the_translated_summary():
     assert res.exit_code == 0
     out = " ".join(res.output.split())
     assert i18n.t("cli.cmd.classify", "th") in out and "Risk tier per jurisdiction" in out
+
+
+def test_translator_commands_new_and_check(tmp_path, monkeypatch, capsys):
+    """scripts/i18n.py new LANG starts a catalog with the language's plural rule; check counts what is left."""
+    locale = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale, ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(tool, "LOCALE", locale)
+    monkeypatch.setattr(tool, "POT", locale / "tianping.pot")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    i18n.reload_catalogs()
+    try:
+        assert tool.main(["new", "lo"]) == 0
+        po = (locale / "lo" / "LC_MESSAGES" / "tianping.po").read_text(encoding="utf-8")
+        assert "Language: lo" in po and "Plural-Forms: nplurals=1" in po and 'msgid "classification_title"' in po
+        assert tool.main(["check", "lo"]) == 1  # nothing translated yet
+        assert "lo: " in capsys.readouterr().out
+        assert tool.main(["check", "th"]) == 0
+    finally:
+        monkeypatch.undo()
+        i18n.reload_catalogs()
