@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ from tianping.evaluation.genai.refusal import build
 from tianping.evaluation.genai.refusal.evaluate import baseline, default_predictors, markdown, prf, report
 from tianping.evaluation.genai.scorers.refusal import detect_refusal
 
-HANDWRITTEN = Path(__file__).resolve().parents[2] / "src/tianping/evaluation/genai/banks/refusal_labelled.jsonl"
-WEIGHTS = Path(__file__).resolve().parents[2] / "src/tianping/evaluation/genai/refusal/refusal_lr.json"
+HANDWRITTEN = build.HERE.parent / "banks" / "refusal_labelled.jsonl"
+WEIGHTS = build.HERE / "refusal_lr.json"
 
 
 @pytest.fixture(scope="module")
