@@ -94,6 +94,36 @@ def _is_unknown(v: Any) -> bool:
     return v is UNKNOWN
 
 
+class _ConstList(list):
+    """A list literal of constants (e.g. the EU Member States), built once at compile time; membership
+    tests use a frozenset (same answers as the list for hashable values). Never mutated by the engine."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self, vals):
+        super().__init__(vals)
+        try:
+            self._set: frozenset | None = frozenset(vals)
+        except TypeError:
+            self._set = None
+
+    def __contains__(self, e) -> bool:
+        s = self._set
+        if s is not None:
+            try:
+                return e in s
+            except TypeError:
+                pass
+        return list.__contains__(self, e)
+
+
+def _const(val: Any):
+    """A closure returning a constant, marked so that list literals of constants can be folded."""
+    f = lambda env, unk: val  # noqa: E731
+    f.const = (val,)  # type: ignore[attr-defined]
+    return f
+
+
 class Compiled:
     """A compiled expression: call `evaluate(env)` -> (value, unknown field paths it depended on)."""
 
@@ -329,21 +359,24 @@ class _Parser:
         t = self.take()
         if t.kind == "num":
             val: Any = float(t.value) if any(c in t.value for c in ".eE") else int(t.value)
-            return lambda env, unk: val
+            return _const(val)
         if t.kind == "str":
             s = bytes(t.value[1:-1], "utf-8").decode("unicode_escape") if "\\" in t.value else t.value[1:-1]
-            return lambda env, unk: s
+            return _const(s)
         if t.kind == "name":
             if t.value == "true":
-                return lambda env, unk: True
+                return _const(True)
             if t.value == "false":
-                return lambda env, unk: False
+                return _const(False)
             if t.value == "null":
-                return lambda env, unk: None
+                return _const(None)
             if self.accept("("):
                 return self.call(t)
         if t.kind == "op" and t.value == "[":
             items = self.args("]")
+            if all(hasattr(i, "const") for i in items):  # a literal of constants: built once
+                folded = _ConstList([i.const[0] for i in items])
+                return lambda env, unk: folded
 
             def lst(env, unk):
                 vals = [i(env, unk) for i in items]
