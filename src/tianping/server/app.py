@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..store import Database, open_database
-from . import api, problems, run_kinds, web  # noqa: F401  (run_kinds registers the genai and tabular kinds)
+from . import api, problems, review, run_kinds, web  # noqa: F401  (run_kinds registers the genai and tabular kinds)
 from .jobs import Worker
 from .security import SecurityHeaders, TrustedProxies
 from .services import Services
@@ -68,6 +68,8 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
     app.include_router(api.router)
     _add_api_docs(app)
     app.include_router(web.router)
+    app.include_router(review.api, responses=api.PROBLEM_RESPONSES)  # human review queue (API + pages)
+    app.include_router(review.web)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     _add_problem_schema(app)
     _wrap(app, settings)

@@ -244,7 +244,9 @@ def _item(row: GenaiReviewRow, rec: SampleRecord | None) -> dict[str, Any]:
     }
 
 
-def label_items(db, run_id: str, labels: list[dict[str, Any]], *, reviewer: str, refresh: bool = True) -> dict[str, Any]:
+def label_items(
+    db, run_id: str, labels: list[dict[str, Any]], *, reviewer: str, refresh: bool = True, actor: str | None = None
+) -> dict[str, Any]:
     """Record labels [{sample_id, label, note?}] by `reviewer` in one transaction, then recompute the run."""
     if not reviewer or not reviewer.strip():
         raise TianpingError(
@@ -297,7 +299,12 @@ def label_items(db, run_id: str, labels: list[dict[str, Any]], *, reviewer: str,
             srow.record = rec
             changed.append({"sample_id": item["sample_id"], "label": item["label"], "before": before})
         append_event(
-            s, "review.labelled", "run", run_id, {"labels": changed, "reviewer": reviewer.strip()}, actor=reviewer.strip()
+            s,
+            "review.labelled",
+            "run",
+            run_id,
+            {"labels": changed, "reviewer": reviewer.strip()},
+            actor=actor or reviewer.strip(),
         )
     if refresh:
         from .service import finalize
