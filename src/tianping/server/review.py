@@ -21,6 +21,8 @@ from .errors import ServiceError, forbidden
 from .principal import Principal
 from .services import Services
 
+StratumField = Literal["risk", "lang", "bank", "attack", "expect"]
+DEFAULT_STRATA: tuple[StratumField, ...] = ("risk", "lang")
 RUN_ID = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 
 
@@ -54,7 +56,7 @@ class SampleBody(BaseModel):
     n: int | None = Field(None, ge=1, le=100_000, description="answers to sample (default: the standard's minimum)")
     margin: float | None = Field(None, gt=0, lt=1, description="or the size estimating a rate to ±margin")
     confidence: float = Field(0.95, gt=0.5, lt=1)
-    by: list[Literal["risk", "lang", "bank", "attack", "expect"]] = Field(default_factory=lambda: ["risk", "lang"], max_length=5)
+    by: list[StratumField] = Field(default_factory=lambda: list(DEFAULT_STRATA), max_length=5)
     bank: str | None = Field(None, max_length=64)
     seed: int = Field(0, ge=0, le=2**31)
 
