@@ -49,7 +49,8 @@ def seed_users(db) -> None:
 def make_settings(db, **kw):
     from tianping.server import ServerSettings
 
-    base = dict(db_url=db.url, secret_key="test-secret-key", worker_poll_seconds=0.1, job_lease_seconds=5.0, demo_runs=True)
+    base = dict(db_url=db.url, secret_key="test-secret-key", worker_poll_seconds=0.1, job_lease_seconds=5.0, demo_runs=True,
+                reclassify_hours=0)  # the scheduled re-classification is tested on its own (test_server_monitor.py)
     base.update(kw)
     return ServerSettings(**base)
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..store import Database, open_database
-from . import api, problems, review, run_kinds, web  # noqa: F401  (run_kinds registers the genai and tabular kinds)
+from . import api, monitor, problems, review, run_kinds, web  # noqa: F401  (run_kinds registers the genai and tabular kinds)
 from .jobs import Worker
 from .security import SecurityHeaders, TrustedProxies
 from .services import Services
@@ -47,9 +47,16 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
             worker.start()
             svc.worker = worker  # type: ignore[attr-defined]
             log.info("job worker %s started", worker.name)
+        scheduler = None
+        if settings.run_worker and settings.reclassify_hours > 0:
+            scheduler = monitor.ReclassifyScheduler(db, settings.reclassify_hours * 3600)
+            scheduler.start()
+            svc.reclassifier = scheduler  # type: ignore[attr-defined]
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if worker is not None:
                 worker.stop()  # a running job is put back in the queue, to resume on the next start
             await svc.reads.close()
@@ -70,6 +77,8 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
     app.include_router(web.router)
     app.include_router(review.api, responses=api.PROBLEM_RESPONSES)  # human review queue (API + pages)
     app.include_router(review.web)
+    app.include_router(monitor.api, responses=api.PROBLEM_RESPONSES)  # the monitor stage (API, calendar, page)
+    app.include_router(monitor.web)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     _add_problem_schema(app)
     _wrap(app, settings)

@@ -69,6 +69,9 @@ class ServerSettings:
     feedback_per_hour: int = 10
     report_pdf: bool = field(default_factory=lambda: os.environ.get("TIANPING_REPORT_PDF", "") == "1")
     keys_dir: Path | None = None
+    # the monitor: re-classify every system at start-up and then every N hours, auditing changed
+    # classifications (TIANPING_RECLASSIFY_HOURS; 0 turns the scheduled job off)
+    reclassify_hours: float = field(default_factory=lambda: _env_float("TIANPING_RECLASSIFY_HOURS", 24.0))
     # evaluation runs: the "demo (simulated)" stub kind is off unless asked for
     demo_runs: bool = field(default_factory=lambda: os.environ.get("TIANPING_DEMO_RUNS", "") == "1")
     # execution backend for real runs: local (default, in the server's worker) or ray
