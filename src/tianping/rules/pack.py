@@ -272,7 +272,8 @@ class LoadedPack:
                 return False
 
         singles = [c for c in list(iso()["countries"]) + list(data().groups) if c not in gate]
-        if not false_for(()) or not false_for(singles):
+        everything = singles + [c for c in iso()["subdivisions"] if c not in gate]
+        if not false_for(()) or not false_for(everything):
             return None
         if not all(false_for((c,)) for c in singles):
             return None
