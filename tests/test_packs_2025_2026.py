@@ -329,3 +329,31 @@ def test_cn_amended_cybersecurity_law_from_2026():
     assert ob.applies_from == "2026-01-01" and ob.cites == ["cn-csl-2025-amendment:art-20"]
     early = under("cn", s, as_of=D(2025, 12, 1))
     assert "cn-ob-csl-ai-safety-governance" in ids(early.upcoming)
+
+
+def test_jurisdiction_gate_never_changes_an_answer(tmp_path):
+    """Skipping a pack for systems outside its codes gives the same answer as evaluating it; a pack whose
+    applies_if names a code it does not cover gets no gate."""
+    import random
+
+    from tianping.rules.engine import classify_one, derived_facts
+    from tianping.rules.pack import PACK_DIR, load_pack
+
+    rng = random.Random(3)
+    codes = ["VN", "KR", "US", "US-CO", "US-NY", "IT", "DE", "COE", "EU", "SG", "TH", "JP", "CN", "GB", "BR", "MY"]
+    for lp in default_packs():
+        assert lp.gate is not None, lp.pack.id
+        for _ in range(60):
+            env = {"jurisdictions": rng.sample(codes, rng.randint(1, 3)), "roles": {}}
+            gated = classify_one(env, lp, None, derived_facts(env))
+            lp_gate, lp.gate = lp.gate, None
+            try:
+                full = classify_one(env, lp, None, derived_facts(env))
+            finally:
+                lp.gate = lp_gate
+            assert gated.applies == full.applies and gated.tier == full.tier, (lp.pack.id, env)
+    text = (PACK_DIR / "us-ca-sb53.yaml").read_text(encoding="utf-8").replace(
+        """applies_if: "'US-CA' in system.jurisdictions\"""", """applies_if: "exists_in(system.jurisdictions, ['US-CA', 'US-NY'])\"""")
+    f = tmp_path / "us-ca-sb53.yaml"
+    f.write_text(text, encoding="utf-8")
+    assert load_pack(f).gate is None
