@@ -316,3 +316,22 @@ def test_web_tabular_form_refuses_oversized_and_bad_uploads(server_db, sid, file
             assert s.execute(text("SELECT count(*) FROM runs")).scalar() == before
         leftovers = [p for p in up.rglob("*") if p.is_file() and p.name != "meta.json"]
         assert all(p.name == "data.csv" for p in leftovers)  # only the valid dataset of the last form was kept
+
+
+@pytest.mark.slow
+def test_genai_run_on_the_bundled_local_model(server_db, tmp_path_factory):
+    """The bundled SmolLM2 as the target of a server run (4 samples, 16 new tokens)."""
+    from fastapi.testclient import TestClient
+
+    from tianping.server import create_app
+
+    settings = make_settings(server_db, demo_runs=False, uploads_dir=tmp_path_factory.mktemp("up3"))
+    with TestClient(create_app(settings, db=server_db)) as c:
+        tok = _bearer(c, "alice")
+        c.post("/api/v1/systems", json=profile("customer-service-chatbot", id="local-model-llm"), headers=tok)
+        r = c.post("/api/v1/systems/local-model-llm/runs", headers=tok, json={"kind": "genai", "config": {
+            "target": "local", "langs": ["en"], "limit": 4, "max_tokens": 16}})
+        assert r.status_code == 202, r.text
+        run = _wait(c, tok, r.json()["id"], timeout=240)
+    assert run["status"] == "completed", run
+    assert run["result"]["metrics"]["samples"]["total"] == 4 and run["result"]["target"] == "local" and run["evidence"]
