@@ -89,13 +89,19 @@ def to_oscal(inst: Instrument) -> dict:
 
 
 def export(fmt: str, out: Path, instrument_ids: list[str] | None = None, cat: Catalog | None = None) -> list[Path]:
+    from ..outputs import check_writable_dir, os_error, write_text
+
+    check_writable_dir(out, "--out")
     cat = cat or default_catalog()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc, out, "--out") from None
     written: list[Path] = []
     if fmt == "schema":
         for name, model in (("instrument", Instrument), ("principles", PrincipleFile), ("mappings", MappingFile)):
             path = out / f"{name}.schema.json"
-            path.write_text(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2), encoding="utf-8")
+            write_text(path, json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2), "--out")
             written.append(path)
         return written
     if fmt not in ("json", "oscal"):
@@ -111,9 +117,9 @@ def export(fmt: str, out: Path, instrument_ids: list[str] | None = None, cat: Ca
         inst = cat.instruments[iid]
         if fmt == "json":
             path = out / f"{iid}.json"
-            path.write_text(inst.model_dump_json(indent=2, exclude_none=True), encoding="utf-8")
+            write_text(path, inst.model_dump_json(indent=2, exclude_none=True), "--out")
         else:
             path = out / f"{iid}.oscal.json"
-            path.write_text(json.dumps(to_oscal(inst), ensure_ascii=False, indent=2), encoding="utf-8")
+            write_text(path, json.dumps(to_oscal(inst), ensure_ascii=False, indent=2), "--out")
         written.append(path)
     return written

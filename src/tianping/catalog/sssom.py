@@ -99,13 +99,14 @@ def read_sssom(path: Path, cat: Catalog) -> list[Mapping]:
 
 
 def import_sssom(path: Path, out: Path, cat: Catalog) -> int:
+    from ..outputs import check_file, write_text
+
+    check_file(out, "--out")
     mappings = read_sssom(path, cat)
     if not mappings:
         raise TianpingError(f"{path}: no mappings found", title="invalid SSSOM")
     set_id = out.stem.replace("_", "-").lower()
     mf = MappingFile(mapping_set_id=set_id, description=f"Imported from {path.name}", mappings=mappings)
     data = mf.model_dump(mode="json", exclude_none=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    tmp.replace(out)  # atomic: never a half-written mapping file
+    write_text(out, yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "--out")  # atomic: never a half-written mapping file
     return len(mappings)

@@ -139,12 +139,15 @@ def checklist_template(checklist: str = typer.Argument(..., help="aiverify, iso-
                        out: Optional[Path] = typer.Option(None, "--out")) -> None:
     """Write an answers file to fill in, with every item's question as a comment."""
     from ..assessment.checklists import template
+    from ..outputs import check_file, write_text
 
+    if out is not None:
+        check_file(out, "--out")
     text = template(checklist, system, STATE.lang)
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_text(out, text, "--out")
         console.print(tr("wrote", path=out), highlight=False)
 
 
@@ -169,12 +172,15 @@ def checklist_import(file: Path = typer.Argument(...), evidence: Optional[Path] 
 def checklist_export(system: str = typer.Argument(...), out: Optional[Path] = typer.Option(None, "--out")) -> None:
     """Export the stored answers of a system as YAML."""
     from ..assessment.checklists import dump_answers, stored_answers
+    from ..outputs import check_file, write_text
 
+    if out is not None:
+        check_file(out, "--out")
     text = dump_answers(stored_answers(STATE.db(), system))
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_text(out, text, "--out")
         console.print(tr("wrote", path=out), highlight=False)
 
 

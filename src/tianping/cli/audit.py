@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -38,14 +37,16 @@ def log(limit: int = typer.Option(50, "--limit", min=1), subject: Optional[str] 
 @guarded
 def export(out: Optional[Path] = typer.Option(None, "--out", help="JSONL file (default: standard output).")) -> None:
     """Export every event as JSON Lines (one canonical JSON object per line)."""
+    from ..outputs import check_file, write_text
+
+    if out is not None:
+        check_file(out, "--out")
     lines = list(AuditLog(STATE.db()).iter_jsonl())
     if out is None:
         for ln in lines:
             typer.echo(ln)
         return
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(out, "".join(ln + "\n" for ln in lines), "--out")
     console.print(tr("wrote", path=out), highlight=False)
 
 

@@ -281,11 +281,15 @@ def sssom_export(
     from ..catalog.loader import default_catalog
     from ..catalog.sssom import to_sssom_tsv
 
+    from ..outputs import check_file, write_text
+
+    if out is not None:
+        check_file(out, "--out")
     tsv = to_sssom_tsv(default_catalog(), include_principles=principles)
     if out is None:
         typer.echo(tsv, nl=False)
     else:
-        out.write_text(tsv, encoding="utf-8")
+        write_text(out, tsv, "--out")
         console.print(tr("wrote", path=out), highlight=False)
 
 

@@ -112,17 +112,14 @@ def guarded(func: F) -> F:
 
 def check_new_dir(path: Any, option: str) -> None:
     """Refuse an output directory before any work: it must not be a non-empty directory or a file,
-    and its parent must exist and be writable (else exit 2 naming the path)."""
-    import os
-    from pathlib import Path
+    and its parent must exist and be writable (else exit 2 naming the path). See tianping.outputs."""
+    from ..outputs import check_dir
 
-    from ..errors import Problem
+    check_dir(path, option)
 
-    p = Path(path)
-    if p.exists() and (not p.is_dir() or any(p.iterdir())):
-        raise TianpingError(Problem("exists and is not an empty directory", file=str(p), field=option), title="bad output path")
-    parent = p.resolve().parent
-    if not parent.is_dir():
-        raise TianpingError(Problem(f"the parent directory {parent} does not exist", file=str(p), field=option), title="bad output path")
-    if not os.access(parent, os.W_OK):
-        raise TianpingError(Problem(f"the parent directory {parent} is not writable", file=str(p), field=option), title="bad output path")
+
+def check_out_file(path: Any, option: str) -> None:
+    """Refuse an output file before any work (a directory, a missing or read-only parent: exit 2 naming it)."""
+    from ..outputs import check_file
+
+    check_file(path, option)

@@ -165,6 +165,10 @@ def run(
     from ..assessment.exit_policy import exit_policy
 
     policy = exit_policy(fail_on)
+    if out:
+        from ..outputs import check_file
+
+        check_file(out, "--out")  # before building the run: the JSONL is appended to as samples complete
     from ..evaluation.genai.schema import GenParams
     from ..extras import require
 
@@ -294,6 +298,10 @@ def judge_calibrate(
     from ..evaluation.genai.judges.calibration import calibrate, write_record
     from ..evaluation.genai.loaders import LABELLED_FIELDS, load_labelled, parse_mapping
 
+    if out:
+        from ..outputs import check_file
+
+        check_file(out, "--out")  # before calibrating
     m = parse_mapping(mapping, LABELLED_FIELDS)
     rows, desc = load_labelled(labelled, m, limit=limit)
     desc["limit"] = limit

@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from ..errors import TianpingError
 from ..registry.exports import FORMATS, check_format, export_profile
 from .common import STATE, console, emit_json, err_console, guarded, tr
 
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise TianpingError(f"cannot write {path}: folder '{folder}' does not exist", title="bad option")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    from ..outputs import write_text
+
+    write_text(path, text, "--out")
 
 
 def _label(field: str, labels: dict[str, str]) -> str:
@@ -79,6 +62,10 @@ def export(
     from ..registry.service import RegistryService
 
     check_format(fmt)  # before touching the profile, so a bad format is reported first
+    if out is not None:
+        from ..outputs import check_file
+
+        check_file(out, "--out")
     prof = RegistryService(STATE.db()).resolve(system)
     result = export_profile(prof, fmt)
     text = json.dumps(result["document"], ensure_ascii=False, indent=2) + "\n"

@@ -14,13 +14,9 @@ JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.
 
 
 def _check_ics(path: Path) -> None:
-    from ..errors import Problem, TianpingError
+    from ..outputs import check_file
 
-    parent = path.resolve().parent
-    if path.is_dir():
-        raise TianpingError(Problem("is a directory; give a file name such as monitor.ics", file=str(path), field="--ics"), title="bad output path")
-    if not parent.is_dir():
-        raise TianpingError(Problem(f"the parent directory {parent} does not exist", file=str(path), field="--ics"), title="bad output path")
+    check_file(path, "--ics")
 
 
 @guarded

@@ -42,6 +42,13 @@ def _c2pa_credentials(cert: Optional[Path], key: Optional[Path]):
     return load_credentials(cert, key)
 
 
+def _check_output(file: Path, output: Optional[Path]) -> None:
+    """--output (or FILE itself, replaced in place) must be a writable file path: checked before any work."""
+    from ..outputs import check_file
+
+    check_file(output if output is not None else file, "--output" if output is not None else "FILE")
+
+
 @label_app.command("add")
 @guarded
 def label_add(
@@ -71,6 +78,7 @@ def label_add(
     _choice(cue, ("rhythm", "voice"), "--cue")
     if not file.exists():
         raise TianpingError(Problem("file not found", file=str(file)), title="not found")
+    _check_output(file, output)
     both = not explicit and not implicit
     creds = _c2pa_credentials(c2pa_cert, c2pa_key)
     res = add_label(file, producer, output=output, explicit_label=explicit or both, implicit_label=implicit or both,
@@ -115,6 +123,7 @@ def label_propagate(
 
     if not file.exists():
         raise TianpingError(Problem("file not found", file=str(file)), title="not found")
+    _check_output(file, output)
     res = propagate(file, propagator, propagate_id=propagate_id, sign=sign, output=output,
                     c2pa_credentials=_c2pa_credentials(c2pa_cert, c2pa_key))
     if as_json:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..i18n import register_messages
-from .common import STATE, check_new_dir, console, emit_json, guarded, split_csv, tr
+from .common import STATE, console, emit_json, guarded, split_csv, tr
 
 app = typer.Typer(
     help="Human review: sample a run's answers, label them, measure agreement with the automated judges.", no_args_is_help=True
@@ -122,8 +122,9 @@ def export(run: str = typer.Argument(...), out: Path = typer.Option(..., "--out"
     """Write the queue as a CSV with empty label/note columns, for labelling offline."""
     from ..evaluation.genai.review import export_rows, write_csv
 
-    if out.exists() and out.is_dir():
-        check_new_dir(out, "--out")  # names the path: a directory is not a file
+    from ..outputs import check_file
+
+    check_file(out, "--out")  # before reading the queue: a directory, a missing or read-only folder
     write_csv(export_rows(STATE.db(), _rid(run)), out)
     console.print(tr("wrote", path=out), highlight=False)
 

@@ -91,6 +91,10 @@ def tabular(
     if shap_explainer not in ("auto", "tree", "kernel"):
         raise TianpingError(Problem(f"--shap-explainer '{shap_explainer}' is not auto, tree or kernel", field="--shap-explainer"),
                             title="bad option")
+    if out is not None:
+        from ..outputs import check_writable_dir
+
+        check_writable_dir(out, "--out")  # before reading any data: a bad --out must not cost a whole run
     cfg = TabularConfig(
         data=str(data), target=target, model=model, predictions=predictions, scores=split_csv(scores),
         predictions_file=str(predictions_file) if predictions_file else None, sensitive=split_csv(sensitive) or [],

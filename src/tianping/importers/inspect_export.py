@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -147,29 +145,21 @@ def _summary(s: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_log(log: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tp-export-", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if out.suffix == ".eval":
-                with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as z:
-                    header = {k: v for k, v in log.items() if k != "samples"}
-                    z.writestr("_journal/start.json", json.dumps({"version": log["version"], "eval": log["eval"], "plan": log["plan"]}))
-                    for s in log["samples"]:
-                        safe = str(s["id"]).replace("/", "_")
-                        z.writestr(f"samples/{safe}_epoch_1.json", json.dumps(s, ensure_ascii=False))
-                    z.writestr("summaries.json", json.dumps([_summary(s) for s in log["samples"]], ensure_ascii=False))
-                    z.writestr("reductions.json", json.dumps([]))
-                    z.writestr("header.json", json.dumps(header, ensure_ascii=False))
-            else:
-                fh.write(json.dumps(log, ensure_ascii=False, indent=1).encode("utf-8"))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the log is an ordinary file
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ..outputs import atomic_file
+
+    with atomic_file(out, "--out", binary=True) as fh:
+        if out.suffix == ".eval":
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as z:
+                header = {k: v for k, v in log.items() if k != "samples"}
+                z.writestr("_journal/start.json", json.dumps({"version": log["version"], "eval": log["eval"], "plan": log["plan"]}))
+                for s in log["samples"]:
+                    safe = str(s["id"]).replace("/", "_")
+                    z.writestr(f"samples/{safe}_epoch_1.json", json.dumps(s, ensure_ascii=False))
+                z.writestr("summaries.json", json.dumps([_summary(s) for s in log["samples"]], ensure_ascii=False))
+                z.writestr("reductions.json", json.dumps([]))
+                z.writestr("header.json", json.dumps(header, ensure_ascii=False))
+        else:
+            fh.write(json.dumps(log, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def export_run(db, run_ref: str, out: str | Path, *, fmt: str = "inspect") -> dict[str, Any]:
@@ -185,8 +175,9 @@ def export_run(db, run_ref: str, out: str | Path, *, fmt: str = "inspect") -> di
     if outp.suffix not in (".json", ".eval"):
         raise TianpingError(Problem("an Inspect log file name ends in .json or .eval", file=str(outp), field="--out"),
                             title="bad output path")
-    if outp.is_dir():
-        raise TianpingError(Problem("is a directory", file=str(outp), field="--out"), title="bad output path")
+    from ..outputs import check_file
+
+    check_file(outp, "--out")  # a directory, a missing or read-only folder: before any work
     rid = resolve_run_id(db, run_ref)
     row, result = load_result(db, rid)
     if result is None:

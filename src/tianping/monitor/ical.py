@@ -53,6 +53,8 @@ def report_to_ical(report: dict[str, Any], lang: str = "en") -> bytes:
 
 def write_ical(report: dict[str, Any], path: str | Path, lang: str = "en") -> int:
     """Write the calendar file; returns the number of events written."""
+    from ..outputs import write_bytes
+
     data = report_to_ical(report, lang)
-    Path(path).write_bytes(data)
+    write_bytes(path, data, "--ics")
     return sum(len(s.get("events", [])) for s in report.get("systems", []))

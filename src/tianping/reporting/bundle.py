@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,29 +33,23 @@ def sha256_file(path: Path) -> str:
 
 def write_bundle(directory: Path, files: dict[str, bytes], key: KeyPair, meta: dict | None = None) -> Path:
     """Write files + manifest + signature into a new directory (atomically: temp dir, then rename)."""
-    if directory.exists() and any(directory.iterdir()):
-        raise TianpingError(Problem("the bundle directory exists and is not empty", file=str(directory)), title="bundle exists")
-    tmp = directory.with_name(directory.name + ".partial")
-    if tmp.exists():
-        import shutil
+    from ..outputs import atomic_dir, check_dir
 
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    entries = {}
-    for name, data in sorted(files.items()):
+    check_dir(directory)
+    for name in files:
         if "/" in name or name in (MANIFEST, SIGNATURE) or name.startswith("."):
             raise ValueError(f"bad bundle file name {name!r}")
-        (tmp / name).write_bytes(data)
-        entries[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                "files": entries, "signer": {"public_key": b64(key.public_raw), "fingerprint": key.fingerprint},
-                "meta": meta or {}}
-    body = canonical_json(manifest).encode("utf-8")
-    (tmp / MANIFEST).write_bytes(body)
-    (tmp / SIGNATURE).write_text(b64(key.sign(body)) + "\n", encoding="ascii")
-    if directory.exists():
-        directory.rmdir()
-    os.replace(tmp, directory)
+    with atomic_dir(directory) as tmp:
+        entries = {}
+        for name, data in sorted(files.items()):
+            (tmp / name).write_bytes(data)
+            entries[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                    "files": entries, "signer": {"public_key": b64(key.public_raw), "fingerprint": key.fingerprint},
+                    "meta": meta or {}}
+        body = canonical_json(manifest).encode("utf-8")
+        (tmp / MANIFEST).write_bytes(body)
+        (tmp / SIGNATURE).write_text(b64(key.sign(body)) + "\n", encoding="ascii")
     return directory
 
 

@@ -444,10 +444,10 @@ def agreement(labelled: list[dict[str, Any]], recs: dict[str, SampleRecord]) -> 
 
 def write_csv(items: list[dict[str, Any]], path: Path) -> None:
     """The queue as a spreadsheet for reviewers (label and note columns to fill in), written atomically."""
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    from ...outputs import atomic_file
+
+    with atomic_file(path, "--out", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["sample_id", "stratum", "risk", "lang", "prompt", "response", "label", "note"])
         w.writeheader()
         for i in items:
             w.writerow({k: i.get(k) or "" for k in w.fieldnames})
-    tmp.replace(path)

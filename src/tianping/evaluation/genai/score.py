@@ -21,8 +21,6 @@ import difflib
 import inspect
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -415,26 +413,14 @@ def score_rows(rows: Iterable[Row], scorer_names: list[str], ctx: Any = None, *,
 
 def write_atomic(path: str | Path, lines: Iterable[str]) -> int:
     """Write lines to `path` through a temporary file in the same folder; nothing is left on failure."""
-    target = Path(path)
-    if target.is_dir():
-        raise TianpingError(Problem("is a folder, not a file", file=str(target), field="--out"), title="bad output path")
-    if not target.parent.exists():
-        raise TianpingError(Problem("folder does not exist", file=str(target.parent), field="--out"), title="bad output path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+    from ...outputs import atomic_file
+
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for line in lines:
-                fh.write(line)
-                fh.write("\n")
-                n += 1
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_file(path, "--out", newline="\n") as fh:
+        for line in lines:
+            fh.write(line)
+            fh.write("\n")
+            n += 1
     return n
 
 
@@ -442,6 +428,10 @@ def score_file(path: str | Path, scorer_names: Iterable[str], *, mapping: dict[s
                out: str | Path | None = None, ctx: Any = None, detail: bool = True) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
     """Score every row of a file. With `out`, records go to that JSONL file (atomically) and None is
     returned in their place; otherwise the records are returned. Always returns the totals."""
+    if out is not None:
+        from ...outputs import check_file
+
+        check_file(out, "--out")  # before reading or scoring anything
     names = resolve_scorers(scorer_names)
     rows = read_rows(path, mapping, fmt)  # validates the whole input before anything is written
     totals = Totals(scorers=names)

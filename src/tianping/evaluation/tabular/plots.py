@@ -58,7 +58,12 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
 
     if lang == "zh":  # use a CJK font when one is installed; otherwise titles fall back to boxes, not errors
         plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from ...outputs import atomic_path, os_error
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc, out_dir, "--out") from None
     plots: list[Plot] = []
 
     def save(fig, name: str) -> None:
@@ -66,7 +71,8 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
         name = safe_name(name)
         for fmt in formats:
             path = out_dir / f"{name}.{fmt}"
-            fig.savefig(path, format=fmt, dpi=110)
+            with atomic_path(path, "--out") as tmp:  # a plot is whole or absent
+                fig.savefig(tmp, format=fmt, dpi=110)
             plots.append(Plot(name=name, path=str(path), format=fmt))
         plt.close(fig)
 

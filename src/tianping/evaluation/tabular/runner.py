@@ -426,7 +426,10 @@ def _subset(enc: Encoded, k: int) -> Encoded:
 
 def _write_json(path: Path, result: TabularResult) -> None:
     """Write to a temporary file and rename, so a failed run never leaves half a results file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(result.model_dump_json(indent=2), encoding="utf-8")
-    tmp.replace(path)
+    from ...outputs import os_error, write_text
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_error(exc, path.parent, "--out") from None
+    write_text(path, result.model_dump_json(indent=2), "--out")

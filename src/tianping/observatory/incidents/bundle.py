@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +41,9 @@ def build_bundle(incidents: list[Incident], key: KeyPair) -> dict[str, Any]:
 
 
 def write_bundle(bundle: dict[str, Any], path: str | Path) -> None:
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(json.dumps(bundle, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, p)
+    from ...outputs import write_text
+
+    write_text(path, json.dumps(bundle, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "OUT")
 
 
 def read_bundle(path: str | Path) -> dict[str, Any]:
@@ -108,6 +106,9 @@ def verify_bundle(bundle: dict[str, Any], *, source: str = "bundle", trusted: li
 
 
 def export_bundle(svc: IncidentService, path: str | Path, key: KeyPair, ids: list[str] | None = None) -> dict[str, Any]:
+    from ...outputs import check_file
+
+    check_file(path, "OUT")
     incidents = svc.all() if not ids else [svc.get(i)[0] for i in ids]
     bundle = build_bundle(incidents, key)
     write_bundle(bundle, path)

@@ -167,11 +167,12 @@ def passes(rec: dict[str, Any], identity: str | None = None) -> tuple[bool, str]
 
 
 def write_record(rec: dict[str, Any], path: str | Path | None = None) -> Path:
+    from ....outputs import write_text
+
     p = Path(path) if path else default_path(rec["judge"])
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(rec, ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(p)  # nothing half-written
+    if not path:
+        p.parent.mkdir(parents=True, exist_ok=True)  # the data directory's own folder
+    write_text(p, json.dumps(rec, ensure_ascii=False, indent=2), "--out")  # nothing half-written
     return p
 
 
