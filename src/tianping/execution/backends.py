@@ -4,8 +4,8 @@
 `ray`: the run's samples are sharded in small batches across Ray actors (`ray_backend.py`); each
 actor builds its own replica of the target (one model per actor for the local model, batched; one
 connection pool per actor for an HTTP endpoint, the run's concurrency split between actors so the
-endpoint never sees more than the configured number of requests at once) and returns each batch
-as soon as it is done. The process that holds the run's lease receives the records and stores
+endpoint never sees more than the configured number of requests at once) and streams each
+sample back as soon as it is finished. The process that holds the run's lease receives the records and stores
 them at once, so a lost actor, node or head loses only samples not yet returned, which resume runs.
 
 Choose with `--backend local|ray` on the command line, `TIANPING_BACKEND` or the server setting

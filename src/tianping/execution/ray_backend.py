@@ -1,4 +1,4 @@
-"""Generative runs on Ray: samples sharded across actors, each finished batch streamed back.
+"""Generative runs on Ray: samples sharded across actors, each finished sample streamed back.
 
 Ray is optional (`pip install tianping[ray]`); it is imported only when a run asks for it.
 `connect()` joins the cluster named by the address, or starts a private one-node Ray bound to
@@ -11,8 +11,10 @@ judge panel) on first use and processes batches of samples with a bounded number
 driver keeps two batches in flight per actor, so a local model always has its next batch waiting
 and an HTTP endpoint sees at most `concurrency` requests over all actors together. Responses
 already in the run's cache travel with the batch (the driver looked them up in bulk), so the
-actors never touch the database. Records come back as they are finished and go through the same
-`on_result` sink as the local backend: the store writes them, so a killed actor or node costs only
+actors never touch the database. `SampleActor.run` is an async generator that Ray streams
+(`num_returns="streaming"`): each sample goes back the moment it is finished (samples finishing in
+the same instant, like a local model's batch, travel together) and through the same `on_result`
+sink as on the local backend — the store writes it at once — so a killed actor or node costs only
 the samples in flight, which `resume` runs again.
 """
 
@@ -108,7 +110,11 @@ class SampleActor:
         """Build the replica (load the model) before any sample is sent; returns the target's identity."""
         return self._ensure().target.identity()
 
-    async def run(self, samples: list, prefetched: dict[str, Any]) -> list:
+    async def run(self, samples: list, prefetched: dict[str, Any]):
+        """Process a batch; yield finished samples as they finish (an async generator: Ray streams
+        each yielded group back at once). Samples that finish together go back together, so a
+        batched local model returns its batch in one message and an HTTP target one by one or a few
+        at a time, as they come."""
         runner = self._ensure()
         runner.prefetched.update(prefetched)
 
@@ -116,7 +122,17 @@ class SampleActor:
             async with self.sem:
                 return await runner.process(s)
 
-        return await asyncio.gather(*(one(s) for s in samples))
+        pending = {asyncio.ensure_future(one(s)) for s in samples}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.sleep(0)  # let samples finishing in the same instant join this group
+                more = {t for t in pending if t.done()}
+                pending -= more
+                yield [t.result() for t in (*done, *more)]
+        finally:
+            for t in pending:
+                t.cancel()
 
     async def close(self) -> None:
         if self.runner is not None:
@@ -249,8 +265,9 @@ class RayBackend:
                         k = runner.key(first_turn_messages(s))
                         if k in prefetched:
                             pre[k] = prefetched[k]
-                for res in await actor.run.remote(batch, pre):
-                    on_result(res)
+                async for ref in actor.run.options(num_returns="streaming").remote(batch, pre):
+                    for res in await ref:  # each sample reaches the store as soon as its actor has it
+                        on_result(res)
 
         tasks: list = []
         try:
