@@ -123,3 +123,79 @@ def check_out_file(path: Any, option: str) -> None:
     from ..outputs import check_file
 
     check_file(path, option)
+
+
+# --- interruption (SIGINT / SIGTERM) in long commands ---------------------------------------------
+_INTERRUPT: dict[str, int] = {}
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM behaves like Ctrl-C in the main thread: where an asyncio runner has its own SIGINT
+    handler (cancel the main task, then KeyboardInterrupt), that handler is used, so work stops at an
+    await and no store write is cut in half; otherwise KeyboardInterrupt is raised here."""
+    import signal
+
+    _INTERRUPT["signal"] = signum
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not signal.default_int_handler:
+        handler(signal.SIGINT, frame)
+        return
+    raise KeyboardInterrupt
+
+
+class interruptible:
+    """`with interruptible():` around a long command: SIGTERM (kill, systemd, a container stop) raises
+    KeyboardInterrupt in the main thread like Ctrl-C, so the command marks its run interrupted, says how
+    to resume and exits with `interrupt_exit_code()`. The previous SIGTERM handler is put back after."""
+
+    def __enter__(self) -> interruptible:
+        import signal
+        import threading
+
+        self._old: Any = None
+        _INTERRUPT.pop("signal", None)
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, _on_sigterm)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+
+
+def interrupt_exit_code() -> int:
+    """The shell's convention: 128 + the signal number — 130 after Ctrl-C (SIGINT), 143 after SIGTERM."""
+    import signal
+
+    return 128 + _INTERRUPT.get("signal", int(signal.SIGINT))
+
+
+def tr_default(key: str, default: str, **kw: object) -> str:
+    """`tr(key)` where the catalogs have the key, else the English `default` (formatted with kw)."""
+    from ..i18n import has_message
+
+    if has_message(key, STATE.lang) or has_message(key, "en"):
+        return tr(key, **kw)
+    return default.format(**kw)
+
+
+def on_interrupt(message: Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
+    """Decorate a long command: Ctrl-C or SIGTERM anywhere in it prints `message(options)` on stderr
+    (one line, no traceback) and exits 130 / 143. Inner handlers that know more (a run id) go first."""
+    import functools
+
+    def deco(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                with interruptible():
+                    return func(*args, **kwargs)
+            except KeyboardInterrupt:
+                err_console.print(message(kwargs), highlight=False, soft_wrap=True)
+                raise typer.Exit(code=interrupt_exit_code()) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ..catalog.service import CatalogService
 from . import catalog as catalog_cmd
-from .common import STATE, console, emit_json, guarded, tr
+from .common import STATE, console, emit_json, guarded, on_interrupt, tr, tr_default
 
 DEMO_PROVISION = "eu-ai-act:art-15"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "systems"
@@ -25,7 +25,13 @@ def _examples() -> list[Path]:
     return sorted(EXAMPLES.glob("*.yaml")) if EXAMPLES.is_dir() else []
 
 
+def _interrupted(_options: dict) -> str:
+    return tr_default("demo_interrupted", "Interrupted: the demo stopped before it finished; reports are written only when "
+                      "complete. Run `tianping demo` again (or `tianping demo --quick` for classification only).")
+
+
 @guarded
+@on_interrupt(_interrupted)  # Ctrl-C or SIGTERM: a clear message, exit 130 / 143
 def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
          quick: bool = typer.Option(False, "--quick", help="Stop after classification (no tests, no reports)."),
          samples: int = typer.Option(12, "--samples", min=1, help="Generative test samples to run on the local model.")) -> None:

@@ -7,7 +7,8 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr, txt
+from .common import (STATE, console, emit_json, err_console, guarded, interrupt_exit_code, interruptible, on_interrupt, split_csv,
+                     tr, tr_default, txt)
 
 app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-refusal, jailbreak attacks.", no_args_is_help=True)
 from .review import app as _review_app  # noqa: E402  (human review queue: `eval review …`)
@@ -109,19 +110,29 @@ def _execute(db, run_id: str, samples, as_json: bool, backend=None) -> dict[str,
         task["id"] = prog.add_task(tr("genai_progress"), total=total, completed=done)
 
     try:
-        with prog:
+        with interruptible(), prog:  # SIGTERM as Ctrl-C: the run is marked interrupted, resumable
             return execute(db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k),
                            backend=backend)
     except RunBusy as exc:
         raise TianpingError(tr("genai_run_busy", id=run_id, pid=exc.pid, host=exc.host, ttl=DEFAULT_TTL_S),
                             title=tr("genai_run_busy_title")) from None
     except KeyboardInterrupt:
-        err_console.print(tr("genai_interrupted", id=run_id), highlight=False)
-        raise typer.Exit(code=130)
+        from ..evaluation.genai.service import mark_interrupted
+
+        mark_interrupted(db, run_id)
+        err_console.print(tr("genai_interrupted", id=run_id), highlight=False, soft_wrap=True)  # one line: copy-paste
+        raise typer.Exit(code=interrupt_exit_code()) from None
+
+
+def _interrupted_early(kw: dict[str, Any]) -> str:
+    if kw.get("run_id"):  # `eval resume` stopped before its samples ran: the run is as it was
+        return tr("genai_interrupted", id=kw["run_id"])
+    return tr_default("genai_interrupted_early", "Interrupted before the run started; nothing to resume. Run the command again.")
 
 
 @app.command("run")
 @guarded
+@on_interrupt(_interrupted_early)  # before the run exists; once it does, _execute says how to resume it
 def run(
     target: str = typer.Option(..., "--target", help="openai:MODEL (endpoint from TIANPING_OPENAI_BASE_URL), local[:PATH] or python:module:function."),
     suite: str = typer.Option("tc260", "--suite", help="tc260, tc260-refusal, tc260-content, tc260-seeds, bank, xstest, multijail, flames, simplesafety, donotanswer, jade."),
@@ -207,6 +218,7 @@ def _exit_for(res: dict[str, Any], policy: str, as_json: bool) -> None:
 
 @app.command("resume")
 @guarded
+@on_interrupt(_interrupted_early)
 def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
            fail_on: str = typer.Option("gate", "--fail-on", help="As for `eval run`."), as_json: bool = JSON_OPT,
            backend: Optional[str] = BACKEND_OPT, ray_address: Optional[str] = RAY_ADDRESS_OPT,

@@ -121,7 +121,6 @@ def label(
 def export(run: str = typer.Argument(...), out: Path = typer.Option(..., "--out", help="CSV file for reviewers.")) -> None:
     """Write the queue as a CSV with empty label/note columns, for labelling offline."""
     from ..evaluation.genai.review import export_rows, write_csv
-
     from ..outputs import check_file
 
     check_file(out, "--out")  # before reading the queue: a directory, a missing or read-only folder

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from ..errors import Problem, TianpingError
-from .common import STATE, console, emit_json, err_console, guarded, split_csv, tr
+from .common import STATE, console, emit_json, err_console, guarded, on_interrupt, split_csv, tr, tr_default
 
 
 app = typer.Typer(help="Run tests of a model or system (technical evidence for assessments).", no_args_is_help=True)
@@ -34,8 +34,15 @@ def _group() -> None:
     """Run tests of a model or system."""
 
 
+def _interrupted(_options: dict) -> str:
+    # results.json and each plot are written atomically, the run stored only at the end: nothing half-written remains
+    return tr_default("tab_interrupted", "Interrupted: the test did not finish; no results.json was written and nothing "
+                      "was stored. Run the same command again to test.")
+
+
 @app.command("tabular")
 @guarded
+@on_interrupt(_interrupted)  # Ctrl-C or SIGTERM: a clear message, exit 130 / 143
 def tabular(
     data: Path = typer.Option(..., "--data", help="Test data: CSV, Parquet or Arrow/Feather (read in chunks)."),
     target: str = typer.Option(..., "--target", help="Column with the true label or value."),

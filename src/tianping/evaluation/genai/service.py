@@ -197,6 +197,15 @@ def _set(db, run_id: str, **fields: Any) -> None:
             setattr(row, k, v)
 
 
+def mark_interrupted(db, run_id: str) -> None:
+    """A run stopped (Ctrl-C, SIGTERM) before it started executing: shown as interrupted, resumable.
+    A run stopped while executing is marked by `execute` itself."""
+    with db.session() as s:
+        row = s.get(RunRow, run_id)
+        if row is not None and row.status == "pending":
+            row.status = "interrupted"
+
+
 def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: Callable[[int, int], Any] | None = None,
             on_start: Callable[[int, int], Any] | None = None, backend: Any = None, lease: RunLease | None = None) -> dict[str, Any]:
     """Run (or finish) a run; returns the results document.
