@@ -221,3 +221,15 @@ def test_checks(tmp_path):
     with pytest.raises(TianpingError, match="is a file, not a directory"):
         check_writable_dir(f)
     assert check_file(f) == f and check_writable_dir(tmp_path) == tmp_path and check_dir(tmp_path / "new") == tmp_path / "new"
+
+
+@pytest.mark.parametrize("view", [["rank"], ["profile", "Viet Nam"], ["compare", "--group", "asean"], ["trend", "SGP"]])
+def test_divide_chart_checked_while_parsing(view, place):
+    """`divide … --chart` is refused while the options are parsed (before any index is computed)."""
+    for path in (str(place["work"] / "missing" / "c.png"), str(place["file"] / "c.png"), str(place["full"])):
+        before = _snapshot(place["work"])
+        res = runner.invoke(app, ["divide", *view, "--chart", path])
+        flat = "".join(res.output.replace("│", "").split())
+        assert res.exit_code == 2, res.output
+        assert "badoutputpath" in flat and "".join(path.split()) in flat, res.output
+        assert _snapshot(place["work"]) == before

@@ -24,7 +24,20 @@ incidents_app = typer.Typer(help="AI incidents: AIID-compatible records, deadlin
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 METH_OPT = typer.Option("unesco-ram", "--methodology", "-m", help="Bundled methodology id (unesco-ram, government-readiness) or a YAML file.")
 YEAR_OPT = typer.Option(None, "--year", help="Year to show (default: the latest year with broad coverage).")
-CHART_OPT = typer.Option(None, "--chart", help="Also write a chart (.png or .svg).")
+def _check_chart(path: Optional[Path]) -> Optional[Path]:
+    """--chart is checked while the options are parsed, before any index is computed (exit 2 naming it)."""
+    if path is not None:
+        from ..errors import TianpingError
+        from ..outputs import check_file
+
+        try:
+            check_file(path, "--chart")
+        except TianpingError as exc:
+            raise typer.BadParameter(f"bad output path: {exc.render()}", param_hint="'--chart'") from None
+    return path
+
+
+CHART_OPT = typer.Option(None, "--chart", help="Also write a chart (.png or .svg).", callback=_check_chart)
 
 
 def _obs():

@@ -65,11 +65,13 @@ def _save(fig: Any, path: str | Path) -> Path:
     if p.suffix.lower() not in (".png", ".svg"):
         plt.close(fig)
         raise TianpingError(Problem("chart files must end in .png or .svg", file=str(p)), title="unsupported format")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.stem + ".tmp" + p.suffix)
-    fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata={"Date": None} if p.suffix.lower() == ".svg" else None)
-    plt.close(fig)
-    os.replace(tmp, p)
+    from ..outputs import atomic_path
+
+    try:
+        with atomic_path(p, "--chart") as tmp:  # whole or absent
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", metadata={"Date": None} if p.suffix.lower() == ".svg" else None)
+    finally:
+        plt.close(fig)
     return p
 
 
