@@ -27,7 +27,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "register": ("registry", "register", "command"),
     "classify": ("registry", "classify", "command"),
     "obligations": ("registry", "obligations", "command"),
-    "systems": ("registry", "systems_app", "group"),
+    "systems": ("registry", "systems_app_with_export", "group"),
     "keys": ("keys", "app", "group"),
     "label": ("provenance", "label_app", "group"),
     "watermark": ("provenance", "watermark_app", "group"),

@@ -21,6 +21,17 @@ def _registry():
     return RegistryService(STATE.db())
 
 
+def _resolve(system: str):
+    """As RegistryService.resolve, but a profile file is read without opening the database (or importing
+    SQLAlchemy): classifying a file needs neither, and that is most of `classify`'s start-up."""
+    p = Path(system)
+    if p.suffix.lower() in (".yaml", ".yml", ".json") or p.exists():
+        from ..registry.profile import load_profile_file
+
+        return load_profile_file(p)
+    return _registry().resolve(system)
+
+
 def _as_of(value: Optional[str]) -> Optional[dt.date]:
     if value is None:
         return None
@@ -150,7 +161,7 @@ def classify(
 
     codes = _jurisdictions(jurisdiction)
     day = _as_of(as_of)
-    prof = _registry().resolve(system)
+    prof = _resolve(system)
     results = run(prof, jurisdictions=codes, as_of=day)
     cov = _coverage(prof, codes)
     if as_json:
@@ -207,7 +218,7 @@ def obligations(
 
     codes = _jurisdictions(jurisdiction)
     day = _as_of(as_of)
-    prof = _registry().resolve(system)
+    prof = _resolve(system)
     results = [r for r in run(prof, jurisdictions=codes, as_of=day) if r.applies != "no"]
     cov = _coverage(prof, codes)
     if as_json:
@@ -271,4 +282,11 @@ def _register_export() -> None:
     systems_app.command("export")(export)
 
 
-_register_export()
+def __getattr__(name: str):
+    # `systems` (see LAZY_COMMANDS in main.py) gets its `export` command when the group is built:
+    # importing it here eagerly would load the export formats for `classify` and `register` too
+    if name == "systems_app_with_export":
+        if not any(c.name == "export" for c in systems_app.registered_commands):
+            _register_export()
+        return systems_app
+    raise AttributeError(name)

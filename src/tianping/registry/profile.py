@@ -325,3 +325,21 @@ def field_label(field_id: str, lang: str = "en") -> str:
     if norm and entry.get(norm):
         return entry[norm]
     return t(f"field.{field_id}", norm) if norm and has_message(f"field.{field_id}", norm) else entry["en"]
+
+
+def load_profile_file(path: str | Path) -> AISystem:
+    """Parse and validate a YAML or JSON profile; errors name the file, line and field path."""
+    from ..errors import Problem, TianpingError
+    from ..yamlio import load_yaml_file, validation_problems
+
+    doc = load_yaml_file(path)  # JSON is read by the YAML parser too, so lines are known
+    if not isinstance(doc.data, dict):
+        raise TianpingError(Problem("expected a mapping (an object) at the top of the profile", file=str(path), line=1), title="invalid profile")
+    try:
+        return AISystem.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = validation_problems(exc, doc)
+        for p in problems:
+            if p.field is None:  # model-level contradiction: point at the top of the document
+                p.line = p.line or 1
+        raise TianpingError(problems, title="invalid profile") from None

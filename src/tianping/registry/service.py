@@ -7,30 +7,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ..audit import append_event, canonical_json
-from ..errors import Problem, TianpingError
+from ..errors import TianpingError
 from ..store import Database
 from ..store.models import SystemRow
-from ..yamlio import load_yaml_file, validation_problems
-from .profile import AISystem
-
-
-def load_profile_file(path: str | Path) -> AISystem:
-    """Parse and validate a YAML or JSON profile; errors name the file, line and field path."""
-    doc = load_yaml_file(path)  # JSON is read by the YAML parser too, so lines are known
-    if not isinstance(doc.data, dict):
-        raise TianpingError(Problem("expected a mapping (an object) at the top of the profile", file=str(path), line=1), title="invalid profile")
-    try:
-        return AISystem.model_validate(doc.data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, doc)
-        for p in problems:
-            if p.field is None:  # model-level contradiction: point at the top of the document
-                p.line = p.line or 1
-        raise TianpingError(problems, title="invalid profile") from None
+from .profile import AISystem, load_profile_file  # noqa: F401  (reading a file needs no database: it lives with the model)
 
 
 def _now() -> str:
