@@ -241,3 +241,52 @@ def test_cli_tabular_run_on_the_ray_backend(cluster, tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         outs[backend] = {m["name"] + json.dumps(m.get("group"), sort_keys=True): m["value"] for m in json.loads(out.stdout)["metrics"]}
     assert outs["local"] == outs["ray"] and "accuracy" + json.dumps(None) in outs["ray"]
+
+
+def test_server_run_survives_the_loss_of_its_ray_node(cluster, tmp_path, stub):
+    """backend=ray on the server: the worker node is killed mid-run; the job goes back to the queue and,
+    once a node is back, resumes and finishes with every sample exactly once."""
+    sys.path.insert(0, str(ROOT / "tests" / "server"))
+    try:
+        from server_helpers import PASSWORDS, make_settings, profile, seed_users
+    finally:
+        sys.path.pop(0)
+    from fastapi.testclient import TestClient
+
+    from tianping.evaluation.genai.models import GenaiSampleRow
+    from tianping.server import create_app
+    from tianping.store import open_database
+
+    stub.delay = 0.05
+    db = open_database(f"sqlite:///{tmp_path / 'server.db'}")
+    seed_users(db)
+    settings = make_settings(db, backend="ray", ray_address=cluster.address, ray_actors=2, uploads_dir=tmp_path / "up")
+    with TestClient(create_app(settings, db=db)) as c:
+        tok = c.post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORDS["alice"]}).json()["token"]
+        auth = {"Authorization": f"Bearer {tok}"}
+        assert c.post("/api/v1/systems", json=profile(id="ray-node-loss"), headers=auth).status_code == 201
+        ep = c.post("/api/v1/systems/ray-node-loss/endpoints", headers=auth,
+                    json={"name": "stub", "base_url": stub.url, "model": "refuser"}).json()
+        rid = c.post("/api/v1/systems/ray-node-loss/runs", headers=auth, json={"kind": "genai", "config": {
+            "target": ep["target"], "langs": ["zh", "en"], "limit": 120, "concurrency": 4}}).json()["id"]
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            with db.session() as s:
+                n = s.scalar(select(func.count()).select_from(GenaiSampleRow).where(GenaiSampleRow.run_id == rid))
+            if n >= 15:
+                break
+            time.sleep(0.05)
+        assert 0 < n < 120
+        cluster.kill_worker(cluster.workers[-1])
+        cluster.add_worker()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            run = c.get(f"/api/v1/runs/{rid}", headers=auth).json()
+            if run["status"] in ("completed", "failed"):
+                break
+            time.sleep(0.3)
+        assert run["status"] == "completed" and run["attempts"] >= 2, run
+    with db.session() as s:
+        ids = list(s.scalars(select(GenaiSampleRow.sample_id).where(GenaiSampleRow.run_id == rid)))
+    assert len(ids) == len(set(ids)) == 120
+    db.dispose()

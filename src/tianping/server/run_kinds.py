@@ -8,6 +8,8 @@ run is cancelled. Importing this module registers both.
 
 from __future__ import annotations
 
+import logging
+import sys
 import uuid
 from typing import Any
 
@@ -15,7 +17,7 @@ from ..execution import genai as genai_flow
 from ..execution import tabular as tabular_flow
 from ..execution.backends import BackendChoice
 from ..store.models import RunRow
-from .jobs import JobContext, job_handler
+from .jobs import JobContext, JobInterrupted, job_handler
 from .runs import RunKind, RunService, register_run_kind
 from .security import now_iso
 
@@ -23,6 +25,28 @@ from .security import now_iso
 def backend_choice(settings: Any) -> BackendChoice:
     return BackendChoice.from_options(getattr(settings, "backend", None), getattr(settings, "ray_address", None),
                                       getattr(settings, "ray_actors", None))
+
+
+log = logging.getLogger("tianping.server.runs")
+
+
+def _infrastructure(exc: BaseException) -> bool:
+    """A failure of the execution backend (a Ray actor, node or head lost), not of the run's input."""
+    ray_exc = sys.modules.get("ray.exceptions")
+    return bool(ray_exc is not None and isinstance(exc, getattr(ray_exc, "RayError", ())))
+
+
+def _retry_on_infrastructure(ctx: JobContext, fn):
+    """Run `fn`; when the backend itself failed, put the job back (it resumes from what was stored,
+    at most `max_attempts` times, waiting a little longer each time) instead of failing the run."""
+    try:
+        return fn()
+    except Exception as exc:
+        if not _infrastructure(exc):
+            raise
+        log.warning("run %s: execution backend failed (%s); the job goes back to the queue", ctx.run_id, type(exc).__name__)
+        ctx.sleep(min(30.0, 2.0 ** ctx.attempt))
+        raise JobInterrupted(f"execution backend failed: {type(exc).__name__}") from None
 
 
 def _endpoints(ctx: JobContext):
@@ -47,8 +71,9 @@ def _create_genai(rs: RunService, system_id: str, cfg: dict[str, Any]) -> tuple[
 
 @job_handler("genai")
 def run_genai(ctx: JobContext) -> dict[str, Any] | None:
-    genai_flow.execute(ctx.db, ctx.run_id, choice=backend_choice(ctx.settings), endpoints=_endpoints(ctx), lease=ctx.lease,
-                       progress=lambda frac, msg: ctx.progress(frac, msg))
+    _retry_on_infrastructure(ctx, lambda: genai_flow.execute(
+        ctx.db, ctx.run_id, choice=backend_choice(ctx.settings), endpoints=_endpoints(ctx), lease=ctx.lease,
+        progress=lambda frac, msg: ctx.progress(frac, msg)))
     return None  # the engine's finalize stored the results document (and with it the evidence)
 
 
@@ -67,8 +92,9 @@ def _create_tabular(rs: RunService, system_id: str, raw: dict[str, Any]) -> tupl
 
 @job_handler("tabular")
 def run_tabular(ctx: JobContext) -> dict[str, Any]:
-    return tabular_flow.execute(ctx.run_id, ctx.payload["config"], choice=backend_choice(ctx.settings),
-                                progress=lambda frac, msg: ctx.progress(frac, msg), heartbeat=ctx.heartbeat)
+    return _retry_on_infrastructure(ctx, lambda: tabular_flow.execute(
+        ctx.run_id, ctx.payload["config"], choice=backend_choice(ctx.settings),
+        progress=lambda frac, msg: ctx.progress(frac, msg), heartbeat=ctx.heartbeat))
 
 
 register_run_kind(RunKind(
