@@ -74,3 +74,26 @@ def test_classify_start_up_budget(tmp_path):
     this only catches a heavy import creeping back in, which costs 0.3-1 s)."""
     info = _probe(tmp_path, "classify", str(PROFILE), "--json")
     assert info["cpu_s"] < 1.5, info["cpu_s"]
+
+
+def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
+    from tianping import yamlio
+
+    monkeypatch.setenv("TIANPING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TIANPING_YAML_CACHE", "1")
+    pack = next((ROOT / "src" / "tianping" / "rules" / "packs").glob("*.yaml"))
+    first = yamlio.load_yaml_file(pack)  # parsed, then cached
+    cached = list((tmp_path / "home" / "cache" / "yaml").glob("*.pickle"))
+    assert len(cached) == 1 and (cached[0].stat().st_mode & 0o077) == 0
+    second = yamlio.load_yaml_file(pack)  # from the cache: no node tree until a line is asked for
+    assert second.node is None and second.data == first.data and second.data is not first.data
+    key = next(iter(first.data))
+    assert second.line_of((key,)) == first.line_of((key,)) is not None
+    # a cache file others could have written is not read
+    cached[0].chmod(0o666)
+    assert yamlio.load_yaml_file(pack).node is not None
+    # a user's own file (outside the package) is never cached
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("a: 1\n", encoding="utf-8")
+    assert yamlio.load_yaml_file(mine).data == {"a": 1}
+    assert len(list((tmp_path / "home" / "cache" / "yaml").glob("*.pickle"))) == 1

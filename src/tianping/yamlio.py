@@ -28,9 +28,12 @@ class LocatedDoc:
     path: str
     data: Any
     node: yaml.Node | None
+    text: str | None = None  # a document read from the parse cache: its node tree is composed when a line is asked for
 
     def line_of(self, loc: tuple | list) -> int | None:
         """1-based line of the value at `loc` (keys and list indexes), or of its nearest parent."""
+        if self.node is None and self.text is not None:
+            self.node = yaml.compose(self.text, Loader=_Loader)
         node = self.node
         best = node.start_mark.line + 1 if node is not None else None
         for part in loc:
@@ -110,7 +113,76 @@ def load_yaml_file(path: str | Path) -> LocatedDoc:
         raise TianpingError(Problem("file not found", file=str(p)), title="file not found") from None
     except UnicodeDecodeError as exc:
         raise TianpingError(Problem(f"not UTF-8 text ({exc.reason})", file=str(p)), title="invalid file") from None
-    return load_yaml_text(text, str(p))
+    cache = _cache_path(p, text)
+    if cache is not None:
+        data = _cache_read(cache)
+        if data is not _MISS:
+            return LocatedDoc(str(p), data, None, text)
+    doc = load_yaml_text(text, str(p))
+    if cache is not None:
+        _cache_write(cache, doc.data)
+    return doc
+
+
+# --- parse cache for the bundled data files ---------------------------------------------------------
+# Parsing the bundled catalog and rule packs (~1.6 MB of YAML) was most of what `classify` spent
+# (~0.3 s of CPU per process). A file inside the package is parsed once; its data is kept as a pickle
+# named by the SHA-256 of its text (and the PyYAML version) under the data home's cache/yaml folder,
+# so an edited file is simply parsed again. Only files of the installed package are cached (the cache
+# never holds a user's own files), only a cache file owned by this user and writable by no one else is
+# read, and any problem with the cache falls back to parsing. TIANPING_YAML_CACHE=0 turns it off.
+_MISS = object()
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _cache_path(p: Path, text: str) -> Path | None:
+    import os
+
+    if os.environ.get("TIANPING_YAML_CACHE", "1") == "0":
+        return None
+    try:
+        if not p.resolve().is_relative_to(_PACKAGE):
+            return None
+        import hashlib
+
+        from .config import data_home
+
+        digest = hashlib.sha256(f"{yaml.__version__}\0{text}".encode()).hexdigest()
+        return data_home() / "cache" / "yaml" / f"{digest}.pickle"
+    except Exception:
+        return None
+
+
+def _cache_read(cache: Path) -> Any:
+    import os
+    import pickle
+
+    try:
+        with cache.open("rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return _MISS
+            return pickle.load(fh)
+    except Exception:
+        return _MISS
+
+
+def _cache_write(cache: Path, data: Any) -> None:
+    import os
+    import pickle
+
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+    except Exception:  # a read-only or full data home: no cache, same results
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 def validation_problems(exc, doc: LocatedDoc, *, prefix: tuple = ()) -> list[Problem]:
