@@ -97,3 +97,31 @@ def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
     mine.write_text("a: 1\n", encoding="utf-8")
     assert yamlio.load_yaml_file(mine).data == {"a": 1}
     assert len(list((tmp_path / "home" / "cache" / "yaml").glob("*.pickle"))) == 1
+
+
+def test_catalog_list_reads_a_current_sqlite_copy_without_sqlalchemy(tmp_path):
+    first = _probe(tmp_path, "catalog", "list", "--json")  # creates the database and syncs the catalog
+    assert "sqlalchemy" in first["modules"]
+    second = _probe(tmp_path, "catalog", "list", "--json")
+    assert "sqlalchemy" not in second["modules"]
+
+
+def test_fast_catalog_list_equals_the_service(tmp_path, monkeypatch):
+    import sqlite3
+
+    from tianping.catalog.service import CatalogService
+    from tianping.cli import catalog as cli_catalog
+    from tianping.cli.common import STATE
+    from tianping.store import open_database
+
+    db_path = tmp_path / "c.db"
+    db = open_database(f"sqlite:///{db_path}")
+    slow = CatalogService(db).list_instruments()
+    db.dispose()
+    monkeypatch.setattr(STATE, "db_url", str(db_path))
+    assert cli_catalog._fast_instruments() == json.loads(json.dumps(slow, default=str))
+    with sqlite3.connect(db_path) as c:  # a copy that is not current is never read directly
+        c.execute("update catalog_meta set value = 'stale' where key = 'data_hash'")
+    assert cli_catalog._fast_instruments() is None
+    monkeypatch.setattr(STATE, "db_url", str(tmp_path / "absent.db"))
+    assert cli_catalog._fast_instruments() is None

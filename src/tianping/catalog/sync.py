@@ -7,7 +7,6 @@ half-loaded catalog.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from sqlalchemy import delete, select, text
@@ -19,17 +18,7 @@ from .vocab import qualified
 DATA_DIR = Path(__file__).parent / "data"
 from .textindex import index_text
 
-HASH_KEY = "data_hash"
-
-
-def data_hash(data_dir: Path = DATA_DIR) -> str:
-    h = hashlib.sha256()
-    for path in sorted(Path(data_dir).rglob("*.yaml")):
-        h.update(str(path.relative_to(data_dir)).encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
+from .fingerprint import HASH_KEY, data_hash  # noqa: E402,F401  (light: the CLI's fast reads use it without SQLAlchemy)
 
 
 def stored_hash(db: Database) -> str | None:
