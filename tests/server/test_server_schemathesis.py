@@ -33,6 +33,7 @@ SEMANTIC = {
     ("POST", "/api/v1/systems/{system_id}/assessment/rescore"),  # thresholds name metrics that exist
     ("POST", "/api/v1/systems/{system_id}/endpoints"),  # base_url must be an http(s) URL the server may call
     ("POST", "/api/v1/systems/{system_id}/uploads"),  # the bytes must be a data file of the named format
+    ("GET", "/api/v1/questionnaire"),  # the codes must be real ISO 3166 codes or named groups, not only code-shaped
 }
 
 

@@ -48,6 +48,14 @@ def parse_date(value: str | dt.date | None, option: str = "--as-of") -> dt.date 
         raise TianpingError(Problem(f"'{value}' is not a date (use YYYY-MM-DD or 'today')", field=option), title="bad option") from None
 
 
+def add_days(day: dt.date, days: int) -> dt.date:
+    """day + days, or the last representable date when that runs past year 9999."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max
+
+
 def today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
@@ -394,7 +402,7 @@ def monitor_report(db: Any, system_ids: list[str] | None = None, as_of: dt.date 
 
     day = parse_date(as_of) or today()
     horizon = check_horizon(horizon)
-    until = day + dt.timedelta(days=horizon)
+    until = add_days(day, horizon)
     packs = tuple(packs) if packs is not None else default_packs()
     if catalog is None:
         from ..catalog.loader import default_catalog

@@ -23,7 +23,7 @@ from ..catalog.schema import ProvisionKind
 from ..errors import Problem, TianpingError
 from . import accounts
 from .deps import current_user, role_in, services
-from .errors import invalid
+from .errors import invalid, not_found
 from .fastread import FastJSON, dumps
 from .filings import STATES, TRANSITIONS, parse_profile
 from .principal import ROLES, Principal
@@ -308,7 +308,7 @@ def checklist(checklist: str = Path(..., max_length=100, description="A checklis
 
     known = checklists()
     if checklist not in known:
-        raise invalid(f"unknown checklist '{checklist}' (known: {', '.join(known)})", field="checklist")
+        raise not_found(f"checklist '{checklist}' (known: {', '.join(known)})")
     return {"checklist": checklist, "items": [i.__dict__ for i in checklist_items(checklist)]}
 
 

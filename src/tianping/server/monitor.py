@@ -40,7 +40,7 @@ def visible_system_ids(db: Database, p: Principal, system_id: str | None = None)
         return list(s.scalars(q.order_by(SystemRow.id).limit(MAX_SYSTEMS)))
 
 
-def _report(svc: Services, p: Principal, as_of: str | None, horizon: int, system: str | None) -> dict[str, Any]:
+def _report(svc: Services, p: Principal, as_of: dt.date | str | None, horizon: int, system: str | None) -> dict[str, Any]:
     ids = visible_system_ids(svc.db, p, system)
     if system and not ids:
         from .errors import not_found
@@ -50,7 +50,7 @@ def _report(svc: Services, p: Principal, as_of: str | None, horizon: int, system
         day = monitor.parse_date(as_of) or monitor.today()
         return {
             "as_of": day.isoformat(),
-            "until": (day + dt.timedelta(days=horizon)).isoformat(),
+            "until": monitor.add_days(day, horizon).isoformat(),
             "horizon_days": horizon,
             "systems": [],
             "workdays_note": monitor.WORKDAYS_NOTE,
@@ -63,7 +63,7 @@ api = APIRouter(prefix="/api/v1", tags=["monitor"])
 
 @api.get("/monitor", summary="What changes and when for the systems you may see (obligations, amendments, deadlines)")
 def monitor_api(
-    as_of: str | None = Query(None, pattern=DATE),
+    as_of: dt.date | None = Query(None, description="the day to look from (default today)"),
     horizon: int = Query(monitor.DEFAULT_HORIZON, ge=1, le=3650),
     system: str | None = Query(None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$"),
     p: Principal = Depends(current_user),
@@ -79,7 +79,7 @@ def monitor_api(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 def monitor_ics(
-    as_of: str | None = Query(None, pattern=DATE),
+    as_of: dt.date | None = Query(None, description="the day to look from (default today)"),
     horizon: int = Query(monitor.DEFAULT_HORIZON, ge=1, le=3650),
     system: str | None = Query(None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$"),
     lang: str = Query("en", pattern=r"^[a-zA-Z-]{2,10}$"),
