@@ -7,34 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..i18n import register_messages
 from .common import STATE, console, emit_json, guarded, split_csv, tr
 
 app = typer.Typer(
     help="Human review: sample a run's answers, label them, measure agreement with the automated judges.", no_args_is_help=True
 )
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
-
-register_messages(
-    {
-        "review_queued": {
-            "en": "Review queue for {run}: {n} of {pop} answers sampled ({strata} strata; standard minimum {std}{ok}).",
-            "zh": "{run} 的人工审核队列：从 {pop} 条回答中抽取 {n} 条（{strata} 个分层；标准最低要求 {std}{ok}）。",
-        },
-        "review_below_std": {
-            "en": ", not met: the manual-sampling gate will stay insufficient_data",
-            "zh": "，未达到：人工抽检门槛将保持“数据不足”",
-        },
-        "review_done": {"en": "Every sampled answer is labelled.", "zh": "所有抽样回答均已标注。"},
-        "review_labelled": {
-            "en": "Recorded {n} label(s) by {who}; the run's gates and evidence were recomputed.",
-            "zh": "已记录 {who} 的 {n} 条标注；已重新计算该运行的门槛与证据。",
-        },
-        "review_item": {"en": "Sample {id} ({stratum})", "zh": "样本 {id}（{stratum}）"},
-        "review_status": {"en": "{run}: {done}/{n} labelled by {who}", "zh": "{run}：已标注 {done}/{n}，标注人 {who}"},
-        "review_agreement": {"en": "Agreement with the human labels", "zh": "与人工标注的一致性"},
-    }
-)
 
 
 def _rid(run: str) -> str:
