@@ -36,8 +36,8 @@ def _group() -> None:
 
 def _interrupted(_options: dict) -> str:
     # results.json and each plot are written atomically, the run stored only at the end: nothing half-written remains
-    return tr_default("tab_interrupted", "Interrupted: the test did not finish; no results.json was written and nothing "
-                      "was stored. Run the same command again to test.")
+    return tr_default("tab_interrupted", "Interrupted: the test run was stopped and not stored; results.json and plots are "
+                      "written only when complete, so no file is half-written. Run the same command again to test.")
 
 
 @app.command("tabular")

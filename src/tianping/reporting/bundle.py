@@ -33,8 +33,13 @@ def sha256_file(path: Path) -> str:
 
 def write_bundle(directory: Path, files: dict[str, bytes], key: KeyPair, meta: dict | None = None) -> Path:
     """Write files + manifest + signature into a new directory (atomically: temp dir, then rename)."""
-    from ..outputs import atomic_dir, check_dir
+    from ..outputs import atomic_dir, check_dir, os_error
 
+    if not directory.parent.exists():  # library callers (the main job, the server) name folders of their own
+        try:
+            directory.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, directory) from None
     check_dir(directory)
     for name in files:
         if "/" in name or name in (MANIFEST, SIGNATURE) or name.startswith("."):
