@@ -57,7 +57,7 @@ def import_top(cmd_args: list, env: dict, cwd: Path, top: int = 12) -> list[tupl
     rows = []
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( ?)(\S+)$", line)
-        if m and m.group(2) == " ":
+        if m and m.group(2) == "":
             rows.append((m.group(3), int(m.group(1)) / 1e6))
     return sorted(rows, key=lambda r: -r[1])[:top]
 
