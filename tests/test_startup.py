@@ -83,7 +83,7 @@ def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
     monkeypatch.setenv("TIANPING_YAML_CACHE", "1")
     pack = next((ROOT / "src" / "tianping" / "rules" / "packs").glob("*.yaml"))
     first = yamlio.load_yaml_file(pack)  # parsed, then cached
-    cached = list((tmp_path / "home" / "cache" / "yaml").glob("*.pickle"))
+    cached = list((tmp_path / "home" / "cache" / "yaml").glob("*.json"))
     assert len(cached) == 1 and (cached[0].stat().st_mode & 0o077) == 0
     second = yamlio.load_yaml_file(pack)  # from the cache: no node tree until a line is asked for
     assert second.node is None and second.data == first.data and second.data is not first.data
@@ -96,7 +96,7 @@ def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
     mine = tmp_path / "mine.yaml"
     mine.write_text("a: 1\n", encoding="utf-8")
     assert yamlio.load_yaml_file(mine).data == {"a": 1}
-    assert len(list((tmp_path / "home" / "cache" / "yaml").glob("*.pickle"))) == 1
+    assert len(list((tmp_path / "home" / "cache" / "yaml").glob("*.json"))) == 1
 
 
 def test_catalog_list_reads_a_current_sqlite_copy_without_sqlalchemy(tmp_path):

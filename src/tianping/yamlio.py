@@ -126,8 +126,9 @@ def load_yaml_file(path: str | Path) -> LocatedDoc:
 
 # --- parse cache for the bundled data files ---------------------------------------------------------
 # Parsing the bundled catalog and rule packs (~1.6 MB of YAML) was most of what `classify` spent
-# (~0.3 s of CPU per process). A file inside the package is parsed once; its data is kept as a pickle
-# named by the SHA-256 of its text (and the PyYAML version) under the data home's cache/yaml folder,
+# (~0.3 s of CPU per process). A file inside the package is parsed once; its data is kept as JSON
+# (never pickle: reading the cache can only yield data, never run code) named by the SHA-256 of its
+# text (and the PyYAML version) under the data home's cache/yaml folder,
 # so an edited file is simply parsed again. Only files of the installed package are cached (the cache
 # never holds a user's own files), only a cache file owned by this user and writable by no one else is
 # read, and any problem with the cache falls back to parsing. TIANPING_YAML_CACHE=0 turns it off.
@@ -148,35 +149,61 @@ def _cache_path(p: Path, text: str) -> Path | None:
         from .config import data_home
 
         digest = hashlib.sha256(f"{yaml.__version__}\0{text}".encode()).hexdigest()
-        return data_home() / "cache" / "yaml" / f"{digest}.pickle"
+        return data_home() / "cache" / "yaml" / f"{digest}.json"
     except Exception:
         return None
 
 
+def _json_default(value: Any) -> Any:
+    # YAML timestamps are the only non-JSON values the data files hold
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _json_hook(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        import datetime as dt
+
+        if "$date" in obj:
+            return dt.date.fromisoformat(obj["$date"])
+        if "$datetime" in obj:
+            return dt.datetime.fromisoformat(obj["$datetime"])
+    return obj
+
+
 def _cache_read(cache: Path) -> Any:
+    import json
     import os
-    import pickle
 
     try:
         with cache.open("rb") as fh:
             st = os.fstat(fh.fileno())
             if st.st_uid != os.getuid() or st.st_mode & 0o022:
                 return _MISS
-            return pickle.load(fh)
+            return json.loads(fh.read(), object_hook=_json_hook)
     except Exception:
         return _MISS
 
 
 def _cache_write(cache: Path, data: Any) -> None:
+    import json
     import os
-    import pickle
 
     tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
     try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        if json.loads(text, object_hook=_json_hook) != data:
+            # e.g. non-string mapping keys, which JSON would turn into strings: such a file is not cached
+            return
         cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         os.replace(tmp, cache)
     except Exception:  # a read-only or full data home: no cache, same results
         try:
