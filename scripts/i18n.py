@@ -185,7 +185,8 @@ def bad_placeholders(lang: str, source=None) -> list[str]:
             continue
         want = set(PLACEHOLDER.findall(" ".join([m.string] if isinstance(m.string, str) else m.string)))
         for s in [tm.string] if isinstance(tm.string, str) else tm.string:
-            if s and set(PLACEHOLDER.findall(s)) - want:
+            # a placeholder the English text does not have, or a whole {lang: text} map pasted as the text
+            if s and (set(PLACEHOLDER.findall(s)) - want or re.match(r"\{'[a-z]{2,3}': ", s)):
                 bad.append(m.id if isinstance(m.id, str) else m.id[0])
     return bad
 

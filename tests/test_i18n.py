@@ -161,11 +161,12 @@ def test_every_message_id_used_in_code_exists():
 CONVERTED = ["i18n.py", "cli/assessment.py", "cli/audit.py", "cli/eval.py", "cli/evidence.py", "cli/test_tabular.py",
              "cli/registry.py", "cli/monitor.py", "cli/main.py", "reporting/charts.py",
              "provenance/messages.py", "observatory/messages.py", "monitor/messages.py", "reporting/render.py",
-             "reporting/numbers.py", "assessment/assess.py", "cli/review.py", "cli/questionnaire.py"]
+             "reporting/numbers.py", "assessment/assess.py", "cli/review.py", "cli/questionnaire.py",
+             "server/messages.py", "server/web.py", "server/questions.py"]
 # what is left, per module (language maps built from data, or tables not converted yet); may only go down
 LEFT = {
     "cli/catalog.py": 1,  # the instruments' titles read from the SQLite catalog copy (data, not messages)
-    "server/messages.py": 243, "registry/questionnaire.py": 14, "evaluation/tabular/plots.py": 7,
+    "registry/questionnaire.py": 14, "evaluation/tabular/plots.py": 7,
     "observatory/incidents/deadlines.py": 7, "observatory/views.py": 6, "rules/engine.py": 6, "server/run_kinds.py": 4,
     "catalog/service.py": 3, "provenance/explicit.py": 3, "registry/fieldref.py": 3, "assessment/checklists.py": 2,
     "cli/observatory.py": 2, "server/stub.py": 2, "evaluation/genai/bank.py": 1, "evaluation/genai/scorers/refusal.py": 1,

@@ -23,8 +23,11 @@ def questions(jurisdictions: list[str], lang: str) -> list[dict[str, Any]]:
 
 
 def identity_labels(lang: str) -> dict[str, str]:
+    """The identity questions' labels in `lang` (message `q.<key>` of the catalogs, every language)."""
+    from ..i18n import has_message, t
+
     return {
-        k: L[k][lang]
+        k: t(f"q.{k}", lang) if has_message(f"q.{k}", lang) else (L[k].get(lang) or L[k]["en"])
         for k in (
             "id",
             "name",

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from ..assessment.assess import VERDICT_TEXT
 from ..audit import AuditLog
 from ..errors import TianpingError
+from ..i18n import available_languages, language_name, normalize_lang, parse_accept_language
 from ..i18n import t as translate
 from . import accounts, messages  # noqa: F401  (importing messages registers the UI strings)
 from .deps import resolve_principal, services
@@ -39,13 +40,22 @@ SECURITY_HEADERS = {**COMMON_HEADERS, "Content-Security-Policy": PAGE_CSP}
 
 
 def lang_of(request: Request) -> str:
-    q = request.query_params.get("lang")
-    if q in ("en", "zh"):
-        return q
-    c = request.cookies.get(LANG_COOKIE)
-    if c in ("en", "zh"):
-        return c
-    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+    """`?lang=`, else the language cookie, else the browser's Accept-Language, else English; any
+    language with a catalog under tianping/locale (zh-Hans, vi-VN… are understood)."""
+    for cand in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        lang = normalize_lang(cand)
+        if lang:
+            return lang
+    return parse_accept_language(request.headers.get("accept-language")) or "en"
+
+
+def languages() -> list[tuple[str, str, str]]:
+    """(code, own name, html lang) of every available language, for the language switch."""
+    return [(code, language_name(code), html_lang(code)) for code in available_languages()]
+
+
+def html_lang(lang: str) -> str:
+    return "zh-CN" if lang == "zh" else lang
 
 
 def user(request: Request) -> Principal | None:
@@ -69,11 +79,12 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     base = {"request": request, "lang": lang, "user": p, "csrf": csrf, "csrf_field": CSRF_FIELD,
             "t": lambda key, **kw: translate(key, lang, **kw), "tx": lambda d: _text(d, lang),
             "path": request.url.path, "qpath": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe=""),
-            "verdict_text": lambda v: VERDICT_TEXT.get(v, {}).get(lang, v)}
+            "verdict_text": lambda v: VERDICT_TEXT.get(v, {}).get(lang, v),
+            "languages": languages(), "html_lang": html_lang(lang)}
     resp = TEMPLATES.TemplateResponse(request, name, {**base, **ctx}, status_code=status, headers=SECURITY_HEADERS)
     if request.cookies.get(CSRF_COOKIE) != csrf:
         resp.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="lax", secure=_secure(request), path="/")
-    if request.query_params.get("lang") in ("en", "zh"):
+    if normalize_lang(request.query_params.get("lang")):
         resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400, path="/")
     return resp
 
@@ -157,8 +168,9 @@ def home(request: Request, svc: Services = Depends(services)):
 @router.get("/lang/{code}")
 def set_lang(code: str, request: Request):
     resp = RedirectResponse(_local(request.query_params.get("next")), status_code=303)
-    if code in ("en", "zh"):
-        resp.set_cookie(LANG_COOKIE, code, samesite="lax", max_age=365 * 86400, path="/")
+    lang = normalize_lang(code)
+    if lang:
+        resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400, path="/")
     return resp
 
 
