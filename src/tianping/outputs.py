@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from . import interrupts
 from .errors import Problem, TianpingError
 
 TITLE = "bad output path"
@@ -128,6 +129,7 @@ def atomic_path(path: Path | str, option: str | None = None, *, suffix: str | No
     tmp = _tmp_name(p, ".tmp" + (p.suffix if suffix is None else suffix))
     try:
         yield tmp
+        interrupts.check()
         try:
             fd = os.open(tmp, os.O_RDONLY)
             try:
@@ -164,6 +166,7 @@ def atomic_file(
                 os.fsync(fh.fileno())
             except OSError as exc:
                 raise os_error(exc, p, option) from None
+        interrupts.check()
         try:
             os.replace(tmp, p)
         except OSError as exc:
@@ -203,6 +206,7 @@ def atomic_dir(path: Path | str, option: str | None = None) -> Iterator[Path]:
         raise os_error(exc, p, option) from None
     try:
         yield tmp
+        interrupts.check()
         try:
             if p.is_dir() and not p.is_symlink():
                 p.rmdir()  # an empty directory given on purpose: replaced by the complete one

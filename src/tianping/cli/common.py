@@ -126,18 +126,18 @@ def check_out_file(path: Any, option: str) -> None:
 
 
 # --- interruption (SIGINT / SIGTERM) in long commands ---------------------------------------------
-_INTERRUPT: dict[str, int] = {}
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
+def _on_signal(signum: int, frame: Any) -> None:
     """SIGTERM behaves like Ctrl-C in the main thread: where an asyncio runner has its own SIGINT
     handler (cancel the main task, then KeyboardInterrupt), that handler is used, so work stops at an
-    await and no store write is cut in half; otherwise KeyboardInterrupt is raised here."""
+    await and no store write is cut in half; otherwise KeyboardInterrupt is raised here. The signal is
+    noted first (tianping.interrupts), so a raise the interpreter swallows is delivered again."""
     import signal
 
-    _INTERRUPT["signal"] = signum
+    from .. import interrupts
+
+    interrupts.note(signum)
     handler = signal.getsignal(signal.SIGINT)
-    if callable(handler) and handler is not signal.default_int_handler:
+    if signum == signal.SIGTERM and callable(handler) and handler not in (signal.default_int_handler, _on_signal):
         handler(signal.SIGINT, frame)
         return
     raise KeyboardInterrupt
@@ -146,30 +146,50 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 class interruptible:
     """`with interruptible():` around a long command: SIGTERM (kill, systemd, a container stop) raises
     KeyboardInterrupt in the main thread like Ctrl-C, so the command marks its run interrupted, says how
-    to resume and exits with `interrupt_exit_code()`. The previous SIGTERM handler is put back after."""
+    to resume and exits with `interrupt_exit_code()`. A KeyboardInterrupt raised inside a finaliser (which
+    Python would print and ignore) is kept pending and delivered again. Previous handlers are put back after."""
 
     def __enter__(self) -> interruptible:
         import signal
         import threading
 
+        from .. import interrupts
+
         self._old: Any = None
-        _INTERRUPT.pop("signal", None)
+        self._old_int: Any = None
+        self._guard: Any = None
+        interrupts.reset()
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGTERM, _on_sigterm)
+            self._old = signal.signal(signal.SIGTERM, _on_signal)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self._old_int = signal.signal(signal.SIGINT, _on_signal)
+            self._guard = interrupts.unraisable_guard().__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
         import signal
 
+        from .. import interrupts
+
+        if self._guard is not None:
+            self._guard.__exit__()
         if self._old is not None:
             signal.signal(signal.SIGTERM, self._old)
+        if self._old_int is not None:
+            signal.signal(signal.SIGINT, self._old_int)
+        if exc_type is None:
+            interrupts.check()  # a swallowed interrupt not yet re-delivered: the command still stops
+        else:
+            interrupts.acted_on()
 
 
 def interrupt_exit_code() -> int:
     """The shell's convention: 128 + the signal number — 130 after Ctrl-C (SIGINT), 143 after SIGTERM."""
     import signal
 
-    return 128 + _INTERRUPT.get("signal", int(signal.SIGINT))
+    from .. import interrupts
+
+    return 128 + (interrupts.last_signal() or int(signal.SIGINT))
 
 
 def tr_default(key: str, default: str, **kw: object) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import interrupts
 from ..config import database_url
 from ..errors import TianpingError
 
@@ -34,6 +35,7 @@ class Database:
         s = self.sessionmaker()
         try:
             yield s
+            interrupts.check()  # an interrupt Python swallowed in a finaliser: nothing lands
             s.commit()
         except BaseException:
             s.rollback()
