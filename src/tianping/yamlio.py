@@ -15,6 +15,7 @@ import yaml
 
 from .errors import Problem, TianpingError
 
+_Loader: type[Any]  # CSafeLoader and SafeLoader share no base class in the stubs
 try:  # the C loader is ~10x faster on the catalog; fall back when libyaml is absent
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover

@@ -8,6 +8,7 @@ the set, or maps to it. Both lists say through which provision they were found.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,12 @@ def evidence_map() -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=1)
 def _graph() -> MappingGraph:
     cat = default_catalog()
-    return MappingGraph([(m.subject, m.predicate.value, m.object, m.confidence, m.justification.value, m.comment, m.comment_zh)
-                         for m in cat.mappings])
+    return MappingGraph(
+        [
+            (m.subject, m.predicate.value, m.object, m.confidence, m.justification.value, m.comment, m.comment_zh)
+            for m in cat.mappings
+        ]
+    )
 
 
 def expand(qids: list[str]) -> dict[str, str]:
@@ -76,10 +81,17 @@ class ObligationPlan:
     date_verified: bool = True
 
 
-GENAI_KINDS = {"generative_text", "generative_image", "generative_audio", "generative_video", "deep_synthesis", "general_purpose_model"}
+GENAI_KINDS = {
+    "generative_text",
+    "generative_image",
+    "generative_audio",
+    "generative_video",
+    "deep_synthesis",
+    "general_purpose_model",
+}
 
 
-def engines_for(model_kinds: list[str] | None) -> set[str]:
+def engines_for(model_kinds: Sequence[str] | None) -> set[str]:
     """Tabular tests fit classic models, generative tests generative ones; unknown kinds get both."""
     if not model_kinds:
         return {"tabular", "genai"}
@@ -92,7 +104,9 @@ def engines_for(model_kinds: list[str] | None) -> set[str]:
     return out
 
 
-def plan_for(results: list[JurisdictionResult], *, model_kinds: list[str] | None = None, max_checks: int = 12) -> list[ObligationPlan]:
+def plan_for(
+    results: list[JurisdictionResult], *, model_kinds: Sequence[str] | None = None, max_checks: int = 12
+) -> list[ObligationPlan]:
     engines = engines_for(model_kinds)
     tests = {tid: spec for tid, spec in evidence_map().items() if spec["engine"] in engines}
     cat = default_catalog()
@@ -103,15 +117,27 @@ def plan_for(results: list[JurisdictionResult], *, model_kinds: list[str] | None
         obligations: list[ObligationResult] = r.obligations + r.possible_obligations + r.upcoming
         for ob in obligations:
             reach = expand(ob.cites)
-            op = ObligationPlan(r.jurisdiction, ob.id, ob.title, ob.status, ob.cites, applies_from=ob.applies_from,
-                                amended_by=getattr(ob, "amended_by", None), date_verified=getattr(ob, "date_verified", True))
+            op = ObligationPlan(
+                r.jurisdiction,
+                ob.id,
+                ob.title,
+                ob.status,
+                ob.cites,
+                applies_from=ob.applies_from,
+                amended_by=getattr(ob, "amended_by", None),
+                date_verified=getattr(ob, "date_verified", True),
+            )
             for tid, spec in tests.items():
                 hits = [q for q in spec["evidences"] if q in reach]
                 if hits:
                     op.tests.append(PlannedTest(tid, spec["title"], spec["engine"], hits))
-            checks = [(q, how) for q, how in reach.items()
-                      if q.split(":", 1)[0] in CHECKLISTS and q in cat.provisions
-                      and cat.provisions[q].provision.kind.value == CHECKLISTS[q.split(":", 1)[0]]]
+            checks = [
+                (q, how)
+                for q, how in reach.items()
+                if q.split(":", 1)[0] in CHECKLISTS
+                and q in cat.provisions
+                and cat.provisions[q].provision.kind.value == CHECKLISTS[q.split(":", 1)[0]]
+            ]
             op.checks = [PlannedCheck(q, q.split(":", 1)[0], how) for q, how in checks[:max_checks]]
             out.append(op)
     return out

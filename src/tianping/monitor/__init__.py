@@ -7,8 +7,17 @@ writes a report as an iCalendar file.
 
 from .service import DEFAULT_HORIZON, diff_summaries, events_for, monitor_report, reclassify_all, summarize
 
-__all__ = ["DEFAULT_HORIZON", "diff_summaries", "events_for", "monitor_report", "reclassify_all", "summarize",
-           "catalog_changes", "report_to_ical", "write_ical"]
+__all__ = [
+    "DEFAULT_HORIZON",
+    "diff_summaries",
+    "events_for",
+    "monitor_report",
+    "reclassify_all",
+    "summarize",
+    "catalog_changes",
+    "report_to_ical",
+    "write_ical",
+]
 
 
 def __getattr__(name: str):  # the calendar and changes modules load only when used

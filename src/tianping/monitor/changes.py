@@ -10,7 +10,8 @@ stored classification changed (snapshots with a diff).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .service import _t, amendment_events, parse_date, today
 
@@ -23,8 +24,14 @@ DATE_FIELDS = {
 }
 
 
-def catalog_changes(since: dt.date | str, until: dt.date | str | None = None, *, catalog: Any = None,
-                    packs: Iterable[Any] | None = None, db: Any = None) -> dict[str, Any]:
+def catalog_changes(
+    since: dt.date | str,
+    until: dt.date | str | None = None,
+    *,
+    catalog: Any = None,
+    packs: Iterable[Any] | None = None,
+    db: Any = None,
+) -> dict[str, Any]:
     """Every dated change in (since, until], oldest first; `until` defaults to today."""
     start = parse_date(since, "--since")
     end = parse_date(until, "--until") or today()
@@ -49,11 +56,26 @@ def catalog_changes(since: dt.date | str, until: dt.date | str | None = None, *,
         for f, (en, zh) in DATE_FIELDS.items():
             day = getattr(inst.dates, f, None)
             if day is not None:
-                add({"date": day.isoformat(), "kind": "instrument", "id": iid, "event": f,
-                     "title": _t(f"{name.en} {en}", f"{name.zh}{zh}"), "verified": inst.verified})
+                add(
+                    {
+                        "date": day.isoformat(),
+                        "kind": "instrument",
+                        "id": iid,
+                        "event": f,
+                        "title": _t(f"{name.en} {en}", f"{name.zh}{zh}"),
+                        "verified": inst.verified,
+                    }
+                )
         for v in getattr(inst, "versions", []) or []:
-            add({"date": v.valid_from.isoformat(), "kind": "version", "id": f"{iid}:{v.id}",
-                 "title": _t(f"{name.en}: version '{v.label}' valid", f"{name.zh}：版本“{v.label}”生效"), "verified": v.verified})
+            add(
+                {
+                    "date": v.valid_from.isoformat(),
+                    "kind": "version",
+                    "id": f"{iid}:{v.id}",
+                    "title": _t(f"{name.en}: version '{v.label}' valid", f"{name.zh}：版本“{v.label}”生效"),
+                    "verified": v.verified,
+                }
+            )
         if getattr(inst, "amendment", None) is not None:
             for ev in amendment_events(catalog, iid):
                 add({k: ev[k] for k in ("date", "kind", "id", "title", "verified", "cites") if k in ev})
@@ -62,17 +84,40 @@ def catalog_changes(since: dt.date | str, until: dt.date | str | None = None, *,
             if p.applies_from is not None and not p.is_container:
                 by_day.setdefault(p.applies_from.isoformat(), []).append(p.id)
         for day, ids in sorted(by_day.items()):
-            add({"date": day, "kind": "provision", "id": iid, "provisions": ids, "count": len(ids),
-                 "title": _t(f"{name.en}: {len(ids)} provisions start to apply", f"{name.zh}：{len(ids)}条条款开始适用"),
-                 "verified": inst.verified})
+            add(
+                {
+                    "date": day,
+                    "kind": "provision",
+                    "id": iid,
+                    "provisions": ids,
+                    "count": len(ids),
+                    "title": _t(f"{name.en}: {len(ids)} provisions start to apply", f"{name.zh}：{len(ids)}条条款开始适用"),
+                    "verified": inst.verified,
+                }
+            )
     for lp in packs:
         pack = lp.pack
-        add({"date": pack.effective_from.isoformat(), "kind": "pack", "id": pack.id, "version": pack.version,
-             "title": _t(f"Rule pack {pack.id} {pack.version} effective", f"规则包 {pack.id} {pack.version} 生效"), "verified": True})
+        add(
+            {
+                "date": pack.effective_from.isoformat(),
+                "kind": "pack",
+                "id": pack.id,
+                "version": pack.version,
+                "title": _t(f"Rule pack {pack.id} {pack.version} effective", f"规则包 {pack.id} {pack.version} 生效"),
+                "verified": True,
+            }
+        )
         for w in getattr(pack, "windows", []) or []:
-            add({"date": w.applies_from.isoformat(), "kind": "pack", "id": f"{pack.id}:{w.id}",
-                 "title": _t(f"{w.title.en}: rules start to apply", f"{w.title.zh}：相关规则开始适用"), "cites": list(w.cites),
-                 "verified": w.verified})
+            add(
+                {
+                    "date": w.applies_from.isoformat(),
+                    "kind": "pack",
+                    "id": f"{pack.id}:{w.id}",
+                    "title": _t(f"{w.title.en}: rules start to apply", f"{w.title.zh}：相关规则开始适用"),
+                    "cites": list(w.cites),
+                    "verified": w.verified,
+                }
+            )
     if db is not None:
         items.extend(reclassified_since(db, start, end))
     # an act's own procedure steps already say when it was adopted, published, in force
@@ -97,8 +142,18 @@ def reclassified_since(db: Any, start: dt.date, end: dt.date) -> list[dict[str, 
                 continue
             packs = ", ".join(sorted(r.diff["changes"]))
             reasons = ", ".join(r.diff.get("reasons") or []) or "-"
-            out.append({"date": day, "kind": "reclassified", "id": r.system_id, "changes": r.diff["changes"],
-                        "reasons": r.diff.get("reasons") or [], "verified": True,
-                        "title": _t(f"Classification of {r.system_id} changed under {packs} (because of: {reasons})",
-                                    f"{r.system_id} 在 {packs} 下的分类结果发生变化（原因：{reasons}）")})
+            out.append(
+                {
+                    "date": day,
+                    "kind": "reclassified",
+                    "id": r.system_id,
+                    "changes": r.diff["changes"],
+                    "reasons": r.diff.get("reasons") or [],
+                    "verified": True,
+                    "title": _t(
+                        f"Classification of {r.system_id} changed under {packs} (because of: {reasons})",
+                        f"{r.system_id} 在 {packs} 下的分类结果发生变化（原因：{reasons}）",
+                    ),
+                }
+            )
     return out

@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from .workdays import add_working_days
 
 # "within 10 working days of X", "60 working days before X", "15 days after X", "within 24 hours"
-_PERIOD = re.compile(r"(?P<n>\d+)\s+(?P<unit>working days?|business days?|calendar days?|days?|hours?|months?|years?)"
-                     r"(?:\s+(?P<rel>of|after|before|from)\s+(?P<anchor>[^;,.]+))?", re.I)
+_PERIOD = re.compile(
+    r"(?P<n>\d+)\s+(?P<unit>working days?|business days?|calendar days?|days?|hours?|months?|years?)"
+    r"(?:\s+(?P<rel>of|after|before|from)\s+(?P<anchor>[^;,.]+))?",
+    re.I,
+)
 # events a profile dates: the launch
-_LAUNCH = re.compile(r"start(ing)? to provide|placing on the market|placed on the market|launch|goes live|putting into service", re.I)
+_LAUNCH = re.compile(
+    r"start(ing)? to provide|placing on the market|placed on the market|launch|goes live|putting into service", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -69,5 +74,7 @@ def periods(deadline: str | None) -> list[Period]:
         rel, anchor = m.group("rel"), m.group("anchor")
         if anchor is None and out:
             rel, anchor = out[-1].relation, out[-1].anchor
-        out.append(Period(int(m.group("n")), _unit(m.group("unit")), rel and rel.lower(), anchor and anchor.strip(), m.group(0).strip()))
+        out.append(
+            Period(int(m.group("n")), _unit(m.group("unit")), rel and rel.lower(), anchor and anchor.strip(), m.group(0).strip())
+        )
     return out

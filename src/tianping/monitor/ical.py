@@ -22,7 +22,7 @@ def report_to_ical(report: dict[str, Any], lang: str = "en") -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", "Tianping monitor" if lang != "zh" else "天平 监测日程")
-    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for system in report.get("systems", []):
         for ev in system.get("events", []):
             day = dt.date.fromisoformat(ev["date"])

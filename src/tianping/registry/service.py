@@ -17,7 +17,7 @@ from .profile import AISystem, load_profile_file  # noqa: F401  (reading a file 
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 class RegistryService:
@@ -40,8 +40,10 @@ class RegistryService:
         from sqlalchemy import select
 
         with self.db.session() as s:
-            return [{"id": r.id, "name": r.name, "organisation": r.organisation, "version": r.version, "updated_at": r.updated_at}
-                    for r in s.scalars(select(SystemRow).order_by(SystemRow.id))]
+            return [
+                {"id": r.id, "name": r.name, "organisation": r.organisation, "version": r.version, "updated_at": r.updated_at}
+                for r in s.scalars(select(SystemRow).order_by(SystemRow.id))
+            ]
 
     def resolve(self, file_or_id: str) -> AISystem:
         p = Path(file_or_id)
@@ -57,8 +59,17 @@ def register_in(s: Session, system: AISystem, *, replace: bool = True, actor: st
     digest = hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
     row = s.get(SystemRow, system.id)
     if row is None:
-        s.add(SystemRow(id=system.id, name=system.name, organisation=system.organisation.name, version=1,
-                        document=doc, created_at=_now(), updated_at=_now()))
+        s.add(
+            SystemRow(
+                id=system.id,
+                name=system.name,
+                organisation=system.organisation.name,
+                version=1,
+                document=doc,
+                created_at=_now(),
+                updated_at=_now(),
+            )
+        )
         append_event(s, "system.registered", "system", system.id, {"version": 1, "document_sha256": digest}, actor=actor)
         return {"id": system.id, "version": 1, "created": True}
     if not replace:
@@ -71,6 +82,12 @@ def register_in(s: Session, system: AISystem, *, replace: bool = True, actor: st
     row.document = doc
     row.version += 1
     row.updated_at = _now()
-    append_event(s, "system.updated", "system", system.id,
-                 {"version": row.version, "document_sha256": digest, "changed_fields": changed}, actor=actor)
+    append_event(
+        s,
+        "system.updated",
+        "system",
+        system.id,
+        {"version": row.version, "document_sha256": digest, "changed_fields": changed},
+        actor=actor,
+    )
     return {"id": system.id, "version": row.version, "created": False}

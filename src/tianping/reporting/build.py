@@ -15,7 +15,9 @@ from .render import oscal_assessment_results, render_html, render_pdf
 def report_files(assessment: dict[str, Any], *, langs: tuple[str, ...] = ("en", "zh"), pdf: bool = True) -> dict[str, bytes]:
     files: dict[str, bytes] = {
         "assessment.json": json.dumps(assessment, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
-        "oscal-assessment-results.json": json.dumps(oscal_assessment_results(assessment), ensure_ascii=False, indent=2).encode("utf-8"),
+        "oscal-assessment-results.json": json.dumps(oscal_assessment_results(assessment), ensure_ascii=False, indent=2).encode(
+            "utf-8"
+        ),
     }
     for lang in langs:
         html = render_html(assessment, lang)
@@ -30,9 +32,19 @@ def build_bundle(db, assessment: dict[str, Any], out: Path, key: KeyPair, *, lan
     meta = {"system": assessment["system"], "runs": [r["id"] for r in assessment["runs"]], "totals": assessment["totals"]}
     path = write_bundle(out, files, key, meta)
     with db.session() as s:
-        append_event(s, "assessment.created", "system", assessment["system"],
-                     {"totals": assessment["totals"], "runs": meta["runs"]})
-        append_event(s, "report.exported", "system", assessment["system"],
-                     {"bundle": str(path), "files": sorted(files), "signer": key.fingerprint,
-                      "manifest_sha256": sha256_file(path / MANIFEST)})
+        append_event(
+            s, "assessment.created", "system", assessment["system"], {"totals": assessment["totals"], "runs": meta["runs"]}
+        )
+        append_event(
+            s,
+            "report.exported",
+            "system",
+            assessment["system"],
+            {
+                "bundle": str(path),
+                "files": sorted(files),
+                "signer": key.fingerprint,
+                "manifest_sha256": sha256_file(path / MANIFEST),
+            },
+        )
     return path

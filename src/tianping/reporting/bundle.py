@@ -49,9 +49,13 @@ def write_bundle(directory: Path, files: dict[str, bytes], key: KeyPair, meta: d
         for name, data in sorted(files.items()):
             (tmp / name).write_bytes(data)
             entries[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                    "files": entries, "signer": {"public_key": b64(key.public_raw), "fingerprint": key.fingerprint},
-                    "meta": meta or {}}
+        manifest = {
+            "format": FORMAT,
+            "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "files": entries,
+            "signer": {"public_key": b64(key.public_raw), "fingerprint": key.fingerprint},
+            "meta": meta or {},
+        }
         body = canonical_json(manifest).encode("utf-8")
         (tmp / MANIFEST).write_bytes(body)
         (tmp / SIGNATURE).write_text(b64(key.sign(body)) + "\n", encoding="ascii")
@@ -84,14 +88,18 @@ def verify_bundle(directory: Path, *, expected_fingerprint: str | None = None) -
         raise TianpingError(Problem("not a bundle directory", file=str(directory)), title="bad bundle")
     mpath, spath = directory / MANIFEST, directory / SIGNATURE
     if not mpath.is_file() or not spath.is_file():
-        return BundleCheck(False, None, 0, "manifest.json or manifest.sig is missing", MANIFEST if not mpath.is_file() else SIGNATURE)
+        return BundleCheck(
+            False, None, 0, "manifest.json or manifest.sig is missing", MANIFEST if not mpath.is_file() else SIGNATURE
+        )
     body = mpath.read_bytes()
     try:
         manifest = json.loads(body)
         files = manifest["files"]
         pub = unb64(manifest["signer"]["public_key"], "public key")
         claimed_fp = manifest["signer"]["fingerprint"]
-        if not isinstance(files, dict) or not all(isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values()):
+        if not isinstance(files, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values()
+        ):
             raise ValueError("every file entry needs a sha256")
     except (ValueError, KeyError, TypeError, TianpingError) as exc:
         return BundleCheck(False, None, 0, f"manifest.json is not a valid manifest ({exc})", MANIFEST)
@@ -104,8 +112,12 @@ def verify_bundle(directory: Path, *, expected_fingerprint: str | None = None) -
         if sha256_file(directory / name) != files[name]["sha256"]:
             if not _signature_holds(spath, pub, body):
                 # the manifest itself no longer carries a valid signature: the hash it lists was altered
-                return BundleCheck(False, claimed_fp, len(files), "manifest.json was changed after signing (its signature fails)", MANIFEST)
-            return BundleCheck(False, claimed_fp, len(files), "file content does not match its SHA-256 in the manifest (changed)", name)
+                return BundleCheck(
+                    False, claimed_fp, len(files), "manifest.json was changed after signing (its signature fails)", MANIFEST
+                )
+            return BundleCheck(
+                False, claimed_fp, len(files), "file content does not match its SHA-256 in the manifest (changed)", name
+            )
     if fingerprint(pub) != claimed_fp:
         return BundleCheck(False, claimed_fp, len(files), "the signer fingerprint does not match the public key", MANIFEST)
     try:
@@ -121,7 +133,11 @@ def verify_bundle(directory: Path, *, expected_fingerprint: str | None = None) -
         # a changed byte can turn a base64 character into a non-base64 one: still a bad signature file
         return BundleCheck(False, claimed_fp, len(files), "manifest.sig is not valid base64", SIGNATURE)
     if not verify(pub, sig, body):
-        return BundleCheck(False, claimed_fp, len(files), "the signature does not match the manifest (forged or altered)", SIGNATURE)
+        return BundleCheck(
+            False, claimed_fp, len(files), "the signature does not match the manifest (forged or altered)", SIGNATURE
+        )
     if expected_fingerprint and expected_fingerprint.lower() != claimed_fp:
-        return BundleCheck(False, claimed_fp, len(files), f"signed by {claimed_fp}, not by the expected key {expected_fingerprint}", SIGNATURE)
+        return BundleCheck(
+            False, claimed_fp, len(files), f"signed by {claimed_fp}, not by the expected key {expected_fingerprint}", SIGNATURE
+        )
     return BundleCheck(True, claimed_fp, len(files))

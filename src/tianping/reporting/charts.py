@@ -28,8 +28,10 @@ def _register_cjk_fonts() -> None:
 
 # Thai (fonts-noto-core, fonts-thai-tlwg) and Latin/Vietnamese (DejaVu) fonts: matplotlib falls back
 # glyph by glyph through this list (matplotlib >= 3.6), so a label mixing scripts renders
-THAI_FONTS = {"Noto Sans Thai": ("/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",),
-              "Loma": ("/usr/share/fonts/opentype/tlwg/Loma.otf", "/usr/share/fonts/truetype/tlwg/Loma.ttf")}
+THAI_FONTS = {
+    "Noto Sans Thai": ("/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",),
+    "Loma": ("/usr/share/fonts/opentype/tlwg/Loma.otf", "/usr/share/fonts/truetype/tlwg/Loma.ttf"),
+}
 
 
 def _register_thai_fonts() -> None:
@@ -71,7 +73,7 @@ def _svg(fig) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def verdict_chart(per_jurisdiction: dict[str, dict[str, int]], labels: dict[str, str]) -> str:
@@ -82,7 +84,7 @@ def verdict_chart(per_jurisdiction: dict[str, dict[str, int]], labels: dict[str,
     for verdict, colour in COLOURS.items():
         vals = [per_jurisdiction[j].get(verdict, 0) for j in juris]
         ax.barh(juris, vals, left=left, color=colour, label=labels.get(verdict, verdict))
-        left = [a + b for a, b in zip(left, vals)]
+        left = [a + b for a, b in zip(left, vals, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel(labels.get("obligations", "obligations"))
     ax.legend(ncol=3, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
@@ -98,7 +100,9 @@ def metric_chart(metrics: list[dict[str, Any]], title: str) -> str | None:
     fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.32 * len(rows)))
     names = [f"{m['name']}" + (f" [{m['group']}]" if m.get("group") else "") for m in rows]
     vals = [m["value"] for m in rows]
-    colours = [COLOURS["met"] if m.get("passed") is True else COLOURS["not_met"] if m.get("passed") is False else "#546e7a" for m in rows]
+    colours = [
+        COLOURS["met"] if m.get("passed") is True else COLOURS["not_met"] if m.get("passed") is False else "#546e7a" for m in rows
+    ]
     ax.barh(names, vals, color=colours)
     for i, m in enumerate(rows):
         ci = m.get("ci")
