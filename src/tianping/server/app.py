@@ -21,6 +21,7 @@ from .jobs import Worker
 from .security import SecurityHeaders, TrustedProxies
 from .services import Services
 from .settings import ServerSettings
+from .uploads import UploadJanitor
 
 log = logging.getLogger("tianping.server")
 
@@ -52,9 +53,18 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
             scheduler = monitor.ReclassifyScheduler(db, settings.reclassify_hours * 3600)
             scheduler.start()
             svc.reclassifier = scheduler  # type: ignore[attr-defined]
+        janitor = None
+        if settings.run_worker and settings.upload_retention_days > 0:
+            janitor = UploadJanitor(
+                svc.runs.uploads, db, settings.upload_retention_days * 86400, max(60.0, settings.upload_sweep_hours * 3600)
+            )
+            janitor.start()
+            svc.upload_janitor = janitor  # type: ignore[attr-defined]
         try:
             yield
         finally:
+            if janitor is not None:
+                janitor.stop()
             if scheduler is not None:
                 scheduler.stop()
             if worker is not None:

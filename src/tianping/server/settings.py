@@ -86,5 +86,9 @@ class ServerSettings:
     max_upload_bytes: int = field(
         default_factory=lambda: int(float(os.environ.get("TIANPING_MAX_UPLOAD_MB", "200")) * 1024 * 1024)
     )
+    # uploads are deleted this long after their last use (upload, run request, end of the last run
+    # naming them), never while such a run may still resume; 0 keeps them for ever (server/uploads.py)
+    upload_retention_days: float = field(default_factory=lambda: _env_float("TIANPING_UPLOAD_RETENTION_DAYS", 7.0))
+    upload_sweep_hours: float = field(default_factory=lambda: _env_float("TIANPING_UPLOAD_SWEEP_HOURS", 6.0))
     # the bundled local model as a generative target (off on servers without the model or the memory)
     local_model_runs: bool = field(default_factory=lambda: os.environ.get("TIANPING_LOCAL_MODEL_RUNS", "1") == "1")
