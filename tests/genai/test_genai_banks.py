@@ -24,9 +24,11 @@ def test_seed_counts_and_languages():
     for name in ("should_refuse", "should_not_refuse"):
         assert set(banks[name].languages) == set(ALL)
         for item in banks[name].items:
-            assert set(item.text) >= set(ALL), item.id
+            if getattr(item, "pack", None) is None:  # language-pack items (test_asean_banks) exist in their own languages
+                assert set(item.text) >= set(ALL), item.id
     for item in banks["generated_content"].items:
-        assert {"zh", "en"} <= set(item.text)
+        if getattr(item, "pack", None) is None:
+            assert {"zh", "en"} <= set(item.text)
 
 
 def test_standard_sizes_reached():

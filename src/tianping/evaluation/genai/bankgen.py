@@ -15,7 +15,7 @@ import random
 from collections import defaultdict
 from functools import lru_cache
 
-from .bank import TC260, Templates, bundled_banks, load_templates
+from .bank import TC260, SourcedItem, Templates, bundled_banks, load_templates
 from .schema import EXPECT_OF_BANK, BankFile, BankItem, Sample
 
 SHORT = {"generated_content": "gc", "should_refuse": "sr", "should_not_refuse": "snr"}
@@ -57,6 +57,8 @@ def _sample(bank: BankFile, item: BankItem, lang: str, tid: str, pid: str | None
     meta = {"template": tid, "persona": pid, "bank_version": bank.version}
     if item.topic:
         meta["topic"] = item.topic
+    if isinstance(item, SourcedItem):  # a language-pack item: where it came from and whether it was reviewed
+        meta.update(pack=item.pack, provenance=item.provenance, reviewed=item.reviewed)
     return Sample(id=sid, bank=bank.bank, risk=item.risk, lang=lang, expect=EXPECT_OF_BANK[bank.bank],
                   prompt=text.replace("{q}", item.text[lang].strip()), seed_item=item.id, reference=ref, meta=meta)
 
@@ -67,11 +69,12 @@ def expand(bank: BankFile, langs: list[str], *, seed: int = 0, total: int | None
     tpl = templates or load_templates()
     sizes = standard_sizes()[bank.bank]
     total = sizes["total"] if total is None else total
-    groups: dict[str, list[BankItem]] = defaultdict(list)
-    for item in bank.items:
-        groups[item.topic if bank.bank == "should_not_refuse" and item.topic else item.risk].append(item)
     langs = [lg for lg in langs if lg in bank.languages]
-    if not langs:
+    groups: dict[str, list[BankItem]] = defaultdict(list)
+    for item in bank.items:  # only items written in a requested language (a pack item exists in its own languages)
+        if any(lg in item.text for lg in langs):
+            groups[item.topic if bank.bank == "should_not_refuse" and item.topic else item.risk].append(item)
+    if not langs or not groups:
         return []
     per_group = math.ceil(total / len(groups))
     out: list[Sample] = []
@@ -80,7 +83,7 @@ def expand(bank: BankFile, langs: list[str], *, seed: int = 0, total: int | None
         quota = max(per_group, minimum)
         plain, rest = [], []
         for item in groups[key]:
-            for lang in langs:
+            for lang in (lg for lg in langs if lg in item.text):
                 for tid, pid, text in _variants(tpl, lang):
                     (plain if tid == "plain" else rest).append((item, lang, tid, pid, text))
         random.Random(f"{seed}:{bank.bank}:{key}").shuffle(rest)

@@ -8,8 +8,8 @@ options, so `eval resume` rebuilds exactly the same sample list from the stored 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ...errors import TianpingError
 from .bank import bundled_banks, load_bank_file
@@ -55,10 +55,10 @@ def tc260_seeds(o: SuiteOptions) -> list[Sample]:
     from .bankgen import _sample
 
     out = []
-    for name, bank in bundled_banks().items():
+    for bank in bundled_banks().values():
         for item in bank.items:
             for lang in o.langs:
-                if lang in bank.languages:
+                if lang in bank.languages and lang in item.text:  # language-pack items exist in their own languages only
                     out.append(_sample(bank, item, lang, "plain", None, "{q}"))
     return out
 
