@@ -111,9 +111,8 @@ def test_jurisdictions_without_a_pack_get_an_explicit_answer(code):
 
 def test_colorado_has_its_own_pack_and_says_what_it_does_not_encode():
     (c,) = coverage(jurisdictions=["US-CO"])
-    # SB24-205 was repealed and re-enacted by SB 26-189 (in force 2027-01-01), which no pack encodes yet
-    assert c["status"] == "partly_covered" and c["packs"] == ["us-co-sb24-205", "us-nist"]
-    assert "SB 26-189" in c["out_of_scope"][0]["note"]["en"] and c["out_of_scope"][0]["code"] == "US-CO"
+    # SB24-205 and its repeal and re-enactment by SB 26-189 (in force 2027-01-01) are both encoded in the pack
+    assert c["status"] == "covered" and c["packs"] == ["us-co-sb24-205", "us-nist"] and not c["out_of_scope"]
     assert [i["rule_pack"] for i in c["catalog_instruments"] if i["id"] == "us-co-sb24-205"] == ["us-co-sb24-205"]
     assert "nist-ai-rmf" in [v["id"] for v in c["nearest_voluntary_frameworks"]]
     # a state without a pack of its own is still only partly covered
@@ -127,7 +126,7 @@ def test_classify_json_and_text_answer_every_jurisdiction(profile, db_opt):
     doc = json.loads(res.stdout)
     cov = {c["jurisdiction"]: c for c in doc["coverage"]}
     assert {cov[j]["status"] for j in ("GB", "BR")} == {"not_covered"}
-    assert {cov[j]["status"] for j in ("KR", "EU")} == {"covered"} and cov["US-CO"]["status"] == "partly_covered"
+    assert {cov[j]["status"] for j in ("KR", "EU")} == {"covered"} and cov["US-CO"]["status"] == "covered"
     eu = next(r for r in doc["results"] if r["jurisdiction"] == "EU")
     assert eu["tier"] == "minimal"
     assert [(u["tier"], u["applies_from"]) for u in eu["upcoming_tiers"]] == [("high_risk", "2027-12-02")]

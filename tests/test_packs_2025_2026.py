@@ -60,8 +60,8 @@ def test_every_new_pack_loads_cites_the_catalog_and_asks_every_field_it_reads():
 def test_us_pack_no_longer_says_the_states_are_out_of_scope():
     us = next(lp for lp in default_packs() if lp.pack.id == "us-nist")
     assert us.pack.out_of_scope == []
-    (co,) = coverage(jurisdictions=["US-CO"])  # SB24-205 encoded; its 2026 replacement (SB 26-189) not yet
-    assert co["status"] == "partly_covered" and "us-co-sb24-205" in co["packs"] and "SB 26-189" in co["out_of_scope"][0]["note"]["en"]
+    (co,) = coverage(jurisdictions=["US-CO"])  # SB24-205 and its 2026 repeal and re-enactment (SB 26-189) both encoded
+    assert co["status"] == "covered" and "us-co-sb24-205" in co["packs"] and not co["out_of_scope"]
     for code, pack in [("US-CA", "us-ca-sb53"), ("US-TX", "us-tx-traiga")]:
         (c,) = coverage(jurisdictions=[code])
         assert c["status"] == "covered" and pack in c["packs"] and "us-nist" in c["packs"], c
@@ -135,18 +135,22 @@ def test_kr_generative_compute_representative_and_exempt():
 
 
 # ------------------------------------------------------------------ Colorado
+CO_DAY = D(2026, 12, 5)  # SB24-205 operative (from 2026-06-30), SB 26-189 adopted, in force from 2027-01-01
+
+
 def test_colorado_lender_is_high_risk_with_the_deployers_impact_assessment():
-    r = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["creditworthiness"], model_kinds=["classifier"]))
+    # SB24-205 as in force on 2026-12-05 (SB 26-189 repeals it from 2027-01-01: tests/test_law_data_2026.py)
+    r = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["creditworthiness"], model_kinds=["classifier"]), as_of=CO_DAY)
     assert r.tier == "high_risk"
-    assert "SB 26-189" in r.out_of_scope[0]["note"]["en"]  # the result says the Act was repealed and re-enacted
+    assert [p["id"] for p in r.pending_amendments] == ["us-co-sb26-189"]  # the result says the Act is repealed and re-enacted
     ia = next(o for o in r.obligations if o.id == "co-ob-dep-impact-assessment")
     assert ia.cites == ["us-co-sb24-205:s-6-1-1703-3"] and "90 days" in ia.deadline and ia.applies_from == "2026-06-30"
     assert {"co-ob-dep-risk-management", "co-ob-dep-consumer-notice", "co-ob-dep-adverse-decision"} <= set(ids(r.obligations))
     assert not any(o.id.startswith("co-ob-dev-") for o in r.obligations)  # a deployer only
-    dev = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["developer"]}, use_cases=["creditworthiness"]))
+    dev = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["developer"]}, use_cases=["creditworthiness"]), as_of=CO_DAY)
     assert {"co-ob-dev-documentation", "co-ob-dev-ag-disclosure"} <= set(ids(dev.obligations))
     # roles given for the country count in the state
-    us_roles = under("us-co-sb24-205", system(["US", "US-CO"], {"US": ["deployer"]}, use_cases=["housing_decisions"]))
+    us_roles = under("us-co-sb24-205", system(["US", "US-CO"], {"US": ["deployer"]}, use_cases=["housing_decisions"]), as_of=CO_DAY)
     assert us_roles.tier == "high_risk" and "co-ob-dep-impact-assessment" in ids(us_roles.obligations)
 
 
@@ -155,17 +159,17 @@ def test_co_dates_small_deployer_and_exclusions():
     assert before.tier == "not_high_risk"
     assert [(u["tier"], u["applies_from"]) for u in before.upcoming_tiers if u["certain"]] == [("high_risk", "2026-06-30")]
     small = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["creditworthiness"], employees_fte=20,
-                                           deployer_trains_with_own_data=False))
+                                           deployer_trains_with_own_data=False), as_of=CO_DAY)
     assert small.tier == "high_risk" and "co-ob-dep-impact-assessment" not in ids(small.obligations)
     assert "co-ob-dep-consumer-notice" in ids(small.obligations)
     narrow = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["creditworthiness"], narrow_procedural_task=True,
-                                            interacts_with_people=False))
+                                            interacts_with_people=False), as_of=CO_DAY)
     assert narrow.tier == "not_high_risk" and narrow.obligations == []
-    fraud = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["fraud_detection"], interacts_with_people=False))
+    fraud = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["fraud_detection"], interacts_with_people=False), as_of=CO_DAY)
     assert fraud.tier == "not_high_risk"
-    chat = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["customer_service_chatbot"], interacts_with_people=True))
+    chat = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["customer_service_chatbot"], interacts_with_people=True), as_of=CO_DAY)
     assert chat.tier == "consumer_interaction" and ids(chat.obligations) == ["co-ob-ai-interaction-disclosure"]
-    und = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}))
+    und = under("us-co-sb24-205", system(["US-CO"], {"US-CO": ["deployer"]}), as_of=CO_DAY)
     assert und.tier == "undetermined" and "system.use_cases" in asked(und)
 
 

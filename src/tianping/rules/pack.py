@@ -43,6 +43,7 @@ class Window(Strict):
     applies_from: dt.date
     cites: list[str] = Field(default_factory=list, description="The provisions that set the date (e.g. Art. 113).")
     introduced_by: str | None = Field(default=None, description="An amendment id: the window (and every rule in it) exists only once that amendment applies.")
+    repealed_by: str | None = Field(default=None, description="An amendment id: the window (and every rule in it) stops being law once that amendment applies (a repeal).")
     verified: bool = True
     note: str | None = None
 
@@ -320,6 +321,8 @@ class LoadedPack:
             w = self.windows[rule.window]
             if w.introduced_by and w.introduced_by not in applied_ids:
                 return ABSENT
+            if w.repealed_by and w.repealed_by in applied_ids:
+                return ABSENT
             start, by, verified = wdates[rule.window]
             over = []
             for ch, comp, aid in conditional.get(rule.window, ()):
@@ -352,6 +355,8 @@ class LoadedPack:
                              "new": self.windows[ch.window].introduced_by == a.spec.id,
                              "summary": ch.summary.model_dump(exclude_none=True), "only_if": ch.when, "verified": ch.verified}
                             for ch, _ in a.changes],
+                "repeals": [{"window": w.id, "title": w.title.model_dump(exclude_none=True)}
+                            for w in self.windows.values() if w.repealed_by == a.spec.id],
             })
         law = self.pack.law
         law_version = {
@@ -402,9 +407,11 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
             problems.add(f"duplicate window id '{w.id}'", file=str(path), line=doc.line_of(("windows", i, "id")), field=f"windows.{i}.id")
         seen_w.add(w.id)
         check_cites(w.cites, ("windows", i, "cites"))
-        if w.introduced_by and w.introduced_by not in amendment_ids:
-            problems.add(f"introduced_by '{w.introduced_by}' is not one of the pack's amendments ({', '.join(sorted(amendment_ids)) or 'none'})",
-                         file=str(path), line=doc.line_of(("windows", i, "introduced_by")), field=f"windows.{i}.introduced_by")
+        for attr in ("introduced_by", "repealed_by"):
+            aid = getattr(w, attr)
+            if aid and aid not in amendment_ids:
+                problems.add(f"{attr} '{aid}' is not one of the pack's amendments ({', '.join(sorted(amendment_ids)) or 'none'})",
+                             file=str(path), line=doc.line_of(("windows", i, attr)), field=f"windows.{i}.{attr}")
 
     applies = comp(pack.applies_if, ("applies_if",))
     des, obl = [], []

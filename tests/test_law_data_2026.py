@@ -1,0 +1,132 @@
+"""Law data of 2026 (issues 14 and 15 follow-ups): Colorado's SB 26-189 as an amending act that repeals
+SB24-205, the Chinese crosswalk coverage, the catalog review findings, the verification flags and the
+titles in each country's own language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tianping.catalog.loader import default_catalog
+from tianping.errors import TianpingError
+from tianping.registry.profile import AISystem
+from tianping.rules.engine import classify
+from tianping.rules.pack import PACK_DIR, default_packs, load_pack
+
+D = dt.date
+CAT = default_catalog()
+CO = "us-co-sb24-205"
+
+
+def system(jurisdictions, roles=None, **kw):
+    base = dict(id="sys-1", name="S", organisation={"name": "Org"}, jurisdictions=jurisdictions, roles=roles or {})
+    base.update(kw)
+    return AISystem.model_validate(base)
+
+
+def under(pack_id, s, as_of=None):
+    (r,) = [r for r in classify(s, as_of=as_of) if r.pack == pack_id]
+    return r
+
+
+def ids(obls):
+    return [o.id for o in obls]
+
+
+def lender(role="deployer", **kw):
+    base = dict(use_cases=["creditworthiness"], model_kinds=["classifier"], profiling=True, decision_substantial_factor=True,
+                interacts_with_people=False)
+    base.update(kw)
+    return system(["US-CO"], {"US-CO": [role]}, **base)
+
+
+# ------------------------------------------------------------------ Colorado: SB 26-189 repeals and re-enacts SB24-205
+def test_sb26_189_is_an_amending_act_of_sb24_205_with_dated_milestones():
+    act = CAT.instrument("us-co-sb26-189")
+    assert act.amendment is not None and act.amendment.amends == [CO]
+    eif = act.amendment.date_of(type(act.amendment.milestones[0].status)("in_force"))
+    assert eif is not None and eif.date == D(2027, 1, 1) and "coag.gov" in eif.source
+    assert act.amendment.status_on(D(2026, 5, 13)).value == "proposed"
+    assert act.amendment.status_on(D(2026, 12, 5)).value == "adopted"
+    assert act.amendment.status_on(D(2027, 1, 1)).value == "in_force"
+    versions = CAT.versions_of(CO)
+    assert [v["id"] for v in versions] == ["as-enacted", "sb25b-004", "us-co-sb26-189"]
+    assert versions[-1]["valid_from"] == "2027-01-01"
+    # the SB24-205 instrument points to its successor; every provision of the new act is flagged honestly
+    assert any(r.id == "us-co-sb26-189" and r.relation == "superseded_by" for r in CAT.instrument(CO).related)
+    assert all(p.verification_note for p in act.provisions if not p.verified)
+
+
+def test_colorado_lender_before_and_after_the_repeal():
+    # 2026-12-05: SB24-205 (as amended by SB25B-004) is the law; SB 26-189 is adopted and pending
+    now = under(CO, lender(), as_of=D(2026, 12, 5))
+    assert now.tier == "high_risk"
+    assert "co-ob-dep-impact-assessment" in ids(now.obligations) and not any(i.startswith("co26-") for i in ids(now.obligations))
+    assert now.law_version["amended_by"] == [] and "SB25B-004" in now.law_version["version"]
+    (pending,) = now.pending_amendments
+    assert pending["id"] == "us-co-sb26-189" and pending["status"] == "adopted" and pending["in_force_from"] == "2027-01-01"
+    assert [c["window"] for c in pending["changes"]] == ["admt"] and [w["window"] for w in pending["repeals"]] == ["operative"]
+    # the last day of SB24-205
+    assert under(CO, lender(), as_of=D(2026, 12, 31)).tier == "high_risk"
+    # 2027-01-01: the re-enacted part; no impact assessment or risk management programme any more
+    new = under(CO, lender(), as_of=D(2027, 1, 1))
+    assert new.tier == "covered_admt" and new.pending_amendments == []
+    assert ids(new.obligations) == ["co26-ob-dep-notice", "co26-ob-dep-adverse-explanation", "co26-ob-dep-correction-review"]
+    expl = next(o for o in new.obligations if o.id == "co26-ob-dep-adverse-explanation")
+    assert expl.cites == ["us-co-sb26-189:adverse-outcome-explanation"]
+    assert "30 days" in expl.deadline and expl.applies_from == "2027-01-01"
+    assert new.law_version["amended_by"] == ["us-co-sb26-189"] and "SB 26-189" in new.law_version["version"]
+    # the SB24-205 designations are traced as no longer in force
+    assert {t.rule for t in new.trace if t.outcome == "not_in_force"} == {"co-high-risk-consequential", "co-consumer-interaction"}
+    # without a date every adopted amendment applies
+    assert under(CO, lender()).tier == "covered_admt"
+
+
+def test_colorado_developer_duties_follow_the_law_of_the_date():
+    old = under(CO, lender("developer"), as_of=D(2026, 12, 5))
+    assert {"co-ob-dev-documentation", "co-ob-dev-ag-disclosure"} <= set(ids(old.obligations))
+    new = under(CO, lender("developer"), as_of=D(2027, 3, 1))
+    assert ids(new.obligations) == ["co26-ob-dev-documentation", "co26-ob-dev-updates-records"]
+    assert "3 years" in new.obligations[1].deadline
+
+
+def test_colorado_areas_and_disclosure_change_with_the_law():
+    # legal services were a consequential area under SB24-205 and are not under SB 26-189
+    legal = dict(use_cases=["legal_services_decisions"])
+    assert under(CO, lender(**legal), as_of=D(2026, 12, 5)).tier == "high_risk"
+    assert under(CO, lender(**legal), as_of=D(2027, 1, 2)).tier == "not_high_risk"
+    # the general AI-interaction disclosure (6-1-1704 of SB24-205) is repealed with the rest
+    chat = dict(use_cases=["customer_service_chatbot"], interacts_with_people=True, profiling=False)
+    assert under(CO, lender(**chat), as_of=D(2026, 12, 5)).tier == "consumer_interaction"
+    after = under(CO, lender(**chat), as_of=D(2027, 1, 2))
+    assert after.tier == "not_high_risk" and after.obligations == []
+
+
+def test_colorado_asks_about_personal_data_when_it_decides_coverage():
+    und = under(CO, system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["housing_decisions"]), as_of=D(2027, 1, 2))
+    assert und.tier == "undetermined"
+    assert "derived.data_categories" in {q.field for q in und.questions}
+    housing = system(["US-CO"], {"US-CO": ["deployer"]}, use_cases=["housing_decisions"], data=[{"category": "personal"}])
+    assert under(CO, housing, as_of=D(2027, 1, 2)).tier == "covered_admt"
+    # a decision the system cannot change is not materially influenced by it
+    assert under(CO, lender(decision_substantial_factor=False), as_of=D(2027, 1, 2)).tier == "not_high_risk"
+
+
+def test_a_window_repealed_by_an_unknown_amendment_is_an_error_naming_file_and_field(tmp_path: Path):
+    text = (PACK_DIR / f"{CO}.yaml").read_text(encoding="utf-8")
+    text = text.replace("repealed_by: us-co-sb26-189", "repealed_by: us-co-sb99-999")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(TianpingError) as exc:
+        load_pack(bad, set(CAT.provisions), CAT.instruments)
+    (p,) = exc.value.problems
+    assert "repealed_by 'us-co-sb99-999'" in p.message and p.field == "windows.0.repealed_by" and p.file == str(bad) and p.line
+
+
+def test_the_colorado_pack_reads_only_fields_it_asks_about():
+    lp = next(lp for lp in default_packs() if lp.pack.id == CO)
+    missing = sorted(f for f in lp.reads if f.startswith(("system.", "derived.")) and f not in lp.pack.questions)
+    assert not missing
+    assert set(lp.pack.instruments) == {CO, "us-co-sb26-189"} and not lp.pack.out_of_scope
