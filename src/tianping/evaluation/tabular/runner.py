@@ -109,18 +109,14 @@ def _check_config(cfg: TabularConfig, model: ModelAdapter | None) -> list[str]:
     return tests
 
 
-def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | None = None) -> TabularResult:
-    """Run the requested tests and return the validated result document."""
-    t_start = time.perf_counter()
-    started = _now()
-    say = progress or (lambda stage, rows: None)
-    adapter = load_model(model if model is not None else cfg.model, trust_pickle=cfg.trust_pickle,
-                         trusted_types=cfg.trusted_types, http_batch=cfg.http_batch) if (model is not None or cfg.model) else None
+def plan_tests(cfg: TabularConfig, adapter: ModelAdapter | None) -> tuple[list[str], list[str]]:
+    """The tests a run of `cfg` runs (in order) and the notes on the ones it skips; `adapter` is the
+    loaded model or None (precomputed predictions)."""
     tests = _check_config(cfg, adapter)
     notes: list[str] = []
     if "fairness" not in tests and cfg.tests is None:
         notes.append("fairness and counterfactual skipped: no sensitive features given (--sensitive)")
-    if adapter is None:
+    if adapter is None and cfg.model is None:
         for t in ("counterfactual", "robustness", "explain"):
             if t in tests:
                 if cfg.tests is not None:
@@ -128,6 +124,17 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
                                                 field="--tests"), title="bad options")
                 tests.remove(t)
                 notes.append(f"{t} skipped: no model to query (precomputed predictions)")
+    return tests, notes
+
+
+def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | None = None) -> TabularResult:
+    """Run the requested tests and return the validated result document."""
+    t_start = time.perf_counter()
+    started = _now()
+    say = progress or (lambda stage, rows: None)
+    adapter = load_model(model if model is not None else cfg.model, trust_pickle=cfg.trust_pickle,
+                         trusted_types=cfg.trusted_types, http_batch=cfg.http_batch) if (model is not None or cfg.model) else None
+    tests, notes = plan_tests(cfg, adapter)
     spec = load_spec(cfg.thresholds)
     src = datamod.open_table(cfg.data)
     src.require([cfg.target], "target")
