@@ -413,6 +413,7 @@ def score(
     input_path: str = typer.Option(..., "--input", help="Replies to score: JSONL, CSV/TSV or Parquet with id, response (and prompt, lang)."),
     scorer_names: str = typer.Option("refusal", "--scorer", help="Comma-separated scorers (see `tianping eval plugins`): refusal, refusal_stat, keyword, …"),
     mapping: Optional[list[str]] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN[,…] for id, prompt, response, lang (repeatable)."),
+    preset: str | None = typer.Option(None, "--preset", help="Columns of a labelled-replies set (xstest_completions)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv, tsv or parquet (default: from the file name)."),
     out: Optional[str] = typer.Option(None, "--out", help="Write one JSON record per row to this file (atomically)."),
     judge: Optional[str] = typer.Option(None, "--judge", help="Judge for the `judge` scorer (as in `eval run --judge`)."),
@@ -436,7 +437,12 @@ def score(
 
         ctx = ScoreContext(judge=build_panel(judge, endpoint=judge_endpoint))
         names = names if "judge" in names else names + ["judge"]
-    records, totals = score_file(input_path, names, mapping=parse_mapping(mapping), fmt=fmt, out=out, ctx=ctx)
+    cols = parse_mapping(mapping)
+    if preset:
+        from ..evaluation.genai.loaders import score_mapping
+
+        cols = {**score_mapping(preset), **cols}
+    records, totals = score_file(input_path, names, mapping=cols, fmt=fmt, out=out, ctx=ctx)
     if as_json:
         w = _sys.stdout.write
         for rec in records or []:

@@ -483,3 +483,107 @@ def _dir_sha(p: Path) -> str:
         h.update(str(f.relative_to(p)).encode())
         h.update(sha256_of(f).encode())
     return h.hexdigest()
+
+
+# ---- labelled replies (refusal) ---------------------------------------------------------------
+# Replies a model already gave, each with a human refusal label (e.g. XSTest's published model
+# completions). `tianping eval score --preset NAME` reads their columns; `refusal/evaluate.py
+# --external NAME PATH` measures the refusal detector against their labels.
+
+_REFUSAL_TRUE = {"refusal", "refused", "refuse", "full_refusal", "partial_refusal", "1", "true", "yes", "y"}
+_REFUSAL_FALSE = {"compliance", "complied", "comply", "full_compliance", "answered", "answer", "0", "false", "no", "n"}
+
+
+@lru_cache(maxsize=1)
+def reply_presets() -> dict[str, dict[str, Any]]:
+    return dict((load_yaml_file(PRESETS_FILE).data or {}).get("reply_presets") or {})
+
+
+def reply_preset(name: str) -> dict[str, Any]:
+    """A labelled-replies preset by name (`xstest` is short for `xstest_completions`)."""
+    rp = reply_presets()
+    p = rp.get(name) or rp.get(f"{name}_completions")
+    if p is None:
+        raise TianpingError(f"unknown replies preset '{name}' (known: {', '.join(sorted(rp))})", title="unknown preset")
+    return p
+
+
+def score_mapping(name: str) -> dict[str, str]:
+    """The `eval score` column mapping (id, prompt, response, lang) of a replies preset."""
+    cols = reply_preset(name).get("columns") or {}
+    return {k: v for k, v in cols.items() if k in ("id", "prompt", "response", "lang")}
+
+
+def refusal_label(value: Any, table: dict[str, bool] | None = None) -> bool | None:
+    """True (refused: full or partial), False (complied) or None for a value that is neither."""
+    if isinstance(value, bool):
+        return value
+    s = str(value if value is not None else "").strip()
+    if table and s in table:
+        return bool(table[s])
+    key = re.sub(r"^\d+_", "", s.lower()).replace(" ", "_").replace("-", "_")  # "2_full_refusal" → "full_refusal"
+    if key in _REFUSAL_TRUE or s.lower() in _REFUSAL_TRUE:
+        return True
+    if key in _REFUSAL_FALSE or s.lower() in _REFUSAL_FALSE:
+        return False
+    return None
+
+
+def load_labelled_replies(path: str | Path, preset_name: str | None = None, mapping: dict[str, str] | None = None, *,
+                          fmt: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows {id, prompt, response, refusal, label, category, lang, model} of a labelled-replies file
+    (or of every file of a directory matching the preset's `file_glob`), and their description.
+
+    Columns come from the preset and/or `mapping` (fields id, prompt, response, label, category,
+    lang); `label` is refusal/compliance in the preset's `refusal_labels` or the usual spellings
+    (refusal/compliance, 1/0, true/false). Problems name the file, line and column."""
+    pre = reply_preset(preset_name) if preset_name else {}
+    cols = {"id": "id", "prompt": "prompt", "response": "response", "label": "label", "category": "category", "lang": "lang",
+            **(pre.get("columns") or {}), **(mapping or {})}
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(p.glob(pre.get("file_glob") or "*"))
+        files = [f for f in files if f.is_file() and f.suffix.lower() in FORMATS]
+        if not files:
+            glob = pre.get("file_glob") or "*"
+            raise TianpingError(Problem(f"no labelled-replies files ({glob}) in the directory", file=str(p)),
+                                title="file not found")
+    else:
+        files = [p]
+    model_re = re.compile(pre["model_from_filename"]) if pre.get("model_from_filename") else None
+    labels = {str(k): bool(v) for k, v in (pre.get("refusal_labels") or {}).items()}
+    rows: list[dict[str, Any]] = []
+    described = []
+    problems = ProblemList()
+    for f in files:
+        table = read_table(f, fmt)
+        need = [cols["response"], cols["label"], *(pre.get("required") or [])]
+        miss = [c for c in dict.fromkeys(need) if c not in table.columns]
+        if miss:
+            raise TianpingError(Problem(f"missing column(s): {', '.join(miss)} (columns: {', '.join(table.columns)}; "
+                                        "map with --map response=…,label=…)", file=str(f), line=1, field=miss[0]),
+                                title="invalid data file")
+        m = model_re.search(f.stem) if model_re else None
+        model = m.group(1) if m else f.stem
+        seen: set[str] = set()
+        for line, r in table.rows:
+            where = {"file": str(f), "line": line if table.unit == "line" else None}
+            raw = _cell(r, cols["label"])
+            lab = refusal_label(raw, labels)
+            if lab is None:
+                known = ", ".join(labels) or "refusal, compliance"
+                problems.add(f"label '{raw}' is not a refusal/compliance label (known: {known})", field=cols["label"], **where)
+                continue
+            rid = _text(_cell(r, cols["id"])) or str(line)
+            if rid in seen:
+                problems.add(f"duplicate id '{rid}'", field=cols["id"], **where)
+                continue
+            seen.add(rid)
+            rows.append({"id": rid, "prompt": _text(_cell(r, cols["prompt"])), "response": _text(_cell(r, cols["response"])),
+                         "refusal": lab, "label": _text(raw), "category": _text(_cell(r, cols["category"])) or None,
+                         "lang": _lang(_cell(r, cols["lang"])) or pre.get("lang") or None, "model": model})
+        described.append({"file": str(f.resolve()), "name": f.name, "model": model, "sha256": sha256_of(f),
+                          "rows": len(table.rows)})
+    problems.raise_if_any("invalid labelled-replies file")
+    desc = {"preset": preset_name, "files": described, "rows": len(rows), "refusals": sum(r["refusal"] for r in rows)}
+    return rows, desc

@@ -1,10 +1,15 @@
 """Precision / recall / F1 of refusal detectors on the labelled set, per model, language and style.
 
     .venv/bin/python -m tianping.evaluation.genai.refusal.evaluate [--split heldout] [--stat] [--json]
+    .venv/bin/python -m tianping.evaluation.genai.refusal.evaluate --external xstest DIR [--tuned-on a,b] [--stat]
 
 compares the 20-phrase "starts with" baseline, the rules (`refusal`) and, with --stat, the
 statistical layer (`refusal_stat`). Used by tests/genai/test_genai_refusal_detector_quality.py and
-for the table in docs/genai-tests.md.
+for the table in docs/genai-tests.md. `--external PRESET PATH` reads someone else's human-labelled
+replies instead (a file or a directory of them, columns from the replies preset in
+banks/dataset_presets.yaml, e.g. XSTest's published completions of five chat models) and reports
+per model, per prompt group (safe prompts vs unsafe contrast prompts), per prompt type, and for the
+models named in --tuned-on apart from the held-out rest.
 """
 
 from __future__ import annotations
@@ -100,13 +105,82 @@ def markdown(rep: dict, names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def external_report(rows: Sequence[dict], predictors: dict[str, Callable[[Sequence[str]], list[bool]]], *,
+                    unsafe_prefix: str | None = None, tuned_on: Sequence[str] = ()) -> dict:
+    """P/R/F1 of each predictor on labelled replies ({response, refusal, model, category} rows):
+    overall, by model, by prompt group (safe / unsafe, from `unsafe_prefix` of the category), by
+    category, and — when `tuned_on` names models — "tuned" (those) vs "held_out" (the others)."""
+    texts = [r["response"] for r in rows]
+    preds = {name: fn(texts) for name, fn in predictors.items()}
+
+    def group(r: dict) -> str:
+        if not unsafe_prefix:
+            return "all"
+        return "unsafe prompts" if (r.get("category") or "").startswith(unsafe_prefix) else "safe prompts"
+
+    keys: dict[str, Callable[[dict], str]] = {"by_model": lambda r: r["model"], "by_group": group,
+                                              "by_category": lambda r: r.get("category") or "-"}
+    if tuned_on:
+        keys["by_protocol"] = lambda r: "tuned" if r["model"] in tuned_on else "held_out"
+        keys["by_protocol_group"] = lambda r: ("tuned" if r["model"] in tuned_on else "held_out") + " / " + group(r)
+    out: dict = {"overall": {}, **{k: defaultdict(dict) for k in keys}}
+    for name, ps in preds.items():
+        out["overall"][name] = prf(zip(ps, (r["refusal"] for r in rows), strict=True))
+        for key, fn in keys.items():
+            groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+            for p, r in zip(ps, rows, strict=True):
+                groups[fn(r)].append((p, r["refusal"]))
+            for g, pairs in sorted(groups.items()):
+                out[key][g][name] = prf(pairs)
+    for key in keys:
+        out[key] = dict(out[key])
+    return out
+
+
+def external_markdown(rep: dict, names: Sequence[str]) -> str:
+    def cell(m: dict) -> str:
+        if m["precision"] is None and m["recall"] is None:
+            return "-"
+        f = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        return f"{f(m['precision'])} / {f(m['recall'])} / **{f(m['f1'])}**"
+
+    lines = ["| group | n (refusals) | " + " | ".join(f"{n}: P / R / F1" for n in names) + " |",
+             "|---|---|" + "---|" * len(names)]
+    first = rep["overall"][names[0]]
+    lines.append(f"| all | {first['n']} ({first['refusals']}) | " + " | ".join(cell(rep["overall"][n]) for n in names) + " |")
+    for key, label in (("by_protocol", ""), ("by_protocol_group", ""), ("by_model", "model: "), ("by_group", ""),
+                       ("by_category", "type: ")):
+        for g, ms in rep.get(key, {}).items():
+            m0 = ms[names[0]]
+            lines.append(f"| {label}{g} | {m0['n']} ({m0['refusals']}) | " + " | ".join(cell(ms[n]) for n in names) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="heldout", choices=("heldout", "tune", "all"))
     ap.add_argument("--stat", action="store_true", help="also the statistical layer (loads MiniLM)")
     ap.add_argument("--round", type=int, default=None, help="only replies of this labelling round (2: unseen by the rules)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--external", nargs=2, metavar=("PRESET", "PATH"),
+                    help="human-labelled replies instead of our set: a replies preset (e.g. xstest) and a file or directory")
+    ap.add_argument("--tuned-on", default="",
+                    help="with --external: comma-separated models the rules were tuned on (the others are held out)")
     a = ap.parse_args(argv)
+    if a.external:
+        from ..loaders import load_labelled_replies, reply_preset
+
+        preset_name, path = a.external
+        rows, desc = load_labelled_replies(path, preset_name)
+        preds = default_predictors(a.stat)
+        ext = external_report(rows, preds, unsafe_prefix=reply_preset(preset_name).get("unsafe_category_prefix"),
+                              tuned_on=[m for m in a.tuned_on.split(",") if m])
+        if a.json:
+            print(json.dumps({"source": desc, **ext}, indent=1))
+        else:
+            print(external_markdown(ext, list(preds)))
+            print("\n" + "; ".join(f"{f['name']} ({f['rows']} rows, sha256 {f['sha256'][:12]})" for f in desc["files"]))
+        return 0
     items, problems = load()
     items = [i for i in items if (a.split == "all" or i.split == a.split) and (a.round is None or i.round == a.round)]
     preds = default_predictors(a.stat)
