@@ -41,7 +41,8 @@ class Cluster:
         self.head: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
 
-    def start(self) -> "Cluster":
+    def start(self, worker_cpus: tuple[int, ...] = (2,)) -> Cluster:
+        """The head, then one worker node per entry of `worker_cpus` (its CPUs)."""
         os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=TOKEN, RAY_USAGE_STATS_ENABLED="0")  # the driver (this process)
         try:  # if `ray` was imported before this module, make it read the auth mode again
             from ray._raylet import Config
@@ -51,17 +52,22 @@ class Cluster:
             pass
         self.head = subprocess.Popen(
             [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(self.port), "--include-dashboard=false",
-             "--disable-usage-stats", "--num-cpus", "0", "--temp-dir", str(self.tmp), f"--system-config={SYSTEM_CONFIG}", "--block"],
+             "--disable-usage-stats", "--num-cpus", "0", "--temp-dir", str(self.tmp), f"--system-config={SYSTEM_CONFIG}",
+             "--block"],
             env=ENV, stdout=(self.tmp / "head.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-        self.add_worker()
+        for cpus in worker_cpus:
+            self.add_worker(cpus)
         return self
 
     def add_worker(self, cpus: int = 2) -> subprocess.Popen:
         log = (self.tmp / f"worker{len(self.workers)}.log").open("wb")
         deadline = time.time() + 90
         while True:  # the head must be up before a worker can join
+            # ports of their own: two nodes on one host would otherwise both bind the default agent/metrics ports
+            ports = [f"--{name}={free_port()}" for name in ("dashboard-agent-grpc-port", "dashboard-agent-listen-port",
+                                                              "metrics-export-port", "runtime-env-agent-port")]
             p = subprocess.Popen([str(RAY), "start", "--address", self.address, "--node-ip-address", "127.0.0.1",
-                                  "--num-cpus", str(cpus), "--disable-usage-stats", "--block"],
+                                  "--num-cpus", str(cpus), "--disable-usage-stats", *ports, "--block"],
                                  env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             time.sleep(3)
             if p.poll() is None:

@@ -219,7 +219,7 @@ def test_cli_eval_run_on_the_ray_backend(cluster, tmp_path):
 
 
 def test_cli_tabular_run_on_the_ray_backend(cluster, tmp_path):
-    """`tianping test tabular --backend ray`: the run is one Ray task on the worker node, same results as local."""
+    """`tianping test tabular --backend ray`: the run is split into Ray tasks on the worker node, same results as local."""
     import json
     import os
     import subprocess

@@ -4,16 +4,27 @@
 target, sensitive and prediction columns; the model file loads as ONNX, skops, XGBoost or LightGBM
 (pickle refused) — so bad input is a 422 naming the field, never a half-written run. `execute`
 calls the engine's `run_tabular` and returns its validated results document, which the job
-system stores in `runs.result` (and with it the typed evidence). On the Ray backend the whole
-run is one Ray task on the cluster (the data files must be readable there: same machine or
-shared storage); progress then reports start and end.
+system stores in `runs.result` (and with it the typed evidence).
+
+On the Ray backend the run is split by test family (`run_split`): one Ray task per family
+(fairness with its bootstrap, robustness with the boundary attack, SHAP, counterfactual, and the
+light performance + quality pair), so the workers of a cluster run them side by side. Each task
+is the engine's own `run_tabular` restricted to its families — every family reads the data, draws
+its row sample and seeds its bootstrap exactly as in a whole run, so the metric rows are the same
+as on the local backend — and the lease holder merges the parts in the order a whole run writes
+them (metrics, plots, notes; summary recomputed). Each task re-reads the data and re-queries the
+model (a read costs far less than the family's own work; tests/execution compare both backends on
+UCI Adult). The data and model files must be readable where the tasks run (same machine or
+shared storage). Progress reports each finished family.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -152,40 +163,152 @@ def execute(run_id: str, cfg_dict: dict[str, Any], *, choice: BackendChoice | No
 
     if choice.name == "local":
         return _run(cfg_dict, run_id, say)
+    from ..evaluation.tabular.runner import TabularConfig
+
+    clean = {k: v for k, v in cfg_dict.items() if not k.startswith("_")}
+    clean["out_dir"] = str(Path(clean["out_dir"]) / run_id) if clean.get("out_dir") else None
+
+    def said(frac: float, family: str) -> None:
+        if progress:
+            progress(0.05 + 0.9 * frac, f"{family}: done" if family else "running on Ray")
+
+    result = run_split(TabularConfig.model_validate(clean), choice, progress=said, heartbeat=heartbeat)
+    result.run_id = run_id
+    return result.model_dump(mode="json")
+
+
+# -- the Ray split -------------------------------------------------------------------------------
+# the order in which a whole run measures (and so writes metrics, plots and notes)
+RUN_ORDER = ("performance", "fairness", "quality", "counterfactual", "robustness", "explain")
+# families that share one task: both are a few vectorised passes over the predictions
+LIGHT = ("performance", "quality")
+
+
+def split_families(tests: list[str]) -> list[list[str]]:
+    """The Ray tasks for a run's tests: one per heavy family (heaviest first, so they start first),
+    the light ones together."""
+    heavy = [t for t in ("explain", "robustness", "fairness", "counterfactual") if t in tests]
+    light = [t for t in LIGHT if t in tests]
+    return [[t] for t in heavy] + ([light] if light else [])
+
+
+def _run_part(cfg, families: list[str], part_dir: str | None):
+    """One Ray task: the engine's run restricted to `families` (plots into `part_dir`); returns the
+    part and where and when it ran (process id, node, start and end wall-clock times)."""
+    from ..evaluation.tabular.runner import run_tabular
+
+    t0 = time.time()
+    part = run_tabular(cfg.model_copy(update={"tests": families, "out_dir": part_dir}))
+    node = None
+    try:
+        import ray
+
+        node = ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - outside Ray
+        pass
+    return part, {"families": families, "pid": os.getpid(), "node": node, "start": t0, "end": time.time()}
+
+
+def merge_parts(cfg, tests: list[str], plan_notes: list[str], parts: list, started: str, wall: float):
+    """One TabularResult from the parts, as a whole run of `cfg` would have written it."""
+    import uuid
+
+    from ..evaluation.tabular.results import TabularResult, summarise
+
+    def rank(part) -> int:
+        return min(RUN_ORDER.index(t) for t in part.tests)
+
+    parts = sorted(parts, key=rank)
+    first = parts[0]
+    # a part may hold two families (performance + quality): rows in the order a whole run measures
+    metrics = sorted((m for p in parts for m in p.metrics), key=lambda m: RUN_ORDER.index(m.test))
+    notes = list(plan_notes)
+    for p in parts:
+        notes += [n for n in p.notes if n not in notes]
+    rec = next((p.recommendation for p in parts if "fairness" in p.tests), None)
+    timings: dict[str, float] = {}
+    for p in parts:
+        for k, v in p.timings.items():
+            if k != "total":
+                timings[k] = round(timings.get(k, 0.0) + v, 4)
+    timings["total"] = round(wall, 4)
+    keys = ("model_kind", "features", "data_sha256", "predictions_file_sha256")
+    extra = {k: first.config[k] for k in keys if k in first.config}
+    return TabularResult(run_id=str(uuid.uuid4()), created_at=started, config=cfg.model_dump(mode="json") | extra,
+                         task=first.task, n_rows=first.n_rows, labels=first.labels, positive_label=first.positive_label,
+                         tests=tests, metrics=metrics, summary=summarise(metrics), recommendation=rec,
+                         plots=[pl for p in parts for pl in p.plots], notes=notes, timings=timings)
+
+
+def run_split(cfg, choice: BackendChoice, *, progress: Callable[[float, str], None] | None = None,
+              heartbeat: Callable[[], None] | None = None, trace: list | None = None):
+    """`run_tabular(cfg)` as Ray tasks, one per test family (see the module docstring); `trace`,
+    when given, receives where and when each task ran."""
+    import datetime as dt
+    import shutil
+
+    from ..evaluation.tabular.runner import _write_json, plan_tests
     from .ray_backend import connect
 
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    tests, plan_notes = plan_tests(cfg, None)
+    groups = split_families(tests)
+    if not groups:  # nothing to split: the engine runs (and says why) here
+        from ..evaluation.tabular.runner import run_tabular
+
+        return run_tabular(cfg)
+    out = Path(cfg.out_dir) if cfg.out_dir else None
     ray = connect(choice.address)
-    ref = ray.remote(num_cpus=1, max_retries=0)(_run).remote(cfg_dict, run_id)
+    task = ray.remote(num_cpus=1, max_retries=0)(_run_part)
+    cfg_ref = ray.put(cfg)
+    refs = {task.remote(cfg_ref, g, str(out / f".part-{g[0]}") if out else None): g for g in groups}
     if progress:
-        progress(0.05, "running on Ray")
+        progress(0.0, "")
+    parts = []
     try:
-        while True:
-            ready, _ = ray.wait([ref], timeout=1.0)
-            if ready:
-                return ray.get(ref)
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1, timeout=1.0)
+            for ref in ready:
+                part, where = ray.get(ref)
+                parts.append(part)
+                if trace is not None:
+                    trace.append(where)
+                if progress:
+                    progress(len(parts) / len(refs), "+".join(refs[ref]))
             if heartbeat:
                 heartbeat()  # raises when the run is cancelled or the lease is lost
     except BaseException:
-        ray.cancel(ref, force=True)
+        for ref in refs:
+            ray.cancel(ref, force=True)
         raise
-
-
-def _run_cfg(cfg):
-    from ..evaluation.tabular.runner import run_tabular
-
-    return run_tabular(cfg)
+    if out:  # each part drew its plots in its own folder: one plots folder, as a whole run has
+        (out / "plots").mkdir(parents=True, exist_ok=True)
+        for p in parts:
+            for pl in p.plots:
+                dest = out / "plots" / Path(pl.path).name
+                os.replace(pl.path, dest)
+                pl.path = str(dest)
+        for g in groups:
+            shutil.rmtree(out / f".part-{g[0]}", ignore_errors=True)
+    result = merge_parts(cfg, tests, plan_notes, parts, started, time.perf_counter() - t0)
+    if out:
+        _write_json(out / "results.json", result)
+    return result
 
 
 def run_on_backend(cfg, choice: BackendChoice | None = None, progress=None):
-    """`run_tabular(cfg)` on the chosen backend (the CLI's `--backend`): here, or as one Ray task."""
+    """`run_tabular(cfg)` on the chosen backend (the CLI's `--backend`): here, or as Ray tasks per test family."""
     from ..evaluation.tabular.runner import run_tabular
 
     choice = choice or BackendChoice()
     if choice.name == "local":
         return run_tabular(cfg, progress=progress)
-    from .ray_backend import connect
+    rows = {"n": 0}
 
-    ray = connect(choice.address)
-    if progress:
-        progress("read", 0)
-    return ray.get(ray.remote(num_cpus=1, max_retries=0)(_run_cfg).remote(cfg))
+    def said(_frac: float, family: str) -> None:
+        if progress:
+            progress(family.split("+")[0] if family else "read", rows["n"])
+
+    return run_split(cfg, choice, progress=said)
