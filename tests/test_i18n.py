@@ -157,49 +157,7 @@ def test_every_message_id_used_in_code_exists():
     assert sorted(k for k in used if k not in en and k not in i18n.MESSAGES) == []
 
 
-# modules whose person-facing texts are in the catalogs: no {"en": …, "zh": …} literal is left in them
-CONVERTED = ["i18n.py", "cli/assessment.py", "cli/audit.py", "cli/eval.py", "cli/evidence.py", "cli/test_tabular.py",
-             "cli/registry.py", "cli/monitor.py", "cli/main.py", "reporting/charts.py",
-             "provenance/messages.py", "observatory/messages.py", "monitor/messages.py", "reporting/render.py",
-             "reporting/numbers.py", "assessment/assess.py", "cli/review.py", "cli/questionnaire.py",
-             "server/messages.py", "server/web.py", "server/questions.py"]
-# what is left, per module (language maps built from data, or tables not converted yet); may only go down
-LEFT = {
-    "cli/catalog.py": 1,  # the instruments' titles read from the SQLite catalog copy (data, not messages)
-    "registry/questionnaire.py": 14, "evaluation/tabular/plots.py": 7,
-    "observatory/incidents/deadlines.py": 7, "observatory/views.py": 6, "rules/engine.py": 6, "server/run_kinds.py": 4,
-    "catalog/service.py": 3, "provenance/explicit.py": 3, "registry/fieldref.py": 3, "assessment/checklists.py": 2,
-    "cli/observatory.py": 2, "server/stub.py": 2, "evaluation/genai/bank.py": 1, "evaluation/genai/scorers/refusal.py": 1,
-    "evaluation/tabular/guide.py": 1, "evaluation/tabular/spec.py": 1, "monitor/service.py": 1, "monitor/workdays.py": 1,
-    "observatory/store.py": 1, "registry/exports.py": 1,
-}
-
-
-def _literals() -> dict[str, int]:
-    """Per module, the dict displays in code with both an "en" and a "zh" key ({"en": …, "zh": …})."""
-    import ast
-
-    out = {}
-    for p in SRC.rglob("*.py"):
-        n = 0
-        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Dict):
-                keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
-                n += {"en", "zh"} <= keys
-        if n:
-            out[p.relative_to(SRC).as_posix()] = n
-    return out
-
-
-def test_no_language_literals_in_converted_modules():
-    found = _literals()
-    assert {m: found[m] for m in CONVERTED if m in found} == {}
-
-
-def test_language_literals_left_only_go_down():
-    found = _literals()
-    grown = {m: (n, LEFT.get(m, 0)) for m, n in found.items() if n > LEFT.get(m, 0)}
-    assert grown == {}, "new {'en': …, 'zh': …} literals: put the texts in the catalogs (docs/translating.md)"
+# The scan for {"en": …, "zh": …} literals left in code is tests/test_i18n_literals.py.
 
 
 # -- the CLI in every language ------------------------------------------------------------------------

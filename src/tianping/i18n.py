@@ -200,8 +200,15 @@ _ = gettext_
 
 
 def texts(key: str, **kwargs: Any) -> dict[str, str]:
-    """The message in every available language, as the `{lang: text}` map stored in JSON documents."""
-    return {lang: t(key, lang, **kwargs) for lang in _languages()}
+    """The message in every available language, as the `{lang: text}` map stored in JSON documents.
+
+    An argument that is itself a language map (a data file's `{en: …, zh: …}`, another `texts()`)
+    is taken in each language in turn (`lang_text`: that language, else English)."""
+    out = {}
+    for lang in _languages():
+        kw = {k: lang_text(v, lang) if isinstance(v, Mapping) else v for k, v in kwargs.items()}
+        out[lang] = t(key, lang, **kw)
+    return out
 
 
 class LangMap(Mapping[str, str]):
@@ -243,6 +250,23 @@ def lang_text(d: Mapping[str, Any] | None, lang: str | None = None) -> str:
         if d.get(cand):
             return str(d[cand])
     return str(next((v for v in d.values() if v), ""))
+
+
+def territory_names(code: str | None, **known: str | None) -> dict[str, str]:
+    """A country's name in every available language: the texts a data file gives (`en=…, zh=…`) first,
+    else CLDR's name (Babel) for the ISO 3166 alpha-2 `code` in that language, else the English one."""
+    from babel import Locale
+
+    out: dict[str, str] = {}
+    for lang in _languages():
+        name = known.get(lang)
+        if not name and code:
+            try:
+                name = Locale.parse(babel_locale(lang)).territories.get(code.upper())
+            except (ValueError, LookupError):
+                name = None
+        out[lang] = name or known.get(SOURCE_LANG) or code or ""
+    return out
 
 
 # -- dates and numbers per locale ----------------------------------------------------------------

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..catalog.loader import default_catalog
 from ..errors import Problem, ProblemList, TianpingError
+from ..i18n import texts
 from ..yamlio import load_yaml_file, validation_problems
 
 CHECKLISTS: dict[str, str] = {"aiverify": "check", "iso-iec-42001": "control", "nist-ai-rmf": "subcategory"}
@@ -44,8 +45,8 @@ def checklist_items(checklist: str) -> list[ChecklistItem]:
         summary = p.summary or p.title
         out.append(ChecklistItem(
             qid=f"{checklist}:{p.id}", checklist=checklist, number=p.number or p.id,
-            title={"en": p.title.en, "zh": p.title.zh},
-            question={"en": f"Is this in place? {summary.en}", "zh": f"是否已落实？{summary.zh}"},
+            title=p.title.model_dump(exclude_none=True),
+            question=texts("checklist.question", summary=summary.model_dump(exclude_none=True)),
         ))
     return out
 

@@ -40,7 +40,7 @@ class CatalogService:
         with self.db.session() as s:
             rows = s.scalars(select(InstrumentRow).order_by(InstrumentRow.position)).all()
             return [
-                {"id": r.id, "title": {"en": r.title_en, "zh": r.title_zh}, "kind": r.kind,
+                {"id": r.id, "title": r.document["title"], "kind": r.kind,  # every language the catalog gives
                  "jurisdiction": r.jurisdiction, "provision_count": r.provision_count,
                  "issuer": r.document.get("issuer"), "dates": r.document.get("dates", {}),
                  "verified": r.document.get("verified", True)}
@@ -138,14 +138,15 @@ class CatalogService:
         if not qids:
             return {}
         with self.db.session() as s:
-            rows = s.execute(select(ProvisionRow.qid, ProvisionRow.title_en, ProvisionRow.title_zh, ProvisionRow.number)
+            rows = s.execute(select(ProvisionRow.qid, ProvisionRow.document, ProvisionRow.number)
                              .where(ProvisionRow.qid.in_(qids))).all()
-        return {q: {"en": en, "zh": zh, "number": num} for q, en, zh, num in rows}
+        # the title in every language the catalog gives (the provision's document), and its number
+        return {q: {**doc["title"], "number": num} for q, doc, num in rows}
 
 
 def _hit_dict(h: Hit, title: dict[str, str] | None) -> dict[str, Any]:
     d = asdict(h)
-    d["title"] = {"en": title["en"], "zh": title["zh"]} if title else None
+    d["title"] = {k: v for k, v in title.items() if k != "number"} if title else None
     d["number"] = title.get("number") if title else None
     return d
 

@@ -55,9 +55,9 @@ def _fast_instruments() -> list[dict] | None:
     except sqlite3.Error:
         return None
     out = []
-    for iid, en, zh, kind, juris, count, document in rows:
+    for iid, _en, _zh, kind, juris, count, document in rows:
         doc = json.loads(document) if isinstance(document, str) else (document or {})
-        out.append({"id": iid, "title": {"en": en, "zh": zh}, "kind": kind, "jurisdiction": juris, "provision_count": count,
+        out.append({"id": iid, "title": doc["title"], "kind": kind, "jurisdiction": juris, "provision_count": count,
                     "issuer": doc.get("issuer"), "dates": doc.get("dates", {}), "verified": doc.get("verified", True)})
     return out
 
@@ -166,11 +166,9 @@ def crosswalk(
         emit_json({"provision": svc.provision(provision_id), "min_confidence": floor, "max_hops": hops,
                    "ranking": "path confidence (product of hop confidences), then hops", "mappings": hits})
         return
-    zh = STATE.lang == "zh"
+    zh = STATE.lang == "zh"  # the mappings' comments exist in English and Chinese (comment, comment_zh)
     others = {h["instrument_id"] for h in hits} - {source_inst}
-    caption = tr("reaches", n=len(hits), m=len(others)) + (
-        f"  置信度下限 {floor:.2f}；路径置信度 = 各跳置信度之积" if zh else
-        f"  floor {floor:.2f}; path confidence = product of hop confidences")
+    caption = tr("reaches", n=len(hits), m=len(others)) + tr("catalog.crosswalk_floor", floor=f"{floor:.2f}")
     table = Table(title=tr("crosswalk_title", qid=provision_id), caption=caption)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column(tr("id"), max_width=24, overflow="fold")

@@ -134,11 +134,11 @@ def countries_cmd(group_id: Optional[str] = typer.Option(None, "--group", help="
         rows = []
         for iso3 in g.members_on(on):
             m = g.membership(iso3)
-            rows.append({"iso3": iso3, "name": {"en": cs[iso3].name_en, "zh": cs[iso3].name_zh},
+            rows.append({"iso3": iso3, "name": cs[iso3].names(),
                          "since": m.since.isoformat() if m and m.since else None, "until": m.until.isoformat() if m and m.until else None,
                          "verified": g.verified if m is None or m.verified is None else m.verified, "note": m.note if m else None})
     else:
-        rows = [{"iso3": c.iso3, "iso2": c.iso2, "name": {"en": c.name_en, "zh": c.name_zh}, "un_member": c.un_member} for c in cs.values()]
+        rows = [{"iso3": c.iso3, "iso2": c.iso2, "name": c.names(), "un_member": c.un_member} for c in cs.values()]
     if as_json:
         emit_json({"group": group_id, "as_of": on.isoformat(), "countries": rows})
         return

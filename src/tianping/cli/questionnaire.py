@@ -14,20 +14,17 @@ import typer
 
 from ..registry.profile import AISystem, DataCategory
 from ..registry.questionnaire import (
-    L, NO, YES, data_holding, parse_answer, parse_roles, questions, role_choices, to_profile, transfer,
+    NO, YES, data_holding, parse_answer, parse_roles, questions, role_choices, to_profile, transfer,
 )
 
-__all__ = ["L", "NO", "YES", "run_questionnaire"]
+__all__ = ["NO", "YES", "run_questionnaire"]
 
 
 def _l(key: str, lang: str) -> str:
-    """A prompt of the questionnaire in `lang`: the catalogs' `q.<key>` (every language), else
-    registry/questionnaire.L, else English."""
-    from ..i18n import has_message, t
+    """A prompt of the questionnaire in `lang`: message `q.<key>` of the catalogs (English as fallback)."""
+    from ..i18n import t
 
-    if has_message(f"q.{key}", lang):
-        return t(f"q.{key}", lang)
-    return L[key].get(lang) or L[key]["en"]
+    return t(f"q.{key}", lang)
 
 
 def _ask(text: str, lang: str, default: str = "") -> str | None:

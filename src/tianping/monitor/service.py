@@ -25,9 +25,9 @@ import json
 from typing import Any, Iterable
 
 from ..errors import Problem, TianpingError
+from ..i18n import texts
 from . import messages  # noqa: F401  (registers the zh/en texts)
 from .deadlines import periods
-from .workdays import NOTE as WORKDAYS_NOTE
 
 DEFAULT_HORIZON = 730
 KIND_ORDER = {"milestone": 0, "amendment": 1, "tier": 2, "obligation": 3, "deadline": 4, "incident": 5}
@@ -164,7 +164,19 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- events
 
 def _t(en: str, zh: str) -> dict[str, str]:
+    """Still used by monitor/changes.py (not converted yet); new texts go to the catalogs (texts())."""
     return {"en": en, "zh": zh}
+
+
+def workdays_note() -> dict[str, str]:
+    """How working days are counted (no public holidays yet), in every language."""
+    return texts("mon_workdays_note")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "WORKDAYS_NOTE":  # read when used: the catalogs load only then
+        return workdays_note()
+    raise AttributeError(name)
 
 
 def _iso(value: Any) -> str | None:
@@ -200,10 +212,9 @@ def events_for(system: Any, results: Iterable[Any], as_of: dt.date, until: dt.da
         j = r.jurisdiction
         for u in getattr(r, "upcoming_tiers", []) or []:
             title = u.get("title") or {}
-            may_en, may_zh = ("", "") if u.get("certain", True) else ("possibly ", "可能")
+            key = "mon.event.tier" if u.get("certain", True) else "mon.event.tier_possible"
             add({"date": u.get("applies_from"), "kind": "tier", "jurisdiction": j, "id": u.get("tier"),
-                 "title": _t(f"{may_en}{title.get('en', u.get('tier'))} from {u.get('applies_from')}",
-                             f"自{u.get('applies_from')}起{may_zh}适用：{title.get('zh', u.get('tier'))}"),
+                 "title": texts(key, tier=title or u.get("tier"), date=u.get("applies_from")),
                  "cites": list(u.get("cites") or []), "source": r.pack, "amended_by": u.get("amended_by"),
                  "certain": bool(u.get("certain", True)), "verified": bool(u.get("verified", True))})
         duties = [(o, True) for o in getattr(r, "upcoming", []) or []] + [(o, True) for o in r.obligations] \
@@ -229,11 +240,9 @@ def events_for(system: Any, results: Iterable[Any], as_of: dt.date, until: dt.da
                 if rule not in rules:
                     rules.append(rule)
                 if due is not None:
-                    unit_en = "working days" if p.unit == "working_days" else "days"
-                    unit_zh = "个工作日" if p.unit == "working_days" else "日"
+                    key = "mon.event.due_working_days" if p.unit == "working_days" else "mon.event.due_days"
                     add({"date": due.isoformat(), "kind": "deadline", "jurisdiction": j, "id": o.id,
-                         "title": _t(f"Due: {o.title.get('en')} ({p.n} {unit_en} after {start.isoformat()})",
-                                     f"截止：{o.title.get('zh') or o.title.get('en')}（{start.isoformat()}后{p.n}{unit_zh}）"),
+                         "title": texts(key, title=dict(o.title), n=p.n, start=start.isoformat()),
                          "cites": list(o.cites), "source": r.pack, "certain": certain, "verified": bool(o.verified),
                          "working_days": p.n if p.unit == "working_days" else None})
         for a in getattr(r, "pending_amendments", []) or []:
@@ -241,8 +250,7 @@ def events_for(system: Any, results: Iterable[Any], as_of: dt.date, until: dt.da
             engine_acts.add(aid)
             at = a.get("title") or {}
             add({"date": a.get("in_force_from"), "kind": "amendment", "jurisdiction": j, "id": aid,
-                 "title": _t(f"{at.get('en', aid)} enters into force ({a.get('status')} today)",
-                             f"{at.get('zh', aid)}生效（目前状态：{a.get('status')}）"),
+                 "title": texts("mon.event.in_force", act=at or aid, status=a.get("status")),
                  "cites": [], "source": aid, "certain": a.get("status") in ("adopted", "published", "in_force"),
                  "verified": bool(a.get("verified", True))})
             for ch in a.get("changes") or []:
@@ -294,7 +302,8 @@ def amendment_events(catalog: Any, act_id: str, jurisdiction: str | None = None)
             continue
         label = m.event.replace("_", " ")
         out.append({"date": m.date.isoformat(), "kind": "milestone", "jurisdiction": jurisdiction, "id": f"{act_id}:{m.event}",
-                    "title": _t(f"{name.en}: {label}", f"{name.zh}：{label}"), "cites": [], "source": act_id,
+                    "title": texts("mon.event.milestone", act=name.model_dump(exclude_none=True), event=label),
+                    "cites": [], "source": act_id,
                     "status": getattr(m.status, "value", m.status), "reference": m.reference, "certain": True,
                     "verified": bool(m.verified and act.verified)})
     for ch in getattr(amendment, "changes", []) or []:
@@ -329,7 +338,7 @@ def incident_events(db: Any, system_id: str, as_of: dt.date, until: dt.date) -> 
                 continue
             reason = d.get("reason") or {}
             out.append({"date": by, "kind": "incident", "jurisdiction": "EU", "id": iid,
-                        "title": _t(f"Report incident {iid}: {reason.get('en', '')}", f"报告事件 {iid}：{reason.get('zh', '')}"),
+                        "title": texts("mon.event.incident", id=iid, reason=reason),
                         "cites": list(d.get("cites") or []), "source": d.get("regime"), "certain": d.get("status") == "applies",
                         "verified": True, "days": d.get("days")})
     return out
@@ -422,7 +431,7 @@ def monitor_report(db: Any, system_ids: list[str] | None = None, as_of: dt.date 
             out_systems.append({"id": row.id, "name": row.name, "version": row.version, "current": current, "events": events,
                                 "deadline_rules": rules, "reclassification": reclassification(s, row, system, packs, cat_hash, packs_fp)})
     return {"as_of": day.isoformat(), "until": until.isoformat(), "horizon_days": horizon, "systems": out_systems,
-            "workdays_note": WORKDAYS_NOTE}
+            "workdays_note": workdays_note()}
 
 
 def reclassify_all(db: Any, *, as_of: dt.date | str | None = None, packs: Iterable[Any] | None = None,

@@ -19,10 +19,7 @@ import datetime as dt
 WEEKEND: dict[str, frozenset[int]] = {}  # jurisdiction -> weekday numbers at rest; default below
 DEFAULT_WEEKEND = frozenset({5, 6})  # Saturday, Sunday
 HOLIDAYS: dict[str, frozenset[dt.date]] = {}
-NOTE = {
-    "en": "Working days are Monday to Friday; public holidays and adjusted working days are not modelled, so a deadline may be a few days early around holidays (never late).",
-    "zh": "工作日按周一至周五计算；未计入法定节假日和调休，因此节假日前后计算出的期限可能提前几天（不会推迟）。",
-}
+# what a reader is told about this (message `mon_workdays_note` of the catalogs): monitor.service.workdays_note()
 
 
 def _key(jurisdiction: str | None) -> str:

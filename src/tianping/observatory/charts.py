@@ -19,17 +19,13 @@ import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from ..errors import Problem, TianpingError  # noqa: E402
+from ..i18n import lang_text  # noqa: E402
 
 import logging  # noqa: E402
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "weight normal" noise for CJK fonts
 
-_LABELS = {
-    "index": ("Index score", "指数得分"), "no_data": ("no data", "无数据"), "year": ("Year", "年份"),
-    "unranked": ("{n} countries without enough data are not shown", "另有 {n} 个国家数据不足，未列出"),
-    "rank_interval": ("rank {a}–{b} in 90% of weight draws", "90%权重扰动下排名 {a}–{b}"),
-    "gap": ("Dimension scores (0–100); grey: no data", "维度得分（0–100）；灰色：无数据"),
-}
+# the charts' words are messages `obs.chart.<key>` of the catalogs
 
 
 @lru_cache(maxsize=1)
@@ -47,17 +43,25 @@ def _cjk_font() -> str | None:
 
 
 def _lang(lang: str) -> str:
-    if lang == "zh" and _cjk_font():
-        plt.rcParams["font.sans-serif"] = [_cjk_font(), "DejaVu Sans"]
-        plt.rcParams["axes.unicode_minus"] = False
-        return "zh"
+    """The charts' language (any language of the catalogs), with the fonts its script needs when installed."""
+    from ..i18n import normalize_lang
+
+    lang = normalize_lang(lang) or "en"
+    if lang == "zh" and not _cjk_font():
+        lang = "en"  # Chinese without a CJK font would render as boxes
+    cjk = _cjk_font() if lang == "zh" else None
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    families = ["DejaVu Sans", *([cjk] if cjk else []), "Noto Sans Thai", "Loma"]
+    plt.rcParams["font.family"] = [f for f in families if f in installed] or ["sans-serif"]
     plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
-    return "en"
+    plt.rcParams["axes.unicode_minus"] = False
+    return lang
 
 
 def _t(key: str, lang: str, **kw: object) -> str:
-    en, zh = _LABELS[key]
-    return (zh if lang == "zh" else en).format(**kw)
+    from ..i18n import t
+
+    return t(f"obs.chart.{key}", lang, **kw)
 
 
 def _save(fig: Any, path: str | Path) -> Path:
@@ -79,7 +83,7 @@ def rankings_chart(view: dict[str, Any], path: str | Path, lang: str = "en", top
     lang = _lang(lang)
     rows = view["ranked"][:top]
     fig, ax = plt.subplots(figsize=(8, 0.28 * max(len(rows), 4) + 1.2))
-    names = [f"{r['rank']}. {r['name'][lang]}" for r in rows][::-1]
+    names = [f"{r['rank']}. {lang_text(r['name'], lang)}" for r in rows][::-1]
     vals = [r["index"] for r in rows][::-1]
     bars = ax.barh(names, vals, color=["#4C72B0" if r["coverage"] == "complete" else "#8FA9D6" for r in rows][::-1])
     for bar, r in zip(bars, rows[::-1]):
@@ -87,7 +91,7 @@ def rankings_chart(view: dict[str, Any], path: str | Path, lang: str = "en", top
         if s:
             ax.text(bar.get_width() + 0.5, bar.get_y() + bar.get_height() / 2, f"[{s['rank_p05']}–{s['rank_p95']}]", va="center", fontsize=7)
     ax.set_xlabel(_t("index", lang))
-    ax.set_title(f"{view['title'][lang]} — {view['year']}")
+    ax.set_title(f"{lang_text(view['title'], lang)} — {view['year']}")
     fig.text(0.01, -0.02, _t("unranked", lang, n=len(view["unranked"])), fontsize=8)
     return _save(fig, path)
 
@@ -104,9 +108,10 @@ def group_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Pat
         for j in range(len(dims)):
             ax.text(j, i, _t("no_data", lang) if np.isnan(data[i, j]) else f"{data[i, j]:.0f}", ha="center", va="center", fontsize=7,
                     color="#555555" if np.isnan(data[i, j]) else ("white" if data[i, j] < 60 else "black"))
-    ax.set_xticks(range(len(dims)), [d["title"][lang] for d in dims], rotation=35, ha="right", fontsize=8)
-    ax.set_yticks(range(len(members)), [f"{m['name'][lang]} ({m['coverage']})" for m in members], fontsize=8)
-    ax.set_title(f"{view['group_title'][lang]} — {view['title'][lang]} {view['year']}\n{_t('gap', lang)}", fontsize=9)
+    ax.set_xticks(range(len(dims)), [lang_text(d["title"], lang) for d in dims], rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(members)), [f"{lang_text(m['name'], lang)} ({m['coverage']})" for m in members], fontsize=8)
+    title = f"{lang_text(view['group_title'], lang)} — {lang_text(view['title'], lang)} {view['year']}"
+    ax.set_title(f"{title}\n{_t('gap', lang)}", fontsize=9)
     return _save(fig, path)
 
 
@@ -116,7 +121,7 @@ def trends_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Pa
     for c in view["countries"]:
         ys = [p["year"] for p in c["series"]]
         vs = [np.nan if p["index"] is None else p["index"] for p in c["series"]]
-        ax.plot(ys, vs, marker=".", label=c["name"][lang])  # NaN leaves a visible gap
+        ax.plot(ys, vs, marker=".", label=lang_text(c["name"], lang))  # NaN leaves a visible gap
     ax.set_xlabel(_t("year", lang))
     ax.set_ylabel(_t("index", lang))
     ax.legend(fontsize=8)
@@ -127,7 +132,7 @@ def trends_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Pa
 def profile_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Path:
     lang = _lang(lang)
     scores = view["dimensions"]
-    meta = {d["id"]: d["title"][lang] for d in view["dimension_defs"]}
+    meta = {d["id"]: lang_text(d["title"], lang) for d in view["dimension_defs"]}
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(scores) + 1.2))
     labels = [meta.get(k, k) for k in scores][::-1]
     vals = [v if v is not None else 0 for v in scores.values()][::-1]
@@ -136,5 +141,5 @@ def profile_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> P
         if v is None:
             ax.text(1, bar.get_y() + bar.get_height() / 2, _t("no_data", lang), va="center", fontsize=8, color="#555555")
     ax.set_xlim(0, 100)
-    ax.set_title(f"{view['name'][lang]} — {view['title'][lang]} {view['year']}")
+    ax.set_title(f"{lang_text(view['name'], lang)} — {lang_text(view['title'], lang)} {view['year']}")
     return _save(fig, path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import Problem, ProblemList, TianpingError
 from ..yamlio import load_yaml_file, validation_problems
@@ -52,7 +52,15 @@ class Country:
     iso3166: bool
 
     def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
+        from ..i18n import lang_text
+
+        return lang_text(self.names(), lang)
+
+    def names(self) -> dict[str, str]:
+        """The name in every language of the catalogs: English and Chinese from the data, the others from CLDR."""
+        from ..i18n import territory_names
+
+        return territory_names(self.iso2, en=self.name_en, zh=self.name_zh)
 
 
 @lru_cache(maxsize=1)
@@ -110,9 +118,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Title(_Strict):
+class Title(BaseModel):
+    """A name in English and Chinese; any other language may be added under its code (`th: …`)."""
+
+    model_config = ConfigDict(extra="allow")
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _texts(self) -> Title:
+        for code, text in (self.model_extra or {}).items():
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"'{code}': a language's text must be a non-empty string")
+        return self
 
 
 class Membership(_Strict):

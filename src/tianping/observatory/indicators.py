@@ -46,4 +46,6 @@ def indicator_name(indicator_id: str, lang: str = "en", fallback: str | None = N
     d = builtin_indicators().get(indicator_id)
     if d is None:
         return fallback or indicator_id
-    return d.name.zh if lang == "zh" else d.name.en
+    from ..i18n import lang_text
+
+    return lang_text(d.name.model_dump(), lang)

@@ -68,6 +68,11 @@ def _upsert(session, table, rows: list[dict], keys: list[str]) -> None:
         session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=cols))
 
 
+def _column_names(en: str, zh: str) -> dict[str, str]:
+    """The language map of an indicator stored with the table's two name columns (English, Chinese)."""
+    return {"en": en, "zh": zh}
+
+
 class IndicatorStore:
     def __init__(self, db: Database):
         self.db = db
@@ -99,9 +104,12 @@ class IndicatorStore:
                 select(IndicatorValueRow.indicator, func.count(), func.count(func.distinct(IndicatorValueRow.country)),
                        func.min(IndicatorValueRow.year), func.max(IndicatorValueRow.year)).group_by(IndicatorValueRow.indicator))}
             out = []
+            defs = builtin_indicators()
             for r in s.scalars(select(IndicatorRow).order_by(IndicatorRow.id)):
                 n, nc, y0, y1 = stats.get(r.id, (0, 0, None, None))
-                out.append({"id": r.id, "name": {"en": r.name_en, "zh": r.name_zh}, "unit": r.unit, "source": r.source,
+                # a built-in indicator's names in every language its definition has; an imported one's two columns
+                name = defs[r.id].name.model_dump() if r.id in defs else _column_names(r.name_en, r.name_zh)
+                out.append({"id": r.id, "name": name, "unit": r.unit, "source": r.source,
                             "licence": r.licence, "values": n, "countries": nc, "first_year": y0, "last_year": y1})
             return out
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Problem, TianpingError
+from ..i18n import available_languages, texts
 from .countries import countries, group, groups_of
 from .indicators import indicator_name
 from .policy import default_tracker
@@ -27,7 +28,7 @@ def _f(x: float, nd: int = 2) -> float | None:
 
 def _names(iso3: str) -> dict[str, str]:
     c = countries().get(iso3)
-    return {"en": c.name_en, "zh": c.name_zh} if c else {"en": iso3, "zh": iso3}
+    return c.names() if c else dict.fromkeys(available_languages(), iso3)
 
 
 def _year(run: Run, year: int | None) -> tuple[int, int]:
@@ -109,8 +110,8 @@ def rankings(run: Run, year: int | None = None, group_id: str | None = None) -> 
         if e["rank"]:
             ranked.append(e)
         else:
-            e["reason"] = {"en": f"not enough data: {e['index_coverage'] or 0:.0%} of pillar weight scored, {run.methodology.min_coverage:.0%} needed",
-                           "zh": f"数据不足：已评分支柱权重 {e['index_coverage'] or 0:.0%}，需 {run.methodology.min_coverage:.0%}"}
+            e["reason"] = texts("obs.not_enough_data", scored=f"{e['index_coverage'] or 0:.0%}",
+                                needed=f"{run.methodology.min_coverage:.0%}")
             unranked.append(e)
     ranked.sort(key=lambda e: e["rank"])
     if members is not None:  # re-rank within the group
@@ -145,7 +146,7 @@ def profile(run: Run, store: IndicatorStore, iso3: str, year: int | None = None)
         derived = ind.startswith("tp.")
         indicators.append({
             "dimension": st.dim_ids[st.slot_dim[s_i]], "indicator": ind,
-            "name": {"en": indicator_name(ind, "en"), "zh": indicator_name(ind, "zh")},
+            "name": {lang: indicator_name(ind, lang) for lang in available_languages()},
             "status": status, "value": _f(r.raw[ci, yi, s_i], 4) if status in ("observed", "carried_forward") else None,
             "value_year": value_year, "normalised": _f(r.normalised[ci, yi, s_i]),
             "source": "Tianping policy tracker and catalog" if derived and status != "missing" else (src or {}).get("source"),
@@ -204,8 +205,7 @@ def trends(run: Run, iso3s: list[str]) -> dict[str, Any]:
              "data_coverage": _f(r.data_coverage[ci, yi], 3), "coverage": coverage_flag(run, ci, yi)}
             for yi, yv in enumerate(r.years)]})
     return {"methodology": run.methodology.id, "countries": out,
-            "note": {"en": "Scores are normalised per year unless the methodology uses a pooled reference; a change can reflect other countries' progress.",
-                     "zh": "除非方法采用合并参照，分数按年度标准化；分数变化也可能反映其他国家的进展。"}}
+            "note": texts("obs.trend_note")}
 
 
 def capacity_building(run: Run, iso3s: list[str], year: int | None = None, reference_group: str | None = None,
@@ -238,7 +238,8 @@ def capacity_building(run: Run, iso3s: list[str], year: int | None = None, refer
             for qid in dim.addressed_by:
                 ref_p = cat.provisions.get(qid)
                 if ref_p:
-                    acts.append({"id": qid, "number": ref_p.provision.number, "title": {"en": ref_p.provision.title.en, "zh": ref_p.provision.title.zh},
+                    acts.append({"id": qid, "number": ref_p.provision.number,
+                                 "title": ref_p.provision.title.model_dump(exclude_none=True),
                                  "instrument": ref_p.instrument.id})
             items.append({"dimension": d, "title": dim.title.model_dump(), "score": _f(v), "leader_score": _f(best[st.dim_ids.index(d)]),
                           "gap": _f(gap), "addressed_by": acts})

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from ..i18n import SOURCE_LANG, available_languages, lang_text
 from .profile import AISystem, CrossBorderTransfer, DataHolding, Organisation, field_labels
 
 CODE_LABELS_FILE = Path(__file__).with_name("code_labels.yaml")
@@ -112,7 +113,8 @@ def _codes(path: str, ann) -> tuple[list[dict[str, str]], str | None]:
         if kind == "sectors":
             return [{"code": c, **v.sector_labels[c].model_dump()} for c in v.sectors if c in v.sector_labels], None
         items = getattr(v, kind)
-        return [{"code": c, "en": spec.en, "zh": spec.zh} for c, spec in items.items()], None
+        langs = set(available_languages())
+        return [{"code": c, **spec.model_dump(include=langs)} for c, spec in items.items()], None
     if path == "roles":
         from .profile import Role
 
@@ -133,7 +135,7 @@ def _codes(path: str, ann) -> tuple[list[dict[str, str]], str | None]:
     enum = _enum_of(ann)
     if enum is not None:
         labels = code_labels().get(enum.__name__, {})
-        return [{"code": e.value, "en": labels.get(e.value, {}).get("en", e.value), "zh": labels.get(e.value, {}).get("zh", e.value)} for e in enum], None
+        return [{"code": e.value, **(labels.get(e.value) or {SOURCE_LANG: e.value})} for e in enum], None
     return [], None
 
 
@@ -146,7 +148,7 @@ def field_reference() -> list[dict[str, Any]]:
     def entry(path: str, f, label: dict[str, str] | None) -> dict[str, Any]:
         codes, note = _codes(path, f.annotation)
         return {"field": path, "type": _type_name(f.annotation), "required": f.is_required(),
-                "label": label or {"en": path, "zh": path}, "description": f.description, "codes": codes, "codes_note": note,
+                "label": label or {SOURCE_LANG: path}, "description": f.description, "codes": codes, "codes_note": note,
                 "read_by": readers.get(path, [])}
 
     for name, f in AISystem.model_fields.items():
@@ -175,7 +177,7 @@ def render_markdown() -> str:
     for e in field_reference():
         lines.append(f"## `{e['field']}`")
         lines.append("")
-        lines.append(f"- {e['label']['en']} / {e['label']['zh']}")
+        lines.append(f"- {lang_text(e['label'], 'en')} / {lang_text(e['label'], 'zh')}")
         lines.append(f"- type: {e['type']}" + ("; required" if e["required"] else "; optional"))
         if e["description"]:
             lines.append(f"- {e['description']}")
@@ -198,7 +200,7 @@ def render_markdown() -> str:
             lines.append("| code | en | zh |")
             lines.append("|---|---|---|")
             for c in e["codes"]:
-                lines.append(f"| `{c['code']}` | {c['en']} | {c['zh']} |")
+                lines.append(f"| `{c['code']}` | {lang_text(c, 'en')} | {lang_text(c, 'zh')} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -56,22 +56,6 @@ KNOWN_JURISDICTIONS: Sequence[str] = _PackJurisdictions()
 # identity fields: asked first, never again among the packs' questions
 IDENTITY = ("id", "name", "organisation", "jurisdictions", "roles")
 
-L = {
-    "id": {"en": "System id (lowercase, dashes)", "zh": "系统编号（小写字母和连字符）"},
-    "name": {"en": "System name", "zh": "系统名称"},
-    "org": {"en": "Organisation name", "zh": "组织名称"},
-    "country": {"en": "Organisation country (ISO code, e.g. CN)", "zh": "组织所在国家（ISO 代码，如 CN）"},
-    "jurisdictions": {"en": "Where is it offered or used? (comma-separated: EU, CN, SG, ID, US…)", "zh": "在哪些法域提供或使用？（逗号分隔：EU、CN、SG、ID、US…）"},
-    "roles": {"en": "Your roles in {j} ({choices})", "zh": "您在 {j} 的角色（{choices}）"},
-    "unknown_hint": {"en": "(empty or ? = don't know)", "zh": "（留空或 ? 表示不确定）"},
-    "bad": {"en": "Not understood: {e}. Try again.", "zh": "无法识别：{e}，请重新输入。"},
-    "persons": {"en": "How many persons' {c} data?", "zh": "涉及多少人的{c}数据？"},
-    "xb_dest": {"en": "Destination of data leaving China (ISO code; empty if none)", "zh": "数据出境目的地（ISO 代码；无则留空）"},
-    "xb_persons": {"en": "Persons whose personal information leaves China this year", "zh": "本年度个人信息出境涉及人数"},
-    "xb_sensitive": {"en": "…of whom with sensitive personal information", "zh": "……其中涉及敏感个人信息的人数"},
-    "xb_cats": {"en": "Categories leaving China ({choices})", "zh": "出境数据类别（{choices}）"},
-    "xb_purpose": {"en": "Purpose of this transfer ({choices}; empty = not stated, counts as not exempt)", "zh": "本次出境的目的（{choices}；留空表示未说明，按不豁免处理）"},
-}
 YES = {"y", "yes", "true", "1", "是", "有", "对"}
 NO = {"n", "no", "false", "0", "否", "无", "不"}
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import Problem, TianpingError
 from ..registry import questionnaire as rq
-from ..registry.questionnaire import KNOWN_JURISDICTIONS, NO, YES, L, role_choices
+from ..registry.questionnaire import KNOWN_JURISDICTIONS, NO, YES, role_choices
 
 __all__ = ["KNOWN_JURISDICTIONS", "identity_labels", "profile_from_form", "questions", "role_choices"]
 
@@ -24,10 +24,10 @@ def questions(jurisdictions: list[str], lang: str) -> list[dict[str, Any]]:
 
 def identity_labels(lang: str) -> dict[str, str]:
     """The identity questions' labels in `lang` (message `q.<key>` of the catalogs, every language)."""
-    from ..i18n import has_message, t
+    from ..i18n import t
 
     return {
-        k: t(f"q.{k}", lang) if has_message(f"q.{k}", lang) else (L[k].get(lang) or L[k]["en"])
+        k: t(f"q.{k}", lang)
         for k in (
             "id",
             "name",

@@ -16,6 +16,7 @@ from typing import Any
 from ..execution import genai as genai_flow
 from ..execution import tabular as tabular_flow
 from ..execution.backends import BackendChoice
+from ..i18n import texts
 from ..store.models import RunRow
 from .jobs import JobContext, JobInterrupted, job_handler
 from .runs import RunKind, RunService, register_run_kind
@@ -99,16 +100,11 @@ def run_tabular(ctx: JobContext) -> dict[str, Any]:
 
 register_run_kind(RunKind(
     name="genai", job_kind="genai", create=_create_genai, engine="genai", max_attempts=5,
-    title={"en": "Generative AI tests", "zh": "生成式人工智能测试"},
-    description={"en": "Test suites (TC260-003 and others), attacks, languages and judges against the bundled local model "
-                       "or an OpenAI-compatible endpoint registered for the system.",
-                 "zh": "以内置本地模型或为该系统登记的 OpenAI 兼容接口运行测试集（TC260-003 等）、攻击、语言和评判。"},
+    title=texts("run_kind.genai.title"),
+    description=texts("run_kind.genai.description"),
 ))
 register_run_kind(RunKind(
     name="tabular", job_kind="tabular", create=_create_tabular, engine="tabular",
-    title={"en": "Tabular model tests", "zh": "表格模型测试"},
-    description={"en": "Performance, fairness, data quality, robustness and explanations on an uploaded dataset (CSV or "
-                       "Parquet) with an uploaded model (ONNX, skops, XGBoost, LightGBM) or prediction columns.",
-                 "zh": "在上传的数据集（CSV 或 Parquet）上，用上传的模型（ONNX、skops、XGBoost、LightGBM）或预测列，"
-                       "测试性能、公平性、数据质量、稳健性与可解释性。"},
+    title=texts("run_kind.tabular.title"),
+    description=texts("run_kind.tabular.description"),
 ))

@@ -17,6 +17,7 @@ from typing import Any
 from .. import __version__
 from ..errors import Problem, TianpingError
 from ..evidence.model import EvidenceRun, MetricRow, Producer, Threshold
+from ..i18n import texts
 from ..registry.profile import AISystem
 from .jobs import JobContext, job_handler
 from .runs import RunKind, default_engine, register_run_kind
@@ -101,8 +102,6 @@ def _evidence(ctx: JobContext, cfg: dict[str, Any], metrics: list[dict[str, Any]
 register_run_kind(RunKind(
     name="stub", job_kind="stub", prepare=_prepare, simulated=True,
     enabled=lambda settings: bool(getattr(settings, "demo_runs", False)),  # off unless the server enables demo runs
-    title={"en": "Demo (simulated) — stub evaluation", "zh": "演示（模拟数据）—— 模拟评测"},
-    description={"en": "A fake evaluation with invented metrics, for trying the workflow. Its evidence is marked simulated "
-                       "in every report and never counts toward a verdict.",
-                 "zh": "用于体验流程的模拟评测，指标为虚构数值；其证据在所有报告中标注为模拟，且从不计入任何结论。"},
+    title=texts("run_kind.stub.title"),
+    description=texts("run_kind.stub.description"),
 ))

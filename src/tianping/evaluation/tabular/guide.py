@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ...errors import Problem, TianpingError
+from ...i18n import available_languages
 from ...yamlio import load_yaml_file
 
 GUIDE_FILE = Path(__file__).with_name("fairness_guide.yaml")
@@ -63,7 +64,7 @@ def recommend(context: str | None, task: str, metrics: list[Any]) -> dict[str, A
         "given": context is not None,
         "metric": ctx.metric,
         "also": ctx.also,
-        "reason": {"en": ctx.en, "zh": ctx.zh},
+        "reason": ctx.model_dump(include=set(available_languages())),  # the languages the guide gives
         "citations": guide.citations,
         "worst": None if worst is None else {"value": worst.value, "sensitive_feature": worst.sensitive_feature,
                                              "label": worst.label, "status": worst.status, "min_group_n": worst.min_group_n},

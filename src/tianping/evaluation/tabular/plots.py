@@ -35,19 +35,12 @@ def safe_name(name: str, max_len: int = 100) -> str:
         clean = f"{clean[:max_len - 9]}_{digest}"
     return clean
 
-TITLES = {
-    "reliability": {"en": "Reliability diagram", "zh": "可靠性图"},
-    "group_rates": {"en": "Rates by group: {f}", "zh": "按组比较：{f}"},
-    "robustness": {"en": "Degradation under perturbation", "zh": "扰动下的性能退化"},
-    "adversarial": {"en": "Adversarial accuracy vs perturbation budget", "zh": "对抗准确率与扰动预算"},
-    "importance": {"en": "Permutation importance", "zh": "置换重要性"},
-    "shap": {"en": "Mean |SHAP value|", "zh": "SHAP 绝对值均值"},
-    "pdp_ale": {"en": "Partial dependence (solid) and ALE (dashed)", "zh": "部分依赖（实线）与累积局部效应（虚线）"},
-}
-
 
 def _t(key: str, lang: str, **kw: str) -> str:
-    return TITLES[key].get(lang, TITLES[key]["en"]).format(**kw)
+    """A plot title in `lang`: message `plot.<key>` of the catalogs (English as fallback)."""
+    from ...i18n import t
+
+    return t(f"plot.{key}", lang, **kw)
 
 
 def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "en") -> list[Plot]:
@@ -56,8 +49,12 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    if lang == "zh":  # use a CJK font when one is installed; otherwise titles fall back to boxes, not errors
-        plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
+    if lang != "en":  # fonts for CJK and Thai when installed (per-glyph fallback); otherwise boxes, not errors
+        from matplotlib import font_manager
+
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        families = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "Noto Sans Thai", "Loma"]
+        plt.rcParams["font.family"] = [f for f in families if f in installed] or ["sans-serif"]
     from ...outputs import atomic_path, os_error
 
     try:

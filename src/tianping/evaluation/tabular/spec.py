@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ...errors import Problem, TianpingError
+from ...i18n import available_languages
 from ...yamlio import load_yaml_file, validation_problems
 
 SPEC_FILE = Path(__file__).with_name("metrics.yaml")
@@ -115,7 +116,7 @@ def _default_spec() -> Spec:
             cs = parsed.citation_sets[cite]
             principles += [p for p in cs.principles if p not in principles]
             provisions += [p for p in cs.provisions if p not in provisions]
-        out[name] = MetricSpec(name=name, test=entry.test, title={"en": entry.en, "zh": entry.zh},
+        out[name] = MetricSpec(name=name, test=entry.test, title=entry.model_dump(include=set(available_languages())),
                                principles=principles, citations=provisions, thresholds=entry.thresholds,
                                min_n=entry.min_n if entry.min_n is not None else parsed.default_min_n, gate=entry.gate)
     return Spec(metrics=out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ...i18n import texts
 from .schema import Incident
 
 ART73 = "eu-ai-act:art-73"
@@ -30,13 +31,13 @@ def deadlines(inc: Incident) -> list[dict[str, Any]]:
     eu = inc.eu_ai_act
     out: dict[str, Any] = {"regime": "eu-ai-act-art-73", "cites": [ART73]}
     if eu is None:
-        return [{**out, "status": "unknown", "reason": {"en": "no EU AI Act facts recorded (eu_ai_act)", "zh": "未记录欧盟《人工智能法》相关事实（eu_ai_act）"}}]
+        return [{**out, "status": "unknown", "reason": texts("incident.eu73.no_facts")}]
     serious = eu.death or eu.serious_health_harm or eu.critical_infrastructure_disruption or eu.fundamental_rights_infringement \
         or eu.property_or_environment_harm
     if not serious and not eu.widespread_infringement:
-        return [{**out, "status": "not_applicable", "reason": {"en": "not a serious incident under Art. 3(49)", "zh": "不属于第3条第(49)项所称严重事件"}}]
+        return [{**out, "status": "not_applicable", "reason": texts("incident.eu73.not_serious")}]
     if eu.high_risk is False:
-        return [{**out, "status": "not_applicable", "reason": {"en": "Art. 73 binds providers of high-risk AI systems only", "zh": "第73条仅约束高风险人工智能系统提供者"}}]
+        return [{**out, "status": "not_applicable", "reason": texts("incident.eu73.high_risk_only")}]
     if eu.widespread_infringement or eu.critical_infrastructure_disruption:
         days, para = 2, "73(3)"
     elif eu.death:
@@ -45,14 +46,12 @@ def deadlines(inc: Incident) -> list[dict[str, Any]]:
         days, para = 15, "73(2)"
     res = {**out, "status": "applies" if eu.high_risk else "possibly", "days": days, "paragraph": para,
            "report_by": (eu.aware_date + dt.timedelta(days=days)).isoformat() if eu.aware_date else None,
-           "reason": {"en": f"Art. {para}: report immediately, at the latest {days} days after becoming aware",
-                      "zh": f"第{para[:2]}条第{para[3:-1]}款：应立即报告，最迟不超过知悉后{days}日"}}
+           "reason": texts("incident.eu73.report_by", art=para[:2], par=para[3:-1], days=days)}
     if eu.high_risk is None:
-        res["question"] = {"en": "Is the system a high-risk AI system placed on the Union market?", "zh": "该系统是否为投放欧盟市场的高风险人工智能系统？"}
+        res["question"] = texts("incident.eu73.ask_high_risk")
     if eu.aware_date is None:
-        res["question_date"] = {"en": "When did the provider or deployer become aware of the incident?", "zh": "提供者或部署者何时知悉该事件？"}
+        res["question_date"] = texts("incident.eu73.ask_aware_date")
     start = _applies_from()
     if start and eu.aware_date and eu.aware_date < start:
-        res["note"] = {"en": f"awareness precedes {start.isoformat()}, when Art. 73 starts to apply to high-risk systems",
-                       "zh": f"知悉日期早于第73条对高风险系统开始适用的日期（{start.isoformat()}）"}
+        res["note"] = texts("incident.eu73.before_application", date=start.isoformat())
     return [res]
