@@ -223,3 +223,58 @@ def test_review_links_experts_look_for_first_exist(a, b):
         return [m for m in CAT.mappings if m.subject.startswith(x) and m.object.startswith(y)]
 
     assert one_way(a, b) or one_way(b, a)
+
+
+# ------------------------------------------------------------------ titles in each country's own language
+def test_text_accepts_any_language_tag_and_falls_back_to_english():
+    from tianping.catalog.schema import Text
+
+    t = Text.model_validate({"en": "Law", "zh": "法", "km": "ច្បាប់", "pt-BR": "Lei"})
+    assert t.get("km") == "ច្បាប់" and t.get("pt-BR") == "Lei" and t.get("fr") == "Law" and t.get("zh-Hant") == "法"
+    assert t.languages() == ["en", "zh", "km", "pt-BR"] and t.model_dump(exclude_none=True)["km"] == "ច្បាប់"
+    for bad in ({"Title": "x"}, {"zh_tw": "x"}, {"km": ""}):
+        with pytest.raises(ValueError):
+            Text.model_validate({"en": "Law", "zh": "法", **bad})
+
+
+def test_a_bad_language_key_in_a_catalog_file_names_file_and_field(tmp_path: Path):
+    import shutil
+
+    from tianping.catalog.loader import DATA_DIR, load_catalog
+
+    d = tmp_path / "data"
+    (d / "instruments").mkdir(parents=True)
+    (d / "mappings").mkdir()
+    shutil.copy(DATA_DIR / "principles.yaml", d / "principles.yaml")
+    text = (DATA_DIR / "instruments" / "th-draft-ai-law.yaml").read_text(encoding="utf-8")
+    f = d / "instruments" / "th-draft-ai-law.yaml"
+    f.write_text(text.replace("\n  th: ", "\n  Thai: ", 1), encoding="utf-8")
+    with pytest.raises(TianpingError) as exc:
+        load_catalog(d)
+    p = exc.value.problems[0]
+    assert p.file == str(f) and p.field == "title" and p.line and "'Thai' is not a language tag" in p.message
+    # a new language tag is accepted and read with fallback to English
+    f.write_text(text.replace("\n  th: ", "\n  km: ", 1), encoding="utf-8")
+    (inst,) = load_catalog(d).instruments.values()
+    assert inst.title.get("km").startswith("(ร่าง)") and inst.title.get("th") == inst.title.en
+
+
+@pytest.mark.parametrize("iid, lang, start", [
+    ("vn-ai-law", "vi", "Luật Trí tuệ nhân tạo"),
+    ("my-aige", "ms", "Garis Panduan Tadbir Urus dan Etika Kecerdasan Buatan Negara"),
+    ("th-draft-ai-law", "th", "(ร่าง) หลักการของกฎหมายว่าด้วยปัญญาประดิษฐ์"),
+])
+def test_regional_instruments_carry_their_official_language_title(iid, lang, start):
+    assert CAT.instrument(iid).title.get(lang).startswith(start)
+    pack = next(lp.pack for lp in default_packs() if lp.pack.instruments[0] == iid)
+    assert pack.title.get(lang).startswith(start)
+    assert pack.title.get("id") == pack.title.en  # no Indonesian title given: English
+
+
+def test_every_national_law_in_a_single_other_language_has_its_title_in_it():
+    for inst in CAT.instruments.values():
+        if inst.kind.value == "binding_law" and len(inst.languages) == 1 and inst.languages[0] not in ("en", "zh"):
+            assert inst.languages[0] in inst.title.languages(), inst.id
+    # ASEAN's guides and Singapore's frameworks are published in English only: no other title is invented
+    for iid in ("asean-guide", "asean-genai-guide", "sg-model-framework", "sg-genai-framework", "aiverify"):
+        assert CAT.instrument(iid).languages == ["en"] and CAT.instrument(iid).title.languages() == ["en", "zh"]

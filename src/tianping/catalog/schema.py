@@ -12,6 +12,7 @@ by its qualified id `<instrument-id>:<local-id>` and a principle by `principle:<
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from enum import Enum
 from typing import Annotated, Literal, Union
@@ -28,8 +29,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
+#: a language key of a Text: a BCP 47 tag of lowercase primary language and optional subtags (e.g. km, pt-BR)
+LANG_KEY = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
 class Text(Strict):
-    """A text a person reads, in Chinese and English (other languages optional)."""
+    """A text a person reads, in Chinese and English; any other language may be added under its BCP 47
+    tag (e.g. the official-language title: `vi`, `ms`, `id`, `th`, `km`, `pt-BR`). `get` falls back
+    from a regional tag to its language, then to English."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True,
+                              json_schema_extra={"patternProperties": {LANG_KEY.pattern: {"type": "string", "minLength": 1}},
+                                                 "additionalProperties": False})
 
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
@@ -42,8 +53,26 @@ class Text(Strict):
     ja: str | None = None
     it: str | None = None
 
+    @model_validator(mode="after")
+    def _other_languages(self) -> Text:
+        for key, value in list((self.model_extra or {}).items()):
+            if not LANG_KEY.match(key):
+                raise ValueError(f"'{key}' is not a language tag (BCP 47, e.g. vi, ms, th, pt-BR)")
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"the '{key}' text must be a non-empty string")
+            self.model_extra[key] = value.strip()  # type: ignore[index]
+        return self
+
+    def languages(self) -> list[str]:
+        """The language keys given (en and zh first)."""
+        return [k for k, v in self.model_dump(exclude_none=True).items() if v]
+
     def get(self, lang: str) -> str:
-        return getattr(self, lang, None) or self.en
+        texts = self.model_dump(exclude_none=True)
+        for key in (lang, lang.split("-", 1)[0], "en"):
+            if texts.get(key):
+                return texts[key]
+        return self.en
 
 
 class InstrumentKind(str, Enum):
