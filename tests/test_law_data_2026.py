@@ -278,3 +278,21 @@ def test_every_national_law_in_a_single_other_language_has_its_title_in_it():
     # ASEAN's guides and Singapore's frameworks are published in English only: no other title is invented
     for iid in ("asean-guide", "asean-genai-guide", "sg-model-framework", "sg-genai-framework", "aiverify"):
         assert CAT.instrument(iid).languages == ["en"] and CAT.instrument(iid).title.languages() == ["en", "zh"]
+
+
+# ------------------------------------------------------------------ verification flags
+def test_verified_milestones_name_an_official_source_and_the_rest_say_why_not():
+    act = CAT.instrument("eu-digital-omnibus-ai")
+    ms = {m.event: m for m in act.amendment.milestones}
+    assert ms["proposed"].verified and "EUR-Lex" in ms["proposed"].source and ms["proposed"].date == D(2025, 11, 19)
+    council = ms["council_adoption"]
+    assert council.verified and "Council" in council.source and council.date == D(2026, 6, 29)
+    # the Official Journal was not read: publication, entry into force and the date changes stay unverified,
+    # each with a note
+    assert not ms["published"].verified and not ms["entry_into_force"].verified
+    dated = ("annex-iii-high-risk-date", "annex-i-high-risk-date", "new-art-5-prohibitions", "national-sandboxes-date")
+    assert all(not c.verified and c.verification_note for c in act.amendment.changes if c.id in dated)
+    for inst in CAT.instruments.values():
+        for m in inst.amendment.milestones if inst.amendment else []:
+            if m.verified:  # never verified from the shared (secondary) reference notes alone
+                assert "../shared/reference" not in m.source, (inst.id, m.event)
