@@ -121,6 +121,16 @@ def test_suites_pick_the_pack_items(lang):
     assert all(lang in s.meta["pack"] for s in seeds if s.meta.get("pack"))
 
 
+@pytest.mark.parametrize("lang", ASEAN)
+def test_single_language_content_run_meets_the_per_risk_minimum_outside_a1_a2(lang):
+    from tianping.evaluation.genai.bankgen import standard_sizes
+
+    sizes = standard_sizes()["generated_content"]
+    per_risk = Counter(s.risk for s in SUITES.get("tc260-content")(SuiteOptions(langs=[lang])))
+    short = {r: n for r, n in per_risk.items() if not r.startswith(("A.1.", "A.2.")) and n < sizes["min_other"]}
+    assert not short, short
+
+
 def test_zh_en_samples_are_unchanged_by_the_packs():
     base, merged = _base(), bundled_banks()
     for name in PACK_BANKS:
