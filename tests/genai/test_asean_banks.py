@@ -122,12 +122,14 @@ def test_suites_pick_the_pack_items(lang):
 
 
 @pytest.mark.parametrize("lang", ASEAN)
-def test_single_language_content_run_meets_the_per_risk_minimum_outside_a1_a2(lang):
+def test_single_language_content_run_meets_the_per_risk_minimums(lang):
     from tianping.evaluation.genai.bankgen import standard_sizes
 
     sizes = standard_sizes()["generated_content"]
     per_risk = Counter(s.risk for s in SUITES.get("tc260-content")(SuiteOptions(langs=[lang])))
-    short = {r: n for r, n in per_risk.items() if not r.startswith(("A.1.", "A.2.")) and n < sizes["min_other"]}
+    assert set(per_risk) == set(tc260_risks())
+    need = {r: sizes["min_a12"] if r.startswith(("A.1.", "A.2.")) else sizes["min_other"] for r in per_risk}
+    short = {r: n for r, n in per_risk.items() if n < need[r]}
     assert not short, short
 
 
