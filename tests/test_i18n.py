@@ -250,11 +250,15 @@ def test_interactive_questionnaire_in_a_regional_language(db_opt, lang):
     assert i18n.t("q.id", lang) in res.output and i18n.t("registered", lang, id=f"q-{lang}", v=1) in res.output
 
 
-def test_command_help_starts_with_the_translated_summary():
+def test_command_help_is_translated():
+    """The command's description and its options in Thai (tests/test_i18n_help.py checks every command)."""
+    from tianping.cli.helptext import help_id
+
     res = runner.invoke(app, ["--lang", "th", "classify", "--help"], env={"COLUMNS": "300"})
     assert res.exit_code == 0
     out = " ".join(res.output.split())
-    assert i18n.t("cli.cmd.classify", "th") in out and "Risk tier per jurisdiction" in out
+    desc = "Risk tier per jurisdiction, with the reasons, citations, upcoming tiers and open questions."
+    assert i18n.t(help_id(desc), "th") in out and "Risk tier per jurisdiction" not in out
 
 
 def test_translator_commands_new_and_check(tmp_path, monkeypatch, capsys):

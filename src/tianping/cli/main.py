@@ -75,13 +75,18 @@ class LazyGroup(TyperGroup):
     def parse_args(self, ctx, args: list[str]) -> list[str]:
         # --help is eager: translate the help texts before Click parses (and maybe prints) anything
         from ..i18n import available_languages, current_lang, normalize_lang, t
+        from .helptext import translate
 
         lang = normalize_lang(_lang_in(args)) or current_lang()
+        # help screens in `lang` (cli/helptext.py); only when a help screen may be printed, so that
+        # other calls do not import Typer's rich formatting (~60 ms)
+        self._help_lang = lang if (not args or "--help" in args) else None
+        if self._help_lang is not None:
+            translate(self, lang, recurse=False)  # the top level's own --help option and Typer's panel titles
         self.help = t("cli.help.app", lang)
         for p in self.params:
             if p.name in ("db", "lang", "version"):
                 p.help = t(f"cli.help.{p.name}", lang, langs=", ".join(available_languages()))  # type: ignore[attr-defined]
-        self._help_lang = lang
         return super().parse_args(ctx, args)
 
     def list_commands(self, ctx) -> list[str]:
@@ -91,17 +96,13 @@ class LazyGroup(TyperGroup):
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             self.commands[cmd_name] = load_command(cmd_name)
         command = super().get_command(ctx, cmd_name)
-        lang = getattr(self, "_help_lang", "en")
-        if command is not None and lang != "en":
-            from ..i18n import has_message, t
+        lang = getattr(self, "_help_lang", None)
+        if command is not None and lang is not None:
+            from .helptext import translate
 
-            if has_message(f"cli.cmd.{cmd_name}", lang) and not getattr(command, "_tp_translated", False):
-                # the listing shows the translated summary; the command's own --help starts with it,
-                # followed by the full (English) description
-                summary = t(f"cli.cmd.{cmd_name}", lang)
-                command.short_help = summary
-                command.help = f"{summary}\n\n{command.help}" if command.help else summary
-                command._tp_translated = True  # type: ignore[attr-defined]
+            # the listing shows the summary `cli.cmd.<name>`; the command's own --help, its
+            # subcommands', options' and arguments' help are the catalogs' `cli.h.*` (cli/helptext.py)
+            translate(command, lang, summary=f"cli.cmd.{cmd_name}")
         return command
 
     def resolve_command(self, ctx, args):
