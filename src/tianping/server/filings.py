@@ -1,26 +1,16 @@
 """Systems as a server sees them: owned by an organisation and moving through a filing workflow.
 
-The profile itself is stored by the registry service (`registry.service.register_in`); this
-module adds ownership, the workflow state, deadlines, the published copy and the audit events,
-all in the transaction of the change.
-
-Workflow (modelled on China's algorithm filing and the EU database for high-risk systems):
-
-    draft ──submit──► submitted ──start_review──► under_review ──approve──► approved ──publish──► published
-      ▲                                             │                                              │
-      └────────── returned ◄──────return────────────┘                 edit ──► changed ──start_review──┘
-                                                                  withdraw (published/changed) ──► withdrawn
-
-Deadlines (cn-algorithm-recommendation:art-24): a filing within 10 working days of launch
-(`placed_on_market`), a change within 10 working days of its effective date, deregistration
-within 20 working days of the end of the service.
+The profile itself is stored by the registry service (`registry.service.register_in`) and the
+workflow's rules — states, transitions, who may take them, deadlines, what publishing copies —
+are the domain's (`registry.filing`). This module adds what only a server has: ownership and
+access, optimistic concurrency (ETag / If-Match), the rows, the public register's reads and the
+audit events, all in the transaction of the change.
 """
 
 from __future__ import annotations
 
 import builtins  # FilingService has a method named `list`: annotations inside it name the type explicitly
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +19,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..audit import append_event
+from ..registry.filing import (  # noqa: F401  (re-exported: api, web and fastread read them from here)
+    DEADLINE_CITE,
+    DEADLINE_DAYS,
+    EDITABLE,
+    PUBLIC_STATES,
+    STATES,
+    TRANSITIONS,
+    FilingRuleError,
+    Transition,
+    actions,
+    apply_edit,
+    apply_transition,
+    check_editable,
+    check_transition,
+    deadline_view,
+    open_filing,
+)
 from ..registry.profile import AISystem
 from ..registry.service import register_in
 from ..store import Database
@@ -38,32 +45,15 @@ from .errors import ServiceError, conflict, forbidden, id_unavailable, invalid, 
 from .models import REGISTER_WHERE, FilingRow, OrganisationRow
 from .principal import Principal
 from .security import now_iso
-from .workdays import add_working_days
-
-STATES = ("draft", "submitted", "under_review", "approved", "returned", "published", "changed", "withdrawn")
-PUBLIC_STATES = ("published", "changed")  # "changed": the last approved copy stays public while the change is reviewed
-EDITABLE = ("draft", "returned", "published", "changed")
-DEADLINE_CITE = "cn-algorithm-recommendation:art-24"
-DEADLINE_DAYS = {"filing": 10, "change": 10, "deregistration": 20}
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    roles: tuple[str, ...]
-    needs_comment: bool = False
-    needs_date: bool = False
-
-
-TRANSITIONS: dict[str, Transition] = {
-    "submit": Transition(("draft", "returned"), "submitted", ("provider", "admin")),
-    "start_review": Transition(("submitted", "changed"), "under_review", ("reviewer", "admin")),
-    "approve": Transition(("under_review",), "approved", ("reviewer", "admin")),
-    "return": Transition(("under_review",), "returned", ("reviewer", "admin"), needs_comment=True),
-    "publish": Transition(("approved",), "published", ("reviewer", "admin")),
-    "withdraw": Transition(("published", "changed"), "withdrawn", ("provider", "admin"), needs_date=True),
-}
+def rule_error(exc: FilingRuleError) -> ServiceError:
+    """The HTTP problem for a broken workflow rule (422, 403 or 409)."""
+    if exc.kind == "forbidden":
+        return forbidden(exc.message)
+    if exc.kind == "conflict":
+        return conflict(exc.message, field=exc.field)
+    return invalid(exc.message, field=exc.field)
 
 
 def etag(filing: FilingRow) -> str:
@@ -108,19 +98,6 @@ def visible(q: Select, p: Principal) -> Select:
     return q.where(FilingRow.organisation_id == p.organisation_id)
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-def _parse_date(value: str | None, field: str) -> dt.date:
-    if not value:
-        return _today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise invalid(f"'{value}' is not a date (YYYY-MM-DD)", field=field) from None
-
-
 def parse_profile(data: Any) -> AISystem:
     if not isinstance(data, dict):
         raise invalid("expected a JSON object (an AI-system profile)")
@@ -142,10 +119,6 @@ def _owner_org(s: Session, p: Principal, system: AISystem) -> OrganisationRow:
     if p.role == "admin":
         return ensure_organisation(s, system.organisation.name, actor=p.actor)
     raise forbidden("only providers and admins register systems")
-
-
-def _deadline(kind: str, start: dt.date) -> tuple[str, str]:
-    return add_working_days(start, DEADLINE_DAYS[kind]).isoformat(), kind
 
 
 class FilingService:
@@ -246,8 +219,7 @@ class FilingService:
                 filing = FilingRow(
                     system_id=system.id, organisation_id=org.id, status="draft", revision=1, created_at=now, updated_at=now
                 )
-                if system.placed_on_market:
-                    filing.deadline, filing.deadline_kind = _deadline("filing", system.placed_on_market)
+                open_filing(filing, system.placed_on_market)
                 s.add(filing)
                 append_event(
                     s,
@@ -273,42 +245,26 @@ class FilingService:
             if filing is None or not (p.role == "admin" or (p.is_provider and filing.organisation_id == p.organisation_id)):
                 raise forbidden("only the owning provider (or an admin) changes a system")
             check_if_match(filing, if_match)
-            if filing.status not in EDITABLE:
-                raise conflict(
-                    f"a filing that is {filing.status} cannot be edited (wait for the review, or ask for it to be returned)"
-                )
+            try:
+                check_editable(filing)
+            except FilingRuleError as exc:
+                raise rule_error(exc) from None
             org = s.get_one(OrganisationRow, filing.organisation_id)
             if system.organisation.name != org.name:
                 raise invalid(f"organisation.name must stay '{org.name}'", field="organisation.name")
             res = register_in(s, system, replace=True, actor=p.actor)
             if res.get("unchanged"):
                 return system_view(s, row, filing)
-            before = filing.status
-            if filing.status in ("published", "changed"):
-                eff = _parse_date(effective_date, "effective_date")
-                filing.status = "changed"
-                filing.effective_date = eff.isoformat()
-                filing.deadline, filing.deadline_kind = _deadline("change", eff)
-            elif system.placed_on_market and filing.status == "draft":
-                filing.deadline, filing.deadline_kind = _deadline("filing", system.placed_on_market)
+            try:
+                data = apply_edit(
+                    filing, placed_on_market=system.placed_on_market, effective_date=effective_date, version=res["version"]
+                )
+            except FilingRuleError as exc:
+                raise rule_error(exc) from None
             filing.revision += 1
             filing.updated_at = now_iso()
-            if before != filing.status or before == "changed":
-                append_event(
-                    s,
-                    "filing.changed",
-                    "system",
-                    system_id,
-                    {
-                        "from": before,
-                        "to": filing.status,
-                        "version": res["version"],
-                        "effective_date": filing.effective_date,
-                        "deadline": filing.deadline,
-                        "cites": [DEADLINE_CITE],
-                    },
-                    actor=p.actor,
-                )
+            if data is not None:
+                append_event(s, "filing.changed", "system", system_id, data, actor=p.actor)
             return system_view(s, row, filing)
 
     def transition(
@@ -321,54 +277,35 @@ class FilingService:
         comment: str | None = None,
         effective_date: str | None = None,
     ) -> dict[str, Any]:
-        tr = TRANSITIONS.get(action)
-        if tr is None:
+        if action not in TRANSITIONS:
             raise invalid(f"unknown action '{action}' (one of {', '.join(TRANSITIONS)})", field="action")
         with self.db.session() as s:
             row, filing = self._load(s, p, system_id, lock=True)
             if filing is None:
                 raise conflict("this system was registered outside the server and has no filing")
-            if p.role not in tr.roles or (p.is_provider and filing.organisation_id != p.organisation_id):
-                raise forbidden(f"a {p.role} cannot {action} a filing")
-            check_if_match(filing, if_match)
-            if filing.status not in tr.sources:
-                raise conflict(f"cannot {action} a filing that is {filing.status} (allowed from: {', '.join(tr.sources)})")
-            comment = (comment or "").strip() or None
-            if tr.needs_comment and not comment:
-                raise invalid("say why the filing is returned", field="comment")
-            before = filing.status
-            data: dict[str, Any] = {"from": before, "to": tr.target, "version": row.version}
-            if comment:
-                data["comment"] = comment
-            filing.status = tr.target
-            now = now_iso()
-            if action == "submit":
-                if filing.deadline_kind == "filing" and filing.deadline:
-                    data["late"] = _today().isoformat() > filing.deadline
-                filing.deadline = filing.deadline_kind = None
-                filing.review_comment = None
-            elif action == "return":
-                filing.review_comment = comment
-            elif action == "approve":
-                filing.review_comment = comment
-                if filing.deadline_kind == "change":
-                    data["late"] = _today().isoformat() > (filing.deadline or "")
-                    filing.deadline = filing.deadline_kind = None
-            elif action == "publish":
-                if filing.filing_number is None:
-                    filing.filing_number = _filing_number(s, row)
-                filing.published_document = row.document
-                filing.published_name = row.name
-                filing.published_name_zh = row.document.get("name_zh")
-                filing.published_jurisdictions = list(row.document.get("jurisdictions") or [])
-                filing.published_version = row.version
-                filing.published_at = now
-                data["filing_number"] = filing.filing_number
-            elif action == "withdraw":
-                eff = _parse_date(effective_date, "effective_date")
-                filing.effective_date = eff.isoformat()
-                filing.deadline, filing.deadline_kind = _deadline("deregistration", eff)
-                data.update(effective_date=filing.effective_date, deadline=filing.deadline, cites=[DEADLINE_CITE])
+            try:
+                check_transition(
+                    filing,
+                    action,
+                    p.role,
+                    own_organisation=filing.organisation_id == p.organisation_id,
+                    is_provider=p.is_provider,
+                )
+                check_if_match(filing, if_match)
+                now = now_iso()
+                data = apply_transition(
+                    filing,
+                    action,
+                    version=row.version,
+                    document=row.document,
+                    name=row.name,
+                    now=now,
+                    comment=comment,
+                    effective_date=effective_date,
+                    number=lambda: _filing_number(s, row),
+                )
+            except FilingRuleError as exc:
+                raise rule_error(exc) from None
             filing.revision += 1
             filing.updated_at = now
             append_event(s, f"filing.{action}", "system", system_id, data, actor=p.actor)
@@ -510,26 +447,17 @@ def _org_names(s: Session, ids: set[str]) -> dict[str, str]:
 def filing_view(f: FilingRow | None) -> dict[str, Any] | None:
     if f is None:
         return None
-    deadline = None
-    if f.deadline:
-        deadline = {
-            "date": f.deadline,
-            "kind": f.deadline_kind,
-            "working_days": DEADLINE_DAYS.get(f.deadline_kind or "", None),
-            "cites": [DEADLINE_CITE],
-            "overdue": _today().isoformat() > f.deadline,
-        }
     return {
         "status": f.status,
         "revision": f.revision,
         "etag": etag(f),
         "filing_number": f.filing_number,
-        "deadline": deadline,
+        "deadline": deadline_view(f),
         "effective_date": f.effective_date,
         "review_comment": f.review_comment,
         "published_at": f.published_at,
         "published_version": f.published_version,
-        "actions": [a for a, t in TRANSITIONS.items() if f.status in t.sources],
+        "actions": actions(f.status),
         "updated_at": f.updated_at,
     }
 
