@@ -44,8 +44,6 @@ NOT_CONVERTED: dict[str, int] = {
     "rules/engine.py": 6,
     "evaluation/genai/bank.py": 1,
     "evaluation/genai/scorers/refusal.py": 2,
-    # the filing exports' ~86 reasons, written as _r(en, zh) (one helper literal): not converted yet
-    "registry/exports.py": 1,
     # _t(en, zh), still called by monitor/changes.py (being edited by another engineer): ~8 texts
     "monitor/service.py": 1,
 }

@@ -57,6 +57,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import TianpingError
+from ..i18n import texts
 from .profile import AISystem
 
 Reason = dict[str, str]
@@ -65,15 +66,16 @@ Reason = dict[str, str]
 # shared helpers
 
 
-def _r(en: str, zh: str) -> Reason:
-    return {"en": en, "zh": zh}
+def _r(key: str, **kwargs: Any) -> Reason:
+    """A reason in every language: message `key` of the catalogs; an argument may be a language map."""
+    return texts(key, **kwargs)
 
 
-NO_FIELD = _r("The profile has no field for this.", "系统档案中没有对应字段。")
+NO_FIELD = _r("export.no_field")
 
 
 def _unanswered(field: str) -> Reason:
-    return _r(f"The profile does not answer '{field}'.", f"系统档案未填写“{field}”。")
+    return _r("export.unanswered", field=field)
 
 
 def _empty(value: Any) -> bool:
@@ -270,8 +272,7 @@ def export_cn_algorithm_filing(system: AISystem) -> dict[str, Any]:
 
     # 主体信息
     b.set(f"{e}.主体名称", org.name, "organisation.name")
-    b.miss(f"{e}.主体类型", None, _r("The profile does not say whether the entity is a company, public institution or other body.",
-                                    "系统档案未说明主体为企业、事业单位或其他组织。"))
+    b.miss(f"{e}.主体类型", None, _r("export.cn.entity_type"))
     b.miss(f"{e}.统一社会信用代码", None)
     b.set(f"{e}.所在国家或地区", org.country, "organisation.country")
     b.miss(f"{e}.住所", None)
@@ -283,49 +284,43 @@ def export_cn_algorithm_filing(system: AISystem) -> dict[str, Any]:
     if filing_roles:
         b.set(f"{e}.备案主体角色", filing_roles, "roles.CN")
     elif cn_roles:
-        b.miss(f"{e}.备案主体角色", "roles.CN", _r(
-            f"roles.CN is {cn_roles}: neither service_provider (服务提供者) nor technical_supporter (技术支持者), the roles that file.",
-            f"roles.CN 为 {cn_roles}，既非服务提供者也非技术支持者（负有备案义务的角色）。"))
+        b.miss(f"{e}.备案主体角色", "roles.CN", _r("export.cn.role_not_filing", roles=cn_roles))
     else:
-        b.miss(f"{e}.备案主体角色", "roles.CN", _r("The profile gives no role in CN.", "系统档案未给出在中国（CN）的角色。"))
+        b.miss(f"{e}.备案主体角色", "roles.CN", _r("export.cn.no_role"))
 
     # 算法信息
     if system.name_zh:
         b.set(f"{a}.算法名称", system.name_zh, "name_zh")
     else:
         b.set(f"{a}.算法名称", system.name, "name")
-        b.notes.append(_r("The profile has no Chinese name (name_zh); the English name was used for 算法名称 and 产品名称.",
-                          "系统档案无中文名称（name_zh），算法名称与产品名称暂用英文名称。"))
+        b.notes.append(_r("export.cn.no_chinese_name"))
     basis = cn_algorithm_types(system)
     types = [t for t in CN_ALGORITHM_TYPES if any(x["type"] == t for x in basis)]
     if types:
         b.set(f"{a}.算法类型", types, "model_kinds")
     elif system.model_kinds is None and system.use_cases is None:
-        b.miss(f"{a}.算法类型", "model_kinds", _r("Neither model_kinds nor use_cases is answered, so no algorithm type can be derived.",
-                                                  "model_kinds 与 use_cases 均未填写，无法确定算法类型。"))
+        b.miss(f"{a}.算法类型", "model_kinds", _r("export.cn.no_algorithm_type"))
     else:
-        b.miss(f"{a}.算法类型", "model_kinds", _r(
-            f"None of model_kinds {[str(k) for k in system.model_kinds or []]} or use_cases {system.use_cases or []} maps to one of the five algorithm types.",
-            f"model_kinds {[str(k) for k in system.model_kinds or []]} 与 use_cases {system.use_cases or []} 均不对应五类算法类型中的任何一类。"))
+        kinds = [str(k) for k in system.model_kinds or []]
+        why = _r("export.cn.algorithm_type_unmapped", kinds=kinds, use_cases=system.use_cases or [])
+        b.miss(f"{a}.算法类型", "model_kinds", why)
     if system.sector in CN_SECTOR_ZH:
         b.set(f"{a}.应用领域", CN_SECTOR_ZH[system.sector], "sector")
     elif system.sector:
-        b.miss(f"{a}.应用领域", "sector", _r(f"sector '{system.sector}' names no specific domain.", f"sector“{system.sector}”未指明具体领域。"))
+        b.miss(f"{a}.应用领域", "sector", _r("export.cn.sector_unspecific", sector=system.sector))
     else:
         b.miss(f"{a}.应用领域", "sector")
     b.set(f"{a}.使用场景", [_use_case_label(u, "zh") for u in system.use_cases or []], "use_cases")
     b.miss(f"{a}.算法基本原理", None)
     b.miss(f"{a}.算法运行机制", None)
-    b.miss(f"{a}.算法安全自评估报告", None, _r("A separate report the provider must write (Art. 24); the profile does not hold it.",
-                                              "须由服务提供者另行编写的报告（第二十四条），系统档案不包含。"))
+    b.miss(f"{a}.算法安全自评估报告", None, _r("export.cn.self_assessment"))
     b.miss(f"{a}.拟公示内容", None)
     b.set(f"{a}.具有舆论属性或社会动员能力", system.public_opinion_attributes, "public_opinion_attributes")
 
     # 产品及功能信息
     b.set(f"{p}.产品名称", system.name_zh or system.name, "name_zh" if system.name_zh else "name")
     b.set(f"{p}.产品版本", system.version, "version")
-    b.miss(f"{p}.服务形式", None, _r("The profile has no structured channel field (app, mini program, website, API).",
-                                     "系统档案没有结构化的服务形式字段（APP、小程序、网站、API 等）。"))
+    b.miss(f"{p}.服务形式", None, _r("export.cn.channel"))
     b.miss(f"{p}.产品访问地址", None)
     b.set(f"{p}.产品功能描述", system.intended_purpose, "intended_purpose")
     if system.public_facing is None:
@@ -336,10 +331,9 @@ def export_cn_algorithm_filing(system: AISystem) -> dict[str, Any]:
     b.set(f"{p}.上线时间", system.placed_on_market.isoformat() if system.placed_on_market else None, "placed_on_market")
 
     if system.public_opinion_attributes is False:
-        b.notes.append(_r("public_opinion_attributes is false: Art. 24 filing is required only for services with public-opinion attributes or social-mobilisation capacity.",
-                          "public_opinion_attributes 为否：第二十四条仅要求具有舆论属性或社会动员能力的服务提供者备案。"))
+        b.notes.append(_r("export.cn.not_public_opinion"))
     if "CN" not in system.jurisdictions:
-        b.notes.append(_r("CN is not among the profile's jurisdictions.", "系统档案的法域不包括中国（CN）。"))
+        b.notes.append(_r("export.cn.not_in_jurisdictions"))
     labels = dict(CN_LABELS)
     labels.update({t: CN_ALGORITHM_TYPE_EN[t] for t in CN_ALGORITHM_TYPES})
     return b.result(cites=["cn-algorithm-recommendation:art-24", "cn-algorithm-recommendation:art-2"],
@@ -389,33 +383,27 @@ def export_eu_annex_viii_a(system: AISystem) -> dict[str, Any]:
     if org_is_provider:
         b.set("provider.name", org.name, "organisation.name")
     elif eu_roles:
-        b.miss("provider.name", "roles.EU", _r(f"The organisation's EU roles are {eu_roles}, not provider; the provider is not named in the profile.",
-                                              f"该组织在欧盟的角色为 {eu_roles}，并非提供者；系统档案未写明提供者。"))
+        b.miss("provider.name", "roles.EU", _r("export.eu.org_not_provider", roles=eu_roles))
     else:
-        b.miss("provider.name", "roles.EU", _r("The profile gives no EU role, so it does not say who the provider is.",
-                                              "系统档案未给出欧盟角色，无法确定提供者。"))
+        b.miss("provider.name", "roles.EU", _r("export.eu.no_role"))
     b.miss("provider.address", None)
     if org_is_provider:
         b.set("provider.country", org.country, "organisation.country")
     else:
-        b.miss("provider.country", "roles.EU", _r("The provider is not the profile's organisation.", "提供者并非系统档案中的组织。"))
+        b.miss("provider.country", "roles.EU", _r("export.eu.provider_not_org"))
     b.miss("provider.contact_details", None)
     # 2. person submitting on the provider's behalf
     for f in ("name", "address", "contact_details"):
-        b.miss(f"submitted_on_behalf_by.{f}", None, _r("Only where another person submits for the provider; the profile does not say who submits.",
-                                                        "仅在他人代提供者提交时填写；系统档案未说明由谁提交。"))
+        b.miss(f"submitted_on_behalf_by.{f}", None, _r("export.eu.submitted_on_behalf"))
     # 3. authorised representative (Art. 22: providers established in third countries)
     if org_is_provider and org.country in EU_MEMBER_STATES:
         for f in ("name", "address", "contact_details"):
-            b.na(f"authorised_representative.{f}", "organisation.country", _r(
-                f"The provider is established in an EU Member State ({org.country}); an authorised representative is needed only for providers established outside the Union.",
-                f"提供者设立于欧盟成员国（{org.country}）；仅设立于欧盟境外的提供者需要授权代表。"))
+            b.na(f"authorised_representative.{f}", "organisation.country",
+                 _r("export.eu.representative_not_needed", country=org.country))
     else:
-        why = (_r(f"The provider is established outside the Union ({org.country}): an authorised representative is required, but the profile does not name one.",
-                  f"提供者设立于欧盟境外（{org.country}），须指定授权代表，但系统档案未写明。")
+        why = (_r("export.eu.representative_needed", country=org.country)
                if org_is_provider and org.country else
-               _r("Whether an authorised representative is needed depends on where the provider is established, which the profile does not settle.",
-                  "是否需要授权代表取决于提供者的设立地，系统档案无法确定。"))
+               _r("export.eu.representative_unknown"))
         for f in ("name", "address", "contact_details"):
             b.miss(f"authorised_representative.{f}", "organisation.country", why)
     # 4. trade name and unambiguous reference
@@ -424,15 +412,12 @@ def export_eu_annex_viii_a(system: AISystem) -> dict[str, Any]:
     b.set("reference.version", system.version, "version")
     # 5. intended purpose, components and functions
     b.set("intended_purpose", system.intended_purpose, "intended_purpose")
-    b.miss("components_and_functions", None, _r("The profile does not list the system's components and the functions they support.",
-                                                  "系统档案未列出系统的组成部分及其支持的功能。"))
+    b.miss("components_and_functions", None, _r("export.eu.components"))
     # 6. information used and operating logic
     b.set("information_used.data_categories", _data_categories(system), "data")
-    b.miss("information_used.description", None, _r("Annex VIII asks for a concise description of the data and inputs; the profile holds only data categories.",
-                                                    "附件八要求简要说明所用数据与输入；系统档案仅有数据类别。"))
+    b.miss("information_used.description", None, _r("export.eu.data_description"))
     b.set("operating_logic.model_kinds", [str(k) for k in system.model_kinds or []], "model_kinds")
-    b.miss("operating_logic.description", None, _r("Annex VIII asks for a concise description of the operating logic; the profile holds only model kinds.",
-                                                   "附件八要求简要说明运行逻辑；系统档案仅有模型类型。"))
+    b.miss("operating_logic.description", None, _r("export.eu.logic_description"))
     # 7. status
     lc = system.lifecycle
     if lc in EU_STATUS_BY_LIFECYCLE:
@@ -440,11 +425,9 @@ def export_eu_annex_viii_a(system: AISystem) -> dict[str, Any]:
     elif lc is None:
         b.miss("status", "lifecycle")
     else:
-        b.miss("status", "lifecycle", _r(f"lifecycle is '{lc}': the system is not (yet) on the market or in service, and 'recalled' cannot be told from the profile.",
-                                         f"lifecycle 为“{lc}”：系统尚未投放市场或投入使用，且无法从档案判断是否已召回。"))
+        b.miss("status", "lifecycle", _r("export.eu.not_on_market", lifecycle=lc))
     # 8-9. notified-body certificate
-    cert_reason = _r("The profile holds no notified-body certificate (needed where a notified body issued one).",
-                     "系统档案中没有公告机构证书信息（由公告机构发证时需要）。")
+    cert_reason = _r("export.eu.no_certificate")
     for f in ("type", "number", "expiry_date", "notified_body"):
         b.miss(f"certificate.{f}", None, cert_reason)
     b.miss("certificate_scan", None, cert_reason)
@@ -453,22 +436,18 @@ def export_eu_annex_viii_a(system: AISystem) -> dict[str, Any]:
     if states:
         b.set("member_states", states, "jurisdictions")
     elif "EU" in system.jurisdictions:
-        b.miss("member_states", "jurisdictions", _r("jurisdictions says EU without naming the Member States.",
-                                                    "jurisdictions 仅写明欧盟（EU），未列出具体成员国。"))
+        b.miss("member_states", "jurisdictions", _r("export.eu.member_states_unnamed"))
     else:
-        b.miss("member_states", "jurisdictions", _r("The system is not placed on the EU market according to the profile.",
-                                                    "根据系统档案，该系统未投放欧盟市场。"))
+        b.miss("member_states", "jurisdictions", _r("export.eu.not_on_eu_market"))
     # 11-13
     b.miss("eu_declaration_of_conformity", None)
     if set(system.use_cases or []) & _NO_IFU_USE_CASES:
-        b.na("instructions_for_use", "use_cases", _r("Annex III points 1, 6 or 7 (biometrics, law enforcement, migration): instructions for use are not provided to the database.",
-                                                     "附件三第1、6或7点（生物识别、执法、移民）领域：不提交使用说明。"))
+        b.na("instructions_for_use", "use_cases", _r("export.eu.no_instructions"))
     else:
         b.miss("instructions_for_use", None)
-    b.miss("additional_information_url", None, _r("Optional (point 13); the profile has no URL.", "可选项（第13点）；系统档案没有网址。"))
+    b.miss("additional_information_url", None, _r("export.eu.no_url"))
 
-    b.notes.append(_r("Annex VIII Section A applies to high-risk AI systems registered under Art. 49(1); run `tianping classify` to see whether this system is high-risk.",
-                      "附件八A节适用于依第49条第1款登记的高风险人工智能系统；可运行 `tianping classify` 判断本系统是否属于高风险。"))
+    b.notes.append(_r("export.eu.annex_viii_scope"))
     return b.result(cites=["eu-ai-act:art-16"], source="Regulation (EU) 2024/1689, Art. 49(1) and Annex VIII Section A",
                     labels=EU_ANNEX_VIII_A_POINTS)
 
@@ -500,65 +479,53 @@ def export_nl_algorithm_register(system: AISystem) -> dict[str, Any]:
     b = _Builder("nl-algorithm-register")
     org = system.organisation
     b.set("name", system.name, "name")
-    b.miss("description_short", "intended_purpose", _r("A plain-language (B1 Dutch) summary of at most 350 characters; write it from intended_purpose.",
-                                                       "不超过350字符的通俗荷兰语（B1）摘要，需根据 intended_purpose 另行撰写。"))
-    _user_org_or_missing(b, "organization", system, _r(
-        "The register names the government body that uses the algorithm; the profile's organisation is not a public authority (it may be the supplier).",
-        "登记册填写使用该算法的政府机构；系统档案中的组织不是公共机构（可能是供应商）。"))
+    b.miss("description_short", "intended_purpose", _r("export.nl.short_description"))
+    _user_org_or_missing(b, "organization", system, _r("export.nl.government_body"))
     if system.sector in NL_CATEGORY_BY_SECTOR:
         b.set("category", [NL_CATEGORY_BY_SECTOR[system.sector]], "sector")
     else:
-        b.miss("category", "sector", _r(f"sector '{system.sector}' has no counterpart among the standard's themes." if system.sector else "The profile does not answer 'sector'.",
-                                        f"sector“{system.sector}”在该标准的主题中没有对应项。" if system.sector else "系统档案未填写“sector”。"))
+        b.miss("category", "sector",
+               _r("export.nl.sector_no_theme", sector=system.sector) if system.sector else _unanswered("sector"))
     lc = system.lifecycle
     b.set("status", NL_STATUS_BY_LIFECYCLE.get(lc) if lc else None, "lifecycle")
     b.set("begin_date", system.placed_on_market.strftime("%Y-%m") if system.placed_on_market else None, "placed_on_market")
     if lc == "retired":
-        b.miss("end_date", None, _r("The system is retired but the profile has no retirement date.", "系统已停用，但系统档案没有停用日期。"))
+        b.miss("end_date", None, _r("export.nl.no_end_date"))
     elif lc is None:
         b.miss("end_date", "lifecycle")
     else:
-        b.na("end_date", "lifecycle", _r("The algorithm is not out of use; the standard says to leave the end date empty.",
-                                         "该算法未停止使用；标准要求此时结束日期留空。"))
+        b.na("end_date", "lifecycle", _r("export.nl.end_date_empty"))
     b.miss("contact_email", None)
     b.miss("website", None)
-    b.miss("publication_category", None, _r("Depends on the classification under the AI Act and the Dutch guidance (high-risk / impactful / other); the profile does not record it.",
-                                            "取决于依《人工智能法》及荷兰指南的分类（高风险/有影响/其他），系统档案未记录。"))
+    b.miss("publication_category", None, _r("export.nl.publication_category"))
     b.miss("url", None)
     b.set("goal", system.intended_purpose, "intended_purpose")
     b.miss("proportionality", None)
     b.set("human_intervention", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
-    b.miss("risks", None, _r("The profile rates harm probability/severity but does not describe how risks are managed.",
-                             "系统档案对损害可能性/严重性进行了评级，但未描述风险管理措施。"))
+    b.miss("risks", None, _r("export.nl.risks"))
     b.miss("lawful_basis", None)
     b.miss("lawful_basis_grouping", None)
     b.miss("process_index_url", None)
     b.miss("impacttoetsen", None)
-    b.miss("impacttoetsen_grouping", None, _r("The profile records no IAMA, DPIA or other impact assessment.", "系统档案未记录 IAMA、DPIA 或其他影响评估。"))
+    b.miss("impacttoetsen_grouping", None, _r("export.nl.no_impact_assessment"))
     cats = _data_categories(system)
-    b.miss("source_data", "data", _r(
-        f"The profile has only data categories ({', '.join(cats) or 'none given'}); the standard asks for the concrete data used and their sources.",
-        f"系统档案仅有数据类别（{', '.join(cats) or '未填写'}）；该标准要求说明具体数据及其来源。"))
+    b.miss("source_data", "data", _r("export.nl.source_data", cats=", ".join(cats) or texts("export.none_given")))
     b.miss("source_data_grouping", None)
     kinds = [str(k) for k in system.model_kinds or []]
-    b.miss("methods_and_models", "model_kinds", _r(
-        f"The standard asks how the algorithm works (input, operation, output, self-learning or not); the profile gives only model kinds ({', '.join(kinds) or 'none given'}).",
-        f"该标准要求说明算法如何运作（输入、运行、输出、是否自学习）；系统档案仅给出模型类型（{', '.join(kinds) or '未填写'}）。"))
+    b.miss("methods_and_models", "model_kinds", _r("export.nl.methods", kinds=", ".join(kinds) or texts("export.none_given")))
     if _is_provider_anywhere(system) and not org.public_authority:
         b.set("provider", org.name, "organisation.name")
     elif _is_provider_anywhere(system) and org.public_authority:
         b.set("provider", "Intern ontwikkeld", "roles")  # the standard's own wording for in-house development
     else:
-        b.miss("provider", "roles", _r("The organisation is not the provider, and the profile does not name the supplier.",
-                                      "该组织不是提供者，系统档案也未写明供应商。"))
-    b.miss("publiccode", "open_source", _r("The profile has no link to source code.", "系统档案没有源代码链接。"))
-    b.miss("lang", None, _r("The register accepts Dutch ('nld') only; the texts copied from the profile are not in Dutch and need translating.",
-                            "该登记册仅接受荷兰语（nld）；从系统档案复制的文本不是荷兰语，需要翻译。"))
+        b.miss("provider", "roles", _r("export.supplier_unnamed"))
+    b.miss("publiccode", "open_source", _r("export.nl.no_source_link"))
+    b.miss("lang", None, _r("export.nl.dutch_only"))
     b.set("standard_version", "1.0.0", None)
     b.set("source_id", system.id, "id")
     b.miss("tags", None)
     if "NL" not in system.jurisdictions:
-        b.notes.append(_r("NL is not among the profile's jurisdictions.", "系统档案的法域不包括荷兰（NL）。"))
+        b.notes.append(_r("export.nl.not_in_jurisdictions"))
     return b.result(cites=[], source="Algoritmeregister publicatiestandaard 1.0.0")
 
 
@@ -579,26 +546,22 @@ def export_uk_atrs(system: AISystem) -> dict[str, Any]:
     b.miss(f"{t1}.website", None)
     b.miss(f"{t1}.contact_email", None)
 
-    _user_org_or_missing(b, f"{own}.organisation", system, _r(
-        "The ATRS names the public-sector body responsible for using the tool; the profile's organisation is not a public authority (it may be the supplier).",
-        "ATRS 填写负责使用该工具的公共部门机构；系统档案中的组织不是公共机构（可能是供应商）。"))
+    _user_org_or_missing(b, f"{own}.organisation", system, _r("export.uk.public_body"))
     b.miss(f"{own}.team", None)
     b.miss(f"{own}.senior_responsible_owner", None)
     if _is_provider_anywhere(system) and not org.public_authority:
         b.set(f"{own}.external_supplier", org.name, "organisation.name")
         b.set(f"{own}.external_supplier_role", "provider (developer) of the algorithmic tool", "roles")
     elif _is_provider_anywhere(system):
-        b.na(f"{own}.external_supplier", "roles", _r("Developed by the organisation itself (it is the provider).", "由该组织自行开发（其为提供者）。"))
-        b.na(f"{own}.external_supplier_role", "roles", _r("No external supplier.", "无外部供应商。"))
+        b.na(f"{own}.external_supplier", "roles", _r("export.uk.developed_in_house"))
+        b.na(f"{own}.external_supplier_role", "roles", _r("export.uk.no_external_supplier"))
     else:
         for f in ("external_supplier", "external_supplier_role"):
-            b.miss(f"{own}.{f}", "roles", _r("The organisation is not the provider, and the profile does not name the supplier.",
-                                            "该组织不是提供者，系统档案也未写明供应商。"))
+            b.miss(f"{own}.{f}", "roles", _r("export.supplier_unnamed"))
     b.miss(f"{own}.external_supplier_identifier", None)
     b.miss(f"{own}.data_access_terms", None)
 
-    b.miss(f"{desc}.scope", "intended_purpose", _r("The ATRS asks what the tool is and is not designed for; the profile states only the intended purpose.",
-                                                  "ATRS 要求说明工具的设计用途与非设计用途；系统档案仅说明了预期用途。"))
+    b.miss(f"{desc}.scope", "intended_purpose", _r("export.uk.scope"))
     b.miss(f"{desc}.benefit", None)
     b.miss(f"{desc}.alternatives_considered", None)
 
@@ -616,27 +579,23 @@ def export_uk_atrs(system: AISystem) -> dict[str, Any]:
     elif lc is None:
         b.miss(f"{tool}.phase", "lifecycle")
     else:
-        b.miss(f"{tool}.phase", "lifecycle", _r(f"lifecycle '{lc}' has no counterpart among the ATRS phases (idea, design, development, production, retired).",
-                                               f"lifecycle“{lc}”在 ATRS 阶段（构想、设计、开发、生产、停用）中没有对应项。"))
+        b.miss(f"{tool}.phase", "lifecycle", _r("export.uk.phase_unmapped", lifecycle=lc))
     b.miss(f"{tool}.maintenance", None)
     b.miss(f"{tool}.system_architecture", None)
 
     cats = _data_categories(system)
     b.miss(f"{data}.source_data_name", None)
-    b.miss(f"{data}.source_data_description", "data", _r(
-        f"The profile has only data categories ({', '.join(cats) or 'none given'}); the ATRS asks which data are used for training, testing and operation.",
-        f"系统档案仅有数据类别（{', '.join(cats) or '未填写'}）；ATRS 要求说明训练、测试和运行所用的数据。"))
+    b.miss(f"{data}.source_data_description", "data",
+           _r("export.uk.source_data", cats=", ".join(cats) or texts("export.none_given")))
     for f in ("source_data_url", "data_collection", "data_sharing_agreements", "data_access_and_storage"):
         b.miss(f"{data}.{f}", None)
 
     for f in ("impact_assessment_name", "impact_assessment_description", "impact_assessment_date", "impact_assessment_link"):
-        b.miss(f"{risk}.{f}", None, _r("The profile records no impact assessment.", "系统档案未记录影响评估。"))
+        b.miss(f"{risk}.{f}", None, _r("export.uk.no_impact_assessment"))
     for f in ("risk_name", "risk_description", "risk_mitigation"):
-        b.miss(f"{risk}.{f}", None, _r("The profile rates harm probability/severity but names no risks or mitigations.",
-                                      "系统档案对损害可能性/严重性进行了评级，但未列出具体风险及缓解措施。"))
+        b.miss(f"{risk}.{f}", None, _r("export.uk.risks"))
     if "GB" not in system.jurisdictions:
-        b.notes.append(_r("GB is not among the profile's jurisdictions; the ATRS is for UK public-sector bodies.",
-                          "系统档案的法域不包括英国（GB）；ATRS 适用于英国公共部门机构。"))
+        b.notes.append(_r("export.uk.not_in_jurisdictions"))
     return b.result(cites=[], source="UK Algorithmic Transparency Recording Standard (tiers 1 and 2)")
 
 
@@ -683,7 +642,7 @@ def export_cyclonedx(system: AISystem) -> dict[str, Any]:
         b.miss(f"{root}.version", "version")
     if system.intended_purpose is None:
         b.miss(f"{root}.description", "intended_purpose")
-    b.miss(f"{root}.licenses", "open_source", _r("The profile names no licence.", "系统档案未写明许可证。"))
+    b.miss(f"{root}.licenses", "open_source", _r("export.no_licence"))
 
     bom = Bom()
     bom.metadata.component = comp
@@ -694,15 +653,12 @@ def export_cyclonedx(system: AISystem) -> dict[str, Any]:
                             description="Foundation model named in the profile (field foundation_model).")
         bom.components.add(fm_comp)
         bom.register_dependency(comp, [fm_comp])
-        b.miss("components[0].version", "foundation_model", _r("The profile names the foundation model in free text only, without a version.",
-                                                               "系统档案仅以文字描述基础模型，没有版本号。"))
-        b.miss("components[0].supplier", "foundation_model", _r("The profile does not name the foundation model's supplier.",
-                                                                "系统档案未写明基础模型的供应方。"))
+        b.miss("components[0].version", "foundation_model", _r("export.foundation_model_unversioned"))
+        b.miss("components[0].supplier", "foundation_model", _r("export.foundation_model_supplier"))
     elif system.foundation_model is None:
         b.miss("components", "foundation_model")
     else:
-        b.na("components", "foundation_model", _r(f"The profile says there is no separate foundation model: '{system.foundation_model}'.",
-                                                 f"系统档案说明没有单独的基础模型：“{system.foundation_model}”。"))
+        b.na("components", "foundation_model", _r("export.no_separate_foundation_model", model=system.foundation_model))
 
     doc = json.loads(JsonV1Dot6(bom).output_as_string(indent=None))
 
@@ -716,7 +672,7 @@ def export_cyclonedx(system: AISystem) -> dict[str, Any]:
         b.miss(f"{mc}.modelParameters.task", "model_kinds")
     for f in ("approach", "architectureFamily", "modelArchitecture", "datasets", "inputs", "outputs"):
         b.miss(f"{mc}.modelParameters.{f}", None)
-    b.miss(f"{mc}.quantitativeAnalysis", None, _r("The profile holds no performance metrics.", "系统档案不含性能指标。"))
+    b.miss(f"{mc}.quantitativeAnalysis", None, _r("export.no_metrics"))
     use_cases = ([system.intended_purpose] if system.intended_purpose else []) + [_use_case_label(u, "en") for u in system.use_cases or []]
     if use_cases:
         card.setdefault("considerations", {})["useCases"] = use_cases

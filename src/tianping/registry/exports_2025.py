@@ -65,8 +65,7 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
     b.set("declaration.provider.name", org.name, "organisation.name")
     b.set("declaration.provider.country", org.country, "organisation.country")
     if not set(_roles(system, "VN")) & {"provider", "developer"}:
-        b.notes.append(_r("The profile gives no provider or developer role in VN: the notification is the provider's duty.",
-                          "系统档案未给出在越南（VN）的提供者或开发者角色：通报是提供者的义务。"))
+        b.notes.append(_r("export.vn.no_provider_role"))
     for f in ("enterprise_code", "address", "contact_person", "contact_email"):
         b.miss(f"declaration.provider.{f}", None)
     b.set("declaration.system.name", system.name, "name")
@@ -75,8 +74,7 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
     b.set("declaration.system.model_kinds", [str(k) for k in system.model_kinds or []], "model_kinds")
     tier = r.tier if r is not None and r.applies != "no" else None
     if r is None or r.applies == "no":
-        why = _r("The Vietnamese AI law does not apply to this profile (not deployed in VN, or defence/security only).",
-                 "越南人工智能法不适用于该档案（未在越南部署，或仅用于国防安全）。")
+        why = _r("export.vn.not_applicable")
         b.na("declaration.risk_level", "jurisdictions", why)
         b.na("declaration.classification_basis", "jurisdictions", why)
     elif tier in VN_RISK_LEVEL:
@@ -85,34 +83,29 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
         if basis:
             b.set("declaration.classification_basis", basis, "use_cases")
         else:
-            b.na("declaration.classification_basis", "use_cases", _r("Low risk by default: no rule of Art. 9 designates a higher level.",
-                                                                      "默认低风险：第9条无规则认定更高等级。"))
+            b.na("declaration.classification_basis", "use_cases", _r("export.vn.low_risk_default"))
         if tier == "low_risk":
-            b.notes.append(_r("Low-risk systems are not notified to the ministry (only medium and high risk are); keep the self-classification.",
-                              "低风险系统无需向主管部门通报（仅中、高风险须通报）；请保留自我分级记录。"))
+            b.notes.append(_r("export.vn.low_risk_not_notified"))
     else:  # undetermined (or prohibited)
         asked = ", ".join(q.field for q in r.questions) or "-"
-        reason = _r(f"The risk level is not determined: answer {asked}.", f"风险等级尚未确定：请回答 {asked}。") if tier == "undetermined" else \
-            _r("The system is a prohibited act under Art. 7: it cannot be notified for deployment.", "该系统属于第7条禁止行为：不能通报部署。")
+        reason = _r("export.vn.risk_undetermined", asked=asked) if tier == "undetermined" else \
+            _r("export.vn.prohibited")
         b.miss("declaration.risk_level", "use_cases", reason)
         b.miss("declaration.classification_basis", "use_cases", reason)
     b.miss("declaration.planned_release_date", None)
-    b.miss("portal_confirmation.system_identifier", None, _r("Issued by the portal (a unique system identifier) once the declaration is accepted.",
-                                                             "声明被受理后由门户签发（唯一系统标识）。"))
+    b.miss("portal_confirmation.system_identifier", None, _r("export.vn.system_identifier"))
     # -- the classification dossier (draft decree Art. 12): contents for high and for medium risk
     b.set("dossier.system_identification", f"{system.name} ({system.id})", "name")
     b.set("dossier.description", system.intended_purpose, "intended_purpose")
     b.set("dossier.intended_use_cases", [_use_case_label(c, "en") for c in system.use_cases or []], "use_cases")
     b.set("dossier.data_information", _data_categories(system), "data")
-    b.miss("dossier.risk_management", None, _r("Describe the risk management measures; the profile does not record them.",
-                                               "请说明风险管理措施；系统档案未记录。"))
+    b.miss("dossier.risk_management", None, _r("export.vn.risk_measures"))
     if tier == "high_risk":
-        b.miss("dossier.test_results", None, _r("Attach the results of the tests run on the system (e.g. Tianping's tabular or generative-AI tests).",
-                                                "附上对系统所做测试的结果（如天平的表格或生成式人工智能测试）。"))
-        b.miss("dossier.guiding_documents", None, _r("Attach the instructions for use given to deployers.", "附上向部署者提供的使用说明。"))
+        b.miss("dossier.test_results", None, _r("export.vn.test_results"))
+        b.miss("dossier.guiding_documents", None, _r("export.vn.instructions"))
         b.set("dossier.human_oversight", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
     else:
-        why = _r("Only the dossier of a high-risk system contains this.", "仅高风险系统的档案包含此项。")
+        why = _r("export.vn.high_risk_only")
         for f in ("test_results", "guiding_documents", "human_oversight"):
             b.na(f"dossier.{f}", None, why)
     b.miss("dossier.supporting_documents", None)
@@ -124,8 +117,7 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # us-co-impact-assessment (C.R.S. 6-1-1703(3)(b)-(c))
 
-FAIRNESS_HINT = _r("Run the tabular fairness test (selection rates, disparate_impact_ratio per group) and record the risks of algorithmic discrimination it shows and the mitigations.",
-                   "运行表格公平性测试（各组选择率、disparate_impact_ratio），记录其显示的算法歧视风险及缓解措施。")
+FAIRNESS_HINT = _r("export.co.run_fairness_test")
 
 
 def export_us_co_impact_assessment(system: AISystem) -> dict[str, Any]:
@@ -134,13 +126,11 @@ def export_us_co_impact_assessment(system: AISystem) -> dict[str, Any]:
     if "deployer" in _roles(system, "US-CO") or "deployer" in _roles(system, "US"):
         b.set("deployer", org.name, "organisation.name")
     else:
-        b.miss("deployer", "roles", _r("The organisation is not a deployer in Colorado; the impact assessment is the deployer's.",
-                                       "该组织不是科罗拉多州的部署者；影响评估由部署者完成。"))
+        b.miss("deployer", "roles", _r("export.co.not_deployer"))
     b.set("system.name", system.name, "name")
     b.set("system.version", system.version, "version")
     b.miss("assessment_date", None)
-    b.miss("reason", None, _r("State whether this is the assessment before deployment, the annual review or one after a substantial modification.",
-                              "请说明本次为部署前评估、年度复核还是实质性修改后的评估。"))
+    b.miss("reason", None, _r("export.co.assessment_kind"))
     # (I)
     b.set("i_purpose.purpose", system.intended_purpose, "intended_purpose")
     b.set("i_purpose.intended_use_cases", [_use_case_label(c, "en") for c in system.use_cases or []], "use_cases")
@@ -155,35 +145,30 @@ def export_us_co_impact_assessment(system: AISystem) -> dict[str, Any]:
     # (IV)
     own = system.deployer_trains_with_own_data
     if own is False:
-        b.na("iv_customisation_data", "deployer_trains_with_own_data", _r("The deployer does not customise the system with its own data.",
-                                                                         "部署者未使用自有数据定制该系统。"))
+        b.na("iv_customisation_data", "deployer_trains_with_own_data", _r("export.co.no_customisation"))
     else:
         b.miss("iv_customisation_data", "deployer_trains_with_own_data",
-               _r("Describe the categories of data used to customise the system.", "请说明用于定制该系统的数据类别。") if own else None)
+               _r("export.co.customisation_data") if own else None)
     # (V)
-    b.miss("v_metrics.performance_metrics", None, _r("Record the metrics used (e.g. the tabular performance and fairness tests) and their results.",
-                                                     "请记录所用指标（如表格性能与公平性测试）及其结果。"))
+    b.miss("v_metrics.performance_metrics", None, _r("export.co.metrics"))
     b.miss("v_metrics.known_limitations", None)
     # (VI)
     if system.interacts_with_people:
         b.set("vi_transparency.ai_interaction_disclosure", "Consumers interacting with the system are told it is an AI system (C.R.S. 6-1-1704).",
               "interacts_with_people")
     elif system.interacts_with_people is False:
-        b.na("vi_transparency.ai_interaction_disclosure", "interacts_with_people", _r("The system does not interact with consumers.", "系统不与消费者交互。"))
+        b.na("vi_transparency.ai_interaction_disclosure", "interacts_with_people", _r("export.co.no_consumers"))
     else:
         b.miss("vi_transparency.ai_interaction_disclosure", "interacts_with_people")
-    b.miss("vi_transparency.consumer_notice", None, _r("Describe the notice given before a consequential decision (C.R.S. 6-1-1703(4)(a)).",
-                                                       "请说明在作出重大决定前发出的通知（C.R.S. 6-1-1703(4)(a)）。"))
+    b.miss("vi_transparency.consumer_notice", None, _r("export.co.notice"))
     # (VII)
     b.miss("vii_monitoring.post_deployment_monitoring", None)
     b.set("vii_monitoring.user_safeguards", AUTONOMY_TEXT.get(system.autonomy) if system.autonomy else None, "autonomy")
     # (3)(c)
-    b.na("modification_statement", None, _r("Needed only after an intentional and substantial modification: say how far the use matched the developer's intended uses.",
-                                            "仅在有意的实质性修改后需要：说明使用与开发者预期用途的一致程度。"))
-    b.notes.append(_r("SB24-205 was repealed and re-enacted by SB 26-189 (in force 1 January 2027), which has no impact-assessment duty; this record follows SB24-205.",
-                      "SB24-205已被SB 26-189（2027年1月1日生效）废止并重新制定，后者不要求影响评估；本记录依SB24-205编制。"))
+    b.na("modification_statement", None, _r("export.co.intended_use_match"))
+    b.notes.append(_r("export.co.repealed_note"))
     if "US-CO" not in system.jurisdictions:
-        b.notes.append(_r("US-CO is not among the profile's jurisdictions.", "系统档案的法域不包括科罗拉多州（US-CO）。"))
+        b.notes.append(_r("export.co.not_in_jurisdictions"))
     return b.result(cites=["us-co-sb24-205:s-6-1-1703-3"], source="C.R.S. 6-1-1703(3)(b)-(c) (SB24-205)")
 
 
@@ -195,8 +180,7 @@ NYC_RACE = ("hispanic_or_latino", "white", "black_or_african_american", "native_
             "native_american_or_alaska_native", "two_or_more_races")
 # selection rate for tools that select or classify; scoring rate for tools that score (5-301(b)/(c))
 NYC_RATE_BY_MODEL_KIND = {"classifier": "selection_rate", "ranking_selection": "scoring_rate", "regressor": "scoring_rate"}
-AUDIT_HINT = _r("From the independent bias audit: the tabular fairness test on the tool's historical data gives each group's selection_rate and disparate_impact_ratio.",
-                "来自独立偏见审计：基于该工具历史数据的表格公平性测试给出各组的 selection_rate 和 disparate_impact_ratio。")
+AUDIT_HINT = _r("export.nyc.bias_audit_source")
 
 
 def export_nyc_bias_audit_summary(system: AISystem) -> dict[str, Any]:
@@ -205,15 +189,13 @@ def export_nyc_bias_audit_summary(system: AISystem) -> dict[str, Any]:
     if "deployer" in _roles(system, "US-NY"):
         b.set("employer", org.name, "organisation.name")
     else:
-        b.miss("employer", "roles", _r("The organisation is not the employer or employment agency using the tool in New York; the summary is theirs.",
-                                       "该组织不是在纽约使用该工具的雇主或职业介绍机构；摘要应由其发布。"))
+        b.miss("employer", "roles", _r("export.nyc.not_employer"))
     b.set("tool.name", system.name, "name")
     b.set("tool.version", system.version, "version")
     b.miss("tool.distribution_date", None)
     kinds = [str(k) for k in system.model_kinds or []]
     rate = next((NYC_RATE_BY_MODEL_KIND[k] for k in kinds if k in NYC_RATE_BY_MODEL_KIND), None)
-    b.set("audit.rate_reported", rate, "model_kinds", _r("Say whether the tool selects or classifies (selection rate) or scores (scoring rate).",
-                                                          "请说明该工具是进行选择或分类（选择率）还是评分（评分率）。"))
+    b.set("audit.rate_reported", rate, "model_kinds", _r("export.nyc.rate_kind"))
     for f in ("date", "independent_auditor", "data_source", "data_explanation", "individuals_assessed", "unknown_category_count"):
         b.miss(f"audit.{f}", None, AUDIT_HINT if f in ("individuals_assessed", "unknown_category_count") else None)
     for group, cats in (("sex", NYC_SEX), ("race_ethnicity", NYC_RACE)):
@@ -225,7 +207,7 @@ def export_nyc_bias_audit_summary(system: AISystem) -> dict[str, Any]:
             for m in ("count", "rate", "impact_ratio"):
                 b.miss(f"results.intersectional.{s}__{c}.{m}", None, AUDIT_HINT)
     if "US-NY" not in system.jurisdictions:
-        b.notes.append(_r("US-NY (New York City) is not among the profile's jurisdictions.", "系统档案的法域不包括纽约（US-NY）。"))
+        b.notes.append(_r("export.nyc.not_in_jurisdictions"))
     return b.result(cites=["us-nyc-ll144:ac-20-871-a", "us-nyc-ll144:rcny-5-301", "us-nyc-ll144:rcny-5-302"],
                     source="NYC Admin. Code 20-871(a); 6 RCNY 5-301 to 5-303", metric="disparate_impact_ratio")
 
