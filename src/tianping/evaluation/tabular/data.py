@@ -12,12 +12,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ...errors import Problem, TianpingError
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: a numeric run never needs it (~0.1 s CPU)
+    import pandas as pd
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -140,6 +142,97 @@ def iter_chunks(src: TableSource, columns: Sequence[str] | None = None, chunk_ro
         raise TianpingError(Problem(f"cannot read the data: {exc}", file=str(src.path)), title="unreadable data") from None
 
 
+def iter_numeric_chunks(src: TableSource, columns: Sequence[str], chunk_rows: int = DEFAULT_CHUNK_ROWS
+                        ) -> Iterator[dict[str, np.ndarray]] | None:
+    """Chunks as {column: numpy array}, without pandas, when every column is an integer or float column.
+
+    Returns None when some column is of another type (text, booleans, dates, dictionary, ...): the
+    caller then reads DataFrames with `iter_chunks`. The arrays are what
+    `iter_chunks(...)[column].to_numpy()` gives for these types (same reader options, so the same
+    inferred types): int columns stay int, an int chunk with missing values becomes float64 with NaN
+    as pandas converts it.
+    """
+    import pyarrow as pa
+
+    cols = list(dict.fromkeys(columns))
+    try:
+        if src.fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            delim = "\t" if src.path.suffix.lower() == ".tsv" else ","
+            reader = pacsv.open_csv(  # same options as iter_chunks, so the same types are inferred
+                src.path,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(delimiter=delim),
+                convert_options=pacsv.ConvertOptions(include_columns=cols, strings_can_be_null=True),
+                memory_pool=_pool(),
+            )
+            schema = reader.schema
+            batches: Iterator = iter(reader)
+        elif src.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(src.path)
+            schema = pf.schema_arrow
+            batches = pf.iter_batches(batch_size=chunk_rows, columns=cols)
+        else:
+            return None
+    except pa.ArrowInvalid as exc:
+        raise TianpingError(Problem(f"cannot read the data: {exc}", file=str(src.path)), title="unreadable data") from None
+    types = {f.name: f.type for f in schema}
+    if not all(c in types and str(types[c]) in _NUMPY_TYPES for c in cols):
+        if src.fmt == "csv":
+            reader.close()
+        return None
+    return _numeric_batches(src, cols, batches, chunk_rows)
+
+
+# Arrow's numeric type names -> numpy dtypes (Array.to_numpy would import pandas, the cost this path avoids)
+_NUMPY_TYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64, "uint8": np.uint8,
+                "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64, "halffloat": np.float16, "float": np.float32,
+                "double": np.float64}
+
+
+def _array_to_numpy(arr) -> np.ndarray:
+    """A numeric Arrow array as numpy, read from its buffers; with nulls: ints become float64 and nulls NaN (as in pandas)."""
+    dt = np.dtype(_NUMPY_TYPES[str(arr.type)])
+    if len(arr) == 0:
+        return np.empty(0, dtype=dt)
+    validity, data = arr.buffers()[:2]
+    values = np.frombuffer(data, dtype=dt, count=arr.offset + len(arr))[arr.offset:]
+    if not arr.null_count:
+        return values
+    valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=arr.offset + len(arr), bitorder="little")[arr.offset:]
+    out = values.astype(np.float64 if dt.kind in "iu" else dt)
+    out[valid == 0] = np.nan
+    return out
+
+
+def _numeric_batches(src: TableSource, cols: list[str], batches: Iterator, chunk_rows: int) -> Iterator[dict[str, np.ndarray]]:
+    import pyarrow as pa
+
+    def arrays(pending: list) -> dict[str, np.ndarray]:
+        out = {}
+        for c in cols:
+            parts = [_array_to_numpy(b.column(c)) for b in pending]
+            out[c] = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return out
+
+    pending: list = []
+    size = 0
+    try:
+        for batch in batches:
+            pending.append(batch)
+            size += batch.num_rows
+            if size >= chunk_rows:
+                yield arrays(pending)
+                pending, size = [], 0
+        if pending:
+            yield arrays(pending)
+    except pa.ArrowInvalid as exc:
+        raise TianpingError(Problem(f"cannot read the data: {exc}", file=str(src.path)), title="unreadable data") from None
+
+
 def _pool():
     """The C allocator's pool: chunks are freed back to it as soon as they are consumed, whereas Arrow's
     default (mimalloc) pool keeps its arenas, which shows as ~10 MB more peak memory for no speed gain here."""
@@ -159,6 +252,8 @@ def read_all(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     src = open_table(path)
     if columns is not None:
         src.require(columns, "reference")
+    import pandas as pd
+
     parts = list(iter_chunks(src, columns))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns or src.columns))
 
@@ -184,6 +279,8 @@ class RowSample:
         if self.frame is None:
             frame, allkeys = chunk, keys
         else:
+            import pandas as pd
+
             frame, allkeys = pd.concat([self.frame, chunk]), np.concatenate([self.keys, keys])
         if len(frame) > self.k:
             keep = np.argpartition(allkeys, self.k)[: self.k]
@@ -194,5 +291,7 @@ class RowSample:
     def result(self) -> pd.DataFrame:
         """Sampled rows in file order; the index is the row number in the file."""
         if self.frame is None:
+            import pandas as pd
+
             return pd.DataFrame()
         return self.frame.sort_index()

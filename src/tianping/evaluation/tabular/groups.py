@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ...errors import Problem, TianpingError
 from .labels import label_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING = "(missing)"
 
@@ -33,9 +35,24 @@ class Grouping:
         return len(self.names)
 
 
-def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+def _is_numeric_array(values: Any) -> bool:
+    return isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iuf"
+
+
+def _factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Codes in sorted value order; missing values form their own last group, "(missing)"."""
-    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    if _is_numeric_array(values):  # numbers (the numeric read path): the same codes and names without pandas
+        if values.dtype.kind == "f":
+            missing = np.isnan(values)
+            uniques, inverse = np.unique(values[~missing], return_inverse=True)
+            codes = np.full(len(values), -1, dtype=np.int64)
+            codes[~missing] = inverse
+        else:
+            uniques, codes = np.unique(values, return_inverse=True)
+    else:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     names = [label_key(u) for u in uniques]
     codes = codes.astype(np.int64)
     if (codes < 0).any():
@@ -44,13 +61,18 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, names
 
 
-def build_groupings(sensitive: pd.DataFrame, *, intersections: bool = True) -> list[Grouping]:
-    """Single features first, then pairwise intersections (3+ features) and the full intersection."""
+def build_groupings(sensitive: pd.DataFrame | Mapping[str, np.ndarray], *, intersections: bool = True) -> list[Grouping]:
+    """Single features first, then pairwise intersections (3+ features) and the full intersection.
+
+    `sensitive` is a DataFrame or, from the numeric read path, a mapping of column name to a 1-D array."""
     problems = []
     singles: list[tuple[str, np.ndarray, list[str]]] = []
-    for col in sensitive.columns:
+    columns = list(sensitive.columns) if hasattr(sensitive, "columns") else list(sensitive)
+    for col in columns:
         values = sensitive[col]
-        if values.notna().sum() == 0:
+        present = int((~np.isnan(values)).sum()) if _is_numeric_array(values) and values.dtype.kind == "f" else (
+            len(values) if _is_numeric_array(values) else int(values.notna().sum()))
+        if present == 0:
             problems.append(Problem(f"sensitive feature '{col}' has no values (every row is empty)", field=col))
             continue
         codes, names = _factorize(values)

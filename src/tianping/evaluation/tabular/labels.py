@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ...errors import Problem, TianpingError
 
@@ -60,6 +59,8 @@ def _codes(values: np.ndarray, classes: list[Any], keys: list[str], what: str, c
         ok = sorted_cls[pos] == v
         codes = order[pos]
     else:
+        import pandas as pd
+
         cat = pd.Categorical(pd.Series(values).map(label_key), categories=keys)
         codes = np.asarray(cat.codes, dtype=np.int64)
         ok = codes >= 0
@@ -91,10 +92,10 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
                             title="length mismatch")
     if len(y_raw) == 0:
         raise TianpingError(Problem("the data has no rows", field=target), title="empty data")
-    y_series = pd.Series(y_raw)
-    if y_series.isna().any():
-        n = int(y_series.isna().sum())
-        first = int(np.flatnonzero(y_series.isna().to_numpy())[0]) + 1
+    missing = _missing(y_raw)
+    if missing.any():
+        n = int(missing.sum())
+        first = int(np.flatnonzero(missing)[0]) + 1
         raise TianpingError(Problem(f"target column '{target}' has {n} missing values (the first at data row {first}); "
                                     "drop or fill them first", field=target), title="missing target")
     regression = task_hint == "regression"
@@ -108,6 +109,8 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
     if model_classes is not None:
         classes = list(model_classes)
     else:
+        import pandas as pd
+
         uniq = pd.unique(np.concatenate([np.asarray(y_raw, dtype=object), np.asarray(pred_raw, dtype=object)]))
         try:
             classes = sorted(uniq)
@@ -129,6 +132,18 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
         else:
             positive = len(classes) - 1
     return Encoded(task, y, pred, proba, classes, positive)
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """Missing values as pandas sees them (NaN, None, NaT), without importing pandas for plain numbers."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        return np.zeros(len(arr), dtype=bool)
+    if arr.dtype.kind in "fc":
+        return np.isnan(arr)
+    import pandas as pd
+
+    return np.asarray(pd.Series(values).isna().to_numpy(), dtype=bool)
 
 
 # ------------------------------------------------------------------------------- score columns
@@ -213,6 +228,8 @@ def first_bad(values: np.ndarray) -> tuple[int, int]:
     if arr.dtype.kind in "fc":
         bad = ~np.isfinite(arr)
     elif arr.dtype.kind == "O":
+        import pandas as pd
+
         bad = pd.isna(arr) | np.array([isinstance(v, float) and not np.isfinite(v) for v in arr.ravel()]).reshape(arr.shape)
     else:
         return -1, 0

@@ -19,12 +19,14 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ...errors import Problem, TianpingError
+
+if TYPE_CHECKING:  # frames come from the caller; pandas is imported only where its helpers are used
+    import pandas as pd
 
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".sav", ".dill"}
 # joblib.dump(..., compress=...) wraps the pickle in one of these (model.joblib.gz, model.pkl.z, ...)
@@ -85,6 +87,8 @@ class ModelAdapter:
     def check_frame(self, frame: pd.DataFrame) -> None:
         """Reject inputs the model cannot take, naming the column."""
         if self.numeric_only:
+            import pandas as pd
+
             problems = []
             for col in frame.columns:
                 if not (pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col])):
@@ -95,10 +99,14 @@ class ModelAdapter:
                         field=col))
             if problems:
                 raise TianpingError(problems, title="non-numeric feature")
-        if self.n_features is not None and frame.shape[1] != self.n_features:
+        self.check_width(list(frame.columns))
+
+    def check_width(self, columns: Sequence[Any]) -> None:
+        """A model of a fixed input width refuses any other number of columns, listing them."""
+        if self.n_features is not None and len(columns) != self.n_features:
             raise TianpingError(
-                f"the {self.kind} model expects {self.n_features} features but {frame.shape[1]} columns were given "
-                f"({', '.join(map(str, frame.columns[:20]))}); choose them with --features", title="feature count mismatch")
+                f"the {self.kind} model expects {self.n_features} features but {len(columns)} columns were given "
+                f"({', '.join(map(str, columns[:20]))}); choose them with --features", title="feature count mismatch")
 
 
 def _usable_cores() -> int:
@@ -216,6 +224,8 @@ class OnnxModel(ModelAdapter):
 
     def check_frame(self, frame: pd.DataFrame) -> None:
         if self.mode == "columns":
+            import pandas as pd
+
             problems = []
             for inp in self.inputs:
                 if inp.type != "tensor(string)" and not pd.api.types.is_numeric_dtype(frame[inp.name]):

@@ -12,10 +12,9 @@ import datetime as dt
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import Problem, TianpingError
@@ -28,6 +27,9 @@ from .models import ModelAdapter, load_model
 from .performance import classification_performance, regression_performance
 from .results import Metric, MetricSink, TabularResult, summarise
 from .spec import TESTS, load_spec
+
+if TYPE_CHECKING:  # a numeric run (plain number columns, a numeric-matrix model) never imports pandas (~0.1 s CPU)
+    import pandas as pd
 
 Progress = Callable[[str, int], None]  # (stage description, rows read so far)
 
@@ -178,21 +180,33 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     t0 = time.perf_counter()
     y_parts, pred_parts, proba_parts, sens_parts = [], [], [], []
     rows = 0
-    for chunk in datamod.iter_chunks(src, read_cols, cfg.chunk_rows):
+    # Plain number columns into a model that takes a numeric matrix, and no test that needs rows kept
+    # (fairness, performance): arrays straight from Arrow, no DataFrames. Anything else reads frames.
+    numeric_chunks = (datamod.iter_numeric_chunks(src, read_cols, cfg.chunk_rows)
+                      if adapter is not None and adapter.numeric_only and sample is None and quality_stats is None else None)
+    if numeric_chunks is not None and adapter is not None:
+        adapter.check_width(features)
+        dtype = adapter.input_dtype if adapter.input_dtype in (np.float32, np.float64) else np.float64
+        for arrays in numeric_chunks:
+            n = len(arrays[cfg.target])
+            y_parts.append(arrays[cfg.target])
+            if cfg.sensitive:
+                sens_parts.append({c: arrays[c] for c in cfg.sensitive})
+            x = np.empty((n, len(features)), dtype=dtype)  # what DataFrame.to_numpy(dtype) gives, in C order
+            for j, c in enumerate(features):
+                x[:, j] = arrays[c]
+            p = _model_predict(adapter, adapter.predict_array, x, n)
+            pred_parts.append(p.labels)
+            if p.proba is not None:
+                proba_parts.append(p.proba)
+            rows += n
+            say("read", rows)
+    for chunk in datamod.iter_chunks(src, read_cols, cfg.chunk_rows) if numeric_chunks is None else ():
         y_parts.append(chunk[cfg.target].to_numpy())
         if cfg.sensitive:
             sens_parts.append(chunk[cfg.sensitive])
         if adapter is not None:
-            try:
-                p = adapter.predict(chunk[features])
-            except TianpingError:
-                raise
-            except Exception as exc:  # the model rejected data of the declared shape: say so, no traceback
-                raise TianpingError(Problem(f"the {adapter.kind} model failed on the data: {type(exc).__name__}: {str(exc)[:300]}",
-                                            file=adapter.source, field="--model"), title="model error") from None
-            if len(p.labels) != len(chunk):
-                raise TianpingError(Problem(f"the model returned {len(p.labels)} predictions for {len(chunk)} rows", field="--model"),
-                                    title="length mismatch")
+            p = _model_predict(adapter, adapter.predict, chunk[features], len(chunk))
             pred_parts.append(p.labels)
             if p.proba is not None:
                 proba_parts.append(p.proba)
@@ -234,7 +248,12 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         enc.proba = arrange_scores(proba, score_spec, enc)
     if cfg.task in ("binary", "multiclass") and enc.task != cfg.task:
         raise TianpingError(Problem(f"--task {cfg.task} but the target has {len(enc.classes)} classes", field="--task"), title="bad options")
-    sensitive = pd.concat(sens_parts, ignore_index=True) if sens_parts else pd.DataFrame()
+    if numeric_chunks is not None:
+        sensitive: Any = {c: np.concatenate([part[c] for part in sens_parts]) for c in cfg.sensitive} if sens_parts else {}
+    else:
+        import pandas as pd
+
+        sensitive = pd.concat(sens_parts, ignore_index=True) if sens_parts else pd.DataFrame()
 
     metrics: list[Metric] = []
     aux: dict[str, Any] = {}
@@ -256,8 +275,8 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         metrics += sink.metrics
         recommendation = recommend(cfg.context, enc.task, sink.metrics)
         timings["fairness"] = time.perf_counter() - t0
-    sample_frame = sample.result() if sample is not None else pd.DataFrame()
-    sample_enc = _sample_encoding(sample_frame, enc, cfg.target) if len(sample_frame) else None
+    sample_frame = sample.result() if sample is not None else None
+    sample_enc = _sample_encoding(sample_frame, enc, cfg.target) if sample_frame is not None and len(sample_frame) else None
     if "quality" in tests and quality_stats is not None:
         say("quality", rows)
         t0 = time.perf_counter()
@@ -270,6 +289,8 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             common = [c for c in quality_stats.columns if c in ref_src.columns]
             reference = datamod.read_all(cfg.reference, list(dict.fromkeys(common + [c for c in cfg.sensitive if c in ref_src.columns])))
             if common == quality_stats.columns:
+                import pandas as pd
+
                 ref_hashes = pd.util.hash_pandas_object(reference[common], index=False).to_numpy()
             else:
                 notes.append("train_test_overlap_rate skipped: the reference data lacks some columns")
@@ -281,6 +302,8 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         metrics += sink.metrics
         timings["quality"] = time.perf_counter() - t0
     if adapter is not None and sample_enc is not None and {"robustness", "explain", "counterfactual"} & set(tests):
+        import pandas as pd
+
         from .querier import Querier
 
         numeric = [c for c in features if c not in categorical and pd.api.types.is_numeric_dtype(sample_frame[c])]
@@ -377,6 +400,8 @@ def _sha256(path: str) -> str | None:
 
 def _score_matrix(frame: pd.DataFrame, cols: list[str], file: str) -> np.ndarray:
     """Score columns as a float matrix; a text column is a located error, not a traceback."""
+    import pandas as pd
+
     for c in cols:
         if not (pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().all()):
             bad = pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()
@@ -384,6 +409,21 @@ def _score_matrix(frame: pd.DataFrame, cols: list[str], file: str) -> np.ndarray
             raise TianpingError(Problem(f"score column '{c}' is not numeric (e.g. {example!r}); scores are probabilities in [0, 1]",
                                         file=file, field=c), title="bad scores")
     return frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _model_predict(adapter: ModelAdapter, call: Callable[[Any], Any], inputs: Any, n_rows: int) -> Any:
+    """One chunk through the model; a model that fails or answers the wrong number of rows is a located error."""
+    try:
+        p = call(inputs)
+    except TianpingError:
+        raise
+    except Exception as exc:  # the model rejected data of the declared shape: say so, no traceback
+        raise TianpingError(Problem(f"the {adapter.kind} model failed on the data: {type(exc).__name__}: {str(exc)[:300]}",
+                                    file=adapter.source, field="--model"), title="model error") from None
+    if len(p.labels) != n_rows:
+        raise TianpingError(Problem(f"the model returned {len(p.labels)} predictions for {n_rows} rows", field="--model"),
+                            title="length mismatch")
+    return p
 
 
 def _check_outputs(pred: np.ndarray, proba: np.ndarray | None, adapter: ModelAdapter | None, cfg: TabularConfig,
