@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import Problem, TianpingError
 
-_Loader: type[Any]  # CSafeLoader and SafeLoader share no base class in the stubs
-try:  # the C loader is ~10x faster on the catalog; fall back when libyaml is absent
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:  # PyYAML is imported when a file is parsed: data read from the parse cache does not need it
+    import yaml
+
+
+def _loader() -> type[Any]:
+    """The C loader (~10x faster on the catalog), or the Python one when libyaml is absent."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -33,8 +35,10 @@ class LocatedDoc:
 
     def line_of(self, loc: tuple | list) -> int | None:
         """1-based line of the value at `loc` (keys and list indexes), or of its nearest parent."""
+        import yaml
+
         if self.node is None and self.text is not None:
-            self.node = yaml.compose(self.text, Loader=_Loader)
+            self.node = yaml.compose(self.text, Loader=_loader())
         node = self.node
         best = node.start_mark.line + 1 if node is not None else None
         for part in loc:
@@ -58,6 +62,8 @@ class LocatedDoc:
 
 
 def _check_duplicate_keys(node: yaml.Node, path: str) -> None:
+    import yaml
+
     stack = [node]
     while stack:
         n = stack.pop()
@@ -82,8 +88,10 @@ def _check_duplicate_keys(node: yaml.Node, path: str) -> None:
 
 
 def load_yaml_text(text: str, path: str) -> LocatedDoc:
+    import yaml
+
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -92,7 +100,7 @@ def load_yaml_text(text: str, path: str) -> LocatedDoc:
     if node is None:
         return LocatedDoc(path, None, None)
     _check_duplicate_keys(node, path)
-    loader = _Loader("")
+    loader = _loader()("")
     try:
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:  # e.g. a bad timestamp or an unknown tag
@@ -129,12 +137,31 @@ def load_yaml_file(path: str | Path) -> LocatedDoc:
 # Parsing the bundled catalog and rule packs (~1.6 MB of YAML) was most of what `classify` spent
 # (~0.3 s of CPU per process). A file inside the package is parsed once; its data is kept as JSON
 # (never pickle: reading the cache can only yield data, never run code) named by the SHA-256 of its
-# text (and the PyYAML version) under the data home's cache/yaml folder,
+# text (and the PyYAML version and the cache format) under the data home's cache/yaml folder,
 # so an edited file is simply parsed again. Only files of the installed package are cached (the cache
 # never holds a user's own files), only a cache file owned by this user and writable by no one else is
 # read, and any problem with the cache falls back to parsing. TIANPING_YAML_CACHE=0 turns it off.
+# Format 2: {"dates": [[kind, path], ...], "data": ...}: dates are stored as ISO text and listed by
+# their path, so the data is read by a plain decoder (orjson when installed) with no per-object hook,
+# and PyYAML is not even imported when every file comes from the cache.
 _MISS = object()
 _PACKAGE = Path(__file__).resolve().parent
+_CACHE_FORMAT = "2"
+
+
+def _yaml_version() -> str:
+    """PyYAML's version, read from its package file without importing it (~10 ms saved per process)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("yaml")
+    if spec is None or spec.origin is None:
+        raise ImportError("PyYAML is not installed")
+    with open(spec.origin, encoding="utf-8") as fh:
+        m = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", fh.read(), re.M)
+    if m is None:
+        raise ValueError(f"no __version__ in {spec.origin}")
+    return m.group(1)
 
 
 def _cache_path(p: Path, text: str) -> Path | None:
@@ -149,36 +176,56 @@ def _cache_path(p: Path, text: str) -> Path | None:
 
         from .config import data_home
 
-        digest = hashlib.sha256(f"{yaml.__version__}\0{text}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{_yaml_version()}\0{text}".encode()).hexdigest()
         return data_home() / "cache" / "yaml" / f"{digest}.json"
     except Exception:
         return None
 
 
-def _json_default(value: Any) -> Any:
-    # YAML timestamps are the only non-JSON values the data files hold
+def _strip_dates(value: Any, path: list[Any], dates: list[list[Any]]) -> Any:
+    """The data with dates and times as ISO text; `dates` receives [kind, path] for each (YAML timestamps are
+    the only non-JSON values the data files hold; anything else fails the round-trip check and is not cached)."""
     import datetime as dt
 
+    if isinstance(value, dict):
+        return {k: _strip_dates(v, [*path, k], dates) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_dates(v, [*path, i], dates) for i, v in enumerate(value)]
     if isinstance(value, dt.datetime):
-        return {"$datetime": value.isoformat()}
+        dates.append(["datetime", path])
+        return value.isoformat()
     if isinstance(value, dt.date):
-        return {"$date": value.isoformat()}
-    raise TypeError(f"cannot cache a {type(value).__name__}")
+        dates.append(["date", path])
+        return value.isoformat()
+    return value
 
 
-def _json_hook(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1:
-        import datetime as dt
+def _decode(raw: bytes) -> Any:
+    """Cache text -> data: the JSON document, then each listed date put back in place."""
+    import datetime as dt
 
-        if "$date" in obj:
-            return dt.date.fromisoformat(obj["$date"])
-        if "$datetime" in obj:
-            return dt.datetime.fromisoformat(obj["$datetime"])
-    return obj
+    try:
+        import orjson
+
+        doc = orjson.loads(raw)
+    except ImportError:  # orjson comes with the genai and server extras; the standard decoder reads the same JSON
+        import json
+
+        doc = json.loads(raw)
+    data = doc["data"]
+    for kind, path in doc["dates"]:
+        parse = dt.datetime.fromisoformat if kind == "datetime" else dt.date.fromisoformat
+        if not path:
+            data = parse(data)
+            continue
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = parse(parent[path[-1]])
+    return data
 
 
 def _cache_read(cache: Path) -> Any:
-    import json
     import os
 
     try:
@@ -186,7 +233,7 @@ def _cache_read(cache: Path) -> Any:
             st = os.fstat(fh.fileno())
             if st.st_uid != os.getuid() or st.st_mode & 0o022:
                 return _MISS
-            return json.loads(fh.read(), object_hook=_json_hook)
+            return _decode(fh.read())
     except Exception:
         return _MISS
 
@@ -197,8 +244,10 @@ def _cache_write(cache: Path, data: Any) -> None:
 
     tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
     try:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-        if json.loads(text, object_hook=_json_hook) != data:
+        dates: list[list[Any]] = []
+        plain = _strip_dates(data, [], dates)
+        text = json.dumps({"dates": dates, "data": plain}, ensure_ascii=False, separators=(",", ":"))
+        if _decode(text.encode()) != data:
             # e.g. non-string mapping keys, which JSON would turn into strings: such a file is not cached
             return
         cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -206,7 +255,7 @@ def _cache_write(cache: Path, data: Any) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, cache)
-    except Exception:  # a read-only or full data home: no cache, same results
+    except Exception:  # data JSON cannot hold, a read-only or full data home: no cache, same results
         try:
             tmp.unlink()
         except OSError:
