@@ -69,6 +69,11 @@ FONT_FAMILY = ('"DejaVu Sans", "Noto Sans", "Noto Sans Thai", "Noto Sans Thai UI
 
 
 
+def _text(text: Any, lang: str) -> str:
+    """A catalog text (title, short title) in `lang` when the catalog gives one, else English."""
+    return lang_text(text.model_dump(exclude_none=True), lang)
+
+
 def font_family(lang: str) -> str:
     """The CSS font stack for `lang`: Chinese puts its CJK fonts first (punctuation, widths), the others the Latin ones."""
     if lang == "zh":
@@ -115,9 +120,9 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
             return qid
         p = ref.provision
         inst = cat.instruments.get(qid.split(":", 1)[0])
-        short = (inst.short_title.zh if lang == "zh" else inst.short_title.en) if inst is not None and getattr(inst, "short_title", None) else ""
+        short = _text(inst.short_title, lang) if inst is not None and getattr(inst, "short_title", None) else ""
         head = f"{short} {p.number or p.id}".strip()
-        return f"{head} {p.title.zh if lang == 'zh' else p.title.en}"
+        return f"{head} {_text(p.title, lang)}"
 
     def cite(qid: str) -> str:
         ref = cat.provisions.get(qid)
@@ -125,7 +130,7 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
         if ref is None or inst is None:
             return qid
         short = getattr(inst, "short_title", None)
-        name = (short.zh if lang == "zh" else short.en) if short else (inst.title.zh if lang == "zh" else inst.title.en)
+        name = _text(short, lang) if short else _text(inst.title, lang)
         return f"{name} {ref.provision.number or ref.provision.id}"
 
     gaps = []
