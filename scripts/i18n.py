@@ -7,6 +7,12 @@
     python scripts/i18n.py compile        # .po -> .mo for every language (also done on first use)
     python scripts/i18n.py check [LANG]   # compile, check placeholders, print untranslated counts (exit 1 if any)
 
+Data texts (the rule packs' language maps), a second domain `tianping_data` whose ids are the English texts:
+
+    python scripts/i18n.py data-extract          # packs as loaded -> src/tianping/locale/tianping_data.pot
+    python scripts/i18n.py data-update [LANG…]   # merge the template into each data catalog (LANG: start one)
+    python scripts/i18n.py data-check [LANG…]    # untranslated pack texts per language (exit 1 if any)
+
 Message ids are symbolic keys; the English catalog (locale/en/LC_MESSAGES/tianping.po) holds the
 source texts and the template repeats each of them as a translator comment ("English: …").
 See docs/translating.md.
@@ -204,6 +210,84 @@ def check(langs: list[str]) -> int:
     return status
 
 
+# -- data texts (domain tianping_data: msgid = the English text of a pack's language map) ---------------
+
+DATA_POT = LOCALE / "tianping_data.pot"
+DATA_SKIP = ("en", "zh")  # every language map has these two: they need no data catalog
+
+
+def data_po_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / "tianping_data.po"
+
+
+def _pack_texts() -> dict:
+    sys.path.insert(0, str(ROOT / "src"))
+    from tianping.i18n_data import pack_texts
+
+    return pack_texts()
+
+
+def data_extract() -> int:
+    from babel.messages.catalog import Catalog
+
+    texts = _pack_texts()
+    pot = Catalog(domain="tianping_data", project="Tianping", version="0.1", copyright_holder="Tianping contributors",
+                  msgid_bugs_address="https://github.com/tianping-ai/tianping/issues", fuzzy=False)
+    for en, entry in texts.items():
+        zh = entry["texts"].get("zh")
+        pot.add(en, "", auto_comments=[f"zh: {zh}"] if zh else [], locations=[(w, None) for w in entry["where"][:5]])
+    write(pot, DATA_POT)
+    print(f"wrote {_rel(DATA_POT)}: {len(pot)} texts")
+    return 0
+
+
+def data_update(langs: list[str]) -> int:
+    from babel import Locale
+    from babel.messages.catalog import Catalog
+
+    from_pot = read(DATA_POT)
+    for lang in langs or [p.parent.parent.name for p in sorted(LOCALE.glob("*/LC_MESSAGES/tianping_data.po"))]:
+        if lang in DATA_SKIP:
+            print(f"{lang}: every pack text has it in the pack itself; no data catalog needed")
+            continue
+        path = data_po_path(lang)
+        if path.exists():
+            cat = read(path)
+        else:
+            cat = Catalog(locale=Locale.parse(lang.replace("-", "_")), domain="tianping_data", project="Tianping", fuzzy=False)
+        cat.update(from_pot, no_fuzzy_matching=True, update_header_comment=False)
+        write(cat, path)
+        print(f"updated {_rel(path)}")
+    return 0
+
+
+def data_check(langs: list[str]) -> int:
+    sys.path.insert(0, str(ROOT / "src"))
+    from tianping.i18n import compile_catalog
+    from tianping.i18n_data import reload_data_catalogs, untranslated_pack_texts
+
+    texts = _pack_texts()
+    status = 0
+    for lang in langs or [p.parent.parent.name for p in sorted(LOCALE.glob("*/LC_MESSAGES/tianping_data.po"))]:
+        po = data_po_path(lang)
+        if po.exists():
+            compile_catalog(po, po.with_suffix(".mo"))
+        reload_data_catalogs()
+        miss = untranslated_pack_texts(lang, texts)
+        bad = []
+        if po.exists():
+            for m in read(po):
+                if m.id and m.string and set(PLACEHOLDER.findall(m.string)) - set(PLACEHOLDER.findall(m.id)):
+                    bad.append(m.id)
+        print(f"{lang}: {len(miss)} of {len(texts)} pack texts untranslated, {len(bad)} with unknown placeholders")
+        for en in miss[:10]:
+            print(f"  untranslated: {en[:100]}  ({texts[en]['where'][0]})")
+        for en in bad:
+            print(f"  placeholder not in the English text: {en[:100]}")
+        status |= bool(miss or bad)
+    return status
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -219,6 +303,12 @@ def main(argv: list[str]) -> int:
         return compile_all()
     if cmd == "check":
         return check(rest)
+    if cmd == "data-extract":
+        return data_extract()
+    if cmd == "data-update":
+        return data_update(rest)
+    if cmd == "data-check":
+        return data_check(rest)
     print(__doc__)
     return 2
 

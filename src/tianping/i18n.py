@@ -242,14 +242,41 @@ class LangMap(Mapping[str, str]):
 
 
 def lang_text(d: Mapping[str, Any] | None, lang: str | None = None) -> str:
-    """A text from a data file's language map (`{en: …, zh: …, th: …}`): `lang`, else English, else any."""
+    """A text from a data file's language map (`{en: …, zh: …, th: …}`): `lang`, else the English text's
+    translation in `lang`'s data catalog (tianping_data.po, see i18n_data.py), else English, else any."""
     if not d:
         return ""
     lang = (normalize_lang(lang) or SOURCE_LANG) if lang else current_lang()
     for cand in (lang, lang.split("-")[0], SOURCE_LANG):
         if d.get(cand):
+            if cand == SOURCE_LANG and lang != SOURCE_LANG:  # the data catalog of `lang` (i18n_data.py)
+                from .i18n_data import data_text
+
+                return data_text(str(d[cand]), lang) or str(d[cand])
             return str(d[cand])
     return str(next((v for v in d.values() if v), ""))
+
+
+def is_language_code(code: str) -> bool:
+    """Whether `code` names a language CLDR knows (th, fil, zh_Hant, …): a key a data file may use for a text."""
+    from babel import localedata
+
+    return bool(code) and code.isascii() and localedata.exists(code.replace("-", "_"))
+
+
+def check_language_texts(extra: Mapping[str, Any] | None) -> None:
+    """For data models that keep texts as `en:`/`zh:` fields and accept any other language as an extra key:
+    every extra key must be a language code and its value a non-empty string (ValueError otherwise)."""
+    for key, value in (extra or {}).items():
+        if not is_language_code(key):
+            raise ValueError(f"unknown field '{key}' (a text in another language is keyed by its language code, e.g. th, vi)")
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"'{key}': a text must be a non-empty string")
+
+
+def model_texts(model: Any) -> dict[str, str]:
+    """The `{lang: text}` map of a data model whose texts are fields named by language (en, zh and extras)."""
+    return {k: v for k, v in model.model_dump().items() if isinstance(v, str) and v and is_language_code(k)}
 
 
 def territory_names(code: str | None, **known: str | None) -> dict[str, str]:
