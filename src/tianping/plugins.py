@@ -49,9 +49,10 @@ from __future__ import annotations
 
 import inspect
 import os
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import Problem, TianpingError
 
@@ -71,7 +72,8 @@ def group(kind: str) -> str:
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise TianpingError(Problem(f"unknown plug-in kind '{kind}' (known: {', '.join(KINDS)})", field="kind"), title="bad plug-in")
+        raise TianpingError(Problem(f"unknown plug-in kind '{kind}' (known: {', '.join(KINDS)})", field="kind"),
+                            title="bad plug-in")
 
 
 def register(kind: str, name: str | None = None, obj: Any = None) -> Any:
@@ -100,20 +102,39 @@ def unregister(kind: str, name: str) -> None:
     _clear_data_caches()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _entry_points(kind: str) -> tuple[tuple[str, Any], ...]:
     """(name, loaded object) of every installed entry point of the kind's group, loaded once per process."""
     from importlib.metadata import entry_points
 
     out = []
+    seen: dict[str, str] = {}
     for ep in sorted(entry_points(group=group(kind)), key=lambda e: e.name):
+        where = _ep_where(ep)
+        if ep.name in seen:
+            if seen[ep.name] == ep.value:  # the same package seen twice on the path (e.g. an editable install)
+                continue
+            raise TianpingError(Problem(f"two plug-ins are named '{ep.name}' in group {group(kind)}: {seen[ep.name]} and {where}",
+                                        field=ep.name), title="bad plug-in")
         try:
             obj = ep.load()
         except Exception as exc:  # a broken plug-in names itself instead of hiding
-            raise TianpingError(Problem(f"plug-in '{ep.name}' ({ep.value}) in group {group(kind)} cannot be loaded: {exc}"),
+            raise TianpingError(Problem(f"plug-in '{ep.name}' ({where}) in group {group(kind)} cannot be loaded: "
+                                        f"{type(exc).__name__}: {exc}", field=ep.name),
                                 title="broken plug-in") from None
+        seen[ep.name] = ep.value
+        _ORIGINS[(kind, ep.name)] = f"entry point {where}"
         out.append((ep.name, obj))
     return tuple(out)
+
+
+_ORIGINS: dict[tuple[str, str], str] = {}
+
+
+def _ep_where(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    pkg = f", package {dist.metadata['Name']} {dist.version}" if dist is not None and dist.metadata else ""
+    return f"{ep.name} = {ep.value}{pkg}"
 
 
 def registered(kind: str) -> dict[str, Any]:
@@ -137,8 +158,8 @@ def _paths(obj: Any) -> list[Path]:
         return [p for o in obj for p in _paths(o)]
     if callable(obj):
         return _paths(obj())
-    raise TianpingError(Problem(f"a data plug-in must be a path, a module, a callable or a list of them, not {type(obj).__name__}"),
-                        title="bad plug-in")
+    raise TianpingError(Problem("a data plug-in must be a path, a module, a callable or a list of them, "
+                                f"not {type(obj).__name__}"), title="bad plug-in")
 
 
 def data_dirs() -> list[Path]:
@@ -225,6 +246,99 @@ def describe() -> dict[str, list[str]]:
     out = {k: sorted(registered(k)) for k in KINDS}
     out["TIANPING_PATH"] = [str(p) for p in data_dirs() if p not in [q for o in registered("data").values() for q in _paths(o)]]
     return out
+
+
+def origin(kind: str, name: str) -> str:
+    """Where the plug-in `name` of `kind` comes from, for messages: its entry point (name = module:attr,
+    package and version), or the module and line of an object registered in-process."""
+    obj = _REGISTRY[kind].get(name)
+    if obj is None:
+        registered(kind)  # loads the entry points, which record their origin
+        return _ORIGINS.get((kind, name), "unknown origin")
+    return "registered in-process" + (f" at {where}" if (where := _source(obj)) else "")
+
+
+def _source(obj: Any) -> str | None:
+    """`file:line` where a function or class is defined (None when it cannot be told)."""
+    try:
+        target = obj if inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj) else type(obj)
+        file = inspect.getsourcefile(target)
+        line = inspect.getsourcelines(target)[1]
+    except (TypeError, OSError):
+        return None
+    return f"{file}:{line}" if file else None
+
+
+def checked(kind: str, builtin: Any, check: Callable[[str, Any], str | None]) -> dict[str, Any]:
+    """The plug-ins of `kind` that the engine using them can trust, ``{name: object}``.
+
+    `builtin` holds the built-in names (a mapping or a collection): a plug-in may never take one of
+    them (it would shadow the built-in, or be shadowed by it, silently). `check(name, obj)` returns
+    why an object is not usable (wrong type or signature) or None. Every problem is raised together,
+    each naming the plug-in and where it comes from (entry point and package, or file and line)."""
+    found = registered(kind)
+    taken = set(builtin)
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for name, obj in found.items():
+        where = origin(kind, name)
+        if name in taken:
+            problems.append(Problem(f"{kind} plug-in '{name}' ({where}) has the name of a built-in one; choose another name",
+                                    field=name))
+            continue
+        why = check(name, obj)
+        if why:
+            problems.append(Problem(f"{kind} plug-in '{name}' ({where}) {why}", field=name))
+            continue
+        out[name] = obj
+    if problems:
+        raise TianpingError(problems, title="bad plug-in")
+    return out
+
+
+def takes_positional(obj: Any, n: int) -> str | None:
+    """None when `obj` is callable with `n` positional arguments, else why not (for `checked`)."""
+    if not callable(obj):
+        return f"is of type {type(obj).__name__}, not a callable"
+    try:
+        inspect.signature(obj).bind(*([None] * n))
+    except TypeError as exc:
+        return f"cannot be called with {n} positional argument(s): {exc}"
+    except ValueError:  # no signature (some builtins): trust it
+        return None
+    return None
+
+
+def server_run_kinds(existing: dict[str, Any]) -> list[Any]:
+    """The server run kinds of the plug-ins (``tianping.run_kinds``), checked against `existing`
+    (the kinds registered so far, by name). A plug-in object is a ``tianping.server.runs.RunKind``
+    (or a callable returning one) whose job kind has a handler (``@job_handler``, e.g. in the same
+    module) and takes neither the name nor the job kind of a kind registered before it."""
+    from .server.jobs import HANDLERS
+    from .server.runs import RunKind
+
+    taken_jobs = {getattr(k, "job_kind", None) for k in existing.values()}
+    kinds: list[Any] = []
+
+    def check(name: str, obj: Any) -> str | None:
+        if not isinstance(obj, RunKind) and callable(obj):
+            try:
+                obj = obj()
+            except Exception as exc:  # noqa: BLE001 - a broken plug-in names itself
+                return f"failed to build its run kind: {type(exc).__name__}: {exc}"
+        if not isinstance(obj, RunKind):
+            return f"is of type {type(obj).__name__}, not a tianping.server.runs.RunKind"
+        if obj.name in existing:
+            return f"declares the run kind '{obj.name}', which exists already"
+        if obj.job_kind in taken_jobs:
+            return f"uses the job kind '{obj.job_kind}' of an existing run kind"
+        if obj.job_kind not in HANDLERS:
+            return f"has no job handler for job kind '{obj.job_kind}' (register one with tianping.server.jobs.job_handler)"
+        kinds.append(obj)
+        return None
+
+    checked("run_kinds", existing, check)
+    return kinds
 
 
 def plugin_callable(kind: str, name: str) -> Callable[..., Any]:
