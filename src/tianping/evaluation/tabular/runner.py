@@ -88,9 +88,14 @@ def _now() -> str:
 def _check_config(cfg: TabularConfig, model: ModelAdapter | None) -> list[str]:
     problems = []
     tests = list(dict.fromkeys(cfg.tests or TESTS))
+    known = TESTS
+    if not set(tests) <= set(TESTS):  # plug-in test families (tianping.tabular_tests) are looked up only when named
+        from .registry import known_tests
+
+        known = known_tests()
     for t in tests:
-        if t not in TESTS:
-            problems.append(Problem(f"unknown test '{t}'; choose from {', '.join(TESTS)}", field="--tests"))
+        if t not in known:
+            problems.append(Problem(f"unknown test '{t}'; choose from {', '.join(known)}", field="--tests"))
     if model is None and cfg.model is None and cfg.predictions is None:
         problems.append(Problem("give a model (--model) or a column of precomputed predictions (--predictions)", field="--model"))
     if (cfg.model is not None or model is not None) and cfg.predictions is not None:
@@ -360,6 +365,11 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
                                          shap_max_evals=cfg.shap_max_evals, seed=cfg.seed, shap_explainer=cfg.shap_explainer)
             metrics += sink.metrics
             timings["explain"] = time.perf_counter() - t0
+    if not set(tests) <= set(TESTS):  # plug-in families: their evidence rows judged by the shared rules (registry.py)
+        from .registry import run_plugin_tests
+
+        metrics += run_plugin_tests(tests, enc=enc, sensitive=sensitive, features=features, target=cfg.target, model=adapter,
+                                    n_rows=rows, seed=cfg.seed, config=cfg.model_dump(mode="json"), timings=timings)
     plots = []
     if cfg.out_dir:
         say("plots", rows)
