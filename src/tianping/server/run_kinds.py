@@ -17,9 +17,10 @@ from ..execution import genai as genai_flow
 from ..execution import tabular as tabular_flow
 from ..execution.backends import BackendChoice
 from ..i18n import texts
+from ..plugins import server_run_kinds
 from ..store.models import RunRow
 from .jobs import JobContext, JobInterrupted, job_handler
-from .runs import RunKind, RunService, register_run_kind
+from .runs import RUN_KINDS, RunKind, RunService, register_run_kind
 from .security import now_iso
 
 
@@ -108,3 +109,6 @@ register_run_kind(RunKind(
     title=texts("run_kind.tabular.title"),
     description=texts("run_kind.tabular.description"),
 ))
+# plug-in run kinds (entry points `tianping.run_kinds`), checked against the kinds registered so far (tianping/plugins.py)
+for _plugin_kind in server_run_kinds(RUN_KINDS):
+    register_run_kind(_plugin_kind)
