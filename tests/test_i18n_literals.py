@@ -138,3 +138,27 @@ def test_allow_list_entries_are_still_needed():
     found = language_literals()
     used = {(path, scope) for path, hits in found.items() for _, scope in hits}
     assert sorted(set(ALLOWED) - used) == []
+
+
+def test_data_texts_accept_any_language_and_reject_other_keys():
+    """Data files keep their language maps: a text in another language is added under its code (th, vi, …),
+    read back with the others; a key that is no language code is still an error."""
+    import pydantic
+    import pytest
+
+    from tianping.evaluation.tabular.guide import Context
+    from tianping.evaluation.tabular.spec import MetricEntry
+    from tianping.observatory.countries import Title
+
+    ctx = Context(metric="m", en="Hello", zh="你好", th="สวัสดี", vi="Xin chào")
+    assert i18n.model_texts(ctx) == {"en": "Hello", "zh": "你好", "th": "สวัสดี", "vi": "Xin chào"}
+    assert i18n.lang_text(i18n.model_texts(ctx), "th") == "สวัสดี" and i18n.lang_text(i18n.model_texts(ctx), "ms") == "Hello"
+    with pytest.raises(pydantic.ValidationError, match="unknown field 'metrc'"):
+        Context(metric="m", metrc="x", en="a", zh="b")
+    with pytest.raises(pydantic.ValidationError, match="non-empty string"):
+        Context(metric="m", en="a", zh="b", th="")
+    entry = MetricEntry(test="performance", cites=[], en="Accuracy", zh="准确率", fil="Katumpakan")
+    assert i18n.model_texts(entry)["fil"] == "Katumpakan"
+    with pytest.raises(pydantic.ValidationError, match="unknown field 'tresholds'"):
+        MetricEntry(test="performance", cites=[], en="a", zh="b", tresholds={})
+    assert Title(en="ASEAN", zh="东盟", th="อาเซียน").model_dump()["th"] == "อาเซียน"

@@ -127,9 +127,9 @@ class Title(BaseModel):
 
     @model_validator(mode="after")
     def _texts(self) -> Title:
-        for code, text in (self.model_extra or {}).items():
-            if not isinstance(text, str) or not text.strip():
-                raise ValueError(f"'{code}': a language's text must be a non-empty string")
+        from ..i18n import check_language_texts
+
+        check_language_texts(self.model_extra)
         return self
 
 

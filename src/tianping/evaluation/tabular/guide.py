@@ -11,21 +11,28 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ...errors import Problem, TianpingError
-from ...i18n import available_languages
+from ...i18n import check_language_texts, model_texts
 from ...yamlio import load_yaml_file
 
 GUIDE_FILE = Path(__file__).with_name("fairness_guide.yaml")
 
 
 class Context(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A context's advice in English and Chinese; any other language may be added under its code (`th: …`)."""
+
+    model_config = ConfigDict(extra="allow")
     metric: str
     also: list[str] = []
     en: str
     zh: str
+
+    @model_validator(mode="after")
+    def _other_languages(self) -> Context:
+        check_language_texts(self.model_extra)
+        return self
 
 
 class Guide(BaseModel):
@@ -64,7 +71,7 @@ def recommend(context: str | None, task: str, metrics: list[Any]) -> dict[str, A
         "given": context is not None,
         "metric": ctx.metric,
         "also": ctx.also,
-        "reason": ctx.model_dump(include=set(available_languages())),  # the languages the guide gives
+        "reason": model_texts(ctx),  # every language the guide gives
         "citations": guide.citations,
         "worst": None if worst is None else {"value": worst.value, "sensitive_feature": worst.sensitive_feature,
                                              "label": worst.label, "status": worst.status, "min_group_n": worst.min_group_n},

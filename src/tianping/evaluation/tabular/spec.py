@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ...errors import Problem, TianpingError
-from ...i18n import available_languages
+from ...i18n import check_language_texts, model_texts
 from ...yamlio import load_yaml_file, validation_problems
 
 SPEC_FILE = Path(__file__).with_name("metrics.yaml")
@@ -55,7 +55,9 @@ class CitationSet(BaseModel):
 
 
 class MetricEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A metric's title in English and Chinese; any other language may be added under its code (`th: …`)."""
+
+    model_config = ConfigDict(extra="allow")
     test: TestName
     cites: list[str]
     en: str
@@ -63,6 +65,11 @@ class MetricEntry(BaseModel):
     thresholds: Thresholds | None = None
     min_n: int | None = Field(None, ge=0, description="minimum sample size per group (default: the file's default_min_n)")
     gate: bool = Field(False, description="a fail of this metric fails `--fail-on gate`")
+
+    @model_validator(mode="after")
+    def _other_languages(self) -> MetricEntry:
+        check_language_texts(self.model_extra)
+        return self
 
 
 class SpecFile(BaseModel):
@@ -116,7 +123,7 @@ def _default_spec() -> Spec:
             cs = parsed.citation_sets[cite]
             principles += [p for p in cs.principles if p not in principles]
             provisions += [p for p in cs.provisions if p not in provisions]
-        out[name] = MetricSpec(name=name, test=entry.test, title=entry.model_dump(include=set(available_languages())),
+        out[name] = MetricSpec(name=name, test=entry.test, title=model_texts(entry),
                                principles=principles, citations=provisions, thresholds=entry.thresholds,
                                min_n=entry.min_n if entry.min_n is not None else parsed.default_min_n, gate=entry.gate)
     return Spec(metrics=out)
