@@ -99,7 +99,7 @@ def _validate(doc: LocatedDoc) -> BankFile:
     return bank
 
 
-def load_language_pack(path: str | Path, base: BankFile) -> LanguagePack:
+def load_language_pack(path: str | Path, base: BankFile, doc: LocatedDoc | None = None) -> LanguagePack:
     """Parse and validate one language pack against the bundled bank it extends.
 
     Beyond the bank checks: text only in the pack's languages, every item's risk declared in
@@ -107,7 +107,7 @@ def load_language_pack(path: str | Path, base: BankFile) -> LanguagePack:
     `translated and reviewed` only on reviewed items, references for accuracy items (A.5), the
     base bank's topics for should-not-refuse items, and ids unused by the base bank. Author,
     date and reviewed of the pack are filled into items that do not set their own."""
-    doc = load_yaml_file(path)
+    doc = doc or load_yaml_file(path)
     pack = _parse(doc, LanguagePack)
     problems = ProblemList()
     _check_items(pack, doc, problems)
@@ -162,7 +162,7 @@ def language_packs(base: dict[str, BankFile], bank_dir: Path = BANK_DIR) -> list
         if name not in base:
             raise TianpingError(Problem(f"unknown bank '{name}' (one of {', '.join(base)})", file=str(path),
                                         line=doc.line_of(("bank",)), field="bank"), title="invalid language pack")
-        out.append((path, load_language_pack(path, base[name])))
+        out.append((path, load_language_pack(path, base[name], doc)))
     return out
 
 
