@@ -24,11 +24,16 @@ from typing import Any
 
 from .base import Parsed, Probe, RawMetric, SampleSink, excerpt, importer, load_json_text, located, need, number
 
-FMT_RATES = {"True Positive Rate": "true_positive_rate", "True Negative Rate": "true_negative_rate",
-             "Positive Predictive Value Parity": "positive_predictive_value",
-             "Negative Predictive Value Parity": "negative_predictive_value", "False Positive Rate": "false_positive_rate",
-             "False Negative Rate": "false_negative_rate", "False Discovery Rate": "false_discovery_rate",
-             "False Omission Rate": "false_omission_rate"}
+FMT_RATES = {
+    "True Positive Rate": "true_positive_rate",
+    "True Negative Rate": "true_negative_rate",
+    "Positive Predictive Value Parity": "positive_predictive_value",
+    "Negative Predictive Value Parity": "negative_predictive_value",
+    "False Positive Rate": "false_positive_rate",
+    "False Negative Rate": "false_negative_rate",
+    "False Discovery Rate": "false_discovery_rate",
+    "False Omission Rate": "false_omission_rate",
+}
 GENERIC_LIMIT = 50
 
 
@@ -75,12 +80,23 @@ def parse(path: Path, probe: Probe) -> Parsed:
     if not metrics:
         raise located(path, "no numeric results in the output")
     starts.sort()
-    return Parsed(format="aiverify", tool="AI Verify", tool_version=",".join(sorted(versions)) or None, task=",".join(cids),
-                  model=",".join(sorted(models)) or None, metrics=metrics, samples=SampleSink(),
-                  dataset_name=",".join(sorted(datasets)) or None, started_at=starts[0] if starts else None,
-                  created_at=starts[0] if starts else None,
-                  config={"algorithms": cids, "model_type": items[0].get("testArguments", {}).get("modelType") if isinstance(items[0], dict) else None},
-                  notes=["AI Verify results keep no per-sample records"])
+    return Parsed(
+        format="aiverify",
+        tool="AI Verify",
+        tool_version=",".join(sorted(versions)) or None,
+        task=",".join(cids),
+        model=",".join(sorted(models)) or None,
+        metrics=metrics,
+        samples=SampleSink(),
+        dataset_name=",".join(sorted(datasets)) or None,
+        started_at=starts[0] if starts else None,
+        created_at=starts[0] if starts else None,
+        config={
+            "algorithms": cids,
+            "model_type": items[0].get("testArguments", {}).get("modelType") if isinstance(items[0], dict) else None,
+        },
+        notes=["AI Verify results keep no per-sample records"],
+    )
 
 
 def _group_name(features: list[str], group: Any) -> str:
@@ -115,40 +131,78 @@ def _fairness(path: Path, key: str, out: dict[str, Any], fld: str, args: dict[st
             base = FMT_RATES.get(name)
             if base:
                 for g, v in vals:
-                    rows.append(RawMetric(key=key, metric=base, value=v, slice={"sensitive_feature": sf, "label": label,
-                                                                               "group": _group_name(features, g)}))
+                    rows.append(
+                        RawMetric(
+                            key=key,
+                            metric=base,
+                            value=v,
+                            slice={"sensitive_feature": sf, "label": label, "group": _group_name(features, g)},
+                        )
+                    )
                 if len(vals) >= 2:
                     hi = max(vals, key=lambda x: x[1])
                     lo = min(vals, key=lambda x: x[1])
-                    rows.append(RawMetric(key=key, metric=f"{base}_difference", value=hi[1] - lo[1],
-                                          slice={"sensitive_feature": sf, "label": label},
-                                          note=f"max − min over {len(vals)} groups ({_group_name(features, hi[0])} vs {_group_name(features, lo[0])})"))
+                    rows.append(
+                        RawMetric(
+                            key=key,
+                            metric=f"{base}_difference",
+                            value=hi[1] - lo[1],
+                            slice={"sensitive_feature": sf, "label": label},
+                            note=f"max − min over {len(vals)} groups "
+                            f"({_group_name(features, hi[0])} vs {_group_name(features, lo[0])})",
+                        )
+                    )
             elif name == "Disparate Impact" and vals:
                 ratios = [min(v, 1 / v) if v > 0 else 0.0 for _, v in vals]
                 worst = min(range(len(vals)), key=lambda i: ratios[i])
-                rows.append(RawMetric(key=key, metric="disparate_impact_ratio", value=ratios[worst],
-                                      slice={"sensitive_feature": sf, "label": label},
-                                      note=f"smallest selection-rate ratio over {len(vals)} group pairs "
-                                           f"({_group_name(features, vals[worst][0])})"))
+                rows.append(
+                    RawMetric(
+                        key=key,
+                        metric="disparate_impact_ratio",
+                        value=ratios[worst],
+                        slice={"sensitive_feature": sf, "label": label},
+                        note=f"smallest selection-rate ratio over {len(vals)} group pairs "
+                        f"({_group_name(features, vals[worst][0])})",
+                    )
+                )
             elif vals:
-                rows.append(RawMetric(key=key, metric=name.lower().replace(" ", "_") + "_max", value=max(v for _, v in vals),
-                                      slice={"sensitive_feature": sf, "label": label}, note=f"largest of {len(vals)} pair values"))
+                rows.append(
+                    RawMetric(
+                        key=key,
+                        metric=name.lower().replace(" ", "_") + "_max",
+                        value=max(v for _, v in vals),
+                        slice={"sensitive_feature": sf, "label": label},
+                        note=f"largest of {len(vals)} pair values",
+                    )
+                )
     return rows
 
 
 def _robustness(key: str, out: dict[str, Any]) -> list[RawMetric]:
-    r = out.get("results") if isinstance(out.get("results"), dict) else out
+    found = out.get("results")
+    r: dict[str, Any] = found if isinstance(found, dict) else out
     n = r.get("num_of_perturbed_samples")
     n = n if isinstance(n, int) and not isinstance(n, bool) else None
     org, pert = number(r.get("org_performance")), number(r.get("perturbed_performance"))
-    rows = [RawMetric(key=key, metric="accuracy", value=org, n=n, note="performance on the original samples"),
-            RawMetric(key=key, metric="perturbed_accuracy", value=pert, n=n, note="performance on the boundary-attack perturbed samples")]
+    rows = [
+        RawMetric(key=key, metric="accuracy", value=org, n=n, note="performance on the original samples"),
+        RawMetric(
+            key=key, metric="perturbed_accuracy", value=pert, n=n, note="performance on the boundary-attack perturbed samples"
+        ),
+    ]
     if org is not None and pert is not None:
         rows.append(RawMetric(key=key, metric="accuracy_drop", value=org - pert, n=n, note="original − perturbed performance"))
     failed = r.get("num_of_failed_perturbed_samples")
     if isinstance(failed, int) and n:
-        rows.append(RawMetric(key=key, metric="failed_perturbations_share", value=failed / n, n=n,
-                              note=f"{failed} sample(s) the attack could not perturb"))
+        rows.append(
+            RawMetric(
+                key=key,
+                metric="failed_perturbations_share",
+                value=failed / n,
+                n=n,
+                note=f"{failed} sample(s) the attack could not perturb",
+            )
+        )
     return rows
 
 

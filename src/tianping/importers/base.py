@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..errors import Problem, TianpingError
 
@@ -19,18 +20,33 @@ TEXT_CHARS = 300  # prompt / output excerpts kept per sample
 
 
 # ----------------------------------------------------------------------------------- errors
-def located(path: Path | str, message: str, *, line: int | None = None, member: str | None = None,
-            field: str | None = None, title: str = "cannot import") -> TianpingError:
+def located(
+    path: Path | str,
+    message: str,
+    *,
+    line: int | None = None,
+    member: str | None = None,
+    field: str | None = None,
+    title: str = "cannot import",
+) -> TianpingError:
     """A user-input error naming the file (and zip member), line and field."""
     where = str(path) + (f"!{member}" if member else "")
     return TianpingError(Problem(message, file=where, line=line, field=field), title=title)
 
 
-def json_error(path: Path | str, exc: json.JSONDecodeError | ValueError, *, member: str | None = None,
-               line_offset: int = 0, line: int | None = None) -> TianpingError:
+def json_error(
+    path: Path | str,
+    exc: json.JSONDecodeError | ValueError,
+    *,
+    member: str | None = None,
+    line_offset: int = 0,
+    line: int | None = None,
+) -> TianpingError:
     if isinstance(exc, json.JSONDecodeError):
         ln = line if line is not None else exc.lineno + line_offset
-        return located(path, f"not valid JSON ({exc.msg}, column {exc.colno}) — truncated or corrupt file?", line=ln, member=member)
+        return located(
+            path, f"not valid JSON ({exc.msg}, column {exc.colno}) — truncated or corrupt file?", line=ln, member=member
+        )
     return located(path, f"not valid JSON ({exc}) — truncated or corrupt file?", line=line, member=member)
 
 
@@ -60,8 +76,17 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield ln, obj
 
 
-def need(obj: Any, key: str, types: type | tuple[type, ...], path: Path | str, *, where: str = "",
-         line: int | None = None, member: str | None = None, optional: bool = False) -> Any:
+def need(
+    obj: Any,
+    key: str,
+    types: type | tuple[type, ...],
+    path: Path | str,
+    *,
+    where: str = "",
+    line: int | None = None,
+    member: str | None = None,
+    optional: bool = False,
+) -> Any:
     """`obj[key]`, checked to be of `types`, else a located error naming the field."""
     fld = f"{where}.{key}" if where else key
     if not isinstance(obj, dict):
@@ -80,7 +105,12 @@ def need(obj: Any, key: str, types: type | tuple[type, ...], path: Path | str, *
 
 def _tname(types: type | tuple[type, ...]) -> str:
     ts = types if isinstance(types, tuple) else (types,)
-    return " or ".join({"str": "text", "dict": "an object", "list": "a list", "int": "an integer", "float": "a number"}.get(t.__name__, t.__name__) for t in ts)
+    return " or ".join(
+        {"str": "text", "dict": "an object", "list": "a list", "int": "an integer", "float": "a number"}.get(
+            t.__name__, t.__name__
+        )
+        for t in ts
+    )
 
 
 def number(v: Any) -> float | None:
@@ -189,7 +219,7 @@ def probe(path: Path) -> Probe:
             return Probe(path, size, "zip", zip_error=str(exc) or type(exc).__name__)
     head = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
     stripped = head.lstrip()
-    if not stripped[:1] in ("{", "["):
+    if stripped[:1] not in ("{", "["):
         return Probe(path, size, "other", head=head)
     nl = stripped.find("\n")
     first_text = stripped[:nl] if nl > 0 else None
@@ -236,7 +266,7 @@ def top_level_keys(text: str) -> tuple[list[str], bool]:
             buf = []
             while j < n and text[j] != '"':
                 if text[j] == "\\" and j + 1 < n:
-                    buf.append(text[j:j + 2])
+                    buf.append(text[j : j + 2])
                     j += 2
                     continue
                 buf.append(text[j])
@@ -295,8 +325,15 @@ def _plugins() -> tuple[Importer, ...]:
     out = []
     for ep in entry_points(group="tianping.importers"):
         obj = ep.load()
-        out.append(Importer(getattr(obj, "name", ep.name), getattr(obj, "tool", ep.name), obj.sniff, obj.parse,
-                            getattr(obj, "description", "")))
+        out.append(
+            Importer(
+                getattr(obj, "name", ep.name),
+                getattr(obj, "tool", ep.name),
+                obj.sniff,
+                obj.parse,
+                getattr(obj, "description", ""),
+            )
+        )
     return tuple(out)
 
 
@@ -312,8 +349,9 @@ def importers() -> dict[str, Importer]:
 def get_importer(name: str) -> Importer:
     all_ = importers()
     if name not in all_:
-        raise TianpingError(Problem(f"unknown format '{name}'; known: auto, {', '.join(sorted(all_))}", field="--format"),
-                            title="unknown format")
+        raise TianpingError(
+            Problem(f"unknown format '{name}'; known: auto, {', '.join(sorted(all_))}", field="--format"), title="unknown format"
+        )
     return all_[name]
 
 
@@ -323,9 +361,16 @@ def detect(p: Probe) -> Importer:
         raise located(p.path, "the file is empty", title="unknown format")
     scored = sorted(((imp.sniff(p), imp.name, imp) for imp in importers().values()), key=lambda x: (-x[0], x[1]))
     if not scored or scored[0][0] <= 0:
-        what = {"zip": "a zip archive that is not an Inspect log", "jsonl": "JSON Lines", "json": "JSON",
-                "other": "neither JSON nor a zip archive"}.get(p.kind, p.kind)
+        what = {
+            "zip": "a zip archive that is not an Inspect log",
+            "jsonl": "JSON Lines",
+            "json": "JSON",
+            "other": "neither JSON nor a zip archive",
+        }.get(p.kind, p.kind)
         keys = f" (top-level keys: {', '.join(p.top_keys[:8])})" if p.top_keys else ""
-        raise located(p.path, f"not a result format Tianping knows: {what}{keys}; give --format to say which tool wrote it",
-                      title="unknown format")
+        raise located(
+            p.path,
+            f"not a result format Tianping knows: {what}{keys}; give --format to say which tool wrote it",
+            title="unknown format",
+        )
     return scored[0][2]

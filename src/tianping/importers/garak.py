@@ -28,8 +28,11 @@ def _sniff(p: Probe) -> int:
         return 0
     first = p.first_line
     et = first.get("entry_type")
-    if isinstance(et, str) and (et in ("start_run setup", "init", "attempt", "eval", "digest", "completion")
-                                or "garak_version" in first or any(k.startswith(("_config.", "plugins.")) for k in first)):
+    if isinstance(et, str) and (
+        et in ("start_run setup", "init", "attempt", "eval", "digest", "completion")
+        or "garak_version" in first
+        or any(k.startswith(("_config.", "plugins.")) for k in first)
+    ):
         return 95
     if {"attempt_id", "probe", "detector"} <= set(first) and ("trigger" in first or "score" in first or "goal" in first):
         return 60  # a hit log
@@ -82,8 +85,11 @@ def parse(path: Path, probe: Probe) -> Parsed:
             finished = rec.get("end_time") or finished
             run_id = rec.get("run") or run_id
     if not completed:
-        raise located(path, "no 'completion' entry: the scan did not finish or the file is truncated; nothing imported",
-                      line=last_line or None)
+        raise located(
+            path,
+            "no 'completion' entry: the scan did not finish or the file is truncated; nothing imported",
+            line=last_line or None,
+        )
     if not metrics:
         raise located(path, "no 'eval' entries: the report holds no results")
     notes = []
@@ -98,12 +104,23 @@ def parse(path: Path, probe: Probe) -> Parsed:
         companions.append(hitlog)
         notes.append(f"hit log {hitlog.name}: {hits} flagged output(s)")
     target = f"{model_type}:{model}" if model_type and model else (model or model_type)
-    return Parsed(format="garak", tool="garak", tool_version=str(version) if version else None,
-                  task=",".join(probes) if probes else ",".join(sorted({m.key for m in metrics})), model=target,
-                  metrics=metrics, samples=sink, dataset_name="garak probes: " + ",".join(sorted({m.key.split(".")[0] for m in metrics})),
-                  dataset_rows=sum(attempts_per_probe.values()) or None, started_at=started, created_at=started,
-                  finished_at=finished, config={"run_id": run_id, "probe_spec": probes, "model_type": model_type},
-                  notes=notes, companions=companions)
+    return Parsed(
+        format="garak",
+        tool="garak",
+        tool_version=str(version) if version else None,
+        task=",".join(probes) if probes else ",".join(sorted({m.key for m in metrics})),
+        model=target,
+        metrics=metrics,
+        samples=sink,
+        dataset_name="garak probes: " + ",".join(sorted({m.key.split(".")[0] for m in metrics})),
+        dataset_rows=sum(attempts_per_probe.values()) or None,
+        started_at=started,
+        created_at=started,
+        finished_at=finished,
+        config={"run_id": run_id, "probe_spec": probes, "model_type": model_type},
+        notes=notes,
+        companions=companions,
+    )
 
 
 def _eval_row(path: Path, ln: int, rec: dict[str, Any]) -> RawMetric:
@@ -121,8 +138,12 @@ def _eval_row(path: Path, ln: int, rec: dict[str, Any]) -> RawMetric:
     if not isinstance(passed, int) or isinstance(passed, bool):
         raise located(path, "expected an integer", line=ln, field="passed")
     if not isinstance(total, int) or isinstance(total, bool) or total < passed:
-        raise located(path, "expected an integer count of evaluated outputs ≥ passed", line=ln,
-                      field="total_evaluated" if "total_evaluated" in rec else "total")
+        raise located(
+            path,
+            "expected an integer count of evaluated outputs ≥ passed",
+            line=ln,
+            field="total_evaluated" if "total_evaluated" in rec else "total",
+        )
     if not isinstance(fails, int) or isinstance(fails, bool):
         fails = total - passed
     value = fails / total if total else None
@@ -130,9 +151,15 @@ def _eval_row(path: Path, ln: int, rec: dict[str, Any]) -> RawMetric:
     lo, hi = number(rec.get("confidence_lower")), number(rec.get("confidence_upper"))
     if lo is not None and hi is not None and value is not None and lo <= value <= hi:
         ci = (lo, hi)
-    return RawMetric(key=probe, metric="attack_success_rate", value=value, n=total, ci=ci,
-                     slice={"attack": probe, "feature": detector},
-                     note=f"garak: {passed} passed, {fails} failed of {total} evaluated outputs (detector {detector})")
+    return RawMetric(
+        key=probe,
+        metric="attack_success_rate",
+        value=value,
+        n=total,
+        ci=ci,
+        slice={"attack": probe, "feature": detector},
+        note=f"garak: {passed} passed, {fails} failed of {total} evaluated outputs (detector {detector})",
+    )
 
 
 def _attempt(rec: dict[str, Any], probe: str) -> dict[str, Any]:
@@ -141,16 +168,26 @@ def _attempt(rec: dict[str, Any], probe: str) -> dict[str, Any]:
     if isinstance(det, dict):
         for k, v in det.items():
             if isinstance(v, list):
-                vals = [number(x) for x in v if number(x) is not None]
+                vals = [n for n in map(number, v) if n is not None]
                 scores[k.removeprefix("detectors.").removeprefix("detector.")] = max(vals) if vals else None
     outputs = rec.get("outputs") or []
     first_out = outputs[0] if isinstance(outputs, list) and outputs else None
     if isinstance(first_out, dict):
         first_out = first_out.get("text")
-    return {k: v for k, v in {
-        "id": str(rec.get("uuid") or rec.get("seq")), "status": "ok", "slice": {"attack": probe},
-        "scores": scores, "input": excerpt(_prompt_text(rec.get("prompt"))), "output": excerpt(first_out),
-        "goal": excerpt(rec.get("goal"), 120), "outputs": len(outputs) if isinstance(outputs, list) else None}.items() if v is not None}
+    return {
+        k: v
+        for k, v in {
+            "id": str(rec.get("uuid") or rec.get("seq")),
+            "status": "ok",
+            "slice": {"attack": probe},
+            "scores": scores,
+            "input": excerpt(_prompt_text(rec.get("prompt"))),
+            "output": excerpt(first_out),
+            "goal": excerpt(rec.get("goal"), 120),
+            "outputs": len(outputs) if isinstance(outputs, list) else None,
+        }.items()
+        if v is not None
+    }
 
 
 def _prompt_text(p: Any) -> Any:

@@ -14,8 +14,9 @@ each scorer's value, and whether the sample errored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .base import Parsed, Probe, RawMetric, SampleSink, excerpt, importer, load_json_text, located, need, number
 from .zipread import ZipReader
@@ -83,8 +84,11 @@ def _parse_eval(path: Path) -> Parsed:
         names = z.names()
         if "header.json" not in names:
             if "_journal/start.json" in names:
-                raise located(path, "the log is not finished (no header.json: the run was still going or was killed); "
-                                    "nothing imported", member="header.json")
+                raise located(
+                    path,
+                    "the log is not finished (no header.json: the run was still going or was killed); nothing imported",
+                    member="header.json",
+                )
             raise located(path, "not an Inspect log: no header.json", member="header.json")
         header = _loads(path, z.read("header.json"), "header.json")
         if not isinstance(header, dict):
@@ -104,14 +108,15 @@ def _parse_eval(path: Path) -> Parsed:
 
 
 def _sample_order(name: str) -> tuple:
-    stem = name[len("samples/"):-len(".json")]
+    stem = name[len("samples/") : -len(".json")]
     sid, _, epoch = stem.rpartition("_epoch_")
     return (int(epoch) if epoch.isdigit() else 0, int(sid) if sid.isdigit() else 0, sid)
 
 
-def _build(path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], *, member: str | None,
-           zipped: bool = False) -> Parsed:
-    where = dict(member=member) if member else {}
+def _build(
+    path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], *, member: str | None, zipped: bool = False
+) -> Parsed:
+    where: dict[str, Any] = dict(member=member) if member else {}
     ev = need(log, "eval", dict, path, **where)
     task = need(ev, "task", str, path, where="eval", **where)
     model = need(ev, "model", str, path, where="eval", **where)
@@ -142,20 +147,38 @@ def _build(path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], 
             raw = m.get("value") if isinstance(m, dict) else m
             if isinstance(raw, dict) and raw and all(number(x) is not None for x in raw.values()):
                 for group, x in raw.items():  # a grouped metric: one row per group
-                    metrics.append(RawMetric(key=task, metric=f"{name}/{mname}", value=number(x), n=n if isinstance(n, int) else None,
-                                             slice={"group": str(group)}, args=dict(task_args) if isinstance(task_args, dict) else {}))
+                    metrics.append(
+                        RawMetric(
+                            key=task,
+                            metric=f"{name}/{mname}",
+                            value=number(x),
+                            n=n if isinstance(n, int) else None,
+                            slice={"group": str(group)},
+                            args=dict(task_args) if isinstance(task_args, dict) else {},
+                        )
+                    )
                 continue
             value = number(raw)
-            metrics.append(RawMetric(key=task, metric=f"{name}/{mname}", value=value, n=n if isinstance(n, int) else None,
-                                     stderr=se, args=dict(task_args) if isinstance(task_args, dict) else {},
-                                     note=None if value is not None or not isinstance(m, dict) else
-                                     f"non-numeric value {excerpt(m.get('value'), 80)}"))
+            metrics.append(
+                RawMetric(
+                    key=task,
+                    metric=f"{name}/{mname}",
+                    value=value,
+                    n=n if isinstance(n, int) else None,
+                    stderr=se,
+                    args=dict(task_args) if isinstance(task_args, dict) else {},
+                    note=None
+                    if value is not None or not isinstance(m, dict)
+                    else f"non-numeric value {excerpt(m.get('value'), 80)}",
+                )
+            )
     sink = SampleSink()
     seen = 0
     for where_s, s in samples:
         seen += 1
         if not isinstance(s, dict) or "id" not in s:
-            raise located(path, "not an Inspect sample (no id)", **({"member": where_s} if zipped else {"field": where_s}))
+            place: dict[str, Any] = {"member": where_s} if zipped else {"field": where_s}
+            raise located(path, "not an Inspect sample (no id)", **place)
         sink.add(_sample(s))
     ds = ev.get("dataset") or {}
     stats = log.get("stats") or {}
@@ -168,14 +191,28 @@ def _build(path: Path, log: dict[str, Any], samples: Iterable[tuple[str, Any]], 
     if isinstance(completed, int) and seen and seen != completed and seen != results.get("total_samples"):
         notes.append(f"{seen} sample record(s) in the log, results report {completed} completed")
     return Parsed(
-        format="inspect", tool="inspect_ai" if not writer else f"{writer[0]} (Inspect log)",
-        tool_version=str(version) if version else (str(writer[1]) if writer else None), task=task, model=model,
-        metrics=metrics, samples=sink, dataset_name=ds.get("name") or task, dataset_rows=ds.get("samples"),
-        created_at=ev.get("created"), started_at=stats.get("started_at"), finished_at=stats.get("completed_at"),
-        config={"task_args": task_args, "log_version": log.get("version"), "status": status, "eval_id": ev.get("eval_id"),
-                "run_id": ev.get("run_id"), "solver": [s.get("solver") for s in (log.get("plan") or {}).get("steps") or []
-                                                       if isinstance(s, dict)]},
-        notes=notes)
+        format="inspect",
+        tool="inspect_ai" if not writer else f"{writer[0]} (Inspect log)",
+        tool_version=str(version) if version else (str(writer[1]) if writer else None),
+        task=task,
+        model=model,
+        metrics=metrics,
+        samples=sink,
+        dataset_name=ds.get("name") or task,
+        dataset_rows=ds.get("samples"),
+        created_at=ev.get("created"),
+        started_at=stats.get("started_at"),
+        finished_at=stats.get("completed_at"),
+        config={
+            "task_args": task_args,
+            "log_version": log.get("version"),
+            "status": status,
+            "eval_id": ev.get("eval_id"),
+            "run_id": ev.get("run_id"),
+            "solver": [s.get("solver") for s in (log.get("plan") or {}).get("steps") or [] if isinstance(s, dict)],
+        },
+        notes=notes,
+    )
 
 
 def _sample(s: dict[str, Any]) -> dict[str, Any]:
@@ -190,10 +227,15 @@ def _sample(s: dict[str, Any]) -> dict[str, Any]:
     out = s.get("output") or {}
     completion = out.get("completion") if isinstance(out, dict) else None
     err = s.get("error")
-    rec = {"id": str(s["id"]) if s.get("epoch") in (None, 1) else f"{s['id']}#{s.get('epoch')}",
-           "status": "error" if err else "ok", "scores": scores, "epoch": s.get("epoch"),
-           "input": excerpt(_text(s.get("input"))), "target": excerpt(_text(s.get("target"))),
-           "output": excerpt(completion if completion is not None else answer)}
+    rec = {
+        "id": str(s["id"]) if s.get("epoch") in (None, 1) else f"{s['id']}#{s.get('epoch')}",
+        "status": "error" if err else "ok",
+        "scores": scores,
+        "epoch": s.get("epoch"),
+        "input": excerpt(_text(s.get("input"))),
+        "target": excerpt(_text(s.get("target"))),
+        "output": excerpt(completion if completion is not None else answer),
+    }
     if err:
         rec["error"] = excerpt(err.get("message") if isinstance(err, dict) else err, 200)
     return {k: v for k, v in rec.items() if v is not None}

@@ -25,23 +25,37 @@ _NOT_METRICS = {"alias", "name", "sample_len", "sample_count", "samples", "group
 
 def _sniff(p: Probe) -> int:
     keys = set(p.top_keys)
-    if p.kind == "json" and not p.top_is_array and "results" in keys and (
-            keys & {"n-samples", "versions", "configs", "lm_eval_version", "higher_is_better", "n-shot"}):
+    if (
+        p.kind == "json"
+        and not p.top_is_array
+        and "results" in keys
+        and (keys & {"n-samples", "versions", "configs", "lm_eval_version", "higher_is_better", "n-shot"})
+    ):
         return 90
     if p.kind == "json" and not p.top_is_array and p.top_keys[:1] == ("results",) and re.search(r'"[^"]+,none"\s*:', p.head):
         return 70  # a results block longer than the head: lm-eval's "<metric>,<filter>" keys
-    if p.kind == "jsonl" and p.first_line and {"doc_id", "doc"} <= set(p.first_line) and (
-            {"resps", "filtered_resps", "target"} & set(p.first_line)):
+    if (
+        p.kind == "jsonl"
+        and p.first_line
+        and {"doc_id", "doc"} <= set(p.first_line)
+        and ({"resps", "filtered_resps", "target"} & set(p.first_line))
+    ):
         return 30  # a samples file alone: parse() says to import the results file
     return 0
 
 
-@importer("lm-eval", tool="lm-evaluation-harness", sniff=_sniff, description="lm-evaluation-harness results JSON (+ samples JSONL)")
+@importer(
+    "lm-eval", tool="lm-evaluation-harness", sniff=_sniff, description="lm-evaluation-harness results JSON (+ samples JSONL)"
+)
 def parse(path: Path, probe: Probe) -> Parsed:
     """lm-evaluation-harness results JSON (+ samples JSONL)."""
     if probe.kind == "jsonl":
-        raise located(path, "this is an lm-eval per-sample file; import the results_<date>.json written beside it "
-                            "(its samples files are read with it)", title="cannot import")
+        raise located(
+            path,
+            "this is an lm-eval per-sample file; import the results_<date>.json written beside it "
+            "(its samples files are read with it)",
+            title="cannot import",
+        )
     with open(path, "rb") as fh:
         doc = load_json_text(path, fh.read())
     if not isinstance(doc, dict):
@@ -67,14 +81,23 @@ def parse(path: Path, probe: Probe) -> Parsed:
                 mname, filt = key, "none"
                 se = number(vals.get(f"{key}_stderr"))
             value = number(v)
-            metrics.append(RawMetric(key=task, metric=mname if filt == "none" else f"{mname},{filt}", value=value, n=n,
-                                     stderr=se, note=None if value is not None else f"non-numeric value {excerpt(v, 60)}",
-                                     args={"alias": vals.get("alias")} if vals.get("alias") else {}))
+            metrics.append(
+                RawMetric(
+                    key=task,
+                    metric=mname if filt == "none" else f"{mname},{filt}",
+                    value=value,
+                    n=n,
+                    stderr=se,
+                    note=None if value is not None else f"non-numeric value {excerpt(v, 60)}",
+                    args={"alias": vals.get("alias")} if vals.get("alias") else {},
+                )
+            )
     sink = SampleSink()
     companions: list[Path] = []
     notes: list[str] = []
     stamp = _stamp(path)
-    embedded = doc.get("samples") if isinstance(doc.get("samples"), dict) else {}
+    found = doc.get("samples")
+    embedded: dict[str, Any] = found if isinstance(found, dict) else {}
     for task, recs in embedded.items():  # written by the Python API (simple_evaluate with log_samples) and dumped whole
         if not isinstance(recs, list):
             raise located(path, "expected a list of samples", field=f"samples.{task}")
@@ -97,20 +120,40 @@ def parse(path: Path, probe: Probe) -> Parsed:
             sink.add(_sample(task, rec))
         want = _n(n_samples.get(task))
         if want is not None and count != want:
-            raise located(f, f"{count} sample line(s), but the results file reports {want} for task '{task}' "
-                             "— truncated or mismatched samples file; nothing imported", line=count or None)
+            raise located(
+                f,
+                f"{count} sample line(s), but the results file reports {want} for task '{task}' "
+                "— truncated or mismatched samples file; nothing imported",
+                line=count or None,
+            )
     if not companions and not embedded:
         notes.append("no per-sample files beside the results file (run without --log_samples?): metrics only")
     started = _date(doc.get("date"))
     tasks = sorted(results)
-    return Parsed(format="lm-eval", tool="lm-evaluation-harness", tool_version=_s(doc.get("lm_eval_version")),
-                  task=",".join(tasks) if len(tasks) <= 4 else f"{','.join(tasks[:4])},…", model=_s(model), metrics=metrics,
-                  samples=sink, dataset_name=",".join(tasks)[:200], dataset_rows=sum(_n(n_samples.get(t)) or 0 for t in tasks) or None,
-                  started_at=started, created_at=started,
-                  config={"model": cfg.get("model"), "model_args": _redact(cfg.get("model_args")), "versions": doc.get("versions"),
-                          "n-shot": doc.get("n-shot"), "limit": cfg.get("limit"), "git_hash": doc.get("git_hash"),
-                          "task_hashes": doc.get("task_hashes")},
-                  notes=notes, companions=companions)
+    return Parsed(
+        format="lm-eval",
+        tool="lm-evaluation-harness",
+        tool_version=_s(doc.get("lm_eval_version")),
+        task=",".join(tasks) if len(tasks) <= 4 else f"{','.join(tasks[:4])},…",
+        model=_s(model),
+        metrics=metrics,
+        samples=sink,
+        dataset_name=",".join(tasks)[:200],
+        dataset_rows=sum(_n(n_samples.get(t)) or 0 for t in tasks) or None,
+        started_at=started,
+        created_at=started,
+        config={
+            "model": cfg.get("model"),
+            "model_args": _redact(cfg.get("model_args")),
+            "versions": doc.get("versions"),
+            "n-shot": doc.get("n-shot"),
+            "limit": cfg.get("limit"),
+            "git_hash": doc.get("git_hash"),
+            "task_hashes": doc.get("task_hashes"),
+        },
+        notes=notes,
+        companions=companions,
+    )
 
 
 def _n(v: Any) -> int | None:
@@ -159,23 +202,30 @@ def _samples_file(path: Path, task: str, stamp: str | None) -> Path | None:
 def _date(v: Any) -> str | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         try:
-            return dt.datetime.fromtimestamp(float(v), dt.timezone.utc).isoformat(timespec="seconds")
+            return dt.datetime.fromtimestamp(float(v), dt.UTC).isoformat(timespec="seconds")
         except (OverflowError, OSError, ValueError):
             return None
     return _s(v)
 
 
 def _sample(task: str, rec: dict[str, Any]) -> dict[str, Any]:
-    names = rec.get("metrics") if isinstance(rec.get("metrics"), list) else []
+    listed = rec.get("metrics")
+    names: list[Any] = listed if isinstance(listed, list) else []
     scores = {m: rec.get(m) for m in names if m in rec}
     doc = rec.get("doc")
     prompt = None
     if isinstance(doc, dict):
         prompt = next((doc[k] for k in ("prompt", "question", "input", "text", "query") if isinstance(doc.get(k), str)), None)
     resp = rec.get("filtered_resps")
-    out = {"id": f"{task}:{rec['doc_id']}", "status": "ok", "task": task, "scores": scores,
-           "input": excerpt(prompt if prompt is not None else doc), "target": excerpt(rec.get("target")),
-           "output": excerpt(resp[0] if isinstance(resp, list) and resp else resp)}
+    out = {
+        "id": f"{task}:{rec['doc_id']}",
+        "status": "ok",
+        "task": task,
+        "scores": scores,
+        "input": excerpt(prompt if prompt is not None else doc),
+        "target": excerpt(rec.get("target")),
+        "output": excerpt(resp[0] if isinstance(resp, list) and resp else resp),
+    }
     if rec.get("filter") and rec.get("filter") != "none":
         out["filter"] = rec["filter"]
     return {k: v for k, v in out.items() if v is not None}
@@ -188,5 +238,9 @@ def resolve_path(path: Path) -> Path:
     found = sorted(p for p in path.rglob("results*.json") if _RESULTS_NAME.match(p.name))
     if len(found) == 1:
         return found[0]
-    raise located(path, "a directory must hold exactly one lm-eval results*.json file to import; found "
-                        + (", ".join(p.name for p in found[:5]) or "none") + " — give the file itself")
+    raise located(
+        path,
+        "a directory must hold exactly one lm-eval results*.json file to import; found "
+        + (", ".join(p.name for p in found[:5]) or "none")
+        + " — give the file itself",
+    )

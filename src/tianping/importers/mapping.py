@@ -41,6 +41,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 
 def _yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506  (a safe loader)
+
+
 UNMAPPED = "imported.unmapped"
 _KEYS = {"id", "format", "task", "metric", "args", "test", "metric_id", "scale", "threshold", "citations", "risk", "note"}
 
@@ -75,7 +77,9 @@ class MapEntry:
         if not any(fnmatch.fnmatchcase(key.lower(), t.lower()) for t in self.task):
             return False
         bare = metric.rsplit("/", 1)[-1]
-        if not (fnmatch.fnmatchcase(metric.lower(), self.metric.lower()) or fnmatch.fnmatchcase(bare.lower(), self.metric.lower())):
+        if not (
+            fnmatch.fnmatchcase(metric.lower(), self.metric.lower()) or fnmatch.fnmatchcase(bare.lower(), self.metric.lower())
+        ):
             return False
         return all(str(args.get(k)) == str(v) for k, v in self.args.items())
 
@@ -132,8 +136,13 @@ def resolve_threshold(ref: Any) -> Threshold:
         g = _gates().get(name)
         if g is None:
             raise ValueError(f"no gate '{name}' in gates.yaml")
-        return Threshold(op=g["op"], value=float(g["threshold"]), min_n=g.get("min_samples") or None,
-                         source=f"gates.yaml ({name})", provision=g.get("cites"))
+        return Threshold(
+            op=g["op"],
+            value=float(g["threshold"]),
+            min_n=g.get("min_samples") or None,
+            source=f"gates.yaml ({name})",
+            provision=g.get("cites"),
+        )
     if kind == "tabular":
         spec = _tabular()
         m = (spec.get("metrics") or {}).get(name)
@@ -141,9 +150,14 @@ def resolve_threshold(ref: Any) -> Threshold:
             raise ValueError(f"metrics.yaml has no thresholds for '{name}'")
         t = m["thresholds"]
         cites = [p for c in m.get("cites") or [] for p in (spec["citation_sets"].get(c) or {}).get("provisions", [])]
-        return Threshold(op="<=" if t["direction"] == "max" else ">=", value=float(t["fail"]), warn=float(t["warn"]),
-                         min_n=m.get("min_n", spec.get("default_min_n")) or None, source=f"metrics.yaml ({name})",
-                         provision=cites[0] if cites else None)
+        return Threshold(
+            op="<=" if t["direction"] == "max" else ">=",
+            value=float(t["fail"]),
+            warn=float(t["warn"]),
+            min_n=m.get("min_n", spec.get("default_min_n")) or None,
+            source=f"metrics.yaml ({name})",
+            provision=cites[0] if cites else None,
+        )
     raise ValueError(f"unknown threshold source '{kind}' (gates or tabular)")
 
 
@@ -169,11 +183,14 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
         doc = _yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise TianpingError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=fname,
-                                    line=mark.line + 1 if mark else None), title="invalid import map") from None
+        raise TianpingError(
+            Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=fname, line=mark.line + 1 if mark else None),
+            title="invalid import map",
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
-        raise TianpingError(Problem("an import map is a mapping with a list 'entries'", file=fname, field="entries"),
-                            title="invalid import map")
+        raise TianpingError(
+            Problem("an import map is a mapping with a list 'entries'", file=fname, field="entries"), title="invalid import map"
+        )
     tests = set(evidence_map())
     if check_provisions:
         from ..catalog.loader import default_catalog
@@ -236,7 +253,9 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
                 bad(str(exc).splitlines()[0], "threshold")
             if thr is not None and thr.provision and thr.provision not in provisions:
                 bad(f"threshold provision '{thr.provision}' is not in the catalog", "threshold")
-        elif ref is not None and not (isinstance(ref, dict) or (isinstance(ref, str) and ref.split(":", 1)[0] in ("gates", "tabular"))):
+        elif ref is not None and not (
+            isinstance(ref, dict) or (isinstance(ref, str) and ref.split(":", 1)[0] in ("gates", "tabular"))
+        ):
             bad("threshold must be 'gates:<gate id>', 'tabular:<metric>' or {op, value, …}", "threshold")
         scale = e.get("scale")
         if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0):
@@ -246,9 +265,23 @@ def _entries_of(path: Path | str, text: str, *, source: str, check_provisions: b
         if not isinstance(args, dict):
             bad("expected a mapping of task arguments", "args")
             args = {}
-        out.append(MapEntry(id=eid, formats=fmts, task=tuple(task), metric=str(e.get("metric") or "*"), test=test, args=args,
-                            metric_id=e.get("metric_id"), scale=float(scale) if scale else None, threshold_ref=ref,
-                            citations=[str(c) for c in cites], risk=e.get("risk"), note=e.get("note"), source=source))
+        out.append(
+            MapEntry(
+                id=eid,
+                formats=fmts,
+                task=tuple(task),
+                metric=str(e.get("metric") or "*"),
+                test=test,
+                args=args,
+                metric_id=e.get("metric_id"),
+                scale=float(scale) if scale else None,
+                threshold_ref=ref,
+                citations=[str(c) for c in cites],
+                risk=e.get("risk"),
+                note=e.get("note"),
+                source=source,
+            )
+        )
     problems.raise_if_any("invalid import map")
     return out
 
@@ -262,7 +295,9 @@ class _Anything:
 def shipped_entries(check_provisions: bool = False) -> tuple[MapEntry, ...]:
     """The shipped map. Its provision ids are checked against the catalog by the tests
     (tests/importers/test_map.py), not on every import: loading the catalog costs more than an import."""
-    return tuple(_entries_of(MAP_FILE, MAP_FILE.read_text(encoding="utf-8"), source="map.yaml", check_provisions=check_provisions))
+    return tuple(
+        _entries_of(MAP_FILE, MAP_FILE.read_text(encoding="utf-8"), source="map.yaml", check_provisions=check_provisions)
+    )
 
 
 def load_map(user: str | Path | None = None) -> ImportMap:
@@ -274,8 +309,10 @@ def load_map(user: str | Path | None = None) -> ImportMap:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TianpingError(Problem(f"cannot read the map file: {getattr(exc, 'strerror', None) or exc}", file=str(p),
-                                    field="--map"), title="invalid import map") from None
+        raise TianpingError(
+            Problem(f"cannot read the map file: {getattr(exc, 'strerror', None) or exc}", file=str(p), field="--map"),
+            title="invalid import map",
+        ) from None
     mine = _entries_of(p, text, source=p.name)
     ids = {e.id for e in mine}
     return ImportMap(mine + [e for e in shipped if e.id not in ids], [p.name, MAP_FILE.name])

@@ -21,8 +21,12 @@ from .base import Parsed, Probe, RawMetric, SampleSink, excerpt, importer, load_
 
 def _sniff(p: Probe) -> int:
     keys = set(p.top_keys)
-    if p.kind == "json" and not p.top_is_array and "results" in keys and (
-            keys & {"evalId", "shareableUrl"} or ("metadata" in keys and "config" in keys and "promptfooVersion" in p.head)):
+    if (
+        p.kind == "json"
+        and not p.top_is_array
+        and "results" in keys
+        and (keys & {"evalId", "shareableUrl"} or ("metadata" in keys and "config" in keys and "promptfooVersion" in p.head))
+    ):
         return 90
     if p.kind == "json" and "promptfooVersion" in p.head and "results" in keys:
         return 50
@@ -80,34 +84,77 @@ def parse(path: Path, probe: Probe) -> Parsed:
         resp = r.get("response") or {}
         scores = {"pass": success, "score": number(r.get("score"))}
         scores.update({k: v for k, v in (r.get("namedScores") or {}).items()})
-        sink.add({k: v for k, v in {
-            "id": str(r.get("id") or f"{r.get('testIdx', i)}:{r.get('promptIdx', 0)}"), "status": "error" if errored else "ok",
-            "slice": {"attack": sl} if redteam else {}, "scores": scores, "plugin": tmeta.get("pluginId"),
-            "input": excerpt(prompt.get("raw") if isinstance(prompt, dict) else prompt),
-            "output": excerpt(resp.get("output") if isinstance(resp, dict) else resp),
-            "reason": excerpt(((r.get("gradingResult") or {}).get("reason")) if isinstance(r.get("gradingResult"), dict) else None, 160),
-            "error": excerpt(r.get("error"), 200) if errored else None}.items() if v is not None})
+        sink.add(
+            {
+                k: v
+                for k, v in {
+                    "id": str(r.get("id") or f"{r.get('testIdx', i)}:{r.get('promptIdx', 0)}"),
+                    "status": "error" if errored else "ok",
+                    "slice": {"attack": sl} if redteam else {},
+                    "scores": scores,
+                    "plugin": tmeta.get("pluginId"),
+                    "input": excerpt(prompt.get("raw") if isinstance(prompt, dict) else prompt),
+                    "output": excerpt(resp.get("output") if isinstance(resp, dict) else resp),
+                    "reason": excerpt(
+                        ((r.get("gradingResult") or {}).get("reason")) if isinstance(r.get("gradingResult"), dict) else None, 160
+                    ),
+                    "error": excerpt(r.get("error"), 200) if errored else None,
+                }.items()
+                if v is not None
+            }
+        )
     metrics: list[RawMetric] = []
     for (kind, key, sl), t in sorted(tallies.items()):
         if kind == "redteam":
-            metrics.append(RawMetric(key=key, metric="attack_success_rate", value=t["fail"] / t["n"] if t["n"] else None, n=t["n"],
-                                     slice={"attack": sl},
-                                     note=f"promptfoo red team: {t['fail']} of {t['n']} graded case(s) failed (attack got through)"
-                                          + (f"; {t['error']} errored" if t["error"] else "")))
+            metrics.append(
+                RawMetric(
+                    key=key,
+                    metric="attack_success_rate",
+                    value=t["fail"] / t["n"] if t["n"] else None,
+                    n=t["n"],
+                    slice={"attack": sl},
+                    note=f"promptfoo red team: {t['fail']} of {t['n']} graded case(s) failed (attack got through)"
+                    + (f"; {t['error']} errored" if t["error"] else ""),
+                )
+            )
         else:
-            metrics.append(RawMetric(key=key, metric="pass_rate", value=t["pass"] / t["n"] if t["n"] else None, n=t["n"],
-                                     note=f"{t['pass']} of {t['n']} graded case(s) passed" + (f"; {t['error']} errored" if t["error"] else "")))
+            metrics.append(
+                RawMetric(
+                    key=key,
+                    metric="pass_rate",
+                    value=t["pass"] / t["n"] if t["n"] else None,
+                    n=t["n"],
+                    note=f"{t['pass']} of {t['n']} graded case(s) passed" + (f"; {t['error']} errored" if t["error"] else ""),
+                )
+            )
     for (key, name), vals in sorted(named.items()):
-        metrics.append(RawMetric(key=key, metric=f"named:{name}", value=sum(vals) / len(vals), n=len(vals), note="mean named score"))
+        metrics.append(
+            RawMetric(key=key, metric=f"named:{name}", value=sum(vals) / len(vals), n=len(vals), note="mean named score")
+        )
     if not metrics:
         raise located(path, "no results in the file", field="results.results")
     desc = cfg.get("description") if isinstance(cfg, dict) else None
-    purpose = ((cfg.get("redteam") or {}).get("purpose")) if isinstance(cfg, dict) and isinstance(cfg.get("redteam"), dict) else None
-    return Parsed(format="promptfoo", tool="promptfoo", tool_version=str(meta.get("promptfooVersion")) if meta.get("promptfooVersion") else None,
-                  task=str(desc or ("promptfoo red team" if redteam else "promptfoo eval")), model=",".join(sorted(providers)) or None,
-                  metrics=metrics, samples=sink, dataset_name=str(desc or doc.get("evalId") or "promptfoo tests"),
-                  dataset_rows=len(items), created_at=res.get("timestamp") or meta.get("evaluationCreatedAt"),
-                  started_at=res.get("timestamp"), finished_at=meta.get("exportedAt"),
-                  config={"eval_id": doc.get("evalId"), "results_version": res.get("version"), "redteam": redteam,
-                          "purpose": excerpt(purpose, 200), "stats": {k: v for k, v in (res.get("stats") or {}).items()
-                                                                      if k in ("successes", "failures", "errors")}})
+    purpose = (
+        ((cfg.get("redteam") or {}).get("purpose")) if isinstance(cfg, dict) and isinstance(cfg.get("redteam"), dict) else None
+    )
+    return Parsed(
+        format="promptfoo",
+        tool="promptfoo",
+        tool_version=str(meta.get("promptfooVersion")) if meta.get("promptfooVersion") else None,
+        task=str(desc or ("promptfoo red team" if redteam else "promptfoo eval")),
+        model=",".join(sorted(providers)) or None,
+        metrics=metrics,
+        samples=sink,
+        dataset_name=str(desc or doc.get("evalId") or "promptfoo tests"),
+        dataset_rows=len(items),
+        created_at=res.get("timestamp") or meta.get("evaluationCreatedAt"),
+        started_at=res.get("timestamp"),
+        finished_at=meta.get("exportedAt"),
+        config={
+            "eval_id": doc.get("evalId"),
+            "results_version": res.get("version"),
+            "redteam": redteam,
+            "purpose": excerpt(purpose, 200),
+            "stats": {k: v for k, v in (res.get("stats") or {}).items() if k in ("successes", "failures", "errors")},
+        },
+    )

@@ -24,8 +24,12 @@ from .base import Parsed, Probe, RawMetric, SampleSink, excerpt, importer, load_
 
 def _sniff(p: Probe) -> int:
     keys = set(p.top_keys)
-    if p.kind == "json" and p.top_is_array and {"conversation_id", "role"} <= keys and (
-            keys & {"original_value", "converted_value", "prompt_target_identifier", "original_value_data_type"}):
+    if (
+        p.kind == "json"
+        and p.top_is_array
+        and {"conversation_id", "role"} <= keys
+        and (keys & {"original_value", "converted_value", "prompt_target_identifier", "original_value_data_type"})
+    ):
         return 90
     return 0
 
@@ -77,12 +81,16 @@ def parse(path: Path, probe: Probe) -> Parsed:
     tallies: dict[tuple[str, str, str], dict[str, float]] = {}
     sink = SampleSink()
     for cid, c in convs.items():
-        pieces = sorted(c["pieces"], key=lambda p: (p.get("sequence") if isinstance(p.get("sequence"), int) else 0))
+        pieces = sorted(c["pieces"], key=lambda p: p.get("sequence") if isinstance(p.get("sequence"), int) else 0)
         user = next((p for p in pieces if p.get("role") == "user"), None)
         reply = next((p for p in reversed(pieces) if p.get("role") == "assistant"), None)
         last: dict[tuple[str, str, str], Any] = {}
         for s in c["scores"]:
-            scorer = (s.get("scorer_class_identifier") or {}).get("__type__") if isinstance(s.get("scorer_class_identifier"), dict) else None
+            scorer = (
+                (s.get("scorer_class_identifier") or {}).get("__type__")
+                if isinstance(s.get("scorer_class_identifier"), dict)
+                else None
+            )
             cat = s.get("score_category")
             cat = ",".join(cat) if isinstance(cat, list) else (cat or "")
             last[(scorer or "scorer", str(cat), str(s.get("score_type") or ""))] = s.get("score_value")
@@ -97,30 +105,67 @@ def parse(path: Path, probe: Probe) -> Parsed:
             t["sum"] += float(v)
         err = reply is not None and reply.get("response_error") not in (None, "none")
         labels = (user or {}).get("labels") or {}
-        sink.add({k: v for k, v in {
-            "id": cid, "status": "error" if err else "ok", "scores": scores,
-            "input": excerpt((user or {}).get("original_value")), "converted": excerpt((user or {}).get("converted_value"))
-            if user and user.get("converted_value") != user.get("original_value") else None,
-            "output": excerpt((reply or {}).get("converted_value")), "labels": labels or None,
-            "error": (reply or {}).get("response_error") if err else None}.items() if v is not None})
+        sink.add(
+            {
+                k: v
+                for k, v in {
+                    "id": cid,
+                    "status": "error" if err else "ok",
+                    "scores": scores,
+                    "input": excerpt((user or {}).get("original_value")),
+                    "converted": excerpt((user or {}).get("converted_value"))
+                    if user and user.get("converted_value") != user.get("original_value")
+                    else None,
+                    "output": excerpt((reply or {}).get("converted_value")),
+                    "labels": labels or None,
+                    "error": (reply or {}).get("response_error") if err else None,
+                }.items()
+                if v is not None
+            }
+        )
     metrics = []
     for (scorer, cat, stype), t in sorted(tallies.items()):
         rate = stype == "true_false"
-        metrics.append(RawMetric(key=scorer, metric="true_rate" if rate else "mean_score", value=t["sum"] / t["n"] if t["n"] else None,
-                                 n=int(t["n"]), slice={"risk": cat} if cat else {},
-                                 args={"category": cat, "score_type": stype},
-                                 note=f"PyRIT {scorer}: share of {int(t['n'])} scored conversation(s) scored True" if rate
-                                 else f"PyRIT {scorer}: mean of {int(t['n'])} score(s)"))
+        metrics.append(
+            RawMetric(
+                key=scorer,
+                metric="true_rate" if rate else "mean_score",
+                value=t["sum"] / t["n"] if t["n"] else None,
+                n=int(t["n"]),
+                slice={"risk": cat} if cat else {},
+                args={"category": cat, "score_type": stype},
+                note=f"PyRIT {scorer}: share of {int(t['n'])} scored conversation(s) scored True"
+                if rate
+                else f"PyRIT {scorer}: mean of {int(t['n'])} score(s)",
+            )
+        )
     if not metrics:
-        metrics.append(RawMetric(key="PyRIT", metric="conversations", value=float(len(convs)), n=len(convs),
-                                 note="no scores in the export: conversations counted, nothing judged"))
+        metrics.append(
+            RawMetric(
+                key="PyRIT",
+                metric="conversations",
+                value=float(len(convs)),
+                n=len(convs),
+                note="no scores in the export: conversations counted, nothing judged",
+            )
+        )
     times.sort()
-    return Parsed(format="pyrit", tool="PyRIT", tool_version=version, task=",".join(sorted(orchestrators)) or "pyrit",
-                  model=",".join(sorted(targets)) or None, metrics=metrics, samples=sink,
-                  dataset_name="PyRIT conversations", dataset_rows=len(convs), started_at=times[0] if times else None,
-                  finished_at=times[-1] if times else None, created_at=times[0] if times else None,
-                  config={"orchestrators": sorted(orchestrators), "pieces": len(doc)},
-                  notes=[] if version else ["PyRIT's export records no PyRIT version"])
+    return Parsed(
+        format="pyrit",
+        tool="PyRIT",
+        tool_version=version,
+        task=",".join(sorted(orchestrators)) or "pyrit",
+        model=",".join(sorted(targets)) or None,
+        metrics=metrics,
+        samples=sink,
+        dataset_name="PyRIT conversations",
+        dataset_rows=len(convs),
+        started_at=times[0] if times else None,
+        finished_at=times[-1] if times else None,
+        created_at=times[0] if times else None,
+        config={"orchestrators": sorted(orchestrators), "pieces": len(doc)},
+        notes=[] if version else ["PyRIT's export records no PyRIT version"],
+    )
 
 
 def _value(raw: Any, stype: str) -> float | None:

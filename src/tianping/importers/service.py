@@ -12,7 +12,7 @@ import hashlib
 import math
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -57,8 +57,16 @@ def read_file(path: str | Path, fmt: str = "auto") -> tuple[Parsed, Path]:
     return parsed, p
 
 
-def to_evidence(parsed: Parsed, path: Path, sha256: str, *, run_id: str, system_id: str | None, imap: ImportMap,
-                companions: dict[str, str] | None = None) -> tuple[EvidenceRun, list[dict[str, Any]]]:
+def to_evidence(
+    parsed: Parsed,
+    path: Path,
+    sha256: str,
+    *,
+    run_id: str,
+    system_id: str | None,
+    imap: ImportMap,
+    companions: dict[str, str] | None = None,
+) -> tuple[EvidenceRun, list[dict[str, Any]]]:
     """The evidence run of a parsed file, and the metrics the map did not link to any provision."""
     if companions is None:
         companions = {c.name: sha256_file(c) for c in parsed.companions}
@@ -77,24 +85,48 @@ def to_evidence(parsed: Parsed, path: Path, sha256: str, *, run_id: str, system_
             try:
                 samples.append(SampleRecord.model_validate(rec))
             except ValidationError as exc:
-                raise located(path, f"per-sample record {i + 1} ({rec.get('id')}) is not valid: {str(exc).splitlines()[0]}") from None
+                raise located(
+                    path, f"per-sample record {i + 1} ({rec.get('id')}) is not valid: {str(exc).splitlines()[0]}"
+                ) from None
     notes = list(parsed.notes)
     if unmapped:
-        notes.append(f"{len(unmapped)} metric(s) {NOT_LINKED}: " + ", ".join(f"{u['task']}/{u['metric']}" for u in unmapped[:10])
-                     + (" …" if len(unmapped) > 10 else ""))
-    status = "completed" if parsed.config.get("status") in (None, "success") else "failed"
+        notes.append(
+            f"{len(unmapped)} metric(s) {NOT_LINKED}: "
+            + ", ".join(f"{u['task']}/{u['metric']}" for u in unmapped[:10])
+            + (" …" if len(unmapped) > 10 else "")
+        )
+    status: Literal["completed", "failed"] = "completed" if parsed.config.get("status") in (None, "success") else "failed"
     ev = EvidenceRun(
-        run_id=run_id, system_id=system_id, kind="imported",
-        producer=Producer(engine=f"import:{parsed.format}", engine_version=parsed.tool_version, tool=parsed.tool,
-                          method=f"imported from {parsed.tool} {parsed.tool_version or '(version unknown)'} results file {path.name}"),
-        target=parsed.model, suite=parsed.task,
+        run_id=run_id,
+        system_id=system_id,
+        kind="imported",
+        producer=Producer(
+            engine=f"import:{parsed.format}",
+            engine_version=parsed.tool_version,
+            tool=parsed.tool,
+            method=f"imported from {parsed.tool} {parsed.tool_version or '(version unknown)'} results file {path.name}",
+        ),
+        target=parsed.model,
+        suite=parsed.task,
         dataset=DatasetRef(name=parsed.dataset_name or parsed.task, path=path.name, sha256=sha256, rows=parsed.dataset_rows),
-        config={"format": parsed.format, "file": path.name, "sha256": sha256, "companions": companions,
-                "map": imap.sources, **{k: v for k, v in parsed.config.items() if v is not None}},
-        created_at=parsed.created_at, started_at=parsed.started_at, finished_at=parsed.finished_at, status=status,
-        metrics=rows, samples=samples,
+        config={
+            "format": parsed.format,
+            "file": path.name,
+            "sha256": sha256,
+            "companions": companions,
+            "map": imap.sources,
+            **{k: v for k, v in parsed.config.items() if v is not None},
+        },
+        created_at=parsed.created_at,
+        started_at=parsed.started_at,
+        finished_at=parsed.finished_at,
+        status=status,
+        metrics=rows,
+        samples=samples,
         samples_ref=None if samples is not None or not parsed.samples.count else f"{path.name} (sha256 {sha256[:12]}…)",
-        samples_count=parsed.samples.count or None, notes=notes)
+        samples_count=parsed.samples.count or None,
+        notes=notes,
+    )
     return ev, unmapped
 
 
@@ -120,16 +152,24 @@ def _row(parsed: Parsed, raw: RawMetric, imap: ImportMap) -> MetricRow:
         sl["risk"] = entry.risk
     thr = entry.threshold if entry else None
     status, reason = judge(value, thr, n=raw.n, ci=ci) if thr else ("not_judged", None)
-    notes = [x for x in (raw.note, entry.note if entry else None, reason, how_ci,
-                         None if entry else NOT_LINKED) if x]
+    notes = [x for x in (raw.note, entry.note if entry else None, reason, how_ci, None if entry else NOT_LINKED) if x]
     if entry and thr is None:
         notes.append("recorded, not judged (no Tianping threshold for this quantity)")
-    kw = dict(test=entry.test if entry else UNMAPPED, metric=(entry.metric_id if entry and entry.metric_id else raw.metric),
-              slice=Slice(**{k: str(v) for k, v in sl.items()}), value=value, ci=ci, n=raw.n, threshold=thr, status=status,
-              citations=list(entry.citations) if entry else [],
-              method=f"{parsed.tool} {parsed.tool_version or ''}".strip() + f": {raw.key} / {raw.metric}"
-                     + (f" (map entry {entry.id})" if entry else ""),
-              note="; ".join(notes) or None)
+    kw: dict[str, Any] = dict(
+        test=entry.test if entry else UNMAPPED,
+        metric=(entry.metric_id if entry and entry.metric_id else raw.metric),
+        slice=Slice(**{k: str(v) for k, v in sl.items()}),
+        value=value,
+        ci=ci,
+        n=raw.n,
+        threshold=thr,
+        status=status,
+        citations=list(entry.citations) if entry else [],
+        method=f"{parsed.tool} {parsed.tool_version or ''}".strip()
+        + f": {raw.key} / {raw.metric}"
+        + (f" (map entry {entry.id})" if entry else ""),
+        note="; ".join(notes) or None,
+    )
     try:
         return MetricRow(**kw)
     except ValidationError as exc:
@@ -147,8 +187,9 @@ def _imported_before(db, system_id: str, sha: str) -> list[str]:
         return [rid for rid, cfg in rows if isinstance(cfg, dict) and cfg.get("sha256") == sha]
 
 
-def import_file(db, path: str | Path, *, system_id: str, fmt: str = "auto", map_file: str | Path | None = None,
-                actor: str | None = None) -> dict[str, Any]:
+def import_file(
+    db, path: str | Path, *, system_id: str, fmt: str = "auto", map_file: str | Path | None = None, actor: str | None = None
+) -> dict[str, Any]:
     """Read, map, check, then store one imported run with its audit event (one transaction)."""
     from ..audit import append_event
     from ..store.models import RunRow, SystemRow
@@ -161,32 +202,101 @@ def import_file(db, path: str | Path, *, system_id: str, fmt: str = "auto", map_
     ev, unmapped = to_evidence(parsed, p, sha, run_id=run_id, system_id=system_id, imap=imap, companions=companions)
     before = _imported_before(db, system_id, sha)
     if before:
-        ev.notes.append(f"the same file (SHA-256 {sha[:12]}…) was imported for this system before as run "
-                        + ", ".join(before[:3]) + (" …" if len(before) > 3 else ""))
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    summary = {"format": parsed.format, "tool": parsed.tool, "tool_version": parsed.tool_version, "samples": parsed.samples.count,
-               "metrics": len(ev.metrics), "linked": sum(1 for m in ev.metrics if m.test != UNMAPPED), "unmapped": len(unmapped)}
+        ev.notes.append(
+            f"the same file (SHA-256 {sha[:12]}…) was imported for this system before as run "
+            + ", ".join(before[:3])
+            + (" …" if len(before) > 3 else "")
+        )
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    summary = {
+        "format": parsed.format,
+        "tool": parsed.tool,
+        "tool_version": parsed.tool_version,
+        "samples": parsed.samples.count,
+        "metrics": len(ev.metrics),
+        "linked": sum(1 for m in ev.metrics if m.test != UNMAPPED),
+        "unmapped": len(unmapped),
+    }
     evidence = ev.model_dump(mode="json", exclude_none=True)
-    result = {"schema": SCHEMA, "format": parsed.format, "tool": parsed.tool, "tool_version": parsed.tool_version,
-              "file": p.name, "sha256": sha, "companions": companions, "map": imap.sources, "evidence": evidence,
-              "unmapped": unmapped}
+    result = {
+        "schema": SCHEMA,
+        "format": parsed.format,
+        "tool": parsed.tool,
+        "tool_version": parsed.tool_version,
+        "file": p.name,
+        "sha256": sha,
+        "companions": companions,
+        "map": imap.sources,
+        "evidence": evidence,
+        "unmapped": unmapped,
+    }
     with db.session() as s:
         if s.get(SystemRow, system_id) is None:
-            raise TianpingError(Problem(f"no registered system '{system_id}' (register it first: tianping register FILE)",
-                                        field="--system"), title="unknown system")
-        s.add(RunRow(id=run_id, system_id=system_id, kind="imported", suite=(parsed.task or parsed.format)[:64],
-                     target=parsed.model or "unknown", config={"format": parsed.format, "file": str(p), "sha256": sha,
-                                                               "map": imap.sources},
-                     status="completed" if ev.status == "completed" else "failed", created_at=now,
-                     started_at=parsed.started_at, finished_at=parsed.finished_at or now, summary=summary, result=result))
+            raise TianpingError(
+                Problem(f"no registered system '{system_id}' (register it first: tianping register FILE)", field="--system"),
+                title="unknown system",
+            )
+        s.add(
+            RunRow(
+                id=run_id,
+                system_id=system_id,
+                kind="imported",
+                suite=(parsed.task or parsed.format)[:64],
+                target=parsed.model or "unknown",
+                config={"format": parsed.format, "file": str(p), "sha256": sha, "map": imap.sources},
+                status="completed" if ev.status == "completed" else "failed",
+                created_at=now,
+                started_at=parsed.started_at,
+                finished_at=parsed.finished_at or now,
+                summary=summary,
+                result=result,
+            )
+        )
         s.flush()
-        append_event(s, "evidence.imported", "run", run_id,
-                     {"system": system_id, "format": parsed.format, "tool": parsed.tool, "tool_version": parsed.tool_version,
-                      "file": p.name, "sha256": sha, "samples": parsed.samples.count, "metrics": len(ev.metrics),
-                      "unmapped": len(unmapped)}, actor=actor)
-    return {"run_id": run_id, "system": system_id, "format": parsed.format, "tool": parsed.tool,
-            "tool_version": parsed.tool_version, "file": str(p), "sha256": sha, "task": parsed.task, "model": parsed.model,
-            "samples": parsed.samples.count, "samples_inline": ev.samples is not None, "status": ev.status,
-            "metrics": [{"test": m.test, "metric": m.metric, "slice": m.slice.text(), "value": m.value, "n": m.n,
-                         "status": m.status, "citations": m.citations} for m in ev.metrics],
-            "unmapped": unmapped, "notes": ev.notes, "imported_before": before}
+        append_event(
+            s,
+            "evidence.imported",
+            "run",
+            run_id,
+            {
+                "system": system_id,
+                "format": parsed.format,
+                "tool": parsed.tool,
+                "tool_version": parsed.tool_version,
+                "file": p.name,
+                "sha256": sha,
+                "samples": parsed.samples.count,
+                "metrics": len(ev.metrics),
+                "unmapped": len(unmapped),
+            },
+            actor=actor,
+        )
+    return {
+        "run_id": run_id,
+        "system": system_id,
+        "format": parsed.format,
+        "tool": parsed.tool,
+        "tool_version": parsed.tool_version,
+        "file": str(p),
+        "sha256": sha,
+        "task": parsed.task,
+        "model": parsed.model,
+        "samples": parsed.samples.count,
+        "samples_inline": ev.samples is not None,
+        "status": ev.status,
+        "metrics": [
+            {
+                "test": m.test,
+                "metric": m.metric,
+                "slice": m.slice.text(),
+                "value": m.value,
+                "n": m.n,
+                "status": m.status,
+                "citations": m.citations,
+            }
+            for m in ev.metrics
+        ],
+        "unmapped": unmapped,
+        "notes": ev.notes,
+        "imported_before": before,
+    }

@@ -12,6 +12,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 from .base import located
 
@@ -25,15 +26,17 @@ class ZipReader:
         try:
             self.zf = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise located(path, f"not a complete zip archive ({exc or type(exc).__name__}) — truncated or corrupt file?") from None
+            raise located(
+                path, f"not a complete zip archive ({exc or type(exc).__name__}) — truncated or corrupt file?"
+            ) from None
         self._fh = open(path, "rb")
-        self._zstd = None
+        self._zstd: Any = None  # a zstandard.ZstdDecompressor once the first zstd member is read
 
     def close(self) -> None:
         self._fh.close()
         self.zf.close()
 
-    def __enter__(self) -> "ZipReader":
+    def __enter__(self) -> ZipReader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -62,8 +65,9 @@ class ZipReader:
         try:
             import zstandard
         except ImportError:  # pragma: no cover - a core dependency
-            raise located(self.path, "this log's members are Zstandard-compressed: install the 'zstandard' package",
-                          member=info.filename) from None
+            raise located(
+                self.path, "this log's members are Zstandard-compressed: install the 'zstandard' package", member=info.filename
+            ) from None
 
         fh = self._fh
         fh.seek(info.header_offset)
