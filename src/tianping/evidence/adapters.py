@@ -201,7 +201,7 @@ def _tabular(run: RunLike) -> EvidenceRun:
                 threshold=_tabular_threshold(m.get("thresholds"), m.get("citations") or [], m.get("min_n")),
                 status=status if status in _TABULAR_STATUS else "error",
                 citations=m.get("citations") or [],
-                method="tabular engine",
+                method=details.get("producer") or "tabular engine",  # a plug-in family names itself
             )
         )
     cfg = doc.get("config") or {}
