@@ -33,6 +33,8 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._docs: dict[str, str] = {}
         self._wrapped: dict[tuple[str, int], Any] = {}
+        self._plugins_key: tuple[tuple[str, int], ...] | None = None
+        self._plugins_cache: dict[str, Any] = {}
 
     def register(self, name: str, doc: str | None = None) -> Callable[[T], T]:
         def deco(fn: T) -> T:
@@ -51,13 +53,17 @@ class Registry(Generic[T]):
             return {}
         from ... import plugins as _plugins
 
+        key = tuple(sorted((n, id(o)) for n, o in _plugins.registered(self.plugin_kind).items()))
+        if key == self._plugins_key:  # the same plug-ins as at the last lookup: already checked
+            return self._plugins_cache
         found = _plugins.checked(self.plugin_kind, self._items, lambda _n, obj: _plugins.takes_positional(obj, self.arity))
         out = {}
         for name, obj in found.items():
-            key = (name, id(obj))
-            if key not in self._wrapped:
-                self._wrapped[key] = self.wrap(name, obj) if self.wrap else obj
-            out[name] = self._wrapped[key]
+            wkey = (name, id(obj))
+            if wkey not in self._wrapped:
+                self._wrapped[wkey] = self.wrap(name, obj) if self.wrap else obj
+            out[name] = self._wrapped[wkey]
+        self._plugins_key, self._plugins_cache = key, out
         return out
 
     def get(self, name: str) -> T:
@@ -90,8 +96,8 @@ def _checked_scorer(name: str, fn: Any) -> Any:
 
     def check(res: Any) -> Any:
         if not isinstance(res, Score):
-            raise TypeError(f"scorer plug-in '{name}' ({_plugins.origin('scorers', name)}) returned an object of type {type(res).__name__}, "
-                            "not a tianping.evaluation.genai.schema.Score")
+            raise TypeError(f"scorer plug-in '{name}' ({_plugins.origin('scorers', name)}) returned an object of type "
+                            f"{type(res).__name__}, not a tianping.evaluation.genai.schema.Score")
         return res
 
     if inspect.iscoroutinefunction(fn):
