@@ -183,7 +183,9 @@ class GroupFile(_Strict):
 def _derived_groups() -> list[Group]:
     """UN membership and M49 regions/sub-regions, derived from countries.csv."""
     cs = countries().values()
-    out = [Group(id="un", title=Title(en="United Nations member states", zh="联合国会员国"), kind="un", verified=True,
+    from ..i18n import territory_names, texts
+
+    out = [Group(id="un", title=Title(**texts("obs.group.un_members")), kind="un", verified=True,
                  source_url="https://www.un.org/en/about-us/member-states",
                  verification_note="193 members, cross-checked in tests against a reference list. Admission dates are "
                                    "not recorded except South Sudan (14 July 2011, the latest).",
@@ -191,7 +193,8 @@ def _derived_groups() -> list[Group]:
                           for c in cs if c.un_member])]
     for code, (slug, en, zh) in M49_NAMES.items():
         members = [Membership(country=c.iso3) for c in cs if code in (c.m49_region, c.m49_subregion)]
-        out.append(Group(id=f"un-{slug}", title=Title(en=f"UN M49: {en}", zh=f"联合国M49：{zh}"), kind="un-region",
+        region = territory_names(code, en=en, zh=zh)  # the UN's names in English and Chinese, CLDR's in the others
+        out.append(Group(id=f"un-{slug}", title=Title(**texts("obs.group.un_m49", region=region)), kind="un-region",
                          verified=True, source_url="https://unstats.un.org/unsd/methodology/m49/",
                          verification_note="M49 codes per country recalled and cross-checked in tests against a reference table.",
                          members=members))
