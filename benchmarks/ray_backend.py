@@ -34,8 +34,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 
 
+# default: two whole batches queued per actor; guided: one in flight, the last batches shrunk to a share of what is left
+SCHEMES = {"default": {}, "guided": {"inflight": 1, "guided": True}}
+
+
 def _run(db, tmp: Path, target: str, n: int, *, actors: int, batch: int, max_new: int, concurrency: int = 8,
-         endpoints=None) -> dict:
+         endpoints=None, scheme: str = "default") -> dict:
     from tianping.evaluation.genai import service
     from tianping.evaluation.genai.schema import GenParams
     from tianping.execution.ray_backend import RayBackend
@@ -45,14 +49,22 @@ def _run(db, tmp: Path, target: str, n: int, *, actors: int, batch: int, max_new
                             jsonl=str(tmp / f"run-{time.time_ns()}.jsonl"))
     run_id, samples = service.create_run(db, cfg)
     stamps: list[float] = []
-    backend = RayBackend(cfg.model_dump(mode="json"), run_id, actors=actors, endpoints=endpoints or [])
+    backend = RayBackend(cfg.model_dump(mode="json"), run_id, actors=actors, endpoints=endpoints or [], **SCHEMES[scheme])
+    load = os.getloadavg()[0]
+    ray0 = _ray_processes_cpu()
     t0 = time.perf_counter()
     c0 = time.process_time()
     service.execute(db, run_id, backend=backend, progress=lambda k, _t: stamps.append(time.perf_counter()))
     wall = time.perf_counter() - t0
+    ray_bg = _ray_processes_cpu() - ray0  # raylet, GCS and idle Ray workers (the actors are gone by now)
+    span = stamps[-1] - backend.t_ready
+    actor_cpu = backend.actor_cpu or 0.0
     return {"n": len(samples), "wall": wall, "ready": backend.t_ready - t0, "first": stamps[0] - t0,
-            "steady": len(stamps) / (stamps[-1] - backend.t_ready),
-            "driver_cpu": time.process_time() - c0, "actor_cpu": backend.actor_cpu, "actor_setup_cpu": backend.actor_setup_cpu}
+            "steady": len(stamps) / span, "span": span, "load": load,
+            "driver_cpu": time.process_time() - c0, "actor_cpu": backend.actor_cpu, "actor_setup_cpu": backend.actor_setup_cpu,
+            # CPU seconds per sample in the replicas, and the share of a core each replica got while the run went on
+            "actor_cpu_per_sample": actor_cpu / len(samples), "cpu_share": actor_cpu / (actors * span),
+            "tail_idle": backend.tail_idle, "ray_bg_cpu": max(0.0, ray_bg)}
 
 
 def _raw_worker(args) -> float:
@@ -69,6 +81,7 @@ def _raw_worker(args) -> float:
     while len(list(Path(barrier_path).parent.glob(Path(barrier_path).name + ".*"))) < n_procs:
         time.sleep(0.01)
     t0 = time.time()
+    c0 = time.process_time()
     tok.padding_side = "left"
     for i in range(0, len(prompts), batch):
         texts = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
@@ -76,7 +89,7 @@ def _raw_worker(args) -> float:
         enc = tok(texts, return_tensors="pt", padding=True)
         with torch.inference_mode():
             model.generate(**enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id or tok.eos_token_id)
-    return t0, time.time()
+    return t0, time.time(), time.process_time() - c0
 
 
 def raw_baseline(n: int, batch: int, max_new: int, tmp: Path) -> dict:
@@ -93,10 +106,16 @@ def raw_baseline(n: int, batch: int, max_new: int, tmp: Path) -> dict:
         shards = [prompts[i::k] for i in range(k)]
         with mp.get_context("spawn").Pool(k) as pool:
             spans = pool.map(_raw_worker, [(sh, batch, max_new, barrier, k) for sh in shards])
-        out[k] = len(prompts) / (max(e for _s, e in spans) - min(s for s, _e in spans))
-        print(f"raw transformers, {k} plain process(es): {out[k]:.2f} samples/s", flush=True)
+        wall = max(e for _s, e, _c in spans) - min(s for s, _e, _c in spans)
+        out[k] = len(prompts) / wall
+        cpu = sum(c for _s, _e, c in spans)
+        out[f"cpu_ms_per_sample_{k}"] = 1000 * cpu / len(prompts)
+        print(f"raw transformers, {k} plain process(es): {out[k]:.2f} samples/s (load {os.getloadavg()[0]:.1f}); "
+              f"CPU {out[f'cpu_ms_per_sample_{k}']:.0f} ms/sample, {cpu / (k * wall):.2f} of a core each", flush=True)
     out["ratio"] = out[2] / out[1]
-    print(f"raw 2 processes vs 1: {out['ratio']:.2f}x", flush=True)
+    out["cpu_bound_ratio"] = 2 * out["cpu_ms_per_sample_1"] / out["cpu_ms_per_sample_2"]
+    print(f"raw 2 processes vs 1: {out['ratio']:.2f}x; from CPU per sample (each process a whole core): "
+          f"{out['cpu_bound_ratio']:.2f}x", flush=True)
     return out
 
 
@@ -107,6 +126,8 @@ def _ray_processes_cpu() -> float:
     for p in psutil.Process().children(recursive=True):
         try:
             name = " ".join(p.cmdline()[:2])
+            if "SampleActor" in name:  # the actors' CPU is counted by the actors themselves
+                continue
             if "raylet" in name or "gcs_server" in name or "ray::" in name or "log_monitor" in name or "dashboard" in name:
                 t = p.cpu_times()
                 total += t.user + t.system
@@ -125,6 +146,8 @@ def main() -> None:
     ap.add_argument("--skip-model", action="store_true")
     ap.add_argument("--skip-stub", action="store_true")
     ap.add_argument("--raw-baseline", action="store_true", help="also time 1 vs 2 plain processes (no Ray) on the same prompts")
+    ap.add_argument("--schemes", default="default",
+                    help="dispatch variants to compare: default,guided (guided: 1 batch in flight, the last ones shrunk)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
 
@@ -143,19 +166,34 @@ def main() -> None:
     if args.raw_baseline:
         out["raw_baseline"] = raw_baseline(args.n, args.batch, args.max_new_tokens, tmp)
     if not args.skip_model:
-        res = {1: [], 2: []}
-        for _ in range(args.repeats):
-            for k in (1, 2):
-                r = _run(db, tmp, "local", args.n, actors=k, batch=args.batch, max_new=args.max_new_tokens)
-                res[k].append(r)
-                print(f"local model, {k} actor(s): {r['steady']:.2f} samples/s once loaded, wall {r['wall']:.1f} s "
-                      f"(replicas ready after {r['ready']:.1f} s)", flush=True)
-        best = {k: max(v, key=lambda r: r["steady"]) for k, v in res.items()}
-        ratio = best[2]["steady"] / best[1]["steady"]
-        out["local_model"] = {"n": args.n, "batch": args.batch, "max_new_tokens": args.max_new_tokens,
-                              "samples_per_s": {k: round(b["steady"], 3) for k, b in best.items()},
-                              "wall_s": {k: round(b["wall"], 1) for k, b in best.items()}, "speedup_2_vs_1": round(ratio, 2)}
-        print(f"2 actors vs 1: {ratio:.2f}x (target >= 1.7: {'met' if ratio >= 1.7 else 'NOT met'})", flush=True)
+        schemes = args.schemes.split(",")
+        res: dict = {(sc, k): [] for sc in schemes for k in (1, 2)}
+        for _ in range(args.repeats):  # interleaved, so every variant sees the same minutes of a shared machine
+            for sc in schemes:
+                for k in (1, 2):
+                    r = _run(db, tmp, "local", args.n, actors=k, batch=args.batch, max_new=args.max_new_tokens, scheme=sc)
+                    res[(sc, k)].append(r)
+                    print(f"local model, {sc} dispatch, {k} actor(s): {r['steady']:.2f} samples/s once loaded "
+                          f"(load {r['load']:.1f}); replica CPU {1000 * r['actor_cpu_per_sample']:.0f} ms/sample, "
+                          f"{r['cpu_share']:.2f} of a core each; idle at the end {100 * (r['tail_idle'] or 0):.1f} %; "
+                          f"driver {r['driver_cpu']:.2f} s CPU, Ray's own processes {r['ray_bg_cpu']:.2f} s CPU; "
+                          f"wall {r['wall']:.1f} s (replicas ready after {r['ready']:.1f} s)", flush=True)
+        out["local_model"] = {"n": args.n, "batch": args.batch, "max_new_tokens": args.max_new_tokens}
+        for sc in schemes:
+            best = {k: max(res[(sc, k)], key=lambda r: r["steady"]) for k in (1, 2)}
+            ratio = best[2]["steady"] / best[1]["steady"]
+            # what 2 vs 1 would be if each replica had had a whole core: the same work per sample at full share
+            cpu_ratio = 2 * best[1]["actor_cpu_per_sample"] / best[2]["actor_cpu_per_sample"]
+            idle = sum(r["tail_idle"] or 0 for r in res[(sc, 2)]) / len(res[(sc, 2)])
+            out["local_model"][sc] = {
+                "samples_per_s": {k: round(b["steady"], 3) for k, b in best.items()},
+                "actor_cpu_ms_per_sample": {k: round(1000 * b["actor_cpu_per_sample"], 1) for k, b in best.items()},
+                "cpu_share": {k: round(b["cpu_share"], 2) for k, b in best.items()},
+                "load": {k: round(b["load"], 1) for k, b in best.items()}, "tail_idle_2_actors": round(idle, 3),
+                "speedup_2_vs_1": round(ratio, 2), "cpu_bound_speedup_2_vs_1": round(cpu_ratio, 2)}
+            print(f"{sc} dispatch: 2 actors vs 1: {ratio:.2f}x (target >= 1.7: {'met' if ratio >= 1.7 else 'NOT met'}); "
+                  f"from CPU per sample (each replica a whole core): {cpu_ratio:.2f}x; 2-actor runs idle at the end "
+                  f"{100 * idle:.1f} % of replica time", flush=True)
 
     if args.skip_stub:
         print(f"load average at end: {os.getloadavg()}", flush=True)
@@ -192,7 +230,7 @@ def main() -> None:
 
     # projection: N workers, each one actor per CPU core running the model
     if "local_model" in out:
-        per_actor = out["local_model"]["samples_per_s"][1]
+        per_actor = out["local_model"][args.schemes.split(",")[0]]["samples_per_s"][1]
         driver_ms = out["stub"]["driver_ms"]
         cap = 1000.0 / driver_ms if driver_ms else float("inf")
         rows = []

@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
 from ray_cluster import Cluster
+from sqlalchemy import func, select
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("ray")
@@ -71,7 +70,8 @@ def _new_run(db, tmp_path, target, limit, **kw):
     from tianping.evaluation.genai import service
 
     cfg = service.RunConfig(target=target, suite="tc260", langs=["zh", "en"], limit=limit, seed=3,
-                            jsonl=str(tmp_path / f"{target.replace(':', '_')[:20]}-{time.time_ns()}.jsonl"), use_cache=False, **kw)
+                            jsonl=str(tmp_path / f"{target.replace(':', '_')[:20]}-{time.time_ns()}.jsonl"), use_cache=False,
+                            **kw)
     return service.create_run(db, cfg)
 
 
@@ -98,6 +98,26 @@ def test_ray_gives_the_same_per_sample_results_as_local(cluster, db, tmp_path):
     a, b = _essence(_records(db, local_id)), _essence(_records(db, ray_id))
     assert len(a) == len(samples) == 60 and a == b
     assert res["metrics"]["samples"]["total"] == 60
+
+
+@pytest.mark.parametrize("guided", [True, False])
+def test_the_last_batches_shrink_so_the_actors_finish_together(cluster, db, tmp_path, guided):
+    """Batches of 8 over 2 actors, one batch in flight each: near the end a batch is a share of what is
+    left (ceil(left / actors)), so no replica works through a whole batch while the other idles."""
+    from tianping.evaluation.genai import service
+    from tianping.execution.ray_backend import RayBackend
+
+    run_id, samples = _new_run(db, tmp_path, "python:tianping.evaluation.genai.adapters.factories:echo", 30)
+    with db.session() as s:
+        from tianping.store.models import RunRow
+
+        cfg = s.get(RunRow, run_id).config
+    backend = RayBackend(cfg, run_id, actors=2, address=cluster.address, batch=8, inflight=1, guided=guided)
+    service.execute(db, run_id, backend=backend)
+    rows = _records(db, run_id)
+    assert len(rows) == len({sid for sid, _q, _r in rows}) == len(samples) == 30
+    assert backend.sent == ([8, 8, 7, 4, 2, 1] if guided else [8, 8, 8, 6])
+    assert len(backend.busy) == 2 and 0.0 <= backend.tail_idle < 1.0
 
 
 def test_endpoint_concurrency_is_bounded_over_all_actors(cluster, db, tmp_path, stub):
@@ -186,7 +206,8 @@ def test_server_genai_run_on_the_ray_backend(cluster, tmp_path, stub):
     seed_users(db)
     settings = make_settings(db, backend="ray", ray_address=cluster.address, ray_actors=2, uploads_dir=tmp_path / "up")
     with TestClient(create_app(settings, db=db)) as c:
-        auth = {"Authorization": f"Bearer {c.post('/api/v1/auth/token', json={'username': 'alice', 'password': PASSWORDS['alice']}).json()['token']}"}
+        tok = c.post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORDS["alice"]}).json()["token"]
+        auth = {"Authorization": f"Bearer {tok}"}
         assert c.post("/api/v1/systems", json=profile(id="ray-chatbot"), headers=auth).status_code == 201
         ep = c.post("/api/v1/systems/ray-chatbot/endpoints", headers=auth,
                     json={"name": "stub", "base_url": stub.url, "model": "refuser", "api_key": "sk-ray-secret-1"}).json()
@@ -239,7 +260,8 @@ def test_cli_tabular_run_on_the_ray_backend(cluster, tmp_path):
                               "--backend", backend, "--ray-address", cluster.address], env=env, capture_output=True, text=True,
                              timeout=120)
         assert out.returncode == 0, out.stderr[-2000:]
-        outs[backend] = {m["name"] + json.dumps(m.get("group"), sort_keys=True): m["value"] for m in json.loads(out.stdout)["metrics"]}
+        outs[backend] = {m["name"] + json.dumps(m.get("group"), sort_keys=True): m["value"]
+                         for m in json.loads(out.stdout)["metrics"]}
     assert outs["local"] == outs["ray"] and "accuracy" + json.dumps(None) in outs["ray"]
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from ray_cluster import Cluster
 
 pytestmark = pytest.mark.slow
@@ -28,7 +27,14 @@ def cluster():
     c = Cluster().start(worker_cpus=(1, 1))
     try:
         ray.init(address=c.address, logging_level="WARNING", log_to_driver=False, namespace="tianping")
-        c.wait_cpus(2)
+        for attempt in range(3):  # on a busy machine a node's raylet sometimes fails to start: start another one
+            try:
+                c.wait_cpus(2, timeout=45)
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                c.add_worker(cpus=1)
         yield c
     finally:
         ray.shutdown()
@@ -42,8 +48,8 @@ def adult(tmp_path_factory):
         pytest.skip(f"{ADULT} not found")
     import numpy as np
     import pandas as pd
-    from sklearn.ensemble import GradientBoostingClassifier
     from skl2onnx import to_onnx
+    from sklearn.ensemble import GradientBoostingClassifier
 
     d = tmp_path_factory.mktemp("adult")
     df = pd.read_csv(ADULT)
@@ -64,8 +70,8 @@ def _evidence(result) -> list[dict]:
     from tianping.evidence.adapters import to_evidence
 
     doc = result.model_dump(mode="json")
-    run = SimpleNamespace(id="r", system_id=None, kind="tabular", suite="all", target="m", config=doc["config"], status="completed",
-                          created_at=doc["created_at"], started_at=None, finished_at=None, result=doc)
+    run = SimpleNamespace(id="r", system_id=None, kind="tabular", suite="all", target="m", config=doc["config"],
+                          status="completed", created_at=doc["created_at"], started_at=None, finished_at=None, result=doc)
     return [r.model_dump(mode="json") for r in to_evidence(run).metrics]
 
 
@@ -92,17 +98,21 @@ def test_split_on_two_nodes_gives_the_local_rows(cluster, adult, tmp_path):
     assert _evidence(ray_res) == _evidence(local)
     assert ray_res.summary == local.summary and ray_res.recommendation == local.recommendation
     assert ray_res.notes == local.notes and ray_res.task == local.task and ray_res.labels == local.labels
-    assert {k: v for k, v in ray_res.config.items() if k != "out_dir"} == {k: v for k, v in local.config.items() if k != "out_dir"}
+    def same(c: dict) -> dict:
+        return {k: v for k, v in c.items() if k != "out_dir"}
+
+    assert same(ray_res.config) == same(local.config)
     # the same plots, in one plots folder, and the results file of the merged run
     assert [p.name for p in ray_res.plots] == [p.name for p in local.plots] and ray_res.plots
     assert all(Path(p.path).is_file() and Path(p.path).parent == tmp_path / "ray" / "plots" for p in ray_res.plots)
     assert sorted(x.name for x in (tmp_path / "ray").iterdir()) == ["plots", "results.json"]
-    assert json.loads((tmp_path / "ray" / "results.json").read_text())["metrics"] == json.loads(ray_res.model_dump_json())["metrics"]
+    written = json.loads((tmp_path / "ray" / "results.json").read_text())
+    assert written["metrics"] == json.loads(ray_res.model_dump_json())["metrics"]
 
     # split into tasks that ran on both worker nodes, two of them at the same time
     assert sorted(tuple(t["families"]) for t in trace) == sorted(
         [("explain",), ("robustness",), ("fairness",), ("counterfactual",), ("performance", "quality")])
-    assert len({t["node"] for t in trace}) == 2
+    assert len({t["node"] for t in trace}) >= 2
     spans = sorted((t["start"], t["end"]) for t in trace)
     assert any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)), spans
     assert seen[0] == "" and sorted(seen[1:]) == sorted("+".join(t["families"]) for t in trace)

@@ -9,7 +9,11 @@ interface of the host, so an unauthenticated cluster would accept work from the 
 Each `SampleActor` builds its own Runner from the run's stored config (target replica, scorers,
 judge panel) on first use and processes batches of samples with a bounded number in flight; the
 driver keeps two batches in flight per actor, so a local model always has its next batch waiting
-and an HTTP endpoint sees at most `concurrency` requests over all actors together. Responses
+and an HTTP endpoint sees at most `concurrency` requests over all actors together. For HTTP and
+callable targets the last batches shrink to a share of what is left (`ceil(left / actors)`), so
+the actors finish together; a local model's batches stay whole, because a model call costs nearly
+as much for one sample as for a batch (measured: 48 samples as 8,8,8,8,8,4,2,1,1 left the replicas
+more idle at the end, 2.1 %, than six whole batches, 0.2 %; docs/benchmarks.md). Responses
 already in the run's cache travel with the batch (the driver looked them up in bulk), so the
 actors never touch the database. `SampleActor.run` is an async generator that Ray streams
 (`num_returns="streaming"`): each sample goes back the moment it is finished (samples finishing in
@@ -207,12 +211,18 @@ class RayBackend:
     """`ExecutionBackend.map` over Ray actors (see the module docstring)."""
 
     def __init__(self, cfg_json: dict[str, Any], run_id: str, *, actors: int = 2, address: str | None = None,
-                 endpoints: list | None = None, actor_cpus: float = 1.0, batch: int | None = None, inflight: int = 2) -> None:
+                 endpoints: list | None = None, actor_cpus: float = 1.0, batch: int | None = None, inflight: int | None = None,
+                 guided: bool | None = None) -> None:
         self.cfg_json, self.run_id = cfg_json, run_id
         self.actors, self.address, self.endpoints = max(1, int(actors)), address, list(endpoints or [])
         self.actor_cpus = actor_cpus
         self.batch = batch
-        self.inflight = max(1, inflight)
+        local = str(cfg_json.get("target", "")).startswith("local")
+        self.inflight = max(1, inflight if inflight is not None else 2)
+        self.guided = (not local) if guided is None else guided  # shrink the last batches to a share of what is left
+        self.busy: list[float] = []  # per actor: seconds from the first batch sent to its last result
+        self.tail_idle: float | None = None  # share of the actors' time after t_ready spent idle at the end
+        self.sent: list[int] = []  # the sizes of the batches sent, in order
         self.pids: list[int] = []
         self.actor_cpu: float | None = None  # evaluation CPU seconds of the actors, read before they are killed
         self.actor_setup_cpu: float | None = None
@@ -252,13 +262,29 @@ class RayBackend:
         actors = [cls.options(num_cpus=self.actor_cpus, max_concurrency=max(4, per_actor * 2)).remote(
             self.cfg_json, self.run_id, self.endpoints, per_actor) for _ in range(self.actors)]
         bs = self._batch_size(len(items))
-        batches = iter([items[i:i + bs] for i in range(0, len(items), bs)])
+        queue = {"next": 0}
+        n_items = len(items)
+
+        def take() -> list:
+            """The next batch: `bs` samples, or near the end a share of what is left, so actors finish together."""
+            i = queue["next"]
+            left = n_items - i
+            if left <= 0:
+                return []
+            k = min(bs, max(1, math.ceil(left / self.actors))) if self.guided else bs
+            batch = items[i:i + k]
+            queue["next"] = i + len(batch)
+            self.sent.append(len(batch))
+            return batch
+
         import time
+
+        last = [0.0] * len(actors)
 
         ready = asyncio.gather(*(a.ready.remote() for a in actors))  # every replica loaded before the first batch
 
-        async def pump(actor) -> None:
-            for batch in batches:  # one shared iterator: each batch goes to exactly one pump
+        async def pump(j: int, actor) -> None:
+            while batch := take():  # one shared queue: each sample goes to exactly one pump
                 pre = {}
                 if runner is not None:
                     for s in batch:
@@ -268,13 +294,18 @@ class RayBackend:
                 async for ref in actor.run.options(num_returns="streaming").remote(batch, pre):
                     for res in await ref:  # each sample reaches the store as soon as its actor has it
                         on_result(res)
+                    last[j] = time.perf_counter()
 
         tasks: list = []
         try:
             await ready
             self.t_ready = time.perf_counter()
-            tasks = [asyncio.ensure_future(pump(a)) for a in actors for _ in range(self.inflight)]
+            tasks = [asyncio.ensure_future(pump(j, a)) for j, a in enumerate(actors) for _ in range(self.inflight)]
             done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            t_end = max(last) if any(last) else time.perf_counter()
+            self.busy = [max(0.0, t - self.t_ready) for t in last]
+            span = (t_end - self.t_ready) * len(actors)
+            self.tail_idle = sum(t_end - max(t, self.t_ready) for t in last) / span if span > 0 else 0.0
             for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
