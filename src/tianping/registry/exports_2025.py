@@ -38,7 +38,8 @@ Sources and what is (not) verified
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .exports import AUTONOMY_TEXT, _Builder, _data_categories, _r, _roles, _use_case_label
 from .profile import AISystem
@@ -47,7 +48,10 @@ from .profile import AISystem
 # vn-ai-notification (Law on AI 134/2025/QH15, Art. 10)
 
 VN_RISK_LEVEL = {"high_risk": "cao (high)", "medium_risk": "trung bình (medium)", "low_risk": "thấp (low)"}
-VN_RECIPIENT = "Bộ Khoa học và Công nghệ - Cổng thông tin một cửa quốc gia về trí tuệ nhân tạo (Ministry of Science and Technology, national one-stop AI portal)"
+VN_RECIPIENT = (
+    "Bộ Khoa học và Công nghệ - Cổng thông tin một cửa quốc gia về trí tuệ nhân tạo (Ministry of Science and Technology, "
+    "national one-stop AI portal)"
+)
 
 
 def _classification(system: AISystem, pack_id: str):
@@ -88,8 +92,7 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
             b.notes.append(_r("export.vn.low_risk_not_notified"))
     else:  # undetermined (or prohibited)
         asked = ", ".join(q.field for q in r.questions) or "-"
-        reason = _r("export.vn.risk_undetermined", asked=asked) if tier == "undetermined" else \
-            _r("export.vn.prohibited")
+        reason = _r("export.vn.risk_undetermined", asked=asked) if tier == "undetermined" else _r("export.vn.prohibited")
         b.miss("declaration.risk_level", "use_cases", reason)
         b.miss("declaration.classification_basis", "use_cases", reason)
     b.miss("declaration.planned_release_date", None)
@@ -109,9 +112,12 @@ def export_vn_ai_notification(system: AISystem) -> dict[str, Any]:
         for f in ("test_results", "guiding_documents", "human_oversight"):
             b.na(f"dossier.{f}", None, why)
     b.miss("dossier.supporting_documents", None)
-    return b.result(cites=["vn-ai-law:art-10", "vn-ai-law:art-9"], verified=False,
-                    source="Law on AI No. 134/2025/QH15 Art. 10; draft implementing decree (MOST consultation of 9 Feb 2026) Arts. 12-13 as "
-                           "reported by Digital Policy Alert - the final decree and the portal form were not read")
+    return b.result(
+        cites=["vn-ai-law:art-10", "vn-ai-law:art-9"],
+        verified=False,
+        source="Law on AI No. 134/2025/QH15 Art. 10; draft implementing decree (MOST consultation of 9 Feb 2026) Arts. 12-13 as "
+        "reported by Digital Policy Alert - the final decree and the portal form were not read",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,15 +153,17 @@ def export_us_co_impact_assessment(system: AISystem) -> dict[str, Any]:
     if own is False:
         b.na("iv_customisation_data", "deployer_trains_with_own_data", _r("export.co.no_customisation"))
     else:
-        b.miss("iv_customisation_data", "deployer_trains_with_own_data",
-               _r("export.co.customisation_data") if own else None)
+        b.miss("iv_customisation_data", "deployer_trains_with_own_data", _r("export.co.customisation_data") if own else None)
     # (V)
     b.miss("v_metrics.performance_metrics", None, _r("export.co.metrics"))
     b.miss("v_metrics.known_limitations", None)
     # (VI)
     if system.interacts_with_people:
-        b.set("vi_transparency.ai_interaction_disclosure", "Consumers interacting with the system are told it is an AI system (C.R.S. 6-1-1704).",
-              "interacts_with_people")
+        b.set(
+            "vi_transparency.ai_interaction_disclosure",
+            "Consumers interacting with the system are told it is an AI system (C.R.S. 6-1-1704).",
+            "interacts_with_people",
+        )
     elif system.interacts_with_people is False:
         b.na("vi_transparency.ai_interaction_disclosure", "interacts_with_people", _r("export.co.no_consumers"))
     else:
@@ -176,8 +184,15 @@ def export_us_co_impact_assessment(system: AISystem) -> dict[str, Any]:
 # nyc-bias-audit-summary (Local Law 144; 6 RCNY 5-301 to 5-303)
 
 NYC_SEX = ("male", "female")
-NYC_RACE = ("hispanic_or_latino", "white", "black_or_african_american", "native_hawaiian_or_pacific_islander", "asian",
-            "native_american_or_alaska_native", "two_or_more_races")
+NYC_RACE = (
+    "hispanic_or_latino",
+    "white",
+    "black_or_african_american",
+    "native_hawaiian_or_pacific_islander",
+    "asian",
+    "native_american_or_alaska_native",
+    "two_or_more_races",
+)
 # selection rate for tools that select or classify; scoring rate for tools that score (5-301(b)/(c))
 NYC_RATE_BY_MODEL_KIND = {"classifier": "selection_rate", "ranking_selection": "scoring_rate", "regressor": "scoring_rate"}
 AUDIT_HINT = _r("export.nyc.bias_audit_source")
@@ -208,8 +223,11 @@ def export_nyc_bias_audit_summary(system: AISystem) -> dict[str, Any]:
                 b.miss(f"results.intersectional.{s}__{c}.{m}", None, AUDIT_HINT)
     if "US-NY" not in system.jurisdictions:
         b.notes.append(_r("export.nyc.not_in_jurisdictions"))
-    return b.result(cites=["us-nyc-ll144:ac-20-871-a", "us-nyc-ll144:rcny-5-301", "us-nyc-ll144:rcny-5-302"],
-                    source="NYC Admin. Code 20-871(a); 6 RCNY 5-301 to 5-303", metric="disparate_impact_ratio")
+    return b.result(
+        cites=["us-nyc-ll144:ac-20-871-a", "us-nyc-ll144:rcny-5-301", "us-nyc-ll144:rcny-5-302"],
+        source="NYC Admin. Code 20-871(a); 6 RCNY 5-301 to 5-303",
+        metric="disparate_impact_ratio",
+    )
 
 
 EXPORTERS_2025: dict[str, Callable[[AISystem], dict[str, Any]]] = {

@@ -8,15 +8,17 @@ question that would decide it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
-
-import re
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from pydantic_core import InitErrorDetails
 
 
 class Strict(BaseModel):
@@ -25,7 +27,9 @@ class Strict(BaseModel):
 
 class Role(str, Enum):
     provider = "provider"
-    developer = "developer"  # US state laws (Colorado, California), Korea, Viet Nam: develops or substantially modifies the system
+    developer = (
+        "developer"  # US state laws (Colorado, California), Korea, Viet Nam: develops or substantially modifies the system
+    )
     deployer = "deployer"
     importer = "importer"
     distributor = "distributor"
@@ -116,7 +120,7 @@ def _with_suggestions(exc: ValidationError) -> ValidationError:
     kinds, data categories…). Enums are validated natively (fast); this runs only on failure."""
     from ..rules.jurisdictions import suggestion
 
-    line_errors = []
+    line_errors: list[InitErrorDetails] = []
     changed = False
     for e in exc.errors():
         if e["type"] == "enum":
@@ -125,8 +129,13 @@ def _with_suggestions(exc: ValidationError) -> ValidationError:
             line_errors.append({"type": PydanticCustomError("unknown_code", msg), "loc": e["loc"], "input": e["input"]})
             changed = True
         else:
-            line_errors.append({"type": PydanticCustomError(e["type"], e["msg"].replace("{", "{{").replace("}", "}}")),
-                                "loc": e["loc"], "input": e.get("input")})
+            line_errors.append(
+                {
+                    "type": PydanticCustomError(e["type"], e["msg"].replace("{", "{{").replace("}", "}}")),
+                    "loc": e["loc"],
+                    "input": e.get("input"),
+                }
+            )
     if not changed:
         return exc
     return ValidationError.from_exception_data(exc.title, line_errors)
@@ -148,6 +157,7 @@ def _vocab(kind: str):
             return check_code(kind, v)
         except ValueError as exc:
             raise _code_error(str(exc)) from None
+
     return AfterValidator(check)
 
 
@@ -219,9 +229,17 @@ class CrossBorderTransfer(Strict):
     origin: TransferParty = Field(default="CN", description="Where the data was collected or generated (country or EU).")
     destination: TransferParty = Field(description="Where the data goes (country or EU).")
     categories: list[DataCategoryCode] = Field(min_length=1)
-    persons: int | None = Field(default=None, ge=0, description="Persons whose personal information leaves, counted since 1 January of the year.")
+    persons: int | None = Field(
+        default=None, ge=0, description="Persons whose personal information leaves, counted since 1 January of the year."
+    )
     sensitive_persons: int | None = Field(default=None, ge=0)
-    purpose: TransferPurpose | None = Field(default=None, description="Why this transfer happens (rules/vocabulary.yaml transfer_purposes); decides China's Art. 5 exemptions. Unanswered counts as not exempt.")
+    purpose: TransferPurpose | None = Field(
+        default=None,
+        description=(
+            "Why this transfer happens (rules/vocabulary.yaml transfer_purposes); decides China's Art. 5 exemptions. Unanswered "
+            "counts as not exempt."
+        ),
+    )
 
 
 class AISystem(Strict):
@@ -230,15 +248,28 @@ class AISystem(Strict):
     name_zh: str | None = None
     version: str | None = None
     organisation: Organisation
-    roles: dict[JurisdictionCode, list[RoleCode]] = Field(default_factory=dict, description="Roles per jurisdiction, e.g. {EU: [provider], CN: [service_provider]}.")
+    roles: dict[JurisdictionCode, list[RoleCode]] = Field(
+        default_factory=dict, description="Roles per jurisdiction, e.g. {EU: [provider], CN: [service_provider]}."
+    )
     intended_purpose: str | None = None
-    use_cases: list[UseCaseCode] | None = Field(default=None, description="Controlled use-case codes (see rules/vocabulary.yaml).")
+    use_cases: list[UseCaseCode] | None = Field(
+        default=None, description="Controlled use-case codes (see rules/vocabulary.yaml)."
+    )
     sector: SectorCode | None = Field(default=None, description="Sector of use (rules/vocabulary.yaml sectors).")
-    jurisdictions: list[JurisdictionCode] = Field(min_length=1, description="Where the system is placed on the market or used: ISO 3166-1 alpha-2 (GB), ISO 3166-2 (US-CO) or a group (EU, ASEAN, COE); case-insensitive.")
+    jurisdictions: list[JurisdictionCode] = Field(
+        min_length=1,
+        description=(
+            "Where the system is placed on the market or used: ISO 3166-1 alpha-2 (GB), ISO 3166-2 (US-CO) or a "
+            "group (EU, ASEAN, "
+            "COE); case-insensitive."
+        ),
+    )
     model_kinds: list[ModelKindCode] | None = None
     foundation_model: str | None = None
     training_compute_flops: float | None = Field(default=None, ge=0)
-    gpai_designated_systemic: bool | None = Field(default=None, description="EU: designated by the Commission as a GPAI model with systemic risk.")
+    gpai_designated_systemic: bool | None = Field(
+        default=None, description="EU: designated by the Commission as a GPAI model with systemic risk."
+    )
     open_source: bool | None = None
     eu_business_users: int | None = Field(default=None, ge=0)
     public_facing: bool | None = None
@@ -252,44 +283,119 @@ class AISystem(Strict):
     harm_severity: LevelCode | None = None
     profiling: bool | None = Field(default=None, description="Profiles natural persons (EU AI Act Art. 6(3) last subparagraph).")
     narrow_procedural_task: bool | None = Field(default=None, description="EU Art. 6(3)(a)-(d) derogation applies (documented).")
-    annex_i_safety_component: bool | None = Field(default=None, description="Safety component of (or itself) a product under EU Annex I legislation.")
-    annex_i_third_party_assessment: bool | None = Field(default=None, description="That product needs third-party conformity assessment.")
-    rbi_objective: RbiObjectiveCode | None = Field(default=None, description="EU Art. 5(1)(h): the law-enforcement objective real-time remote biometric identification is strictly necessary for.")
-    rbi_authorisation: RbiAuthorisationCode | None = Field(default=None, description="EU Art. 5(3): prior judicial/independent authorisation of each use (or, in urgency, requested within 24 hours).")
-    rbi_national_law_basis: bool | None = Field(default=None, description="EU Art. 5(5): national law of the Member State of use provides for this use.")
-    emotion_recognition_reason: EmotionReasonCode | None = Field(default=None, description="EU Art. 5(1)(f): emotion recognition intended for medical or safety reasons.")
-    intimate_content_safeguards: bool | None = Field(default=None, description="EU (Digital Omnibus): the provider has adequate safeguards against generating non-consensual intimate imagery or CSAM.")
+    annex_i_safety_component: bool | None = Field(
+        default=None, description="Safety component of (or itself) a product under EU Annex I legislation."
+    )
+    annex_i_third_party_assessment: bool | None = Field(
+        default=None, description="That product needs third-party conformity assessment."
+    )
+    rbi_objective: RbiObjectiveCode | None = Field(
+        default=None,
+        description=(
+            "EU Art. 5(1)(h): the law-enforcement objective real-time remote biometric identification is strictly necessary for."
+        ),
+    )
+    rbi_authorisation: RbiAuthorisationCode | None = Field(
+        default=None,
+        description=(
+            "EU Art. 5(3): prior judicial/independent authorisation of each use (or, in urgency, requested within 24 hours)."
+        ),
+    )
+    rbi_national_law_basis: bool | None = Field(
+        default=None, description="EU Art. 5(5): national law of the Member State of use provides for this use."
+    )
+    emotion_recognition_reason: EmotionReasonCode | None = Field(
+        default=None, description="EU Art. 5(1)(f): emotion recognition intended for medical or safety reasons."
+    )
+    intimate_content_safeguards: bool | None = Field(
+        default=None,
+        description=(
+            "EU (Digital Omnibus): the provider has adequate safeguards against generating non-consensual "
+            "intimate imagery or CSAM."
+        ),
+    )
     lifecycle: LifecycleCode | None = None
-    placed_on_market: dt.date | None = Field(default=None, description="First placed on the market or put into service (EU transitional rules, e.g. the Art. 50(2) grace period).")
+    placed_on_market: dt.date | None = Field(
+        default=None,
+        description="First placed on the market or put into service (EU transitional rules, e.g. the Art. 50(2) grace period).",
+    )
     research_only: bool | None = None
     military_only: bool | None = None
     personal_non_professional: bool | None = None
-    decision_substantial_factor: bool | None = Field(default=None, description="The system makes decisions about individual people, or is a substantial factor in making them (substantially assists or replaces human discretion), rather than a narrow procedural or preparatory aid (Colorado SB24-205 consequential decisions, NYC Local Law 144, Korea's high-impact judgments).")
-    employees_fte: int | None = Field(default=None, ge=0, description="Full-time-equivalent employees of the organisation (Colorado: deployers with fewer than 50 that do not train the system with their own data are exempt from some duties).")
-    deployer_trains_with_own_data: bool | None = Field(default=None, description="The deployer uses its own data to train (or further train) the system (Colorado SB24-205 small-deployer exemption).")
-    annual_revenue_usd: float | None = Field(default=None, ge=0, description="Annual gross revenue of the organisation together with its affiliates in the preceding calendar year, in US dollars (California SB 53: large frontier developer above USD 500 million).")
-    representative_threshold_met: bool | None = Field(default=None, description="A business without an address or office in the country exceeds the user-number or revenue thresholds that oblige it to designate a domestic representative (Korea AI Basic Act Art. 36, thresholds set by decree).")
-    used_in_new_york_city: bool | None = Field(default=None, description="The tool is used to screen candidates or employees for jobs in New York City (NYC Local Law 144 is a city law).")
+    decision_substantial_factor: bool | None = Field(
+        default=None,
+        description=(
+            "The system makes decisions about individual people, or is a substantial factor in making them "
+            "(substantially assists "
+            "or replaces human discretion), rather than a narrow procedural or preparatory aid (Colorado SB24-205 consequential "
+            "decisions, NYC Local Law 144, Korea's high-impact judgments)."
+        ),
+    )
+    employees_fte: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Full-time-equivalent employees of the organisation (Colorado: deployers with fewer than 50 that do not train the "
+            "system with their own data are exempt from some duties)."
+        ),
+    )
+    deployer_trains_with_own_data: bool | None = Field(
+        default=None,
+        description=(
+            "The deployer uses its own data to train (or further train) the system (Colorado SB24-205 small-deployer exemption)."
+        ),
+    )
+    annual_revenue_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Annual gross revenue of the organisation together with its affiliates in the preceding calendar year, in US dollars "
+            "(California SB 53: large frontier developer above USD 500 million)."
+        ),
+    )
+    representative_threshold_met: bool | None = Field(
+        default=None,
+        description=(
+            "A business without an address or office in the country exceeds the user-number or revenue thresholds that oblige it "
+            "to designate a domestic representative (Korea AI Basic Act Art. 36, thresholds set by decree)."
+        ),
+    )
+    used_in_new_york_city: bool | None = Field(
+        default=None,
+        description=(
+            "The tool is used to screen candidates or employees for jobs in New York City (NYC Local Law 144 is a city law)."
+        ),
+    )
     notes: str | None = None
 
     @model_validator(mode="wrap")
     @classmethod
-    def _suggest(cls, data: Any, handler: Any) -> "AISystem":
+    def _suggest(cls, data: Any, handler: Any) -> AISystem:
         try:
             return handler(data)
         except ValidationError as exc:
             raise _with_suggestions(exc) from None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "AISystem":
+    def _consistent(self) -> AISystem:
         problems = []
         for j in self.roles:
             if j not in self.jurisdictions:
                 problems.append(f"roles are given for '{j}', which is not among jurisdictions {self.jurisdictions}")
         kinds = set(self.model_kinds or [])
-        if "general_purpose_model" not in kinds and self.training_compute_flops and self.training_compute_flops >= 1e25 and self.gpai_designated_systemic:
+        if (
+            "general_purpose_model" not in kinds
+            and self.training_compute_flops
+            and self.training_compute_flops >= 1e25
+            and self.gpai_designated_systemic
+        ):
             problems.append("gpai_designated_systemic is true but model_kinds does not include general_purpose_model")
-        if self.harm_probability is None and self.harm_severity is not None or self.harm_probability is not None and self.harm_severity is None:
+        if (
+            self.harm_probability is None
+            and self.harm_severity is not None
+            or self.harm_probability is not None
+            and self.harm_severity is None
+        ):
             pass  # a half-answered harm matrix is allowed: the engine asks for the other half
         for t in self.cross_border_transfers or []:
             if t.sensitive_persons is not None and t.persons is not None and t.sensitive_persons > t.persons:
@@ -334,7 +440,9 @@ def load_profile_file(path: str | Path) -> AISystem:
 
     doc = load_yaml_file(path)  # JSON is read by the YAML parser too, so lines are known
     if not isinstance(doc.data, dict):
-        raise TianpingError(Problem("expected a mapping (an object) at the top of the profile", file=str(path), line=1), title="invalid profile")
+        raise TianpingError(
+            Problem("expected a mapping (an object) at the top of the profile", file=str(path), line=1), title="invalid profile"
+        )
     try:
         return AISystem.model_validate(doc.data)
     except ValidationError as exc:
