@@ -72,6 +72,20 @@ def test_validation_problem_keeps_its_machine_fields(api):
     assert f["title"] == problem_title(e["title"], "fil") != e["title"]
 
 
+def test_request_validation_detail_in_the_clients_language(api):
+    """Pydantic's errors of a request body: the detail in Thai and Chinese, English unchanged (pydantic's words)."""
+    c, auth = api
+    body = {"username": "x"}  # the password is missing
+    en = c.post("/api/v1/auth/token", json=body, headers={"Accept-Language": "en"})
+    th = c.post("/api/v1/auth/token", json=body, headers={"Accept-Language": "th"})
+    zh = c.post("/api/v1/auth/token", json=body, headers={"Accept-Language": "zh"})
+    assert en.status_code == th.status_code == zh.status_code == 422
+    assert "Field required" in en.json()["detail"]
+    assert i18n.t("problem.input.missing", "th") in th.json()["detail"] and "Field required" not in th.json()["detail"]
+    assert i18n.t("problem.input.missing", "zh") in zh.json()["detail"]
+    assert en.json()["problems"] == th.json()["problems"]  # field paths and pydantic's messages: machine fields
+
+
 def test_route_not_found_and_unknown_language(api):
     c, _ = api
     r = _get(c, "/api/v1/no/such/route", "id-ID")

@@ -7,9 +7,10 @@ is a 500 with a generic body (details go to the log, never to the client).
 `title` is in the client's language (`Accept-Language`, else English; the `Content-Language`
 header says which): message `problem.<title in English, words joined by _>` of the catalogs. So is
 `detail` where the error carries a message id (`ServiceError.message_id`: not found, log in, id
-unavailable, the handlers' own). `type` is built from the English title and never changes with the
-language; `status`, `instance` and the `problems` member (field, file, line and their English
-message) are machine fields and stay as they are.
+unavailable, the handlers' own) and for request validation errors (`problem.input.<pydantic
+type>`). `type` is built from the English title and never changes with the language; `status`,
+`instance` and the `problems` member (field, file, line and their English message) are machine
+fields and stay as they are.
 """
 
 from __future__ import annotations
@@ -72,6 +73,19 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers={**(headers or {}), "Content-Language": lang})
 
 
+def input_message(error: Any, lang: str) -> str:
+    """A request validation error's message in `lang`: message `problem.input.<pydantic error type>` with the
+    error's context (min_length, expected, …); pydantic's own English message otherwise, and always in English."""
+    key = f"problem.input.{error.get('type')}"
+    if lang != "en" and has_message(key, lang):
+        ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, (str, int, float))}
+        try:
+            return t(key, lang, **ctx)
+        except (KeyError, IndexError, ValueError):
+            pass  # the context lacks a value the message names
+    return str(error.get("msg", ""))
+
+
 def _detail(exc: TianpingError, lang: str) -> str:
     """The error's text in `lang` when it carries a message id, else as raised (English)."""
     key = getattr(exc, "message_id", None)
@@ -104,11 +118,14 @@ def install(app: FastAPI, html_error=None) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
         probs = [
             {"message": e.get("msg", ""), "field": ".".join(str(x) for x in e.get("loc", ())), "file": None, "line": None}
-            for e in exc.errors()
+            for e in errors
         ]
-        return respond(request, 422, "invalid input", "; ".join(f"{p['field']}: {p['message']}" for p in probs[:5]), probs)
+        lang = "en" if wants_html(request) else request_lang(request)
+        detail = "; ".join(f"{p['field']}: {input_message(e, lang)}" for p, e in zip(probs[:5], errors[:5], strict=True))
+        return respond(request, 422, "invalid input", detail, probs)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
