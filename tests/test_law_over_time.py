@@ -219,7 +219,7 @@ def cn(**kw):
     base = dict(id="sys-cn", name="HR", organisation={"name": "Org", "country": "DE", "ciio": False}, jurisdictions=["CN"],
                 roles={"CN": ["deployer"]}, use_cases=["hr_management"], model_kinds=["regressor"], public_facing=False)
     base.update(kw)
-    (r,) = classify(AISystem.model_validate(base), jurisdictions=["CN"])
+    (r,) = [r for r in classify(AISystem.model_validate(base), jurisdictions=["CN"]) if r.pack == "cn"]
     return {o.id for o in r.obligations + r.possible_obligations}
 
 

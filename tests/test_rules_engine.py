@@ -144,4 +144,4 @@ def test_jurisdiction_filter_accepts_member_codes():
     chatbot = load_profile_file(Path(__file__).resolve().parents[1] / "examples" / "systems" / "customer-service-chatbot.yaml")
     # a member code selects its region's packs: the base pack and its companions (`extends`)
     assert [r.pack for r in classify(chatbot, jurisdictions=["SG"])] == ["asean-genai-guide", "asean-sg"]
-    assert [r.pack for r in classify(chatbot, jurisdictions=["eu", "cn"])] == ["cn", "eu-ai-act"]
+    assert [r.pack for r in classify(chatbot, jurisdictions=["eu", "cn"])] == ["cn", "cn-ai-governance-action-plan", "eu-ai-act"]
