@@ -36,8 +36,8 @@ def _get(c, path, lang, headers=None):
 
 
 @pytest.mark.parametrize(("lang", "title", "detail"), [
-    ("th", "ไม่พบ", "ไม่พบ system 'no-such-system'"),
-    ("vi", "Không tìm thấy", "Không tìm thấy system 'no-such-system'"),
+    ("th", "ไม่พบ", "ไม่พบ ระบบ 'no-such-system'"),
+    ("vi", "Không tìm thấy", "Không tìm thấy hệ thống 'no-such-system'"),
     ("en", "not found", "system 'no-such-system' not found"),
 ])
 def test_not_found_in_the_clients_language(api, lang, title, detail):

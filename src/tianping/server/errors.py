@@ -4,6 +4,7 @@ with an RFC 9457 problem+json body."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import Problem, TianpingError
@@ -43,11 +44,26 @@ class ServiceError(TianpingError):
         self.message_args = dict(message_args or {})
 
 
+# the kinds of thing `not_found` names (`"system 'x'"`): message `problem.kind.<kind>` in each language
+_THING = re.compile(r"(?P<kind>[a-z][a-z ]*[a-z]) (?P<rest>'.*)", re.S)
+
+
+def _thing(what: str) -> Any:
+    """`what` in every language when it starts with a known kind (`system 'x'`), else as given."""
+    from ..i18n import available_languages, has_message, t
+
+    m = _THING.fullmatch(what)
+    key = f"problem.kind.{m['kind'].replace(' ', '_')}" if m else ""
+    if not m or not has_message(key, "en"):
+        return what
+    return {lang: f"{t(key, lang)} {m['rest']}" for lang in available_languages()}
+
+
 def not_found(what: str) -> ServiceError:
     # the same answer whether the thing does not exist or belongs to someone else,
     # so guessing ids reveals nothing
     return ServiceError(
-        404, f"{what} not found", title="not found", message_id="problem.detail.not_found", message_args={"what": what}
+        404, f"{what} not found", title="not found", message_id="problem.detail.not_found", message_args={"what": _thing(what)}
     )
 
 

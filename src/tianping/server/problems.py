@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -27,7 +28,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import Problem, TianpingError
-from ..i18n import has_message, parse_accept_language, t
+from ..i18n import has_message, lang_text, parse_accept_language, t
 from .errors import status_of
 
 log = logging.getLogger("tianping.server")
@@ -93,6 +94,7 @@ def _detail(exc: TianpingError, lang: str) -> str:
         return exc.render()
     first = exc.problems[0]
     args: dict[str, Any] = getattr(exc, "message_args", {}) or {}
+    args = {k: lang_text(v, lang) if isinstance(v, Mapping) else v for k, v in args.items()}  # a text in every language
     return Problem(t(key, lang, **args), file=first.file, line=first.line, field=first.field).render()
 
 
