@@ -337,3 +337,34 @@ def test_server_run_kinds_are_checked():
     assert "has no job handler for job kind 'acme-no-handler'" in msgs["acme-none"]
     assert "is of type str, not a tianping.server.runs.RunKind" in msgs["acme-str"]
     assert plugins.server_run_kinds(RUN_KINDS) == []
+
+
+def test_registered_scorer_in_an_eval_run(registered, tmp_path):
+    import json as _json
+
+    from sqlalchemy import text
+
+    from tianping.evaluation.genai.schema import Score
+    from tianping.evaluation.genai.service import RunConfig, create_run, execute
+    from tianping.store import open_database
+
+    def sorry(sample, response, ctx):
+        return Score(value=float("sorry" in response.lower()), label="sorry")
+
+    registered("scorers", "acme-sorry", sorry)
+    db = open_database(f"sqlite:///{tmp_path / 'genai.db'}")
+    try:
+        scores = {}
+        for target in ("always_refuse", "echo"):
+            cfg = RunConfig(suite="tc260-seeds", langs=["en"], limit=4, scorers=["refusal", "acme-sorry"],
+                            target=f"python:tianping.evaluation.genai.adapters.factories:{target}")
+            run_id, samples = create_run(db, cfg)
+            res = execute(db, run_id, samples)
+            assert res["errors"]["scorers"] == 0 and res["config"]["scorers"] == ["refusal", "acme-sorry"]
+            with db.session() as s:
+                recs = [r if isinstance(r, dict) else _json.loads(r) for (r,) in
+                        s.execute(text("select record from genai_samples where run_id = :r"), {"r": run_id})]
+            scores[target] = [r["scores"]["acme-sorry"]["value"] for r in recs]
+        assert scores["always_refuse"] == [1.0] * 4 and len(scores["echo"]) == 4 and 1.0 not in scores["echo"]
+    finally:
+        db.dispose()
