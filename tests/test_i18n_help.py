@@ -77,8 +77,9 @@ def test_help_of_every_command_is_in_the_language(lang):
                 continue  # shown in the parent's listing, not on the command's own page
             if want not in out or (lang != "en" and _norm(en) != want and _norm(en) in out):
                 untranslated.append((" ".join(path), where, en[:60]))
-        if lang != "en":  # Typer's own words
+        if lang != "en":  # Typer's and Click's own words
             assert _norm(i18n.t("cli.panel.options", lang)) in out, path
+            assert out.startswith(i18n.t("cli.panel.usage", lang)) and "Usage:" not in out, path
     assert untranslated == []
 
 

@@ -5,7 +5,8 @@ Every command's description (its docstring), every option's and argument's `help
 English text (`cli.h.<first words>_<6 hex digits of its SHA-1>`), so the code keeps its English
 help where it is written and a changed English text is a new message (its translations must be
 redone; tests/test_i18n_help.py counts what is missing). Typer's panel titles ("Options",
-"Arguments", "Commands") and its "[default: …]" / "[required]" marks are messages `cli.panel.*`.
+"Arguments", "Commands"), its "[default: …]" / "[required]" marks and the "Usage:" prefix are
+messages `cli.panel.*`.
 A text without a translation stays English.
 """
 
@@ -77,7 +78,22 @@ def translate(command: Any, lang: str, *, recurse: bool = True, summary: str | N
         setattr(obj, attr, text)
     if summary is not None and lang != "en" and has_message(summary, lang):
         command.short_help = t(summary, lang)
+    _usage(command, lang, recurse)
     panels(lang)
+
+
+def _usage(command: Any, lang: str, recurse: bool) -> None:
+    """The "Usage:" line's prefix in `lang` (message `cli.panel.usage`); Click writes it in English."""
+    from ..i18n import t
+
+    command.__dict__.pop("get_usage", None)
+    if lang != "en":
+        english = type(command).get_usage
+        prefix = t("cli.panel.usage", lang)
+        command.get_usage = lambda ctx, _c=command: english(_c, ctx).replace("Usage: ", f"{prefix} ", 1)
+    if recurse:
+        for sub in (getattr(command, "commands", None) or {}).values():
+            _usage(sub, lang, True)
 
 
 PANELS = {"ARGUMENTS_PANEL_TITLE": "cli.panel.arguments", "OPTIONS_PANEL_TITLE": "cli.panel.options",
