@@ -14,13 +14,15 @@ sample rows the model puts in another class, but only the attacked columns are c
 (the row keeps its own categorical, text and sensitive values), so the start is checked with the
 model and the nearest candidate that really is adversarial is used. Rows with none get random
 starting points in growing spheres around them (HopSkipJump's own initialisation), checked the same
-way; a row with no verified start at all is counted in `no_start` and is not a success. The final point of every row is checked with the model again.
+way; a row with no verified start at all is counted in `no_start` and is not a success. The final point of every
+row is checked with the model again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import cast
 
 import numpy as np
 
@@ -67,10 +69,24 @@ def _binary_search(f: _Counter, x: np.ndarray, adv: np.ndarray, y: np.ndarray, i
     return x + hi[:, None] * (adv - x)
 
 
-def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndarray, *, iterations: int = 8,
-                  probes: int = 32, max_probes: int = 96, search_steps: int = 10, seed: int = 0,
-                  candidates: int = 2000, chunk: int = 64, probe_rows: int = 10_000, start_candidates: int = 8,
-                  random_starts: int = 16, skip: np.ndarray | None = None) -> AttackResult:
+def hop_skip_jump(
+    predict: Predict,
+    z: np.ndarray,
+    y: np.ndarray,
+    pred0: np.ndarray,
+    *,
+    iterations: int = 8,
+    probes: int = 32,
+    max_probes: int = 96,
+    search_steps: int = 10,
+    seed: int = 0,
+    candidates: int = 2000,
+    chunk: int = 64,
+    probe_rows: int = 10_000,
+    start_candidates: int = 8,
+    random_starts: int = 16,
+    skip: np.ndarray | None = None,
+) -> AttackResult:
     """Attack rows `z` (standardised, shape (n, d)) whose true codes are `y` and predictions `pred0`.
 
     `skip` marks correct rows that must not be attacked (counted in `no_start`)."""
@@ -91,20 +107,20 @@ def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndar
     k = max(1, min(start_candidates, len(pool)))
     cand_idx = np.full((len(rows), k), -1, dtype=np.int64)
     zp = z[pool]
-    zp_sq = (zp ** 2).sum(axis=1)
+    zp_sq = (zp**2).sum(axis=1)
     for s in range(0, len(rows), chunk):
-        r = rows[s:s + chunk]
+        r = rows[s : s + chunk]
         # |a - b|^2 = |a|^2 + |b|^2 - 2ab: a (chunk, pool) matrix, never (chunk, pool, d)
         d2 = (z[r] ** 2).sum(axis=1)[:, None] + zp_sq[None, :] - 2.0 * z[r] @ zp.T
         d2[pred0[pool][None, :] == y[r][:, None]] = np.inf
         order = np.argsort(d2, axis=1)[:, :k]
         ok = np.isfinite(np.take_along_axis(d2, order, axis=1))
-        cand_idx[s:s + len(r)] = np.where(ok, pool[order], -1)
+        cand_idx[s : s + len(r)] = np.where(ok, pool[order], -1)
     rr, cc = np.nonzero(cand_idx >= 0)
     ver = np.zeros(cand_idx.shape, dtype=bool)
     if len(rr):
         ver[rr, cc] = f(z[cand_idx[rr, cc]], rows[rr]) != y[rows[rr]]
-    has = ver.any(axis=1)
+    has = cast(np.ndarray, ver.any(axis=1))
     first = np.argmax(ver, axis=1)  # candidates are in distance order: the nearest verified one wins
     start = np.full((len(rows), d), np.nan)
     start[has] = z[cand_idx[np.arange(len(rows)), first][has]]
@@ -116,7 +132,9 @@ def hop_skip_jump(predict: Predict, z: np.ndarray, y: np.ndarray, pred0: np.ndar
         u = rng.standard_normal((len(miss), len(radii), d))
         u /= np.linalg.norm(u, axis=2, keepdims=True)
         pts = z[rows[miss]][:, None, :] + radii[None, :, None] * u
-        ok = (f(pts.reshape(-1, d), np.repeat(rows[miss], len(radii))) != np.repeat(y[rows[miss]], len(radii))).reshape(len(miss), -1)
+        ok = (f(pts.reshape(-1, d), np.repeat(rows[miss], len(radii))) != np.repeat(y[rows[miss]], len(radii))).reshape(
+            len(miss), -1
+        )
         got = ok.any(axis=1)
         pick = np.argmax(ok, axis=1)  # radii ascend: the nearest verified point
         start[miss[got]] = pts[got, pick[got]]

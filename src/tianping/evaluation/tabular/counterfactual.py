@@ -32,8 +32,16 @@ def _observed_values(values: pd.Series, max_values: int) -> tuple[list[Any], int
     return keep, max(0, len(vc) - max_values)
 
 
-def run_counterfactual(sink: MetricSink, q: Querier, sensitive: dict[str, pd.Series], *, n_boot: int = 200,
-                       level: float = 0.95, seed: int = 0, max_values: int = MAX_VALUES) -> dict[str, Any]:
+def run_counterfactual(
+    sink: MetricSink,
+    q: Querier,
+    sensitive: dict[str, pd.Series],
+    *,
+    n_boot: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    max_values: int = MAX_VALUES,
+) -> dict[str, Any]:
     """`sensitive` maps each sensitive feature that is a model input to its values over the whole data."""
     rng = np.random.default_rng(seed)
     frame = q.frame
@@ -76,8 +84,11 @@ def run_counterfactual(sink: MetricSink, q: Querier, sensitive: dict[str, pd.Ser
         rate = float(flips.sum() / made.sum())
         any_rate = float(np.mean(flips[used] > 0))
         ci = any_ci = None
-        det: dict[str, Any] = {"counterfactuals": int(made.sum()), "values": [label_key(v) for v in values],
-                               "rows_missing_attribute": int((~present).sum())}
+        det: dict[str, Any] = {
+            "counterfactuals": int(made.sum()),
+            "values": [label_key(v) for v in values],
+            "rows_missing_attribute": int((~present).sum()),
+        }
         if dropped:
             det["values_left_out"] = dropped
         if n_boot > 0 and used.sum() > 1:
@@ -114,7 +125,12 @@ def run_counterfactual(sink: MetricSink, q: Querier, sensitive: dict[str, pd.Ser
                 c1 = cf_score[np.arange(len(rows)), base[rows]]
             else:
                 c1 = cf_score
-            sink.add("counterfactual_mean_change", float(np.mean(np.abs(c1 - b0))), sensitive_feature=col, n=n_used,
-                     details={"score": "value" if regression else ("P(positive)" if q.enc.task == "binary" else "P(original class)")})
+            sink.add(
+                "counterfactual_mean_change",
+                float(np.mean(np.abs(c1 - b0))),
+                sensitive_feature=col,
+                n=n_used,
+                details={"score": "value" if regression else ("P(positive)" if q.enc.task == "binary" else "P(original class)")},
+            )
         out[col] = {"flip_rate": rate, "any_flip_rate": any_rate, "by_change": by_change}
     return out

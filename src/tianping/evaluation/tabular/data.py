@@ -10,9 +10,10 @@ fails at once with the column named and close matches suggested.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,7 +43,11 @@ class TableSource:
         for col in columns:
             if col not in self.columns:
                 close = difflib.get_close_matches(col, self.columns, n=3)
-                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else f"; columns are: {', '.join(self.columns[:30])}"
+                hint = (
+                    f"; did you mean {', '.join(repr(c) for c in close)}?"
+                    if close
+                    else f"; columns are: {', '.join(self.columns[:30])}"
+                )
                 problems.append(Problem(f"column '{col}' ({role}) is not in the data{hint}", file=str(self.path), field=col))
         if problems:
             raise TianpingError(problems, title="unknown column")
@@ -62,8 +67,12 @@ def open_table(path: str | Path) -> TableSource:
 
             delim = "\t" if suffix == ".tsv" else ","
             try:  # the header is all we need here: parse a small first block only
-                reader = pacsv.open_csv(p, read_options=pacsv.ReadOptions(block_size=1 << 16),
-                                        parse_options=pacsv.ParseOptions(delimiter=delim), memory_pool=_pool())
+                reader = pacsv.open_csv(
+                    p,
+                    read_options=pacsv.ReadOptions(block_size=1 << 16),
+                    parse_options=pacsv.ParseOptions(delimiter=delim),
+                    memory_pool=_pool(),
+                )
             except pa.ArrowInvalid:  # e.g. a header longer than the block
                 reader = pacsv.open_csv(p, parse_options=pacsv.ParseOptions(delimiter=delim), memory_pool=_pool())
             cols = list(reader.schema.names)
@@ -85,12 +94,18 @@ def open_table(path: str | Path) -> TableSource:
                     rs = pa.ipc.open_stream(src)
                     return TableSource(p, "arrow", list(rs.schema.names), None)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise TianpingError(Problem(f"cannot read as {suffix.lstrip('.')}: {exc}", file=str(p)), title="unreadable data") from None
-    raise TianpingError(Problem(f"unknown data format '{suffix}': use .csv, .tsv, .parquet, .arrow or .feather", file=str(p)),
-                        title="unreadable data")
+        raise TianpingError(
+            Problem(f"cannot read as {suffix.lstrip('.')}: {exc}", file=str(p)), title="unreadable data"
+        ) from None
+    raise TianpingError(
+        Problem(f"unknown data format '{suffix}': use .csv, .tsv, .parquet, .arrow or .feather", file=str(p)),
+        title="unreadable data",
+    )
 
 
-def iter_chunks(src: TableSource, columns: Sequence[str] | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def iter_chunks(
+    src: TableSource, columns: Sequence[str] | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
     """Yield DataFrames of at most about `chunk_rows` rows, only the requested columns."""
     import pyarrow as pa
 
@@ -142,8 +157,9 @@ def iter_chunks(src: TableSource, columns: Sequence[str] | None = None, chunk_ro
         raise TianpingError(Problem(f"cannot read the data: {exc}", file=str(src.path)), title="unreadable data") from None
 
 
-def iter_numeric_chunks(src: TableSource, columns: Sequence[str], chunk_rows: int = DEFAULT_CHUNK_ROWS
-                        ) -> Iterator[dict[str, np.ndarray]] | None:
+def iter_numeric_chunks(
+    src: TableSource, columns: Sequence[str], chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[dict[str, np.ndarray]] | None:
     """Chunks as {column: numpy array}, without pandas, when every column is an integer or float column.
 
     Returns None when some column is of another type (text, booleans, dates, dictionary, ...): the
@@ -188,9 +204,19 @@ def iter_numeric_chunks(src: TableSource, columns: Sequence[str], chunk_rows: in
 
 
 # Arrow's numeric type names -> numpy dtypes (Array.to_numpy would import pandas, the cost this path avoids)
-_NUMPY_TYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64, "uint8": np.uint8,
-                "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64, "halffloat": np.float16, "float": np.float32,
-                "double": np.float64}
+_NUMPY_TYPES = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "halffloat": np.float16,
+    "float": np.float32,
+    "double": np.float64,
+}
 
 
 def _array_to_numpy(arr) -> np.ndarray:
@@ -199,10 +225,10 @@ def _array_to_numpy(arr) -> np.ndarray:
     if len(arr) == 0:
         return np.empty(0, dtype=dt)
     validity, data = arr.buffers()[:2]
-    values = np.frombuffer(data, dtype=dt, count=arr.offset + len(arr))[arr.offset:]
+    values = np.frombuffer(data, dtype=dt, count=arr.offset + len(arr))[arr.offset :]
     if not arr.null_count:
         return values
-    valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=arr.offset + len(arr), bitorder="little")[arr.offset:]
+    valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=arr.offset + len(arr), bitorder="little")[arr.offset :]
     out = values.astype(np.float64 if dt.kind in "iu" else dt)
     out[valid == 0] = np.nan
     return out

@@ -57,8 +57,17 @@ def permutation_importance(sink: MetricSink, q: Querier, *, repeats: int = 3, se
     drops = base - scores
     out = {}
     for i, col in enumerate(cols):
-        sink.add("permutation_importance", float(drops[i].mean()), feature=col, n=n,
-                 details={"std": float(drops[i].std()), "repeats": repeats, "score": "mae" if q.enc.task == "regression" else "accuracy"})
+        sink.add(
+            "permutation_importance",
+            float(drops[i].mean()),
+            feature=col,
+            n=n,
+            details={
+                "std": float(drops[i].std()),
+                "repeats": repeats,
+                "score": "mae" if q.enc.task == "regression" else "accuracy",
+            },
+        )
         out[col] = float(drops[i].mean())
     return out
 
@@ -77,8 +86,17 @@ def _encode_codes(frame: pd.DataFrame, numeric: list[str]) -> tuple[np.ndarray, 
     return np.column_stack(cols), cats
 
 
-def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: int = 100, max_evals: int | None = None,
-                seed: int = 0, cls: int | None = None, explainer: str = "auto") -> dict[str, Any]:
+def shap_values(
+    sink: MetricSink,
+    q: Querier,
+    *,
+    background: int = 50,
+    samples: int = 100,
+    max_evals: int | None = None,
+    seed: int = 0,
+    cls: int | None = None,
+    explainer: str = "auto",
+) -> dict[str, Any]:
     """Mean |SHAP| per feature on `samples` rows, against `background` rows.
 
     `explainer`: "auto" (TreeSHAP when the model's trees can be read, else KernelExplainer), "tree" (fail if
@@ -96,10 +114,15 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
     onnx_trees = getattr(model, "onnx_trees", None) if model.numeric_only and all_numeric and explainer != "kernel" else None
     tree_ok = model.tree is not None and all_numeric and explainer != "kernel"
     if explainer == "tree" and onnx_trees is None and not tree_ok:
-        raise TianpingError(Problem(
-            "the tree explainer needs a tree ensemble on numeric features (an ONNX TreeEnsemble reading the input matrix, "
-            "an XGBoost/LightGBM booster or a scikit-learn tree model); this model is not one: use --shap-explainer auto or kernel",
-            field="--shap-explainer"), title="bad option")
+        raise TianpingError(
+            Problem(
+                "the tree explainer needs a tree ensemble on numeric features (an ONNX TreeEnsemble reading the input matrix, "
+                "an XGBoost/LightGBM booster or a scikit-learn tree model); this model is not one: "
+                "use --shap-explainer auto or kernel",
+                field="--shap-explainer",
+            ),
+            title="bad option",
+        )
     arrays, source = (onnx_trees, "onnx") if onnx_trees is not None else (None, None)
     if arrays is None and tree_ok and hasattr(model, "est"):
         m = frame.to_numpy(dtype=np.float64)
@@ -122,8 +145,13 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
         else:
             k = cls if cls is not None else (q.enc.positive if q.enc.positive is not None else vals3.shape[-1] - 1)
         vals = vals3[:, :, min(k, vals3.shape[-1] - 1)]
-        budget = {"explained_rows": len(exp_idx), "background_rows": len(bg_idx),
-                  "feature_perturbation": "interventional", "output": "margin", "trees_from": source}
+        budget = {
+            "explained_rows": len(exp_idx),
+            "background_rows": len(bg_idx),
+            "feature_perturbation": "interventional",
+            "output": "margin",
+            "trees_from": source,
+        }
     elif tree_ok:
         import shap
 
@@ -133,8 +161,12 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
             x_exp = x_exp.to_numpy(dtype=np.float64)
         tree_explainer = shap.TreeExplainer(model.tree, feature_perturbation="tree_path_dependent")
         vals = tree_explainer.shap_values(x_exp)
-        budget = {"explained_rows": len(exp_idx), "background_rows": 0, "feature_perturbation": "tree_path_dependent",
-                  "output": "margin"}
+        budget = {
+            "explained_rows": len(exp_idx),
+            "background_rows": 0,
+            "feature_perturbation": "tree_path_dependent",
+            "output": "margin",
+        }
     else:
         import shap
 
@@ -160,8 +192,12 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
         evals = max_evals or (2 * len(cols) + 2048)  # shap's own "auto" budget of coalitions per row
         kernel_explainer = shap.KernelExplainer(f, enc_all[bg_idx])
         vals = kernel_explainer.shap_values(enc_all[exp_idx], nsamples=evals, silent=True)
-        budget = {"explained_rows": len(exp_idx), "background_rows": len(bg_idx), "max_evals": evals,
-                  "output": "value" if q.enc.task == "regression" else "probability"}
+        budget = {
+            "explained_rows": len(exp_idx),
+            "background_rows": len(bg_idx),
+            "max_evals": evals,
+            "output": "value" if q.enc.task == "regression" else "probability",
+        }
     vals = np.asarray(vals)
     if isinstance(vals, list) or vals.ndim == 3:  # (rows, features, classes)
         arr = np.asarray(vals)
@@ -172,12 +208,19 @@ def shap_values(sink: MetricSink, q: Querier, *, background: int = 50, samples: 
     mean_abs = np.abs(vals).mean(axis=0)
     for i, col in enumerate(cols):
         sink.add("mean_abs_shap", float(mean_abs[i]), feature=col, n=len(exp_idx), details={"explainer": method, **budget})
-    return {"explainer": method, "features": cols, "mean_abs_shap": mean_abs.tolist(), "values": vals.tolist(),
-            "data": frame.iloc[exp_idx][q.numeric].to_numpy(dtype=np.float64).tolist() if q.numeric else [], **budget}
+    return {
+        "explainer": method,
+        "features": cols,
+        "mean_abs_shap": mean_abs.tolist(),
+        "values": vals.tolist(),
+        "data": frame.iloc[exp_idx][q.numeric].to_numpy(dtype=np.float64).tolist() if q.numeric else [],
+        **budget,
+    }
 
 
-def partial_dependence(sink: MetricSink, q: Querier, features: list[str], *, grid: int = 20, rows: int = 500,
-                       seed: int = 0, cls: int | None = None) -> dict[str, Any]:
+def partial_dependence(
+    sink: MetricSink, q: Querier, features: list[str], *, grid: int = 20, rows: int = 500, seed: int = 0, cls: int | None = None
+) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     frame = q.frame
     idx = np.sort(rng.choice(len(frame), size=min(rows, len(frame)), replace=False))
@@ -188,14 +231,20 @@ def partial_dependence(sink: MetricSink, q: Querier, features: list[str], *, gri
         big = pd.concat([base] * len(values), ignore_index=True)
         big[col] = np.repeat(values, len(base))
         pd_curve = _output(q, big, cls).reshape(len(values), len(base)).mean(axis=1)
-        sink.add("partial_dependence_range", float(pd_curve.max() - pd_curve.min()), feature=col, n=len(base),
-                 details={"grid": values.tolist(), "average_prediction": pd_curve.tolist()})
+        sink.add(
+            "partial_dependence_range",
+            float(pd_curve.max() - pd_curve.min()),
+            feature=col,
+            n=len(base),
+            details={"grid": values.tolist(), "average_prediction": pd_curve.tolist()},
+        )
         out[col] = {"grid": values.tolist(), "pd": pd_curve.tolist()}
     return out
 
 
-def accumulated_local_effects(sink: MetricSink, q: Querier, features: list[str], *, bins: int = 10,
-                              cls: int | None = None) -> dict[str, Any]:
+def accumulated_local_effects(
+    sink: MetricSink, q: Querier, features: list[str], *, bins: int = 10, cls: int | None = None
+) -> dict[str, Any]:
     """First-order ALE (Apley & Zhu): per quantile bin, the mean change between its edges."""
     frame = q.frame
     out = {}
@@ -211,29 +260,56 @@ def accumulated_local_effects(sink: MetricSink, q: Querier, features: list[str],
         lo[col] = edges[b]
         hi[col] = edges[b + 1]
         both = _output(q, pd.concat([lo, hi], ignore_index=True), cls)
-        diff = both[len(rows):] - both[: len(rows)]
+        diff = both[len(rows) :] - both[: len(rows)]
         k = len(edges) - 1
         cnt = np.bincount(b, minlength=k).astype(np.float64)
         eff = np.bincount(b, weights=diff, minlength=k) / np.maximum(cnt, 1)
         ale = np.concatenate([[0.0], np.cumsum(eff)])
         centres = (ale[:-1] + ale[1:]) / 2
         ale = ale - np.sum(centres * cnt) / max(cnt.sum(), 1)
-        sink.add("ale_range", float(ale.max() - ale.min()), feature=col, n=int(ok.sum()),
-                 details={"edges": edges.tolist(), "ale": ale.tolist()})
+        sink.add(
+            "ale_range",
+            float(ale.max() - ale.min()),
+            feature=col,
+            n=int(ok.sum()),
+            details={"edges": edges.tolist(), "ale": ale.tolist()},
+        )
         out[col] = {"edges": edges.tolist(), "ale": ale.tolist()}
     return out
 
 
-def run_explain(sink: MetricSink, q: Querier, *, shap_background: int = 50, shap_samples: int = 100,
-                shap_max_evals: int | None = None, top_features: int = 6, seed: int = 0,
-                shap_explainer: str = "auto") -> dict[str, Any]:
+def run_explain(
+    sink: MetricSink,
+    q: Querier,
+    *,
+    shap_background: int = 50,
+    shap_samples: int = 100,
+    shap_max_evals: int | None = None,
+    top_features: int = 6,
+    seed: int = 0,
+    shap_explainer: str = "auto",
+) -> dict[str, Any]:
     cls = None
     if q.enc.task == "multiclass":
         cls = int(np.bincount(q.enc.y, minlength=len(q.enc.classes)).argmax())
     imp = permutation_importance(sink, q, seed=seed)
-    sh = shap_values(sink, q, background=shap_background, samples=shap_samples, max_evals=shap_max_evals, seed=seed, cls=cls,
-                     explainer=shap_explainer)
+    sh = shap_values(
+        sink,
+        q,
+        background=shap_background,
+        samples=shap_samples,
+        max_evals=shap_max_evals,
+        seed=seed,
+        cls=cls,
+        explainer=shap_explainer,
+    )
     ranked = [c for c in sorted(imp, key=lambda c: -abs(imp[c])) if c in q.numeric][:top_features]
     pdp = partial_dependence(sink, q, ranked, seed=seed, cls=cls)
     ale = accumulated_local_effects(sink, q, ranked, cls=cls)
-    return {"importance": imp, "shap": sh, "pdp": pdp, "ale": ale, "explained_class": q.enc.class_names[cls] if cls is not None else None}
+    return {
+        "importance": imp,
+        "shap": sh,
+        "pdp": pdp,
+        "ale": ale,
+        "explained_class": q.enc.class_names[cls] if cls is not None else None,
+    }

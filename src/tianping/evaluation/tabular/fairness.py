@@ -12,7 +12,7 @@ replicate costs O(cells), not O(rows).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -20,8 +20,14 @@ from .groups import Grouping
 from .labels import Encoded
 from .results import MetricSink, interval_with_estimate
 
-PER_GROUP = ("selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
-             "true_negative_rate", "positive_predictive_value")
+PER_GROUP = (
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "true_negative_rate",
+    "positive_predictive_value",
+)
 N_BINS = 10
 
 
@@ -44,8 +50,14 @@ def _div0(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def denominators(c: np.ndarray) -> dict[str, np.ndarray]:
     tn, fp, fn, tp = c[..., 0, 0], c[..., 0, 1], c[..., 1, 0], c[..., 1, 1]
-    return {"selection_rate": tn + fp + fn + tp, "true_positive_rate": tp + fn, "false_positive_rate": fp + tn,
-            "false_negative_rate": tp + fn, "true_negative_rate": tn + fp, "positive_predictive_value": tp + fp}
+    return {
+        "selection_rate": tn + fp + fn + tp,
+        "true_positive_rate": tp + fn,
+        "false_positive_rate": fp + tn,
+        "false_negative_rate": tp + fn,
+        "true_negative_rate": tn + fp,
+        "positive_predictive_value": tp + fp,
+    }
 
 
 def rates(c: np.ndarray) -> dict[str, np.ndarray]:
@@ -55,8 +67,12 @@ def rates(c: np.ndarray) -> dict[str, np.ndarray]:
     fairlearn and scikit-learn (zero_division=0), so between-group differences agree with
     fairlearn; such values are flagged `undefined_denominator` in the metric details.
     """
-    tn, fp, fn, tp = (c[..., 0, 0].astype(np.float64), c[..., 0, 1].astype(np.float64),
-                      c[..., 1, 0].astype(np.float64), c[..., 1, 1].astype(np.float64))
+    tn, fp, fn, tp = (
+        c[..., 0, 0].astype(np.float64),
+        c[..., 0, 1].astype(np.float64),
+        c[..., 1, 0].astype(np.float64),
+        c[..., 1, 1].astype(np.float64),
+    )
     n = tn + fp + fn + tp
     return {
         "group_count": n,
@@ -139,9 +155,16 @@ def _support_counts(c: np.ndarray) -> dict[str, np.ndarray]:
     tn, fp, fn, tp = c[..., 0, 0], c[..., 0, 1], c[..., 1, 0], c[..., 1, 1]
     n, pos, neg, ppos = tn + fp + fn + tp, tp + fn, tn + fp, tp + fp
     both = np.minimum(pos, neg)
-    return {"demographic_parity_difference": n, "demographic_parity_ratio": n, "equalized_odds_difference": both,
-            "equalized_odds_ratio": both, "true_positive_rate_difference": pos, "false_positive_rate_difference": neg,
-            "false_negative_rate_difference": pos, "positive_predictive_value_difference": ppos}
+    return {
+        "demographic_parity_difference": n,
+        "demographic_parity_ratio": n,
+        "equalized_odds_difference": both,
+        "equalized_odds_ratio": both,
+        "true_positive_rate_difference": pos,
+        "false_positive_rate_difference": neg,
+        "false_negative_rate_difference": pos,
+        "positive_predictive_value_difference": ppos,
+    }
 
 
 def _eligible(support: np.ndarray, min_n: int) -> np.ndarray:
@@ -157,12 +180,13 @@ def _spread_value(x: np.ndarray, keep: np.ndarray, ratio: bool = False) -> float
     return v if np.isfinite(v) else None
 
 
-def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200,
-                            level: float = 0.95, seed: int = 0) -> list[dict[str, Any]]:
+def classification_fairness(
+    sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200, level: float = 0.95, seed: int = 0
+) -> list[dict[str, Any]]:
     """Emit per-group and between-group metrics for every grouping; return tables for plots."""
     rng = np.random.default_rng(seed)
     if enc.task == "binary":
-        labels = [enc.positive]
+        labels = [cast(int, enc.positive)]  # set for every binary task
     else:
         labels = list(range(len(enc.classes)))
     names = enc.class_names
@@ -185,10 +209,23 @@ def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grou
             for i, gname in enumerate(g.names):
                 n_i = int(r["group_count"][i])
                 for name in PER_GROUP:
-                    ci, det = _ci_for(r[name][i], boot_r[name] if boot_r else None,
-                                      {"undefined_denominator": True} if den[name][i] == 0 else None, i)
-                    sink.add(name, r[name][i], group=gname, sensitive_feature=g.feature, label=label, n=n_i, ci=ci,
-                             support=int(den[name][i]), details=det)
+                    ci, det = _ci_for(
+                        r[name][i],
+                        boot_r[name] if boot_r else None,
+                        {"undefined_denominator": True} if den[name][i] == 0 else None,
+                        i,
+                    )
+                    sink.add(
+                        name,
+                        r[name][i],
+                        group=gname,
+                        sensitive_feature=g.feature,
+                        label=label,
+                        n=n_i,
+                        ci=ci,
+                        support=int(den[name][i]),
+                        details=det,
+                    )
             sel = r["selection_rate"]
             gcount = r["group_count"]
             top = np.nanmax(sel) if np.isfinite(sel).any() else np.nan
@@ -200,23 +237,45 @@ def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grou
                 di = sel[i] / top if top and np.isfinite(top) and top > 0 else np.nan
                 # judged on the most-selected group with enough rows: a tiny top group never drives a fail
                 di_big = sel[i] / top_big if big[i] and np.isfinite(top_big) and top_big > 0 else None
-                sink.add("disparate_impact_ratio", di, group=gname, sensitive_feature=g.feature, label=label,
-                         n=int(gcount[i]), support=int(min(gcount[i], gcount[ref])) if ref is not None else int(gcount[i]),
-                         eligible_value=di_big, details={"reference_group": g.names[ref]} if ref is not None else None)
+                sink.add(
+                    "disparate_impact_ratio",
+                    di,
+                    group=gname,
+                    sensitive_feature=g.feature,
+                    label=label,
+                    n=int(gcount[i]),
+                    support=int(min(gcount[i], gcount[ref])) if ref is not None else int(gcount[i]),
+                    eligible_value=di_big,
+                    details={"reference_group": g.names[ref]} if ref is not None else None,
+                )
             support = _support_counts(counts)
             for name, val in b.items():
                 sup = support[name]
                 keep = _eligible(sup, sink.spec.get(name).min_n)
-                ev = None
+                ev: float | None = None
                 if not keep.all() and keep.sum() >= 2:
-                    ev = between_groups(rates(counts[keep]))[name]
-                    ev = float(ev) if np.isfinite(ev) else None
+                    raw = between_groups(rates(counts[keep]))[name]
+                    ev = float(raw) if np.isfinite(raw) else None
                 ci, det = _ci_for(val, boot_b[name] if boot_b else None, None)
-                sink.add(name, val, sensitive_feature=g.feature, label=label, n=len(enc.y), ci=ci,
-                         support=int(sup.min()), eligible_value=ev,
-                         details={**(det or {}), "smallest_group": g.names[int(np.argmin(sup))]})
-            tables.append({"feature": g.feature, "label": label, "groups": g.names,
-                           **{k: r[k].tolist() for k in ("group_count", "selection_rate", "true_positive_rate", "false_positive_rate")}})
+                sink.add(
+                    name,
+                    val,
+                    sensitive_feature=g.feature,
+                    label=label,
+                    n=len(enc.y),
+                    ci=ci,
+                    support=int(sup.min()),
+                    eligible_value=ev,
+                    details={**(det or {}), "smallest_group": g.names[int(np.argmin(sup))]},
+                )
+            tables.append(
+                {
+                    "feature": g.feature,
+                    "label": label,
+                    "groups": g.names,
+                    **{k: r[k].tolist() for k in ("group_count", "selection_rate", "true_positive_rate", "false_positive_rate")},
+                }
+            )
         # accuracy by group (all labels at once)
         correct = np.bincount(g.codes * 2 + (enc.y == enc.pred), minlength=G * 2).reshape(G, 2)
         acc = _div(correct[:, 1].astype(float), correct.sum(axis=1).astype(float))
@@ -235,9 +294,16 @@ def classification_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grou
         acc_d = _spread(acc)[0]
         ci, det = _ci_for(acc_d, acc_d_ci, None)
         keep = _eligible(gn, sink.spec.get("accuracy_difference").min_n)
-        sink.add("accuracy_difference", acc_d, sensitive_feature=g.feature, n=len(enc.y), ci=ci, support=int(gn.min()),
-                 eligible_value=_spread_value(acc, keep) if not keep.all() else None,
-                 details={**(det or {}), "smallest_group": g.names[int(np.argmin(gn))]})
+        sink.add(
+            "accuracy_difference",
+            acc_d,
+            sensitive_feature=g.feature,
+            n=len(enc.y),
+            ci=ci,
+            support=int(gn.min()),
+            eligible_value=_spread_value(acc, keep) if not keep.all() else None,
+            details={**(det or {}), "smallest_group": g.names[int(np.argmin(gn))]},
+        )
         if enc.proba is not None:
             _calibration_by_group(sink, enc, g)
     return tables
@@ -250,7 +316,7 @@ def _calibration_by_group(sink: MetricSink, enc: Encoded, g: Grouping) -> None:
     if enc.task == "binary":
         p = proba[:, enc.positive]
         hit = (enc.y == enc.positive).astype(np.float64)
-        label = enc.class_names[enc.positive]
+        label = enc.class_names[cast(int, enc.positive)]
     else:
         p = proba.max(axis=1)
         hit = (enc.y == enc.pred).astype(np.float64)
@@ -264,17 +330,36 @@ def _calibration_by_group(sink: MetricSink, enc: Encoded, g: Grouping) -> None:
     n_g = cnt.sum(axis=1).astype(np.float64)
     ece = _div(np.abs(sp - sy).sum(axis=1), n_g)
     for i, gname in enumerate(g.names):
-        sink.add("group_mean_score", _div(sp[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
-        sink.add("group_base_rate", _div(sy[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
+        sink.add(
+            "group_mean_score", _div(sp[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i])
+        )
+        sink.add(
+            "group_base_rate", _div(sy[i].sum(), n_g[i]), group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i])
+        )
         sink.add("group_calibration_error", ece[i], group=gname, sensitive_feature=g.feature, label=label, n=int(n_g[i]))
     keep = _eligible(n_g, sink.spec.get("calibration_difference").min_n)
-    sink.add("calibration_difference", _spread(ece)[0], sensitive_feature=g.feature, label=label, n=len(p),
-             support=int(n_g.min()), eligible_value=_spread_value(ece, keep) if not keep.all() else None,
-             details={"smallest_group": g.names[int(np.argmin(n_g))]})
+    sink.add(
+        "calibration_difference",
+        _spread(ece)[0],
+        sensitive_feature=g.feature,
+        label=label,
+        n=len(p),
+        support=int(n_g.min()),
+        eligible_value=_spread_value(ece, keep) if not keep.all() else None,
+        details={"smallest_group": g.names[int(np.argmin(n_g))]},
+    )
 
 
-def regression_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200,
-                        level: float = 0.95, seed: int = 0, max_boot_rows: int = 50_000) -> list[dict[str, Any]]:
+def regression_fairness(
+    sink: MetricSink,
+    enc: Encoded,
+    groupings: list[Grouping],
+    *,
+    n_boot: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    max_boot_rows: int = 50_000,
+) -> list[dict[str, Any]]:
     """Error and mean prediction by group; Poisson-bootstrap CIs on at most `max_boot_rows` rows."""
     rng = np.random.default_rng(seed)
     err = np.abs(enc.y - enc.pred)
@@ -294,24 +379,47 @@ def regression_fairness(sink: MetricSink, enc: Encoded, groupings: list[Grouping
             bmae = _div(w @ (onehot * err[idx, None]), bc)
             bmp = _div(w @ (onehot * enc.pred[idx, None]), bc)
             ci_mae, ci_mp = _ci(bmae, level), _ci(bmp, level)
-            ci_d = {"mean_absolute_error_difference": _ci(_spread(bmae)[0], level),
-                    "mean_prediction_difference": _ci(_spread(bmp)[0], level),
-                    "mean_prediction_ratio": _ci(_spread(bmp)[1], level)}
+            ci_d = {
+                "mean_absolute_error_difference": _ci(_spread(bmae)[0], level),
+                "mean_prediction_difference": _ci(_spread(bmp)[0], level),
+                "mean_prediction_ratio": _ci(_spread(bmp)[1], level),
+            }
         for i, gname in enumerate(g.names):
             sink.add("group_count", int(cnt[i]), group=gname, sensitive_feature=g.feature, n=int(cnt[i]))
             ci, det = _ci_for(mae[i], ci_mae, None, i)
-            sink.add("group_mean_absolute_error", mae[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=ci, details=det)
+            sink.add(
+                "group_mean_absolute_error", mae[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=ci, details=det
+            )
             ci, det = _ci_for(mean_pred[i], ci_mp, None, i)
-            sink.add("group_mean_prediction", mean_pred[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=ci, details=det)
+            sink.add(
+                "group_mean_prediction", mean_pred[i], group=gname, sensitive_feature=g.feature, n=int(cnt[i]), ci=ci, details=det
+            )
         d_mae, _ = _spread(mae)
         d_mp, r_mp = _spread(mean_pred)
-        for name, val, src, ratio in (("mean_absolute_error_difference", d_mae, mae, False), ("mean_prediction_difference", d_mp, mean_pred, False),
-                                      ("mean_prediction_ratio", r_mp, mean_pred, True)):
+        for name, val, src, ratio in (
+            ("mean_absolute_error_difference", d_mae, mae, False),
+            ("mean_prediction_difference", d_mp, mean_pred, False),
+            ("mean_prediction_ratio", r_mp, mean_pred, True),
+        ):
             ci, det = _ci_for(val, ci_d[name] if ci_d else None, None)
             keep = _eligible(cnt, sink.spec.get(name).min_n)
-            sink.add(name, val, sensitive_feature=g.feature, n=len(err), ci=ci, support=int(cnt.min()),
-                     eligible_value=_spread_value(src, keep, ratio) if not keep.all() else None,
-                     details={**(det or {}), "smallest_group": g.names[int(np.argmin(cnt))]})
-        tables.append({"feature": g.feature, "groups": g.names, "group_count": cnt.tolist(),
-                       "mean_absolute_error": mae.tolist(), "mean_prediction": mean_pred.tolist()})
+            sink.add(
+                name,
+                val,
+                sensitive_feature=g.feature,
+                n=len(err),
+                ci=ci,
+                support=int(cnt.min()),
+                eligible_value=_spread_value(src, keep, ratio) if not keep.all() else None,
+                details={**(det or {}), "smallest_group": g.names[int(np.argmin(cnt))]},
+            )
+        tables.append(
+            {
+                "feature": g.feature,
+                "groups": g.names,
+                "group_count": cnt.tolist(),
+                "mean_absolute_error": mae.tolist(),
+                "mean_prediction": mean_pred.tolist(),
+            }
+        )
     return tables

@@ -7,9 +7,10 @@ loops over groups in Python; AI Verify loops over groups and classes with boolea
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,16 +70,23 @@ def build_groupings(sensitive: pd.DataFrame | Mapping[str, np.ndarray], *, inter
     singles: list[tuple[str, np.ndarray, list[str]]] = []
     columns = list(sensitive.columns) if hasattr(sensitive, "columns") else list(sensitive)
     for col in columns:
-        values = sensitive[col]
-        present = int((~np.isnan(values)).sum()) if _is_numeric_array(values) and values.dtype.kind == "f" else (
-            len(values) if _is_numeric_array(values) else int(values.notna().sum()))
+        values: Any = sensitive[col]
+        present = (
+            int((~np.isnan(values)).sum())
+            if _is_numeric_array(values) and values.dtype.kind == "f"
+            else (len(values) if _is_numeric_array(values) else int(values.notna().sum()))
+        )
         if present == 0:
             problems.append(Problem(f"sensitive feature '{col}' has no values (every row is empty)", field=col))
             continue
         codes, names = _factorize(values)
         if len(names) < 2:
-            problems.append(Problem(f"sensitive feature '{col}' has only one group ('{names[0]}'); "
-                                    "fairness compares at least two groups", field=col))
+            problems.append(
+                Problem(
+                    f"sensitive feature '{col}' has only one group ('{names[0]}'); fairness compares at least two groups",
+                    field=col,
+                )
+            )
             continue
         singles.append((col, codes, names))
     if problems:

@@ -8,8 +8,9 @@ mismatch (text target, numeric model) is reported naming the target column, neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -66,9 +67,14 @@ def _codes(values: np.ndarray, classes: list[Any], keys: list[str], what: str, c
         ok = codes >= 0
     if not ok.all():
         bad = sorted({label_key(x) for x in np.asarray(values)[~ok][:1000]})[:5]
-        raise TianpingError(Problem(
-            f"{what} has values that are not among the classes {keys[:10]}: {bad}. "
-            "Encode the target with the model's labels (or give --positive-label)", field=column), title="label mismatch")
+        raise TianpingError(
+            Problem(
+                f"{what} has values that are not among the classes {keys[:10]}: {bad}. "
+                "Encode the target with the model's labels (or give --positive-label)",
+                field=column,
+            ),
+            title="label mismatch",
+        )
     return codes.astype(np.int64)
 
 
@@ -84,27 +90,45 @@ def _int_lookup(values: np.ndarray, cls_arr: np.ndarray) -> tuple[np.ndarray, in
     return table, low
 
 
-def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *, model_classes: Sequence[Any] | None,
-           task_hint: str | None, target: str, positive_label: str | None = None) -> Encoded:
+def encode(
+    y_raw: np.ndarray,
+    pred_raw: np.ndarray,
+    proba: np.ndarray | None,
+    *,
+    model_classes: Sequence[Any] | None,
+    task_hint: str | None,
+    target: str,
+    positive_label: str | None = None,
+) -> Encoded:
     """Decide the task and turn labels into codes; validate lengths and probability shape."""
     if len(y_raw) != len(pred_raw):
-        raise TianpingError(Problem(f"{len(pred_raw)} predictions for {len(y_raw)} rows of target '{target}'", field=target),
-                            title="length mismatch")
+        raise TianpingError(
+            Problem(f"{len(pred_raw)} predictions for {len(y_raw)} rows of target '{target}'", field=target),
+            title="length mismatch",
+        )
     if len(y_raw) == 0:
         raise TianpingError(Problem("the data has no rows", field=target), title="empty data")
     missing = _missing(y_raw)
     if missing.any():
         n = int(missing.sum())
         first = int(np.flatnonzero(missing)[0]) + 1
-        raise TianpingError(Problem(f"target column '{target}' has {n} missing values (the first at data row {first}); "
-                                    "drop or fill them first", field=target), title="missing target")
+        raise TianpingError(
+            Problem(
+                f"target column '{target}' has {n} missing values (the first at data row {first}); drop or fill them first",
+                field=target,
+            ),
+            title="missing target",
+        )
     regression = task_hint == "regression"
     if task_hint is None:
         regression = (y_raw.dtype.kind == "f" and not np.all(np.mod(y_raw, 1) == 0)) or (
-            pred_raw.dtype.kind == "f" and proba is None and model_classes is None and np.unique(y_raw).size > 20)
+            pred_raw.dtype.kind == "f" and proba is None and model_classes is None and np.unique(y_raw).size > 20
+        )
     if regression:
         if y_raw.dtype.kind not in "iuf":
-            raise TianpingError(Problem(f"regression needs a numeric target, but '{target}' holds text", field=target), title="bad target")
+            raise TianpingError(
+                Problem(f"regression needs a numeric target, but '{target}' holds text", field=target), title="bad target"
+            )
         return Encoded("regression", y_raw.astype(np.float64), np.asarray(pred_raw, dtype=np.float64), None, [])
     if model_classes is not None:
         classes = list(model_classes)
@@ -118,7 +142,9 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
             classes = sorted(uniq, key=label_key)
     keys = [label_key(c) for c in classes]
     if proba is not None and proba.shape[1] != len(classes):
-        raise TianpingError(f"the model gives {proba.shape[1]} probability columns for {len(classes)} classes", title="bad model output")
+        raise TianpingError(
+            f"the model gives {proba.shape[1]} probability columns for {len(classes)} classes", title="bad model output"
+        )
     y = _codes(np.asarray(y_raw), classes, keys, f"target column '{target}'", target)
     pred = _codes(np.asarray(pred_raw), classes, keys, "the predictions", target)
     task = "binary" if len(classes) <= 2 else "multiclass"
@@ -126,8 +152,10 @@ def encode(y_raw: np.ndarray, pred_raw: np.ndarray, proba: np.ndarray | None, *,
     if task == "binary":
         if positive_label is not None:
             if positive_label not in keys:
-                raise TianpingError(Problem(f"--positive-label '{positive_label}' is not a class; classes are {keys}", field="--positive-label"),
-                                    title="bad option")
+                raise TianpingError(
+                    Problem(f"--positive-label '{positive_label}' is not a class; classes are {keys}", field="--positive-label"),
+                    title="bad option",
+                )
             positive = keys.index(positive_label)
         else:
             positive = len(classes) - 1
@@ -173,10 +201,15 @@ def parse_scores(items: Sequence[str] | dict[str, str] | None, columns: Sequence
                 spec.append((cls, col))
     unnamed = [c for k, c in spec if k is None]
     if len(spec) > 1 and unnamed:
-        raise TianpingError(Problem(
-            f"several --scores columns ({', '.join(c for _, c in spec)}) need class names, because their order says nothing "
-            "about which class each is for: give CLASS=COLUMN for each, e.g. --scores yes=p_yes,no=p_no "
-            "(or one column holding P(positive) of a binary target)", field="--scores"), title="ambiguous scores")
+        raise TianpingError(
+            Problem(
+                f"several --scores columns ({', '.join(c for _, c in spec)}) need class names, because their order says nothing "
+                "about which class each is for: give CLASS=COLUMN for each, e.g. --scores yes=p_yes,no=p_no "
+                "(or one column holding P(positive) of a binary target)",
+                field="--scores",
+            ),
+            title="ambiguous scores",
+        )
     classes = [k for k, _ in spec if k is not None]
     dup = sorted({k for k in classes if classes.count(k) > 1})
     if dup:
@@ -190,35 +223,52 @@ def arrange_scores(raw: np.ndarray, spec: ScoreSpec, enc: Encoded) -> np.ndarray
     k = len(keys)
     n = raw.shape[0]
     if enc.task == "regression":
-        raise TianpingError(Problem("--scores are class probabilities; the task is regression", field="--scores"), title="bad option")
+        raise TianpingError(
+            Problem("--scores are class probabilities; the task is regression", field="--scores"), title="bad option"
+        )
     if len(spec) == 1:
         cls, col = spec[0]
         if k != 2:
-            raise TianpingError(Problem(
-                f"one --scores column ('{col}') is read as P(positive) of a binary target, but there are {k} classes "
-                f"({', '.join(keys[:10])}): give one column per class as CLASS=COLUMN", field="--scores"), title="bad option")
+            raise TianpingError(
+                Problem(
+                    f"one --scores column ('{col}') is read as P(positive) of a binary target, but there are {k} classes "
+                    f"({', '.join(keys[:10])}): give one column per class as CLASS=COLUMN",
+                    field="--scores",
+                ),
+                title="bad option",
+            )
         if cls is None:
             idx = enc.positive if enc.positive is not None else k - 1
         elif cls in keys:
             idx = keys.index(cls)
         else:
-            raise TianpingError(Problem(f"--scores class '{cls}' is not a class of the target or predictions; classes are {keys}",
-                                        field="--scores"), title="bad option")
+            raise TianpingError(
+                Problem(
+                    f"--scores class '{cls}' is not a class of the target or predictions; classes are {keys}", field="--scores"
+                ),
+                title="bad option",
+            )
         out = np.empty((n, 2))
         out[:, idx] = raw[:, 0]
         out[:, 1 - idx] = 1.0 - raw[:, 0]
         return out
     unknown = [c for c, _ in spec if c not in keys]
     if unknown:
-        raise TianpingError(Problem(f"--scores class(es) {unknown} are not classes of the target or predictions; classes are {keys}",
-                                    field="--scores"), title="bad option")
+        raise TianpingError(
+            Problem(
+                f"--scores class(es) {unknown} are not classes of the target or predictions; classes are {keys}", field="--scores"
+            ),
+            title="bad option",
+        )
     missing = [c for c in keys if c not in {c2 for c2, _ in spec}]
     if missing:
-        raise TianpingError(Problem(f"no --scores column for class(es) {missing}: give CLASS=COLUMN for every class ({keys})",
-                                    field="--scores"), title="bad option")
+        raise TianpingError(
+            Problem(f"no --scores column for class(es) {missing}: give CLASS=COLUMN for every class ({keys})", field="--scores"),
+            title="bad option",
+        )
     out = np.empty((n, k))
     for j, (cls, _) in enumerate(spec):
-        out[:, keys.index(cls)] = raw[:, j]
+        out[:, keys.index(cast(str, cls))] = raw[:, j]  # every class was checked to be named above
     return out
 
 

@@ -8,7 +8,7 @@ scikit-learn here saves most of a second per run and keeps a million rows well u
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,8 +28,13 @@ def reliability(conf: np.ndarray, hit: np.ndarray, n_bins: int = N_BINS) -> dict
         mean_conf = np.where(cnt > 0, sc / np.maximum(cnt, 1), np.nan)
         freq = np.where(cnt > 0, sh / np.maximum(cnt, 1), np.nan)
     ece = float(np.abs(sc - sh).sum() / max(cnt.sum(), 1))
-    return {"bins": n_bins, "count": cnt.astype(int).tolist(), "mean_confidence": mean_conf.tolist(),
-            "observed_frequency": freq.tolist(), "ece": ece}
+    return {
+        "bins": n_bins,
+        "count": cnt.astype(int).tolist(),
+        "mean_confidence": mean_conf.tolist(),
+        "observed_frequency": freq.tolist(),
+        "ece": ece,
+    }
 
 
 def _curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,7 +78,7 @@ def classification_performance(sink: MetricSink, enc: Encoded) -> dict[str, Any]
         prec_c = np.diag(cm) / cm.sum(axis=0)
     sink.add("balanced_accuracy", float(np.nanmean(recall_c)), n=n)
     if enc.task == "binary":
-        p = enc.positive
+        p = cast(int, enc.positive)  # set for every binary task
         label = enc.class_names[p]
         prec, rec = prec_c[p], recall_c[p]
         sink.add("precision", prec, n=n, label=label)
@@ -126,7 +131,7 @@ def regression_performance(sink: MetricSink, enc: Encoded) -> dict[str, Any]:
     err = enc.pred - enc.y
     n = len(err)
     sink.add("mean_absolute_error", float(np.mean(np.abs(err))), n=n)
-    sink.add("root_mean_squared_error", float(np.sqrt(np.mean(err ** 2))), n=n)
+    sink.add("root_mean_squared_error", float(np.sqrt(np.mean(err**2))), n=n)
     ss_tot = float(np.sum((enc.y - enc.y.mean()) ** 2))
-    sink.add("r2", 1 - float(np.sum(err ** 2)) / ss_tot if ss_tot > 0 else np.nan, n=n)
+    sink.add("r2", 1 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else np.nan, n=n)
     return {}

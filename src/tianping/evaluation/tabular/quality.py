@@ -62,8 +62,10 @@ def load_reference_distribution(path: str) -> dict[str, dict[str, float]]:
     for col, shares in dist.items():
         total = sum(shares.values())
         if total <= 0 or any(v < 0 for v in shares.values()):
-            raise TianpingError(Problem("shares must be non-negative and not all zero", file=path, line=doc.line_of((col,)), field=col),
-                                title="invalid reference distribution")
+            raise TianpingError(
+                Problem("shares must be non-negative and not all zero", file=path, line=doc.line_of((col,)), field=col),
+                title="invalid reference distribution",
+            )
         out[col] = {str(k): v / total for k, v in shares.items()}
     return out
 
@@ -112,25 +114,41 @@ def _psi_counts(r: np.ndarray, c: np.ndarray) -> float:
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def run_quality(sink: MetricSink, stats: QualityStats, *, y: np.ndarray, class_names: list[str], task: str,
-                positive: int | None, sample: pd.DataFrame, features: list[str], target: str,
-                reference: pd.DataFrame | None = None, reference_distribution: dict[str, dict[str, float]] | None = None,
-                ref_hashes: np.ndarray | None = None, drift_columns: list[str] | None = None,
-                sample_y: np.ndarray | None = None) -> dict[str, Any]:
+def run_quality(
+    sink: MetricSink,
+    stats: QualityStats,
+    *,
+    y: np.ndarray,
+    class_names: list[str],
+    task: str,
+    positive: int | None,
+    sample: pd.DataFrame,
+    features: list[str],
+    target: str,
+    reference: pd.DataFrame | None = None,
+    reference_distribution: dict[str, dict[str, float]] | None = None,
+    ref_hashes: np.ndarray | None = None,
+    drift_columns: list[str] | None = None,
+    sample_y: np.ndarray | None = None,
+) -> dict[str, Any]:
     n = stats.n
     out: dict[str, Any] = {}
-    for col, miss in zip(stats.columns, stats.missing):
+    for col, miss in zip(stats.columns, stats.missing, strict=False):
         sink.add("missing_rate", miss / n if n else np.nan, feature=col, n=n)
     hashes = stats.row_hashes()
     dup = 1 - len(np.unique(hashes)) / n if n else np.nan
     sink.add("duplicate_rate", dup, n=n)
     if task != "regression":
         counts = np.bincount(y, minlength=len(class_names))
-        for name, c in zip(class_names, counts):
+        for name, c in zip(class_names, counts, strict=False):
             sink.add("class_share", c / n, label=name, n=n)
         present = counts[counts > 0]
-        sink.add("class_balance_ratio", present.min() / present.max() if len(present) else np.nan, n=n,
-                 details={"counts": dict(zip(class_names, counts.tolist()))})
+        sink.add(
+            "class_balance_ratio",
+            present.min() / present.max() if len(present) else np.nan,
+            n=n,
+            details={"counts": dict(zip(class_names, counts.tolist(), strict=False))},
+        )
     for col, vc in stats.group_counts.items():
         shares = vc / vc.sum()
         for g, s in shares.sort_index().items():
@@ -145,8 +163,15 @@ def run_quality(sink: MetricSink, stats: QualityStats, *, y: np.ndarray, class_n
             for g, rs in sorted(ref.items()):
                 obs = float(shares.get(g, 0.0))
                 # the share is measured over all n rows: a group with few (or no) rows is the finding, not too little data
-                sink.add("representation_ratio", obs / rs if rs > 0 else np.nan, group=f"{col}={g}", sensitive_feature=col,
-                         n=int(vc.get(g, 0)), support=n, details={"observed_share": obs, "reference_share": rs})
+                sink.add(
+                    "representation_ratio",
+                    obs / rs if rs > 0 else np.nan,
+                    group=f"{col}={g}",
+                    sensitive_feature=col,
+                    n=int(vc.get(g, 0)),
+                    support=n,
+                    details={"observed_share": obs, "reference_share": rs},
+                )
             keys = set(ref) | set(shares.index)
             tvd = 0.5 * sum(abs(float(shares.get(k, 0.0)) - ref.get(k, 0.0)) for k in keys)
             sink.add("representation_distance", tvd, sensitive_feature=col, n=n)
@@ -155,8 +180,13 @@ def run_quality(sink: MetricSink, stats: QualityStats, *, y: np.ndarray, class_n
         for col in features:
             s = _single_feature_score(sample[col], yy, task, positive)
             if s is not None:
-                sink.add("leakage_score", s, feature=col, n=len(sample),
-                         details={"method": "single-feature ROC-AUC (folded)" if task == "binary" else "|Spearman correlation|"})
+                sink.add(
+                    "leakage_score",
+                    s,
+                    feature=col,
+                    n=len(sample),
+                    details={"method": "single-feature ROC-AUC (folded)" if task == "binary" else "|Spearman correlation|"},
+                )
     if ref_hashes is not None and n:
         overlap = float(np.isin(hashes, ref_hashes).mean())
         sink.add("train_test_overlap_rate", overlap, n=n)

@@ -7,6 +7,8 @@ columns, endpoints) get a DataFrame built by replacing the numeric columns of th
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,7 @@ class Querier:
         """Codes (or probabilities with `proba`) for numeric rows `x` built on source rows `idx`."""
         outs = []
         for s in range(0, len(x), self.batch):
-            xs, ids = x[s:s + self.batch], idx[s:s + self.batch]
+            xs, ids = x[s : s + self.batch], idx[s : s + self.batch]
             p = self.model.predict_array(xs) if self.fast else self.model.predict(self.frame_with(xs, ids))
             outs.append(self._value(p, proba))
         return np.concatenate(outs) if outs else np.empty(0)
@@ -44,18 +46,19 @@ class Querier:
     def predict_frame(self, frame: pd.DataFrame, proba: bool = False) -> np.ndarray:
         outs = []
         for s in range(0, len(frame), self.batch):
-            outs.append(self._value(self.model.predict(frame.iloc[s:s + self.batch]), proba))
+            outs.append(self._value(self.model.predict(frame.iloc[s : s + self.batch]), proba))
         return np.concatenate(outs) if outs else np.empty(0)
 
     def predict_both(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         """Codes and scores (P(positive), class probabilities, or the regression value; None if unknown) in one call per batch."""
-        codes, scores = [], []
+        codes: list[np.ndarray] = []
+        scores: list[np.ndarray | None] = []
         for s in range(0, len(frame), self.batch):
-            p = self.model.predict(frame.iloc[s:s + self.batch])
+            p = self.model.predict(frame.iloc[s : s + self.batch])
             codes.append(self._value(p, False))
             scores.append(None if (self.enc.task != "regression" and p.proba is None) else self._value(p, True))
         c = np.concatenate(codes) if codes else np.empty(0)
-        sc = np.concatenate(scores) if scores and all(x is not None for x in scores) else None
+        sc = np.concatenate(cast(list[np.ndarray], scores)) if scores and all(x is not None for x in scores) else None
         return c, sc
 
     def _value(self, p, proba: bool) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,15 +40,19 @@ class Metric(BaseModel):
     test: str = Field(description="fairness | counterfactual | robustness | explain | performance | quality")
     value: MetricValue = Field(description="null when undefined (e.g. a rate over an empty denominator)")
     group: str | None = Field(None, description="group the value is for, e.g. 'sex=Female' or 'sex=Female&race=Black'")
-    sensitive_feature: str | None = Field(None, description="sensitive feature(s) the grouping uses, '&'-joined for intersections")
+    sensitive_feature: str | None = Field(
+        None, description="sensitive feature(s) the grouping uses, '&'-joined for intersections"
+    )
     feature: str | None = Field(None, description="input column the value is about (importance, missingness, drift)")
     label: str | None = Field(None, description="class label the value is about (one-vs-rest), when relevant")
     ci: list[float] | None = Field(None, description="bootstrap confidence interval [low, high]")
     n: int | None = Field(None, description="rows the value was computed on (for a group row: the group's rows)")
     min_n: int | None = Field(None, description="minimum sample size (per group) a judged value needs, from metrics.yaml")
     min_group_n: int | None = Field(
-        None, description="the sample size that decides sufficiency: for a between-group row the smallest group's count "
-                          "in the metric's denominator (e.g. positives for a TPR gap); for other rows n")
+        None,
+        description="the sample size that decides sufficiency: for a between-group row the smallest group's count "
+        "in the metric's denominator (e.g. positives for a TPR gap); for other rows n",
+    )
     thresholds: Thresholds | None = None
     status: Status = Field("not_judged", description="pass | warn | fail | insufficient_data | error | not_judged")
     gate: bool = Field(False, description="the metric is a release gate (`--fail-on gate`), from metrics.yaml")
@@ -135,8 +139,17 @@ class MetricSink:
         self.metrics: list[Metric] = []
         self.strict = strict_checks() if strict is None else strict
 
-    def add(self, name: str, value: Any, *, judge: bool = True, ci: tuple[float, float] | None = None,
-            support: int | None = None, eligible_value: Any = None, **where: Any) -> Metric:
+    def add(
+        self,
+        name: str,
+        value: Any,
+        *,
+        judge: bool = True,
+        ci: tuple[float, float] | None = None,
+        support: int | None = None,
+        eligible_value: Any = None,
+        **where: Any,
+    ) -> Metric:
         ms = self.spec.get(name)
         v = _clean(value)
         thr = ms.thresholds if judge else None
@@ -156,7 +169,7 @@ class MetricSink:
             if details["judged_on"] is None:
                 del details["judged_on"]
         else:
-            status = thr.judge(v)
+            status = thr.judge(cast(float, v))  # a number here: _number(v) is not None
         ci_clean = None
         if ci is not None and v is not None and all(c is not None and math.isfinite(float(c)) for c in ci):
             ci_clean = [float(ci[0]), float(ci[1])]
@@ -166,10 +179,21 @@ class MetricSink:
                 raise MetricConsistencyError(problem)
             status = "error"
             details["error"] = problem
-        m = Metric(name=name, test=self.test, value=v, ci=ci_clean, thresholds=thr, status=status,
-                   min_n=min_n, min_group_n=support if min_n is not None else None, gate=ms.gate,
-                   principles=list(ms.principles), citations=list(ms.citations), details=details or None,
-                   **{k: w for k, w in where.items() if w is not None})
+        m = Metric(
+            name=name,
+            test=self.test,
+            value=v,
+            ci=ci_clean,
+            thresholds=thr,
+            status=cast(Status, status),
+            min_n=min_n,
+            min_group_n=support if min_n is not None else None,
+            gate=ms.gate,
+            principles=list(ms.principles),
+            citations=list(ms.citations),
+            details=details or None,
+            **{k: w for k, w in where.items() if w is not None},
+        )
         self.metrics.append(m)
         return m
 
@@ -222,8 +246,19 @@ def summarise(metrics: list[Metric]) -> Summary:
             s.not_judged += 1
         if m.gate and m.status in ("fail", "error"):
             s.gate_failed += 1
-    s.verdict = ("fail" if s.failed else "error" if s.errors else "warn" if s.warned
-                 else "insufficient_data" if s.insufficient_data else "pass" if s.passed else "not_judged")
+    s.verdict = (
+        "fail"
+        if s.failed
+        else "error"
+        if s.errors
+        else "warn"
+        if s.warned
+        else "insufficient_data"
+        if s.insufficient_data
+        else "pass"
+        if s.passed
+        else "not_judged"
+    )
     return s
 
 

@@ -33,8 +33,16 @@ SEVERITIES = {
 REFERENCE_SEVERITY = 0.1
 
 
-def _perturb(frame: pd.DataFrame, kind: str, sev: float, numeric: list[str], categorical: list[str],
-             rng: np.random.Generator, stats: dict[str, Any], protected: tuple[str, ...] = ()) -> pd.DataFrame:
+def _perturb(
+    frame: pd.DataFrame,
+    kind: str,
+    sev: float,
+    numeric: list[str],
+    categorical: list[str],
+    rng: np.random.Generator,
+    stats: dict[str, Any],
+    protected: tuple[str, ...] = (),
+) -> pd.DataFrame:
     f = frame.copy()
     n = len(f)
     if kind == "gaussian_noise":
@@ -61,9 +69,17 @@ def _perturb(frame: pd.DataFrame, kind: str, sev: float, numeric: list[str], cat
     return f
 
 
-def run_robustness(sink: MetricSink, q: Querier, *, categorical: list[str], attack: bool = True,
-                   epsilon: float = 0.5, iterations: int = 8, seed: int = 0,
-                   protected: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+def run_robustness(
+    sink: MetricSink,
+    q: Querier,
+    *,
+    categorical: list[str],
+    attack: bool = True,
+    epsilon: float = 0.5,
+    iterations: int = 8,
+    seed: int = 0,
+    protected: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Perturbation curves, then (classification) the boundary attack on the sample.
 
     `q.numeric` are the columns noise and the attack may move; `categorical` the columns category
@@ -76,8 +92,12 @@ def run_robustness(sink: MetricSink, q: Querier, *, categorical: list[str], atta
     xnum = frame[numeric].to_numpy(dtype=np.float64) if numeric else np.empty((len(frame), 0))
     std = np.nanstd(xnum, axis=0) if numeric else np.empty(0)
     std = np.where(std > 0, std, 1.0)
-    stats = {"std": std, "min": np.nanmin(xnum, axis=0) if numeric else std, "max": np.nanmax(xnum, axis=0) if numeric else std,
-             "cat_values": {c: frame[c].dropna().to_numpy() for c in categorical}}
+    stats = {
+        "std": std,
+        "min": np.nanmin(xnum, axis=0) if numeric else std,
+        "max": np.nanmax(xnum, axis=0) if numeric else std,
+        "cat_values": {c: frame[c].dropna().to_numpy() for c in categorical},
+    }
     base = q.predict_frame(frame)
     base_score = q.score(base)
     score_name = "perturbed_mean_absolute_error" if regression else "perturbed_accuracy"
@@ -108,25 +128,40 @@ def run_robustness(sink: MetricSink, q: Querier, *, categorical: list[str], atta
             flip = np.mean(np.abs(out - base) > 1e-9 * (1 + np.abs(base))) if regression else np.mean(out != base)
             sink.add("prediction_flip_rate", flip, n=len(frame), details=details)
         if kind in ("missing_values", "out_of_range"):
-            sink.add("invalid_input_failure", 1 if failed else 0, n=len(frame),
-                     details={"perturbation": kind, **({"error": failed} if failed else {})})
+            sink.add(
+                "invalid_input_failure",
+                1 if failed else 0,
+                n=len(frame),
+                details={"perturbation": kind, **({"error": failed} if failed else {})},
+            )
         if failed:
             continue
-        ref = curve["score"][curve["severity"].index(REFERENCE_SEVERITY)] if REFERENCE_SEVERITY in curve["severity"] else curve["score"][-1]
+        ref = (
+            curve["score"][curve["severity"].index(REFERENCE_SEVERITY)]
+            if REFERENCE_SEVERITY in curve["severity"]
+            else curve["score"][-1]
+        )
         drop = (ref - base_score) / base_score if regression and base_score > 0 else (base_score - ref)
-        sink.add("accuracy_drop", drop, n=len(frame), details={"perturbation": kind, "severity": REFERENCE_SEVERITY,
-                                                                "relative": bool(regression)})
+        sink.add(
+            "accuracy_drop",
+            drop,
+            n=len(frame),
+            details={"perturbation": kind, "severity": REFERENCE_SEVERITY, "relative": bool(regression)},
+        )
         curves[kind] = curve
-    out: dict[str, Any] = {"curves": curves, "baseline": base_score, "metric": "mae" if regression else "accuracy"}
+    result: dict[str, Any] = {"curves": curves, "baseline": base_score, "metric": "mae" if regression else "accuracy"}
     if attack and not regression and not numeric:
-        out["attack_skipped"] = "no numeric column the attack may move (categorical, text and sensitive columns are held fixed)"
+        result["attack_skipped"] = (
+            "no numeric column the attack may move (categorical, text and sensitive columns are held fixed)"
+        )
     if attack and not regression and numeric:
-        out["attack"] = run_attack(sink, q, std, epsilon=epsilon, iterations=iterations, seed=seed, base=base)
-    return out
+        result["attack"] = run_attack(sink, q, std, epsilon=epsilon, iterations=iterations, seed=seed, base=base)
+    return result
 
 
-def run_attack(sink: MetricSink, q: Querier, std: np.ndarray, *, epsilon: float, iterations: int, seed: int,
-               base: np.ndarray | None = None) -> dict[str, Any]:
+def run_attack(
+    sink: MetricSink, q: Querier, std: np.ndarray, *, epsilon: float, iterations: int, seed: int, base: np.ndarray | None = None
+) -> dict[str, Any]:
     frame, numeric = q.frame, q.numeric
     x = frame[numeric].to_numpy(dtype=np.float64)
     pred0 = base if base is not None else q.predict_frame(frame)
@@ -148,16 +183,32 @@ def run_attack(sink: MetricSink, q: Querier, std: np.ndarray, *, epsilon: float,
     res = hop_skip_jump(predict, z, q.enc.y, pred0, iterations=iterations, seed=seed, skip=skip)
     attacked = int(res.correct.sum())
     finite = res.distance[res.correct & np.isfinite(res.distance)]
-    details = {"epsilon": epsilon, "norm": "L2 over standardised numeric features", "iterations": iterations,
-               "attacked_rows": attacked, "moved_columns": list(numeric), "model_queries": res.queries,
-               "start_not_found": res.no_start, "unverified_discarded": res.unverified,
-               "verified": "every counted point was checked with the model and changes its prediction"}
+    details = {
+        "epsilon": epsilon,
+        "norm": "L2 over standardised numeric features",
+        "iterations": iterations,
+        "attacked_rows": attacked,
+        "moved_columns": list(numeric),
+        "model_queries": res.queries,
+        "start_not_found": res.no_start,
+        "unverified_discarded": res.unverified,
+        "verified": "every counted point was checked with the model and changes its prediction",
+    }
     sink.add("adversarial_accuracy", res.adversarial_accuracy(epsilon), n=len(frame), details=details)
-    sink.add("attack_success_rate", res.success_rate(), n=attacked,
-             details={"successes": int(len(finite)), "start_not_found": res.no_start, "unverified_discarded": res.unverified})
+    sink.add(
+        "attack_success_rate",
+        res.success_rate(),
+        n=attacked,
+        details={"successes": int(len(finite)), "start_not_found": res.no_start, "unverified_discarded": res.unverified},
+    )
     sink.add("attack_start_not_found", res.no_start, n=attacked)
     sink.add("median_minimal_perturbation", float(np.median(finite)) if len(finite) else None, n=len(finite))
     sink.add("mean_minimal_perturbation", float(np.mean(finite)) if len(finite) else None, n=len(finite))
     eps_grid = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]
-    return {"epsilon": eps_grid, "adversarial_accuracy": [res.adversarial_accuracy(e) for e in eps_grid],
-            "queries": res.queries, "successes": int(len(finite)), "start_not_found": res.no_start}
+    return {
+        "epsilon": eps_grid,
+        "adversarial_accuracy": [res.adversarial_accuracy(e) for e in eps_grid],
+        "queries": res.queries,
+        "successes": int(len(finite)),
+        "start_not_found": res.no_start,
+    }
