@@ -56,7 +56,10 @@ def check() -> None:
 
 
 def _redeliver() -> None:
+    # no longer pending once re-sent: the handler raises again (and if that raise is swallowed too, the
+    # hook marks it pending again), so the command's own clean-up after the interrupt can commit
     if _STATE["pending"] and _STATE["signal"] is not None:
+        _STATE["pending"] = False
         os.kill(os.getpid(), _STATE["signal"])
 
 

@@ -137,7 +137,7 @@ def _on_signal(signum: int, frame: Any) -> None:
 
     interrupts.note(signum)
     handler = signal.getsignal(signal.SIGINT)
-    if signum == signal.SIGTERM and callable(handler) and handler not in (signal.default_int_handler, _on_signal):
+    if callable(handler) and handler is not signal.default_int_handler:
         handler(signal.SIGINT, frame)
         return
     raise KeyboardInterrupt
@@ -156,13 +156,12 @@ class interruptible:
         from .. import interrupts
 
         self._old: Any = None
-        self._old_int: Any = None
         self._guard: Any = None
         interrupts.reset()
         if threading.current_thread() is threading.main_thread():
+            # SIGINT keeps Python's own handler: asyncio.run installs its cancel-the-task handler only
+            # over that one, and a KeyboardInterrupt raised inside an event-loop callback would be fatal
             self._old = signal.signal(signal.SIGTERM, _on_signal)
-            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                self._old_int = signal.signal(signal.SIGINT, _on_signal)
             self._guard = interrupts.unraisable_guard().__enter__()
         return self
 
@@ -175,8 +174,6 @@ class interruptible:
             self._guard.__exit__()
         if self._old is not None:
             signal.signal(signal.SIGTERM, self._old)
-        if self._old_int is not None:
-            signal.signal(signal.SIGINT, self._old_int)
         if exc_type is None:
             interrupts.check()  # a swallowed interrupt not yet re-delivered: the command still stops
         else:
