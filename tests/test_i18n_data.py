@@ -42,6 +42,11 @@ def test_pack_texts_are_read_from_the_loaded_packs(texts):
     assert len(texts) > 500
 
 
+def test_every_language_but_en_and_zh_has_a_data_catalog():
+    # en and zh are in every pack's language maps; every other language of the interface needs the pack texts
+    assert set(i18n.available_languages()) - {"en", "zh"} <= set(i18n_data.data_languages())
+
+
 @pytest.mark.parametrize("lang", i18n_data.data_languages())
 def test_no_pack_text_is_untranslated(lang, texts):
     missing = i18n_data.untranslated_pack_texts(lang, texts)
