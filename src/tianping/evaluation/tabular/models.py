@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -38,10 +39,20 @@ DEFAULT_SKOPS_TRUSTED = (
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
 )
 TREE_ESTIMATORS = {
-    "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier", "RandomForestRegressor",
-    "ExtraTreesClassifier", "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
-    "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "XGBClassifier", "XGBRegressor",
-    "LGBMClassifier", "LGBMRegressor",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "XGBClassifier",
+    "XGBRegressor",
+    "LGBMClassifier",
+    "LGBMRegressor",
 }
 
 
@@ -93,10 +104,13 @@ class ModelAdapter:
             for col in frame.columns:
                 if not (pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col])):
                     example = frame[col].dropna().iloc[0] if frame[col].notna().any() else None
-                    problems.append(Problem(
-                        f"column '{col}' is not numeric (e.g. {example!r}), but the {self.kind} model takes a numeric "
-                        "matrix: encode it as numbers, or export the model together with its preprocessing",
-                        field=col))
+                    problems.append(
+                        Problem(
+                            f"column '{col}' is not numeric (e.g. {example!r}), but the {self.kind} model takes a numeric "
+                            "matrix: encode it as numbers, or export the model together with its preprocessing",
+                            field=col,
+                        )
+                    )
             if problems:
                 raise TianpingError(problems, title="non-numeric feature")
         self.check_width(list(frame.columns))
@@ -106,7 +120,9 @@ class ModelAdapter:
         if self.n_features is not None and len(columns) != self.n_features:
             raise TianpingError(
                 f"the {self.kind} model expects {self.n_features} features but {len(columns)} columns were given "
-                f"({', '.join(map(str, columns[:20]))}); choose them with --features", title="feature count mismatch")
+                f"({', '.join(map(str, columns[:20]))}); choose them with --features",
+                title="feature count mismatch",
+            )
 
 
 def _usable_cores() -> int:
@@ -151,7 +167,15 @@ class OnnxModel(ModelAdapter):
         outs = self.sess.get_outputs()
         self.out_names = [o.name for o in outs]
         self.label_out = next((o.name for o in outs if o.type in ("tensor(int64)", "tensor(string)", "tensor(int32)")), None)
-        self.proba_out = next((o.name for o in outs if o.name != self.label_out and (o.type.startswith("seq(map") or o.type == "tensor(float)" or o.type == "tensor(double)")), None)
+        self.proba_out = next(
+            (
+                o.name
+                for o in outs
+                if o.name != self.label_out
+                and (o.type.startswith("seq(map") or o.type == "tensor(float)" or o.type == "tensor(double)")
+            ),
+            None,
+        )
         self.task = "classification" if self.label_out is not None else "regression"
         self.classes = self._class_labels(path)
         if len(self.inputs) == 1 and len(self.inputs[0].shape or []) == 2:
@@ -159,7 +183,11 @@ class OnnxModel(ModelAdapter):
             self.numeric_only = True
             width = self.inputs[0].shape[1]
             self.n_features = width if isinstance(width, int) else None
-            self.dtype = np.float64 if self.inputs[0].type == "tensor(double)" else (np.int64 if self.inputs[0].type == "tensor(int64)" else np.float32)
+            self.dtype = (
+                np.float64
+                if self.inputs[0].type == "tensor(double)"
+                else (np.int64 if self.inputs[0].type == "tensor(int64)" else np.float32)
+            )
             self.input_dtype = self.dtype
         else:
             self.mode = "columns"
@@ -170,7 +198,7 @@ class OnnxModel(ModelAdapter):
         from .onnxtrees import CLASS_LABEL_ATTRIBUTES, class_labels, read_graph_nodes
 
         try:
-            self._graph = read_graph_nodes(path, CLASS_LABEL_ATTRIBUTES)
+            self._graph: Any = read_graph_nodes(path, CLASS_LABEL_ATTRIBUTES)
         except (ValueError, IndexError, UnicodeDecodeError):
             self._graph = None
             return None
@@ -191,7 +219,7 @@ class OnnxModel(ModelAdapter):
         return self._trees
 
     def _run(self, feeds: dict[str, np.ndarray]) -> Prediction:
-        outs = dict(zip(self.out_names, self.sess.run(None, feeds)))
+        outs = dict(zip(self.out_names, self.sess.run(None, feeds), strict=False))
         if self.task == "regression":
             return Prediction(np.asarray(outs[self.out_names[0]], dtype=np.float64).ravel(), None)
         labels = np.asarray(outs[self.label_out]).ravel()
@@ -229,7 +257,11 @@ class OnnxModel(ModelAdapter):
             problems = []
             for inp in self.inputs:
                 if inp.type != "tensor(string)" and not pd.api.types.is_numeric_dtype(frame[inp.name]):
-                    problems.append(Problem(f"column '{inp.name}' is not numeric, but the ONNX input '{inp.name}' is {inp.type}", field=inp.name))
+                    problems.append(
+                        Problem(
+                            f"column '{inp.name}' is not numeric, but the ONNX input '{inp.name}' is {inp.type}", field=inp.name
+                        )
+                    )
             if problems:
                 raise TianpingError(problems, title="non-numeric feature")
             return
@@ -244,7 +276,9 @@ class EstimatorModel(ModelAdapter):
         super().__init__(source=source, kind=kind)
         self.est = est
         self.classes = list(est.classes_) if hasattr(est, "classes_") else None
-        is_clf = getattr(est, "_estimator_type", None) == "classifier" or hasattr(est, "predict_proba") or self.classes is not None
+        is_clf = (
+            getattr(est, "_estimator_type", None) == "classifier" or hasattr(est, "predict_proba") or self.classes is not None
+        )
         self.task = "classification" if is_clf else ("regression" if hasattr(est, "predict") else None)
         names = getattr(est, "feature_names_in_", None)
         self.feature_names = [str(n) for n in names] if names is not None else None
@@ -267,10 +301,15 @@ def load_skops(path: Path, trusted_types: Sequence[str] = ()) -> EstimatorModel:
     allowed = set(DEFAULT_SKOPS_TRUSTED) | set(trusted_types)
     refused = [t for t in untrusted if t not in allowed]
     if refused:
-        raise TianpingError(Problem(
-            "the skops file contains types that are not on the trusted list: " + ", ".join(refused)
-            + ". Loading them could run code from the file; after checking each one, pass --trust-type NAME",
-            file=str(path)), title="untrusted model types")
+        raise TianpingError(
+            Problem(
+                "the skops file contains types that are not on the trusted list: "
+                + ", ".join(refused)
+                + ". Loading them could run code from the file; after checking each one, pass --trust-type NAME",
+                file=str(path),
+            ),
+            title="untrusted model types",
+        )
     est = sio.load(path, trusted=list(untrusted))
     return EstimatorModel(est, str(path), "skops")
 
@@ -291,12 +330,17 @@ def _is_pickle_path(path: Path) -> bool:
     return _looks_like_pickle(path)
 
 
-def load_pickle(path: Path, trust_pickle: bool) -> EstimatorModel:
+def load_pickle(path: Path, trust_pickle: bool) -> ModelAdapter:
     if not trust_pickle:
-        raise TianpingError(Problem(
-            "refusing to load a pickle: unpickling runs code chosen by whoever made the file, so a model from "
-            "someone else could take over this machine. Convert it to ONNX or skops, or pass --trust-pickle only "
-            "if you made the file yourself", file=str(path)), title="unsafe model format")
+        raise TianpingError(
+            Problem(
+                "refusing to load a pickle: unpickling runs code chosen by whoever made the file, so a model from "
+                "someone else could take over this machine. Convert it to ONNX or skops, or pass --trust-pickle only "
+                "if you made the file yourself",
+                file=str(path),
+            ),
+            title="unsafe model format",
+        )
     kind = "pickle"
     try:
         try:  # joblib reads its own files (arrays stored beside the pickle, compression) and plain pickles alike
@@ -314,11 +358,19 @@ def load_pickle(path: Path, trust_pickle: bool) -> EstimatorModel:
     except TianpingError:
         raise
     except Exception as exc:  # a truncated file, a class that is not installed, ...
-        raise TianpingError(Problem(f"cannot load the trusted pickle/joblib model: {type(exc).__name__}: {str(exc)[:300]}",
-                                    file=str(path), field="--model"), title="unreadable model") from None
+        raise TianpingError(
+            Problem(
+                f"cannot load the trusted pickle/joblib model: {type(exc).__name__}: {str(exc)[:300]}",
+                file=str(path),
+                field="--model",
+            ),
+            title="unreadable model",
+        ) from None
     if not (hasattr(est, "predict") or callable(est)):
-        raise TianpingError(Problem(f"the file holds a {type(est).__name__}, not a model with predict()", file=str(path),
-                                    field="--model"), title="unreadable model")
+        raise TianpingError(
+            Problem(f"the file holds a {type(est).__name__}, not a model with predict()", file=str(path), field="--model"),
+            title="unreadable model",
+        )
     if not hasattr(est, "predict"):
         return CallableModel(est, source=str(path))
     return EstimatorModel(est, str(path), kind)
@@ -335,7 +387,9 @@ class XGBoostModel(ModelAdapter):
         try:
             self.booster = xgb.Booster(model_file=str(path))
         except xgb.core.XGBoostError as exc:
-            raise TianpingError(Problem(f"not a loadable XGBoost model: {str(exc).splitlines()[0]}", file=str(path)), title="unreadable model") from None
+            raise TianpingError(
+                Problem(f"not a loadable XGBoost model: {str(exc).splitlines()[0]}", file=str(path)), title="unreadable model"
+            ) from None
         cfg = json.loads(self.booster.save_config())["learner"]
         self.objective = cfg["objective"]["name"]
         self.num_class = int(cfg["learner_model_param"].get("num_class", "0") or 0)
@@ -367,7 +421,9 @@ class LightGBMModel(ModelAdapter):
         try:
             self.booster = lgb.Booster(model_file=str(path))
         except lgb.basic.LightGBMError as exc:
-            raise TianpingError(Problem(f"not a loadable LightGBM model: {exc}", file=str(path)), title="unreadable model") from None
+            raise TianpingError(
+                Problem(f"not a loadable LightGBM model: {exc}", file=str(path)), title="unreadable model"
+            ) from None
         objective = str(self.booster.dump_model(num_iteration=1).get("objective", "regression"))
         self.feature_names = list(self.booster.feature_name())
         self.n_features = self.booster.num_feature()
@@ -383,7 +439,7 @@ class LightGBMModel(ModelAdapter):
         out = self.booster.predict(np.ascontiguousarray(x, dtype=np.float64))
         if self.task == "regression":
             return Prediction(np.asarray(out, dtype=np.float64).ravel())
-        return _as_prediction(None, out, self.classes)
+        return _as_prediction(None, cast(np.ndarray, out), self.classes)  # dense input: a dense array back
 
 
 # ------------------------------------------------------------------------------ HTTP endpoint
@@ -410,19 +466,27 @@ class HttpModel(ModelAdapter):
         try:
             resp = self.client.post(self.url, json={"instances": records})
         except httpx.HTTPError as exc:
-            raise TianpingError(Problem(f"prediction endpoint unreachable: {exc}", field="--model"), title="endpoint error") from None
+            raise TianpingError(
+                Problem(f"prediction endpoint unreachable: {exc}", field="--model"), title="endpoint error"
+            ) from None
         if resp.status_code != 200:
-            raise TianpingError(Problem(f"prediction endpoint answered HTTP {resp.status_code}: {resp.text[:200]}", field="--model"), title="endpoint error")
+            raise TianpingError(
+                Problem(f"prediction endpoint answered HTTP {resp.status_code}: {resp.text[:200]}", field="--model"),
+                title="endpoint error",
+            )
         try:
             body = resp.json()
             if len(body["predictions"]) != len(frame):
                 raise ValueError(f"{len(body['predictions'])} predictions for {len(frame)} rows")
         except (ValueError, KeyError, TypeError) as exc:
-            raise TianpingError(Problem(f"prediction endpoint reply is not {{'predictions': [...]}} for each row: {exc}", field="--model"), title="endpoint error") from None
+            raise TianpingError(
+                Problem(f"prediction endpoint reply is not {{'predictions': [...]}} for each row: {exc}", field="--model"),
+                title="endpoint error",
+            ) from None
         return body
 
     def _predict(self, frame: pd.DataFrame) -> Prediction:
-        parts = [frame.iloc[i:i + self.batch_size] for i in range(0, len(frame), self.batch_size)]
+        parts = [frame.iloc[i : i + self.batch_size] for i in range(0, len(frame), self.batch_size)]
         with ThreadPoolExecutor(self.concurrency) as pool:
             bodies = list(pool.map(self._post, parts))
         labels = np.concatenate([np.asarray(b["predictions"]) for b in bodies]) if bodies else np.empty(0)
@@ -439,8 +503,14 @@ class HttpModel(ModelAdapter):
 class CallableModel(ModelAdapter):
     """A Python function `f(frame) -> labels` (and optionally `proba(frame) -> (n, k)`)."""
 
-    def __init__(self, fn: Callable[[pd.DataFrame], Any], proba: Callable[[pd.DataFrame], Any] | None = None,
-                 classes: Sequence[Any] | None = None, task: str | None = None, source: str = "callable"):
+    def __init__(
+        self,
+        fn: Callable[[pd.DataFrame], Any],
+        proba: Callable[[pd.DataFrame], Any] | None = None,
+        classes: Sequence[Any] | None = None,
+        task: str | None = None,
+        source: str = "callable",
+    ):
         super().__init__(source=source, kind="callable", task=task, classes=list(classes) if classes is not None else None)
         self.fn, self.proba_fn = fn, proba
 
@@ -465,11 +535,14 @@ def _load_python(ref: str) -> ModelAdapter:
         return EstimatorModel(obj, f"python:{ref}", "python")
     if callable(obj):
         return CallableModel(obj, source=f"python:{ref}")
-    raise TianpingError(Problem(f"'{ref}' is neither a function nor an object with predict()", field="--model"), title="bad option")
+    raise TianpingError(
+        Problem(f"'{ref}' is neither a function nor an object with predict()", field="--model"), title="bad option"
+    )
 
 
-def load_model(ref: str | Any, *, trust_pickle: bool = False, trusted_types: Sequence[str] = (),
-               http_batch: int = 1000) -> ModelAdapter:
+def load_model(
+    ref: str | Any, *, trust_pickle: bool = False, trusted_types: Sequence[str] = (), http_batch: int = 1000
+) -> ModelAdapter:
     """Open a model from a path, URL or `python:module:attr`; pass adapters and estimators through."""
     if isinstance(ref, ModelAdapter):
         return ref
@@ -483,7 +556,7 @@ def load_model(ref: str | Any, *, trust_pickle: bool = False, trusted_types: Seq
     if s.startswith(("http://", "https://")):
         return HttpModel(s, batch_size=http_batch)
     if s.startswith("python:"):
-        return _load_python(s[len("python:"):])
+        return _load_python(s[len("python:") :])
     path = Path(s)
     if not path.is_file():
         raise TianpingError(Problem("model file not found", file=s, field="--model"), title="file not found")
@@ -498,8 +571,12 @@ def load_model(ref: str | Any, *, trust_pickle: bool = False, trusted_types: Seq
         return XGBoostModel(path)
     if suffix in (".txt", ".lgb", ".lightgbm") or _is_lightgbm_text(path):
         return LightGBMModel(path)
-    raise TianpingError(Problem(f"unknown model format '{suffix}': use .onnx, .skops, XGBoost .json/.ubj or LightGBM .txt",
-                                file=s, field="--model"), title="unknown model format")
+    raise TianpingError(
+        Problem(
+            f"unknown model format '{suffix}': use .onnx, .skops, XGBoost .json/.ubj or LightGBM .txt", file=s, field="--model"
+        ),
+        title="unknown model format",
+    )
 
 
 def _is_xgboost_json(path: Path) -> bool:

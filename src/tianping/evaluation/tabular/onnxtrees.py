@@ -41,6 +41,7 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
 def _fields(buf: bytes, start: int = 0, end: int | None = None):
     """Yield (field number, wire type, value) of one message; LEN values are (start, end) offsets."""
     pos, end = start, len(buf) if end is None else end
+    val: Any  # an int, an (start, end) pair or raw bytes, by wire type
     while pos < end:
         key, pos = _varint(buf, pos)
         num, wt = key >> 3, key & 7
@@ -51,9 +52,9 @@ def _fields(buf: bytes, start: int = 0, end: int | None = None):
             val = (pos, pos + n)
             pos += n
         elif wt == _I64:
-            val, pos = buf[pos:pos + 8], pos + 8
+            val, pos = buf[pos : pos + 8], pos + 8
         elif wt == _I32:
-            val, pos = buf[pos:pos + 4], pos + 4
+            val, pos = buf[pos : pos + 4], pos + 4
         else:  # groups (3/4) are not used by ONNX
             raise ValueError(f"unsupported protobuf wire type {wt}")
         yield num, wt, val
@@ -78,25 +79,26 @@ def _attribute_name(buf: bytes, s: int, e: int) -> str | None:
     if key != (1 << 3 | _LEN):
         return None
     n, pos = _varint(buf, pos)
-    return buf[pos:pos + n].decode()
+    return buf[pos : pos + n].decode()
 
 
 def _attribute(buf: bytes, s: int, e: int) -> tuple[str, Any]:
-    name, value = "", None
+    name = ""
+    value: Any = None
     ints: list[int] = []
     floats: list[np.ndarray] = []
     strings: list[bytes] = []
     for num, wt, val in _fields(buf, s, e):
         if num == 1:
-            name = buf[val[0]:val[1]].decode()
+            name = buf[val[0] : val[1]].decode()
         elif num == 2 and wt == _I32:
             value = float(np.frombuffer(val, "<f4")[0])
         elif num == 3 and wt == _VARINT:
             value = _signed(val)
         elif num == 4 and wt == _LEN:
-            value = buf[val[0]:val[1]]
+            value = buf[val[0] : val[1]]
         elif num == 7:  # floats: packed or one by one
-            floats.append(np.frombuffer(buf[val[0]:val[1]] if wt == _LEN else val, "<f4"))
+            floats.append(np.frombuffer(buf[val[0] : val[1]] if wt == _LEN else val, "<f4"))
         elif num == 8:  # ints: packed or one by one
             if wt == _LEN:
                 p = val[0]
@@ -106,7 +108,7 @@ def _attribute(buf: bytes, s: int, e: int) -> tuple[str, Any]:
             else:
                 ints.append(_signed(val))
         elif num == 9 and wt == _LEN:
-            strings.append(buf[val[0]:val[1]])
+            strings.append(buf[val[0] : val[1]])
     if floats:
         value = np.concatenate(floats).astype(np.float64)
     elif ints:
@@ -129,7 +131,7 @@ def read_graph_nodes(path: str | Path, attributes: set[str] | None = None) -> tu
             for n2, w2, v2 in _fields(buf, *val):
                 if w2 != _LEN:
                     continue
-                text = buf[v2[0]:v2[1]]
+                text = buf[v2[0] : v2[1]]
                 if n2 == 1:
                     node.inputs.append(text.decode())
                 elif n2 == 2:
@@ -149,7 +151,7 @@ def read_graph_nodes(path: str | Path, attributes: set[str] | None = None) -> tu
         elif num == 11 and wt == _LEN:  # ValueInfoProto: name is field 1
             for n2, w2, v2 in _fields(buf, *val):
                 if n2 == 1 and w2 == _LEN:
-                    inputs.append(buf[v2[0]:v2[1]].decode())
+                    inputs.append(buf[v2[0] : v2[1]].decode())
                     break
     return nodes, inputs
 
@@ -182,8 +184,14 @@ class TreeModel:
     float32_input: bool = False  # a Cast to float32 sits between the graph input and the trees
 
     def shap_dict(self) -> dict[str, Any]:
-        return {"trees": self.trees, "base_offset": self.base_offset, "tree_output": "raw_value",
-                "objective": "squared_error", "input_dtype": np.float64, "internal_dtype": np.float64}
+        return {
+            "trees": self.trees,
+            "base_offset": self.base_offset,
+            "tree_output": "raw_value",
+            "objective": "squared_error",
+            "input_dtype": np.float64,
+            "internal_dtype": np.float64,
+        }
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """base_offset + sum of the leaf values each row reaches: (n, n_outputs). Reference implementation."""
@@ -197,8 +205,9 @@ class TreeModel:
                     break
                 f = t["features"][node[inner]]
                 v = x[inner, f]
-                go_left = np.where(np.isnan(v), t["children_default"][node[inner]] == left[inner],
-                                   v <= t["thresholds"][node[inner]])
+                go_left = np.where(
+                    np.isnan(v), t["children_default"][node[inner]] == left[inner], v <= t["thresholds"][node[inner]]
+                )
                 node[inner] = np.where(go_left, left[inner], t["children_right"][node[inner]])
             out += t["values"][node]
         return out
@@ -226,8 +235,15 @@ def read_onnx_trees(path: str | Path, nodes: list[OnnxNode] | None = None, input
         float32_input = float32_input or feeder.attrs.get("to") == 1  # TensorProto.FLOAT
         src = feeder.inputs[0]
     a = node.attrs
-    needed = ("nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
-              "nodes_truenodeids", "nodes_falsenodeids")
+    needed = (
+        "nodes_treeids",
+        "nodes_nodeids",
+        "nodes_featureids",
+        "nodes_values",
+        "nodes_modes",
+        "nodes_truenodeids",
+        "nodes_falsenodeids",
+    )
     if any(a.get(k) is None for k in needed):
         return None  # e.g. the *_as_tensor variants; the caller falls back
     if node.op_type == "TreeEnsembleClassifier":
@@ -308,8 +324,17 @@ def read_onnx_trees(path: str | Path, nodes: list[OnnxNode] | None = None, input
                 vals[node_id, 0] -= w
             else:
                 vals[node_id, out] += w
-        trees.append({"children_left": cl, "children_right": cr, "children_default": cd, "features": feat,
-                      "thresholds": thr, "values": vals, "node_sample_weight": np.ones(m)})
+        trees.append(
+            {
+                "children_left": cl,
+                "children_right": cr,
+                "children_default": cd,
+                "features": feat,
+                "thresholds": thr,
+                "values": vals,
+                "node_sample_weight": np.ones(m),
+            }
+        )
     return TreeModel(trees, base, n_out, post, kind, float32_input)
 
 
@@ -377,8 +402,7 @@ def interventional_tree_shap(model: TreeModel, x: np.ndarray, background: np.nda
             pass
     import shap
 
-    explainer = shap.TreeExplainer(model.shap_dict(), data=background, feature_perturbation="interventional",
-                                   model_output="raw")
+    explainer = shap.TreeExplainer(model.shap_dict(), data=background, feature_perturbation="interventional", model_output="raw")
     vals = np.asarray(explainer.shap_values(x, check_additivity=False))
     if vals.ndim == 2:
         vals = vals[..., None]
@@ -398,7 +422,11 @@ def _shap_via_core(core: Any, model: TreeModel, x: np.ndarray, bg: np.ndarray) -
             out[i, : len(t[key])] = t[key]
         return out
 
-    cl, cr, cd = dense("children_left", np.int32, -1), dense("children_right", np.int32, -1), dense("children_default", np.int32, -1)
+    cl, cr, cd = (
+        dense("children_left", np.int32, -1),
+        dense("children_right", np.int32, -1),
+        dense("children_default", np.int32, -1),
+    )
     feat, thr = dense("features", np.int32, -1), dense("thresholds", np.float64, 0.0)
     weights = dense("node_sample_weight", np.float64, 0.0)
     values = np.zeros((n_trees, max_nodes, k))
@@ -407,11 +435,28 @@ def _shap_via_core(core: Any, model: TreeModel, x: np.ndarray, bg: np.ndarray) -
     max_depth = max(_depth(t) for t in trees)
     phi = np.zeros((x.shape[0], x.shape[1] + 1, k))
     base_offset = np.ascontiguousarray(model.base_offset, dtype=np.float64).copy()
-    core.dense_tree_shap(cl, cr, cd, feat, thr, np.zeros_like(feat), values, weights, max_depth,
-                         x, np.isnan(x), None, bg, np.isnan(bg), n_trees, base_offset, phi,
-                         0,  # interventional
-                         0,  # identity transform: explain the raw margin
-                         False)
+    core.dense_tree_shap(
+        cl,
+        cr,
+        cd,
+        feat,
+        thr,
+        np.zeros_like(feat),
+        values,
+        weights,
+        max_depth,
+        x,
+        np.isnan(x),
+        None,
+        bg,
+        np.isnan(bg),
+        n_trees,
+        base_offset,
+        phi,
+        0,  # interventional
+        0,  # identity transform: explain the raw margin
+        False,
+    )
     return phi[:, :-1, :], phi[0, -1, :].copy()
 
 
@@ -453,10 +498,17 @@ def sklearn_trees(est: Any, n_features: int) -> TreeModel | None:
             vals[:, :] = value * scale
         left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
         go_left = np.asarray(getattr(t, "missing_go_to_left", np.zeros(t.node_count)), dtype=bool)
-        trees.append({"children_left": left, "children_right": right,
-                      "children_default": np.where(go_left, left, right), "features": t.feature.astype(np.int64),
-                      "thresholds": t.threshold.astype(np.float64), "values": vals,
-                      "node_sample_weight": t.weighted_n_node_samples.astype(np.float64)})
+        trees.append(
+            {
+                "children_left": left,
+                "children_right": right,
+                "children_default": np.where(go_left, left, right),
+                "features": t.feature.astype(np.int64),
+                "thresholds": t.threshold.astype(np.float64),
+                "values": vals,
+                "node_sample_weight": t.weighted_n_node_samples.astype(np.float64),
+            }
+        )
     model = TreeModel(trees, np.zeros(k), k, "NONE", "classifier" if classifier else "regressor", float32_input=True)
     if boosted:  # the boosting constant: raw prediction minus the trees' sum, on any one row
         import warnings
