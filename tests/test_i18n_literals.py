@@ -46,10 +46,6 @@ NOT_CONVERTED: dict[str, int] = {
     "rules/engine.py": 6,
     "evaluation/genai/bank.py": 1,
     "evaluation/genai/scorers/refusal.py": 2,
-    # _t(en, zh), still called by monitor/changes.py (being edited by another engineer): ~8 texts
-    "monitor/service.py": 1,
-    # the calendar's name chosen by language (monitor/ical.py is being edited by another engineer)
-    "monitor/ical.py": 1,
 }
 
 

@@ -13,15 +13,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from .service import _t, amendment_events, parse_date, today
+from ..i18n import texts
+from .service import amendment_events, parse_date, today
 
-DATE_FIELDS = {
-    "adopted": ("adopted", "通过"),
-    "published": ("published", "公布"),
-    "entry_into_force": ("entered into force", "生效"),
-    "applies_from": ("applies from", "开始适用"),
-    "revised": ("revised", "修订"),
-}
+# an instrument's dates that are changes; each has a message `mon.change.<field>` ("{name} adopted")
+DATE_FIELDS = ("adopted", "published", "entry_into_force", "applies_from", "revised")
 
 
 def catalog_changes(
@@ -52,8 +48,8 @@ def catalog_changes(
             items.append(item)
 
     for iid, inst in sorted(catalog.instruments.items()):
-        name = inst.short_title or inst.title
-        for f, (en, zh) in DATE_FIELDS.items():
+        name = (inst.short_title or inst.title).model_dump(exclude_none=True)
+        for f in DATE_FIELDS:
             day = getattr(inst.dates, f, None)
             if day is not None:
                 add(
@@ -62,7 +58,7 @@ def catalog_changes(
                         "kind": "instrument",
                         "id": iid,
                         "event": f,
-                        "title": _t(f"{name.en} {en}", f"{name.zh}{zh}"),
+                        "title": texts(f"mon.change.{f}", name=name),
                         "verified": inst.verified,
                     }
                 )
@@ -72,7 +68,7 @@ def catalog_changes(
                     "date": v.valid_from.isoformat(),
                     "kind": "version",
                     "id": f"{iid}:{v.id}",
-                    "title": _t(f"{name.en}: version '{v.label}' valid", f"{name.zh}：版本“{v.label}”生效"),
+                    "title": texts("mon.change.version", name=name, label=v.label),
                     "verified": v.verified,
                 }
             )
@@ -91,7 +87,7 @@ def catalog_changes(
                     "id": iid,
                     "provisions": ids,
                     "count": len(ids),
-                    "title": _t(f"{name.en}: {len(ids)} provisions start to apply", f"{name.zh}：{len(ids)}条条款开始适用"),
+                    "title": texts("mon.change.provisions", name=name, count=len(ids)),
                     "verified": inst.verified,
                 }
             )
@@ -103,7 +99,7 @@ def catalog_changes(
                 "kind": "pack",
                 "id": pack.id,
                 "version": pack.version,
-                "title": _t(f"Rule pack {pack.id} {pack.version} effective", f"规则包 {pack.id} {pack.version} 生效"),
+                "title": texts("mon.change.pack", id=pack.id, version=pack.version),
                 "verified": True,
             }
         )
@@ -113,7 +109,7 @@ def catalog_changes(
                     "date": w.applies_from.isoformat(),
                     "kind": "pack",
                     "id": f"{pack.id}:{w.id}",
-                    "title": _t(f"{w.title.en}: rules start to apply", f"{w.title.zh}：相关规则开始适用"),
+                    "title": texts("mon.change.window", title=w.title.model_dump(exclude_none=True)),
                     "cites": list(w.cites),
                     "verified": w.verified,
                 }
@@ -150,10 +146,7 @@ def reclassified_since(db: Any, start: dt.date, end: dt.date) -> list[dict[str, 
                     "changes": r.diff["changes"],
                     "reasons": r.diff.get("reasons") or [],
                     "verified": True,
-                    "title": _t(
-                        f"Classification of {r.system_id} changed under {packs} (because of: {reasons})",
-                        f"{r.system_id} 在 {packs} 下的分类结果发生变化（原因：{reasons}）",
-                    ),
+                    "title": texts("mon.change.reclassified", id=r.system_id, packs=packs, reasons=reasons),
                 }
             )
     return out

@@ -11,6 +11,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ..i18n import lang_text, t
+
 PRODID = "-//Tianping//monitor//EN"
 
 
@@ -21,14 +23,14 @@ def report_to_ical(report: dict[str, Any], lang: str = "en") -> bytes:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Tianping monitor" if lang != "zh" else "天平 监测日程")
+    cal.add("x-wr-calname", t("mon.ical.name", lang))
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for system in report.get("systems", []):
         for ev in system.get("events", []):
             day = dt.date.fromisoformat(ev["date"])
             key = "|".join([system["id"], ev["kind"], ev.get("jurisdiction") or "", ev.get("id") or "", ev["date"]])
             title = ev.get("title") or {}
-            text = title.get(lang) or title.get("en") or ev.get("id") or ev["kind"]
+            text = lang_text(title, lang) or ev.get("id") or ev["kind"]
             e = Event()
             e.add("uid", hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + "@tianping")
             e.add("dtstamp", stamp)
@@ -36,15 +38,16 @@ def report_to_ical(report: dict[str, Any], lang: str = "en") -> bytes:
             e.add("dtend", day + dt.timedelta(days=1))
             prefix = f"[{system['id']}{'/' + ev['jurisdiction'] if ev.get('jurisdiction') else ''}] "
             e.add("summary", prefix + text)
-            lines = [f"{title.get('en', '')}", f"{title.get('zh', '')}"]
+            english = lang_text(title, "en")
+            lines = [text] + ([english] if english and english != text else [])  # the English text too
             if ev.get("cites"):
-                lines.append("Cites / 依据: " + ", ".join(ev["cites"]))
+                lines.append(t("mon.ical.cites", lang, cites=", ".join(ev["cites"])))
             if ev.get("source"):
-                lines.append("Source / 来源: " + str(ev["source"]))
+                lines.append(t("mon.ical.source", lang, source=str(ev["source"])))
             if not ev.get("verified", True):
-                lines.append("Date not verified against the official text / 日期未经官方文本核实")
+                lines.append(t("mon.ical.unverified", lang))
             if not ev.get("certain", True):
-                lines.append("Possible: depends on unanswered profile questions / 可能适用：取决于未回答的问题")
+                lines.append(t("mon.ical.possible", lang))
             e.add("description", "\n".join(x for x in lines if x))
             e.add("categories", [ev["kind"]])
             cal.add_component(e)

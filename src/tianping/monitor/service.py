@@ -163,11 +163,6 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- events
 
-def _t(en: str, zh: str) -> dict[str, str]:
-    """Still used by monitor/changes.py (not converted yet); new texts go to the catalogs (texts())."""
-    return {"en": en, "zh": zh}
-
-
 def workdays_note() -> dict[str, str]:
     """How working days are counted (no public holidays yet), in every language."""
     return texts("mon_workdays_note")
