@@ -127,3 +127,14 @@ def test_cli_classification_and_obligations_in_the_language(db_opt, lang, texts)
                 assert i18n_data.data_text(en, lang) in res.output, (lang, en)
                 assert en not in res.output, (lang, en)
     assert shown >= 10  # the tier and a dozen obligation titles of the EU pack
+
+
+def test_questionnaire_asks_the_pack_question_in_the_language():
+    # registry/questionnaire.py reads Text.get(lang): the data catalog answers there too
+    from tianping.registry.questionnaire import question_text
+
+    packs = [lp.pack for lp in default_packs()]
+    en = question_text("use_cases", packs, "en")
+    assert question_text("use_cases", packs, "zh") != en  # the pack's own Chinese
+    for lang in [lang for lang in ("th", "vi", "ms", "id", "fil") if lang in i18n_data.data_languages()]:
+        assert question_text("use_cases", packs, lang) == i18n_data.data_text(en, lang) != en

@@ -71,6 +71,10 @@ class Text(Strict):
         texts = self.model_dump(exclude_none=True)
         for key in (lang, lang.split("-", 1)[0], "en"):
             if texts.get(key):
+                if key == "en" and lang != "en":  # the English text's translation in the data catalog (i18n_data.py)
+                    from ..i18n_data import data_text
+
+                    return data_text(self.en, lang.split("-", 1)[0]) or texts[key]
                 return texts[key]
         return self.en
 
