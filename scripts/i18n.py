@@ -243,6 +243,7 @@ def data_extract() -> int:
 
 def data_update(langs: list[str]) -> int:
     from babel import Locale
+    from babel.core import UnknownLocaleError
     from babel.messages.catalog import Catalog
 
     from_pot = read(DATA_POT)
@@ -254,7 +255,12 @@ def data_update(langs: list[str]) -> int:
         if path.exists():
             cat = read(path)
         else:
-            cat = Catalog(locale=Locale.parse(lang.replace("-", "_")), domain="tianping_data", project="Tianping", fuzzy=False)
+            try:
+                locale = Locale.parse(lang.replace("-", "_"))
+            except (ValueError, UnknownLocaleError) as exc:
+                print(f"data-update: '{lang}' is not a language code CLDR knows (e.g. km, lo, my, zh_Hant): {exc}")
+                return 2
+            cat = Catalog(locale=locale, domain="tianping_data", project="Tianping", fuzzy=False)
         cat.update(from_pot, no_fuzzy_matching=True, update_header_comment=False)
         write(cat, path)
         print(f"updated {_rel(path)}")
