@@ -19,8 +19,8 @@ from tianping.rules.pack import default_packs
 PACK = "cn-ai-governance-action-plan"
 PLAN = "cn-ai-governance-action-plan"
 NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三"]
-ALL_OBLIGATIONS = ["gap-risk-assessment", "gap-data-protection", "gap-data-quality", "gap-energy-efficiency",
-                   "gap-open-source", "gap-standards"]
+ALL_OBLIGATIONS = ["gap-risk-assessment", "gap-traceability", "gap-data-protection", "gap-data-quality",
+                   "gap-energy-efficiency", "gap-open-source", "gap-standards"]
 
 
 @pytest.fixture(scope="module")
