@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
+from .. import i18n
 from ..registry.profile import AISystem
 from .expr import UNKNOWN
 from .pack import ABSENT, LoadedPack, default_packs
@@ -79,14 +80,9 @@ class JurisdictionResult:
 
     @property
     def upcoming_summary(self) -> list[dict[str, str]]:
-        """One line per upcoming tier: 'High-risk … from 2027-12-02' (en/zh)."""
-        out = []
-        for u in self.upcoming_tiers:
-            t = u["title"]
-            may = "" if u["certain"] else "possibly "
-            may_zh = "" if u["certain"] else "可能"
-            out.append({"en": f"{may}{t.get('en')} from {u['applies_from']}", "zh": f"自{u['applies_from']}起{may_zh}适用：{t.get('zh')}"})
-        return out
+        """One line per upcoming tier: 'High-risk … from 2027-12-02', in every language."""
+        key = {True: "rules.upcoming_certain", False: "rules.upcoming_possible"}
+        return [i18n.texts(key[bool(u["certain"])], title=u["title"], date=u["applies_from"]) for u in self.upcoming_tiers]
 
 
 def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +247,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
         res.tier = primary or lp.default_tier
         if not fired:
             res.designations = [lp.default_tier]
-    res.tier_title = lp.tier_titles.get(res.tier) or {"en": "Undetermined", "zh": "待定"}
+    res.tier_title = lp.tier_titles.get(res.tier) or i18n.texts("rules.tier_undetermined")
     if not worse_possible:
         questions = {q for q in questions if res.applies == "undetermined" and q in unk}
 
@@ -312,7 +308,7 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
 
     texts = lp.question_texts
     for q in sorted(questions):
-        text, choices = texts.get(q) or ({"en": f"Please answer: {q}", "zh": f"请补充：{q}"}, None)
+        text, choices = texts.get(q) or (i18n.texts("rules.please_answer", field=q), None)
         res.questions.append(QuestionOut(q, text, choices))
     return res
 
@@ -480,16 +476,13 @@ def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: 
         known = [k.model_dump(mode="json", exclude_none=True) for k in jd.known_laws.get(code, [])
                  if not (k.instrument and (k.instrument in listed or k.instrument in cat.instruments and cat.instruments[k.instrument].jurisdiction == code))]
         label = f"{code} ({name(code)})"
+        packs_txt = ", ".join(lp.pack.id for lp in covering)
         if status == "not_covered":
-            msg = {"en": f"{label} is not covered by any rule pack: Tianping cannot classify the system under its law.",
-                   "zh": f"{label} 不在任何规则包的覆盖范围内：天平无法依其法律对系统分级。"}
+            msg = i18n.texts("rules.coverage_none", label=label)
         elif status == "partly_covered":
-            packs_txt = ", ".join(lp.pack.id for lp in covering)
-            msg = {"en": f"{label} is only partly covered: the {packs_txt} pack applies to the whole country, but laws of {code} itself are not encoded.",
-                   "zh": f"{label} 仅部分覆盖：{packs_txt} 规则包适用于全国，但 {code} 本地的法律未编码。"}
+            msg = i18n.texts("rules.coverage_partial", label=label, packs=packs_txt, code=code)
         else:
-            msg = {"en": f"{label} is covered by: " + ", ".join(lp.pack.id for lp in covering) + ("" if binding else " (voluntary frameworks only)"),
-                   "zh": f"{label} 由以下规则包覆盖：" + "、".join(lp.pack.id for lp in covering) + ("" if binding else "（仅自愿性框架）")}
+            msg = i18n.texts("rules.coverage_covered" if binding else "rules.coverage_covered_voluntary", label=label, packs=packs_txt)
         out.append({"jurisdiction": code, "name": name(code), "kind": kind(code), "status": status, "message": msg,
                     "packs": [lp.pack.id for lp in covering], "binding_pack": binding, "out_of_scope": notes,
                     "catalog_instruments": instruments, "known_laws_not_encoded": known,
