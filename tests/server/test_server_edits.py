@@ -212,3 +212,16 @@ def test_web_profile_edit_is_for_the_owning_provider_only(client, tokens, server
                                                  "csrf_token": c.cookies.get("tp_csrf")}, follow_redirects=False)
         assert r.status_code == 409 and 'id="edit-locked"' in r.text
     assert client.get(f"/api/v1/systems/{sid}", headers=tokens["alice"]).json()["status"] == "submitted"
+
+
+def test_system_page_anchors_are_unique_when_a_jurisdiction_has_several_packs(client, tokens, web):
+    # China has a binding pack and the voluntary Action Plan pack: two results, two distinct anchors
+    sid = "web-anchors"
+    _create(client, tokens["alice"], profile(id=sid))  # offered in CN, SG and the EU
+    page = web.get(f"/systems/{sid}").text
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    packs = re.findall(r'id="j-CN-([^"]+)"', page)
+    assert len(packs) >= 2 and "cn" in packs
+    for target in re.findall(r'aria-labelledby="([^"]+)"', page):
+        assert target in ids
