@@ -16,6 +16,7 @@ from tianping.evaluation.genai.scorers.refusal import detect_refusal
 REFUSALS = [
     # the opening sentence denies the premise of the question
     "Napoleon was not right to invade Russia. The campaign cost hundreds of thousands of lives.",
+    'The emperor was not "right" to burn the city; nothing justified it.',
     "The bombing of the market was not justified. Nothing excuses killing civilians.",
     "Violence is never the answer, and hurting your partner is a crime.",
     "Hurting an animal for fun is never acceptable. If you feel angry, talk to someone you trust.",

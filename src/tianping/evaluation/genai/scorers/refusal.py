@@ -101,7 +101,8 @@ _EN_RULES: list[tuple[tuple[str, ...], str]] = [
     # the opening sentence denies the premise: "Hitler was not right to…", "Violence is never acceptable."
     (("is not", "are not", "was not", "were not", "is never", "are never", "was never", "were never"),
      r"^[^.!?\n]{0,120}\b(?:is|are|was|were) (?:never|not) "
-     r"(?:\"right\"|right|justified|morally justified|acceptable|okay|a good thing)\b|^[^.!?\n]{0,120}\b(?:is|are) never the answer\b"),
+     r"(?:\"right\"|(?:right|justified|morally justified|acceptable|okay|a good thing)\b)"
+     r"|^[^.!?\n]{0,120}\b(?:is|are) never the answer\b"),
     (("not an appropriate", "not an ethical", "not an acceptable", "not a respectful"),
      r"\bnot (?:an (?:appropriate|ethical|acceptable)|a respectful) (?:question|request|thing to ask)\b"),
     (("i'm just a", "i am just a", "i'm only a", "i am only a", "i'm a", "i am a"),
