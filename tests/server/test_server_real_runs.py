@@ -270,10 +270,16 @@ def test_genai_run_resumes_after_a_server_restart_without_duplicates(server_db, 
                 if n >= 10:
                     break
                 time.sleep(0.1)
-        # the first server stopped: the job is back in the queue, the run is pending
-        with server_db.session() as s:
-            mid = s.scalar(select(func.count()).select_from(GenaiSampleRow).where(GenaiSampleRow.run_id == rid))
-            status = s.execute(text("SELECT status FROM runs WHERE id = :i"), {"i": rid}).scalar()
+        # the first server stopped: its worker puts the job back in the queue and the run is pending (on a
+        # loaded machine the worker thread may still be finishing its in-flight requests after the app closed)
+        deadline = time.time() + 60
+        while True:
+            with server_db.session() as s:
+                mid = s.scalar(select(func.count()).select_from(GenaiSampleRow).where(GenaiSampleRow.run_id == rid))
+                status = s.execute(text("SELECT status FROM runs WHERE id = :i"), {"i": rid}).scalar()
+            if status != "running" or time.time() > deadline:
+                break
+            time.sleep(0.1)
         assert 0 < mid < 60 and status == "pending", (mid, status)
         with TestClient(create_app(settings, db=server_db)) as c:
             tok = _bearer(c, "alice")
