@@ -36,16 +36,17 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("provenance/explicit.py", "TEXT_LABELS"): _LABEL,
     ("provenance/explicit.py", "IMAGE_LABELS"): _LABEL,
     ("provenance/explicit.py", "SPOKEN"): _LABEL + " (with the espeak voice of each)",
+    ("evaluation/genai/scorers/refusal.py", "PATTERNS"): (
+        "the refusal detector's regular expressions per reply language (code, not text)"),
+    ("evaluation/genai/scorers/refusal.py", "_NEEDS"): (
+        "per-language pre-filters (script ranges, anchor words) of those expressions (code, not text)"),
     ("observatory/store.py", "_column_names"): (
         "an imported indicator's names as stored in the table's two columns (name_en, name_zh): data, read with "
         "lang_text (any language, English fallback); built-in indicators carry every language of their definition"),
 }
 
 # modules still to convert (owned by other engineers when this test was written, or not done yet): counts may only go down
-NOT_CONVERTED: dict[str, int] = {
-    "evaluation/genai/bank.py": 1,
-    "evaluation/genai/scorers/refusal.py": 2,
-}
+NOT_CONVERTED: dict[str, int] = {}
 
 
 def _is_lang_key(node: ast.expr | None) -> bool:

@@ -222,11 +222,12 @@ def load_templates(path: str | Path | None = None) -> Templates:
 
 @lru_cache(maxsize=1)
 def tc260_risks() -> dict[str, dict[str, str]]:
-    """The 31 Appendix A risks: id → {'en', 'zh'} titles, read from the catalog."""
+    """The 31 Appendix A risks: id → their titles in every language the catalog gives (data, read with
+    `lang_text`), from the catalog."""
     from ...catalog.loader import default_catalog
 
     inst = default_catalog().instrument(TC260)
-    return {p.id: {"en": p.title.en, "zh": p.title.zh} for p in inst.provisions
+    return {p.id: {k: v for k, v in p.title.model_dump(exclude_none=True).items() if v} for p in inst.provisions
             if p.kind.value == "risk" and p.id.startswith("A.")}
 
 
