@@ -8,31 +8,15 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pack_helpers import ids, system, under
 
 from tianping.catalog.loader import default_catalog
 from tianping.errors import TianpingError
-from tianping.registry.profile import AISystem
-from tianping.rules.engine import classify
 from tianping.rules.pack import PACK_DIR, default_packs, load_pack
 
 D = dt.date
 CAT = default_catalog()
 CO = "us-co-sb24-205"
-
-
-def system(jurisdictions, roles=None, **kw):
-    base = dict(id="sys-1", name="S", organisation={"name": "Org"}, jurisdictions=jurisdictions, roles=roles or {})
-    base.update(kw)
-    return AISystem.model_validate(base)
-
-
-def under(pack_id, s, as_of=None):
-    (r,) = [r for r in classify(s, as_of=as_of) if r.pack == pack_id]
-    return r
-
-
-def ids(obls):
-    return [o.id for o in obls]
 
 
 def lender(role="deployer", **kw):

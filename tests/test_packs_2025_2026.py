@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pack_helpers import ids, system, under
+
 from tianping.catalog.loader import default_catalog
-from tianping.registry.profile import AISystem
 from tianping.rules.engine import classify, coverage
 from tianping.rules.pack import default_packs
 
@@ -16,19 +17,6 @@ NEW_PACKS = ["vn-ai-law", "kr-ai-basic-act", "us-co-sb24-205", "us-ca-sb53", "us
              "jp-ai-promotion-act", "coe-ai-convention", "it-law-132-2025", "asean-genai-guide", "my-aige", "th-draft-ai-law"]
 
 
-def system(jurisdictions, roles=None, **kw):
-    base = dict(id="sys-1", name="S", organisation={"name": "Org"}, jurisdictions=jurisdictions, roles=roles or {})
-    base.update(kw)
-    return AISystem.model_validate(base)
-
-
-def under(pack_id, s, as_of=None):
-    (r,) = [r for r in classify(s, as_of=as_of) if r.pack == pack_id]
-    return r
-
-
-def ids(obls):
-    return [o.id for o in obls]
 
 
 def asked(r):
