@@ -17,8 +17,6 @@ NEW_PACKS = ["vn-ai-law", "kr-ai-basic-act", "us-co-sb24-205", "us-ca-sb53", "us
              "jp-ai-promotion-act", "coe-ai-convention", "it-law-132-2025", "asean-genai-guide", "my-aige", "th-draft-ai-law"]
 
 
-
-
 def asked(r):
     return {q.field for q in r.questions}
 
