@@ -18,7 +18,7 @@ from __future__ import annotations
 import gettext
 import os
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,26 @@ SOURCE_LANG = "en"
 MESSAGES: dict[str, dict[str, str]] = {}
 
 # other spellings of a language code -> the catalog's directory name
-_ALIASES = {"zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "cmn": "zh", "tl": "fil", "in": "id", "msa": "ms", "ind": "id",
-            "tha": "th", "vie": "vi", "zho": "zh", "eng": "en"}
+_ALIASES = {
+    "zh-hans": "zh",
+    "zh-cn": "zh",
+    "zh-sg": "zh",
+    "cmn": "zh",
+    "tl": "fil",
+    "in": "id",
+    "msa": "ms",
+    "ind": "id",
+    "tha": "th",
+    "vie": "vi",
+    "zho": "zh",
+    "eng": "en",
+}
 
 _current: str | None = None
 
 
 # -- languages -------------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _languages() -> tuple[str, ...]:
@@ -114,6 +127,7 @@ def set_lang(lang: str | None) -> str:
 
 # -- catalogs --------------------------------------------------------------------------------------
 
+
 def compile_catalog(po: Path, mo: Path | None = None) -> bytes:
     """Compile one .po file with Babel; writes `mo` when given and writable. Returns the .mo bytes."""
     import io
@@ -136,7 +150,7 @@ def compile_catalog(po: Path, mo: Path | None = None) -> bytes:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(lang: str) -> gettext.GNUTranslations | None:
     import io
 
@@ -298,6 +312,7 @@ def territory_names(code: str | None, **known: str | None) -> dict[str, str]:
 
 # -- dates and numbers per locale ----------------------------------------------------------------
 
+
 def babel_locale(lang: str | None = None) -> str:
     """The CLDR locale used for dates and numbers in `lang`: the `Language` header of its catalog (e.g. zh_Hans)."""
     lang = current_lang(lang)
@@ -331,6 +346,7 @@ def format_percent(value: Any, lang: str | None = None, format: str | None = Non
 
 
 # -- tables in code (modules not yet converted) --------------------------------------------------
+
 
 def register_messages(messages: dict[str, dict[str, str]]) -> None:
     """Let a module add its own `{lang: text}` messages (keys must be new; English is required).

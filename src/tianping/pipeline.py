@@ -11,9 +11,9 @@ Each system is then assessed and a signed report bundle (HTML/PDF zh+en, JSON, O
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -45,8 +45,16 @@ def synthetic_credit_data(n: int = 4000, seed: int = 7):
     years_employed = np.clip(rng.normal(8, 6, size=n), 0, 45)
     logit = -6.0 + 0.55 * np.log(income) - 3.2 * debt_ratio + 0.05 * years_employed + 0.01 * (age - 40)
     default = (rng.random(n) > 1 / (1 + np.exp(-logit))).astype(int)  # 1 = repays (favourable)
-    return pd.DataFrame({"age": age, "income": income.round(2), "debt_ratio": debt_ratio.round(4),
-                         "years_employed": years_employed.round(1), "sex": sex, "repaid": 1 - default})
+    return pd.DataFrame(
+        {
+            "age": age,
+            "income": income.round(2),
+            "debt_ratio": debt_ratio.round(4),
+            "years_employed": years_employed.round(1),
+            "sex": sex,
+            "repaid": 1 - default,
+        }
+    )
 
 
 def _train(df):
@@ -55,8 +63,11 @@ def _train(df):
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     features = ["age", "income", "debt_ratio", "years_employed"]
-    model = make_pipeline(FunctionTransformer(lambda x: np.column_stack([x[:, 0], np.log(np.clip(x[:, 1], 1.0, None)), x[:, 2], x[:, 3]])),
-                          StandardScaler(), LogisticRegression(max_iter=500))
+    model = make_pipeline(
+        FunctionTransformer(lambda x: np.column_stack([x[:, 0], np.log(np.clip(x[:, 1], 1.0, None)), x[:, 2], x[:, 3]])),
+        StandardScaler(),
+        LogisticRegression(max_iter=500),
+    )
     model.fit(df[features].to_numpy(dtype=float), df["repaid"].to_numpy())
 
     class Model:
@@ -73,8 +84,9 @@ def _train(df):
     return Model(), features
 
 
-def run_main_job(db, *, genai_limit: int = 16, max_tokens: int = 64, pdf: bool = True,
-                 say: Callable[[str], None] = lambda msg: None) -> JobResult:
+def run_main_job(
+    db, *, genai_limit: int = 16, max_tokens: int = 64, pdf: bool = True, say: Callable[[str], None] = lambda msg: None
+) -> JobResult:
     from .assessment.assess import assess
     from .assessment.checklists import stored_answers
     from .crypto import load_or_init_keys
@@ -96,28 +108,43 @@ def run_main_job(db, *, genai_limit: int = 16, max_tokens: int = 64, pdf: bool =
     work.mkdir(parents=True, exist_ok=True)
     df = synthetic_credit_data()
     data_path = work / "credit-test.csv"
-    df.iloc[len(df) // 2:].to_csv(data_path, index=False)
+    df.iloc[len(df) // 2 :].to_csv(data_path, index=False)
     model, features = _train(df.iloc[: len(df) // 2])
-    cfg = TabularConfig(data=str(data_path), target="repaid", sensitive=["sex"], features=features,
-                        tests=["fairness", "performance", "robustness", "quality"], bootstrap=100, robustness_rows=400,
-                        attack_iterations=4)
+    cfg = TabularConfig(
+        data=str(data_path),
+        target="repaid",
+        sensitive=["sex"],
+        features=features,
+        tests=["fairness", "performance", "robustness", "quality"],
+        bootstrap=100,
+        robustness_rows=400,
+        attack_iterations=4,
+    )
     say("tabular tests: fairness, performance, robustness, data quality")
     result = run_tabular(cfg, model=model)
     out.runs[TABULAR_SYSTEM] = save_run(db, result, system_id=TABULAR_SYSTEM)
 
     # generative test of the chatbot with the bundled local model
-    from .evaluation.genai.service import RunConfig, create_run, execute
     from .evaluation.genai.schema import GenParams
+    from .evaluation.genai.service import RunConfig, create_run, execute
 
     say(f"generative tests: {genai_limit} TC260-003 samples against the local SmolLM2-135M model")
-    gcfg = RunConfig(target="local", suite="tc260", langs=["zh", "en"], limit=genai_limit, system_id=GENAI_SYSTEM,
-                     params=GenParams(max_tokens=max_tokens), batch_size=8, concurrency=1)
+    gcfg = RunConfig(
+        target="local",
+        suite="tc260",
+        langs=["zh", "en"],
+        limit=genai_limit,
+        system_id=GENAI_SYSTEM,
+        params=GenParams(max_tokens=max_tokens),
+        batch_size=8,
+        concurrency=1,
+    )
     run_id, samples = create_run(db, gcfg)
     execute(db, run_id, samples)
     out.runs[GENAI_SYSTEM] = run_id
 
     key = load_or_init_keys()
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     for system_id, run_id in out.runs.items():
         system = reg.get(system_id)
         with db.session() as s:

@@ -72,8 +72,9 @@ def group(kind: str) -> str:
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise TianpingError(Problem(f"unknown plug-in kind '{kind}' (known: {', '.join(KINDS)})", field="kind"),
-                            title="bad plug-in")
+        raise TianpingError(
+            Problem(f"unknown plug-in kind '{kind}' (known: {', '.join(KINDS)})", field="kind"), title="bad plug-in"
+        )
 
 
 def register(kind: str, name: str | None = None, obj: Any = None) -> Any:
@@ -114,14 +115,20 @@ def _entry_points(kind: str) -> tuple[tuple[str, Any], ...]:
         if ep.name in seen:
             if seen[ep.name] == ep.value:  # the same package seen twice on the path (e.g. an editable install)
                 continue
-            raise TianpingError(Problem(f"two plug-ins are named '{ep.name}' in group {group(kind)}: {seen[ep.name]} and {where}",
-                                        field=ep.name), title="bad plug-in")
+            raise TianpingError(
+                Problem(f"two plug-ins are named '{ep.name}' in group {group(kind)}: {seen[ep.name]} and {where}", field=ep.name),
+                title="bad plug-in",
+            )
         try:
             obj = ep.load()
         except Exception as exc:  # a broken plug-in names itself instead of hiding
-            raise TianpingError(Problem(f"plug-in '{ep.name}' ({where}) in group {group(kind)} cannot be loaded: "
-                                        f"{type(exc).__name__}: {exc}", field=ep.name),
-                                title="broken plug-in") from None
+            raise TianpingError(
+                Problem(
+                    f"plug-in '{ep.name}' ({where}) in group {group(kind)} cannot be loaded: {type(exc).__name__}: {exc}",
+                    field=ep.name,
+                ),
+                title="broken plug-in",
+            ) from None
         seen[ep.name] = ep.value
         _ORIGINS[(kind, ep.name)] = f"entry point {where}"
         out.append((ep.name, obj))
@@ -158,8 +165,10 @@ def _paths(obj: Any) -> list[Path]:
         return [p for o in obj for p in _paths(o)]
     if callable(obj):
         return _paths(obj())
-    raise TianpingError(Problem("a data plug-in must be a path, a module, a callable or a list of them, "
-                                f"not {type(obj).__name__}"), title="bad plug-in")
+    raise TianpingError(
+        Problem(f"a data plug-in must be a path, a module, a callable or a list of them, not {type(obj).__name__}"),
+        title="bad plug-in",
+    )
 
 
 def data_dirs() -> list[Path]:
@@ -204,7 +213,7 @@ def checklists() -> dict[str, str]:
     cat = default_catalog()
     for name, kind in registered("checklists").items():
         spec = kind() if callable(kind) else kind
-        for iid, pkind in (spec.items() if isinstance(spec, dict) else [(name, spec)]):
+        for iid, pkind in spec.items() if isinstance(spec, dict) else [(name, spec)]:
             if iid in cat.instruments:
                 cl.CHECKLISTS.setdefault(iid, str(pkind))
     return {k: v for k, v in cl.CHECKLISTS.items() if k in cat.instruments}
@@ -283,8 +292,9 @@ def checked(kind: str, builtin: Any, check: Callable[[str, Any], str | None]) ->
     for name, obj in found.items():
         where = origin(kind, name)
         if name in taken:
-            problems.append(Problem(f"{kind} plug-in '{name}' ({where}) has the name of a built-in one; choose another name",
-                                    field=name))
+            problems.append(
+                Problem(f"{kind} plug-in '{name}' ({where}) has the name of a built-in one; choose another name", field=name)
+            )
             continue
         why = check(name, obj)
         if why:
@@ -344,6 +354,8 @@ def server_run_kinds(existing: dict[str, Any]) -> list[Any]:
 def plugin_callable(kind: str, name: str) -> Callable[..., Any]:
     obj = registered(kind).get(name)
     if obj is None:
-        raise TianpingError(Problem(f"no {kind} plug-in named '{name}' (known: {', '.join(sorted(registered(kind))) or 'none'})"),
-                            title="unknown plug-in")
+        raise TianpingError(
+            Problem(f"no {kind} plug-in named '{name}' (known: {', '.join(sorted(registered(kind))) or 'none'})"),
+            title="unknown plug-in",
+        )
     return obj

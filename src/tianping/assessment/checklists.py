@@ -8,7 +8,6 @@ subcategories. Their wording is the catalog's own (titles and summaries written 
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -43,11 +42,15 @@ def checklist_items(checklist: str) -> list[ChecklistItem]:
         if p.kind.value != CHECKLISTS[checklist]:
             continue
         summary = p.summary or p.title
-        out.append(ChecklistItem(
-            qid=f"{checklist}:{p.id}", checklist=checklist, number=p.number or p.id,
-            title=p.title.model_dump(exclude_none=True),
-            question=texts("checklist.question", summary=summary.model_dump(exclude_none=True)),
-        ))
+        out.append(
+            ChecklistItem(
+                qid=f"{checklist}:{p.id}",
+                checklist=checklist,
+                number=p.number or p.id,
+                title=p.title.model_dump(exclude_none=True),
+                question=texts("checklist.question", summary=summary.model_dump(exclude_none=True)),
+            )
+        )
     return out
 
 
@@ -64,6 +67,7 @@ class Answer(BaseModel):
     def _yaml_booleans(cls, v):
         # YAML 1.1 reads an unquoted yes/no as a boolean; both mean the obvious answer here
         return {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v
+
     evidence: list[str] = Field(default_factory=list, description="Evidence files, relative to the evidence directory.")
     comment: str | None = None
 
@@ -94,23 +98,35 @@ def load_answers(path: str | Path, *, evidence_dir: Path | None = None) -> Answe
     for qid, ans in af.answers.items():
         if qid not in items:
             hint = "" if ":" in qid else " (use a qualified id such as aiverify:9.1.1 or iso-iec-42001:A.2.2)"
-            problems.add(f"unknown checklist item '{qid}'{hint}", file=str(path), line=doc.line_of(("answers", qid)), field=f"answers.{qid}")
+            problems.add(
+                f"unknown checklist item '{qid}'{hint}",
+                file=str(path),
+                line=doc.line_of(("answers", qid)),
+                field=f"answers.{qid}",
+            )
             continue
         for j, ev in enumerate(ans.evidence):
             if evidence_dir is not None:
                 target = (evidence_dir / ev).resolve()
                 if not target.is_file() or evidence_dir.resolve() not in target.parents:
-                    problems.add(f"evidence file '{ev}' not found in {evidence_dir}", file=str(path),
-                                 line=doc.line_of(("answers", qid, "evidence", j)), field=f"answers.{qid}.evidence.{j}")
+                    problems.add(
+                        f"evidence file '{ev}' not found in {evidence_dir}",
+                        file=str(path),
+                        line=doc.line_of(("answers", qid, "evidence", j)),
+                        field=f"answers.{qid}.evidence.{j}",
+                    )
     problems.raise_if_any("invalid answers")
     return af
 
 
 def template(checklist: str, system_id: str, lang: str = "en") -> str:
     """A YAML answers file to fill in: every item, unanswered, with its question as a comment."""
-    lines = [f"# {checklist} checklist for {system_id}. answer: yes | no | partial | not_applicable",
-             "# evidence: files relative to the --evidence directory; comment: free text.",
-             f"system: {system_id}", "answers:"]
+    lines = [
+        f"# {checklist} checklist for {system_id}. answer: yes | no | partial | not_applicable",
+        "# evidence: files relative to the --evidence directory; comment: free text.",
+        f"system: {system_id}",
+        "answers:",
+    ]
     for item in checklist_items(checklist):
         lines.append(f"  # {item.number} {item.title[lang]} — {item.question[lang]}")
         # a JSON string is a YAML scalar (yaml.safe_dump would append a "..." document-end line)
@@ -125,13 +141,21 @@ def store_answers(db, af: AnswersFile, *, actor: str | None = None) -> int:
     from ..audit import append_event
     from ..store.models import ChecklistAnswerRow
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     with db.session() as s:
         for item, ans in af.answers.items():
             row = s.get(ChecklistAnswerRow, (af.system, item))
             if row is None:
-                s.add(ChecklistAnswerRow(system_id=af.system, item=item, answer=ans.answer, evidence=ans.evidence,
-                                         comment=ans.comment, updated_at=now))
+                s.add(
+                    ChecklistAnswerRow(
+                        system_id=af.system,
+                        item=item,
+                        answer=ans.answer,
+                        evidence=ans.evidence,
+                        comment=ans.comment,
+                        updated_at=now,
+                    )
+                )
             else:
                 row.answer, row.evidence, row.comment, row.updated_at = ans.answer, ans.evidence, ans.comment, now
         append_event(s, "checklist.answers_imported", "system", af.system, {"items": sorted(af.answers)}, actor=actor)
@@ -144,8 +168,12 @@ def stored_answers(db, system_id: str) -> AnswersFile:
     from ..store.models import ChecklistAnswerRow
 
     with db.session() as s:
-        rows = s.scalars(select(ChecklistAnswerRow).where(ChecklistAnswerRow.system_id == system_id).order_by(ChecklistAnswerRow.item)).all()
-        return AnswersFile(system=system_id, answers={r.item: Answer(answer=r.answer, evidence=r.evidence, comment=r.comment) for r in rows})
+        rows = s.scalars(
+            select(ChecklistAnswerRow).where(ChecklistAnswerRow.system_id == system_id).order_by(ChecklistAnswerRow.item)
+        ).all()
+        return AnswersFile(
+            system=system_id, answers={r.item: Answer(answer=r.answer, evidence=r.evidence, comment=r.comment) for r in rows}
+        )
 
 
 def dump_answers(af: AnswersFile) -> str:

@@ -27,8 +27,8 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .loader import Catalog
 from .schema import PRINCIPLE_PREFIX, InstrumentKind, Provision
@@ -63,8 +63,14 @@ class Coverage:
         return self.mapped / self.total if self.total else 1.0
 
     def as_dict(self) -> dict:
-        return {"instrument": self.instrument_id, "kind": self.kind, "requirement_provisions": self.total,
-                "mapped": self.mapped, "coverage": round(self.ratio, 4), "unmapped": self.unmapped}
+        return {
+            "instrument": self.instrument_id,
+            "kind": self.kind,
+            "requirement_provisions": self.total,
+            "mapped": self.mapped,
+            "coverage": round(self.ratio, 4),
+            "unmapped": self.unmapped,
+        }
 
 
 def linked_provisions(pairs: Iterable[tuple[str, str, float]], min_confidence: float = 0.0) -> set[str]:
@@ -93,8 +99,9 @@ def catalog_pairs(cat: Catalog) -> list[tuple[str, str, float]]:
     return [(m.subject, m.object, m.confidence) for m in cat.mappings]
 
 
-def coverage(cat: Catalog, instrument_id: str, *, pairs: Iterable[tuple[str, str, float]] | None = None,
-             min_confidence: float = 0.0) -> Coverage:
+def coverage(
+    cat: Catalog, instrument_id: str, *, pairs: Iterable[tuple[str, str, float]] | None = None, min_confidence: float = 0.0
+) -> Coverage:
     inst = cat.instrument(instrument_id)
     linked = linked_provisions(catalog_pairs(cat) if pairs is None else pairs, min_confidence)
     req = [p for p in inst.provisions if is_requirement(p)]
@@ -102,11 +109,15 @@ def coverage(cat: Catalog, instrument_id: str, *, pairs: Iterable[tuple[str, str
     return Coverage(inst.id, inst.kind.value, len(req), len(req) - len(unmapped), unmapped)
 
 
-def coverage_report(cat: Catalog, *, binding_only: bool = True, pairs: list[tuple[str, str, float]] | None = None,
-                    min_confidence: float = 0.0) -> list[Coverage]:
+def coverage_report(
+    cat: Catalog, *, binding_only: bool = True, pairs: list[tuple[str, str, float]] | None = None, min_confidence: float = 0.0
+) -> list[Coverage]:
     pairs = catalog_pairs(cat) if pairs is None else pairs
-    return [coverage(cat, iid, pairs=pairs, min_confidence=min_confidence) for iid, inst in cat.instruments.items()
-            if not binding_only or inst.kind is InstrumentKind.binding_law]
+    return [
+        coverage(cat, iid, pairs=pairs, min_confidence=min_confidence)
+        for iid, inst in cat.instruments.items()
+        if not binding_only or inst.kind is InstrumentKind.binding_law
+    ]
 
 
 def below_target(cat: Catalog, target: float = TARGET) -> list[Coverage]:

@@ -10,7 +10,7 @@ mapped to the same shared principle are also returned, as `related`.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .vocab import PRINCIPLE_PREFIX, Predicate, split_qualified
@@ -84,7 +84,7 @@ class MappingGraph:
             comment_zh = rest[0] if rest else None
             p = Predicate(pred)
             if obj.startswith(PRINCIPLE_PREFIX):
-                principle = obj[len(PRINCIPLE_PREFIX):]
+                principle = obj[len(PRINCIPLE_PREFIX) :]
                 self.principles_of[subj].append((principle, p))
                 self.members_of[principle].append((subj, p))
                 continue
@@ -93,9 +93,17 @@ class MappingGraph:
             self.edges[subj].append(Edge(obj, p, conf, just, comment, comment_zh))
             self.edges[obj].append(Edge(subj, p.inverse, conf, just, comment, comment_zh))
 
-    def walk(self, start: str, *, max_hops: int = 2, via_principles: bool = False,
-             to: set[str] | None = None, min_confidence: float = 0.0, ranked: bool = False,
-             other_instruments_only: bool = False) -> list[Hit]:
+    def walk(
+        self,
+        start: str,
+        *,
+        max_hops: int = 2,
+        via_principles: bool = False,
+        to: set[str] | None = None,
+        min_confidence: float = 0.0,
+        ranked: bool = False,
+        other_instruments_only: bool = False,
+    ) -> list[Hit]:
         """Provisions reachable from `start` in at most `max_hops` mappings.
 
         For each target the most confident path is kept (path confidence = product of the hop
@@ -117,20 +125,23 @@ class MappingGraph:
                     if nconf < min_confidence:
                         continue
                     old = best.get(e.target)
-                    if old is not None and (old.confidence > round(nconf, 4) or
-                                            (old.confidence == round(nconf, 4) and old.hops <= len(path) + 1)):
+                    if old is not None and (
+                        old.confidence > round(nconf, 4) or (old.confidence == round(nconf, 4) and old.hops <= len(path) + 1)
+                    ):
                         continue
                     cand = nxt.get(e.target)
                     if cand is not None and cand[1] >= nconf:
                         continue
                     npred = compose(pred, e.predicate)
-                    npath = path + [Step(node, e.target, e.predicate.value, e.comment, e.comment_zh,
-                                         round(e.confidence, 4), e.justification)]
+                    npath = path + [
+                        Step(node, e.target, e.predicate.value, e.comment, e.comment_zh, round(e.confidence, 4), e.justification)
+                    ]
                     nxt[e.target] = (npred, nconf, npath)
             for target, (npred, nconf, npath) in nxt.items():
                 just = npath[0].justification if len(npath) == 1 else "semapv:MappingChaining"
-                best[target] = Hit(target, split_qualified(target)[0], npred.value, round(nconf, 4), len(npath),
-                                   justification=just, path=npath)
+                best[target] = Hit(
+                    target, split_qualified(target)[0], npred.value, round(nconf, 4), len(npath), justification=just, path=npath
+                )
             frontier = nxt
             if not frontier:
                 break
@@ -140,11 +151,26 @@ class MappingGraph:
                 for member, _q in self.members_of.get(principle, ()):
                     if member == start or member in best:
                         continue
-                    best[member] = Hit(member, split_qualified(member)[0], Predicate.related.value, PRINCIPLE_SHARED_CONFIDENCE, 2,
-                                       via_principle=principle, justification="semapv:MappingChaining",
-                                       path=[Step(start, PRINCIPLE_PREFIX + principle, "broad", "shares the principle", "共享同一原则", 1.0),
-                                             Step(PRINCIPLE_PREFIX + principle, member, "narrow", "shares the principle", "共享同一原则",
-                                                  PRINCIPLE_SHARED_CONFIDENCE)])
+                    best[member] = Hit(
+                        member,
+                        split_qualified(member)[0],
+                        Predicate.related.value,
+                        PRINCIPLE_SHARED_CONFIDENCE,
+                        2,
+                        via_principle=principle,
+                        justification="semapv:MappingChaining",
+                        path=[
+                            Step(start, PRINCIPLE_PREFIX + principle, "broad", "shares the principle", "共享同一原则", 1.0),
+                            Step(
+                                PRINCIPLE_PREFIX + principle,
+                                member,
+                                "narrow",
+                                "shares the principle",
+                                "共享同一原则",
+                                PRINCIPLE_SHARED_CONFIDENCE,
+                            ),
+                        ],
+                    )
         hits = [h for h in best.values() if to is None or h.instrument_id in to]
         if other_instruments_only:
             own = split_qualified(start)[0]

@@ -51,41 +51,74 @@ def to_oscal(inst: Instrument) -> dict:
     def parts(p: Provision) -> list | None:
         if not p.summary:
             return None
-        return [om.Part(id=f"{_oscal_id(p.id)}_smt", name="statement", prose=p.summary.en),
-                om.Part(id=f"{_oscal_id(p.id)}_smt.zh", name="statement", ns=OSCAL_NS, class_="zh", prose=p.summary.zh)]
+        return [
+            om.Part(id=f"{_oscal_id(p.id)}_smt", name="statement", prose=p.summary.en),
+            om.Part(id=f"{_oscal_id(p.id)}_smt.zh", name="statement", ns=OSCAL_NS, class_="zh", prose=p.summary.zh),
+        ]
 
     def control(p: Provision):
         subs = [control(c) for c in children.get(p.id, []) if c.kind in CONTROL_KINDS]
-        return oc.Control(id=_oscal_id(p.id), class_=p.kind.value, title=p.title.en, props=props(p), parts=parts(p),
-                          controls=subs or None)
+        return oc.Control(
+            id=_oscal_id(p.id), class_=p.kind.value, title=p.title.en, props=props(p), parts=parts(p), controls=subs or None
+        )
 
     def group(p: Provision):
         kids = [c for c in children.get(p.id, []) if c.kind in CONTROL_KINDS or has_controls(c)]
         if kids and all(c.kind not in CONTROL_KINDS for c in kids):
-            return oc.Group1(id=_oscal_id(p.id), class_=p.kind.value, title=p.title.en, props=props(p), parts=parts(p),
-                             groups=[group(c) for c in kids])
-        return oc.Group2(id=_oscal_id(p.id), class_=p.kind.value, title=p.title.en, props=props(p), parts=parts(p),
-                         controls=[control(c) if c.kind in CONTROL_KINDS else control_from_group(c) for c in kids] or None)
+            return oc.Group1(
+                id=_oscal_id(p.id),
+                class_=p.kind.value,
+                title=p.title.en,
+                props=props(p),
+                parts=parts(p),
+                groups=[group(c) for c in kids],
+            )
+        return oc.Group2(
+            id=_oscal_id(p.id),
+            class_=p.kind.value,
+            title=p.title.en,
+            props=props(p),
+            parts=parts(p),
+            controls=[control(c) if c.kind in CONTROL_KINDS else control_from_group(c) for c in kids] or None,
+        )
 
     def control_from_group(p: Provision):
         # a grouping nested among controls is flattened into a control with sub-controls
-        return oc.Control(id=_oscal_id(p.id), class_=p.kind.value, title=p.title.en, props=props(p), parts=parts(p),
-                          controls=[control(c) for c in children.get(p.id, []) if c.kind in CONTROL_KINDS] or None)
+        return oc.Control(
+            id=_oscal_id(p.id),
+            class_=p.kind.value,
+            title=p.title.en,
+            props=props(p),
+            parts=parts(p),
+            controls=[control(c) for c in children.get(p.id, []) if c.kind in CONTROL_KINDS] or None,
+        )
 
     roots = [p for p in children.get(None, []) if p.kind in CONTROL_KINDS or has_controls(p)]
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     metadata = om.Metadata(
-        title=inst.title.en, last_modified=now, version=inst.version or "1.0", oscal_version="1.1.2",
-        props=[om.Property(name="title-zh", value=inst.title.zh, ns=OSCAL_NS),
-               om.Property(name="tianping-instrument-id", value=inst.id, ns=OSCAL_NS)],
-        remarks="Short titles and ids follow the official text; statements are Tianping's own summaries, not the official wording.",
+        title=inst.title.en,
+        last_modified=now,
+        version=inst.version or "1.0",
+        oscal_version="1.1.2",
+        props=[
+            om.Property(name="title-zh", value=inst.title.zh, ns=OSCAL_NS),
+            om.Property(name="tianping-instrument-id", value=inst.id, ns=OSCAL_NS),
+        ],
+        remarks=(
+            "Short titles and ids follow the official text; statements are Tianping's own summaries, not the official wording."
+        ),
     )
     cat = oc.Catalog(
-        uuid=str(uuid.uuid5(_UUID_NS, inst.id)), metadata=metadata,
+        uuid=str(uuid.uuid5(_UUID_NS, inst.id)),
+        metadata=metadata,
         groups=[group(p) for p in roots if p.kind not in CONTROL_KINDS] or None,
         controls=[control(p) for p in roots if p.kind in CONTROL_KINDS] or None,
     )
-    return json.loads(cat.oscal_serialize_json(pretty=False)) if hasattr(cat, "oscal_serialize_json") else {"catalog": json.loads(cat.model_dump_json(by_alias=True, exclude_none=True))}
+    return (
+        json.loads(cat.oscal_serialize_json(pretty=False))
+        if hasattr(cat, "oscal_serialize_json")
+        else {"catalog": json.loads(cat.model_dump_json(by_alias=True, exclude_none=True))}
+    )
 
 
 def export(fmt: str, out: Path, instrument_ids: list[str] | None = None, cat: Catalog | None = None) -> list[Path]:
@@ -112,7 +145,10 @@ def export(fmt: str, out: Path, instrument_ids: list[str] | None = None, cat: Ca
         if iid not in cat.instruments:
             raise TianpingError(f"unknown instrument id '{iid}'", title="not found")
         if iid not in supported:
-            raise TianpingError(f"'{iid}' holds no controls, so it has no OSCAL catalog form (supported: {', '.join(supported)})", title="bad option")
+            raise TianpingError(
+                f"'{iid}' holds no controls, so it has no OSCAL catalog form (supported: {', '.join(supported)})",
+                title="bad option",
+            )
     for iid in ids:
         inst = cat.instruments[iid]
         if fmt == "json":

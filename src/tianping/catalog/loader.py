@@ -62,18 +62,34 @@ class Catalog:
         out = [v.model_dump(mode="json") for v in inst.versions]
         if not out:
             start = inst.dates.entry_into_force or inst.dates.published or inst.dates.adopted
-            out.append({"id": "original", "label": inst.version or "original text", "valid_from": start.isoformat() if start else None,
-                        "amended_by": [], "source_url": inst.source_url, "verified": inst.verified, "verification_note": None})
+            out.append(
+                {
+                    "id": "original",
+                    "label": inst.version or "original text",
+                    "valid_from": start.isoformat() if start else None,
+                    "amended_by": [],
+                    "source_url": inst.source_url,
+                    "verified": inst.verified,
+                    "verification_note": None,
+                }
+            )
         for aid in self.amended_by.get(iid, []):
             act = self.instruments[aid]
             assert act.amendment is not None
             eif = act.amendment.date_of(InstrumentStatus.in_force)
             base = inst.short_title.en if inst.short_title else inst.title.en
-            out.append({"id": aid, "label": f"{base} as amended by {act.version or aid}",
-                        "valid_from": eif.date.isoformat() if eif and eif.date else None, "amended_by": [aid],
-                        "status": (act.amendment.status_on(None) or act.status or InstrumentStatus.proposed).value,
-                        "source_url": act.source_url, "verified": bool(eif and eif.verified and act.verified),
-                        "verification_note": eif.verification_note if eif else "entry into force not recorded"})
+            out.append(
+                {
+                    "id": aid,
+                    "label": f"{base} as amended by {act.version or aid}",
+                    "valid_from": eif.date.isoformat() if eif and eif.date else None,
+                    "amended_by": [aid],
+                    "status": (act.amendment.status_on(None) or act.status or InstrumentStatus.proposed).value,
+                    "source_url": act.source_url,
+                    "verified": bool(eif and eif.verified and act.verified),
+                    "verification_note": eif.verification_note if eif else "entry into force not recorded",
+                }
+            )
         return out
 
     def provision(self, qid: str) -> ProvisionRef:
@@ -91,7 +107,7 @@ class Catalog:
 
     def exists(self, qid: str) -> bool:
         if qid.startswith(PRINCIPLE_PREFIX):
-            return qid[len(PRINCIPLE_PREFIX):] in self.principles
+            return qid[len(PRINCIPLE_PREFIX) :] in self.principles
         return qid in self.provisions
 
     def add_mappings(self, mappings: list[Mapping], mapping_set: str) -> None:
@@ -102,8 +118,9 @@ class Catalog:
         return [m for m in self.mappings if m.object.startswith(PRINCIPLE_PREFIX)]
 
     def provision_mappings(self) -> list[Mapping]:
-        return [m for m in self.mappings if not m.object.startswith(PRINCIPLE_PREFIX)
-                and not m.subject.startswith(PRINCIPLE_PREFIX)]
+        return [
+            m for m in self.mappings if not m.object.startswith(PRINCIPLE_PREFIX) and not m.subject.startswith(PRINCIPLE_PREFIX)
+        ]
 
 
 def _parse(doc: LocatedDoc, model: type[BaseModel]) -> BaseModel:
@@ -140,7 +157,9 @@ def _inline_principle_mappings(inst: Instrument) -> list[Mapping]:
     return out
 
 
-def load_catalog(data_dir: Path | str = DATA_DIR, *, extra_instruments: Iterable[Path] = (), extra_mappings: Iterable[Path] = ()) -> Catalog:
+def load_catalog(
+    data_dir: Path | str = DATA_DIR, *, extra_instruments: Iterable[Path] = (), extra_mappings: Iterable[Path] = ()
+) -> Catalog:
     """Load a catalog directory; `extra_instruments` and `extra_mappings` are further YAML files
     (plug-ins and `TIANPING_PATH`, see tianping.plugins) loaded and checked with it."""
     data_dir = Path(data_dir)
@@ -153,16 +172,31 @@ def load_catalog(data_dir: Path | str = DATA_DIR, *, extra_instruments: Iterable
     pfile = _parse(pdoc, PrincipleFile)
     for i, pr in enumerate(pfile.principles):  # type: ignore[attr-defined]
         if pr.id in cat.principles:
-            problems.add(f"duplicate principle id '{pr.id}'", file=pdoc.path, line=pdoc.line_of(("principles", i, "id")), field=f"principles.{i}.id")
+            problems.add(
+                f"duplicate principle id '{pr.id}'",
+                file=pdoc.path,
+                line=pdoc.line_of(("principles", i, "id")),
+                field=f"principles.{i}.id",
+            )
         cat.principles[pr.id] = pr
 
     # instruments
     for path in sorted((data_dir / "instruments").glob("*.yaml")) + list(extra_instruments):
         inst, doc = load_instrument_file(path)
         if inst.id != path.stem:
-            problems.add(f"instrument id '{inst.id}' does not match the file name '{path.name}'", file=str(path), line=doc.line_of(("id",)), field="id")
+            problems.add(
+                f"instrument id '{inst.id}' does not match the file name '{path.name}'",
+                file=str(path),
+                line=doc.line_of(("id",)),
+                field="id",
+            )
         if inst.id in cat.instruments:
-            problems.add(f"duplicate instrument id '{inst.id}' (also in {cat.sources[inst.id]})", file=str(path), line=doc.line_of(("id",)), field="id")
+            problems.add(
+                f"duplicate instrument id '{inst.id}' (also in {cat.sources[inst.id]})",
+                file=str(path),
+                line=doc.line_of(("id",)),
+                field="id",
+            )
             continue
         cat.instruments[inst.id] = inst
         cat.sources[inst.id] = str(path)
@@ -170,30 +204,60 @@ def load_catalog(data_dir: Path | str = DATA_DIR, *, extra_instruments: Iterable
         local_ids: set[str] = set()
         for i, prov in enumerate(inst.provisions):
             if prov.id in local_ids:
-                problems.add(f"duplicate provision id '{prov.id}'", file=str(path), line=doc.line_of(("provisions", i, "id")), field=f"provisions.{i}.id")
+                problems.add(
+                    f"duplicate provision id '{prov.id}'",
+                    file=str(path),
+                    line=doc.line_of(("provisions", i, "id")),
+                    field=f"provisions.{i}.id",
+                )
             local_ids.add(prov.id)
             cat.provisions[qualified(inst.id, prov.id)] = ProvisionRef(inst, prov)
         for i, prov in enumerate(inst.provisions):
             if prov.parent is not None and prov.parent not in local_ids:
-                problems.add(f"parent '{prov.parent}' is not a provision of '{inst.id}'", file=str(path), line=doc.line_of(("provisions", i, "parent")), field=f"provisions.{i}.parent")
+                problems.add(
+                    f"parent '{prov.parent}' is not a provision of '{inst.id}'",
+                    file=str(path),
+                    line=doc.line_of(("provisions", i, "parent")),
+                    field=f"provisions.{i}.parent",
+                )
             for j, ref in enumerate(prov.principles):
                 if ref.id not in cat.principles:
-                    problems.add(f"unknown principle '{ref.id}'", file=str(path), line=doc.line_of(("provisions", i, "principles", j)), field=f"provisions.{i}.principles.{j}")
+                    problems.add(
+                        f"unknown principle '{ref.id}'",
+                        file=str(path),
+                        line=doc.line_of(("provisions", i, "principles", j)),
+                        field=f"provisions.{i}.principles.{j}",
+                    )
         cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
     for iid, inst in cat.instruments.items():
         if inst.amendment is not None:
             for j, target in enumerate(inst.amendment.amends):
                 if target not in cat.instruments:
-                    problems.add(f"amended instrument '{target}' is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("amendment", "amends", j)), field=f"amendment.amends.{j}")
+                    problems.add(
+                        f"amended instrument '{target}' is not in the catalog",
+                        file=cat.sources[iid],
+                        line=docs[iid].line_of(("amendment", "amends", j)),
+                        field=f"amendment.amends.{j}",
+                    )
                 else:
                     cat.amended_by.setdefault(target, []).append(iid)
             for j, ch in enumerate(inst.amendment.changes):
                 for k, q in enumerate(ch.provisions):
                     if q not in cat.provisions:
-                        problems.add(f"change cites '{q}', which is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("amendment", "changes", j, "provisions", k)), field=f"amendment.changes.{j}.provisions.{k}")
+                        problems.add(
+                            f"change cites '{q}', which is not in the catalog",
+                            file=cat.sources[iid],
+                            line=docs[iid].line_of(("amendment", "changes", j, "provisions", k)),
+                            field=f"amendment.changes.{j}.provisions.{k}",
+                        )
         for j, rel in enumerate(inst.related):
             if rel.id not in cat.instruments:
-                problems.add(f"related instrument '{rel.id}' is not in the catalog", file=cat.sources[iid], line=docs[iid].line_of(("related", j, "id")), field=f"related.{j}.id")
+                problems.add(
+                    f"related instrument '{rel.id}' is not in the catalog",
+                    file=cat.sources[iid],
+                    line=docs[iid].line_of(("related", j, "id")),
+                    field=f"related.{j}.id",
+                )
 
     # mappings
     for path in sorted((data_dir / "mappings").glob("*.yaml")) + list(extra_mappings):
@@ -204,7 +268,12 @@ def load_catalog(data_dir: Path | str = DATA_DIR, *, extra_instruments: Iterable
             for end in ("subject", "object"):
                 qid = getattr(m, end)
                 if not cat.exists(qid):
-                    problems.add(f"mapping to a missing id '{qid}'", file=str(path), line=doc.line_of(("mappings", i, end)), field=f"mappings.{i}.{end}")
+                    problems.add(
+                        f"mapping to a missing id '{qid}'",
+                        file=str(path),
+                        line=doc.line_of(("mappings", i, end)),
+                        field=f"mappings.{i}.{end}",
+                    )
             key = (m.subject, m.predicate.value, m.object)
             if key in seen:
                 problems.add("duplicate mapping", file=str(path), line=doc.line_of(("mappings", i)), field=f"mappings.{i}")

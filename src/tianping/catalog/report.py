@@ -21,31 +21,42 @@ against the official text (each says why in `verification_note`).
 
 
 def render(cat: Catalog) -> str:
-    lines = [HEADER, "## Instruments", "",
-             "| id | title | kind | jurisdiction | provisions | by kind | unverified |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        HEADER,
+        "## Instruments",
+        "",
+        "| id | title | kind | jurisdiction | provisions | by kind | unverified |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for iid, inst in cat.instruments.items():
         kinds = Counter(p.kind.value for p in inst.provisions)
         by_kind = ", ".join(f"{k} {n}" for k, n in kinds.items())
         unverified = sum(1 for p in inst.provisions if not p.verified)
         flag = "" if inst.verified else " (instrument: see note)"
-        lines.append(f"| `{iid}` | {inst.short_title.en if inst.short_title else inst.title.en} / "
-                     f"{inst.short_title.zh if inst.short_title else inst.title.zh} | {inst.kind.value} | "
-                     f"{inst.jurisdiction} | {len(inst.provisions)} | {by_kind} | {unverified}{flag} |")
+        lines.append(
+            f"| `{iid}` | {inst.short_title.en if inst.short_title else inst.title.en} / "
+            f"{inst.short_title.zh if inst.short_title else inst.title.zh} | {inst.kind.value} | "
+            f"{inst.jurisdiction} | {len(inst.provisions)} | {by_kind} | {unverified}{flag} |"
+        )
     per_principle: dict[str, set[str]] = {p: set() for p in cat.principles}
     n_prov_prov = 0
     for m in cat.mappings:
         if m.object.startswith(PRINCIPLE_PREFIX):
-            per_principle[m.object[len(PRINCIPLE_PREFIX):]].add(m.subject.split(":", 1)[0])
+            per_principle[m.object[len(PRINCIPLE_PREFIX) :]].add(m.subject.split(":", 1)[0])
         else:
             n_prov_prov += 1
     lines += ["", "## Principles", "", "| id | en | zh | instruments mapped |", "|---|---|---|---|"]
     for pid, pr in cat.principles.items():
         lines.append(f"| `{pid}` | {pr.title.en} | {pr.title.zh} | {len(per_principle[pid])} |")
     total = sum(len(i.provisions) for i in cat.instruments.values())
-    lines += ["", "## Totals", "",
-              f"- {len(cat.instruments)} instruments, {total} provisions, {len(cat.principles)} principles",
-              f"- {len(cat.mappings) - n_prov_prov} provision→principle mappings, {n_prov_prov} provision↔provision mappings", ""]
+    lines += [
+        "",
+        "## Totals",
+        "",
+        f"- {len(cat.instruments)} instruments, {total} provisions, {len(cat.principles)} principles",
+        f"- {len(cat.mappings) - n_prov_prov} provision→principle mappings, {n_prov_prov} provision↔provision mappings",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .vocab import PRINCIPLE_PREFIX, Predicate, is_principle, qualified, split_qualified  # noqa: F401  (re-exported)
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9.\-]*[a-z0-9]$"
 LOCAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._()\-]*$"
@@ -38,9 +38,14 @@ class Text(Strict):
     tag (e.g. the official-language title: `vi`, `ms`, `id`, `th`, `km`, `pt-BR`). `get` falls back
     from a regional tag to its language, then to English."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True,
-                              json_schema_extra={"patternProperties": {LANG_KEY.pattern: {"type": "string", "minLength": 1}},
-                                                 "additionalProperties": False})
+    model_config = ConfigDict(
+        extra="allow",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "patternProperties": {LANG_KEY.pattern: {"type": "string", "minLength": 1}},
+            "additionalProperties": False,
+        },
+    )
 
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
@@ -126,8 +131,14 @@ class ProvisionKind(str, Enum):
 
 
 CONTAINER_KINDS = frozenset(
-    {ProvisionKind.part, ProvisionKind.chapter, ProvisionKind.section, ProvisionKind.annex,
-     ProvisionKind.annex_section, ProvisionKind.group}
+    {
+        ProvisionKind.part,
+        ProvisionKind.chapter,
+        ProvisionKind.section,
+        ProvisionKind.annex,
+        ProvisionKind.annex_section,
+        ProvisionKind.group,
+    }
 )
 
 
@@ -146,10 +157,13 @@ class Dates(Strict):
     entry_into_force: dt.date | None = None
     applies_from: dt.date | None = None
     revised: dt.date | None = None
-    sources: dict[str, str] = Field(default_factory=dict, description="Where each date was read, keyed by the date's field name (e.g. {entry_into_force: 'CAC, 2 Jan 2026'}).")
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where each date was read, keyed by the date's field name (e.g. {entry_into_force: 'CAC, 2 Jan 2026'}).",
+    )
 
     @model_validator(mode="after")
-    def _sources_name_dates(self) -> "Dates":
+    def _sources_name_dates(self) -> Dates:
         unknown = set(self.sources) - {"adopted", "published", "entry_into_force", "applies_from", "revised"}
         if unknown:
             raise ValueError(f"sources names unknown date fields: {sorted(unknown)}")
@@ -168,14 +182,24 @@ class InstrumentStatus(str, Enum):
     in_force = "in_force"
 
 
-STATUS_RANK = {InstrumentStatus.proposed: 0, InstrumentStatus.adopted: 1, InstrumentStatus.published: 2, InstrumentStatus.in_force: 3}
+STATUS_RANK = {
+    InstrumentStatus.proposed: 0,
+    InstrumentStatus.adopted: 1,
+    InstrumentStatus.published: 2,
+    InstrumentStatus.in_force: 3,
+}
 
 
 class Milestone(Strict):
     """One dated step of an instrument's procedure, with where the date comes from."""
 
-    event: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="e.g. proposed, political_agreement, parliament_vote, council_adoption, signed, published, entry_into_force.")
-    status: InstrumentStatus | None = Field(default=None, description="The status the instrument reaches with this step (none for intermediate steps).")
+    event: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="e.g. proposed, political_agreement, parliament_vote, council_adoption, signed, published, entry_into_force.",
+    )
+    status: InstrumentStatus | None = Field(
+        default=None, description="The status the instrument reaches with this step (none for intermediate steps)."
+    )
     date: dt.date | None = Field(default=None, description="None when the step is expected but its date is not known.")
     reference: str | None = Field(default=None, description="e.g. 'COM(2025) 836' or 'OJ L, 2026/1744, 24.7.2026'.")
     source: str = Field(min_length=3, description="Where the date was read (official source or named secondary sources).")
@@ -187,9 +211,13 @@ class AmendmentChange(Strict):
     """One change an amending act makes to the instrument it amends (the project's own words)."""
 
     id: str = Field(pattern=SLUG)
-    provisions: list[str] = Field(default_factory=list, description="Qualified ids of the amended provisions, where they are in the catalog.")
+    provisions: list[str] = Field(
+        default_factory=list, description="Qualified ids of the amended provisions, where they are in the catalog."
+    )
     summary: Text
-    dates: dict[str, dt.date] = Field(default_factory=dict, description="Dates set by the change, e.g. {from: 2026-08-02, to: 2027-12-02}.")
+    dates: dict[str, dt.date] = Field(
+        default_factory=dict, description="Dates set by the change, e.g. {from: 2026-08-02, to: 2027-12-02}."
+    )
     verified: bool = True
     verification_note: str | None = None
 
@@ -234,8 +262,17 @@ class Relation(Strict):
     "supersedes" = this one replaces `id` (which then stops being the current text); "*_by" the reverse."""
 
     id: str = Field(pattern=SLUG)
-    relation: Literal["successor", "predecessor", "implements", "implemented_by", "companion", "amends", "amended_by",
-                      "supersedes", "superseded_by"]
+    relation: Literal[
+        "successor",
+        "predecessor",
+        "implements",
+        "implemented_by",
+        "companion",
+        "amends",
+        "amended_by",
+        "supersedes",
+        "superseded_by",
+    ]
     note: str | None = None
 
 
@@ -252,7 +289,7 @@ class PrincipleRef(Strict):
     confidence: float = Field(default=0.9, ge=0, le=1)
 
 
-FactValue = Union[bool, int, float, str, dt.date, list[Union[int, float, str]]]
+FactValue = bool | int | float | str | dt.date | list[int | float | str]
 
 
 class Provision(Strict):
@@ -264,7 +301,9 @@ class Provision(Strict):
     summary: Text | None = Field(default=None, description="The project's own wording; never copied prose.")
     tags: list[str] = Field(default_factory=list)
     principles: list[Annotated[str, Field(pattern=SLUG)] | PrincipleRef] = Field(default_factory=list)
-    facts: dict[str, FactValue] = Field(default_factory=dict, description="Machine-readable numbers and dates stated by this provision.")
+    facts: dict[str, FactValue] = Field(
+        default_factory=dict, description="Machine-readable numbers and dates stated by this provision."
+    )
     applies_from: dt.date | None = None
     verified: bool = True
     verification_note: str | None = None
@@ -283,7 +322,7 @@ class Provision(Strict):
         return out
 
     @model_validator(mode="after")
-    def _summary_for_requirements(self) -> "Provision":
+    def _summary_for_requirements(self) -> Provision:
         if self.kind not in CONTAINER_KINDS and self.summary is None:
             raise ValueError(f"a provision of kind '{self.kind.value}' needs a summary (zh and en, in the project's own words)")
         if self.parent == self.id:
@@ -300,13 +339,19 @@ class Instrument(Strict):
     title: Text
     short_title: Text | None = None
     issuer: Text
-    jurisdiction: str = Field(pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|ASEAN|COE|G7|G20|UN|OECD|UNESCO|INTL)$",
-                              description="ISO 3166-1 alpha-2 code, an ISO 3166-2 subdivision code (e.g. US-CO; US-NY for "
-                                          "New York City), or a regional/international scope (COE: Council of Europe).")
+    jurisdiction: str = Field(
+        pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|ASEAN|COE|G7|G20|UN|OECD|UNESCO|INTL)$",
+        description="ISO 3166-1 alpha-2 code, an ISO 3166-2 subdivision code (e.g. US-CO; US-NY for "
+        "New York City), or a regional/international scope (COE: Council of Europe).",
+    )
     kind: InstrumentKind
     version: str | None = None
-    status: InstrumentStatus | None = Field(default=None, description="Procedure status (mainly for amending acts and drafts); none means in force or not applicable.")
-    versions: list[InstrumentVersion] = Field(default_factory=list, description="Dated versions; amending acts in the catalog add theirs automatically.")
+    status: InstrumentStatus | None = Field(
+        default=None, description="Procedure status (mainly for amending acts and drafts); none means in force or not applicable."
+    )
+    versions: list[InstrumentVersion] = Field(
+        default_factory=list, description="Dated versions; amending acts in the catalog add theirs automatically."
+    )
     amendment: AmendingAct | None = Field(default=None, description="Set when this instrument amends other instruments.")
     dates: Dates = Field(default_factory=Dates)
     source_url: str = Field(pattern=r"^https?://")
@@ -314,7 +359,9 @@ class Instrument(Strict):
     summary: Text
     tags: list[str] = Field(default_factory=list)
     related: list[Relation] = Field(default_factory=list)
-    facts: dict[str, FactValue] = Field(default_factory=dict, description="Machine-readable facts about the instrument as a whole.")
+    facts: dict[str, FactValue] = Field(
+        default_factory=dict, description="Machine-readable facts about the instrument as a whole."
+    )
     licence_note: str | None = None
     verified: bool = True
     verification_note: str | None = None
@@ -345,7 +392,7 @@ class Mapping(Strict):
     author: str | None = None
 
     @model_validator(mode="after")
-    def _not_self(self) -> "Mapping":
+    def _not_self(self) -> Mapping:
         if self.subject == self.object:
             raise ValueError("a mapping cannot map an id to itself")
         return self
@@ -355,7 +402,3 @@ class MappingFile(Strict):
     mapping_set_id: str = Field(pattern=SLUG)
     description: str | None = None
     mappings: list[Mapping] = Field(min_length=1)
-
-
-
-

@@ -40,10 +40,16 @@ class CatalogService:
         with self.db.session() as s:
             rows = s.scalars(select(InstrumentRow).order_by(InstrumentRow.position)).all()
             return [
-                {"id": r.id, "title": r.document["title"], "kind": r.kind,  # every language the catalog gives
-                 "jurisdiction": r.jurisdiction, "provision_count": r.provision_count,
-                 "issuer": r.document.get("issuer"), "dates": r.document.get("dates", {}),
-                 "verified": r.document.get("verified", True)}
+                {
+                    "id": r.id,
+                    "title": r.document["title"],
+                    "kind": r.kind,  # every language the catalog gives
+                    "jurisdiction": r.jurisdiction,
+                    "provision_count": r.provision_count,
+                    "issuer": r.document.get("issuer"),
+                    "dates": r.document.get("dates", {}),
+                    "verified": r.document.get("verified", True),
+                }
                 for r in rows
             ]
 
@@ -52,7 +58,9 @@ class CatalogService:
             from .schema import ProvisionKind
 
             if kind not in ProvisionKind.__members__:
-                raise TianpingError(f"unknown provision kind '{kind}' (known: {', '.join(ProvisionKind.__members__)})", title="bad option")
+                raise TianpingError(
+                    f"unknown provision kind '{kind}' (known: {', '.join(ProvisionKind.__members__)})", title="bad option"
+                )
         with self.db.session() as s:
             inst = s.get(InstrumentRow, iid)
             if inst is None:
@@ -62,8 +70,11 @@ class CatalogService:
             if kind:
                 q = q.where(ProvisionRow.kind == kind)
             provs = s.scalars(q.order_by(ProvisionRow.position)).all()
-            return {**inst.document, "provision_count": inst.provision_count,
-                    "provisions": [{"qid": p.qid, **p.document} for p in provs]}
+            return {
+                **inst.document,
+                "provision_count": inst.provision_count,
+                "provisions": [{"qid": p.qid, **p.document} for p in provs],
+            }
 
     def provision(self, qid: str) -> dict[str, Any]:
         with self.db.session() as s:
@@ -77,8 +88,9 @@ class CatalogService:
             return [r.document for r in s.scalars(select(PrincipleRow).order_by(PrincipleRow.position))]
 
     # -- search ------------------------------------------------------------
-    def search(self, query: str, *, lang: str | None = None, limit: int = 20,
-               instruments: list[str] | None = None) -> list[SearchHit]:
+    def search(
+        self, query: str, *, lang: str | None = None, limit: int = 20, instruments: list[str] | None = None
+    ) -> list[SearchHit]:
         if lang not in (None, "en", "zh"):
             raise TianpingError(f"unknown language '{lang}' (use en or zh)", title="bad option")
         if self.db.dialect == "sqlite":
@@ -118,13 +130,23 @@ class CatalogService:
     def graph(self) -> MappingGraph:
         if self._graph is None:
             with self.db.session() as s:
-                rows = s.execute(select(MappingRow.subject, MappingRow.predicate, MappingRow.object, MappingRow.confidence,
-                                        MappingRow.justification, MappingRow.comment, MappingRow.comment_zh)).all()
+                rows = s.execute(
+                    select(
+                        MappingRow.subject,
+                        MappingRow.predicate,
+                        MappingRow.object,
+                        MappingRow.confidence,
+                        MappingRow.justification,
+                        MappingRow.comment,
+                        MappingRow.comment_zh,
+                    )
+                ).all()
             self._graph = MappingGraph([tuple(r) for r in rows])
         return self._graph
 
-    def crosswalk(self, qid: str, *, to: list[str] | None = None, via_principles: bool = False,
-                  max_hops: int = 2) -> list[dict[str, Any]]:
+    def crosswalk(
+        self, qid: str, *, to: list[str] | None = None, via_principles: bool = False, max_hops: int = 2
+    ) -> list[dict[str, Any]]:
         self.provision(qid)  # raises a clear error for an unknown id
         known = {i["id"] for i in self.list_instruments()}
         for t in to or []:
@@ -138,8 +160,9 @@ class CatalogService:
         if not qids:
             return {}
         with self.db.session() as s:
-            rows = s.execute(select(ProvisionRow.qid, ProvisionRow.document, ProvisionRow.number)
-                             .where(ProvisionRow.qid.in_(qids))).all()
+            rows = s.execute(
+                select(ProvisionRow.qid, ProvisionRow.document, ProvisionRow.number).where(ProvisionRow.qid.in_(qids))
+            ).all()
         # the title in every language the catalog gives (the provision's document), and its number
         return {q: {**doc["title"], "number": num} for q, doc, num in rows}
 

@@ -13,12 +13,11 @@ from sqlalchemy import delete, select, text
 
 from ..store import Database
 from ..store.models import InstrumentRow, MappingRow, MetaEntry, PrincipleRow, ProvisionRow
+from .fingerprint import HASH_KEY, data_hash  # noqa: F401  (re-exported; light: the CLI's fast reads use it without SQLAlchemy)
+from .textindex import index_text
 from .vocab import qualified
 
 DATA_DIR = Path(__file__).parent / "data"
-from .textindex import index_text
-
-from .fingerprint import HASH_KEY, data_hash  # noqa: E402,F401  (light: the CLI's fast reads use it without SQLAlchemy)
 
 
 def stored_hash(db: Database) -> str | None:
@@ -45,35 +44,79 @@ def write_catalog(db: Database, cat, digest: str) -> None:
             s.execute(delete(model))
         for pos, (iid, inst) in enumerate(cat.instruments.items()):
             doc = inst.model_dump(mode="json", exclude={"provisions"}, exclude_none=True)
-            s.add(InstrumentRow(id=iid, title_en=inst.title.en, title_zh=inst.title.zh, kind=inst.kind.value,
-                                jurisdiction=inst.jurisdiction, provision_count=len(inst.provisions), position=pos, document=doc))
+            s.add(
+                InstrumentRow(
+                    id=iid,
+                    title_en=inst.title.en,
+                    title_zh=inst.title.zh,
+                    kind=inst.kind.value,
+                    jurisdiction=inst.jurisdiction,
+                    provision_count=len(inst.provisions),
+                    position=pos,
+                    document=doc,
+                )
+            )
         s.flush()
         rows = []
         for inst in cat.instruments.values():
             for pos, p in enumerate(inst.provisions):
-                rows.append(dict(
-                    qid=qualified(inst.id, p.id), instrument_id=inst.id, local_id=p.id,
-                    parent_qid=qualified(inst.id, p.parent) if p.parent else None, kind=p.kind.value,
-                    number=p.number, title_en=p.title.en, title_zh=p.title.zh,
-                    summary_en=p.summary.en if p.summary else None, summary_zh=p.summary.zh if p.summary else None,
-                    verified=p.verified, position=pos,
-                    search_text=index_text(p.number, p.title.en, p.title.zh,
-                                           p.summary.en if p.summary else None, p.summary.zh if p.summary else None,
-                                           " ".join(p.tags)),
-                    document=p.model_dump(mode="json", exclude_none=True),
-                ))
+                rows.append(
+                    dict(
+                        qid=qualified(inst.id, p.id),
+                        instrument_id=inst.id,
+                        local_id=p.id,
+                        parent_qid=qualified(inst.id, p.parent) if p.parent else None,
+                        kind=p.kind.value,
+                        number=p.number,
+                        title_en=p.title.en,
+                        title_zh=p.title.zh,
+                        summary_en=p.summary.en if p.summary else None,
+                        summary_zh=p.summary.zh if p.summary else None,
+                        verified=p.verified,
+                        position=pos,
+                        search_text=index_text(
+                            p.number,
+                            p.title.en,
+                            p.title.zh,
+                            p.summary.en if p.summary else None,
+                            p.summary.zh if p.summary else None,
+                            " ".join(p.tags),
+                        ),
+                        document=p.model_dump(mode="json", exclude_none=True),
+                    )
+                )
         if rows:
             s.execute(ProvisionRow.__table__.insert(), rows)
-        s.execute(PrincipleRow.__table__.insert(), [
-            dict(id=pid, title_en=pr.title.en, title_zh=pr.title.zh, position=i, document=pr.model_dump(mode="json", exclude_none=True))
-            for i, (pid, pr) in enumerate(cat.principles.items())
-        ])
+        s.execute(
+            PrincipleRow.__table__.insert(),
+            [
+                dict(
+                    id=pid,
+                    title_en=pr.title.en,
+                    title_zh=pr.title.zh,
+                    position=i,
+                    document=pr.model_dump(mode="json", exclude_none=True),
+                )
+                for i, (pid, pr) in enumerate(cat.principles.items())
+            ],
+        )
         if cat.mappings:
-            s.execute(MappingRow.__table__.insert(), [
-                dict(subject=m.subject, predicate=m.predicate.value, object=m.object, justification=m.justification.value,
-                     confidence=m.confidence, comment=m.comment, comment_zh=m.comment_zh, mapping_set=mset)
-                for m, mset in zip(cat.mappings, cat.mapping_sets)
-            ])
+            s.execute(
+                MappingRow.__table__.insert(),
+                [
+                    dict(
+                        subject=m.subject,
+                        predicate=m.predicate.value,
+                        object=m.object,
+                        justification=m.justification.value,
+                        confidence=m.confidence,
+                        comment=m.comment,
+                        comment_zh=m.comment_zh,
+                        mapping_set=mset,
+                    )
+                    for m, mset in zip(cat.mappings, cat.mapping_sets, strict=True)
+                ],
+            )
         if db.dialect == "sqlite":
             s.execute(text("INSERT INTO provisions_fts(provisions_fts) VALUES('rebuild')"))
         meta = s.get(MetaEntry, HASH_KEY)

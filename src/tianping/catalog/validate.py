@@ -30,29 +30,46 @@ def completeness_problems(cat: Catalog) -> ProblemList:
     for iid, inst in cat.instruments.items():
         src = cat.sources.get(iid)
         if iid not in linked:
-            problems.add(f"instrument '{iid}' is not in the crosswalk: map at least one of its provisions to a "
-                         "provision of another instrument (data/mappings/*.yaml)", file=src, field="id")
+            problems.add(
+                f"instrument '{iid}' is not in the crosswalk: map at least one of its provisions to a "
+                "provision of another instrument (data/mappings/*.yaml)",
+                file=src,
+                field="id",
+            )
         if not inst.verified and not inst.verification_note:
-            problems.add(f"instrument '{iid}' is verified: false without a verification_note", file=src, field="verification_note")
+            problems.add(
+                f"instrument '{iid}' is verified: false without a verification_note", file=src, field="verification_note"
+            )
         for p in inst.provisions:
             if not p.verified and not p.verification_note:
-                problems.add(f"provision '{iid}:{p.id}' is verified: false without a verification_note", file=src,
-                             field=f"provisions.{p.id}.verification_note")
+                problems.add(
+                    f"provision '{iid}:{p.id}' is verified: false without a verification_note",
+                    file=src,
+                    field=f"provisions.{p.id}.verification_note",
+                )
         # milestones, changes and versions of an instrument that is itself `verified: false` with a note
         # inherit that note (it explains the whole act); otherwise they need their own
         inherited = bool(not inst.verified and inst.verification_note)
         for v in inst.versions:
             if not v.verified and not v.verification_note and not inherited:
-                problems.add(f"version '{v.id}' of '{iid}' is verified: false without a verification_note", file=src, field="versions")
+                problems.add(
+                    f"version '{v.id}' of '{iid}' is verified: false without a verification_note", file=src, field="versions"
+                )
         if inst.amendment is not None:
             for ms in inst.amendment.milestones:
                 if not ms.verified and not ms.verification_note and not inherited:
-                    problems.add(f"milestone '{ms.event}' of '{iid}' is verified: false without a verification_note", file=src,
-                                 field="amendment.milestones")
+                    problems.add(
+                        f"milestone '{ms.event}' of '{iid}' is verified: false without a verification_note",
+                        file=src,
+                        field="amendment.milestones",
+                    )
             for ch in inst.amendment.changes:
                 if not ch.verified and not ch.verification_note and not inherited:
-                    problems.add(f"change '{ch.id}' of '{iid}' is verified: false without a verification_note", file=src,
-                                 field="amendment.changes")
+                    problems.add(
+                        f"change '{ch.id}' of '{iid}' is verified: false without a verification_note",
+                        file=src,
+                        field="amendment.changes",
+                    )
     return problems
 
 
@@ -84,17 +101,28 @@ def pack_problems(cat: Catalog) -> ProblemList:
             extends.append((pack.id, pack.extends, f))
         for iid in pack.instruments:
             if iid not in cat.instruments:
-                problems.add(f"pack '{pack.id}' names instrument '{iid}', which is not in the catalog", file=f, field="instruments")
+                problems.add(
+                    f"pack '{pack.id}' names instrument '{iid}', which is not in the catalog", file=f, field="instruments"
+                )
         for read in sorted(lp.reads):
             parts = read.split(".")
             if parts[0] == "system" and len(parts) > 1:
-                known = parts[1] in AISystem.model_fields and (parts[1] != "organisation" or len(parts) < 3 or parts[2] in Organisation.model_fields)
+                known = parts[1] in AISystem.model_fields and (
+                    parts[1] != "organisation" or len(parts) < 3 or parts[2] in Organisation.model_fields
+                )
                 if not known and parts[1] != "roles":
-                    problems.add(f"pack '{pack.id}' reads '{read}', which is not a profile field (docs/profile-fields.md)", file=f, field="questions")
+                    problems.add(
+                        f"pack '{pack.id}' reads '{read}', which is not a profile field (docs/profile-fields.md)",
+                        file=f,
+                        field="questions",
+                    )
                     continue
             if parts[0] in ("system", "derived") and read not in pack.questions:
-                problems.add(f"pack '{pack.id}' reads '{read}' but asks no question for it: add questions.{read} with en/zh text",
-                             file=f, field="questions")
+                problems.add(
+                    f"pack '{pack.id}' reads '{read}' but asks no question for it: add questions.{read} with en/zh text",
+                    file=f,
+                    field="questions",
+                )
     for pid, base, f in extends:
         if base not in seen:
             problems.add(f"pack '{pid}' extends '{base}', which is not a loaded rule pack", file=f, field="extends")
@@ -113,8 +141,13 @@ def docs_problems() -> ProblemList:
         from ..registry.fieldref import render_markdown
 
         if doc.read_text(encoding="utf-8") != render_markdown():
-            problems.add("docs/profile-fields.md is out of date: regenerate it with `python -m tianping.registry.fieldref > docs/profile-fields.md` (the text `tianping register --schema` prints)",
-                         file=str(doc))
+            problems.add(
+                (
+                    "docs/profile-fields.md is out of date: regenerate it with `python -m tianping.registry.fieldref > "
+                    "docs/profile-fields.md` (the text `tianping register --schema` prints)"
+                ),
+                file=str(doc),
+            )
     return problems
 
 
@@ -159,15 +192,21 @@ def main(argv: list[str]) -> int:
             print(f"  WARNING {len(unmapped)} non-container provisions without a principle: {unmapped[:10]}")
         if inst.amendment is not None:
             status = inst.amendment.status_on(None)
-            print(f"  amends {', '.join(inst.amendment.amends)}; status {status.value if status else 'none'}; "
-                  f"{len(inst.amendment.changes)} changes")
+            print(
+                f"  amends {', '.join(inst.amendment.amends)}; status {status.value if status else 'none'}; "
+                f"{len(inst.amendment.changes)} changes"
+            )
         if iid in cat.amended_by:
             for v in cat.versions_of(iid):
-                print(f"  version {v['label']} from {v['valid_from'] or '?'}" + ("" if v.get("verified", True) else " (unverified)"))
+                print(
+                    f"  version {v['label']} from {v['valid_from'] or '?'}" + ("" if v.get("verified", True) else " (unverified)")
+                )
     for c in coverage_report(cat):
         if c.ratio < TARGET:
-            print(f"  WARNING {c.instrument_id}: crosswalk coverage {100 * c.ratio:.1f}% of {c.total} requirement provisions "
-                  f"(target {100 * TARGET:.0f}%)")
+            print(
+                f"  WARNING {c.instrument_id}: crosswalk coverage {100 * c.ratio:.1f}% of {c.total} requirement provisions "
+                f"(target {100 * TARGET:.0f}%)"
+            )
     print(f"principles: {len(cat.principles)}; mappings: {len(cat.mappings)}")
     return 0
 

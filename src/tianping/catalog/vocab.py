@@ -25,7 +25,7 @@ class Predicate(str, Enum):
         return f"skos:{self.value}Match"
 
     @property
-    def inverse(self) -> "Predicate":
+    def inverse(self) -> Predicate:
         return {Predicate.broad: Predicate.narrow, Predicate.narrow: Predicate.broad}.get(self, self)
 
 

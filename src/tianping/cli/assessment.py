@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
 
-from ..errors import TianpingError
 from ..assessment.exit_policy import assessment_exit_code, exit_policy
+from ..errors import TianpingError
 from .common import STATE, check_new_dir, console, emit_json, guarded, split_csv, tr, txt
-
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 checklist_app = typer.Typer(help="Process checklists (AI Verify, ISO/IEC 42001 Annex A, NIST AI RMF).", no_args_is_help=True)
@@ -24,10 +21,12 @@ def _system(ref: str):
     return RegistryService(STATE.db()).resolve(ref)
 
 
-
 @guarded
-def plan(system: str = typer.Argument(..., help="Profile file or registered system id."),
-         as_of: Optional[str] = typer.Option(None, "--as-of"), as_json: bool = JSON_OPT) -> None:
+def plan(
+    system: str = typer.Argument(..., help="Profile file or registered system id."),
+    as_of: str | None = typer.Option(None, "--as-of"),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Which technical tests and process checks evidence each obligation."""
     from ..assessment.plan import plan_dict, plan_for
     from ..rules.engine import classify
@@ -42,8 +41,12 @@ def plan(system: str = typer.Argument(..., help="Profile file or registered syst
     for col in ("jurisdiction", "obligation", "plan_tests", "plan_checks"):
         table.add_column(tr(col), overflow="fold")
     for o in p["obligations"]:
-        table.add_row(o["jurisdiction"], txt(o["title"]), ", ".join(t["test"] for t in o["tests"]),
-                      ", ".join(c["item"] for c in o["checks"][:6]) + (" …" if len(o["checks"]) > 6 else ""))
+        table.add_row(
+            o["jurisdiction"],
+            txt(o["title"]),
+            ", ".join(t["test"] for t in o["tests"]),
+            ", ".join(c["item"] for c in o["checks"][:6]) + (" …" if len(o["checks"]) > 6 else ""),
+        )
     console.print(table)
     console.print(f"{tr('plan_tests')}: {', '.join(p['tests']) or '—'}", highlight=False)
 
@@ -51,22 +54,37 @@ def plan(system: str = typer.Argument(..., help="Profile file or registered syst
 @guarded
 def assess(
     system: str = typer.Argument(..., help="Profile file or registered system id."),
-    runs: Optional[str] = typer.Option(None, "--runs", help="Comma-separated run ids (default: the system's completed runs)."),
-    answers: Optional[Path] = typer.Option(None, "--answers", help="Checklist answers YAML (default: answers imported for the system)."),
-    evidence: Optional[Path] = typer.Option(None, "--evidence", help="Directory holding the evidence files the answers name."),
-    as_of: Optional[str] = typer.Option(None, "--as-of"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write a signed report bundle into this new directory."),
-    pdf: Optional[bool] = typer.Option(None, "--pdf/--no-pdf", help="Include PDF reports in the bundle (default: when "
-                                       "WeasyPrint is installed, i.e. tianping[pdf]; --pdf without it says what to install)."),
-    rescore: Optional[Path] = typer.Option(None, "--rescore", help="Re-judge the stored evidence against the thresholds in this "
-                                           "YAML file (metric id -> op/value/warn/min_n) without re-running any test."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Verdict rules YAML (default: the bundled verdict_rules.yaml)."),
-    fail_on: str = typer.Option("never", "--fail-on", help="Exit 1 when: 'gate' = an obligation is not met; 'fail' = an "
-                                "obligation is not met, partial or has insufficient data; 'never' (default)."),
+    runs: str | None = typer.Option(None, "--runs", help="Comma-separated run ids (default: the system's completed runs)."),
+    answers: Path | None = typer.Option(
+        None, "--answers", help="Checklist answers YAML (default: answers imported for the system)."
+    ),
+    evidence: Path | None = typer.Option(None, "--evidence", help="Directory holding the evidence files the answers name."),
+    as_of: str | None = typer.Option(None, "--as-of"),
+    out: Path | None = typer.Option(None, "--out", help="Write a signed report bundle into this new directory."),
+    pdf: bool | None = typer.Option(
+        None,
+        "--pdf/--no-pdf",
+        help="Include PDF reports in the bundle (default: when "
+        "WeasyPrint is installed, i.e. tianping[pdf]; --pdf without it says what to install).",
+    ),
+    rescore: Path | None = typer.Option(
+        None,
+        "--rescore",
+        help="Re-judge the stored evidence against the thresholds in this "
+        "YAML file (metric id -> op/value/warn/min_n) without re-running any test.",
+    ),
+    rules: Path | None = typer.Option(None, "--rules", help="Verdict rules YAML (default: the bundled verdict_rules.yaml)."),
+    fail_on: str = typer.Option(
+        "never",
+        "--fail-on",
+        help="Exit 1 when: 'gate' = an obligation is not met; 'fail' = an "
+        "obligation is not met, partial or has insufficient data; 'never' (default).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Judge every obligation against the evidence; optionally write a signed report bundle."""
-    from ..assessment.assess import VERDICT_TEXT, assess as run_assess, load_runs, runs_for_system
+    from ..assessment.assess import VERDICT_TEXT, load_runs, runs_for_system
+    from ..assessment.assess import assess as run_assess
     from ..assessment.checklists import load_answers, stored_answers
     from ..assessment.verdicts import load_overrides, load_rules
     from ..crypto import load_or_init_keys
@@ -86,9 +104,8 @@ def assess(
     result = run_assess(prof, runs=run_rows, answers=af, as_of=_as_of(as_of), overrides=overrides, rules=verdict_rules)
     bundle = key = None
     if out is not None:
-        from ..reporting.build import build_bundle
-
         from ..extras import missing
+        from ..reporting.build import build_bundle
 
         key = load_or_init_keys()
         # the report in English and Chinese, and in the interface language when it is another one
@@ -115,9 +132,11 @@ def assess(
 
 
 @guarded
-def verify(bundle: Path = typer.Argument(..., help="A report bundle directory."),
-           fingerprint: Optional[str] = typer.Option(None, "--fingerprint", help="Require this signer fingerprint."),
-           as_json: bool = JSON_OPT) -> None:
+def verify(
+    bundle: Path = typer.Argument(..., help="A report bundle directory."),
+    fingerprint: str | None = typer.Option(None, "--fingerprint", help="Require this signer fingerprint."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Check a bundle offline: every file's SHA-256 and the Ed25519 signature; name the first file that changed."""
     from ..reporting.bundle import verify_bundle
 
@@ -134,9 +153,11 @@ def verify(bundle: Path = typer.Argument(..., help="A report bundle directory.")
 
 @checklist_app.command("template")
 @guarded
-def checklist_template(checklist: str = typer.Argument(..., help="aiverify, iso-iec-42001 or nist-ai-rmf"),
-                       system: str = typer.Option(..., "--system", help="System id the answers are for."),
-                       out: Optional[Path] = typer.Option(None, "--out")) -> None:
+def checklist_template(
+    checklist: str = typer.Argument(..., help="aiverify, iso-iec-42001 or nist-ai-rmf"),
+    system: str = typer.Option(..., "--system", help="System id the answers are for."),
+    out: Path | None = typer.Option(None, "--out"),
+) -> None:
     """Write an answers file to fill in, with every item's question as a comment."""
     from ..assessment.checklists import template
     from ..outputs import check_file, write_text
@@ -153,8 +174,9 @@ def checklist_template(checklist: str = typer.Argument(..., help="aiverify, iso-
 
 @checklist_app.command("import")
 @guarded
-def checklist_import(file: Path = typer.Argument(...), evidence: Optional[Path] = typer.Option(None, "--evidence"),
-                     as_json: bool = JSON_OPT) -> None:
+def checklist_import(
+    file: Path = typer.Argument(...), evidence: Path | None = typer.Option(None, "--evidence"), as_json: bool = JSON_OPT
+) -> None:
     """Validate an answers file and store it for the system (unknown ids or missing evidence: exit 2, nothing stored)."""
     from ..assessment.checklists import load_answers, store_answers
 
@@ -169,7 +191,7 @@ def checklist_import(file: Path = typer.Argument(...), evidence: Optional[Path] 
 
 @checklist_app.command("export")
 @guarded
-def checklist_export(system: str = typer.Argument(...), out: Optional[Path] = typer.Option(None, "--out")) -> None:
+def checklist_export(system: str = typer.Argument(...), out: Path | None = typer.Option(None, "--out")) -> None:
     """Export the stored answers of a system as YAML."""
     from ..assessment.checklists import dump_answers, stored_answers
     from ..outputs import check_file, write_text
@@ -182,5 +204,3 @@ def checklist_export(system: str = typer.Argument(...), out: Optional[Path] = ty
     else:
         write_text(out, text, "--out")
         console.print(tr("wrote", path=out), highlight=False)
-
-

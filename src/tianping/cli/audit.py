@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -12,14 +11,16 @@ from ..audit import AuditLog
 from ..errors import TianpingError
 from .common import STATE, console, emit_json, guarded, tr
 
-
 app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
 
 @app.command("log")
 @guarded
-def log(limit: int = typer.Option(50, "--limit", min=1), subject: Optional[str] = typer.Option(None, "--subject"),
-        as_json: bool = typer.Option(False, "--json")) -> None:
+def log(
+    limit: int = typer.Option(50, "--limit", min=1),
+    subject: str | None = typer.Option(None, "--subject"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Show the most recent audit events."""
     events = AuditLog(STATE.db()).events(limit=limit, subject_id=subject)
     if as_json:
@@ -35,7 +36,7 @@ def log(limit: int = typer.Option(50, "--limit", min=1), subject: Optional[str] 
 
 @app.command("export")
 @guarded
-def export(out: Optional[Path] = typer.Option(None, "--out", help="JSONL file (default: standard output).")) -> None:
+def export(out: Path | None = typer.Option(None, "--out", help="JSONL file (default: standard output).")) -> None:
     """Export every event as JSON Lines (one canonical JSON object per line)."""
     from ..outputs import check_file, write_text
 
@@ -62,4 +63,6 @@ def verify(as_json: bool = typer.Option(False, "--json")) -> None:
     if not res.ok:
         if as_json:
             raise typer.Exit(2)
-        raise TianpingError(tr("audit_bad", seq=res.first_bad_seq, id=res.first_bad_id, problem=res.problem), title="audit trail broken")
+        raise TianpingError(
+            tr("audit_bad", seq=res.first_bad_seq, id=res.first_bad_id, problem=res.problem), title="audit trail broken"
+        )

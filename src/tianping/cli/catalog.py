@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -39,7 +39,7 @@ def _fast_instruments() -> list[dict] | None:
     url = database_url(STATE.db_url)
     if not url.startswith("sqlite:///"):
         return None
-    path = Path(url[len("sqlite:///"):])
+    path = Path(url[len("sqlite:///") :])
     if not path.is_file():
         return None
     try:
@@ -48,8 +48,9 @@ def _fast_instruments() -> list[dict] | None:
             row = con.execute("select value from catalog_meta where key = ?", (HASH_KEY,)).fetchone()
             if row is None or row[0] != data_hash():
                 return None
-            rows = con.execute("select id, title_en, title_zh, kind, jurisdiction, provision_count, document "
-                               "from instruments order by position").fetchall()
+            rows = con.execute(
+                "select id, title_en, title_zh, kind, jurisdiction, provision_count, document from instruments order by position"
+            ).fetchall()
         finally:
             con.close()
     except sqlite3.Error:
@@ -57,10 +58,19 @@ def _fast_instruments() -> list[dict] | None:
     out = []
     for iid, _en, _zh, kind, juris, count, document in rows:
         doc = json.loads(document) if isinstance(document, str) else (document or {})
-        out.append({"id": iid, "title": doc["title"], "kind": kind, "jurisdiction": juris, "provision_count": count,
-                    "issuer": doc.get("issuer"), "dates": doc.get("dates", {}), "verified": doc.get("verified", True)})
+        out.append(
+            {
+                "id": iid,
+                "title": doc["title"],
+                "kind": kind,
+                "jurisdiction": juris,
+                "provision_count": count,
+                "issuer": doc.get("issuer"),
+                "dates": doc.get("dates", {}),
+                "verified": doc.get("verified", True),
+            }
+        )
     return out
-
 
 
 @app.command("list")
@@ -85,7 +95,7 @@ def list_(as_json: bool = JSON_OPT) -> None:
 @guarded
 def show(
     instrument_id: str = typer.Argument(..., help="Instrument id, e.g. eu-ai-act."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Only provisions of this kind (e.g. subcategory, control, risk)."),
+    kind: str | None = typer.Option(None, "--kind", help="Only provisions of this kind (e.g. subcategory, control, risk)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show one instrument and its provisions."""
@@ -107,8 +117,8 @@ def show(
 @guarded
 def search(
     text: str = typer.Argument(..., help="Words to find, in Chinese or English."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Match only the zh or en text."),
-    instrument: Optional[str] = typer.Option(None, "--instrument", help="Comma-separated instrument ids to search within."),
+    lang: str | None = typer.Option(None, "--lang", help="Match only the zh or en text."),
+    instrument: str | None = typer.Option(None, "--instrument", help="Comma-separated instrument ids to search within."),
     limit: int = typer.Option(20, "--limit", min=1, max=500),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -133,14 +143,20 @@ def search(
 @guarded
 def crosswalk(
     provision_id: str = typer.Argument(..., help="Qualified provision id, e.g. eu-ai-act:art-15."),
-    to: Optional[str] = typer.Option(None, "--to", help="Comma-separated instrument ids to keep."),
+    to: str | None = typer.Option(None, "--to", help="Comma-separated instrument ids to keep."),
     via_principles: bool = typer.Option(False, "--via-principles", help="Also follow shared principles (confidence 0.5)."),
     hops: int = typer.Option(2, "--hops", min=1, max=5, help="Longest chain of mappings to follow."),
     as_json: bool = JSON_OPT,
-    min_confidence: Annotated[Optional[float], typer.Option(
-        "--min-confidence", min=0.0, max=1.0,
-        help="Drop paths whose confidence (product of the hop confidences) is below this floor "
-             "[default: 0.6; 0.5 with --via-principles].")] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            min=0.0,
+            max=1.0,
+            help="Drop paths whose confidence (product of the hop confidences) is below this floor "
+            "[default: 0.6; 0.5 with --via-principles].",
+        ),
+    ] = None,
 ) -> None:
     """Provisions of other instruments that correspond to one provision, ranked by path confidence,
     each hop shown with its own predicate, confidence and justification."""
@@ -155,16 +171,29 @@ def crosswalk(
         if t not in known:
             raise TianpingError(f"unknown instrument id '{t}' in --to", title="bad option")
     source_inst = provision_id.split(":", 1)[0]
-    raw = svc.graph().walk(provision_id, max_hops=hops, via_principles=via_principles,
-                           to=set(targets) if targets else None, min_confidence=floor, ranked=True,
-                           other_instruments_only=source_inst not in (targets or []))
+    raw = svc.graph().walk(
+        provision_id,
+        max_hops=hops,
+        via_principles=via_principles,
+        to=set(targets) if targets else None,
+        min_confidence=floor,
+        ranked=True,
+        other_instruments_only=source_inst not in (targets or []),
+    )
     titles = svc._titles([h.qid for h in raw] + [s.target for h in raw for s in h.path if ":" in s.target])
     hits = [_hit_dict(h, titles.get(h.qid)) for h in raw]
     for rank, h in enumerate(hits, start=1):
         h["rank"] = rank
     if as_json:
-        emit_json({"provision": svc.provision(provision_id), "min_confidence": floor, "max_hops": hops,
-                   "ranking": "path confidence (product of hop confidences), then hops", "mappings": hits})
+        emit_json(
+            {
+                "provision": svc.provision(provision_id),
+                "min_confidence": floor,
+                "max_hops": hops,
+                "ranking": "path confidence (product of hop confidences), then hops",
+                "mappings": hits,
+            }
+        )
         return
     zh = STATE.lang == "zh"  # the mappings' comments exist in English and Chinese (comment, comment_zh)
     others = {h["instrument_id"] for h in hits} - {source_inst}
@@ -209,7 +238,7 @@ def principles(as_json: bool = JSON_OPT) -> None:
 @app.command("validate")
 @guarded
 def validate(
-    data_dir: Optional[Path] = typer.Argument(None, help="Catalog data directory (default: the bundled catalog)."),
+    data_dir: Path | None = typer.Argument(None, help="Catalog data directory (default: the bundled catalog)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Validate catalog files: schema, duplicate ids, parents, principle and mapping references; completeness
@@ -223,21 +252,35 @@ def validate(
     counts = dict(i=len(cat.instruments), p=len(cat.provisions), pr=len(cat.principles), m=len(cat.mappings))
     cov = coverage_report(cat)
     if as_json:
-        emit_json({"valid": True, "instruments": counts["i"], "provisions": counts["p"], "principles": counts["pr"], "mappings": counts["m"],
-                   "coverage_target": TARGET, "coverage": [{k: v for k, v in c.as_dict().items() if k != "unmapped"} for c in cov]})
+        emit_json(
+            {
+                "valid": True,
+                "instruments": counts["i"],
+                "provisions": counts["p"],
+                "principles": counts["pr"],
+                "mappings": counts["m"],
+                "coverage_target": TARGET,
+                "coverage": [{k: v for k, v in c.as_dict().items() if k != "unmapped"} for c in cov],
+            }
+        )
     else:
         console.print(tr("valid_catalog", **counts))
         for c in cov:
             if c.ratio < TARGET:
-                console.print(f"[yellow]warning[/]: {c.instrument_id} crosswalk coverage {100 * c.ratio:.1f}% "
-                              f"({c.mapped}/{c.total} requirement provisions; target {100 * TARGET:.0f}%)", highlight=False)
+                console.print(
+                    f"[yellow]warning[/]: {c.instrument_id} crosswalk coverage {100 * c.ratio:.1f}% "
+                    f"({c.mapped}/{c.total} requirement provisions; target {100 * TARGET:.0f}%)",
+                    highlight=False,
+                )
 
 
 @app.command("coverage")
 @guarded
 def coverage_cmd(
     all_: bool = typer.Option(False, "--all", help="Every instrument, not only binding ones."),
-    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0, help="Count only mappings at least this confident."),
+    min_confidence: float = typer.Option(
+        0.0, "--min-confidence", min=0.0, max=1.0, help="Count only mappings at least this confident."
+    ),
     unmapped: bool = typer.Option(False, "--unmapped", help="List the requirement provisions without a mapping."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -267,7 +310,7 @@ def coverage_cmd(
 @guarded
 def changes(
     since: str = typer.Option(..., "--since", help="List changes after this date (YYYY-MM-DD)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Up to this date (default: today)."),
+    until: str | None = typer.Option(None, "--until", help="Up to this date (default: today)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """What changed in the catalog and the rule packs since a date, and which systems' stored classification changed."""
@@ -293,8 +336,12 @@ def changes(
 @guarded
 def export(
     out: Path = typer.Option(..., "--out", help="Directory to write into."),
-    fmt: str = typer.Option("json", "--format", help="json (every instrument), oscal (control catalogs) or schema (JSON Schemas)."),
-    instrument: Optional[str] = typer.Option(None, "--instrument", help="Comma-separated instrument ids (default: all that the format supports)."),
+    fmt: str = typer.Option(
+        "json", "--format", help="json (every instrument), oscal (control catalogs) or schema (JSON Schemas)."
+    ),
+    instrument: str | None = typer.Option(
+        None, "--instrument", help="Comma-separated instrument ids (default: all that the format supports)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Export instruments as JSON, control catalogs as OSCAL, or the file schemas as JSON Schema."""
@@ -311,13 +358,12 @@ def export(
 @sssom_app.command("export")
 @guarded
 def sssom_export(
-    out: Optional[Path] = typer.Option(None, "--out", help="File to write (default: standard output)."),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: standard output)."),
     principles: bool = typer.Option(True, "--principles/--no-principles", help="Include provision→principle mappings."),
 ) -> None:
     """Write all mappings as one SSSOM TSV."""
     from ..catalog.loader import default_catalog
     from ..catalog.sssom import to_sssom_tsv
-
     from ..outputs import check_file, write_text
 
     if out is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -42,7 +43,9 @@ def check_lang(lang: str | None) -> str | None:
         return None
     norm = normalize_lang(lang)
     if norm is None:
-        raise typer.BadParameter(t("cli.bad_lang", current_lang(), code=lang, langs=", ".join(available_languages())), param_hint="'--lang'")
+        raise typer.BadParameter(
+            t("cli.bad_lang", current_lang(), code=lang, langs=", ".join(available_languages())), param_hint="'--lang'"
+        )
     return norm
 
 
@@ -105,7 +108,7 @@ def guarded(func: F) -> F:
             if os.environ.get("TIANPING_DEBUG"):
                 raise
             err_console.print(f"[bold red]{tr('error')}:[/] database: {getattr(exc, 'orig', None) or exc}", highlight=False)
-            raise typer.Exit(code=1)
+            raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
 

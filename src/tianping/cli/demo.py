@@ -26,15 +26,20 @@ def _examples() -> list[Path]:
 
 
 def _interrupted(_options: dict) -> str:
-    return tr_default("demo_interrupted", "Interrupted: the demo stopped before it finished; reports are written only when "
-                      "complete. Run `tianping demo` again (or `tianping demo --quick` for classification only).")
+    return tr_default(
+        "demo_interrupted",
+        "Interrupted: the demo stopped before it finished; reports are written only when "
+        "complete. Run `tianping demo` again (or `tianping demo --quick` for classification only).",
+    )
 
 
 @guarded
 @on_interrupt(_interrupted)  # Ctrl-C or SIGTERM: a clear message, exit 130 / 143
-def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
-         quick: bool = typer.Option(False, "--quick", help="Stop after classification (no tests, no reports)."),
-         samples: int = typer.Option(12, "--samples", min=1, help="Generative test samples to run on the local model.")) -> None:
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
+    quick: bool = typer.Option(False, "--quick", help="Stop after classification (no tests, no reports)."),
+    samples: int = typer.Option(12, "--samples", min=1, help="Generative test samples to run on the local model."),
+) -> None:
     """Run the main job on the bundled defaults (SQLite, bundled catalog, sample systems, small local model)."""
     from ..registry.service import RegistryService, load_profile_file
     from ..rules.engine import classify
@@ -50,14 +55,21 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print machine-reada
     if not quick:
         from ..pipeline import run_main_job
 
-        job = run_main_job(db, genai_limit=samples, say=(lambda m: None) if as_json else
-                           (lambda m: console.print(f"[dim]→ {m}[/]", highlight=False)))
+        job = run_main_job(
+            db,
+            genai_limit=samples,
+            say=(lambda m: None) if as_json else (lambda m: console.print(f"[dim]→ {m}[/]", highlight=False)),
+        )
     if as_json:
-        emit_json({"database": db.engine.url.render_as_string(hide_password=True),
-                   "instruments": svc.list_instruments(),
-                   "crosswalk": svc.crosswalk(DEMO_PROVISION),
-                   "classifications": {sid: [r.as_dict() for r in rs] for sid, rs in results.items()},
-                   "pipeline": job.__dict__ if job else None})
+        emit_json(
+            {
+                "database": db.engine.url.render_as_string(hide_password=True),
+                "instruments": svc.list_instruments(),
+                "crosswalk": svc.crosswalk(DEMO_PROVISION),
+                "classifications": {sid: [r.as_dict() for r in rs] for sid, rs in results.items()},
+                "pipeline": job.__dict__ if job else None,
+            }
+        )
         return
     console.print(f"[bold]{tr('demo_intro')}[/]")
     console.print(tr("loading_catalog", db=db.engine.url.render_as_string(hide_password=True)), highlight=False)

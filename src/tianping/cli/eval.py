@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from .common import (STATE, console, emit_json, err_console, guarded, interrupt_exit_code, interruptible, on_interrupt, split_csv,
-                     tr, tr_default, txt)
+from .common import (
+    STATE,
+    console,
+    emit_json,
+    err_console,
+    guarded,
+    interrupt_exit_code,
+    interruptible,
+    on_interrupt,
+    split_csv,
+    tr,
+    tr_default,
+    txt,
+)
 
 app = typer.Typer(help="Generative-AI tests: TC260-003 banks, refusal and over-refusal, jailbreak attacks.", no_args_is_help=True)
 from .review import app as _review_app  # noqa: E402  (human review queue: `eval review …`)
 
 app.add_typer(_review_app, name="review")
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
-
 
 
 def _fmt(rate: dict | None) -> tuple[str, str, str]:
@@ -31,7 +42,6 @@ def _bank(name: str) -> str:
         return tr(key)
     except KeyError:
         return name
-
 
 
 def _print_result(res: dict[str, Any]) -> None:
@@ -53,7 +63,15 @@ def _print_result(res: dict[str, Any]) -> None:
             ta.add_row(name, r, ci, n, _fmt(am["baseline_failure_rate"])[0])
         console.print(ta)
     tg = Table(title=tr("genai_gates_title"))
-    for col in (tr("genai_gate"), tr("genai_threshold"), tr("genai_value"), tr("genai_n"), tr("status"), tr("genai_gate_method"), tr("cites")):
+    for col in (
+        tr("genai_gate"),
+        tr("genai_threshold"),
+        tr("genai_value"),
+        tr("genai_n"),
+        tr("status"),
+        tr("genai_gate_method"),
+        tr("cites"),
+    ):
         tg.add_column(col)
     for g in res["gates"]:
         pct = g["threshold"] <= 1
@@ -67,20 +85,36 @@ def _print_result(res: dict[str, Any]) -> None:
         if g.get("reason") and g["status"] not in ("pass", "fail"):
             console.print(tr("genai_gate_reason", id=g["id"], reason=g["reason"]), highlight=False, markup=False)
     if res["errors"]["samples"]:
-        err_console.print(tr("genai_errors", n=res["errors"]["samples"], total=m["samples"]["total"],
-                             first=(res["errors"]["examples"] or ["?"])[0]), highlight=False, markup=False)
+        err_console.print(
+            tr(
+                "genai_errors",
+                n=res["errors"]["samples"],
+                total=m["samples"]["total"],
+                first=(res["errors"]["examples"] or ["?"])[0],
+            ),
+            highlight=False,
+            markup=False,
+        )
     if res.get("jsonl"):
         console.print(tr("genai_jsonl", path=res["jsonl"]), highlight=False)
 
 
-BACKEND_OPT = typer.Option(None, "--backend", help="Execution backend: local (default, this process) or ray (samples sharded "
-                           "across Ray actors; default from TIANPING_BACKEND).")
-RAY_ADDRESS_OPT = typer.Option(None, "--ray-address", help="Ray cluster to join (default TIANPING_RAY_ADDRESS; none: a private "
-                               "127.0.0.1 Ray with dashboard and usage reporting off).")
+BACKEND_OPT = typer.Option(
+    None,
+    "--backend",
+    help="Execution backend: local (default, this process) or ray (samples sharded "
+    "across Ray actors; default from TIANPING_BACKEND).",
+)
+RAY_ADDRESS_OPT = typer.Option(
+    None,
+    "--ray-address",
+    help="Ray cluster to join (default TIANPING_RAY_ADDRESS; none: a private "
+    "127.0.0.1 Ray with dashboard and usage reporting off).",
+)
 RAY_ACTORS_OPT = typer.Option(None, "--ray-actors", help="Ray backend: actors (target replicas) for the run (default 2).")
 
 
-def _backend(db, run_id: str, backend: Optional[str], ray_address: Optional[str], ray_actors: Optional[int]):
+def _backend(db, run_id: str, backend: str | None, ray_address: str | None, ray_actors: int | None):
     from ..execution.backends import BackendChoice
 
     choice = BackendChoice.from_options(backend, ray_address, ray_actors)
@@ -100,22 +134,35 @@ def _execute(db, run_id: str, samples, as_json: bool, backend=None) -> dict[str,
     from ..evaluation.genai.service import execute, load_result
 
     row, _ = load_result(db, run_id)
-    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), console=err_console, disable=as_json, transient=False)
+    prog = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=as_json,
+        transient=False,
+    )
     task: dict[str, Any] = {}
 
     def on_start(done: int, total: int) -> None:
         if not as_json:
-            err_console.print(tr("genai_run_started", id=run_id, n=total, done=done, target=row.target, suite=row.suite), highlight=False)
+            err_console.print(
+                tr("genai_run_started", id=run_id, n=total, done=done, target=row.target, suite=row.suite), highlight=False
+            )
         task["id"] = prog.add_task(tr("genai_progress"), total=total, completed=done)
 
     try:
         with interruptible(), prog:  # SIGTERM as Ctrl-C: the run is marked interrupted, resumable
-            return execute(db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k),
-                           backend=backend)
+            return execute(
+                db, run_id, samples, on_start=on_start, progress=lambda k, _t: prog.advance(task["id"], k), backend=backend
+            )
     except RunBusy as exc:
-        raise TianpingError(tr("genai_run_busy", id=run_id, pid=exc.pid, host=exc.host, ttl=DEFAULT_TTL_S),
-                            title=tr("genai_run_busy_title")) from None
+        raise TianpingError(
+            tr("genai_run_busy", id=run_id, pid=exc.pid, host=exc.host, ttl=DEFAULT_TTL_S), title=tr("genai_run_busy_title")
+        ) from None
     except KeyboardInterrupt:
         from ..evaluation.genai.service import mark_interrupted
 
@@ -134,43 +181,97 @@ def _interrupted_early(kw: dict[str, Any]) -> str:
 @guarded
 @on_interrupt(_interrupted_early)  # before the run exists; once it does, _execute says how to resume it
 def run(
-    target: str = typer.Option(..., "--target", help="openai:MODEL (endpoint from TIANPING_OPENAI_BASE_URL), local[:PATH] or python:module:function."),
-    suite: str = typer.Option("tc260", "--suite", help="tc260, tc260-refusal, tc260-content, tc260-seeds, bank, xstest, multijail, flames, simplesafety, donotanswer, jade."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Comma-separated languages: zh,en,ms,id,th,vi,fil (default zh,en; a --dataset is run in all its languages unless given)."),
-    attacks: Optional[str] = typer.Option(None, "--attacks", help="Comma-separated attacks (see `tianping eval plugins`)."),
-    judge: Optional[str] = typer.Option(None, "--judge", help="Harm judge(s), comma-separated: llama-guard-3, llama-guard-4, qwen3guard, shieldgemma, wildguard, granite-guardian, rubric (optionally KIND:MODEL), or a target spec for the rubric judge."),
-    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL serving the judge(s) (one, or one per judge; default TIANPING_OPENAI_BASE_URL)."),
-    judge_vote: str = typer.Option("majority", "--judge-vote", help="Several judges: majority or unanimous; disagreement abstains (rules decide)."),
-    judge_min_voters: Optional[int] = typer.Option(None, "--judge-min-voters", help="Several judges: valid votes needed (default: a majority of the judges)."),
-    judge_calibration: Optional[str] = typer.Option(None, "--judge-calibration", help="The judge's calibration record (default: the one `eval judge-calibrate` wrote)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Your own prompts (CSV, JSONL, JSON or Parquet), run as given (suite 'dataset')."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="Column layout of a known set: harmbench, advbench, strongreject, sorry-bench, xstest, donotanswer, multijail, jade, ailuminate."),
-    mapping: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN[,…] for --dataset: id, prompt, context, category, risk, lang, expect, bank, turns, reference (lang/expect/bank may be constants)."),
-    expand: bool = typer.Option(False, "--expand", help="Suite 'bank': expand your seeds with templates to the standard's sizes (recorded in the run)."),
-    scorers: Optional[str] = typer.Option(None, "--scorers", help="Comma-separated scorers (default: refusal,keyword,reference)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Run a stratified subset of N samples (before attacks)."),
+    target: str = typer.Option(
+        ..., "--target", help="openai:MODEL (endpoint from TIANPING_OPENAI_BASE_URL), local[:PATH] or python:module:function."
+    ),
+    suite: str = typer.Option(
+        "tc260",
+        "--suite",
+        help=(
+            "tc260, tc260-refusal, tc260-content, tc260-seeds, bank, xstest, multijail, flames, simplesafety, donotanswer, jade."
+        ),
+    ),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        help=(
+            "Comma-separated languages: zh,en,ms,id,th,vi,fil (default zh,en; a --dataset is run in all its languages "
+            "unless given)."
+        ),
+    ),
+    attacks: str | None = typer.Option(None, "--attacks", help="Comma-separated attacks (see `tianping eval plugins`)."),
+    judge: str | None = typer.Option(
+        None,
+        "--judge",
+        help=(
+            "Harm judge(s), comma-separated: llama-guard-3, llama-guard-4, qwen3guard, shieldgemma, wildguard, "
+            "granite-guardian, rubric (optionally KIND:MODEL), or a target spec for the rubric judge."
+        ),
+    ),
+    judge_endpoint: str | None = typer.Option(
+        None,
+        "--judge-endpoint",
+        help="OpenAI-compatible URL serving the judge(s) (one, or one per judge; default TIANPING_OPENAI_BASE_URL).",
+    ),
+    judge_vote: str = typer.Option(
+        "majority", "--judge-vote", help="Several judges: majority or unanimous; disagreement abstains (rules decide)."
+    ),
+    judge_min_voters: int | None = typer.Option(
+        None, "--judge-min-voters", help="Several judges: valid votes needed (default: a majority of the judges)."
+    ),
+    judge_calibration: str | None = typer.Option(
+        None, "--judge-calibration", help="The judge's calibration record (default: the one `eval judge-calibrate` wrote)."
+    ),
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="Your own prompts (CSV, JSONL, JSON or Parquet), run as given (suite 'dataset')."
+    ),
+    preset: str | None = typer.Option(
+        None,
+        "--preset",
+        help=(
+            "Column layout of a known set: harmbench, advbench, strongreject, sorry-bench, xstest, donotanswer, multijail, "
+            "jade, ailuminate."
+        ),
+    ),
+    mapping: list[str] | None = typer.Option(
+        None,
+        "--map",
+        help=(
+            "FIELD=COLUMN[,…] for --dataset: id, prompt, context, category, risk, lang, expect, bank, turns, reference "
+            "(lang/expect/bank may be constants)."
+        ),
+    ),
+    expand: bool = typer.Option(
+        False, "--expand", help="Suite 'bank': expand your seeds with templates to the standard's sizes (recorded in the run)."
+    ),
+    scorers: str | None = typer.Option(None, "--scorers", help="Comma-separated scorers (default: refusal,keyword,reference)."),
+    limit: int | None = typer.Option(None, "--limit", help="Run a stratified subset of N samples (before attacks)."),
     seed: int = typer.Option(0, "--seed", help="Seed for bank expansion, attacks and sampling."),
     concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight."),
     batch_size: int = typer.Option(8, "--batch-size", help="Local models: prompts per padded batch."),
     max_tokens: int = typer.Option(128, "--max-tokens"),
     temperature: float = typer.Option(0.0, "--temperature"),
-    system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
+    system: str | None = typer.Option(None, "--system", help="System prompt."),
     timeout: float = typer.Option(60.0, "--timeout", help="HTTP timeout per request (s)."),
     max_retries: int = typer.Option(3, "--max-retries", help="Retries per request (capped at 10)."),
-    rate_limit: Optional[float] = typer.Option(None, "--rate-limit", help="Max requests per second."),
-    data: Optional[str] = typer.Option(None, "--data", help="Public data set file or directory (public suites)."),
-    bank: Optional[str] = typer.Option(None, "--bank", help="Your own seed file (suite 'bank')."),
-    keywords: Optional[str] = typer.Option(None, "--keywords", help="Keyword library file (YAML or TSV)."),
-    regex: Optional[list[str]] = typer.Option(None, "--regex", help="Regex for the regex scorer (repeatable)."),
+    rate_limit: float | None = typer.Option(None, "--rate-limit", help="Max requests per second."),
+    data: str | None = typer.Option(None, "--data", help="Public data set file or directory (public suites)."),
+    bank: str | None = typer.Option(None, "--bank", help="Your own seed file (suite 'bank')."),
+    keywords: str | None = typer.Option(None, "--keywords", help="Keyword library file (YAML or TSV)."),
+    regex: list[str] | None = typer.Option(None, "--regex", help="Regex for the regex scorer (repeatable)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
-    out: Optional[str] = typer.Option(None, "--out", help="Per-sample JSONL path (default: data dir/runs/RUN.jsonl)."),
-    system_id: Optional[str] = typer.Option(None, "--system-id", help="Registered AI system this run tests."),
-    fail_on: str = typer.Option("gate", "--fail-on", help="Exit 1 when: 'gate' (default) = a TC260-003 gate failed or every "
-                                "sample errored; 'fail' = also warn/insufficient-data gates or any errored sample; 'never'."),
+    out: str | None = typer.Option(None, "--out", help="Per-sample JSONL path (default: data dir/runs/RUN.jsonl)."),
+    system_id: str | None = typer.Option(None, "--system-id", help="Registered AI system this run tests."),
+    fail_on: str = typer.Option(
+        "gate",
+        "--fail-on",
+        help="Exit 1 when: 'gate' (default) = a TC260-003 gate failed or every "
+        "sample errored; 'fail' = also warn/insufficient-data gates or any errored sample; 'never'.",
+    ),
     as_json: bool = JSON_OPT,
-    backend: Optional[str] = BACKEND_OPT,
-    ray_address: Optional[str] = RAY_ADDRESS_OPT,
-    ray_actors: Optional[int] = RAY_ACTORS_OPT,
+    backend: str | None = BACKEND_OPT,
+    ray_address: str | None = RAY_ADDRESS_OPT,
+    ray_actors: int | None = RAY_ACTORS_OPT,
 ) -> None:
     """Run a suite against a target; every sample is stored as it completes."""
     from ..assessment.exit_policy import exit_policy
@@ -191,14 +292,38 @@ def run(
 
     if dataset and suite == "tc260":
         suite = "dataset"
-    cfg = RunConfig(target=target, suite=suite, langs=split_csv(lang) or ["zh", "en"], attacks=split_csv(attacks) or [],
-                    judge=judge, judge_endpoint=judge_endpoint, judge_vote=judge_vote, judge_min_voters=judge_min_voters,
-                    judge_calibration=judge_calibration, dataset=dataset, preset=preset, mapping=_parse_map(mapping),
-                    expand=expand, filter_langs=bool(lang), seed=seed, limit=limit, concurrency=concurrency, batch_size=batch_size, timeout=timeout,
-                    max_retries=max_retries, rate_limit=rate_limit, data=data, bank=bank, keywords=keywords, regex=regex or [],
-                    use_cache=not no_cache, jsonl=out, system_id=system_id,
-                    params=GenParams(temperature=temperature, max_tokens=max_tokens, seed=seed, system=system),
-                    **({"scorers": sc} if sc else {}))
+    cfg = RunConfig(
+        target=target,
+        suite=suite,
+        langs=split_csv(lang) or ["zh", "en"],
+        attacks=split_csv(attacks) or [],
+        judge=judge,
+        judge_endpoint=judge_endpoint,
+        judge_vote=judge_vote,
+        judge_min_voters=judge_min_voters,
+        judge_calibration=judge_calibration,
+        dataset=dataset,
+        preset=preset,
+        mapping=_parse_map(mapping),
+        expand=expand,
+        filter_langs=bool(lang),
+        seed=seed,
+        limit=limit,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        timeout=timeout,
+        max_retries=max_retries,
+        rate_limit=rate_limit,
+        data=data,
+        bank=bank,
+        keywords=keywords,
+        regex=regex or [],
+        use_cache=not no_cache,
+        jsonl=out,
+        system_id=system_id,
+        params=GenParams(temperature=temperature, max_tokens=max_tokens, seed=seed, system=system),
+        **({"scorers": sc} if sc else {}),
+    )
     db = STATE.db()
     run_id, samples = create_run(db, cfg)
     res = _execute(db, run_id, samples, as_json, _backend(db, run_id, backend, ray_address, ray_actors))
@@ -219,10 +344,14 @@ def _exit_for(res: dict[str, Any], policy: str, as_json: bool) -> None:
 @app.command("resume")
 @guarded
 @on_interrupt(_interrupted_early)
-def resume(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
-           fail_on: str = typer.Option("gate", "--fail-on", help="As for `eval run`."), as_json: bool = JSON_OPT,
-           backend: Optional[str] = BACKEND_OPT, ray_address: Optional[str] = RAY_ADDRESS_OPT,
-           ray_actors: Optional[int] = RAY_ACTORS_OPT) -> None:
+def resume(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    fail_on: str = typer.Option("gate", "--fail-on", help="As for `eval run`."),
+    as_json: bool = JSON_OPT,
+    backend: str | None = BACKEND_OPT,
+    ray_address: str | None = RAY_ADDRESS_OPT,
+    ray_actors: int | None = RAY_ACTORS_OPT,
+) -> None:
     """Finish an interrupted run: only the samples not yet stored are run."""
     from ..assessment.exit_policy import exit_policy
     from ..extras import require
@@ -290,16 +419,24 @@ def compare(run_a: str = typer.Argument(...), run_b: str = typer.Argument(...), 
 @app.command("judge-calibrate")
 @guarded
 def judge_calibrate(
-    judge: str = typer.Option(..., "--judge", help="Judge spec(s) as for `eval run --judge`, or 'rules' (the rule-based decision)."),
-    labelled: str = typer.Option(..., "--labelled", help="Labelled replies: CSV/JSONL/Parquet with prompt, response, label (safe/unsafe), or JailbreakBench artifacts."),
-    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL serving the judge(s)."),
+    judge: str = typer.Option(
+        ..., "--judge", help="Judge spec(s) as for `eval run --judge`, or 'rules' (the rule-based decision)."
+    ),
+    labelled: str = typer.Option(
+        ...,
+        "--labelled",
+        help="Labelled replies: CSV/JSONL/Parquet with prompt, response, label (safe/unsafe), or JailbreakBench artifacts.",
+    ),
+    judge_endpoint: str | None = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL serving the judge(s)."),
     judge_vote: str = typer.Option("majority", "--judge-vote"),
-    judge_min_voters: Optional[int] = typer.Option(None, "--judge-min-voters"),
-    mapping: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN for prompt, response, label, lang."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Use N rows, alternating the two labels (recorded)."),
+    judge_min_voters: int | None = typer.Option(None, "--judge-min-voters"),
+    mapping: list[str] | None = typer.Option(None, "--map", help="FIELD=COLUMN for prompt, response, label, lang."),
+    limit: int | None = typer.Option(None, "--limit", help="Use N rows, alternating the two labels (recorded)."),
     concurrency: int = typer.Option(8, "--concurrency"),
     timeout: float = typer.Option(60.0, "--timeout"),
-    out: Optional[str] = typer.Option(None, "--out", help="Calibration record path (default: data dir/judge_calibrations/<judge>.json)."),
+    out: str | None = typer.Option(
+        None, "--out", help="Calibration record path (default: data dir/judge_calibrations/<judge>.json)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Measure a judge against labelled replies (Cohen's kappa, confusion matrix) and record it."""
@@ -322,8 +459,14 @@ def judge_calibrate(
         rec = calibrate(rj.verdict, rj.identity(), rows, source=desc)
     else:
         panel = build_panel(judge, endpoint=judge_endpoint, vote=judge_vote, min_voters=judge_min_voters, timeout=timeout)
-        rec = calibrate(panel, panel_identity(judge, judge_vote, judge_min_voters), rows, source=desc, concurrency=concurrency,
-                        close=panel.aclose)
+        rec = calibrate(
+            panel,
+            panel_identity(judge, judge_vote, judge_min_voters),
+            rows,
+            source=desc,
+            concurrency=concurrency,
+            close=panel.aclose,
+        )
     path = write_record(rec, out)
     rec["path"] = str(path)
     if as_json:
@@ -336,20 +479,26 @@ def judge_calibrate(
     t.add_row("labelled safe", str(cm[0][0]), str(cm[0][1]))
     t.add_row("labelled unsafe", str(cm[1][0]), str(cm[1][1]))
     console.print(t)
-    console.print(f"kappa {rec['kappa']}  accuracy {rec['accuracy']}  balanced accuracy {rec['balanced_accuracy']}  "
-                  f"errors {rec['errors']}", highlight=False)
+    console.print(
+        f"kappa {rec['kappa']}  accuracy {rec['accuracy']}  balanced accuracy {rec['balanced_accuracy']}  errors {rec['errors']}",
+        highlight=False,
+    )
     key = "genai_calibrated" if rec["passed"] else "genai_not_calibrated"
     from ..evaluation.genai.judges.calibration import passes
 
-    console.print(tr(key, judge=rec["judge"], kappa=rec["kappa"], reason=passes(rec)[1], path=path), highlight=False, markup=False)
+    console.print(
+        tr(key, judge=rec["judge"], kappa=rec["kappa"], reason=passes(rec)[1], path=path), highlight=False, markup=False
+    )
 
 
 @app.command("export")
 @guarded
-def export(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
-           fmt: str = typer.Option("inspect", "--format", help="inspect: an Inspect AI eval log that `inspect view` opens."),
-           out: str = typer.Option(..., "--out", help="Output file: .json (one document) or .eval (Inspect's zip archive)."),
-           as_json: bool = JSON_OPT) -> None:
+def export(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    fmt: str = typer.Option("inspect", "--format", help="inspect: an Inspect AI eval log that `inspect view` opens."),
+    out: str = typer.Option(..., "--out", help="Output file: .json (one document) or .eval (Inspect's zip archive)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Write a generative run in another tool's format (Inspect eval log), samples and scores included."""
     from ..importers.inspect_export import export_run
 
@@ -357,8 +506,12 @@ def export(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."
     if as_json:
         emit_json(info)
         return
-    console.print(f"Run {info['run_id']} → {info['out']} ({info['format']}: task {info['task']}, model {info['model']}, "
-                  f"{info['samples']} samples, scores {', '.join(info['scores'])})", highlight=False, markup=False)
+    console.print(
+        f"Run {info['run_id']} → {info['out']} ({info['format']}: task {info['task']}, model {info['model']}, "
+        f"{info['samples']} samples, scores {', '.join(info['scores'])})",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command("list")
@@ -370,10 +523,17 @@ def list_runs(as_json: bool = JSON_OPT) -> None:
     from ..store.models import RunRow
 
     with STATE.db().session() as s:
-        rows = list(s.execute(select(RunRow.id, RunRow.target, RunRow.suite, RunRow.status, RunRow.created_at, RunRow.summary)
-                              .where(RunRow.kind == "genai").order_by(RunRow.created_at.desc())))
-    data = [{"id": r.id, "target": r.target, "suite": r.suite, "status": r.status, "created_at": r.created_at,
-             "summary": r.summary} for r in rows]
+        rows = list(
+            s.execute(
+                select(RunRow.id, RunRow.target, RunRow.suite, RunRow.status, RunRow.created_at, RunRow.summary)
+                .where(RunRow.kind == "genai")
+                .order_by(RunRow.created_at.desc())
+            )
+        )
+    data = [
+        {"id": r.id, "target": r.target, "suite": r.suite, "status": r.status, "created_at": r.created_at, "summary": r.summary}
+        for r in rows
+    ]
     if as_json:
         emit_json(data)
         return
@@ -390,11 +550,18 @@ def list_runs(as_json: bool = JSON_OPT) -> None:
 def plugins(as_json: bool = JSON_OPT) -> None:
     """Registered suites, attacks, scorers and target kinds."""
     from ..evaluation.genai import registry as reg
-
     from ..evaluation.genai.judges import judges as _judges
 
-    data = {k: r.describe() for k, r in (("suites", reg.suites), ("attacks", reg.attacks), ("scorers", reg.scorers), ("targets", reg.targets),
-                                         ("judges", _judges))}
+    data = {
+        k: r.describe()
+        for k, r in (
+            ("suites", reg.suites),
+            ("attacks", reg.attacks),
+            ("scorers", reg.scorers),
+            ("targets", reg.targets),
+            ("judges", _judges),
+        )
+    }
     if as_json:
         emit_json(data)
         return
@@ -410,14 +577,20 @@ def plugins(as_json: bool = JSON_OPT) -> None:
 @app.command("score")
 @guarded
 def score(
-    input_path: str = typer.Option(..., "--input", help="Replies to score: JSONL, CSV/TSV or Parquet with id, response (and prompt, lang)."),
-    scorer_names: str = typer.Option("refusal", "--scorer", help="Comma-separated scorers (see `tianping eval plugins`): refusal, refusal_stat, keyword, …"),
-    mapping: Optional[list[str]] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN[,…] for id, prompt, response, lang (repeatable)."),
+    input_path: str = typer.Option(
+        ..., "--input", help="Replies to score: JSONL, CSV/TSV or Parquet with id, response (and prompt, lang)."
+    ),
+    scorer_names: str = typer.Option(
+        "refusal", "--scorer", help="Comma-separated scorers (see `tianping eval plugins`): refusal, refusal_stat, keyword, …"
+    ),
+    mapping: list[str] | None = typer.Option(
+        None, "--map", help="Column mapping FIELD=COLUMN[,…] for id, prompt, response, lang (repeatable)."
+    ),
     preset: str | None = typer.Option(None, "--preset", help="Columns of a labelled-replies set (xstest_completions)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv, tsv or parquet (default: from the file name)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Write one JSON record per row to this file (atomically)."),
-    judge: Optional[str] = typer.Option(None, "--judge", help="Judge for the `judge` scorer (as in `eval run --judge`)."),
-    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL(s) serving guard judges."),
+    fmt: str | None = typer.Option(None, "--format", help="jsonl, csv, tsv or parquet (default: from the file name)."),
+    out: str | None = typer.Option(None, "--out", help="Write one JSON record per row to this file (atomically)."),
+    judge: str | None = typer.Option(None, "--judge", help="Judge for the `judge` scorer (as in `eval run --judge`)."),
+    judge_endpoint: str | None = typer.Option(None, "--judge-endpoint", help="OpenAI-compatible URL(s) serving guard judges."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record per row, then a totals line (JSON Lines)."),
 ) -> None:
     """Score replies you already have (production logs, another tool's outputs): one record per row plus totals."""
@@ -453,13 +626,16 @@ def score(
     for col in ("scorer", "lang", tr("genai_n"), "true", tr("genai_rate")):
         t.add_column(col)
     for name, c in totals["scorers"].items():
-        t.add_row(name, "all", str(c["true"] + c["false"] + c["null"] + c["error"]), str(c["true"]),
-                  "-" if c["rate"] is None else f"{c['rate'] * 100:.1f}%")
+        t.add_row(
+            name,
+            "all",
+            str(c["true"] + c["false"] + c["null"] + c["error"]),
+            str(c["true"]),
+            "-" if c["rate"] is None else f"{c['rate'] * 100:.1f}%",
+        )
         for lang, lc in c["by_lang"].items():
             if len(c["by_lang"]) > 1:
                 t.add_row("", lang, str(lc["n"]), str(lc["true"]), "-" if lc["rate"] is None else f"{lc['rate'] * 100:.1f}%")
     console.print(t)
     if out:
         console.print(tr("genai_score_out", path=out), highlight=False)
-
-

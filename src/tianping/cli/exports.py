@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -55,7 +55,9 @@ def _summary(result: dict[str, Any], system_id: str, out: Console) -> None:
 def export(
     system: str = typer.Argument(..., help="Profile file, or the id of a registered system."),
     fmt: str = typer.Option(..., "--format", "-f", help="One of: " + ", ".join(FORMATS) + "."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the document to this file (atomically) instead of printing it."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the document to this file (atomically) instead of printing it."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only: the document plus the missing fields."),
 ) -> None:
     """Export one profile to a registration format; fields the profile cannot fill are left null and listed."""

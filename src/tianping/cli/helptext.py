@@ -96,9 +96,13 @@ def _usage(command: Any, lang: str, recurse: bool) -> None:
             _usage(sub, lang, True)
 
 
-PANELS = {"ARGUMENTS_PANEL_TITLE": "cli.panel.arguments", "OPTIONS_PANEL_TITLE": "cli.panel.options",
-          "COMMANDS_PANEL_TITLE": "cli.panel.commands", "DEFAULT_STRING": "cli.panel.default",
-          "REQUIRED_LONG_STRING": "cli.panel.required"}
+PANELS = {
+    "ARGUMENTS_PANEL_TITLE": "cli.panel.arguments",
+    "OPTIONS_PANEL_TITLE": "cli.panel.options",
+    "COMMANDS_PANEL_TITLE": "cli.panel.commands",
+    "DEFAULT_STRING": "cli.panel.default",
+    "REQUIRED_LONG_STRING": "cli.panel.required",
+}
 
 
 def panels(lang: str) -> None:

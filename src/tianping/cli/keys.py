@@ -12,8 +12,9 @@ app = typer.Typer(help="Signing keys (Ed25519).", no_args_is_help=True)
 
 @app.command("init")
 @guarded
-def keys_init(force: bool = typer.Option(False, "--force", help="Replace an existing key."),
-              as_json: bool = typer.Option(False, "--json")) -> None:
+def keys_init(
+    force: bool = typer.Option(False, "--force", help="Replace an existing key."), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Create your signing key pair (private key readable by you only)."""
     kp = init_keys(force=force)
     if as_json:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-import typer
-
 import importlib
 
 import typer
@@ -131,8 +127,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    db: Optional[str] = typer.Option(None, "--db", help="Database URL or SQLite file path (default: TIANPING_DB_URL, else a SQLite file in the user data directory)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language of messages (default: TIANPING_LANG or the locale)."),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Database URL or SQLite file path (default: TIANPING_DB_URL, else a SQLite file in the user data directory).",
+    ),
+    lang: str | None = typer.Option(None, "--lang", help="Language of messages (default: TIANPING_LANG or the locale)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     set_globals(db, lang)

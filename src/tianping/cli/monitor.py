@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -21,11 +20,13 @@ def _check_ics(path: Path) -> None:
 
 @guarded
 def monitor(
-    system_ids: Optional[list[str]] = typer.Argument(None, help="Registered systems (default: all)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Look ahead from this date (YYYY-MM-DD or today; default today)."),
+    system_ids: list[str] | None = typer.Argument(None, help="Registered systems (default: all)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Look ahead from this date (YYYY-MM-DD or today; default today)."),
     horizon: int = typer.Option(730, "--horizon", help="How many days ahead to look."),
-    ics: Optional[Path] = typer.Option(None, "--ics", help="Also write the dated events as an iCalendar file."),
-    record: bool = typer.Option(False, "--record", help="Store each system's classification now and record changed ones in the audit trail."),
+    ics: Path | None = typer.Option(None, "--ics", help="Also write the dated events as an iCalendar file."),
+    record: bool = typer.Option(
+        False, "--record", help="Store each system's classification now and record changed ones in the audit trail."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """For every registered system: duties and tiers that start to apply, amendments under way,
@@ -64,7 +65,9 @@ def _period(p: dict) -> str:
     n, unit, rel, anchor = p["n"], p["unit"], p.get("relation") or "after", p.get("anchor")
     u = tr(f"mon.unit.{unit}") if unit in ("working_days", "days", "hours") else unit
     if anchor:
-        return tr("mon.period_anchor", n=n, unit=u, rel=tr(f"mon.rel.{rel}") if rel in ("after", "before") else rel, anchor=anchor)
+        return tr(
+            "mon.period_anchor", n=n, unit=u, rel=tr(f"mon.rel.{rel}") if rel in ("after", "before") else rel, anchor=anchor
+        )
     return tr("mon.period", n=n, unit=u)
 
 
@@ -79,7 +82,9 @@ def _print_system(s: dict, report: dict) -> None:
             what = txt(e["title"])
             if not e.get("verified", True):
                 what += f" [yellow]({tr('mon_unverified')})[/]"
-            table.add_row(e["date"], e.get("jurisdiction") or "", tr(f"mon_k_{e['kind']}"), what, ", ".join(e.get("cites") or [])[:80])
+            table.add_row(
+                e["date"], e.get("jurisdiction") or "", tr(f"mon_k_{e['kind']}"), what, ", ".join(e.get("cites") or [])[:80]
+            )
         console.print(table)
     else:
         console.print("  " + tr("mon_nothing", id=s["id"]))
@@ -98,12 +103,19 @@ def _print_system(s: dict, report: dict) -> None:
     elif not rc["changed"]:
         console.print("  " + tr("mon_unchanged", id=s["id"], ts=rc["since"]), style="dim")
     else:
-        console.print(f"  [bold]{tr('mon_diff_title', id=s['id'], ts=rc['since'])}[/] ({', '.join(rc['reasons']) or '-'})", highlight=False)
-        for pack, d in rc["changes"].items():
+        console.print(
+            f"  [bold]{tr('mon_diff_title', id=s['id'], ts=rc['since'])}[/] ({', '.join(rc['reasons']) or '-'})", highlight=False
+        )
+        for _pack, d in rc["changes"].items():
             if "tier" in d:
-                console.print(f"  • {d['jurisdiction']}: {d['tier']['before']} → {d['tier']['after']}", highlight=False, markup=False)
+                console.print(
+                    f"  • {d['jurisdiction']}: {d['tier']['before']} → {d['tier']['after']}", highlight=False, markup=False
+                )
             for f in ("obligations", "upcoming", "upcoming_tiers"):
                 for kind, items in d.get(f, {}).items():
-                    console.print(f"  • {d['jurisdiction']} {f} {kind}: {', '.join(f'{k} ({v})' for k, v in items.items())}",
-                                  highlight=False, markup=False)
+                    console.print(
+                        f"  • {d['jurisdiction']} {f} {kind}: {', '.join(f'{k} ({v})' for k, v in items.items())}",
+                        highlight=False,
+                        markup=False,
+                    )
     console.print()

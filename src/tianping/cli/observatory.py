@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -22,9 +21,13 @@ app.add_typer(methodology_app, name="methodology")
 incidents_app = typer.Typer(help="AI incidents: AIID-compatible records, deadlines, signed sharing.", no_args_is_help=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
-METH_OPT = typer.Option("unesco-ram", "--methodology", "-m", help="Bundled methodology id (unesco-ram, government-readiness) or a YAML file.")
+METH_OPT = typer.Option(
+    "unesco-ram", "--methodology", "-m", help="Bundled methodology id (unesco-ram, government-readiness) or a YAML file."
+)
 YEAR_OPT = typer.Option(None, "--year", help="Year to show (default: the latest year with broad coverage).")
-def _check_chart(path: Optional[Path]) -> Optional[Path]:
+
+
+def _check_chart(path: Path | None) -> Path | None:
     """--chart is checked while the options are parsed, before any index is computed (exit 2 naming it)."""
     if path is not None:
         from ..errors import TianpingError
@@ -54,7 +57,7 @@ def _fmt(v: object, nd: int = 1) -> str:
     return "—" if v is None else (f"{v:.{nd}f}" if isinstance(v, float) else str(v))
 
 
-def _chart(fn, view: dict, path: Optional[Path], as_json: bool) -> None:
+def _chart(fn, view: dict, path: Path | None, as_json: bool) -> None:
     if path is None:
         return
     out = fn(view, path, STATE.lang)
@@ -65,9 +68,12 @@ def _chart(fn, view: dict, path: Optional[Path], as_json: bool) -> None:
 # ------------------------------------------------------------------------------ indicators
 @app.command("import-wdi")
 @guarded
-def import_wdi(files: list[Path] = typer.Argument(..., help="WDI long extracts (country|iso2c|iso3c|year|CODE)."),
-               source: Optional[str] = typer.Option(None, "--source"), licence: Optional[str] = typer.Option(None, "--licence"),
-               as_json: bool = JSON_OPT) -> None:
+def import_wdi(
+    files: list[Path] = typer.Argument(..., help="WDI long extracts (country|iso2c|iso3c|year|CODE)."),
+    source: str | None = typer.Option(None, "--source"),
+    licence: str | None = typer.Option(None, "--licence"),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Import World Bank WDI pipe-delimited long extracts."""
     from ..observatory.importers import import_wdi as run
 
@@ -78,28 +84,62 @@ def import_wdi(files: list[Path] = typer.Argument(..., help="WDI long extracts (
         emit_json([r.as_dict() for r in reports])
         return
     for r in reports:
-        console.print(tr("obs_imported", n=r.values_stored, ind=", ".join(r.indicators), file=r.file, missing=r.missing_values,
-                         agg=len(r.skipped_aggregates)), highlight=False)
+        console.print(
+            tr(
+                "obs_imported",
+                n=r.values_stored,
+                ind=", ".join(r.indicators),
+                file=r.file,
+                missing=r.missing_values,
+                agg=len(r.skipped_aggregates),
+            ),
+            highlight=False,
+        )
 
 
 @app.command("import-csv")
 @guarded
-def import_csv(file: Path = typer.Argument(...), source: str = typer.Option(..., "--source", help="Where the values come from."),
-               licence: str = typer.Option(..., "--licence", help="Licence of the values, e.g. CC-BY-4.0."),
-               country_col: str = typer.Option("country", "--country-col"), year_col: str = typer.Option("year", "--year-col"),
-               indicator_col: str = typer.Option("indicator", "--indicator-col"), value_col: str = typer.Option("value", "--value-col"),
-               value_cols: Optional[str] = typer.Option(None, "--value-cols", help="Wide format: comma-separated indicator columns."),
-               delimiter: str = typer.Option(",", "--delimiter"), as_json: bool = JSON_OPT) -> None:
+def import_csv(
+    file: Path = typer.Argument(...),
+    source: str = typer.Option(..., "--source", help="Where the values come from."),
+    licence: str = typer.Option(..., "--licence", help="Licence of the values, e.g. CC-BY-4.0."),
+    country_col: str = typer.Option("country", "--country-col"),
+    year_col: str = typer.Option("year", "--year-col"),
+    indicator_col: str = typer.Option("indicator", "--indicator-col"),
+    value_col: str = typer.Option("value", "--value-col"),
+    value_cols: str | None = typer.Option(None, "--value-cols", help="Wide format: comma-separated indicator columns."),
+    delimiter: str = typer.Option(",", "--delimiter"),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Import a generic CSV (long: country,year,indicator,value; or wide with --value-cols)."""
     from ..observatory.importers import import_csv as run
 
-    r = run(_obs().store, file, country_col=country_col, year_col=year_col, indicator_col=indicator_col, value_col=value_col,
-            value_cols=split_csv(value_cols), source=source, licence=licence, delimiter=delimiter)
+    r = run(
+        _obs().store,
+        file,
+        country_col=country_col,
+        year_col=year_col,
+        indicator_col=indicator_col,
+        value_col=value_col,
+        value_cols=split_csv(value_cols),
+        source=source,
+        licence=licence,
+        delimiter=delimiter,
+    )
     if as_json:
         emit_json(r.as_dict())
         return
-    console.print(tr("obs_imported", n=r.values_stored, ind=", ".join(r.indicators), file=r.file, missing=r.missing_values,
-                     agg=sum(r.skipped_unknown.values())), highlight=False)
+    console.print(
+        tr(
+            "obs_imported",
+            n=r.values_stored,
+            ind=", ".join(r.indicators),
+            file=r.file,
+            missing=r.missing_values,
+            agg=sum(r.skipped_unknown.values()),
+        ),
+        highlight=False,
+    )
 
 
 @app.command("indicators")
@@ -114,16 +154,24 @@ def indicators(as_json: bool = JSON_OPT) -> None:
     for c in ("id", "title", "obs_values", "obs_countries", "obs_years", "obs_source"):
         t.add_column(tr(c), overflow="fold")
     for r in rows:
-        t.add_row(r["id"], _name(r["name"]), str(r["values"]), str(r["countries"]), f"{r['first_year']}–{r['last_year']}",
-                  f"{r['source']} / {r['licence']}")
+        t.add_row(
+            r["id"],
+            _name(r["name"]),
+            str(r["values"]),
+            str(r["countries"]),
+            f"{r['first_year']}–{r['last_year']}",
+            f"{r['source']} / {r['licence']}",
+        )
     console.print(t)
 
 
 @app.command("countries")
 @guarded
-def countries_cmd(group_id: Optional[str] = typer.Option(None, "--group", help="e.g. asean, g20, brics, au, eu, un-africa, wb-income-low."),
-                  as_of: Optional[str] = typer.Option(None, "--as-of", help="Membership on this date (YYYY-MM-DD; default today)."),
-                  as_json: bool = JSON_OPT) -> None:
+def countries_cmd(
+    group_id: str | None = typer.Option(None, "--group", help="e.g. asean, g20, brics, au, eu, un-africa, wb-income-low."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Membership on this date (YYYY-MM-DD; default today)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Countries, optionally the members of a group on a date."""
     from ..observatory.countries import countries, group
 
@@ -134,9 +182,16 @@ def countries_cmd(group_id: Optional[str] = typer.Option(None, "--group", help="
         rows = []
         for iso3 in g.members_on(on):
             m = g.membership(iso3)
-            rows.append({"iso3": iso3, "name": cs[iso3].names(),
-                         "since": m.since.isoformat() if m and m.since else None, "until": m.until.isoformat() if m and m.until else None,
-                         "verified": g.verified if m is None or m.verified is None else m.verified, "note": m.note if m else None})
+            rows.append(
+                {
+                    "iso3": iso3,
+                    "name": cs[iso3].names(),
+                    "since": m.since.isoformat() if m and m.since else None,
+                    "until": m.until.isoformat() if m and m.until else None,
+                    "verified": g.verified if m is None or m.verified is None else m.verified,
+                    "note": m.note if m else None,
+                }
+            )
     else:
         rows = [{"iso3": c.iso3, "iso2": c.iso2, "name": c.names(), "un_member": c.un_member} for c in cs.values()]
     if as_json:
@@ -158,8 +213,18 @@ def groups_cmd(as_json: bool = JSON_OPT) -> None:
     """Groupings available (with verification status)."""
     from ..observatory.countries import default_groups
 
-    rows = [{"id": g.id, "title": g.title.model_dump(), "kind": g.kind, "members_today": len(g.members_on()), "verified": g.verified,
-             "verification_note": g.verification_note, "source_url": g.source_url} for g in default_groups().values()]
+    rows = [
+        {
+            "id": g.id,
+            "title": g.title.model_dump(),
+            "kind": g.kind,
+            "members_today": len(g.members_on()),
+            "verified": g.verified,
+            "verification_note": g.verification_note,
+            "source_url": g.source_url,
+        }
+        for g in default_groups().values()
+    ]
     if as_json:
         emit_json(rows)
         return
@@ -191,17 +256,28 @@ def methodology_list(as_json: bool = JSON_OPT) -> None:
 
 @methodology_app.command("validate")
 @guarded
-def methodology_validate(file: str = typer.Argument(..., help="Methodology YAML file or bundled id."), as_json: bool = JSON_OPT) -> None:
+def methodology_validate(
+    file: str = typer.Argument(..., help="Methodology YAML file or bundled id."), as_json: bool = JSON_OPT
+) -> None:
     """Validate a methodology file (unknown indicators, negative weights, weight sums, catalog links).
 
     Indicators already imported into the database count as known, besides the built-in ones."""
     m = _obs().methodology(file)
-    info = {"id": m.id, "version": m.version, "pillars": len(m.pillars), "dimensions": len(m.dimensions()), "indicators": len(m.indicator_ids()),
-            "valid": True}
+    info = {
+        "id": m.id,
+        "version": m.version,
+        "pillars": len(m.pillars),
+        "dimensions": len(m.dimensions()),
+        "indicators": len(m.indicator_ids()),
+        "valid": True,
+    }
     if as_json:
         emit_json(info)
         return
-    console.print(tr("obs_valid_methodology", id=m.id, v=m.version, p=info["pillars"], d=info["dimensions"], i=info["indicators"]), highlight=False)
+    console.print(
+        tr("obs_valid_methodology", id=m.id, v=m.version, p=info["pillars"], d=info["dimensions"], i=info["indicators"]),
+        highlight=False,
+    )
 
 
 @methodology_app.command("show")
@@ -214,8 +290,14 @@ def methodology_show(name: str = typer.Argument(...), as_json: bool = JSON_OPT) 
 
 
 # ------------------------------------------------------------------------------ views
-def _run(methodology: str, *, draws: Optional[int] = None, seed: Optional[int] = None, spread: Optional[float] = None,
-         year: Optional[int] = None):
+def _run(
+    methodology: str,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    spread: float | None = None,
+    year: int | None = None,
+):
     obs = _obs()
     if draws == 0:
         return obs, obs.run(methodology, draws=0)
@@ -228,12 +310,17 @@ def _run(methodology: str, *, draws: Optional[int] = None, seed: Optional[int] =
 
 @app.command("rank")
 @guarded
-def rank(methodology: str = METH_OPT, year: Optional[int] = YEAR_OPT,
-         group_id: Optional[str] = typer.Option(None, "--group", help="Rank only the members of a group."),
-         draws: Optional[int] = typer.Option(None, "--draws", help="Monte Carlo weight draws (default from the methodology; 0 = none)."),
-         seed: Optional[int] = typer.Option(None, "--seed"), spread: Optional[float] = typer.Option(None, "--spread"),
-         show_all: bool = typer.Option(False, "--all", help="Also list every unranked country with its coverage."),
-         chart: Optional[Path] = CHART_OPT, as_json: bool = JSON_OPT) -> None:
+def rank(
+    methodology: str = METH_OPT,
+    year: int | None = YEAR_OPT,
+    group_id: str | None = typer.Option(None, "--group", help="Rank only the members of a group."),
+    draws: int | None = typer.Option(None, "--draws", help="Monte Carlo weight draws (default from the methodology; 0 = none)."),
+    seed: int | None = typer.Option(None, "--seed"),
+    spread: float | None = typer.Option(None, "--spread"),
+    show_all: bool = typer.Option(False, "--all", help="Also list every unranked country with its coverage."),
+    chart: Path | None = CHART_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
     """Rankings with coverage and rank stability under weight perturbation."""
     from ..observatory import charts, views
 
@@ -248,21 +335,35 @@ def rank(methodology: str = METH_OPT, year: Optional[int] = YEAR_OPT,
         t.add_column(tr(c), overflow="fold")
     for e in v["ranked"] + (v["unranked"] if show_all else []):
         s = e["sensitivity"]
-        t.add_row(str(e["rank"] or "—"), f"{e['country']} {_name(e['name'])}", _fmt(e["index"]), f"{s['rank_p05']}–{s['rank_p95']}" if s else "",
-                  f"{e['coverage']} ({_fmt(e['data_coverage'], 2)})", ", ".join(e["missing_dimensions"]))
+        t.add_row(
+            str(e["rank"] or "—"),
+            f"{e['country']} {_name(e['name'])}",
+            _fmt(e["index"]),
+            f"{s['rank_p05']}–{s['rank_p95']}" if s else "",
+            f"{e['coverage']} ({_fmt(e['data_coverage'], 2)})",
+            ", ".join(e["missing_dimensions"]),
+        )
     console.print(t)
     if v["unranked"] and not show_all:
         codes = " ".join(e["country"] for e in v["unranked"][:40]) + (" …" if len(v["unranked"]) > 40 else "")
         console.print(tr("obs_unranked", n=len(v["unranked"]), codes=codes), highlight=False)
     if v["sensitivity"]:
         s = v["sensitivity"]
-        console.print(tr("obs_sensitivity", d=s["draws"], s=s["spread"], seed=s["seed"], shift=v["summary"]["mean_abs_rank_shift"]), highlight=False)
+        console.print(
+            tr("obs_sensitivity", d=s["draws"], s=s["spread"], seed=s["seed"], shift=v["summary"]["mean_abs_rank_shift"]),
+            highlight=False,
+        )
 
 
 @app.command("profile")
 @guarded
-def profile(country: str = typer.Argument(..., help="ISO code or name."), methodology: str = METH_OPT, year: Optional[int] = YEAR_OPT,
-            chart: Optional[Path] = CHART_OPT, as_json: bool = JSON_OPT) -> None:
+def profile(
+    country: str = typer.Argument(..., help="ISO code or name."),
+    methodology: str = METH_OPT,
+    year: int | None = YEAR_OPT,
+    chart: Path | None = CHART_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
     """A country's scores and every indicator behind them (value, year, status, source, licence)."""
     from ..observatory import charts, views
     from ..observatory.countries import require_country
@@ -274,14 +375,22 @@ def profile(country: str = typer.Argument(..., help="ISO code or name."), method
     if as_json:
         emit_json(v)
         return
-    console.print(f"[bold]{_name(v['name'])}[/] ({iso3}) — {_name(v['title'])} {v['year']}: {tr('obs_index')} {_fmt(v['index'])}, "
-                  f"{tr('obs_rank')} {v['rank'] or '—'}, {tr('obs_coverage')} {v['coverage']}", highlight=False)
+    console.print(
+        f"[bold]{_name(v['name'])}[/] ({iso3}) — {_name(v['title'])} {v['year']}: {tr('obs_index')} {_fmt(v['index'])}, "
+        f"{tr('obs_rank')} {v['rank'] or '—'}, {tr('obs_coverage')} {v['coverage']}",
+        highlight=False,
+    )
     t = Table()
     for c in ("obs_dimension", "obs_indicator", "obs_value", "obs_status", "obs_source"):
         t.add_column(tr(c), overflow="fold")
     for i in v["indicators"]:
-        t.add_row(i["dimension"], _name(i["name"]), f"{_fmt(i['value'], 2)} ({i['value_year'] or '—'})", i["status"],
-                  f"{i['source'] or ''} {('/ ' + i['licence']) if i['licence'] else ''}")
+        t.add_row(
+            i["dimension"],
+            _name(i["name"]),
+            f"{_fmt(i['value'], 2)} ({i['value_year'] or '—'})",
+            i["status"],
+            f"{i['source'] or ''} {('/ ' + i['licence']) if i['licence'] else ''}",
+        )
     console.print(t)
     if not v["policy_tracker_covers"]:
         console.print(tr("obs_not_reviewed", c=_name(v["name"])), highlight=False)
@@ -289,9 +398,14 @@ def profile(country: str = typer.Argument(..., help="ISO code or name."), method
 
 @app.command("compare")
 @guarded
-def compare(group_id: str = typer.Option("asean", "--group"), methodology: str = METH_OPT, year: Optional[int] = YEAR_OPT,
-            as_of: Optional[str] = typer.Option(None, "--as-of", help="Membership date (default today)."),
-            chart: Optional[Path] = CHART_OPT, as_json: bool = JSON_OPT) -> None:
+def compare(
+    group_id: str = typer.Option("asean", "--group"),
+    methodology: str = METH_OPT,
+    year: int | None = YEAR_OPT,
+    as_of: str | None = typer.Option(None, "--as-of", help="Membership date (default today)."),
+    chart: Path | None = CHART_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
     """Group comparison (default ASEAN): every member, coverage flags, gap to the leader per dimension."""
     from ..observatory import charts, views
 
@@ -308,17 +422,30 @@ def compare(group_id: str = typer.Option("asean", "--group"), methodology: str =
     for d in v["dimension_defs"]:
         t.add_column(_name(d["title"]) + "\n" + tr("obs_gap"), overflow="fold")
     for m in v["members"]:
-        t.add_row(f"{m['country']} {_name(m['name'])}", _fmt(m.get("index")), m["coverage"],
-                  *[(_fmt(m["dimensions"].get(d["id"])) + (f" (−{_fmt(m['gap_to_leader'].get(d['id']))})" if m.get("gap_to_leader", {}).get(d["id"]) else ""))
-                    for d in v["dimension_defs"]])
+        t.add_row(
+            f"{m['country']} {_name(m['name'])}",
+            _fmt(m.get("index")),
+            m["coverage"],
+            *[
+                (
+                    _fmt(m["dimensions"].get(d["id"]))
+                    + (f" (−{_fmt(m['gap_to_leader'].get(d['id']))})" if m.get("gap_to_leader", {}).get(d["id"]) else "")
+                )
+                for d in v["dimension_defs"]
+            ],
+        )
     console.print(t)
     console.print(tr("obs_leader", items=", ".join(f"{k}: {x['country']}" for k, x in v["leaders"].items())), highlight=False)
 
 
 @app.command("trend")
 @guarded
-def trend(countries: str = typer.Argument(..., help="Comma-separated ISO codes or names."), methodology: str = METH_OPT,
-          chart: Optional[Path] = CHART_OPT, as_json: bool = JSON_OPT) -> None:
+def trend(
+    countries: str = typer.Argument(..., help="Comma-separated ISO codes or names."),
+    methodology: str = METH_OPT,
+    chart: Path | None = CHART_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
     """Index over time per country (missing years shown as gaps)."""
     from ..observatory import charts, views
     from ..observatory.countries import require_country
@@ -337,10 +464,14 @@ def trend(countries: str = typer.Argument(..., help="Comma-separated ISO codes o
 
 @app.command("capacity")
 @guarded
-def capacity(countries: Optional[str] = typer.Argument(None, help="Comma-separated countries (default: the group's members)."),
-             group_id: str = typer.Option("asean", "--group", help="Reference group: gaps are to its leader."),
-             methodology: str = METH_OPT, year: Optional[int] = YEAR_OPT, top: int = typer.Option(3, "--top", min=1, max=20),
-             as_json: bool = JSON_OPT) -> None:
+def capacity(
+    countries: str | None = typer.Argument(None, help="Comma-separated countries (default: the group's members)."),
+    group_id: str = typer.Option("asean", "--group", help="Reference group: gaps are to its leader."),
+    methodology: str = METH_OPT,
+    year: int | None = YEAR_OPT,
+    top: int = typer.Option(3, "--top", min=1, max=20),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Dimensions furthest behind and the AI Capacity-Building Action Plan items that address them."""
     from ..observatory import views
     from ..observatory.countries import group, require_country
@@ -356,17 +487,24 @@ def capacity(countries: Optional[str] = typer.Argument(None, help="Comma-separat
         console.print(f"\n[bold]{tr('obs_capacity_title', c=_name(c['name']), i=_fmt(c['index']))}[/]", highlight=False)
         for it in c["furthest_behind"]:
             acts = "; ".join(f"{a['id']} {_name(a['title'])}" for a in it["addressed_by"])
-            console.print(f"  {_name(it['title'])}: {_fmt(it['score'])} ({tr('obs_gap')} {_fmt(it['gap'])}) → {tr('obs_addressed_by')}: {acts}",
-                          highlight=False)
+            console.print(
+                f"  {_name(it['title'])}: {_fmt(it['score'])} ({tr('obs_gap')} {_fmt(it['gap'])})"
+                f" → {tr('obs_addressed_by')}: {acts}",
+                highlight=False,
+            )
         if c["not_measured"]:
-            console.print("  " + tr("obs_not_measured", dims=", ".join(titles.get(d, d) for d in c["not_measured"])), highlight=False)
+            console.print(
+                "  " + tr("obs_not_measured", dims=", ".join(titles.get(d, d) for d in c["not_measured"])), highlight=False
+            )
 
 
 @app.command("policy")
 @guarded
-def policy(country: Optional[str] = typer.Argument(None, help="ISO code or name (default: all)."),
-           kind: Optional[str] = typer.Option(None, "--kind", help="strategy, law, regulation, guidance, draft, other."),
-           as_json: bool = JSON_OPT) -> None:
+def policy(
+    country: str | None = typer.Argument(None, help="ISO code or name (default: all)."),
+    kind: str | None = typer.Option(None, "--kind", help="strategy, law, regulation, guidance, draft, other."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """National AI strategies and laws with dates, linked to catalog instruments."""
     from ..observatory.countries import country_name, require_country
     from ..observatory.policy import default_tracker
@@ -377,14 +515,23 @@ def policy(country: Optional[str] = typer.Argument(None, help="ISO code or name 
     items = [p for p in items if not kind or p.kind == kind]
     rows = [p.model_dump(mode="json", exclude_none=True) for p in items]
     if as_json:
-        emit_json({"as_of": tr_.as_of.isoformat(), "country": iso3, "covered": (iso3 in tr_.covered) if iso3 else None,
-                   "coverage": sorted(tr_.covered), "policies": rows})
+        emit_json(
+            {
+                "as_of": tr_.as_of.isoformat(),
+                "country": iso3,
+                "covered": (iso3 in tr_.covered) if iso3 else None,
+                "coverage": sorted(tr_.covered),
+                "policies": rows,
+            }
+        )
         return
     t = Table(title=tr("obs_policy_title", c=country_name(iso3, STATE.lang) if iso3 else "—"))
     for c in ("obs_country", "obs_date", "kind", "title", "instrument", "verified"):
         t.add_column(tr(c), overflow="fold")
     for p in items:
-        t.add_row(p.country or p.group or "", p.date, p.kind, _name(p.title.model_dump()), p.instrument or "", "" if p.verified else "✗")
+        t.add_row(
+            p.country or p.group or "", p.date, p.kind, _name(p.title.model_dump()), p.instrument or "", "" if p.verified else "✗"
+        )
     console.print(t)
     if iso3 and iso3 not in tr_.covered:
         console.print(tr("obs_not_reviewed", c=country_name(iso3, STATE.lang)), highlight=False)
@@ -401,8 +548,16 @@ def _saved(res, as_json: bool, extra: dict | None = None) -> None:
     if as_json:
         emit_json({**res.as_dict(), **(extra or {})})
         return
-    console.print(tr("obs_inc_saved", imported=len(res.imported), updated=len(res.updated), dup=len(res.duplicates), conf=len(res.conflicts)),
-                  highlight=False)
+    console.print(
+        tr(
+            "obs_inc_saved",
+            imported=len(res.imported),
+            updated=len(res.updated),
+            dup=len(res.duplicates),
+            conf=len(res.conflicts),
+        ),
+        highlight=False,
+    )
 
 
 @incidents_app.command("add")
@@ -416,10 +571,12 @@ def inc_add(file: Path = typer.Argument(..., help="Incident YAML or JSON."), as_
 
 @incidents_app.command("import-aiid")
 @guarded
-def inc_import_aiid(incidents_csv: Path = typer.Argument(..., help="incidents.csv of an AIID snapshot."),
-                    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.csv"),
-                    classifications: Optional[list[Path]] = typer.Option(None, "--classifications", help="classifications_*.csv (repeatable)."),
-                    as_json: bool = JSON_OPT) -> None:
+def inc_import_aiid(
+    incidents_csv: Path = typer.Argument(..., help="incidents.csv of an AIID snapshot."),
+    reports: Path | None = typer.Option(None, "--reports", help="reports.csv"),
+    classifications: list[Path] | None = typer.Option(None, "--classifications", help="classifications_*.csv (repeatable)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Import incidents from AIID CSV snapshot files (re-imports update changed incidents, skip unchanged)."""
     from ..observatory.incidents.service import read_aiid
 
@@ -429,9 +586,12 @@ def inc_import_aiid(incidents_csv: Path = typer.Argument(..., help="incidents.cs
 
 @incidents_app.command("list")
 @guarded
-def inc_list(system: Optional[str] = typer.Option(None, "--system"), severity: Optional[str] = typer.Option(None, "--severity"),
-             namespace: Optional[str] = typer.Option(None, "--namespace", help="Only incidents classified in this taxonomy (CSETv1, MIT…)."),
-             as_json: bool = JSON_OPT) -> None:
+def inc_list(
+    system: str | None = typer.Option(None, "--system"),
+    severity: str | None = typer.Option(None, "--severity"),
+    namespace: str | None = typer.Option(None, "--namespace", help="Only incidents classified in this taxonomy (CSETv1, MIT…)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """List incidents."""
     rows = _isvc().list(system=system, severity=severity, namespace=namespace)
     if as_json:
@@ -448,7 +608,9 @@ def inc_list(system: Optional[str] = typer.Option(None, "--system"), severity: O
 def _deadline_lines(ds: list[dict]) -> None:
     for d in ds:
         by = tr("obs_report_by", d=d["report_by"]) if d.get("report_by") else ""
-        console.print(tr("obs_deadline", regime=d["regime"], status=d["status"], by=by, reason=_name(d["reason"])), highlight=False)
+        console.print(
+            tr("obs_deadline", regime=d["regime"], status=d["status"], by=by, reason=_name(d["reason"])), highlight=False
+        )
 
 
 @incidents_app.command("show")
@@ -484,8 +646,11 @@ def inc_deadlines(incident_id: str = typer.Argument(...), as_json: bool = JSON_O
 
 @incidents_app.command("link")
 @guarded
-def inc_link(incident_id: str = typer.Argument(...), systems: list[str] = typer.Argument(..., help="Registered system ids."),
-             as_json: bool = JSON_OPT) -> None:
+def inc_link(
+    incident_id: str = typer.Argument(...),
+    systems: list[str] = typer.Argument(..., help="Registered system ids."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Link an incident to registered AI systems."""
     inc = _isvc().link(incident_id, systems)
     if as_json:
@@ -496,9 +661,11 @@ def inc_link(incident_id: str = typer.Argument(...), systems: list[str] = typer.
 
 @incidents_app.command("export")
 @guarded
-def inc_export(out: Path = typer.Argument(..., help="Bundle file to write (JSON)."),
-               ids: Optional[str] = typer.Option(None, "--ids", help="Comma-separated incident ids (default: all)."),
-               as_json: bool = JSON_OPT) -> None:
+def inc_export(
+    out: Path = typer.Argument(..., help="Bundle file to write (JSON)."),
+    ids: str | None = typer.Option(None, "--ids", help="Comma-separated incident ids (default: all)."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Export a signed, content-addressed bundle (your Ed25519 key; created on first use like for reports)."""
     from ..crypto import load_or_init_keys
     from ..observatory.incidents.bundle import export_bundle
@@ -507,26 +674,36 @@ def inc_export(out: Path = typer.Argument(..., help="Bundle file to write (JSON)
     if as_json:
         emit_json(info)
         return
-    console.print(tr("obs_exported", n=info["items"], path=info["path"], id=info["bundle_id"][:19] + "…", fp=info["signer"][:16] + "…"), highlight=False)
+    console.print(
+        tr("obs_exported", n=info["items"], path=info["path"], id=info["bundle_id"][:19] + "…", fp=info["signer"][:16] + "…"),
+        highlight=False,
+    )
 
 
 @incidents_app.command("import")
 @guarded
-def inc_import(bundle: Path = typer.Argument(...), trust: Optional[list[str]] = typer.Option(None, "--trust", help="Accept only these signer fingerprints."),
-               replace: bool = typer.Option(False, "--replace", help="Replace incidents whose id exists with different content."),
-               as_json: bool = JSON_OPT) -> None:
+def inc_import(
+    bundle: Path = typer.Argument(...),
+    trust: list[str] | None = typer.Option(None, "--trust", help="Accept only these signer fingerprints."),
+    replace: bool = typer.Option(False, "--replace", help="Replace incidents whose id exists with different content."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Verify and import a bundle; duplicates (same content hash) are skipped."""
     from ..observatory.incidents.bundle import import_bundle
 
     res, info = import_bundle(_isvc(), bundle, trusted=list(trust) if trust else None, replace=replace)
     if not as_json:
-        console.print(tr("obs_verified", id=info["bundle_id"][:19] + "…", n=info["items"], fp=info["signer"][:16] + "…"), highlight=False)
+        console.print(
+            tr("obs_verified", id=info["bundle_id"][:19] + "…", n=info["items"], fp=info["signer"][:16] + "…"), highlight=False
+        )
     _saved(res, as_json, {"bundle": info})
 
 
 @incidents_app.command("verify")
 @guarded
-def inc_verify(bundle: Path = typer.Argument(...), trust: Optional[list[str]] = typer.Option(None, "--trust"), as_json: bool = JSON_OPT) -> None:
+def inc_verify(
+    bundle: Path = typer.Argument(...), trust: list[str] | None = typer.Option(None, "--trust"), as_json: bool = JSON_OPT
+) -> None:
     """Verify a bundle without importing it (exit code 2 if it was tampered with)."""
     from ..observatory.incidents.bundle import read_bundle, verify_bundle
 
@@ -534,4 +711,6 @@ def inc_verify(bundle: Path = typer.Argument(...), trust: Optional[list[str]] = 
     if as_json:
         emit_json({"valid": True, **info})
         return
-    console.print(tr("obs_verified", id=info["bundle_id"][:19] + "…", n=info["items"], fp=info["signer"][:16] + "…"), highlight=False)
+    console.print(
+        tr("obs_verified", id=info["bundle_id"][:19] + "…", n=info["items"], fp=info["signer"][:16] + "…"), highlight=False
+    )

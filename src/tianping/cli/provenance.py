@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.table import Table
@@ -16,7 +15,9 @@ from ..errors import Problem, TianpingError
 from ..provenance import messages as _messages  # noqa: F401  (registers zh/en texts)
 from .common import console, emit_json, guarded, tr
 
-label_app = typer.Typer(help="AI-generated content labels (GB 45438-2025): add and check. 生成合成内容标识。", no_args_is_help=True)
+label_app = typer.Typer(
+    help="AI-generated content labels (GB 45438-2025): add and check. 生成合成内容标识。", no_args_is_help=True
+)
 watermark_app = typer.Typer(help="Keyed green-list text watermark: generate and detect. 文本水印。", no_args_is_help=True)
 
 
@@ -26,23 +27,29 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return value
 
 
-C2PA_CERT_OPT = typer.Option(None, "--c2pa-cert", envvar="TIANPING_C2PA_CERT",
-                             help="PEM certificate chain (leaf first) for C2PA manifests, e.g. from a CA on the C2PA trust list; default: a local CA.")
+C2PA_CERT_OPT = typer.Option(
+    None,
+    "--c2pa-cert",
+    envvar="TIANPING_C2PA_CERT",
+    help="PEM certificate chain (leaf first) for C2PA manifests, e.g. from a CA on the C2PA trust list; default: a local CA.",
+)
 C2PA_KEY_OPT = typer.Option(None, "--c2pa-key", envvar="TIANPING_C2PA_KEY", help="Unencrypted PEM private key of --c2pa-cert.")
 
 
-def _c2pa_credentials(cert: Optional[Path], key: Optional[Path]):
+def _c2pa_credentials(cert: Path | None, key: Path | None):
     if cert is None and key is None:
         return None
     if cert is None or key is None:
-        raise TianpingError(Problem("give both --c2pa-cert and --c2pa-key, or neither", field="--c2pa-cert" if cert is None else "--c2pa-key"),
-                            title="invalid option")
+        raise TianpingError(
+            Problem("give both --c2pa-cert and --c2pa-key, or neither", field="--c2pa-cert" if cert is None else "--c2pa-key"),
+            title="invalid option",
+        )
     from ..provenance.c2pa_io import load_credentials
 
     return load_credentials(cert, key)
 
 
-def _check_output(file: Path, output: Optional[Path]) -> None:
+def _check_output(file: Path, output: Path | None) -> None:
     """--output (or FILE itself, replaced in place) must be a writable file path: checked before any work."""
     from ..outputs import check_file
 
@@ -57,14 +64,16 @@ def label_add(
     explicit: bool = typer.Option(False, "--explicit", help="Add the perceivable label (text notice, visible mark, audio cue)."),
     implicit: bool = typer.Option(False, "--implicit", help="Add the AIGC metadata label (Annex E fields). Neither flag = both."),
     sign: bool = typer.Option(False, "--sign", help="Sign the label over the content (Ed25519, ReservedCode1)."),
-    c2pa: Optional[bool] = typer.Option(None, "--c2pa/--no-c2pa", help="Embed a C2PA manifest (default: with --sign, where supported)."),
-    produce_id: Optional[str] = typer.Option(None, "--produce-id", help="ProduceID (default: a new UUID)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of replacing FILE."),
+    c2pa: bool | None = typer.Option(
+        None, "--c2pa/--no-c2pa", help="Embed a C2PA manifest (default: with --sign, where supported)."
+    ),
+    produce_id: str | None = typer.Option(None, "--produce-id", help="ProduceID (default: a new UUID)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of replacing FILE."),
     label_lang: str = typer.Option("both", "--label-lang", help="Wording of the explicit label: zh, en or both."),
     position: str = typer.Option("start", "--position", help="Text label position: start, middle or end."),
     cue: str = typer.Option("rhythm", "--cue", help="Audio cue: rhythm (Morse 'AI') or voice (espeak-ng)."),
-    c2pa_cert: Optional[Path] = C2PA_CERT_OPT,
-    c2pa_key: Optional[Path] = C2PA_KEY_OPT,
+    c2pa_cert: Path | None = C2PA_CERT_OPT,
+    c2pa_key: Path | None = C2PA_KEY_OPT,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add explicit and/or implicit AI-generated content labels to a file."""
@@ -81,9 +90,20 @@ def label_add(
     _check_output(file, output)
     both = not explicit and not implicit
     creds = _c2pa_credentials(c2pa_cert, c2pa_key)
-    res = add_label(file, producer, output=output, explicit_label=explicit or both, implicit_label=implicit or both,
-                    sign=sign, c2pa=c2pa, produce_id=produce_id, lang=label_lang, position=position, cue=cue,
-                    c2pa_credentials=creds)
+    res = add_label(
+        file,
+        producer,
+        output=output,
+        explicit_label=explicit or both,
+        implicit_label=implicit or both,
+        sign=sign,
+        c2pa=c2pa,
+        produce_id=produce_id,
+        lang=label_lang,
+        position=position,
+        cue=cue,
+        c2pa_credentials=creds,
+    )
     if as_json:
         emit_json(res.as_dict())
         return
@@ -92,13 +112,19 @@ def label_add(
         detail = res.explicit.get("text") or res.explicit.get("cue") or ""
         console.print("  " + tr("pv_added_explicit", detail=detail), highlight=False, markup=False)
     if res.implicit:
-        console.print("  " + tr("pv_added_implicit", producer=res.implicit["ContentProducer"], pid=res.implicit["ProduceID"]),
-                      highlight=False, markup=False)
+        console.print(
+            "  " + tr("pv_added_implicit", producer=res.implicit["ContentProducer"], pid=res.implicit["ProduceID"]),
+            highlight=False,
+            markup=False,
+        )
     if res.signed_by:
         console.print("  " + tr("pv_signed", fp=res.signed_by[:16]), highlight=False)
     if res.c2pa:
-        console.print("  " + (tr("pv_c2pa_added_cert", subject=creds.subject) if creds else tr("pv_c2pa_added")), highlight=False,
-                      markup=False)
+        console.print(
+            "  " + (tr("pv_c2pa_added_cert", subject=creds.subject) if creds else tr("pv_c2pa_added")),
+            highlight=False,
+            markup=False,
+        )
     for n in res.notes:
         console.print("  " + tr("pv_note", msg=n), highlight=False, markup=False)
 
@@ -108,11 +134,11 @@ def label_add(
 def label_propagate(
     file: Path = typer.Argument(..., help="A labelled file."),
     propagator: str = typer.Option(..., "--propagator", help="ContentPropagator: the platform's name or code."),
-    propagate_id: Optional[str] = typer.Option(None, "--propagate-id", help="PropagateID (default: a new UUID)."),
+    propagate_id: str | None = typer.Option(None, "--propagate-id", help="PropagateID (default: a new UUID)."),
     sign: bool = typer.Option(False, "--sign", help="Sign the propagation fields (ReservedCode2)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o"),
-    c2pa_cert: Optional[Path] = C2PA_CERT_OPT,
-    c2pa_key: Optional[Path] = C2PA_KEY_OPT,
+    output: Path | None = typer.Option(None, "--output", "-o"),
+    c2pa_cert: Path | None = C2PA_CERT_OPT,
+    c2pa_key: Path | None = C2PA_KEY_OPT,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add a platform's propagation fields to an existing label (the producer's signature stays valid)."""
@@ -124,13 +150,21 @@ def label_propagate(
     if not file.exists():
         raise TianpingError(Problem("file not found", file=str(file)), title="not found")
     _check_output(file, output)
-    res = propagate(file, propagator, propagate_id=propagate_id, sign=sign, output=output,
-                    c2pa_credentials=_c2pa_credentials(c2pa_cert, c2pa_key))
+    res = propagate(
+        file,
+        propagator,
+        propagate_id=propagate_id,
+        sign=sign,
+        output=output,
+        c2pa_credentials=_c2pa_credentials(c2pa_cert, c2pa_key),
+    )
     if as_json:
         emit_json(res.as_dict())
         return
     assert res.implicit is not None
-    console.print(tr("pv_propagated", path=res.path, prop=propagator, pid=res.implicit["PropagateID"]), highlight=False, markup=False)
+    console.print(
+        tr("pv_propagated", path=res.path, prop=propagator, pid=res.implicit["PropagateID"]), highlight=False, markup=False
+    )
     if res.signed_by:
         console.print("  " + tr("pv_signed", fp=res.signed_by[:16]), highlight=False)
     if res.c2pa:
@@ -148,7 +182,9 @@ def _trust_anchors(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise TianpingError(Problem(f"cannot read the trust anchors: {exc.strerror}", file=str(path)), title="C2PA trust") from None
+        raise TianpingError(
+            Problem(f"cannot read the trust anchors: {exc.strerror}", file=str(path)), title="C2PA trust"
+        ) from None
     if len(data) > 8 << 20:
         raise TianpingError(Problem("the trust-anchor file is larger than 8 MiB", file=str(path)), title="C2PA trust")
     try:
@@ -170,14 +206,19 @@ def _sig_text(sig: dict | None) -> str:
 @label_app.command("check")
 @guarded
 def label_check(
-    files: List[Path] = typer.Argument(..., help="Files or folders (folders are checked recursively)."),
+    files: list[Path] = typer.Argument(..., help="Files or folders (folders are checked recursively)."),
     declared: bool = typer.Option(False, "--declared", help="The uploader declared the content AI-generated."),
-    trust: List[str] = typer.Option([], "--trust", help="Signer key fingerprint to trust (repeatable)."),
+    trust: list[str] = typer.Option([], "--trust", help="Signer key fingerprint to trust (repeatable)."),
     no_c2pa: bool = typer.Option(False, "--no-c2pa", help="Do not read C2PA manifests."),
-    watermark_key: Optional[str] = typer.Option(None, "--watermark-key", envvar="TIANPING_WATERMARK_KEY",
-                                                help="Also test text files for the watermark with this key."),
-    c2pa_trust: Optional[Path] = typer.Option(None, "--c2pa-trust", envvar="TIANPING_C2PA_TRUST",
-                                              help="PEM file of CA certificates to trust for C2PA (e.g. the C2PA trust list), besides the local CA."),
+    watermark_key: str | None = typer.Option(
+        None, "--watermark-key", envvar="TIANPING_WATERMARK_KEY", help="Also test text files for the watermark with this key."
+    ),
+    c2pa_trust: Path | None = typer.Option(
+        None,
+        "--c2pa-trust",
+        envvar="TIANPING_C2PA_TRUST",
+        help="PEM file of CA certificates to trust for C2PA (e.g. the C2PA trust list), besides the local CA.",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Check labels: explicit label, implicit fields, signatures, C2PA, and the platform verdict."""
@@ -191,8 +232,17 @@ def label_check(
     paths = expand(files)
     if not paths:
         raise TianpingError("no files to check", title="nothing to do")
-    results = [check_file(p, declared=declared, trust=set(trust) or None, use_c2pa=not no_c2pa, watermark_key=watermark_key,
-                          c2pa_trust_anchors=anchors) for p in paths]
+    results = [
+        check_file(
+            p,
+            declared=declared,
+            trust=set(trust) or None,
+            use_c2pa=not no_c2pa,
+            watermark_key=watermark_key,
+            c2pa_trust_anchors=anchors,
+        )
+        for p in paths
+    ]
     summary = summarise(results)
     if as_json:
         emit_json({"results": [r.as_dict() for r in results], "summary": summary})
@@ -223,9 +273,20 @@ def label_check(
             table.add_row(r.path, r.format or "?", tr(f"pv_verdict_{r.verdict}"), tr(f"pv_{r.explicit}"), implicit, sig, c2)
         console.print(table)
         v = summary["verdicts"]
-        console.print(tr("pv_summary", files=summary["files"], confirmed=v["confirmed"], possibly=v["possibly"],
-                         suspected=v["suspected"], none=v["none"], sig_ok=summary["signatures_valid"],
-                         sig_bad=summary["signatures_failed"], errors=summary["errors"]), highlight=False)
+        console.print(
+            tr(
+                "pv_summary",
+                files=summary["files"],
+                confirmed=v["confirmed"],
+                possibly=v["possibly"],
+                suspected=v["suspected"],
+                none=v["none"],
+                sig_ok=summary["signatures_valid"],
+                sig_bad=summary["signatures_failed"],
+                errors=summary["errors"],
+            ),
+            highlight=False,
+        )
     if summary["errors"]:
         raise typer.Exit(code=2)
 
@@ -248,11 +309,11 @@ def _verdict_text(d) -> str:
 @watermark_app.command("generate")
 @guarded
 def watermark_generate(
-    prompt: List[str] = typer.Option([], "--prompt", "-p", help="Prompt (repeatable; batched)."),
-    prompts_file: Optional[Path] = typer.Option(None, "--prompts-file", help="One prompt per line."),
-    key: Optional[str] = typer.Option(None, "--key", envvar="TIANPING_WATERMARK_KEY", help="Secret watermark key."),
+    prompt: list[str] = typer.Option([], "--prompt", "-p", help="Prompt (repeatable; batched)."),
+    prompts_file: Path | None = typer.Option(None, "--prompts-file", help="One prompt per line."),
+    key: str | None = typer.Option(None, "--key", envvar="TIANPING_WATERMARK_KEY", help="Secret watermark key."),
     target: str = typer.Option("local", "--target", help="Model target: local (the bundled SmolLM2 or --model)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="GGUF file or transformers directory (default: bundled SmolLM2)."),
+    model: Path | None = typer.Option(None, "--model", help="GGUF file or transformers directory (default: bundled SmolLM2)."),
     max_new_tokens: int = typer.Option(200, "--max-new-tokens", min=1, max=4096),
     min_new_tokens: int = typer.Option(0, "--min-new-tokens", min=0, max=4096),
     temperature: float = typer.Option(1.0, "--temperature", min=0.0),
@@ -279,24 +340,44 @@ def watermark_generate(
     if not prompts:
         raise TianpingError(Problem("give at least one prompt", field="--prompt"), title="invalid option")
     if not key and not no_watermark:
-        raise TianpingError(Problem("a key is required (or TIANPING_WATERMARK_KEY), unless --no-watermark", field="--key"),
-                            title="invalid option")
+        raise TianpingError(
+            Problem("a key is required (or TIANPING_WATERMARK_KEY), unless --no-watermark", field="--key"), title="invalid option"
+        )
     cfg = _config(gamma, delta, threshold)
     lm = load_local_model(model)
-    outs = generate_watermarked(lm, prompts, None if no_watermark else key, config=cfg, max_new_tokens=max_new_tokens,
-                                min_new_tokens=min_new_tokens, temperature=temperature, seed=seed)
+    outs = generate_watermarked(
+        lm,
+        prompts,
+        None if no_watermark else key,
+        config=cfg,
+        max_new_tokens=max_new_tokens,
+        min_new_tokens=min_new_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
     rows = []
-    for p, o in zip(prompts, outs):
+    for p, o in zip(prompts, outs, strict=True):
         row = {"prompt": p, **o}
         if key:
             row["detection"] = detect(o["text"], key, lm.tokenizer, cfg).as_dict()
         rows.append(row)
     if as_json:
-        emit_json({"model": lm.name, "watermarked": not no_watermark,
-                   "key_fingerprint": key_fingerprint(key) if key else None, "config": cfg.__dict__, "outputs": rows})
+        emit_json(
+            {
+                "model": lm.name,
+                "watermarked": not no_watermark,
+                "key_fingerprint": key_fingerprint(key) if key else None,
+                "config": cfg.__dict__,
+                "outputs": rows,
+            }
+        )
         return
-    console.print(tr("pv_wm_generated_plain", n=len(rows)) if no_watermark else tr("pv_wm_generated", n=len(rows), fp=key_fingerprint(key or "")),
-                  highlight=False)
+    console.print(
+        tr("pv_wm_generated_plain", n=len(rows))
+        if no_watermark
+        else tr("pv_wm_generated", n=len(rows), fp=key_fingerprint(key or "")),
+        highlight=False,
+    )
     from ..provenance.watermark import Detection
 
     for row in rows:
@@ -304,7 +385,9 @@ def watermark_generate(
         console.print(row["text"], highlight=False, markup=False)
         if "detection" in row:
             d = Detection(**row["detection"])
-            console.print(tr("pv_wm_z", z=f"{d.z:.2f}", n=d.scored_tokens, thr=d.threshold, verdict=_verdict_text(d)), highlight=False)
+            console.print(
+                tr("pv_wm_z", z=f"{d.z:.2f}", n=d.scored_tokens, thr=d.threshold, verdict=_verdict_text(d)), highlight=False
+            )
 
 
 def _is_file(arg: str) -> bool:

@@ -14,7 +14,15 @@ import typer
 
 from ..registry.profile import AISystem, DataCategory
 from ..registry.questionnaire import (
-    NO, YES, data_holding, parse_answer, parse_roles, questions, role_choices, to_profile, transfer,
+    NO,
+    YES,
+    data_holding,
+    parse_answer,
+    parse_roles,
+    questions,
+    role_choices,
+    to_profile,
+    transfer,
 )
 
 __all__ = ["NO", "YES", "run_questionnaire"]
@@ -41,7 +49,9 @@ def run_questionnaire(lang: str) -> AISystem:
     if country:
         org["country"] = country.upper()
     answers["organisation"] = org
-    jurisdictions = [j.strip().upper() for j in typer.prompt(_l("jurisdictions", lang)).replace("，", ",").split(",") if j.strip()]
+    jurisdictions = [
+        j.strip().upper() for j in typer.prompt(_l("jurisdictions", lang)).replace("，", ",").split(",") if j.strip()
+    ]
     answers["jurisdictions"] = jurisdictions
     roles: dict[str, list[str]] = {}
     for j in jurisdictions:
@@ -79,8 +89,9 @@ def run_questionnaire(lang: str) -> AISystem:
             cats = _ask(_l("xb_cats", lang).format(choices=", ".join(c.value for c in DataCategory)), lang) or "personal"
             persons = _ask(_l("xb_persons", lang), lang)
             sensitive = _ask(_l("xb_sensitive", lang), lang)
-            answers["cross_border_transfers"] = [transfer(dest, cats.split(","), int(persons) if persons else None,
-                                                          int(sensitive) if sensitive else None)]
+            answers["cross_border_transfers"] = [
+                transfer(dest, cats.split(","), int(persons) if persons else None, int(sensitive) if sensitive else None)
+            ]
             continue
         prompt = qtext + (f" ({', '.join(q.choices)})" if q.choices else "")
         while True:

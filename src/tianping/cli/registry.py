@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -32,16 +31,15 @@ def _resolve(system: str):
     return _registry().resolve(system)
 
 
-def _as_of(value: Optional[str]) -> Optional[dt.date]:
+def _as_of(value: str | None) -> dt.date | None:
     if value is None:
         return None
     if value.lower() == "today":
-        return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.now(dt.UTC).date()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise TianpingError(f"--as-of '{value}' is not a date (use YYYY-MM-DD or 'today')", title="bad option") from None
-
 
 
 # person-facing words of these commands: message ids "registry.<key>" in the gettext catalogs (tianping/locale)
@@ -56,7 +54,7 @@ def _role(code: str) -> str:
     return tr(f"role.{code}") if has_message(f"role.{code}", "en") else code
 
 
-def _jurisdictions(value: Optional[str]) -> Optional[list[str]]:
+def _jurisdictions(value: str | None) -> list[str] | None:
     """The --jurisdiction codes, normalised (case-insensitive); an unknown code exits 2 with a suggestion."""
     from ..errors import Problem
     from ..rules.jurisdictions import normalise
@@ -77,9 +75,13 @@ def _jurisdictions(value: Optional[str]) -> Optional[list[str]]:
 
 @guarded
 def register(
-    file: Optional[Path] = typer.Argument(None, help="Profile file (YAML or JSON)."),
+    file: Path | None = typer.Argument(None, help="Profile file (YAML or JSON)."),
     interactive: bool = typer.Option(False, "--interactive", help="Answer a guided questionnaire instead of giving a file."),
-    schema: bool = typer.Option(False, "--schema", help="Print the profile field reference (every field, type, allowed codes, the rules that read it) and exit."),
+    schema: bool = typer.Option(
+        False,
+        "--schema",
+        help="Print the profile field reference (every field, type, allowed codes, the rules that read it) and exit.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Validate a system profile and store it (insert, or a new version if it changed)."""
@@ -122,10 +124,23 @@ def _print_law(results) -> None:
             continue
         lv = r.law_version
         if lv.get("amended_by") or r.pending_amendments:
-            console.print(_m("law", j=r.jurisdiction, v=lv["version"]) + ("" if lv.get("verified", True) else _m("unverified")), highlight=False)
+            console.print(
+                _m("law", j=r.jurisdiction, v=lv["version"]) + ("" if lv.get("verified", True) else _m("unverified")),
+                highlight=False,
+            )
         for a in r.pending_amendments:
             when = _m("pending_when", d=a["in_force_from"]) if a.get("in_force_from") else ""
-            console.print(_m("pending", id=a["id"], status=_m(f"status.{a['status']}") if a["status"] in ("proposed", "adopted", "published", "in_force") else a["status"], when=when), highlight=False)
+            console.print(
+                _m(
+                    "pending",
+                    id=a["id"],
+                    status=_m(f"status.{a['status']}")
+                    if a["status"] in ("proposed", "adopted", "published", "in_force")
+                    else a["status"],
+                    when=when,
+                ),
+                highlight=False,
+            )
             for ch in a["changes"]:
                 console.print("  • " + txt(ch["summary"]) + ("" if ch.get("verified", True) else " *"), highlight=False)
 
@@ -143,7 +158,10 @@ def _print_coverage(cov) -> None:
             console.print("  " + txt(o["note"]), highlight=False, soft_wrap=True)
         known = "; ".join(txt(k["title"]) + ("" if k.get("verified", True) else " *") for k in c["known_laws_not_encoded"]) or "—"
         insts = ", ".join(i["id"] for i in c["catalog_instruments"]) or "—"
-        vol = ", ".join(i["id"] + (f" ({i['rule_pack']})" if i.get("rule_pack") else "") for i in c["nearest_voluntary_frameworks"]) or "—"
+        vol = (
+            ", ".join(i["id"] + (f" ({i['rule_pack']})" if i.get("rule_pack") else "") for i in c["nearest_voluntary_frameworks"])
+            or "—"
+        )
         for label, value in ((cols[2], known), (cols[3], insts), (cols[4], vol)):
             console.print(f"  {label}: {value}", highlight=False, soft_wrap=True)
 
@@ -151,8 +169,19 @@ def _print_coverage(cov) -> None:
 @guarded
 def classify(
     system: str = typer.Argument(..., help="Profile file, or the id of a registered system."),
-    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated ISO 3166 codes or groups, case-insensitive: EU,CN,SG,US-CO,GB (default: every pack)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify as the law stands on this date (YYYY-MM-DD or today): amendments in force that day apply, later rules are listed as upcoming. Default: every adopted provision treated as applicable."),
+    jurisdiction: str | None = typer.Option(
+        None,
+        "--jurisdiction",
+        help="Comma-separated ISO 3166 codes or groups, case-insensitive: EU,CN,SG,US-CO,GB (default: every pack).",
+    ),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help=(
+            "Classify as the law stands on this date (YYYY-MM-DD or today): amendments in force that day apply, later "
+            "rules are listed as upcoming. Default: every adopted provision treated as applicable."
+        ),
+    ),
     explain: bool = typer.Option(False, "--explain", help="Show every rule evaluated, the fields it read and what it cites."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -165,8 +194,14 @@ def classify(
     results = run(prof, jurisdictions=codes, as_of=day)
     cov = _coverage(prof, codes)
     if as_json:
-        emit_json({"system": prof.id, "as_of": day.isoformat() if day else None,
-                   "results": [r.as_dict() for r in results if r.applies != "no"], "coverage": cov})
+        emit_json(
+            {
+                "system": prof.id,
+                "as_of": day.isoformat() if day else None,
+                "results": [r.as_dict() for r in results if r.applies != "no"],
+                "coverage": cov,
+            }
+        )
         return
     table = Table(title=tr("classification_title", id=prof.id) + (f" — {day.isoformat()}" if day else f" — {_m('all_in_force')}"))
     for col in ("jurisdiction", "tier", "why", "cites"):
@@ -178,8 +213,13 @@ def classify(
         why = "; ".join(txt(x["because"]) for x in r.reasons) or ("—" if r.tier != "undetermined" else tr("needs_answers"))
         cites = ", ".join(sorted({c for x in r.reasons for c in x["cites"]}))
         tier = txt(r.tier_title) + (f" ({tr('voluntary')})" if r.voluntary else "")
-        upcoming = "; ".join(txt(u["title"]) + " " + _m("from", d=u["applies_from"]) + ("" if u["certain"] else f" ({_m('possibly')})")
-                             for u in r.upcoming_tiers) or "—"
+        upcoming = (
+            "; ".join(
+                txt(u["title"]) + " " + _m("from", d=u["applies_from"]) + ("" if u["certain"] else f" ({_m('possibly')})")
+                for u in r.upcoming_tiers
+            )
+            or "—"
+        )
         table.add_row(r.jurisdiction, tier, why, cites, upcoming)
     if any(r.applies != "no" for r in results):
         console.print(table)
@@ -200,15 +240,24 @@ def classify(
             for col in ("rule", "outcome", "reads", "cites"):
                 t.add_column(tr(col), overflow="fold")
             for e in r.trace:
-                t.add_row(e.rule, e.outcome, ", ".join(e.reads) + (f"  [yellow]?{', '.join(e.unknown)}[/]" if e.unknown else ""), ", ".join(e.cites))
+                t.add_row(
+                    e.rule,
+                    e.outcome,
+                    ", ".join(e.reads) + (f"  [yellow]?{', '.join(e.unknown)}[/]" if e.unknown else ""),
+                    ", ".join(e.cites),
+                )
             console.print(t)
 
 
 @guarded
 def obligations(
     system: str = typer.Argument(..., help="Profile file, or the id of a registered system."),
-    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="Comma-separated jurisdictions (ISO 3166 codes or groups, case-insensitive)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="As the law stands on this date (YYYY-MM-DD); later duties are listed as upcoming with their date."),
+    jurisdiction: str | None = typer.Option(
+        None, "--jurisdiction", help="Comma-separated jurisdictions (ISO 3166 codes or groups, case-insensitive)."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="As the law stands on this date (YYYY-MM-DD); later duties are listed as upcoming with their date."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Obligations per jurisdiction and role, with the article, the date they apply from and deadlines."""
@@ -222,12 +271,28 @@ def obligations(
     results = [r for r in run(prof, jurisdictions=codes, as_of=day) if r.applies != "no"]
     cov = _coverage(prof, codes)
     if as_json:
-        emit_json({"system": prof.id, "as_of": day.isoformat() if day else None, "obligations": [
-            {"jurisdiction": r.jurisdiction, "tier": r.tier, "voluntary": r.voluntary,
-             "applies": [asdict(o) for o in r.obligations], "possible": [asdict(o) for o in r.possible_obligations],
-             "upcoming": [asdict(o) for o in r.upcoming], "upcoming_tiers": r.upcoming_tiers,
-             "law_version": r.law_version, "pending_amendments": r.pending_amendments, "out_of_scope": r.out_of_scope}
-            for r in results], "coverage": cov})
+        emit_json(
+            {
+                "system": prof.id,
+                "as_of": day.isoformat() if day else None,
+                "obligations": [
+                    {
+                        "jurisdiction": r.jurisdiction,
+                        "tier": r.tier,
+                        "voluntary": r.voluntary,
+                        "applies": [asdict(o) for o in r.obligations],
+                        "possible": [asdict(o) for o in r.possible_obligations],
+                        "upcoming": [asdict(o) for o in r.upcoming],
+                        "upcoming_tiers": r.upcoming_tiers,
+                        "law_version": r.law_version,
+                        "pending_amendments": r.pending_amendments,
+                        "out_of_scope": r.out_of_scope,
+                    }
+                    for r in results
+                ],
+                "coverage": cov,
+            }
+        )
         return
     table = Table(title=tr("obligations_title", id=prof.id) + (f" — {day.isoformat()}" if day else ""))
     for col in ("jurisdiction", "obligation", "roles", "applies_from", "status", "cites"):
@@ -243,8 +308,14 @@ def obligations(
         console.print(_m("unverified_note"), highlight=False)
     for r in results:
         for u in r.upcoming_tiers:
-            console.print(f"{r.jurisdiction}: " + txt(u["title"]) + " " + _m("from", d=u["applies_from"])
-                          + ("" if u["certain"] else f" ({_m('possibly')})"), highlight=False)
+            console.print(
+                f"{r.jurisdiction}: "
+                + txt(u["title"])
+                + " "
+                + _m("from", d=u["applies_from"])
+                + ("" if u["certain"] else f" ({_m('possibly')})"),
+                highlight=False,
+            )
     _print_law(results)
     _print_coverage(cov)
 

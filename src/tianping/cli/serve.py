@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import typer
 
@@ -16,9 +15,13 @@ users_app = typer.Typer(help="Server accounts: providers, reviewers, auditors, a
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
-    db: Optional[str] = typer.Option(None, "--db", help="Database URL (PostgreSQL for a shared server); default as for every command."),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (PostgreSQL for a shared server); default as for every command."
+    ),
     workers: bool = typer.Option(True, "--worker/--no-worker", help="Run the background job worker (in each process)."),
-    processes: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (uvicorn workers); they share the database and the job queue."),
+    processes: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (uvicorn workers); they share the database and the job queue."
+    ),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Run the Tianping server: REST API under /api/v1 (docs at /api/docs), web UI, background runs."""
@@ -34,12 +37,16 @@ def serve(
     # pure-Python h11; both are dependencies, "auto" only where a platform lacks a wheel (Windows)
     import importlib.util
 
-    fast = {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
-            "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
-            # X-Forwarded-For is believed only from TIANPING_TRUSTED_PROXIES, by the app itself
-            # (server/security.py); uvicorn's own handling would trust any local peer
-            "proxy_headers": False}
-    console.print(f"Tianping server on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)", highlight=False, soft_wrap=True)
+    fast = {
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
+        "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
+        # X-Forwarded-For is believed only from TIANPING_TRUSTED_PROXIES, by the app itself
+        # (server/security.py); uvicorn's own handling would trust any local peer
+        "proxy_headers": False,
+    }
+    console.print(
+        f"Tianping server on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)", highlight=False, soft_wrap=True
+    )
     if processes > 1:
         from ..config import database_url
         from ..server.settings import _secret_key
@@ -52,8 +59,16 @@ def serve(
         ensure_catalog(first)
         first.dispose()
         os.environ.update(TIANPING_DB_URL=url, TIANPING_RUN_WORKER="1" if workers else "0", TIANPING_SECRET_KEY=_secret_key())
-        uvicorn.run("tianping.server.app:app_from_env", factory=True, workers=processes, host=host, port=port,
-                    log_level=log_level, access_log=access_log, **fast)
+        uvicorn.run(
+            "tianping.server.app:app_from_env",
+            factory=True,
+            workers=processes,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            **fast,
+        )
         return
     app = create_app(ServerSettings(db_url=db or STATE.db_url, run_worker=workers))
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, **fast)
@@ -64,9 +79,9 @@ def serve(
 def users_add(
     username: str = typer.Argument(...),
     role: str = typer.Option(..., "--role", help="provider, reviewer, auditor or admin."),
-    org: Optional[str] = typer.Option(None, "--org", help="Organisation (required for providers; created if new)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Display name."),
-    password: Optional[str] = typer.Option(None, "--password", help="Password (default: TIANPING_PASSWORD, else asked twice)."),
+    org: str | None = typer.Option(None, "--org", help="Organisation (required for providers; created if new)."),
+    name: str | None = typer.Option(None, "--name", help="Display name."),
+    password: str | None = typer.Option(None, "--password", help="Password (default: TIANPING_PASSWORD, else asked twice)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a server user (argon2-hashed password)."""
@@ -80,8 +95,10 @@ def users_add(
     if as_json:
         emit_json(out)
     else:
-        console.print(f"Created {out['role']} '{out['username']}'" + (f" of {out['organisation']}" if out["organisation"] else ""),
-                      highlight=False)
+        console.print(
+            f"Created {out['role']} '{out['username']}'" + (f" of {out['organisation']}" if out["organisation"] else ""),
+            highlight=False,
+        )
 
 
 @users_app.command("list")
@@ -100,8 +117,11 @@ def users_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @users_app.command("token")
 @guarded
-def users_token(username: str = typer.Argument(...), name: str = typer.Option("cli", "--name"),
-                days: int = typer.Option(30, "--days", min=1, max=3650)) -> None:
+def users_token(
+    username: str = typer.Argument(...),
+    name: str = typer.Option("cli", "--name"),
+    days: int = typer.Option(30, "--days", min=1, max=3650),
+) -> None:
     """Issue an API token for a user (printed once; only its hash is stored)."""
     from sqlalchemy import select
 
@@ -140,14 +160,18 @@ def users_activate(username: str = typer.Argument(...)) -> None:
 
 @users_app.command("passwd")
 @guarded
-def users_passwd(username: str = typer.Argument(...),
-                 password: Optional[str] = typer.Option(None, "--password", help="New password (default: TIANPING_PASSWORD, else asked twice).")) -> None:
+def users_passwd(
+    username: str = typer.Argument(...),
+    password: str | None = typer.Option(None, "--password", help="New password (default: TIANPING_PASSWORD, else asked twice)."),
+) -> None:
     """Set a user's password: every session and API token of the user ends."""
     from ..extras import require
 
     require("server", "argon2")
     from ..server.accounts import set_password
 
-    pw = password or os.environ.get("TIANPING_PASSWORD") or typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    pw = (
+        password or os.environ.get("TIANPING_PASSWORD") or typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
     set_password(STATE.db(), username, pw, actor="cli")
     console.print(f"Password of '{username}' changed (sessions and tokens ended)", highlight=False)

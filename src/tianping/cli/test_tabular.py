@@ -8,14 +8,12 @@ keeps stdout pure JSON), and prints or stores the result. The engine lives in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
 
 from ..errors import Problem, TianpingError
 from .common import STATE, console, emit_json, err_console, guarded, on_interrupt, split_csv, tr, tr_default
-
 
 app = typer.Typer(help="Run tests of a model or system (technical evidence for assessments).", no_args_is_help=True)
 
@@ -36,8 +34,11 @@ def _group() -> None:
 
 def _interrupted(_options: dict) -> str:
     # results.json and each plot are written atomically, the run stored only at the end: nothing half-written remains
-    return tr_default("tab_interrupted", "Interrupted: the test run was stopped and not stored; results.json and plots are "
-                      "written only when complete, so no file is half-written. Run the same command again to test.")
+    return tr_default(
+        "tab_interrupted",
+        "Interrupted: the test run was stopped and not stored; results.json and plots are "
+        "written only when complete, so no file is half-written. Run the same command again to test.",
+    )
 
 
 @app.command("tabular")
@@ -46,81 +47,181 @@ def _interrupted(_options: dict) -> str:
 def tabular(
     data: Path = typer.Option(..., "--data", help="Test data: CSV, Parquet or Arrow/Feather (read in chunks)."),
     target: str = typer.Option(..., "--target", help="Column with the true label or value."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model: .onnx, .skops, XGBoost .json/.ubj, LightGBM .txt, http(s):// endpoint, or python:module:attr."),
-    predictions: Optional[str] = typer.Option(None, "--predictions", help="Column of precomputed predictions (no model needed)."),
-    scores: Optional[str] = typer.Option(None, "--scores", help="Probability column(s) with --predictions: one column = P(positive) of a binary target, or CLASS=COLUMN for every class (e.g. yes=p1,no=p0)."),
-    predictions_file: Optional[Path] = typer.Option(None, "--predictions-file", help="Read --predictions/--scores from this row-aligned file instead."),
-    sensitive: Optional[str] = typer.Option(None, "--sensitive", help="Comma-separated sensitive columns, e.g. sex,race."),
-    tests: Optional[str] = typer.Option(None, "--tests", help="Comma-separated subset of: " + TESTS_ALL + " (default: every test that applies)."),
-    features: Optional[str] = typer.Option(None, "--features", help="Model input columns (default: the model's own list, else every other column)."),
-    categorical: Optional[str] = typer.Option(None, "--categorical", help="Numeric-coded columns to treat as categories (not moved by noise or the attack)."),
-    perturb_sensitive: bool = typer.Option(False, "--perturb-sensitive", help="Let robustness perturbations and the attack change sensitive columns too (held fixed by default)."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Model: .onnx, .skops, XGBoost .json/.ubj, LightGBM .txt, http(s):// endpoint, or python:module:attr.",
+    ),
+    predictions: str | None = typer.Option(None, "--predictions", help="Column of precomputed predictions (no model needed)."),
+    scores: str | None = typer.Option(
+        None,
+        "--scores",
+        help=(
+            "Probability column(s) with --predictions: one column = P(positive) of a binary target, or CLASS=COLUMN for "
+            "every class (e.g. yes=p1,no=p0)."
+        ),
+    ),
+    predictions_file: Path | None = typer.Option(
+        None, "--predictions-file", help="Read --predictions/--scores from this row-aligned file instead."
+    ),
+    sensitive: str | None = typer.Option(None, "--sensitive", help="Comma-separated sensitive columns, e.g. sex,race."),
+    tests: str | None = typer.Option(
+        None, "--tests", help="Comma-separated subset of: " + TESTS_ALL + " (default: every test that applies)."
+    ),
+    features: str | None = typer.Option(
+        None, "--features", help="Model input columns (default: the model's own list, else every other column)."
+    ),
+    categorical: str | None = typer.Option(
+        None, "--categorical", help="Numeric-coded columns to treat as categories (not moved by noise or the attack)."
+    ),
+    perturb_sensitive: bool = typer.Option(
+        False,
+        "--perturb-sensitive",
+        help="Let robustness perturbations and the attack change sensitive columns too (held fixed by default).",
+    ),
     task: str = typer.Option("auto", "--task", help="auto, binary, multiclass or regression."),
-    positive_label: Optional[str] = typer.Option(None, "--positive-label", help="The favourable/positive class (binary; default: the last class in sorted order)."),
-    context: Optional[str] = typer.Option(None, "--context", help="Use context for the guided fairness metric: assistive, punitive, both_errors, representation, regression_error, regression_allocation."),
-    thresholds: Optional[Path] = typer.Option(None, "--thresholds", help="YAML file overriding metric thresholds (see docs/tabular-tests.md)."),
-    reference: Optional[Path] = typer.Option(None, "--reference", help="Reference (training) data for drift, overlap and representation."),
-    reference_distribution: Optional[Path] = typer.Option(None, "--reference-distribution", help="YAML/JSON {feature: {group: share}} of the population the data should represent."),
-    trust_pickle: bool = typer.Option(False, "--trust-pickle", help="Allow loading a pickle model. Unpickling runs code from the file: only for files you made."),
-    trust_type: Optional[list[str]] = typer.Option(None, "--trust-type", help="A type a skops file may contain beyond the trusted defaults (repeatable)."),
-    no_intersections: bool = typer.Option(False, "--no-intersections", help="Do not evaluate intersections of sensitive features."),
+    positive_label: str | None = typer.Option(
+        None, "--positive-label", help="The favourable/positive class (binary; default: the last class in sorted order)."
+    ),
+    context: str | None = typer.Option(
+        None,
+        "--context",
+        help=(
+            "Use context for the guided fairness metric: assistive, punitive, both_errors, representation, "
+            "regression_error, regression_allocation."
+        ),
+    ),
+    thresholds: Path | None = typer.Option(
+        None, "--thresholds", help="YAML file overriding metric thresholds (see docs/tabular-tests.md)."
+    ),
+    reference: Path | None = typer.Option(
+        None, "--reference", help="Reference (training) data for drift, overlap and representation."
+    ),
+    reference_distribution: Path | None = typer.Option(
+        None, "--reference-distribution", help="YAML/JSON {feature: {group: share}} of the population the data should represent."
+    ),
+    trust_pickle: bool = typer.Option(
+        False, "--trust-pickle", help="Allow loading a pickle model. Unpickling runs code from the file: only for files you made."
+    ),
+    trust_type: list[str] | None = typer.Option(
+        None, "--trust-type", help="A type a skops file may contain beyond the trusted defaults (repeatable)."
+    ),
+    no_intersections: bool = typer.Option(
+        False, "--no-intersections", help="Do not evaluate intersections of sensitive features."
+    ),
     bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for confidence intervals (0 = none)."),
     confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the intervals."),
-    robustness_rows: int = typer.Option(1000, "--robustness-rows", help="Rows (random sample) for perturbations and the boundary attack."),
-    counterfactual_rows: int = typer.Option(1000, "--counterfactual-rows", help="Rows (random sample) re-scored with the sensitive attribute changed."),
+    robustness_rows: int = typer.Option(
+        1000, "--robustness-rows", help="Rows (random sample) for perturbations and the boundary attack."
+    ),
+    counterfactual_rows: int = typer.Option(
+        1000, "--counterfactual-rows", help="Rows (random sample) re-scored with the sensitive attribute changed."
+    ),
     no_attack: bool = typer.Option(False, "--no-attack", help="Skip the boundary attack."),
-    epsilon: float = typer.Option(0.5, "--epsilon", help="Perturbation budget for adversarial accuracy (L2, in standard deviations)."),
+    epsilon: float = typer.Option(
+        0.5, "--epsilon", help="Perturbation budget for adversarial accuracy (L2, in standard deviations)."
+    ),
     explain_rows: int = typer.Option(1000, "--explain-rows", help="Rows (random sample) for explanations."),
     shap_samples: int = typer.Option(100, "--shap-samples", help="Rows explained by SHAP."),
-    shap_background: int = typer.Option(50, "--shap-background", help="Background rows for SHAP (KernelExplainer, and TreeSHAP of ONNX trees)."),
-    shap_explainer: str = typer.Option("auto", "--shap-explainer", help="auto (TreeSHAP for tree models, else KernelExplainer), tree or kernel."),
+    shap_background: int = typer.Option(
+        50, "--shap-background", help="Background rows for SHAP (KernelExplainer, and TreeSHAP of ONNX trees)."
+    ),
+    shap_explainer: str = typer.Option(
+        "auto", "--shap-explainer", help="auto (TreeSHAP for tree models, else KernelExplainer), tree or kernel."
+    ),
     chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows read per chunk."),
     seed: int = typer.Option(0, "--seed", help="Random seed (sampling, bootstrap, attack)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Directory for results.json and plots."),
+    out: Path | None = typer.Option(None, "--out", help="Directory for results.json and plots."),
     plots: str = typer.Option("png", "--plots", help="Plot formats with --out: png, svg or png,svg."),
-    system: Optional[str] = typer.Option(None, "--system", help="Registered system id to attach the run to (stores it in the database)."),
-    fail_on: str = typer.Option("never", "--fail-on", help="Exit 1 when: gate = a gate metric (metrics.yaml `gate: true`) fails or errs; fail = any metric fails or errs; never (default) = only bad input exits non-zero."),
+    system: str | None = typer.Option(
+        None, "--system", help="Registered system id to attach the run to (stores it in the database)."
+    ),
+    fail_on: str = typer.Option(
+        "never",
+        "--fail-on",
+        help=(
+            "Exit 1 when: gate = a gate metric (metrics.yaml `gate: true`) fails or errs; fail = any metric fails or errs; "
+            "never (default) = only bad input exits non-zero."
+        ),
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON only."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="Execution backend: local (default) or ray (the run as a Ray "
-                                          "task; default from TIANPING_BACKEND)."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default TIANPING_RAY_ADDRESS)."),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        help="Execution backend: local (default) or ray (the run as a Ray task; default from TIANPING_BACKEND).",
+    ),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to join (default TIANPING_RAY_ADDRESS)."),
 ) -> None:
     """Fairness, robustness, explainability, performance and data-quality tests of a classic ML model."""
     from ..extras import require
 
     require("tabular", "pandas", "pyarrow", "sklearn", "onnxruntime")
-    from ..evaluation.tabular.runner import TabularConfig, run_tabular
+    from ..evaluation.tabular.runner import TabularConfig
 
     if task not in ("auto", "binary", "multiclass", "regression"):
-        raise TianpingError(Problem(f"--task '{task}' is not auto, binary, multiclass or regression", field="--task"), title="bad option")
+        raise TianpingError(
+            Problem(f"--task '{task}' is not auto, binary, multiclass or regression", field="--task"), title="bad option"
+        )
     if fail_on not in FAIL_ON:
         raise TianpingError(Problem(f"--fail-on '{fail_on}' is not gate, fail or never", field="--fail-on"), title="bad option")
     if shap_explainer not in ("auto", "tree", "kernel"):
-        raise TianpingError(Problem(f"--shap-explainer '{shap_explainer}' is not auto, tree or kernel", field="--shap-explainer"),
-                            title="bad option")
+        raise TianpingError(
+            Problem(f"--shap-explainer '{shap_explainer}' is not auto, tree or kernel", field="--shap-explainer"),
+            title="bad option",
+        )
     if out is not None:
         from ..outputs import check_writable_dir
 
         check_writable_dir(out, "--out")  # before reading any data: a bad --out must not cost a whole run
     cfg = TabularConfig(
-        data=str(data), target=target, model=model, predictions=predictions, scores=split_csv(scores),
-        predictions_file=str(predictions_file) if predictions_file else None, sensitive=split_csv(sensitive) or [],
-        tests=split_csv(tests), features=split_csv(features), categorical=split_csv(categorical), task=task,
-        perturb_sensitive=perturb_sensitive, counterfactual_rows=counterfactual_rows,
-        positive_label=positive_label, context=context, thresholds=str(thresholds) if thresholds else None,
+        data=str(data),
+        target=target,
+        model=model,
+        predictions=predictions,
+        scores=split_csv(scores),
+        predictions_file=str(predictions_file) if predictions_file else None,
+        sensitive=split_csv(sensitive) or [],
+        tests=split_csv(tests),
+        features=split_csv(features),
+        categorical=split_csv(categorical),
+        task=task,
+        perturb_sensitive=perturb_sensitive,
+        counterfactual_rows=counterfactual_rows,
+        positive_label=positive_label,
+        context=context,
+        thresholds=str(thresholds) if thresholds else None,
         reference=str(reference) if reference else None,
         reference_distribution=str(reference_distribution) if reference_distribution else None,
-        trust_pickle=trust_pickle, trusted_types=list(trust_type or []), intersections=not no_intersections,
-        bootstrap=bootstrap, confidence=confidence, robustness_rows=robustness_rows, attack=not no_attack, epsilon=epsilon,
-        explain_rows=explain_rows, shap_samples=shap_samples, shap_background=shap_background, shap_explainer=shap_explainer, chunk_rows=chunk_rows,
-        seed=seed, out_dir=str(out) if out else None, plot_formats=split_csv(plots) or ["png"], lang=STATE.lang,
+        trust_pickle=trust_pickle,
+        trusted_types=list(trust_type or []),
+        intersections=not no_intersections,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        robustness_rows=robustness_rows,
+        attack=not no_attack,
+        epsilon=epsilon,
+        explain_rows=explain_rows,
+        shap_samples=shap_samples,
+        shap_background=shap_background,
+        shap_explainer=shap_explainer,
+        chunk_rows=chunk_rows,
+        seed=seed,
+        out_dir=str(out) if out else None,
+        plot_formats=split_csv(plots) or ["png"],
+        lang=STATE.lang,
     )
     store = STATE.db_url is not None or system is not None
     if store and system is not None:
         _check_system(system)
     with _progress_bar() as bar:
-        stages = ["read", *[t for t in ("performance", "fairness", "quality", "counterfactual", "robustness", "explain")
-                            if t in (cfg.tests or TESTS_ALL.split(","))]]
+        stages = [
+            "read",
+            *[
+                t
+                for t in ("performance", "fairness", "quality", "counterfactual", "robustness", "explain")
+                if t in (cfg.tests or TESTS_ALL.split(","))
+            ],
+        ]
         if out:
             stages.append("plots")
         task_id = bar.add_task(tr("tab_stage_read", rows=0), total=len(stages))
@@ -170,13 +271,17 @@ def _check_system(system: str) -> None:
 
     with STATE.db().session() as s:
         if s.get(SystemRow, system) is None:
-            raise TianpingError(Problem(f"no registered system '{system}' (see `tianping systems list`)", field="--system"),
-                                title="unknown system")
+            raise TianpingError(
+                Problem(f"no registered system '{system}' (see `tianping systems list`)", field="--system"),
+                title="unknown system",
+            )
 
 
-def _print_human(result, out: Optional[Path], run_id: Optional[str]) -> None:
+def _print_human(result, out: Path | None, run_id: str | None) -> None:
     s = result.summary
-    console.print(tr("tab_title", task=result.task, rows=result.n_rows, verdict=tr(f"tab_{s.verdict}")), style="bold", highlight=False)
+    console.print(
+        tr("tab_title", task=result.task, rows=result.n_rows, verdict=tr(f"tab_{s.verdict}")), style="bold", highlight=False
+    )
     table = Table()
     table.add_column(tr("tab_test"))
     keys = ("pass", "warn", "fail", "insufficient_data", "error", "not_judged")

@@ -27,8 +27,10 @@ BACKENDS = ("local", "ray")
 def backend_name(value: str | None = None) -> str:
     name = (value or os.environ.get("TIANPING_BACKEND") or "local").strip().lower()
     if name not in BACKENDS:
-        raise TianpingError(Problem(f"unknown execution backend '{name}' (choose from: {', '.join(BACKENDS)})", field="backend"),
-                            title="bad option")
+        raise TianpingError(
+            Problem(f"unknown execution backend '{name}' (choose from: {', '.join(BACKENDS)})", field="backend"),
+            title="bad option",
+        )
     return name
 
 
@@ -47,7 +49,7 @@ class BackendChoice:
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, name: str | None = None, address: str | None = None, actors: int | None = None) -> "BackendChoice":
+    def from_options(cls, name: str | None = None, address: str | None = None, actors: int | None = None) -> BackendChoice:
         n = actors if actors is not None else int(os.environ.get("TIANPING_RAY_ACTORS", "2"))
         if n < 1 or n > 1024:
             raise TianpingError(Problem("from 1 to 1024", field="ray_actors"), title="bad option")
@@ -59,5 +61,11 @@ class BackendChoice:
             return None
         from .ray_backend import RayBackend
 
-        return RayBackend(cfg.model_dump(mode="json"), run_id, actors=self.actors, address=self.address,
-                          endpoints=list(endpoints or []), actor_cpus=self.actor_cpus)
+        return RayBackend(
+            cfg.model_dump(mode="json"),
+            run_id,
+            actors=self.actors,
+            address=self.address,
+            endpoints=list(endpoints or []),
+            actor_cpus=self.actor_cpus,
+        )

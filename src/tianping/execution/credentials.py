@@ -22,8 +22,9 @@ ENV = "TIANPING_CREDENTIALS_KEY"
 
 
 def derive_key(secret: str) -> bytes:
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tianping-endpoint-credentials/1",
-               info=b"fernet").derive(secret.encode("utf-8"))
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tianping-endpoint-credentials/1", info=b"fernet").derive(
+        secret.encode("utf-8")
+    )
     return base64.urlsafe_b64encode(raw)
 
 
@@ -36,16 +37,20 @@ class Vault:
         self._f = MultiFernet([Fernet(k) for k in keys])
 
     @classmethod
-    def from_config(cls, configured: str | None = None, secret_key: str | None = None) -> "Vault":
+    def from_config(cls, configured: str | None = None, secret_key: str | None = None) -> Vault:
         value = configured or os.environ.get(ENV)
         if value:
             try:
                 return cls([k.strip().encode("ascii") for k in value.split(",") if k.strip()])
             except (ValueError, TypeError):
-                raise TianpingError(f"{ENV} must be one or more Fernet keys (32 url-safe base64 bytes), comma-separated",
-                                    title="bad configuration") from None
+                raise TianpingError(
+                    f"{ENV} must be one or more Fernet keys (32 url-safe base64 bytes), comma-separated",
+                    title="bad configuration",
+                ) from None
         if not secret_key:
-            raise TianpingError(f"set {ENV} (or the server's secret key) to store endpoint credentials", title="bad configuration")
+            raise TianpingError(
+                f"set {ENV} (or the server's secret key) to store endpoint credentials", title="bad configuration"
+            )
         return cls([derive_key(secret_key)])
 
     def encrypt(self, plain: str) -> str:
@@ -55,5 +60,7 @@ class Vault:
         try:
             return self._f.decrypt(token.encode("ascii")).decode("utf-8")
         except (InvalidToken, ValueError):
-            raise TianpingError("the stored credential cannot be decrypted with the configured key "
-                                f"(was {ENV} or the secret key changed?)", title="credential unreadable") from None
+            raise TianpingError(
+                f"the stored credential cannot be decrypted with the configured key (was {ENV} or the secret key changed?)",
+                title="credential unreadable",
+            ) from None

@@ -35,7 +35,8 @@ class Resolved:
     api_key: str | None
 
     def __repr__(self) -> str:  # never print the key, even in a traceback
-        return f"Resolved(id={self.id!r}, base_url={self.base_url!r}, model={self.model!r}, api_key={'***' if self.api_key else None})"
+        key = "***" if self.api_key else None
+        return f"Resolved(id={self.id!r}, base_url={self.base_url!r}, model={self.model!r}, api_key={key})"
 
 
 _ACTIVE: dict[str, Resolved] = {}
@@ -49,7 +50,7 @@ def activate(resolved: Resolved) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def check_base_url(url: str) -> str:
@@ -58,16 +59,26 @@ def check_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TianpingError(Problem("an http(s) URL such as http://127.0.0.1:8000/v1", field="base_url"), title="invalid input")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise TianpingError(Problem("no user name, password, query or fragment in the URL: give the key in the API key field",
-                                    field="base_url"), title="invalid input")
+        raise TianpingError(
+            Problem("no user name, password, query or fragment in the URL: give the key in the API key field", field="base_url"),
+            title="invalid input",
+        )
     if len(url) > 500:
         raise TianpingError(Problem("at most 500 characters", field="base_url"), title="invalid input")
     return url.rstrip("/")
 
 
 def view(row: EndpointRow) -> dict[str, Any]:
-    return {"id": row.id, "system_id": row.system_id, "name": row.name, "base_url": row.base_url, "model": row.model,
-            "has_key": bool(row.secret), "target": f"endpoint:{row.id}", "created_at": row.created_at}
+    return {
+        "id": row.id,
+        "system_id": row.system_id,
+        "name": row.name,
+        "base_url": row.base_url,
+        "model": row.model,
+        "has_key": bool(row.secret),
+        "target": f"endpoint:{row.id}",
+        "created_at": row.created_at,
+    }
 
 
 class EndpointService:
@@ -75,8 +86,9 @@ class EndpointService:
         self.db = db
         self.vault = vault
 
-    def register(self, system_id: str, name: str, base_url: str, model: str, api_key: str | None, *,
-                 actor: str | None = None) -> dict[str, Any]:
+    def register(
+        self, system_id: str, name: str, base_url: str, model: str, api_key: str | None, *, actor: str | None = None
+    ) -> dict[str, Any]:
         problems = []
         name, model = (name or "").strip(), (model or "").strip()
         if not 1 <= len(name) <= 100:
@@ -88,24 +100,35 @@ class EndpointService:
         if problems:
             raise TianpingError(problems, title="invalid input")
         url = check_base_url(base_url)
-        row = EndpointRow(id=str(uuid.uuid4()), system_id=system_id, name=name, base_url=url, model=model,
-                          secret=self.vault.encrypt(api_key) if api_key else None, created_at=_now(), created_by=actor)
+        row = EndpointRow(
+            id=str(uuid.uuid4()),
+            system_id=system_id,
+            name=name,
+            base_url=url,
+            model=model,
+            secret=self.vault.encrypt(api_key) if api_key else None,
+            created_at=_now(),
+            created_by=actor,
+        )
         with self.db.session() as s:
             s.add(row)
         return view(row)
 
     def list(self, system_id: str) -> list[dict[str, Any]]:
         with self.db.session() as s:
-            rows = s.scalars(select(EndpointRow).where(EndpointRow.system_id == system_id).order_by(EndpointRow.created_at,
-                                                                                                    EndpointRow.id)).all()
+            rows = s.scalars(
+                select(EndpointRow).where(EndpointRow.system_id == system_id).order_by(EndpointRow.created_at, EndpointRow.id)
+            ).all()
             return [view(r) for r in rows]
 
     def get(self, system_id: str, endpoint_id: str) -> EndpointRow:
         with self.db.session() as s:
             row = s.get(EndpointRow, endpoint_id)
             if row is None or row.system_id != system_id:
-                raise TianpingError(Problem(f"no endpoint '{endpoint_id}' registered for this system", field="config.target"),
-                                    title="invalid input")
+                raise TianpingError(
+                    Problem(f"no endpoint '{endpoint_id}' registered for this system", field="config.target"),
+                    title="invalid input",
+                )
             s.expunge(row)
             return row
 
@@ -135,11 +158,13 @@ def _register_target() -> None:
         with _LOCK:
             r = _ACTIVE.get(rest)
         if r is None:
-            raise TianpingError(f"endpoint '{rest}' is not available to this process (its credentials were not loaded)",
-                                title="no endpoint")
+            raise TianpingError(
+                f"endpoint '{rest}' is not available to this process (its credentials were not loaded)", title="no endpoint"
+            )
         keys = ("timeout", "max_retries", "backoff", "rate_limit")
-        return OpenAITarget(r.model, base_url=r.base_url, api_key=r.api_key,
-                            **{k: v for k, v in options.items() if k in keys and v is not None})
+        return OpenAITarget(
+            r.model, base_url=r.base_url, api_key=r.api_key, **{k: v for k, v in options.items() if k in keys and v is not None}
+        )
 
 
 _register_target()

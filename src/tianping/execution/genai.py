@@ -11,7 +11,8 @@ nothing names a file or a Python callable on the server.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -59,14 +60,19 @@ def _check_judge(spec: str | None) -> None:
     for part in spec.split(","):
         p = part.strip()
         if p.startswith(("python:", "local:")) or "/" in p.split(":", 1)[0]:
-            raise TianpingError(Problem("judges are registered judge kinds or rubric:MODEL; files and Python code are not "
-                                        "accepted on the server", field="config.judge"), title="invalid input")
+            raise TianpingError(
+                Problem(
+                    "judges are registered judge kinds or rubric:MODEL; files and Python code are not accepted on the server",
+                    field="config.judge",
+                ),
+                title="invalid input",
+            )
 
 
 def run_config(db, system_id: str, req: GenaiRequest, endpoints: EndpointService):
     """The engine's RunConfig for this request (raises 4xx-mapped errors for bad choices)."""
-    from ..evaluation.genai.service import RunConfig
     from ..evaluation.genai.schema import GenParams
+    from ..evaluation.genai.service import RunConfig
 
     if req.target == "local":
         target = "local"
@@ -74,13 +80,29 @@ def run_config(db, system_id: str, req: GenaiRequest, endpoints: EndpointService
         endpoints.get(system_id, req.target.split(":", 1)[1])  # registered for this system, else 422
         target = req.target
     else:
-        raise TianpingError(Problem("'local' (the bundled model) or 'endpoint:<id>' of an endpoint registered for this system",
-                                    field="config.target"), title="invalid input")
+        raise TianpingError(
+            Problem(
+                "'local' (the bundled model) or 'endpoint:<id>' of an endpoint registered for this system", field="config.target"
+            ),
+            title="invalid input",
+        )
     _check_judge(req.judge)
-    cfg = RunConfig(target=target, suite=req.suite, langs=req.langs, attacks=req.attacks, judge=req.judge, judge_vote=req.judge_vote,
-                    seed=req.seed, limit=req.limit, params=GenParams(temperature=req.temperature, max_tokens=req.max_tokens),
-                    concurrency=req.concurrency, batch_size=req.batch_size, timeout=req.timeout, max_retries=req.max_retries,
-                    system_id=system_id)
+    cfg = RunConfig(
+        target=target,
+        suite=req.suite,
+        langs=req.langs,
+        attacks=req.attacks,
+        judge=req.judge,
+        judge_vote=req.judge_vote,
+        seed=req.seed,
+        limit=req.limit,
+        params=GenParams(temperature=req.temperature, max_tokens=req.max_tokens),
+        concurrency=req.concurrency,
+        batch_size=req.batch_size,
+        timeout=req.timeout,
+        max_retries=req.max_retries,
+        system_id=system_id,
+    )
     if req.scorers is not None:
         cfg.scorers = list(req.scorers)
     return cfg
@@ -95,8 +117,9 @@ def create(db, system_id: str, raw: dict[str, Any], endpoints: EndpointService) 
     try:
         run_id, samples = create_run(db, cfg)
     except TianpingError as exc:  # unknown suite/attack/scorer, empty suite: the user's choice, a 422
-        raise TianpingError([Problem(p.message, field=p.field or "config") for p in exc.problems],
-                            title="invalid input") from None
+        raise TianpingError(
+            [Problem(p.message, field=p.field or "config") for p in exc.problems], title="invalid input"
+        ) from None
     return run_id, {"samples": len(samples)}
 
 
@@ -135,8 +158,16 @@ def preflight(run_cfg) -> None:
         raise TianpingError(f"the endpoint did not answer a test request: {exc}", title="endpoint unreachable") from None
 
 
-def execute(db, run_id: str, *, choice: BackendChoice | None = None, endpoints: EndpointService | None = None, lease=None,
-            progress: Callable[[float, str], None] | None = None, min_interval: float = 0.5) -> dict[str, Any]:
+def execute(
+    db,
+    run_id: str,
+    *,
+    choice: BackendChoice | None = None,
+    endpoints: EndpointService | None = None,
+    lease=None,
+    progress: Callable[[float, str], None] | None = None,
+    min_interval: float = 0.5,
+) -> dict[str, Any]:
     """Execute (or resume) a generative run on the chosen backend; progress(fraction, message)."""
     from ..evaluation.genai import service
     from ..store.models import RunRow

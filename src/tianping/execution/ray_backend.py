@@ -74,12 +74,22 @@ def make_runner(cfg, run_id: str):
     from ..evaluation.genai.runner import Runner
     from ..evaluation.genai.scorers import ScoreContext
 
-    target = resolve_target(cfg.target, timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit,
-                            batch_size=cfg.batch_size)
-    judge = build_panel(cfg.judge, endpoint=cfg.judge_endpoint, vote=cfg.judge_vote, min_voters=cfg.judge_min_voters,
-                        timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit, reuse={cfg.target: target})
-    ctx = ScoreContext(judge=judge, regex=cfg.regex,
-                       matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None)
+    target = resolve_target(
+        cfg.target, timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit, batch_size=cfg.batch_size
+    )
+    judge = build_panel(
+        cfg.judge,
+        endpoint=cfg.judge_endpoint,
+        vote=cfg.judge_vote,
+        min_voters=cfg.judge_min_voters,
+        timeout=cfg.timeout,
+        max_retries=cfg.max_retries,
+        rate_limit=cfg.rate_limit,
+        reuse={cfg.target: target},
+    )
+    ctx = ScoreContext(
+        judge=judge, regex=cfg.regex, matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None
+    )
     return Runner(target, cfg.params, cfg.scorers, ctx, run_id=run_id)
 
 
@@ -210,9 +220,19 @@ def actor_class(ray):
 class RayBackend:
     """`ExecutionBackend.map` over Ray actors (see the module docstring)."""
 
-    def __init__(self, cfg_json: dict[str, Any], run_id: str, *, actors: int = 2, address: str | None = None,
-                 endpoints: list | None = None, actor_cpus: float = 1.0, batch: int | None = None, inflight: int | None = None,
-                 guided: bool | None = None) -> None:
+    def __init__(
+        self,
+        cfg_json: dict[str, Any],
+        run_id: str,
+        *,
+        actors: int = 2,
+        address: str | None = None,
+        endpoints: list | None = None,
+        actor_cpus: float = 1.0,
+        batch: int | None = None,
+        inflight: int | None = None,
+        guided: bool | None = None,
+    ) -> None:
         self.cfg_json, self.run_id = cfg_json, run_id
         self.actors, self.address, self.endpoints = max(1, int(actors)), address, list(endpoints or [])
         self.actor_cpus = actor_cpus
@@ -259,8 +279,12 @@ class RayBackend:
         local = str(self.cfg_json.get("target", "")).startswith("local")
         per_actor = max(1, int(self.cfg_json.get("batch_size") or 8)) * 2 if local else max(1, math.ceil(conc / self.actors))
         cls = actor_class(ray)
-        actors = [cls.options(num_cpus=self.actor_cpus, max_concurrency=max(4, per_actor * 2)).remote(
-            self.cfg_json, self.run_id, self.endpoints, per_actor) for _ in range(self.actors)]
+        actors = [
+            cls.options(num_cpus=self.actor_cpus, max_concurrency=max(4, per_actor * 2)).remote(
+                self.cfg_json, self.run_id, self.endpoints, per_actor
+            )
+            for _ in range(self.actors)
+        ]
         bs = self._batch_size(len(items))
         queue = {"next": 0}
         n_items = len(items)
@@ -272,7 +296,7 @@ class RayBackend:
             if left <= 0:
                 return []
             k = min(bs, max(1, math.ceil(left / self.actors))) if self.guided else bs
-            batch = items[i:i + k]
+            batch = items[i : i + k]
             queue["next"] = i + len(batch)
             self.sent.append(len(batch))
             return batch

@@ -52,8 +52,10 @@ class TabularRequest(BaseModel):
 
 
 def _invalid(exc: TianpingError, field: str) -> TianpingError:
-    return TianpingError([Problem(p.message, field=p.field if p.field and not p.field.startswith("--") else field)
-                          for p in exc.problems], title="invalid input")
+    return TianpingError(
+        [Problem(p.message, field=p.field if p.field and not p.field.startswith("--") else field) for p in exc.problems],
+        title="invalid input",
+    )
 
 
 def prepare(system_id: str, raw: dict[str, Any], uploads, out_root: Path) -> dict[str, Any]:
@@ -66,38 +68,47 @@ def prepare(system_id: str, raw: dict[str, Any], uploads, out_root: Path) -> dic
     try:
         req = TabularRequest.model_validate(raw)
     except ValidationError as exc:
-        raise TianpingError([Problem(e["msg"], field="config." + ".".join(map(str, e["loc"]))) for e in exc.errors()],
-                            title="invalid input") from None
+        raise TianpingError(
+            [Problem(e["msg"], field="config." + ".".join(map(str, e["loc"]))) for e in exc.errors()], title="invalid input"
+        ) from None
     data_path, data_meta = uploads.path(system_id, req.data, field="config.data")
     if data_meta["kind"] != "data":
         raise TianpingError(Problem("this upload is not a dataset (CSV or Parquet)", field="config.data"), title="invalid input")
     if (req.model is None) == (req.predictions is None):
-        raise TianpingError(Problem("give either an uploaded model or the column holding precomputed predictions",
-                                    field="config.model"), title="invalid input")
+        raise TianpingError(
+            Problem("give either an uploaded model or the column holding precomputed predictions", field="config.model"),
+            title="invalid input",
+        )
     try:
         table = open_table(data_path)
     except TianpingError as exc:
         raise _invalid(exc, "config.data") from None
     except Exception as exc:  # noqa: BLE001 - a malformed file is the user's input, never a 500
-        raise TianpingError(Problem(f"the dataset cannot be read: {type(exc).__name__}", field="config.data"),
-                            title="invalid input") from None
+        raise TianpingError(
+            Problem(f"the dataset cannot be read: {type(exc).__name__}", field="config.data"), title="invalid input"
+        ) from None
     pred_path = None
     if req.predictions_file:
         pred_path, pmeta = uploads.path(system_id, req.predictions_file, field="config.predictions_file")
         if pmeta["kind"] != "data":
-            raise TianpingError(Problem("the predictions file must be CSV or Parquet", field="config.predictions_file"),
-                                title="invalid input")
+            raise TianpingError(
+                Problem("the predictions file must be CSV or Parquet", field="config.predictions_file"), title="invalid input"
+            )
     needed = [(req.target, "config.target")] + [(c, "config.sensitive") for c in req.sensitive]
     if req.predictions and not pred_path:
         needed.append((req.predictions, "config.predictions"))
-    missing = [Problem(f"column '{c}' is not in the data (columns: {', '.join(table.columns[:30])})", field=f)
-               for c, f in needed if c not in table.columns]
+    missing = [
+        Problem(f"column '{c}' is not in the data (columns: {', '.join(table.columns[:30])})", field=f)
+        for c, f in needed
+        if c not in table.columns
+    ]
     if missing:
         raise TianpingError(missing, title="invalid input")
     for t in req.tests or []:
         if t not in TESTS:
-            raise TianpingError(Problem(f"unknown test '{t}'; choose from {', '.join(TESTS)}", field="config.tests"),
-                                title="invalid input")
+            raise TianpingError(
+                Problem(f"unknown test '{t}'; choose from {', '.join(TESTS)}", field="config.tests"), title="invalid input"
+            )
     model_path = None
     if req.model:
         model_path, mmeta = uploads.path(system_id, req.model, field="config.model")
@@ -108,18 +119,39 @@ def prepare(system_id: str, raw: dict[str, Any], uploads, out_root: Path) -> dic
         except TianpingError as exc:
             raise _invalid(exc, "config.model") from None
         except Exception as exc:  # noqa: BLE001 - e.g. an .onnx file that is not ONNX
-            raise TianpingError(Problem(f"the model file cannot be loaded as {Path(model_path).suffix or 'a model'}: "
-                                        f"{type(exc).__name__}", field="config.model"), title="invalid input") from None
+            raise TianpingError(
+                Problem(
+                    f"the model file cannot be loaded as {Path(model_path).suffix or 'a model'}: {type(exc).__name__}",
+                    field="config.model",
+                ),
+                title="invalid input",
+            ) from None
     rows = table.n_rows if table.n_rows is not None else _count_csv_rows(data_path)
-    cfg = TabularConfig(data=str(data_path), target=req.target, model=str(model_path) if model_path else None,
-                        predictions=req.predictions, predictions_file=str(pred_path) if pred_path else None, scores=req.scores,
-                        sensitive=req.sensitive, features=req.features, tests=req.tests, task=req.task,  # type: ignore[arg-type]
-                        positive_label=req.positive_label, bootstrap=req.bootstrap, seed=req.seed, attack=req.attack,
-                        lang=req.lang, out_dir=str(out_root), plot_formats=["png"])
+    cfg = TabularConfig(
+        data=str(data_path),
+        target=req.target,
+        model=str(model_path) if model_path else None,
+        predictions=req.predictions,
+        predictions_file=str(pred_path) if pred_path else None,
+        scores=req.scores,
+        sensitive=req.sensitive,
+        features=req.features,
+        tests=req.tests,
+        task=req.task,  # type: ignore[arg-type]
+        positive_label=req.positive_label,
+        bootstrap=req.bootstrap,
+        seed=req.seed,
+        attack=req.attack,
+        lang=req.lang,
+        out_dir=str(out_root),
+        plot_formats=["png"],
+    )
     out = cfg.model_dump(mode="json")
     out["_rows"] = rows
-    out["_files"] = {"data": {k: data_meta[k] for k in ("name", "sha256", "size")},
-                     **({"model": {k: mmeta[k] for k in ("name", "sha256", "size")}} if model_path else {})}
+    out["_files"] = {
+        "data": {k: data_meta[k] for k in ("name", "sha256", "size")},
+        **({"model": {k: mmeta[k] for k in ("name", "sha256", "size")}} if model_path else {}),
+    }
     return out
 
 
@@ -131,8 +163,15 @@ def _count_csv_rows(path: Path) -> int:
     return max(0, n - 1)
 
 
-STAGES = {"performance": 0.55, "fairness": 0.6, "quality": 0.65, "counterfactual": 0.7, "robustness": 0.8, "explain": 0.88,
-          "plots": 0.95}
+STAGES = {
+    "performance": 0.55,
+    "fairness": 0.6,
+    "quality": 0.65,
+    "counterfactual": 0.7,
+    "robustness": 0.8,
+    "explain": 0.88,
+    "plots": 0.95,
+}
 
 
 def _run(cfg_dict: dict[str, Any], run_id: str, progress=None) -> dict[str, Any]:
@@ -145,8 +184,14 @@ def _run(cfg_dict: dict[str, Any], run_id: str, progress=None) -> dict[str, Any]
     return result.model_dump(mode="json")
 
 
-def execute(run_id: str, cfg_dict: dict[str, Any], *, choice: BackendChoice | None = None,
-            progress: Callable[[float, str], None] | None = None, heartbeat: Callable[[], None] | None = None) -> dict[str, Any]:
+def execute(
+    run_id: str,
+    cfg_dict: dict[str, Any],
+    *,
+    choice: BackendChoice | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    heartbeat: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Run the tabular tests; returns the results document (the engine's shape)."""
     choice = choice or BackendChoice()
     total = max(1, int(cfg_dict.get("_rows") or 1))
@@ -234,14 +279,32 @@ def merge_parts(cfg, tests: list[str], plan_notes: list[str], parts: list, start
     timings["total"] = round(wall, 4)
     keys = ("model_kind", "features", "data_sha256", "predictions_file_sha256")
     extra = {k: first.config[k] for k in keys if k in first.config}
-    return TabularResult(run_id=str(uuid.uuid4()), created_at=started, config=cfg.model_dump(mode="json") | extra,
-                         task=first.task, n_rows=first.n_rows, labels=first.labels, positive_label=first.positive_label,
-                         tests=tests, metrics=metrics, summary=summarise(metrics), recommendation=rec,
-                         plots=[pl for p in parts for pl in p.plots], notes=notes, timings=timings)
+    return TabularResult(
+        run_id=str(uuid.uuid4()),
+        created_at=started,
+        config=cfg.model_dump(mode="json") | extra,
+        task=first.task,
+        n_rows=first.n_rows,
+        labels=first.labels,
+        positive_label=first.positive_label,
+        tests=tests,
+        metrics=metrics,
+        summary=summarise(metrics),
+        recommendation=rec,
+        plots=[pl for p in parts for pl in p.plots],
+        notes=notes,
+        timings=timings,
+    )
 
 
-def run_split(cfg, choice: BackendChoice, *, progress: Callable[[float, str], None] | None = None,
-              heartbeat: Callable[[], None] | None = None, trace: list | None = None):
+def run_split(
+    cfg,
+    choice: BackendChoice,
+    *,
+    progress: Callable[[float, str], None] | None = None,
+    heartbeat: Callable[[], None] | None = None,
+    trace: list | None = None,
+):
     """`run_tabular(cfg)` as Ray tasks, one per test family (see the module docstring); `trace`,
     when given, receives where and when each task ran."""
     import datetime as dt

@@ -15,10 +15,11 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from ..config import data_home
 from ..errors import Problem, TianpingError
@@ -99,15 +100,40 @@ class LocalModel:
             texts.append(self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False))
         return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
 
-    def generate(self, prompts: Sequence[str | list[dict[str, str]]], *, max_new_tokens: int = 128, temperature: float = 0.0,
-                 top_p: float = 1.0, seed: int | None = 0, system: str | None = None,
-                 logits_processor: Any = None) -> list[dict[str, Any]]:
+    def generate(
+        self,
+        prompts: Sequence[str | list[dict[str, str]]],
+        *,
+        max_new_tokens: int = 128,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        seed: int | None = 0,
+        system: str | None = None,
+        logits_processor: Any = None,
+    ) -> list[dict[str, Any]]:
         """Generate for a batch; returns [{'text', 'prompt_tokens', 'completion_tokens'}] in input order."""
-        return on_torch_thread(self._generate, prompts, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                               seed=seed, system=system, logits_processor=logits_processor)
+        return on_torch_thread(
+            self._generate,
+            prompts,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            system=system,
+            logits_processor=logits_processor,
+        )
 
-    def _generate(self, prompts: Sequence[str | list[dict[str, str]]], *, max_new_tokens: int, temperature: float,
-                  top_p: float, seed: int | None, system: str | None, logits_processor: Any) -> list[dict[str, Any]]:
+    def _generate(
+        self,
+        prompts: Sequence[str | list[dict[str, str]]],
+        *,
+        max_new_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int | None,
+        system: str | None,
+        logits_processor: Any,
+    ) -> list[dict[str, Any]]:
         import torch
 
         if seed is not None:
@@ -121,7 +147,9 @@ class LocalModel:
         if logits_processor is not None:
             from transformers import LogitsProcessorList
 
-            kwargs["logits_processor"] = LogitsProcessorList(logits_processor if isinstance(logits_processor, list) else [logits_processor])
+            kwargs["logits_processor"] = LogitsProcessorList(
+                logits_processor if isinstance(logits_processor, list) else [logits_processor]
+            )
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         width = enc["input_ids"].shape[1]
@@ -130,8 +158,13 @@ class LocalModel:
             gen = out[i, width:]
             eos = (gen == self.tokenizer.eos_token_id).nonzero()
             n = int(eos[0]) if len(eos) else int(gen.shape[0])
-            results.append({"text": self.tokenizer.decode(gen[:n], skip_special_tokens=True).strip(),
-                            "prompt_tokens": int(enc["attention_mask"][i].sum()), "completion_tokens": n})
+            results.append(
+                {
+                    "text": self.tokenizer.decode(gen[:n], skip_special_tokens=True).strip(),
+                    "prompt_tokens": int(enc["attention_mask"][i].sum()),
+                    "completion_tokens": n,
+                }
+            )
         return results
 
 
@@ -196,14 +229,18 @@ def _load_local_model(path: str | Path | None, *, cache: bool) -> LocalModel:
                 tok, model = _load_dequantised(cached)
             else:
                 tok = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name, local_files_only=True)
-                model = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name, local_files_only=True, dtype=torch.float32)
+                model = AutoModelForCausalLM.from_pretrained(
+                    src.parent, gguf_file=src.name, local_files_only=True, dtype=torch.float32
+                )
                 if cache:
                     _save_dequantised(model, tok, cached)
         elif src.is_dir():
             tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
             model = AutoModelForCausalLM.from_pretrained(src, local_files_only=True, dtype=torch.float32, use_safetensors=True)
         else:
-            raise TianpingError(Problem("expected a .gguf file or a transformers model directory (safetensors)", file=str(src)), title="bad model")
+            raise TianpingError(
+                Problem("expected a .gguf file or a transformers model directory (safetensors)", file=str(src)), title="bad model"
+            )
         tok.padding_side = "left"  # batched generation needs left padding
         if tok.pad_token is None:
             tok.pad_token = tok.eos_token

@@ -22,7 +22,8 @@ import datetime as dt
 import difflib
 import hashlib
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..errors import Problem, TianpingError
 from ..i18n import texts
@@ -35,6 +36,7 @@ KIND_ORDER = {"milestone": 0, "amendment": 1, "tier": 2, "obligation": 3, "deadl
 
 # ----------------------------------------------------------------------------- inputs
 
+
 def parse_date(value: str | dt.date | None, option: str = "--as-of") -> dt.date | None:
     """A date from the command line or an API ('YYYY-MM-DD' or 'today'); clear error otherwise."""
     if value is None or isinstance(value, dt.date):
@@ -45,7 +47,9 @@ def parse_date(value: str | dt.date | None, option: str = "--as-of") -> dt.date 
     try:
         return dt.date.fromisoformat(v)
     except ValueError:
-        raise TianpingError(Problem(f"'{value}' is not a date (use YYYY-MM-DD or 'today')", field=option), title="bad option") from None
+        raise TianpingError(
+            Problem(f"'{value}' is not a date (use YYYY-MM-DD or 'today')", field=option), title="bad option"
+        ) from None
 
 
 def add_days(day: dt.date, days: int) -> dt.date:
@@ -57,14 +61,16 @@ def add_days(day: dt.date, days: int) -> dt.date:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def check_horizon(horizon: int | None) -> int:
     if horizon is None:
         return DEFAULT_HORIZON
     if not isinstance(horizon, int) or horizon < 0 or horizon > 36500:
-        raise TianpingError(Problem(f"{horizon!r} is not a number of days between 0 and 36500", field="--horizon"), title="bad option")
+        raise TianpingError(
+            Problem(f"{horizon!r} is not a number of days between 0 and 36500", field="--horizon"), title="bad option"
+        )
     return horizon
 
 
@@ -74,6 +80,7 @@ def _suggest(value: str, known: Iterable[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- fingerprints
+
 
 def catalog_hash() -> str:
     from ..catalog.sync import data_hash
@@ -93,6 +100,7 @@ def pack_fingerprints(packs: Iterable[Any]) -> dict[str, dict[str, str]]:
 
 # ----------------------------------------------------------------------------- summaries and diffs
 
+
 def summarize(results: Iterable[Any]) -> dict[str, Any]:
     """The part of a classification that a person acts on, keyed by rule pack: stable and comparable."""
     out: dict[str, Any] = {}
@@ -110,7 +118,9 @@ def summarize(results: Iterable[Any]) -> dict[str, Any]:
             "obligations": {o.id: o.applies_from for o in r.obligations},
             "possible": sorted(o.id for o in r.possible_obligations),
             "upcoming": {o.id: o.applies_from for o in getattr(r, "upcoming", []) or []},
-            "upcoming_tiers": {u["tier"]: u["applies_from"] for u in getattr(r, "upcoming_tiers", []) or [] if u.get("certain", True)},
+            "upcoming_tiers": {
+                u["tier"]: u["applies_from"] for u in getattr(r, "upcoming_tiers", []) or [] if u.get("certain", True)
+            },
             "law_version": law.get("version"),
         }
     return out
@@ -139,8 +149,11 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             continue
         if a is None or b is None:
             now = b or a
-            changes[key] = {"jurisdiction": now["jurisdiction"], "applies": {"before": a and a["applies"], "after": b and b["applies"]},
-                            "tier": {"before": a and a["tier"], "after": b and b["tier"]}}
+            changes[key] = {
+                "jurisdiction": now["jurisdiction"],
+                "applies": {"before": a and a["applies"], "after": b and b["applies"]},
+                "tier": {"before": a and a["tier"], "after": b and b["tier"]},
+            }
             continue
         d: dict[str, Any] = {"jurisdiction": b["jurisdiction"]}
         for f in ("applies", "tier", "pack_version", "law_version"):
@@ -163,6 +176,7 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- events
 
+
 def workdays_note() -> dict[str, str]:
     """How working days are counted (no public holidays yet), in every language."""
     return texts("mon_workdays_note")
@@ -180,8 +194,15 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def events_for(system: Any, results: Iterable[Any], as_of: dt.date, until: dt.date, *, catalog: Any = None,
-               packs: Iterable[Any] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def events_for(
+    system: Any,
+    results: Iterable[Any],
+    as_of: dt.date,
+    until: dt.date,
+    *,
+    catalog: Any = None,
+    packs: Iterable[Any] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The dated events in (as_of, until] for one system's classification, and its deadline rules.
 
     Pure: everything comes from the classification results, the profile and the catalog."""
@@ -208,18 +229,43 @@ def events_for(system: Any, results: Iterable[Any], as_of: dt.date, until: dt.da
         for u in getattr(r, "upcoming_tiers", []) or []:
             title = u.get("title") or {}
             key = "mon.event.tier" if u.get("certain", True) else "mon.event.tier_possible"
-            add({"date": u.get("applies_from"), "kind": "tier", "jurisdiction": j, "id": u.get("tier"),
-                 "title": texts(key, tier=title or u.get("tier"), date=u.get("applies_from")),
-                 "cites": list(u.get("cites") or []), "source": r.pack, "amended_by": u.get("amended_by"),
-                 "certain": bool(u.get("certain", True)), "verified": bool(u.get("verified", True))})
-        duties = [(o, True) for o in getattr(r, "upcoming", []) or []] + [(o, True) for o in r.obligations] \
+            add(
+                {
+                    "date": u.get("applies_from"),
+                    "kind": "tier",
+                    "jurisdiction": j,
+                    "id": u.get("tier"),
+                    "title": texts(key, tier=title or u.get("tier"), date=u.get("applies_from")),
+                    "cites": list(u.get("cites") or []),
+                    "source": r.pack,
+                    "amended_by": u.get("amended_by"),
+                    "certain": bool(u.get("certain", True)),
+                    "verified": bool(u.get("verified", True)),
+                }
+            )
+        duties = (
+            [(o, True) for o in getattr(r, "upcoming", []) or []]
+            + [(o, True) for o in r.obligations]
             + [(o, False) for o in r.possible_obligations]
+        )
         for o, certain in duties:
             date_ok = bool(getattr(o, "date_verified", True))
-            add({"date": o.applies_from, "kind": "obligation", "jurisdiction": j, "id": o.id, "title": dict(o.title),
-                 "cites": list(o.cites), "source": r.pack, "amended_by": getattr(o, "amended_by", None),
-                 "roles": list(o.roles), "deadline": o.deadline, "certain": certain and o.status != "possible",
-                 "verified": bool(o.verified) and date_ok})
+            add(
+                {
+                    "date": o.applies_from,
+                    "kind": "obligation",
+                    "jurisdiction": j,
+                    "id": o.id,
+                    "title": dict(o.title),
+                    "cites": list(o.cites),
+                    "source": r.pack,
+                    "amended_by": getattr(o, "amended_by", None),
+                    "roles": list(o.roles),
+                    "deadline": o.deadline,
+                    "certain": certain and o.status != "possible",
+                    "verified": bool(o.verified) and date_ok,
+                }
+            )
             for p in periods(o.deadline):
                 if p.unit not in ("working_days", "days", "hours"):
                     continue
@@ -229,30 +275,68 @@ def events_for(system: Any, results: Iterable[Any], as_of: dt.date, until: dt.da
                     if o.applies_from and o.applies_from > launch.isoformat():
                         start = dt.date.fromisoformat(o.applies_from)  # the duty arises when it starts to apply
                     due = p.due(start, j)
-                rule = {"jurisdiction": j, "obligation": o.id, "title": dict(o.title), "cites": list(o.cites),
-                        "period": p.as_dict(), "deadline": o.deadline, "due": _iso(due), "applies_from": o.applies_from,
-                        "status": o.status}
+                rule = {
+                    "jurisdiction": j,
+                    "obligation": o.id,
+                    "title": dict(o.title),
+                    "cites": list(o.cites),
+                    "period": p.as_dict(),
+                    "deadline": o.deadline,
+                    "due": _iso(due),
+                    "applies_from": o.applies_from,
+                    "status": o.status,
+                }
                 if rule not in rules:
                     rules.append(rule)
                 if due is not None:
                     key = "mon.event.due_working_days" if p.unit == "working_days" else "mon.event.due_days"
-                    add({"date": due.isoformat(), "kind": "deadline", "jurisdiction": j, "id": o.id,
-                         "title": texts(key, title=dict(o.title), n=p.n, start=start.isoformat()),
-                         "cites": list(o.cites), "source": r.pack, "certain": certain, "verified": bool(o.verified),
-                         "working_days": p.n if p.unit == "working_days" else None})
+                    add(
+                        {
+                            "date": due.isoformat(),
+                            "kind": "deadline",
+                            "jurisdiction": j,
+                            "id": o.id,
+                            "title": texts(key, title=dict(o.title), n=p.n, start=start.isoformat()),
+                            "cites": list(o.cites),
+                            "source": r.pack,
+                            "certain": certain,
+                            "verified": bool(o.verified),
+                            "working_days": p.n if p.unit == "working_days" else None,
+                        }
+                    )
         for a in getattr(r, "pending_amendments", []) or []:
             aid = a.get("id")
             engine_acts.add(aid)
             at = a.get("title") or {}
-            add({"date": a.get("in_force_from"), "kind": "amendment", "jurisdiction": j, "id": aid,
-                 "title": texts("mon.event.in_force", act=at or aid, status=a.get("status")),
-                 "cites": [], "source": aid, "certain": a.get("status") in ("adopted", "published", "in_force"),
-                 "verified": bool(a.get("verified", True))})
+            add(
+                {
+                    "date": a.get("in_force_from"),
+                    "kind": "amendment",
+                    "jurisdiction": j,
+                    "id": aid,
+                    "title": texts("mon.event.in_force", act=at or aid, status=a.get("status")),
+                    "cites": [],
+                    "source": aid,
+                    "certain": a.get("status") in ("adopted", "published", "in_force"),
+                    "verified": bool(a.get("verified", True)),
+                }
+            )
             for ch in a.get("changes") or []:
                 summ = ch.get("summary") or ch.get("title") or {}
-                add({"date": _iso(ch.get("to")), "kind": "amendment", "jurisdiction": j, "id": f"{aid}:{ch.get('window')}",
-                     "title": dict(summ), "cites": [], "source": aid, "certain": a.get("status") in ("adopted", "published", "in_force"),
-                     "verified": bool(ch.get("verified", True)), "moves": {"from": _iso(ch.get("from")), "to": _iso(ch.get("to"))}})
+                add(
+                    {
+                        "date": _iso(ch.get("to")),
+                        "kind": "amendment",
+                        "jurisdiction": j,
+                        "id": f"{aid}:{ch.get('window')}",
+                        "title": dict(summ),
+                        "cites": [],
+                        "source": aid,
+                        "certain": a.get("status") in ("adopted", "published", "in_force"),
+                        "verified": bool(ch.get("verified", True)),
+                        "moves": {"from": _iso(ch.get("from")), "to": _iso(ch.get("to"))},
+                    }
+                )
         # amending acts of the instruments this pack encodes, straight from the catalog
         if catalog is not None:
             lp = pack_by_id.get(r.pack)
@@ -296,19 +380,39 @@ def amendment_events(catalog: Any, act_id: str, jurisdiction: str | None = None)
         if m.date is None:
             continue
         label = m.event.replace("_", " ")
-        out.append({"date": m.date.isoformat(), "kind": "milestone", "jurisdiction": jurisdiction, "id": f"{act_id}:{m.event}",
-                    "title": texts("mon.event.milestone", act=name.model_dump(exclude_none=True), event=label),
-                    "cites": [], "source": act_id,
-                    "status": getattr(m.status, "value", m.status), "reference": m.reference, "certain": True,
-                    "verified": bool(m.verified and act.verified)})
+        out.append(
+            {
+                "date": m.date.isoformat(),
+                "kind": "milestone",
+                "jurisdiction": jurisdiction,
+                "id": f"{act_id}:{m.event}",
+                "title": texts("mon.event.milestone", act=name.model_dump(exclude_none=True), event=label),
+                "cites": [],
+                "source": act_id,
+                "status": getattr(m.status, "value", m.status),
+                "reference": m.reference,
+                "certain": True,
+                "verified": bool(m.verified and act.verified),
+            }
+        )
     for ch in getattr(amendment, "changes", []) or []:
         for key, day in (ch.dates or {}).items():
             if key == "from" and "to" in ch.dates:
                 continue  # "from" is the old date being replaced
-            out.append({"date": day.isoformat(), "kind": "amendment", "jurisdiction": jurisdiction, "id": f"{act_id}:{ch.id}",
-                        "title": ch.summary.model_dump(exclude_none=True), "cites": list(ch.provisions), "source": act_id,
-                        "certain": True, "verified": bool(ch.verified and act.verified),
-                        "moves": {k: v.isoformat() for k, v in ch.dates.items()}})
+            out.append(
+                {
+                    "date": day.isoformat(),
+                    "kind": "amendment",
+                    "jurisdiction": jurisdiction,
+                    "id": f"{act_id}:{ch.id}",
+                    "title": ch.summary.model_dump(exclude_none=True),
+                    "cites": list(ch.provisions),
+                    "source": act_id,
+                    "certain": True,
+                    "verified": bool(ch.verified and act.verified),
+                    "moves": {k: v.isoformat() for k, v in ch.dates.items()},
+                }
+            )
     return out
 
 
@@ -332,14 +436,25 @@ def incident_events(db: Any, system_id: str, as_of: dt.date, until: dt.date) -> 
             if d.get("status") not in ("applies", "possibly") or not by or not (as_of.isoformat() < by <= until.isoformat()):
                 continue
             reason = d.get("reason") or {}
-            out.append({"date": by, "kind": "incident", "jurisdiction": "EU", "id": iid,
-                        "title": texts("mon.event.incident", id=iid, reason=reason),
-                        "cites": list(d.get("cites") or []), "source": d.get("regime"), "certain": d.get("status") == "applies",
-                        "verified": True, "days": d.get("days")})
+            out.append(
+                {
+                    "date": by,
+                    "kind": "incident",
+                    "jurisdiction": "EU",
+                    "id": iid,
+                    "title": texts("mon.event.incident", id=iid, reason=reason),
+                    "cites": list(d.get("cites") or []),
+                    "source": d.get("regime"),
+                    "certain": d.get("status") == "applies",
+                    "verified": True,
+                    "days": d.get("days"),
+                }
+            )
     return out
 
 
 # ----------------------------------------------------------------------------- store
+
 
 def _systems(session: Any, system_ids: list[str] | None) -> list[Any]:
     from sqlalchemy import select
@@ -352,8 +467,10 @@ def _systems(session: Any, system_ids: list[str] | None) -> list[Any]:
     by_id = {r.id: r for r in rows}
     missing = [sid for sid in system_ids if sid not in by_id]
     if missing:
-        raise TianpingError([Problem(f"no registered system with id '{sid}'{_suggest(sid, by_id)}", field="SYSTEM_ID") for sid in missing],
-                            title="unknown system")
+        raise TianpingError(
+            [Problem(f"no registered system with id '{sid}'{_suggest(sid, by_id)}", field="SYSTEM_ID") for sid in missing],
+            title="unknown system",
+        )
     return [by_id[sid] for sid in dict.fromkeys(system_ids)]
 
 
@@ -366,7 +483,7 @@ def latest_snapshot(session: Any, system_id: str) -> Any:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _reasons(prev: Any, row: Any, cat_hash: str, packs_fp: dict[str, Any]) -> list[str]:
@@ -380,7 +497,9 @@ def _reasons(prev: Any, row: Any, cat_hash: str, packs_fp: dict[str, Any]) -> li
     return out
 
 
-def reclassification(session: Any, row: Any, system: Any, packs: tuple, cat_hash: str, packs_fp: dict[str, Any]) -> dict[str, Any] | None:
+def reclassification(
+    session: Any, row: Any, system: Any, packs: tuple, cat_hash: str, packs_fp: dict[str, Any]
+) -> dict[str, Any] | None:
     """How the system's classification now differs from its last stored snapshot, judged on the
     snapshot's own date so that only a change of law, pack or profile shows (not time passing)."""
     from ..rules.engine import classify
@@ -390,12 +509,25 @@ def reclassification(session: Any, row: Any, system: Any, packs: tuple, cat_hash
         return None
     now = summarize(classify(system, as_of=dt.date.fromisoformat(prev.as_of), packs=packs, full_trace=False))
     changes = diff_summaries(prev.summary, now)
-    return {"since": prev.taken_at, "snapshot": prev.id, "as_of": prev.as_of, "reasons": _reasons(prev, row, cat_hash, packs_fp),
-            "changed": bool(changes), "changes": changes}
+    return {
+        "since": prev.taken_at,
+        "snapshot": prev.id,
+        "as_of": prev.as_of,
+        "reasons": _reasons(prev, row, cat_hash, packs_fp),
+        "changed": bool(changes),
+        "changes": changes,
+    }
 
 
-def monitor_report(db: Any, system_ids: list[str] | None = None, as_of: dt.date | str | None = None,
-                   horizon: int | None = DEFAULT_HORIZON, *, packs: Iterable[Any] | None = None, catalog: Any = None) -> dict[str, Any]:
+def monitor_report(
+    db: Any,
+    system_ids: list[str] | None = None,
+    as_of: dt.date | str | None = None,
+    horizon: int | None = DEFAULT_HORIZON,
+    *,
+    packs: Iterable[Any] | None = None,
+    catalog: Any = None,
+) -> dict[str, Any]:
     """For every registered system (or the named ones): what changes in the next `horizon` days.
 
     Raises TianpingError (exit 2 in the CLI, 400/404 in the server) for an unknown system id, a
@@ -421,16 +553,45 @@ def monitor_report(db: Any, system_ids: list[str] | None = None, as_of: dt.date 
             events, rules = events_for(system, results, day, until, catalog=catalog, packs=packs)
             events.extend(incident_events(db, row.id, day, until))
             events.sort(key=lambda e: (e["date"], KIND_ORDER.get(e["kind"], 9), e.get("jurisdiction") or "", e.get("id") or ""))
-            current = [{"jurisdiction": r.jurisdiction, "pack": r.pack, "tier": r.tier, "tier_title": r.tier_title,
-                        "law_version": getattr(r, "law_version", None)} for r in results if r.applies != "no"]
-            out_systems.append({"id": row.id, "name": row.name, "version": row.version, "current": current, "events": events,
-                                "deadline_rules": rules, "reclassification": reclassification(s, row, system, packs, cat_hash, packs_fp)})
-    return {"as_of": day.isoformat(), "until": until.isoformat(), "horizon_days": horizon, "systems": out_systems,
-            "workdays_note": workdays_note()}
+            current = [
+                {
+                    "jurisdiction": r.jurisdiction,
+                    "pack": r.pack,
+                    "tier": r.tier,
+                    "tier_title": r.tier_title,
+                    "law_version": getattr(r, "law_version", None),
+                }
+                for r in results
+                if r.applies != "no"
+            ]
+            out_systems.append(
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "version": row.version,
+                    "current": current,
+                    "events": events,
+                    "deadline_rules": rules,
+                    "reclassification": reclassification(s, row, system, packs, cat_hash, packs_fp),
+                }
+            )
+    return {
+        "as_of": day.isoformat(),
+        "until": until.isoformat(),
+        "horizon_days": horizon,
+        "systems": out_systems,
+        "workdays_note": workdays_note(),
+    }
 
 
-def reclassify_all(db: Any, *, as_of: dt.date | str | None = None, packs: Iterable[Any] | None = None,
-                   system_ids: list[str] | None = None, actor: str | None = None) -> list[dict[str, Any]]:
+def reclassify_all(
+    db: Any,
+    *,
+    as_of: dt.date | str | None = None,
+    packs: Iterable[Any] | None = None,
+    system_ids: list[str] | None = None,
+    actor: str | None = None,
+) -> list[dict[str, Any]]:
     """Classify every registered system under the current catalog and packs; store a snapshot when
     the classification, the catalog, a pack or the profile changed; and record every changed
     classification in the audit trail (`system.reclassified`, with the diff). Returns one entry per
@@ -454,18 +615,43 @@ def reclassify_all(db: Any, *, as_of: dt.date | str | None = None, packs: Iterab
             changes = {}
             if prev is not None:
                 # judge the law's change on the snapshot's date; the date's own effect shows in monitor_report
-                same_day = summary if prev.as_of == day.isoformat() else summarize(
-                    classify(system, as_of=dt.date.fromisoformat(prev.as_of), packs=packs, full_trace=False))
+                same_day = (
+                    summary
+                    if prev.as_of == day.isoformat()
+                    else summarize(classify(system, as_of=dt.date.fromisoformat(prev.as_of), packs=packs, full_trace=False))
+                )
                 changes = diff_summaries(prev.summary, same_day)
-            entry = {"system": row.id, "first": prev is None, "changed": bool(changes), "since": prev.taken_at if prev else None,
-                     "reasons": reasons, "changes": changes}
+            entry = {
+                "system": row.id,
+                "first": prev is None,
+                "changed": bool(changes),
+                "since": prev.taken_at if prev else None,
+                "reasons": reasons,
+                "changes": changes,
+            }
             if prev is None or changes or reasons or prev.summary != summary:
-                s.add(ClassificationSnapshotRow(system_id=row.id, system_version=row.version, taken_at=_now(), as_of=day.isoformat(),
-                                                catalog_hash=cat_hash, packs=packs_fp, summary=json.loads(json.dumps(summary)),
-                                                diff={"since": prev.taken_at, "snapshot": prev.id, "reasons": reasons, "changes": changes} if prev else None))
+                s.add(
+                    ClassificationSnapshotRow(
+                        system_id=row.id,
+                        system_version=row.version,
+                        taken_at=_now(),
+                        as_of=day.isoformat(),
+                        catalog_hash=cat_hash,
+                        packs=packs_fp,
+                        summary=json.loads(json.dumps(summary)),
+                        diff={"since": prev.taken_at, "snapshot": prev.id, "reasons": reasons, "changes": changes}
+                        if prev
+                        else None,
+                    )
+                )
             if changes:
-                append_event(s, "system.reclassified", "system", row.id,
-                             {"since": prev.taken_at, "snapshot": prev.id, "as_of": prev.as_of, "reasons": reasons, "changes": changes},
-                             actor=actor)
+                append_event(
+                    s,
+                    "system.reclassified",
+                    "system",
+                    row.id,
+                    {"since": prev.taken_at, "snapshot": prev.id, "as_of": prev.as_of, "reasons": reasons, "changes": changes},
+                    actor=actor,
+                )
             out.append(entry)
     return out

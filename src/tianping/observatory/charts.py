@@ -14,14 +14,14 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+import logging  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from ..errors import Problem, TianpingError  # noqa: E402
 from ..i18n import lang_text  # noqa: E402
-
-import logging  # noqa: E402
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "weight normal" noise for CJK fonts
 
@@ -86,10 +86,16 @@ def rankings_chart(view: dict[str, Any], path: str | Path, lang: str = "en", top
     names = [f"{r['rank']}. {lang_text(r['name'], lang)}" for r in rows][::-1]
     vals = [r["index"] for r in rows][::-1]
     bars = ax.barh(names, vals, color=["#4C72B0" if r["coverage"] == "complete" else "#8FA9D6" for r in rows][::-1])
-    for bar, r in zip(bars, rows[::-1]):
+    for bar, r in zip(bars, rows[::-1], strict=True):
         s = r.get("sensitivity")
         if s:
-            ax.text(bar.get_width() + 0.5, bar.get_y() + bar.get_height() / 2, f"[{s['rank_p05']}–{s['rank_p95']}]", va="center", fontsize=7)
+            ax.text(
+                bar.get_width() + 0.5,
+                bar.get_y() + bar.get_height() / 2,
+                f"[{s['rank_p05']}–{s['rank_p95']}]",
+                va="center",
+                fontsize=7,
+            )
     ax.set_xlabel(_t("index", lang))
     ax.set_title(f"{lang_text(view['title'], lang)} — {view['year']}")
     fig.text(0.01, -0.02, _t("unranked", lang, n=len(view["unranked"])), fontsize=8)
@@ -100,14 +106,29 @@ def group_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> Pat
     lang = _lang(lang)
     dims = view["dimension_defs"]
     members = view["members"]
-    data = np.array([[m["dimensions"].get(d["id"]) if m["dimensions"].get(d["id"]) is not None else np.nan for d in dims] for m in members], dtype=float)
+    data = np.array(
+        [[m["dimensions"].get(d["id"]) if m["dimensions"].get(d["id"]) is not None else np.nan for d in dims] for m in members],
+        dtype=float,
+    )
     fig, ax = plt.subplots(figsize=(1.0 * len(dims) + 3, 0.42 * len(members) + 1.5))
-    ax.imshow(np.where(np.isnan(data), -1, data), cmap=matplotlib.colors.ListedColormap(["#dddddd"] + list(plt.cm.viridis(np.linspace(0, 1, 100)))),
-              vmin=-1, vmax=100, aspect="auto")
+    ax.imshow(
+        np.where(np.isnan(data), -1, data),
+        cmap=matplotlib.colors.ListedColormap(["#dddddd"] + list(plt.cm.viridis(np.linspace(0, 1, 100)))),
+        vmin=-1,
+        vmax=100,
+        aspect="auto",
+    )
     for i in range(len(members)):
         for j in range(len(dims)):
-            ax.text(j, i, _t("no_data", lang) if np.isnan(data[i, j]) else f"{data[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                    color="#555555" if np.isnan(data[i, j]) else ("white" if data[i, j] < 60 else "black"))
+            ax.text(
+                j,
+                i,
+                _t("no_data", lang) if np.isnan(data[i, j]) else f"{data[i, j]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#555555" if np.isnan(data[i, j]) else ("white" if data[i, j] < 60 else "black"),
+            )
     ax.set_xticks(range(len(dims)), [lang_text(d["title"], lang) for d in dims], rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(members)), [f"{lang_text(m['name'], lang)} ({m['coverage']})" for m in members], fontsize=8)
     title = f"{lang_text(view['group_title'], lang)} — {lang_text(view['title'], lang)} {view['year']}"
@@ -137,7 +158,7 @@ def profile_chart(view: dict[str, Any], path: str | Path, lang: str = "en") -> P
     labels = [meta.get(k, k) for k in scores][::-1]
     vals = [v if v is not None else 0 for v in scores.values()][::-1]
     bars = ax.barh(labels, vals, color=["#4C72B0" if v is not None else "#dddddd" for v in scores.values()][::-1])
-    for bar, v in zip(bars, list(scores.values())[::-1]):
+    for bar, v in zip(bars, list(scores.values())[::-1], strict=True):
         if v is None:
             ax.text(1, bar.get_y() + bar.get_height() / 2, _t("no_data", lang), va="center", fontsize=8, color="#555555")
     ax.set_xlim(0, 100)

@@ -22,19 +22,32 @@ from ..yamlio import load_yaml_file, validation_problems
 DATA = Path(__file__).parent / "data"
 
 M49_NAMES: dict[str, tuple[str, str, str]] = {  # code -> (slug, en, zh)
-    "002": ("africa", "Africa", "非洲"), "019": ("americas", "Americas", "美洲"), "142": ("asia", "Asia", "亚洲"),
-    "150": ("europe", "Europe", "欧洲"), "009": ("oceania", "Oceania", "大洋洲"),
-    "015": ("northern-africa", "Northern Africa", "北非"), "014": ("eastern-africa", "Eastern Africa", "东非"),
-    "017": ("middle-africa", "Middle Africa", "中部非洲"), "018": ("southern-africa", "Southern Africa", "南部非洲"),
-    "011": ("western-africa", "Western Africa", "西非"), "029": ("caribbean", "Caribbean", "加勒比"),
-    "013": ("central-america", "Central America", "中美洲"), "005": ("south-america", "South America", "南美洲"),
-    "021": ("northern-america", "Northern America", "北美洲"), "143": ("central-asia", "Central Asia", "中亚"),
-    "030": ("eastern-asia", "Eastern Asia", "东亚"), "035": ("south-eastern-asia", "South-eastern Asia", "东南亚"),
-    "034": ("southern-asia", "Southern Asia", "南亚"), "145": ("western-asia", "Western Asia", "西亚"),
-    "151": ("eastern-europe", "Eastern Europe", "东欧"), "154": ("northern-europe", "Northern Europe", "北欧"),
-    "039": ("southern-europe", "Southern Europe", "南欧"), "155": ("western-europe", "Western Europe", "西欧"),
+    "002": ("africa", "Africa", "非洲"),
+    "019": ("americas", "Americas", "美洲"),
+    "142": ("asia", "Asia", "亚洲"),
+    "150": ("europe", "Europe", "欧洲"),
+    "009": ("oceania", "Oceania", "大洋洲"),
+    "015": ("northern-africa", "Northern Africa", "北非"),
+    "014": ("eastern-africa", "Eastern Africa", "东非"),
+    "017": ("middle-africa", "Middle Africa", "中部非洲"),
+    "018": ("southern-africa", "Southern Africa", "南部非洲"),
+    "011": ("western-africa", "Western Africa", "西非"),
+    "029": ("caribbean", "Caribbean", "加勒比"),
+    "013": ("central-america", "Central America", "中美洲"),
+    "005": ("south-america", "South America", "南美洲"),
+    "021": ("northern-america", "Northern America", "北美洲"),
+    "143": ("central-asia", "Central Asia", "中亚"),
+    "030": ("eastern-asia", "Eastern Asia", "东亚"),
+    "035": ("south-eastern-asia", "South-eastern Asia", "东南亚"),
+    "034": ("southern-asia", "Southern Asia", "南亚"),
+    "145": ("western-asia", "Western Asia", "西亚"),
+    "151": ("eastern-europe", "Eastern Europe", "东欧"),
+    "154": ("northern-europe", "Northern Europe", "北欧"),
+    "039": ("southern-europe", "Southern Europe", "南欧"),
+    "155": ("western-europe", "Western Europe", "西欧"),
     "053": ("australia-new-zealand", "Australia and New Zealand", "澳大利亚和新西兰"),
-    "054": ("melanesia", "Melanesia", "美拉尼西亚"), "057": ("micronesia", "Micronesia", "密克罗尼西亚"),
+    "054": ("melanesia", "Melanesia", "美拉尼西亚"),
+    "057": ("micronesia", "Micronesia", "密克罗尼西亚"),
     "061": ("polynesia", "Polynesia", "波利尼西亚"),
 }
 
@@ -68,20 +81,57 @@ def countries() -> dict[str, Country]:
     """All countries and areas by ISO alpha-3 code."""
     with open(DATA / "countries.csv", encoding="utf-8", newline="") as fh:
         rows = csv.DictReader(line for line in fh if not line.startswith("#"))
-        return {r["iso3"]: Country(r["iso3"], r["iso2"], r["numeric"], r["name_en"], r["name_zh"], r["m49_region"],
-                                   r["m49_subregion"], r["un_member"] == "1", r["iso3166"] == "1") for r in rows}
+        return {
+            r["iso3"]: Country(
+                r["iso3"],
+                r["iso2"],
+                r["numeric"],
+                r["name_en"],
+                r["name_zh"],
+                r["m49_region"],
+                r["m49_subregion"],
+                r["un_member"] == "1",
+                r["iso3166"] == "1",
+            )
+            for r in rows
+        }
 
 
 # Names other sources use (World Bank WDI, UN) that differ from our short English names.
 ALIASES = {
-    "viet nam": "VNM", "korea, rep.": "KOR", "republic of korea": "KOR", "korea, dem. people's rep.": "PRK",
-    "russian federation": "RUS", "iran, islamic rep.": "IRN", "egypt, arab rep.": "EGY", "turkiye": "TUR",
-    "türkiye": "TUR", "lao pdr": "LAO", "lao people's democratic republic": "LAO", "united states of america": "USA",
-    "hong kong sar, china": "HKG", "macao sar, china": "MAC", "congo, dem. rep.": "COD", "congo, rep.": "COG",
-    "yemen, rep.": "YEM", "venezuela, rb": "VEN", "gambia, the": "GMB", "bahamas, the": "BHS", "slovak republic": "SVK",
-    "kyrgyz republic": "KGZ", "brunei darussalam": "BRN", "west bank and gaza": "PSE", "cote d'ivoire": "CIV",
-    "czechia": "CZE", "micronesia, fed. sts.": "FSM", "st. lucia": "LCA", "st. kitts and nevis": "KNA",
-    "st. vincent and the grenadines": "VCT", "east timor": "TLS", "timor leste": "TLS", "burma": "MMR",
+    "viet nam": "VNM",
+    "korea, rep.": "KOR",
+    "republic of korea": "KOR",
+    "korea, dem. people's rep.": "PRK",
+    "russian federation": "RUS",
+    "iran, islamic rep.": "IRN",
+    "egypt, arab rep.": "EGY",
+    "turkiye": "TUR",
+    "türkiye": "TUR",
+    "lao pdr": "LAO",
+    "lao people's democratic republic": "LAO",
+    "united states of america": "USA",
+    "hong kong sar, china": "HKG",
+    "macao sar, china": "MAC",
+    "congo, dem. rep.": "COD",
+    "congo, rep.": "COG",
+    "yemen, rep.": "YEM",
+    "venezuela, rb": "VEN",
+    "gambia, the": "GMB",
+    "bahamas, the": "BHS",
+    "slovak republic": "SVK",
+    "kyrgyz republic": "KGZ",
+    "brunei darussalam": "BRN",
+    "west bank and gaza": "PSE",
+    "cote d'ivoire": "CIV",
+    "czechia": "CZE",
+    "micronesia, fed. sts.": "FSM",
+    "st. lucia": "LCA",
+    "st. kitts and nevis": "KNA",
+    "st. vincent and the grenadines": "VCT",
+    "east timor": "TLS",
+    "timor leste": "TLS",
+    "burma": "MMR",
 }
 
 
@@ -108,8 +158,10 @@ def country_name(iso3: str, lang: str = "en") -> str:
 def require_country(text: str) -> str:
     iso3 = resolve_country(text)
     if iso3 is None:
-        raise TianpingError(Problem(f"unknown country '{text}' (use an ISO 3166 code such as SGP or SG, or a name)",
-                                    field="country"), title="unknown country")
+        raise TianpingError(
+            Problem(f"unknown country '{text}' (use an ISO 3166 code such as SGP or SG, or a name)", field="country"),
+            title="unknown country",
+        )
     return iso3
 
 
@@ -185,19 +237,34 @@ def _derived_groups() -> list[Group]:
     cs = countries().values()
     from ..i18n import territory_names, texts
 
-    out = [Group(id="un", title=Title(**texts("obs.group.un_members")), kind="un", verified=True,
-                 source_url="https://www.un.org/en/about-us/member-states",
-                 verification_note="193 members, cross-checked in tests against a reference list. Admission dates are "
-                                   "not recorded except South Sudan (14 July 2011, the latest).",
-                 members=[Membership(country=c.iso3, since=dt.date(2011, 7, 14) if c.iso3 == "SSD" else None)
-                          for c in cs if c.un_member])]
+    out = [
+        Group(
+            id="un",
+            title=Title(**texts("obs.group.un_members")),
+            kind="un",
+            verified=True,
+            source_url="https://www.un.org/en/about-us/member-states",
+            verification_note="193 members, cross-checked in tests against a reference list. Admission dates are "
+            "not recorded except South Sudan (14 July 2011, the latest).",
+            members=[
+                Membership(country=c.iso3, since=dt.date(2011, 7, 14) if c.iso3 == "SSD" else None) for c in cs if c.un_member
+            ],
+        )
+    ]
     for code, (slug, en, zh) in M49_NAMES.items():
         members = [Membership(country=c.iso3) for c in cs if code in (c.m49_region, c.m49_subregion)]
         region = territory_names(code, en=en, zh=zh)  # the UN's names in English and Chinese, CLDR's in the others
-        out.append(Group(id=f"un-{slug}", title=Title(**texts("obs.group.un_m49", region=region)), kind="un-region",
-                         verified=True, source_url="https://unstats.un.org/unsd/methodology/m49/",
-                         verification_note="M49 codes per country recalled and cross-checked in tests against a reference table.",
-                         members=members))
+        out.append(
+            Group(
+                id=f"un-{slug}",
+                title=Title(**texts("obs.group.un_m49", region=region)),
+                kind="un-region",
+                verified=True,
+                source_url="https://unstats.un.org/unsd/methodology/m49/",
+                verification_note="M49 codes per country recalled and cross-checked in tests against a reference table.",
+                members=members,
+            )
+        )
     return out
 
 
@@ -215,12 +282,20 @@ def load_groups(*extra: str | Path) -> dict[str, Group]:
         for i, g in enumerate(gf.groups):
             for j, m in enumerate(g.members):
                 if m.country not in known:
-                    problems.add(f"unknown country '{m.country}'", file=str(path), line=doc.line_of(("groups", i, "members", j)),
-                                 field=f"groups.{i}.members.{j}.country")
+                    problems.add(
+                        f"unknown country '{m.country}'",
+                        file=str(path),
+                        line=doc.line_of(("groups", i, "members", j)),
+                        field=f"groups.{i}.members.{j}.country",
+                    )
             for j, c in enumerate(g.countries):
                 if c not in known:
-                    problems.add(f"unknown country '{c}'", file=str(path), line=doc.line_of(("groups", i, "countries", j)),
-                                 field=f"groups.{i}.countries.{j}")
+                    problems.add(
+                        f"unknown country '{c}'",
+                        file=str(path),
+                        line=doc.line_of(("groups", i, "countries", j)),
+                        field=f"groups.{i}.countries.{j}",
+                    )
             groups[g.id] = g
     problems.raise_if_any("invalid groupings file")
     for g in _derived_groups():
@@ -236,8 +311,9 @@ def default_groups() -> dict[str, Group]:
 def group(group_id: str) -> Group:
     gs = default_groups()
     if group_id not in gs:
-        raise TianpingError(Problem(f"unknown group '{group_id}' (known: {', '.join(sorted(gs))})", field="group"),
-                            title="unknown group")
+        raise TianpingError(
+            Problem(f"unknown group '{group_id}' (known: {', '.join(sorted(gs))})", field="group"), title="unknown group"
+        )
     return gs[group_id]
 
 

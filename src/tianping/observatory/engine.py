@@ -50,7 +50,7 @@ class Structure:
     impute: str
 
     @classmethod
-    def from_methodology(cls, m: Methodology) -> "Structure":
+    def from_methodology(cls, m: Methodology) -> Structure:
         inds = m.indicator_ids()
         pos = {k: i for i, k in enumerate(inds)}
         s_ind, s_dim, s_w, s_log, s_low = [], [], [], [], []
@@ -73,13 +73,26 @@ class Structure:
         psum = sum(p.weight for p in m.pillars) or 1.0
         w = m.normalisation.winsorise
         return cls(
-            indicators=inds, slot_indicator=np.array(s_ind), slot_dim=np.array(s_dim), slot_weight=np.array(s_w),
-            slot_log=np.array(s_log), slot_lower_better=np.array(s_low), dim_ids=d_ids, dim_pillar=np.array(d_pil),
-            dim_weight=np.array(d_w), dim_min=np.array(d_min), pillar_ids=[p.id for p in m.pillars],
-            pillar_weight=np.array([p.weight / psum for p in m.pillars]), pillar_min=np.array([p.min_coverage for p in m.pillars]),
-            index_min=m.min_coverage, method=m.normalisation.method, reference=m.normalisation.reference,
-            winsor=(w.lower, w.upper) if w else None, carry_forward=m.imputation.carry_forward_years,
-            impute=m.imputation.method)
+            indicators=inds,
+            slot_indicator=np.array(s_ind),
+            slot_dim=np.array(s_dim),
+            slot_weight=np.array(s_w),
+            slot_log=np.array(s_log),
+            slot_lower_better=np.array(s_low),
+            dim_ids=d_ids,
+            dim_pillar=np.array(d_pil),
+            dim_weight=np.array(d_w),
+            dim_min=np.array(d_min),
+            pillar_ids=[p.id for p in m.pillars],
+            pillar_weight=np.array([p.weight / psum for p in m.pillars]),
+            pillar_min=np.array([p.min_coverage for p in m.pillars]),
+            index_min=m.min_coverage,
+            method=m.normalisation.method,
+            reference=m.normalisation.reference,
+            winsor=(w.lower, w.upper) if w else None,
+            carry_forward=m.imputation.carry_forward_years,
+            impute=m.imputation.method,
+        )
 
     @property
     def n_slots(self) -> int:
@@ -98,7 +111,7 @@ class Structure:
     def pillar_bounds(self) -> list[tuple[int, int]]:
         """[start, stop) of each pillar's dimensions (dimensions are stored grouped by pillar)."""
         starts = np.searchsorted(self.dim_pillar, np.arange(len(self.pillar_ids) + 1))
-        return [(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+        return [(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
 
     def dim_slots(self) -> list[np.ndarray]:
         return [np.nonzero(self.slot_dim == d)[0] for d in range(len(self.dim_ids))]
@@ -224,7 +237,10 @@ def prepare(struct: Structure, cube: np.ndarray) -> dict[str, np.ndarray]:
             view = np.fmin(view, _nanquantile_axis0(view, hi)[None])
     with np.errstate(invalid="ignore", divide="ignore"):
         if struct.method == "minmax":
-            mn, mx = np.nanmin(np.where(np.isnan(view), np.inf, view), axis=0), np.nanmax(np.where(np.isnan(view), -np.inf, view), axis=0)
+            mn, mx = (
+                np.nanmin(np.where(np.isnan(view), np.inf, view), axis=0),
+                np.nanmax(np.where(np.isnan(view), -np.inf, view), axis=0),
+            )
             rng = mx - mn
             z = np.where(rng > 0, (view - mn) / np.where(rng > 0, rng, 1) * 100.0, 50.0)
         elif struct.method == "zscore":
@@ -265,8 +281,17 @@ def coverage_masks(struct: Structure, observed: np.ndarray) -> dict[str, np.ndar
     return {"dim_cov": dim_cov, "dim_ok": dim_ok, "pil_ok": pil_ok, "idx_cov": idx_cov, "idx_ok": idx_ok, "data_cov": data_cov}
 
 
-def aggregate(struct: Structure, z: np.ndarray, masks: dict[str, np.ndarray], w_slot: np.ndarray, w_dim: np.ndarray,
-              w_pil: np.ndarray, *, with_parts: bool = False, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def aggregate(
+    struct: Structure,
+    z: np.ndarray,
+    masks: dict[str, np.ndarray],
+    w_slot: np.ndarray,
+    w_dim: np.ndarray,
+    w_pil: np.ndarray,
+    *,
+    with_parts: bool = False,
+    dtype: type = np.float64,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Scores for K weight sets at once. z: [C, Y, S]; w_*: [K, S|D|P].
 
     Returns the index as [K, C*Y] (and, with_parts, dimensions [D, K, C*Y] and pillars [P, K, C*Y]).
@@ -338,31 +363,61 @@ def perturbed_weights(struct: Structure, draws: int, spread: float, seed: int) -
     return struct.slot_weight * f_s, struct.dim_weight * f_d, struct.pillar_weight * f_p
 
 
-def compute(struct: Structure, countries: list[str], years: np.ndarray, cube: np.ndarray, *,
-            draws: int = 0, spread: float = 0.25, seed: int = 0, sensitivity_years: list[int] | None = None) -> IndexResult:
+def compute(
+    struct: Structure,
+    countries: list[str],
+    years: np.ndarray,
+    cube: np.ndarray,
+    *,
+    draws: int = 0,
+    spread: float = 0.25,
+    seed: int = 0,
+    sensitivity_years: list[int] | None = None,
+) -> IndexResult:
     """The full index for every country and year, optionally with Monte Carlo rank stability."""
     years = np.asarray(years)
     C, Y = len(countries), len(years)
     prep = prepare(struct, cube)
     masks = coverage_masks(struct, prep["observed"])
-    idx, dim, pil = aggregate(struct, prep["z"], masks, struct.slot_weight[None], struct.dim_weight[None],
-                              struct.pillar_weight[None], with_parts=True)
+    idx, dim, pil = aggregate(
+        struct, prep["z"], masks, struct.slot_weight[None], struct.dim_weight[None], struct.pillar_weight[None], with_parts=True
+    )
     index = idx[0].reshape(C, Y)
     rank = ranks_of(index)
     D, P = len(struct.dim_ids), len(struct.pillar_ids)
     result = IndexResult(
-        countries=countries, years=years, structure=struct, raw=prep["raw"], normalised=prep["z"],
-        observed=prep["observed"] & ~prep["carried"], carried=prep["carried"], imputed=prep["imputed"],
-        dim_coverage=masks["dim_cov"].reshape(C, Y, D), dim_score=dim[:, 0, :].T.reshape(C, Y, D),  # type: ignore[index]
-        pillar_score=pil[:, 0, :].T.reshape(C, Y, P), index_coverage=masks["idx_cov"].reshape(C, Y),  # type: ignore[index]
-        data_coverage=masks["data_cov"].reshape(C, Y), index=index, rank=rank)
+        countries=countries,
+        years=years,
+        structure=struct,
+        raw=prep["raw"],
+        normalised=prep["z"],
+        observed=prep["observed"] & ~prep["carried"],
+        carried=prep["carried"],
+        imputed=prep["imputed"],
+        dim_coverage=masks["dim_cov"].reshape(C, Y, D),
+        dim_score=dim[:, 0, :].T.reshape(C, Y, D),  # type: ignore[index]
+        pillar_score=pil[:, 0, :].T.reshape(C, Y, P),
+        index_coverage=masks["idx_cov"].reshape(C, Y),  # type: ignore[index]
+        data_coverage=masks["data_cov"].reshape(C, Y),
+        index=index,
+        rank=rank,
+    )
     if draws > 0:
         result.sensitivity = _sensitivity(struct, prep["z"], masks, rank, years, draws, spread, seed, sensitivity_years)
     return result
 
 
-def _sensitivity(struct: Structure, z: np.ndarray, masks: dict[str, np.ndarray], nominal_rank: np.ndarray, years: np.ndarray,
-                 draws: int, spread: float, seed: int, sensitivity_years: list[int] | None) -> Sensitivity:
+def _sensitivity(
+    struct: Structure,
+    z: np.ndarray,
+    masks: dict[str, np.ndarray],
+    nominal_rank: np.ndarray,
+    years: np.ndarray,
+    draws: int,
+    spread: float,
+    seed: int,
+    sensitivity_years: list[int] | None,
+) -> Sensitivity:
     C, Y, S = z.shape
     sel = np.arange(Y) if sensitivity_years is None else np.array([int(np.nonzero(years == y)[0][0]) for y in sensitivity_years])
     zs = z[:, sel, :]
@@ -385,6 +440,14 @@ def _sensitivity(struct: Structure, z: np.ndarray, masks: dict[str, np.ndarray],
     ranked = nom > 0
     same = np.mean(ranks == nom[None], axis=0)
     shift = np.mean(np.abs(ranks.astype(np.int32) - nom[None]), axis=0)
-    return Sensitivity(draws=draws, spread=spread, seed=seed, years=years[sel], rank_median=np.where(ranked, q(0.5), 0),
-                       rank_p05=np.where(ranked, q(0.05), 0), rank_p95=np.where(ranked, q(0.95), 0),
-                       share_same_rank=np.where(ranked, same, np.nan), mean_abs_shift=np.where(ranked, shift, np.nan))
+    return Sensitivity(
+        draws=draws,
+        spread=spread,
+        seed=seed,
+        years=years[sel],
+        rank_median=np.where(ranked, q(0.5), 0),
+        rank_p05=np.where(ranked, q(0.05), 0),
+        rank_p95=np.where(ranked, q(0.95), 0),
+        share_same_rank=np.where(ranked, same, np.nan),
+        mean_abs_shift=np.where(ranked, shift, np.nan),
+    )

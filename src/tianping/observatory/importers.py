@@ -46,8 +46,12 @@ def read_wdi(path: str | Path, *, source: str = WDI_SOURCE, licence: str = WDI_L
         reader = csv.reader(fh, delimiter="|")
         header = next(reader, None)
         if not header or len(header) < 5 or [h.strip().lower() for h in header[1:4]] != ["iso2c", "iso3c", "year"]:
-            raise TianpingError(Problem("not a WDI long extract: expected the header country|iso2c|iso3c|year|<series code>",
-                                        file=str(path), line=1), title="unrecognised file")
+            raise TianpingError(
+                Problem(
+                    "not a WDI long extract: expected the header country|iso2c|iso3c|year|<series code>", file=str(path), line=1
+                ),
+                title="unrecognised file",
+            )
         code = header[4].strip()
         rep.indicators = [code]
         for lineno, row in enumerate(reader, start=2):
@@ -55,13 +59,16 @@ def read_wdi(path: str | Path, *, source: str = WDI_SOURCE, licence: str = WDI_L
                 continue
             rep.rows_read += 1
             if len(row) < 5:
-                raise TianpingError(Problem(f"expected at least 5 fields, found {len(row)}", file=str(path), line=lineno), title="invalid row")
+                raise TianpingError(
+                    Problem(f"expected at least 5 fields, found {len(row)}", file=str(path), line=lineno), title="invalid row"
+                )
             iso3 = row[2].strip()
             try:
                 year = int(row[3])
             except ValueError:
-                raise TianpingError(Problem(f"year '{row[3]}' is not a number", file=str(path), line=lineno, field="year"),
-                                    title="invalid row") from None
+                raise TianpingError(
+                    Problem(f"year '{row[3]}' is not a number", file=str(path), line=lineno, field="year"), title="invalid row"
+                ) from None
             if iso3 not in known:
                 rep.skipped_aggregates[iso3 or "(blank)"] = row[0]
                 continue
@@ -73,9 +80,18 @@ def read_wdi(path: str | Path, *, source: str = WDI_SOURCE, licence: str = WDI_L
     return out, rep
 
 
-def read_csv(path: str | Path, *, country_col: str = "country", year_col: str = "year", indicator_col: str | None = "indicator",
-             value_col: str | None = "value", value_cols: list[str] | None = None, source: str, licence: str,
-             delimiter: str = ",") -> tuple[list[Observation], ImportReport]:
+def read_csv(
+    path: str | Path,
+    *,
+    country_col: str = "country",
+    year_col: str = "year",
+    indicator_col: str | None = "indicator",
+    value_col: str | None = "value",
+    value_cols: list[str] | None = None,
+    source: str,
+    licence: str,
+    delimiter: str = ",",
+) -> tuple[list[Observation], ImportReport]:
     """Generic CSV. Long: one row per (country, year, indicator, value). Wide: `value_cols` are indicators.
 
     Countries may be ISO alpha-3/alpha-2/numeric codes or names; optional `source`/`licence`
@@ -89,8 +105,10 @@ def read_csv(path: str | Path, *, country_col: str = "country", year_col: str = 
         needed = [country_col, year_col] + ([c for c in value_cols] if value_cols else [indicator_col or "", value_col or ""])
         missing = [c for c in needed if c not in cols]
         if missing:
-            raise TianpingError(Problem(f"missing column(s) {', '.join(missing)} (found: {', '.join(cols)})", file=str(path), line=1),
-                                title="unrecognised file")
+            raise TianpingError(
+                Problem(f"missing column(s) {', '.join(missing)} (found: {', '.join(cols)})", file=str(path), line=1),
+                title="unrecognised file",
+            )
         seen: set[str] = set()
         for lineno, row in enumerate(reader, start=2):
             rep.rows_read += 1
@@ -102,15 +120,19 @@ def read_csv(path: str | Path, *, country_col: str = "country", year_col: str = 
             try:
                 year = int(float(row[year_col]))
             except (TypeError, ValueError):
-                raise TianpingError(Problem(f"year '{row[year_col]}' is not a number", file=str(path), line=lineno, field=year_col),
-                                    title="invalid row") from None
+                raise TianpingError(
+                    Problem(f"year '{row[year_col]}' is not a number", file=str(path), line=lineno, field=year_col),
+                    title="invalid row",
+                ) from None
             src = (row.get("source") or source).strip()
             lic = (row.get("licence") or row.get("license") or licence).strip()
             pairs = [(c, row[c]) for c in value_cols] if value_cols else [((row[indicator_col] or "").strip(), row[value_col])]  # type: ignore[index]
             for ind, text in pairs:
                 v = _num(text)
                 if not ind:
-                    raise TianpingError(Problem("empty indicator", file=str(path), line=lineno, field=indicator_col), title="invalid row")
+                    raise TianpingError(
+                        Problem("empty indicator", file=str(path), line=lineno, field=indicator_col), title="invalid row"
+                    )
                 if v is None:
                     rep.missing_values += 1
                     continue

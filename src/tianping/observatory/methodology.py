@@ -43,14 +43,20 @@ class Winsorise(_Strict):
 class Normalisation(_Strict):
     method: Literal["minmax", "zscore", "rank"] = "minmax"
     reference: Literal["per_year", "pooled"] = Field(
-        "per_year", description="per_year: compare countries within each year; pooled: one scale over all years (trends show absolute change).")
+        "per_year",
+        description=(
+            "per_year: compare countries within each year; pooled: one scale over all years (trends show absolute change)."
+        ),
+    )
     winsorise: Winsorise | None = None
 
 
 class Imputation(_Strict):
     carry_forward_years: int = Field(0, ge=0, le=50, description="Use the last observation up to this many years old.")
     method: Literal["none", "mean", "median"] = Field(
-        "none", description="Fill remaining gaps inside covered dimensions with the cross-country mean/median of the year (flagged).")
+        "none",
+        description="Fill remaining gaps inside covered dimensions with the cross-country mean/median of the year (flagged).",
+    )
 
 
 class Sensitivity(_Strict):
@@ -73,7 +79,9 @@ class Dimension(_Strict):
     title: Title
     weight: float
     min_coverage: float = Field(0.5, ge=0, le=1)
-    addressed_by: list[str] = Field(default_factory=list, description="Catalog provisions (e.g. capacity-building actions) that address a gap here.")
+    addressed_by: list[str] = Field(
+        default_factory=list, description="Catalog provisions (e.g. capacity-building actions) that address a gap here."
+    )
     indicators: list[IndicatorRef] = Field(min_length=1)
 
     _w = field_validator("weight", mode="before")(lambda cls, v: _weight(v))
@@ -143,22 +151,36 @@ def validate_methodology(m: Methodology, doc: LocatedDoc, extra_indicators: set[
         if p.id in ids:
             problems.add(f"duplicate id '{p.id}'", **at("pillars", pi, "id"))
         ids.add(p.id)
-        _check_sum([d.weight for d in p.dimensions], m.weights_sum, f"the dimensions of pillar '{p.id}'",
-                   at("pillars", pi, "dimensions"), problems)
+        _check_sum(
+            [d.weight for d in p.dimensions],
+            m.weights_sum,
+            f"the dimensions of pillar '{p.id}'",
+            at("pillars", pi, "dimensions"),
+            problems,
+        )
         for di, d in enumerate(p.dimensions):
             if d.id in ids:
                 problems.add(f"duplicate id '{d.id}'", **at("pillars", pi, "dimensions", di, "id"))
             ids.add(d.id)
-            _check_sum([i.weight for i in d.indicators], m.weights_sum, f"the indicators of dimension '{d.id}'",
-                       at("pillars", pi, "dimensions", di, "indicators"), problems)
+            _check_sum(
+                [i.weight for i in d.indicators],
+                m.weights_sum,
+                f"the indicators of dimension '{d.id}'",
+                at("pillars", pi, "dimensions", di, "indicators"),
+                problems,
+            )
             seen: set[str] = set()
             for ii, ind in enumerate(d.indicators):
                 if ind.id not in known:
-                    problems.add(f"unknown indicator '{ind.id}' (not defined in observatory/data/indicators.yaml "
-                                 "and not imported)", **at("pillars", pi, "dimensions", di, "indicators", ii, "id"))
+                    problems.add(
+                        f"unknown indicator '{ind.id}' (not defined in observatory/data/indicators.yaml and not imported)",
+                        **at("pillars", pi, "dimensions", di, "indicators", ii, "id"),
+                    )
                 if ind.id in seen:
-                    problems.add(f"indicator '{ind.id}' is listed twice in dimension '{d.id}'",
-                                 **at("pillars", pi, "dimensions", di, "indicators", ii, "id"))
+                    problems.add(
+                        f"indicator '{ind.id}' is listed twice in dimension '{d.id}'",
+                        **at("pillars", pi, "dimensions", di, "indicators", ii, "id"),
+                    )
                 seen.add(ind.id)
             for ai, qid in enumerate(d.addressed_by):
                 if qid not in catalog.provisions:
@@ -176,8 +198,13 @@ def methodology_path(name_or_path: str | Path) -> Path:
         return p
     cand = BUNDLED / f"{name_or_path}.yaml"
     if not cand.exists():
-        raise TianpingError(Problem(f"unknown methodology '{name_or_path}' (bundled: {', '.join(bundled_methodologies())}; "
-                                    "or give a YAML file)", field="methodology"), title="unknown methodology")
+        raise TianpingError(
+            Problem(
+                f"unknown methodology '{name_or_path}' (bundled: {', '.join(bundled_methodologies())}; or give a YAML file)",
+                field="methodology",
+            ),
+            title="unknown methodology",
+        )
     return cand
 
 
@@ -185,7 +212,9 @@ def load_methodology(name_or_path: str | Path, extra_indicators: set[str] | froz
     """Parse and validate; every error names the file, line and field."""
     doc = load_yaml_file(methodology_path(name_or_path))
     if not isinstance(doc.data, dict):
-        raise TianpingError(Problem("expected a mapping at the top of the methodology", file=doc.path, line=1), title="invalid methodology")
+        raise TianpingError(
+            Problem("expected a mapping at the top of the methodology", file=doc.path, line=1), title="invalid methodology"
+        )
     try:
         m = Methodology.model_validate(doc.data)
     except ValidationError as exc:

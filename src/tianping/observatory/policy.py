@@ -62,7 +62,7 @@ class Policy(BaseModel):
     _dates = field_validator("date", "in_force", "ended", mode="before")(lambda cls, v: None if v is None else _partial_date(v))
 
     @model_validator(mode="after")
-    def _one_scope(self) -> "Policy":
+    def _one_scope(self) -> Policy:
         if (self.country is None) == (self.group is None):
             raise ValueError("give exactly one of 'country' or 'group'")
         return self
@@ -127,11 +127,21 @@ def _catalog_policies() -> list[Policy]:
         date = d.adopted or d.published or d.entry_into_force
         if date is None:
             continue
-        out.append(Policy(id=f"catalog.{inst.id}", kind=kind, title=Title(en=inst.title.en, zh=inst.title.zh),  # type: ignore[arg-type]
-                          date=(d.published or d.adopted or date).isoformat(),
-                          in_force=d.entry_into_force.isoformat() if d.entry_into_force else None,
-                          instrument=inst.id, source_url=inst.source_url, verified=inst.verified, origin="catalog",
-                          note="From the Tianping catalog.", **scope))
+        out.append(
+            Policy(
+                id=f"catalog.{inst.id}",
+                kind=kind,
+                title=Title(en=inst.title.en, zh=inst.title.zh),  # type: ignore[arg-type]
+                date=(d.published or d.adopted or date).isoformat(),
+                in_force=d.entry_into_force.isoformat() if d.entry_into_force else None,
+                instrument=inst.id,
+                source_url=inst.source_url,
+                verified=inst.verified,
+                origin="catalog",
+                note="From the Tianping catalog.",
+                **scope,
+            )
+        )
     return out
 
 
@@ -160,8 +170,12 @@ def load_tracker(path: str | Path = DATA / "policies.yaml", *, with_catalog: boo
             problems.add(f"unknown catalog instrument '{p.instrument}'", field=f"policies.{i}.instrument", **where)  # type: ignore[arg-type]
     for j, c in enumerate(pf.coverage.countries):
         if c not in known:
-            problems.add(f"unknown country '{c}'", file=str(path), line=doc.line_of(("coverage", "countries", j)),
-                         field=f"coverage.countries.{j}")
+            problems.add(
+                f"unknown country '{c}'",
+                file=str(path),
+                line=doc.line_of(("coverage", "countries", j)),
+                field=f"coverage.countries.{j}",
+            )
     problems.raise_if_any("invalid policy tracker")
     policies = list(pf.policies)
     if with_catalog:
@@ -178,11 +192,16 @@ def default_tracker() -> Tracker:
 def _un_resolution_years() -> list[int]:
     from ..catalog.loader import default_catalog
 
-    return sorted(i.dates.adopted.year for i in default_catalog().instruments.values()
-                  if i.jurisdiction == "UN" and i.id.startswith("un-ares-") and i.dates.adopted)
+    return sorted(
+        i.dates.adopted.year
+        for i in default_catalog().instruments.values()
+        if i.jurisdiction == "UN" and i.id.startswith("un-ares-") and i.dates.adopted
+    )
 
 
-def governance_values(country_ids: list[str], years: list[int] | np.ndarray, tracker: Tracker | None = None) -> dict[str, np.ndarray]:
+def governance_values(
+    country_ids: list[str], years: list[int] | np.ndarray, tracker: Tracker | None = None
+) -> dict[str, np.ndarray]:
     """tp.gov.* indicator values [country, year] (NaN = not reviewed / not applicable).
 
     A value for year Y is the state at the end of Y. Group-level binding laws (the EU AI Act)
@@ -204,16 +223,23 @@ def governance_values(country_ids: list[str], years: list[int] | np.ndarray, tra
     for ci, iso3 in enumerate(country_ids):
         own = by_country.get(iso3, [])
         covered = iso3 in tracker.covered
-        for key, kinds in (("tp.gov.strategy", ("strategy",)), ("tp.gov.law", ("law", "regulation")),
-                           ("tp.gov.guidance", ("guidance",))):
+        for key, kinds in (
+            ("tp.gov.strategy", ("strategy",)),
+            ("tp.gov.law", ("law", "regulation")),
+            ("tp.gov.guidance", ("guidance",)),
+        ):
             entries = [p for p in own if p.kind in kinds]
             first = min((p.effective_year() for p in entries), default=None)
             for yi, year in enumerate(years):
                 active = any(p.active_in(int(year)) for p in entries)
                 if key == "tp.gov.law" and not active:
                     end = dt.date(int(year), 12, 31)
-                    active = any(p.active_in(int(year)) and gs[p.group].membership(iso3) is not None  # type: ignore[index]
-                                 and gs[p.group].membership(iso3).active(end) for p in group_laws)  # type: ignore[index, union-attr]
+                    active = any(
+                        p.active_in(int(year))
+                        and gs[p.group].membership(iso3) is not None  # type: ignore[index]
+                        and gs[p.group].membership(iso3).active(end)
+                        for p in group_laws
+                    )  # type: ignore[index, union-attr]
                 if active:
                     out[key][ci, yi] = 1.0
                 elif covered or (first is not None and year >= first):

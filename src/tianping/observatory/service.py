@@ -44,8 +44,15 @@ class Observatory:
     def methodology(self, name_or_path: str) -> Methodology:
         return load_methodology(name_or_path, extra_indicators=self.store.indicator_ids())
 
-    def run(self, name_or_path: str | Methodology, *, draws: int | None = None, seed: int | None = None,
-            spread: float | None = None, sensitivity_years: list[int] | None = None) -> Run:
+    def run(
+        self,
+        name_or_path: str | Methodology,
+        *,
+        draws: int | None = None,
+        seed: int | None = None,
+        spread: float | None = None,
+        sensitivity_years: list[int] | None = None,
+    ) -> Run:
         m = self.methodology(name_or_path) if isinstance(name_or_path, str) else name_or_path
         self.store.require_data()
         inds = m.indicator_ids()
@@ -69,7 +76,14 @@ class Observatory:
                 full[:, :, inds.index(g)] = vals[g]
         struct = Structure.from_methodology(m)
         s = m.sensitivity
-        result = compute(struct, universe, years, full, draws=s.draws if draws is None else draws,
-                         spread=s.spread if spread is None else spread, seed=s.seed if seed is None else seed,
-                         sensitivity_years=sensitivity_years)
+        result = compute(
+            struct,
+            universe,
+            years,
+            full,
+            draws=s.draws if draws is None else draws,
+            spread=s.spread if spread is None else spread,
+            seed=s.seed if seed is None else seed,
+            sensitivity_years=sensitivity_years,
+        )
         return Run(m, result)

@@ -8,8 +8,8 @@ half-imported.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 from sqlalchemy import func, select
@@ -23,7 +23,7 @@ _BATCH = 2000
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass
@@ -49,9 +49,15 @@ class ImportReport:
     indicators: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "rows_read": self.rows_read, "values_stored": self.values_stored,
-                "missing_values": self.missing_values, "indicators": self.indicators,
-                "skipped_aggregates": len(self.skipped_aggregates), "skipped_unknown_countries": self.skipped_unknown}
+        return {
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "values_stored": self.values_stored,
+            "missing_values": self.missing_values,
+            "indicators": self.indicators,
+            "skipped_aggregates": len(self.skipped_aggregates),
+            "skipped_unknown_countries": self.skipped_unknown,
+        }
 
 
 def _upsert(session, table, rows: list[dict], keys: list[str]) -> None:
@@ -63,7 +69,7 @@ def _upsert(session, table, rows: list[dict], keys: list[str]) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     for i in range(0, len(rows), _BATCH):
-        stmt = insert(table).values(rows[i:i + _BATCH])
+        stmt = insert(table).values(rows[i : i + _BATCH])
         cols = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
         session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=cols))
 
@@ -77,8 +83,14 @@ class IndicatorStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def write(self, observations: Iterable[Observation], names: dict[str, tuple[str, str, str | None]] | None = None,
-              *, source: str, licence: str) -> int:
+    def write(
+        self,
+        observations: Iterable[Observation],
+        names: dict[str, tuple[str, str, str | None]] | None = None,
+        *,
+        source: str,
+        licence: str,
+    ) -> int:
         """Store observations and indicator definitions in one transaction; returns the count."""
         obs = list(observations)
         now = _now()
@@ -86,12 +98,26 @@ class IndicatorStore:
         ind_ids = sorted({o.indicator for o in obs})
         ind_rows = []
         for i in ind_ids:
-            en, zh, unit = (names or {}).get(i) or ((defs[i].name.en, defs[i].name.zh, defs[i].unit) if i in defs else (i, i, None))
-            ind_rows.append({"id": i, "name_en": en, "name_zh": zh, "unit": unit, "source": source, "licence": licence, "updated_at": now})
+            en, zh, unit = (names or {}).get(i) or (
+                (defs[i].name.en, defs[i].name.zh, defs[i].unit) if i in defs else (i, i, None)
+            )
+            ind_rows.append(
+                {"id": i, "name_en": en, "name_zh": zh, "unit": unit, "source": source, "licence": licence, "updated_at": now}
+            )
         # one row per key: the last observation for a key wins, as a re-import would
         dedup = {(o.indicator, o.country, o.year): o for o in obs}
-        rows = [{"indicator": o.indicator, "country": o.country, "year": o.year, "value": float(o.value), "source": o.source,
-                 "licence": o.licence, "imported_at": now} for o in dedup.values()]
+        rows = [
+            {
+                "indicator": o.indicator,
+                "country": o.country,
+                "year": o.year,
+                "value": float(o.value),
+                "source": o.source,
+                "licence": o.licence,
+                "imported_at": now,
+            }
+            for o in dedup.values()
+        ]
         with self.db.session() as s:
             _upsert(s, IndicatorRow.__table__, ind_rows, ["id"])
             _upsert(s, IndicatorValueRow.__table__, rows, ["indicator", "country", "year"])
@@ -100,17 +126,37 @@ class IndicatorStore:
     def indicators(self) -> list[dict]:
         """Each stored indicator with its value count, countries, years and provenance."""
         with self.db.session() as s:
-            stats = {r[0]: r[1:] for r in s.execute(
-                select(IndicatorValueRow.indicator, func.count(), func.count(func.distinct(IndicatorValueRow.country)),
-                       func.min(IndicatorValueRow.year), func.max(IndicatorValueRow.year)).group_by(IndicatorValueRow.indicator))}
+            stats = {
+                r[0]: r[1:]
+                for r in s.execute(
+                    select(
+                        IndicatorValueRow.indicator,
+                        func.count(),
+                        func.count(func.distinct(IndicatorValueRow.country)),
+                        func.min(IndicatorValueRow.year),
+                        func.max(IndicatorValueRow.year),
+                    ).group_by(IndicatorValueRow.indicator)
+                )
+            }
             out = []
             defs = builtin_indicators()
             for r in s.scalars(select(IndicatorRow).order_by(IndicatorRow.id)):
                 n, nc, y0, y1 = stats.get(r.id, (0, 0, None, None))
                 # a built-in indicator's names in every language its definition has; an imported one's two columns
                 name = defs[r.id].name.model_dump() if r.id in defs else _column_names(r.name_en, r.name_zh)
-                out.append({"id": r.id, "name": name, "unit": r.unit, "source": r.source,
-                            "licence": r.licence, "values": n, "countries": nc, "first_year": y0, "last_year": y1})
+                out.append(
+                    {
+                        "id": r.id,
+                        "name": name,
+                        "unit": r.unit,
+                        "source": r.source,
+                        "licence": r.licence,
+                        "values": n,
+                        "countries": nc,
+                        "first_year": y0,
+                        "last_year": y1,
+                    }
+                )
             return out
 
     def indicator_ids(self) -> set[str]:
@@ -120,8 +166,11 @@ class IndicatorStore:
     def cube(self, indicators: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(countries, years, values[C, Y, I]) for the given indicators; NaN where nothing is stored."""
         with self.db.session() as s:
-            rows = s.execute(select(IndicatorValueRow.country, IndicatorValueRow.year, IndicatorValueRow.indicator,
-                                    IndicatorValueRow.value).where(IndicatorValueRow.indicator.in_(indicators))).all()
+            rows = s.execute(
+                select(
+                    IndicatorValueRow.country, IndicatorValueRow.year, IndicatorValueRow.indicator, IndicatorValueRow.value
+                ).where(IndicatorValueRow.indicator.in_(indicators))
+            ).all()
         if not rows:
             return [], np.array([], dtype=int), np.empty((0, 0, len(indicators)))
         countries = sorted({r[0] for r in rows})
@@ -140,11 +189,16 @@ class IndicatorStore:
             q = select(IndicatorValueRow).where(IndicatorValueRow.country == iso3)
             if indicators:
                 q = q.where(IndicatorValueRow.indicator.in_(indicators))
-            return [{"indicator": r.indicator, "year": r.year, "value": r.value, "source": r.source, "licence": r.licence}
-                    for r in s.scalars(q.order_by(IndicatorValueRow.indicator, IndicatorValueRow.year))]
+            return [
+                {"indicator": r.indicator, "year": r.year, "value": r.value, "source": r.source, "licence": r.licence}
+                for r in s.scalars(q.order_by(IndicatorValueRow.indicator, IndicatorValueRow.year))
+            ]
 
     def require_data(self) -> None:
         with self.db.session() as s:
             if not s.scalar(select(func.count()).select_from(IndicatorValueRow)):
-                raise TianpingError("no indicator data yet: import some first, e.g. `tianping divide import-wdi "
-                                    "../shared/data/country_indicators/wdi_jerosmith_IT.NET.USER.ZS.csv`", title="no data")
+                raise TianpingError(
+                    "no indicator data yet: import some first, e.g. `tianping divide import-wdi "
+                    "../shared/data/country_indicators/wdi_jerosmith_IT.NET.USER.ZS.csv`",
+                    title="no data",
+                )

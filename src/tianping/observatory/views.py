@@ -37,7 +37,9 @@ def _year(run: Run, year: int | None) -> tuple[int, int]:
         return y, run.result.year_index(y)
     except KeyError:
         r = run.result.years
-        raise TianpingError(Problem(f"no data for year {y} (data covers {int(r[0])}–{int(r[-1])})", field="year"), title="no data") from None
+        raise TianpingError(
+            Problem(f"no data for year {y} (data covers {int(r[0])}–{int(r[-1])})", field="year"), title="no data"
+        ) from None
 
 
 def _country_index(run: Run, iso3: str) -> int:
@@ -67,8 +69,13 @@ def _sens(run: Run, ci: int, y: int) -> dict[str, Any] | None:
     yi = int(np.nonzero(s.years == y)[0][0])
     if s.rank_median[ci, yi] == 0:
         return None
-    return {"rank_median": int(s.rank_median[ci, yi]), "rank_p05": int(s.rank_p05[ci, yi]), "rank_p95": int(s.rank_p95[ci, yi]),
-            "share_same_rank": _f(s.share_same_rank[ci, yi], 3), "mean_abs_shift": _f(s.mean_abs_shift[ci, yi], 2)}
+    return {
+        "rank_median": int(s.rank_median[ci, yi]),
+        "rank_p05": int(s.rank_p05[ci, yi]),
+        "rank_p95": int(s.rank_p95[ci, yi]),
+        "share_same_rank": _f(s.share_same_rank[ci, yi], 3),
+        "mean_abs_shift": _f(s.mean_abs_shift[ci, yi], 2),
+    }
 
 
 def _entry(run: Run, ci: int, yi: int, y: int) -> dict[str, Any]:
@@ -76,8 +83,12 @@ def _entry(run: Run, ci: int, yi: int, y: int) -> dict[str, Any]:
     st = r.structure
     iso3 = r.countries[ci]
     return {
-        "country": iso3, "name": _names(iso3), "rank": int(r.rank[ci, yi]) or None, "index": _f(r.index[ci, yi]),
-        "coverage": coverage_flag(run, ci, yi), "index_coverage": _f(r.index_coverage[ci, yi], 3),
+        "country": iso3,
+        "name": _names(iso3),
+        "rank": int(r.rank[ci, yi]) or None,
+        "index": _f(r.index[ci, yi]),
+        "coverage": coverage_flag(run, ci, yi),
+        "index_coverage": _f(r.index_coverage[ci, yi], 3),
         "data_coverage": _f(r.data_coverage[ci, yi], 3),
         "pillars": {p: _f(r.pillar_score[ci, yi, pi]) for pi, p in enumerate(st.pillar_ids)},
         "dimensions": {d: _f(r.dim_score[ci, yi, di]) for di, d in enumerate(st.dim_ids)},
@@ -89,12 +100,20 @@ def _entry(run: Run, ci: int, yi: int, y: int) -> dict[str, Any]:
 def _meta(run: Run, y: int) -> dict[str, Any]:
     m = run.methodology
     s = run.result.sensitivity
-    return {"methodology": m.id, "version": m.version, "title": m.title.model_dump(), "year": y,
-            "normalisation": m.normalisation.model_dump(), "imputation": m.imputation.model_dump(),
-            "min_coverage": m.min_coverage,
-            "pillar_defs": [{"id": p.id, "title": p.title.model_dump(), "weight": p.weight} for p in m.pillars],
-            "dimension_defs": [{"id": d.id, "pillar": p.id, "title": d.title.model_dump(), "weight": d.weight} for p, d in m.dimensions()],
-            "sensitivity": None if s is None else {"draws": s.draws, "spread": s.spread, "seed": s.seed}}
+    return {
+        "methodology": m.id,
+        "version": m.version,
+        "title": m.title.model_dump(),
+        "year": y,
+        "normalisation": m.normalisation.model_dump(),
+        "imputation": m.imputation.model_dump(),
+        "min_coverage": m.min_coverage,
+        "pillar_defs": [{"id": p.id, "title": p.title.model_dump(), "weight": p.weight} for p in m.pillars],
+        "dimension_defs": [
+            {"id": d.id, "pillar": p.id, "title": d.title.model_dump(), "weight": d.weight} for p, d in m.dimensions()
+        ],
+        "sensitivity": None if s is None else {"draws": s.draws, "spread": s.spread, "seed": s.seed},
+    }
 
 
 def rankings(run: Run, year: int | None = None, group_id: str | None = None) -> dict[str, Any]:
@@ -110,18 +129,28 @@ def rankings(run: Run, year: int | None = None, group_id: str | None = None) -> 
         if e["rank"]:
             ranked.append(e)
         else:
-            e["reason"] = texts("obs.not_enough_data", scored=f"{e['index_coverage'] or 0:.0%}",
-                                needed=f"{run.methodology.min_coverage:.0%}")
+            e["reason"] = texts(
+                "obs.not_enough_data", scored=f"{e['index_coverage'] or 0:.0%}", needed=f"{run.methodology.min_coverage:.0%}"
+            )
             unranked.append(e)
     ranked.sort(key=lambda e: e["rank"])
     if members is not None:  # re-rank within the group
         for i, e in enumerate(ranked, start=1):
             e["global_rank"], e["rank"] = e["rank"], i
     unranked.sort(key=lambda e: e["country"])
-    return {**_meta(run, y), "group": group_id, "ranked": ranked, "unranked": unranked,
-            "summary": {"ranked": len(ranked), "unranked": len(unranked),
-                        "mean_abs_rank_shift": _f(np.mean([e["sensitivity"]["mean_abs_shift"] for e in ranked if e["sensitivity"]]), 2)
-                        if any(e["sensitivity"] for e in ranked) else None}}
+    return {
+        **_meta(run, y),
+        "group": group_id,
+        "ranked": ranked,
+        "unranked": unranked,
+        "summary": {
+            "ranked": len(ranked),
+            "unranked": len(unranked),
+            "mean_abs_rank_shift": _f(np.mean([e["sensitivity"]["mean_abs_shift"] for e in ranked if e["sensitivity"]]), 2)
+            if any(e["sensitivity"] for e in ranked)
+            else None,
+        },
+    }
 
 
 def profile(run: Run, store: IndicatorStore, iso3: str, year: int | None = None) -> dict[str, Any]:
@@ -134,8 +163,15 @@ def profile(run: Run, store: IndicatorStore, iso3: str, year: int | None = None)
     indicators = []
     for s_i in range(st.n_slots):
         ind = st.indicators[st.slot_indicator[s_i]]
-        status = ("observed" if r.observed[ci, yi, s_i] else "carried_forward" if r.carried[ci, yi, s_i]
-                  else "imputed" if r.imputed[ci, yi, s_i] else "missing")
+        status = (
+            "observed"
+            if r.observed[ci, yi, s_i]
+            else "carried_forward"
+            if r.carried[ci, yi, s_i]
+            else "imputed"
+            if r.imputed[ci, yi, s_i]
+            else "missing"
+        )
         value_year = None
         if status == "observed":
             value_year = y
@@ -144,20 +180,42 @@ def profile(run: Run, store: IndicatorStore, iso3: str, year: int | None = None)
             value_year = int(r.years[back[0]]) if back else None
         src = prov.get((ind, value_year)) if value_year else None
         derived = ind.startswith("tp.")
-        indicators.append({
-            "dimension": st.dim_ids[st.slot_dim[s_i]], "indicator": ind,
-            "name": {lang: indicator_name(ind, lang) for lang in available_languages()},
-            "status": status, "value": _f(r.raw[ci, yi, s_i], 4) if status in ("observed", "carried_forward") else None,
-            "value_year": value_year, "normalised": _f(r.normalised[ci, yi, s_i]),
-            "source": "Tianping policy tracker and catalog" if derived and status != "missing" else (src or {}).get("source"),
-            "licence": "CC-BY-4.0 (Tianping data)" if derived and status != "missing" else (src or {}).get("licence"),
-        })
+        indicators.append(
+            {
+                "dimension": st.dim_ids[st.slot_dim[s_i]],
+                "indicator": ind,
+                "name": {lang: indicator_name(ind, lang) for lang in available_languages()},
+                "status": status,
+                "value": _f(r.raw[ci, yi, s_i], 4) if status in ("observed", "carried_forward") else None,
+                "value_year": value_year,
+                "normalised": _f(r.normalised[ci, yi, s_i]),
+                "source": "Tianping policy tracker and catalog" if derived and status != "missing" else (src or {}).get("source"),
+                "licence": "CC-BY-4.0 (Tianping data)" if derived and status != "missing" else (src or {}).get("licence"),
+            }
+        )
     tracker = default_tracker()
-    policies = [{"id": p.id, "kind": p.kind, "title": p.title.model_dump(), "date": p.date, "in_force": p.in_force,
-                 "ended": p.ended, "instrument": p.instrument, "verified": p.verified, "group": p.group}
-                for p in tracker.for_country(iso3)]
-    return {**_meta(run, y), **_entry(run, ci, yi, y), "groups": groups_of(iso3),
-            "policy_tracker_covers": iso3 in tracker.covered, "policies": policies, "indicators": indicators}
+    policies = [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "title": p.title.model_dump(),
+            "date": p.date,
+            "in_force": p.in_force,
+            "ended": p.ended,
+            "instrument": p.instrument,
+            "verified": p.verified,
+            "group": p.group,
+        }
+        for p in tracker.for_country(iso3)
+    ]
+    return {
+        **_meta(run, y),
+        **_entry(run, ci, yi, y),
+        "groups": groups_of(iso3),
+        "policy_tracker_covers": iso3 in tracker.covered,
+        "policies": policies,
+        "indicators": indicators,
+    }
 
 
 def group_comparison(run: Run, group_id: str = "asean", year: int | None = None, as_of: dt.date | None = None) -> dict[str, Any]:
@@ -174,11 +232,13 @@ def group_comparison(run: Run, group_id: str = "asean", year: int | None = None,
         m = g.membership(iso3)
         base = {"country": iso3, "name": _names(iso3), "member_since": m.since.isoformat() if m and m.since else None}
         if ci is None:
-            rows.append({**base, "coverage": "insufficient", "index": None, "dimensions": {}, "missing_dimensions": list(st.dim_ids)})
+            rows.append(
+                {**base, "coverage": "insufficient", "index": None, "dimensions": {}, "missing_dimensions": list(st.dim_ids)}
+            )
         else:
             rows.append({**base, **_entry(run, ci, yi, y)})
     leaders: dict[str, dict[str, Any]] = {}
-    for di, d in enumerate(st.dim_ids):
+    for d in st.dim_ids:
         scored = [(row["dimensions"].get(d), row["country"]) for row in rows if row["dimensions"].get(d) is not None]
         if scored:
             best, who = max(scored)
@@ -190,9 +250,16 @@ def group_comparison(run: Run, group_id: str = "asean", year: int | None = None,
     leader_idx = max(scored_idx) if scored_idx else None
     for row in rows:
         row["index_gap_to_leader"] = _f(leader_idx[0] - row["index"]) if (leader_idx and row.get("index") is not None) else None
-    return {**_meta(run, y), "group": group_id, "group_title": g.title.model_dump(), "as_of": as_of.isoformat(),
-            "members": rows, "leaders": leaders, "index_leader": leader_idx[1] if leader_idx else None,
-            "coverage_counts": {k: sum(1 for row in rows if row["coverage"] == k) for k in ("complete", "partial", "insufficient")}}
+    return {
+        **_meta(run, y),
+        "group": group_id,
+        "group_title": g.title.model_dump(),
+        "as_of": as_of.isoformat(),
+        "members": rows,
+        "leaders": leaders,
+        "index_leader": leader_idx[1] if leader_idx else None,
+        "coverage_counts": {k: sum(1 for row in rows if row["coverage"] == k) for k in ("complete", "partial", "insufficient")},
+    }
 
 
 def trends(run: Run, iso3s: list[str]) -> dict[str, Any]:
@@ -200,16 +267,28 @@ def trends(run: Run, iso3s: list[str]) -> dict[str, Any]:
     out = []
     for iso3 in iso3s:
         ci = _country_index(run, iso3)
-        out.append({"country": iso3, "name": _names(iso3), "series": [
-            {"year": int(yv), "index": _f(r.index[ci, yi]), "rank": int(r.rank[ci, yi]) or None,
-             "data_coverage": _f(r.data_coverage[ci, yi], 3), "coverage": coverage_flag(run, ci, yi)}
-            for yi, yv in enumerate(r.years)]})
-    return {"methodology": run.methodology.id, "countries": out,
-            "note": texts("obs.trend_note")}
+        out.append(
+            {
+                "country": iso3,
+                "name": _names(iso3),
+                "series": [
+                    {
+                        "year": int(yv),
+                        "index": _f(r.index[ci, yi]),
+                        "rank": int(r.rank[ci, yi]) or None,
+                        "data_coverage": _f(r.data_coverage[ci, yi], 3),
+                        "coverage": coverage_flag(run, ci, yi),
+                    }
+                    for yi, yv in enumerate(r.years)
+                ],
+            }
+        )
+    return {"methodology": run.methodology.id, "countries": out, "note": texts("obs.trend_note")}
 
 
-def capacity_building(run: Run, iso3s: list[str], year: int | None = None, reference_group: str | None = None,
-                      top: int = 3) -> dict[str, Any]:
+def capacity_building(
+    run: Run, iso3s: list[str], year: int | None = None, reference_group: str | None = None, top: int = 3
+) -> dict[str, Any]:
     """For each country: the dimensions furthest behind the leader (of a reference group, else all
     countries) and the catalog items — AI Capacity-Building Action Plan actions — that address them."""
     from ..catalog.loader import default_catalog
@@ -238,11 +317,31 @@ def capacity_building(run: Run, iso3s: list[str], year: int | None = None, refer
             for qid in dim.addressed_by:
                 ref_p = cat.provisions.get(qid)
                 if ref_p:
-                    acts.append({"id": qid, "number": ref_p.provision.number,
-                                 "title": ref_p.provision.title.model_dump(exclude_none=True),
-                                 "instrument": ref_p.instrument.id})
-            items.append({"dimension": d, "title": dim.title.model_dump(), "score": _f(v), "leader_score": _f(best[st.dim_ids.index(d)]),
-                          "gap": _f(gap), "addressed_by": acts})
-        out.append({"country": iso3, "name": _names(iso3), "index": _f(r.index[ci, yi]), "furthest_behind": items,
-                    "not_measured": _missing_dims(run, ci, yi)})
+                    acts.append(
+                        {
+                            "id": qid,
+                            "number": ref_p.provision.number,
+                            "title": ref_p.provision.title.model_dump(exclude_none=True),
+                            "instrument": ref_p.instrument.id,
+                        }
+                    )
+            items.append(
+                {
+                    "dimension": d,
+                    "title": dim.title.model_dump(),
+                    "score": _f(v),
+                    "leader_score": _f(best[st.dim_ids.index(d)]),
+                    "gap": _f(gap),
+                    "addressed_by": acts,
+                }
+            )
+        out.append(
+            {
+                "country": iso3,
+                "name": _names(iso3),
+                "index": _f(r.index[ci, yi]),
+                "furthest_behind": items,
+                "not_measured": _missing_dims(run, ci, yi),
+            }
+        )
     return {**_meta(run, y), "reference_group": reference_group, "countries": out}

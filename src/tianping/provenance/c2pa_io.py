@@ -25,8 +25,12 @@ from .fields import AIGCLabel
 
 ASSERTION = "tianping.aigc.gb45438"
 AI_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-AI_SOURCES = {AI_SOURCE, "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
-              "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia", "trainedAlgorithmicMedia"}
+AI_SOURCES = {
+    AI_SOURCE,
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
+    "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
+    "trainedAlgorithmicMedia",
+}
 SUPPORTED = {"png", "jpeg", "webp", "wav", "mp3", "mp4"}
 _SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}  # no pixel decoding inside c2pa, smaller files
 
@@ -49,16 +53,26 @@ def local_ca() -> tuple[Any, Any]:
         return key, x509.load_pem_x509_certificate(cert_p.read_bytes())
     d.mkdir(parents=True, exist_ok=True)
     key = ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tianping local C2PA CA (not publicly trusted)"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tianping local")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, None))
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Tianping local C2PA CA (not publicly trusted)"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tianping local"),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, None)
+    )
     import os
 
     fd = os.open(key_p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -74,18 +88,29 @@ def _leaf_chain(keys: KeyPair, subject: str) -> tuple[bytes, bytes]:
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     ca_key, ca_cert = local_ca()
-    now = dt.datetime.now(dt.timezone.utc)
-    leaf = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject[:64] or "producer"),
-                                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tianping user")]))
-            .issuer_name(ca_cert.subject).public_key(keys.public).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(keys.public), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, None))
+    now = dt.datetime.now(dt.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, subject[:64] or "producer"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Tianping user"),
+                ]
+            )
+        )
+        .issuer_name(ca_cert.subject)
+        .public_key(keys.public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(keys.public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, None)
+    )
     pem = serialization.Encoding.PEM
     chain = leaf.public_bytes(pem) + ca_cert.public_bytes(pem)
     return chain, keys.private.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -99,8 +124,10 @@ def manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
         "title": title,
         "assertions": [
             {"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": AI_SOURCE}]}},
-            {"label": ASSERTION, "data": {"AIGC": label.fields(),
-                                          "cites": ["cn-aigc-labeling:gb45438-annex-e", "cn-aigc-labeling:art-5"]}},
+            {
+                "label": ASSERTION,
+                "data": {"AIGC": label.fields(), "cites": ["cn-aigc-labeling:gb45438-annex-e", "cn-aigc-labeling:art-5"]},
+            },
         ],
     }
 
@@ -109,6 +136,7 @@ def manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
 class C2paCredentials:
     """A certificate chain (leaf first, PEM) and its private key, e.g. issued by a CA on the C2PA
     trust list; used instead of the local CA when given."""
+
     chain_pem: bytes
     key_pem: bytes
     alg: str  # c2pa-rs algorithm name: ed25519, es256, es384, es512, ps256
@@ -126,7 +154,9 @@ def load_credentials(cert_file: Path, key_file: Path) -> C2paCredentials:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise TianpingError(Problem(f"cannot read the {what}: {exc.strerror}", file=str(path)), title="C2PA credentials") from None
+            raise TianpingError(
+                Problem(f"cannot read the {what}: {exc.strerror}", file=str(path)), title="C2PA credentials"
+            ) from None
         if len(data) > 1 << 20:
             raise TianpingError(Problem(f"the {what} is larger than 1 MiB", file=str(path)), title="C2PA credentials")
         return data
@@ -135,15 +165,21 @@ def load_credentials(cert_file: Path, key_file: Path) -> C2paCredentials:
     try:
         certs = x509.load_pem_x509_certificates(chain_pem)
     except ValueError as exc:
-        raise TianpingError(Problem(f"not a PEM certificate chain ({exc})", file=str(cert_file)), title="C2PA credentials") from None
+        raise TianpingError(
+            Problem(f"not a PEM certificate chain ({exc})", file=str(cert_file)), title="C2PA credentials"
+        ) from None
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise TianpingError(Problem(f"not an unencrypted PEM private key ({exc})", file=str(key_file)), title="C2PA credentials") from None
+        raise TianpingError(
+            Problem(f"not an unencrypted PEM private key ({exc})", file=str(key_file)), title="C2PA credentials"
+        ) from None
     raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     if certs[0].public_key().public_bytes(*raw) != key.public_key().public_bytes(*raw):
-        raise TianpingError(Problem("the private key does not belong to the first certificate of the chain", file=str(key_file)),
-                            title="C2PA credentials")
+        raise TianpingError(
+            Problem("the private key does not belong to the first certificate of the chain", file=str(key_file)),
+            title="C2PA credentials",
+        )
     if isinstance(key, ed25519.Ed25519PrivateKey):
         alg = "ed25519"
     elif isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in ("secp256r1", "secp384r1", "secp521r1"):
@@ -151,8 +187,10 @@ def load_credentials(cert_file: Path, key_file: Path) -> C2paCredentials:
     elif isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048:
         alg = "ps256"
     else:
-        raise TianpingError(Problem("unsupported key type: C2PA signs with Ed25519, ECDSA P-256/384/521 or RSA >= 2048 bits",
-                                    file=str(key_file)), title="C2PA credentials")
+        raise TianpingError(
+            Problem("unsupported key type: C2PA signs with Ed25519, ECDSA P-256/384/521 or RSA >= 2048 bits", file=str(key_file)),
+            title="C2PA credentials",
+        )
     names = certs[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return C2paCredentials(chain_pem, key_pem, alg, str(names[0].value) if names else "")
 
@@ -170,8 +208,7 @@ def _signer(keys: KeyPair, subject: str, creds: C2paCredentials | None = None):
     return c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ED25519, chain, key_pem, None))
 
 
-def sign_file(src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair,
-              creds: C2paCredentials | None = None) -> None:
+def sign_file(src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair, creds: C2paCredentials | None = None) -> None:
     """Embed a signed manifest; dst may equal src (written via a temporary file)."""
     _build(src, dst, mime, manifest(label, Path(src).name), keys, label.ContentProducer, creds=creds)
 
@@ -184,32 +221,58 @@ def propagation_manifest(label: AIGCLabel, title: str) -> dict[str, Any]:
         "claim_generator_info": [{"name": "tianping", "version": __version__}],
         "title": title,
         "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [
-                {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
-                {"action": "c2pa.edited.metadata"},
-            ]}},
-            {"label": ASSERTION, "data": {"AIGC": label.fields(),
-                                          "cites": ["cn-aigc-labeling:art-6", "cn-aigc-labeling:gb45438-annex-e"]}},
+            {
+                "label": "c2pa.actions",
+                "data": {
+                    "actions": [
+                        {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
+                        {"action": "c2pa.edited.metadata"},
+                    ]
+                },
+            },
+            {
+                "label": ASSERTION,
+                "data": {"AIGC": label.fields(), "cites": ["cn-aigc-labeling:art-6", "cn-aigc-labeling:gb45438-annex-e"]},
+            },
         ],
     }
 
 
-def sign_propagation(parent: Path, src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair,
-                     creds: C2paCredentials | None = None) -> None:
+def sign_propagation(
+    parent: Path, src: Path, dst: Path, mime: str, label: AIGCLabel, keys: KeyPair, creds: C2paCredentials | None = None
+) -> None:
     """Sign the platform's manifest over `src` (the relabelled file) with `parent` (the file as the
     producer shipped it, manifest intact) as its parentOf ingredient. Rewriting metadata breaks the
     producer's hard binding; this keeps the producer's manifest verifiable inside the chain and makes
     the platform's own manifest the valid active one, as C2PA intends for edits."""
+
     def add_parent(builder: Any) -> None:
         with open(parent, "rb") as fh:
             builder.add_ingredient({"title": Path(parent).name, "relationship": "parentOf", "label": "parent"}, mime, fh)
 
-    _build(src, dst, mime, propagation_manifest(label, Path(src).name), keys, label.ContentPropagator or "propagator",
-           add_parent, creds=creds)
+    _build(
+        src,
+        dst,
+        mime,
+        propagation_manifest(label, Path(src).name),
+        keys,
+        label.ContentPropagator or "propagator",
+        add_parent,
+        creds=creds,
+    )
 
 
-def _build(src: Path, dst: Path, mime: str, definition: dict[str, Any], keys: KeyPair, subject: str,
-           extra: Any = None, *, creds: C2paCredentials | None = None) -> None:
+def _build(
+    src: Path,
+    dst: Path,
+    mime: str,
+    definition: dict[str, Any],
+    keys: KeyPair,
+    subject: str,
+    extra: Any = None,
+    *,
+    creds: C2paCredentials | None = None,
+) -> None:
     import c2pa
 
     from .formats.base import atomic_write
@@ -230,7 +293,7 @@ def _build(src: Path, dst: Path, mime: str, definition: dict[str, Any], keys: Ke
 @dataclass
 class C2paResult:
     present: bool = False
-    validation_state: str | None = None   # Invalid | Valid | Trusted (c2pa-rs terms)
+    validation_state: str | None = None  # Invalid | Valid | Trusted (c2pa-rs terms)
     ai_source: bool = False
     aigc: dict[str, str] | None = None
     signer: str | None = None
@@ -294,8 +357,9 @@ def read(path: Path, mime: str, trust_anchors: str | None = None) -> C2paResult:
         return C2paResult(present=True, error=f"unreadable manifest store: {exc}"[:300])
     manifests = store.get("manifests") or {}
     active = manifests.get(store.get("active_manifest") or "", {})
-    res = C2paResult(present=True, validation_state=state, ai_source=_ai_source(active), aigc=_aigc(active),
-                     signer=_signer_name(active))
+    res = C2paResult(
+        present=True, validation_state=state, ai_source=_ai_source(active), aigc=_aigc(active), signer=_signer_name(active)
+    )
     # Follow parentOf ingredients back to the origin (bounded: a hostile store could loop).
     seen, current = {store.get("active_manifest")}, active
     for _ in range(16):
@@ -306,8 +370,13 @@ def read(path: Path, mime: str, trust_anchors: str | None = None) -> C2paResult:
         seen.add(label)
         current = manifests[label]
         status = ((parent.get("validation_results") or {}).get("activeManifest") or {}).get("failure", [])
-        res.parents.append({"signer": _signer_name(current), "ai_source": _ai_source(current),
-                            "failures": [f"{f.get('code')}" for f in status][:10]})
+        res.parents.append(
+            {
+                "signer": _signer_name(current),
+                "ai_source": _ai_source(current),
+                "failures": [f"{f.get('code')}" for f in status][:10],
+            }
+        )
         res.ai_source = res.ai_source or _ai_source(current)
     for f in (results.get("activeManifest") or {}).get("failure", []):
         res.failures.append(f"{f.get('code')}: {f.get('explanation', '')}"[:200])

@@ -16,9 +16,10 @@ reported separately as tampering or a label moved to other content.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import TianpingError
 from . import c2pa_io, explicit
@@ -35,11 +36,11 @@ class CheckResult:
     format: str | None = None
     verdict: str = "none"
     implicit: dict[str, str] | None = None
-    implicit_source: str | None = None        # metadata | c2pa
+    implicit_source: str | None = None  # metadata | c2pa
     missing_fields: list[str] = field(default_factory=list)
     producer_signature: dict[str, Any] | None = None
     propagator_signature: dict[str, Any] | None = None
-    explicit: str = "not_checked"              # found | not_found | not_checked
+    explicit: str = "not_checked"  # found | not_found | not_checked
     explicit_detail: str | None = None
     c2pa: dict[str, Any] | None = None
     watermark: dict[str, Any] | None = None
@@ -57,8 +58,15 @@ class CheckResult:
         return None if not sigs else all(s["status"] == "valid" for s in sigs)
 
 
-def check_file(path: Path, *, declared: bool = False, trust: set[str] | None = None, use_c2pa: bool = True,
-               watermark_key: str | None = None, c2pa_trust_anchors: str | None = None) -> CheckResult:
+def check_file(
+    path: Path,
+    *,
+    declared: bool = False,
+    trust: set[str] | None = None,
+    use_c2pa: bool = True,
+    watermark_key: str | None = None,
+    c2pa_trust_anchors: str | None = None,
+) -> CheckResult:
     """Check one file; user-caused problems (malformed, unsupported) are returned in `error`, never raised."""
     path = Path(path)
     res = CheckResult(str(path))
@@ -113,9 +121,15 @@ def _explicit(res: CheckResult, h, path: Path) -> None:
         res.explicit, res.explicit_detail = ("found", found) if found else ("not_found", None)
     elif h.name == "wav":
         res.explicit = "found" if explicit.detect_rhythm_cue(path) else "not_found"
-        res.explicit_detail = "rhythm cue (Morse AI) at the start" if res.explicit == "found" else "no rhythm cue; a spoken cue is not recognised (no speech recognition offline)"
+        res.explicit_detail = (
+            "rhythm cue (Morse AI) at the start"
+            if res.explicit == "found"
+            else "no rhythm cue; a spoken cue is not recognised (no speech recognition offline)"
+        )
     else:
-        res.explicit_detail = "visible labels in images/video and spoken cues are not recognised automatically (no OCR/ASR offline)"
+        res.explicit_detail = (
+            "visible labels in images/video and spoken cues are not recognised automatically (no OCR/ASR offline)"
+        )
 
 
 def _verdict(res: CheckResult, label: AIGCLabel | None, declared: bool) -> str:
@@ -123,7 +137,11 @@ def _verdict(res: CheckResult, label: AIGCLabel | None, declared: bool) -> str:
         return {LABEL_POSSIBLY: "possibly", LABEL_SUSPECTED: "suspected"}.get(label.Label, "confirmed")
     if declared:
         return "possibly"
-    if res.explicit == "found" or (res.c2pa and res.c2pa.get("ai_source")) or (res.watermark and res.watermark.get("watermarked")):
+    if (
+        res.explicit == "found"
+        or (res.c2pa and res.c2pa.get("ai_source"))
+        or (res.watermark and res.watermark.get("watermarked"))
+    ):
         return "suspected"
     return "none"
 
@@ -134,7 +152,9 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            out += sorted(
+                f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
         else:
             out.append(p)
     return out
@@ -144,7 +164,10 @@ def summarise(results: list[CheckResult]) -> dict[str, Any]:
     counts = {v: 0 for v in VERDICTS}
     for r in results:
         counts[r.verdict] += 1
-    return {"files": len(results), "verdicts": counts,
-            "signatures_valid": sum(1 for r in results if r.signature_ok is True),
-            "signatures_failed": sum(1 for r in results if r.signature_ok is False),
-            "errors": sum(1 for r in results if r.error)}
+    return {
+        "files": len(results),
+        "verdicts": counts,
+        "signatures_valid": sum(1 for r in results if r.signature_ok is True),
+        "signatures_failed": sum(1 for r in results if r.signature_ok is False),
+        "errors": sum(1 for r in results if r.error),
+    }

@@ -47,7 +47,7 @@ class AIGCLabel:
         return json.dumps({**self.fields(), **self.extra}, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def parse(cls, raw: str | bytes, where: str = "AIGC") -> "AIGCLabel":
+    def parse(cls, raw: str | bytes, where: str = "AIGC") -> AIGCLabel:
         if isinstance(raw, bytes):
             if len(raw) > MAX_LABEL_BYTES:
                 raise TianpingError(f"{where}: implicit label larger than {MAX_LABEL_BYTES} bytes", title="invalid label")

@@ -53,8 +53,14 @@ def _explicit(h: Handler, src: Path, dst: Path, lang: str, position: str, cue: s
         return {"kind": "text", "position": position, "text": explicit.TEXT_LABELS[lang]}
     if h.kind == "image":
         info = explicit.label_image(src, dst, lang)
-        return {"kind": "image", "text": info.text, "text_height": info.text_height, "shortest_side": info.shortest_side,
-                "ratio": round(info.ratio, 4), "box": list(info.box)}
+        return {
+            "kind": "image",
+            "text": info.text,
+            "text_height": info.text_height,
+            "shortest_side": info.shortest_side,
+            "ratio": round(info.ratio, 4),
+            "box": list(info.box),
+        }
     if h.name == "wav":
         return {"kind": "audio", **explicit.label_wav(src, dst, cue, "zh" if lang == "both" else lang)}
     if h.name == "mp3":
@@ -64,10 +70,23 @@ def _explicit(h: Handler, src: Path, dst: Path, lang: str, position: str, cue: s
     raise TianpingError(Problem(f"no explicit label method for {h.name}", file=str(src)), title="unsupported")
 
 
-def add_label(path: Path, producer: str, *, output: Path | None = None, explicit_label: bool = True,
-              implicit_label: bool = True, sign: bool = False, c2pa: bool | None = None, produce_id: str | None = None,
-              label_value: str = LABEL_CONFIRMED, lang: str = "both", position: str = "start", cue: str = "rhythm",
-              keys: KeyPair | None = None, c2pa_credentials: c2pa_io.C2paCredentials | None = None) -> AddResult:
+def add_label(
+    path: Path,
+    producer: str,
+    *,
+    output: Path | None = None,
+    explicit_label: bool = True,
+    implicit_label: bool = True,
+    sign: bool = False,
+    c2pa: bool | None = None,
+    produce_id: str | None = None,
+    label_value: str = LABEL_CONFIRMED,
+    lang: str = "both",
+    position: str = "start",
+    cue: str = "rhythm",
+    keys: KeyPair | None = None,
+    c2pa_credentials: c2pa_io.C2paCredentials | None = None,
+) -> AddResult:
     """Label one file (in place unless `output` is given). c2pa=None means: with --sign, where supported.
     c2pa_credentials: a CA-issued chain and key for the manifest instead of the local CA."""
     path = Path(path)
@@ -105,19 +124,29 @@ def add_label(path: Path, producer: str, *, output: Path | None = None, explicit
     return res
 
 
-def propagate(path: Path, propagator: str, *, propagate_id: str | None = None, sign: bool = False,
-              output: Path | None = None, keys: KeyPair | None = None,
-              c2pa_credentials: c2pa_io.C2paCredentials | None = None) -> AddResult:
+def propagate(
+    path: Path,
+    propagator: str,
+    *,
+    propagate_id: str | None = None,
+    sign: bool = False,
+    output: Path | None = None,
+    keys: KeyPair | None = None,
+    c2pa_credentials: c2pa_io.C2paCredentials | None = None,
+) -> AddResult:
     """Add the platform's propagation fields to an existing implicit label (Measures Art. 6)."""
     path = Path(path)
     h = sniff(path)
     raw, _ = h.read_label(path)
     if raw is None:
-        raise TianpingError(Problem("no implicit label to add propagation fields to (use `label add`)", file=str(path)),
-                            title="no label")
+        raise TianpingError(
+            Problem("no implicit label to add propagation fields to (use `label add`)", file=str(path)), title="no label"
+        )
     label = AIGCLabel.parse(raw, str(path))
     label.ContentPropagator, label.PropagateID = propagator, propagate_id or uuid.uuid4().hex
-    res = AddResult(str(output or path), h.name, cites=["cn-aigc-labeling:art-6", "cn-aigc-labeling:gb45438-annex-e-contentpropagator"])
+    res = AddResult(
+        str(output or path), h.name, cites=["cn-aigc-labeling:art-6", "cn-aigc-labeling:gb45438-annex-e-contentpropagator"]
+    )
     if sign:
         keys = keys or load_or_init_keys()
         sign_propagator(keys, label, h.content_hash(path))

@@ -32,8 +32,14 @@ def _unb64u(s: str) -> bytes:
 
 
 def _message(role: str, label: AIGCLabel, content_sha256: str) -> bytes:
-    body: dict[str, str] = {"v": VERSION, "role": role, "content_sha256": content_sha256,
-                            "Label": label.Label, "ContentProducer": label.ContentProducer, "ProduceID": label.ProduceID}
+    body: dict[str, str] = {
+        "v": VERSION,
+        "role": role,
+        "content_sha256": content_sha256,
+        "Label": label.Label,
+        "ContentProducer": label.ContentProducer,
+        "ProduceID": label.ProduceID,
+    }
     if role == "propagator":
         body.update(ReservedCode1=label.ReservedCode1, ContentPropagator=label.ContentPropagator, PropagateID=label.PropagateID)
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -29,8 +29,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -171,9 +172,18 @@ def score_tokens(token_ids: Sequence[int], key: str, config: WatermarkConfig | N
     scored = int(len(tok))
     z = z_score(green, scored, cfg.gamma)
     decided = scored >= cfg.min_scored_tokens
-    return Detection(z=round(z, 4), p_value=float(0.5 * math.erfc(z / math.sqrt(2))), scored_tokens=scored,
-                     green_tokens=green, total_tokens=int(len(ids)), watermarked=decided and z >= cfg.z_threshold,
-                     decided=decided, gamma=cfg.gamma, threshold=cfg.z_threshold, key_fingerprint=key_fingerprint(key))
+    return Detection(
+        z=round(z, 4),
+        p_value=float(0.5 * math.erfc(z / math.sqrt(2))),
+        scored_tokens=scored,
+        green_tokens=green,
+        total_tokens=int(len(ids)),
+        watermarked=decided and z >= cfg.z_threshold,
+        decided=decided,
+        gamma=cfg.gamma,
+        threshold=cfg.z_threshold,
+        key_fingerprint=key_fingerprint(key),
+    )
 
 
 def detect(text: str, key: str, tokenizer: Any = None, config: WatermarkConfig | None = None) -> Detection:
@@ -197,14 +207,31 @@ def load_tokenizer(path: str | None = None) -> Any:
     return local.load_local_model(path).tokenizer
 
 
-def generate_watermarked(model: Any, prompts: Sequence[str], key: str | None, *, config: WatermarkConfig | None = None,
-                         max_new_tokens: int = 200, min_new_tokens: int = 0, temperature: float = 1.0,
-                         top_p: float = 1.0, seed: int | None = 0, system: str | None = None) -> list[dict[str, Any]]:
+def generate_watermarked(
+    model: Any,
+    prompts: Sequence[str],
+    key: str | None,
+    *,
+    config: WatermarkConfig | None = None,
+    max_new_tokens: int = 200,
+    min_new_tokens: int = 0,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    seed: int | None = 0,
+    system: str | None = None,
+) -> list[dict[str, Any]]:
     """Generate with a `LocalModel`; key=None generates the unwatermarked control with the same settings."""
     procs: list[Any] = []
     if min_new_tokens:
         procs.append(MinNewTokens(min_new_tokens, model.eos_token_id))
     if key is not None:
         procs.append(GreenListLogitsProcessor(key, config))
-    return model.generate(list(prompts), max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                          seed=seed, system=system, logits_processor=procs or None)
+    return model.generate(
+        list(prompts),
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        system=system,
+        logits_processor=procs or None,
+    )

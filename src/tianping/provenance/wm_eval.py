@@ -18,19 +18,69 @@ EN_TEMPLATES = [
     "Give practical advice to someone interested in {x}.",
 ]
 EN_TOPICS = [
-    "a lighthouse keeper", "a lost cat", "the water cycle", "a busy train station", "learning to cook",
-    "volcanoes", "a small bakery", "the history of paper", "a rainy afternoon", "saving money",
-    "honey bees", "a mountain village", "electric cars", "a chess tournament", "the night sky",
-    "a community garden", "recycling plastic", "a violin teacher", "desert plants", "an old library",
-    "the ocean tides", "a robot that paints", "public libraries", "a marathon runner", "winter birds",
-    "how bridges stand", "a street market", "the first airplane", "a fishing boat", "healthy sleep",
-    "a school science fair", "city parks", "the moon landing", "a bicycle repair shop", "coffee farming",
-    "a snowstorm", "friendship", "a museum at night", "solar energy", "a forest fire lookout",
+    "a lighthouse keeper",
+    "a lost cat",
+    "the water cycle",
+    "a busy train station",
+    "learning to cook",
+    "volcanoes",
+    "a small bakery",
+    "the history of paper",
+    "a rainy afternoon",
+    "saving money",
+    "honey bees",
+    "a mountain village",
+    "electric cars",
+    "a chess tournament",
+    "the night sky",
+    "a community garden",
+    "recycling plastic",
+    "a violin teacher",
+    "desert plants",
+    "an old library",
+    "the ocean tides",
+    "a robot that paints",
+    "public libraries",
+    "a marathon runner",
+    "winter birds",
+    "how bridges stand",
+    "a street market",
+    "the first airplane",
+    "a fishing boat",
+    "healthy sleep",
+    "a school science fair",
+    "city parks",
+    "the moon landing",
+    "a bicycle repair shop",
+    "coffee farming",
+    "a snowstorm",
+    "friendship",
+    "a museum at night",
+    "solar energy",
+    "a forest fire lookout",
 ]
 ZH_TEMPLATES = ["请写一个关于{x}的小故事。", "请用简单的话解释{x}。", "请写一段描写{x}的文字。", "请谈谈你对{x}的看法。"]
 ZH_TOPICS = [
-    "长城", "春节", "熊猫", "茶文化", "高铁", "西湖", "中秋节", "书法", "一位老师", "下雨天",
-    "城市公园", "人工智能", "环境保护", "一只小猫", "海边", "图书馆", "早餐", "秋天", "运动会", "家乡",
+    "长城",
+    "春节",
+    "熊猫",
+    "茶文化",
+    "高铁",
+    "西湖",
+    "中秋节",
+    "书法",
+    "一位老师",
+    "下雨天",
+    "城市公园",
+    "人工智能",
+    "环境保护",
+    "一只小猫",
+    "海边",
+    "图书馆",
+    "早餐",
+    "秋天",
+    "运动会",
+    "家乡",
 ]
 
 
@@ -48,10 +98,12 @@ def human_samples(n_en: int, n_zh: int, chars_en: int = 700, chars_zh: int = 120
 
     en_text = re.sub(r"\s+", " ", " ".join(topics.topics[k] for k in sorted(topics.topics)))
     catalog = Path(__file__).resolve().parents[1] / "catalog" / "data"
-    zh_text = "".join("".join(re.findall(r"[\u4e00-\u9fff，。、；：“”（）《》0-9]+", p.read_text(encoding="utf-8")))
-                      for p in sorted(catalog.rglob("*.yaml")))
-    out = [("en", en_text[i * chars_en:(i + 1) * chars_en]) for i in range(n_en)]
-    out += [("zh", zh_text[i * chars_zh:(i + 1) * chars_zh]) for i in range(n_zh)]
+    zh_text = "".join(
+        "".join(re.findall(r"[\u4e00-\u9fff，。、；：“”（）《》0-9]+", p.read_text(encoding="utf-8")))
+        for p in sorted(catalog.rglob("*.yaml"))
+    )
+    out = [("en", en_text[i * chars_en : (i + 1) * chars_en]) for i in range(n_en)]
+    out += [("zh", zh_text[i * chars_zh : (i + 1) * chars_zh]) for i in range(n_zh)]
     short = [lang for lang, s in out if len(s) < 0.9 * (chars_en if lang == "en" else chars_zh)]
     if short:
         raise ValueError(f"not enough human text for {len(short)} samples")

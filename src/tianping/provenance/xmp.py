@@ -37,9 +37,12 @@ def set_aigc(packet: str | None, value: str) -> str:
             return _ELEM.sub(lambda m: f"<{m.group(1)}:AIGC>{esc}</{m.group(1)}:AIGC>", packet, count=1)
         if "</rdf:RDF>" in packet:
             return packet.replace("</rdf:RDF>", _DESC.format(value=esc) + "</rdf:RDF>", 1)
-    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            + _DESC.format(value=esc) + '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        + _DESC.format(value=esc)
+        + '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
 
 
 _ENT_REV = {'"': "&quot;"}

@@ -53,8 +53,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import TianpingError
 from ..i18n import texts
@@ -120,8 +121,14 @@ class _Builder:
         self.not_applicable.append({"field": path, "from": src, "reason": reason})
 
     def result(self, **extra: Any) -> dict[str, Any]:
-        return {"format": self.fmt, "document": self.document, "missing": self.missing,
-                "not_applicable": self.not_applicable, "notes": self.notes, **extra}
+        return {
+            "format": self.fmt,
+            "document": self.document,
+            "missing": self.missing,
+            "not_applicable": self.not_applicable,
+            "notes": self.notes,
+            **extra,
+        }
 
 
 def _roles(system: AISystem, jurisdiction: str) -> list[str]:
@@ -151,13 +158,11 @@ def _data_categories(system: AISystem) -> list[str]:
 AUTONOMY_TEXT: dict[str, str] = {
     "human_in_the_loop": "Human in the loop: a person reviews each output of the system before it takes effect.",
     "human_over_the_loop": "Human over the loop: people monitor the system and can intervene or stop it; "
-                           "outputs can take effect without a person reviewing each one.",
+    "outputs can take effect without a person reviewing each one.",
     "human_out_of_the_loop": "Human out of the loop: the system's outputs take effect without human review.",
 }
 
-EU_MEMBER_STATES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-)
+EU_MEMBER_STATES = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
 
 
 @lru_cache(maxsize=1)
@@ -212,10 +217,21 @@ CN_TYPE_BY_USE_CASE: dict[str, str] = {
 }
 # Our translation of Tianping's sector codes (not the filing system's own option list; see above).
 CN_SECTOR_ZH: dict[str, str] = {
-    "finance": "金融", "health": "医疗健康", "education": "教育", "employment": "就业与人力资源",
-    "public_sector": "政务与公共服务", "law_enforcement": "公共安全与执法", "migration": "出入境管理",
-    "justice": "司法", "transport": "交通出行", "energy": "能源", "retail": "零售与电子商务",
-    "media": "新闻资讯与网络视听", "telecoms": "电信", "manufacturing": "制造业", "research": "科学研究",
+    "finance": "金融",
+    "health": "医疗健康",
+    "education": "教育",
+    "employment": "就业与人力资源",
+    "public_sector": "政务与公共服务",
+    "law_enforcement": "公共安全与执法",
+    "migration": "出入境管理",
+    "justice": "司法",
+    "transport": "交通出行",
+    "energy": "能源",
+    "retail": "零售与电子商务",
+    "media": "新闻资讯与网络视听",
+    "telecoms": "电信",
+    "manufacturing": "制造业",
+    "research": "科学研究",
     "consumer_apps": "消费类互联网应用",
 }
 CN_ROLE_ZH = {"service_provider": "服务提供者", "technical_supporter": "技术支持者"}
@@ -336,8 +352,11 @@ def export_cn_algorithm_filing(system: AISystem) -> dict[str, Any]:
         b.notes.append(_r("export.cn.not_in_jurisdictions"))
     labels = dict(CN_LABELS)
     labels.update({t: CN_ALGORITHM_TYPE_EN[t] for t in CN_ALGORITHM_TYPES})
-    return b.result(cites=["cn-algorithm-recommendation:art-24", "cn-algorithm-recommendation:art-2"],
-                    labels=labels, algorithm_type_basis=basis)
+    return b.result(
+        cites=["cn-algorithm-recommendation:art-24", "cn-algorithm-recommendation:art-2"],
+        labels=labels,
+        algorithm_type_basis=basis,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,11 +384,19 @@ EU_ANNEX_VIII_A_POINTS: dict[str, str] = {
 EU_STATUS_BY_LIFECYCLE = {"deployed": "on the market / in service", "retired": "no longer placed on the market / in service"}
 # Annex III areas 1, 6 and 7 (biometrics, law enforcement, migration): point 12 is not provided.
 _NO_IFU_USE_CASES = {
-    "remote_biometric_identification", "biometric_categorisation", "emotion_recognition",
+    "remote_biometric_identification",
+    "biometric_categorisation",
+    "emotion_recognition",
     "realtime_remote_biometric_identification_law_enforcement",
-    "law_enforcement_victim_risk", "law_enforcement_polygraph", "law_enforcement_evidence_reliability",
-    "law_enforcement_offending_risk", "law_enforcement_profiling",
-    "migration_polygraph", "migration_risk_assessment", "migration_application_examination", "migration_identification",
+    "law_enforcement_victim_risk",
+    "law_enforcement_polygraph",
+    "law_enforcement_evidence_reliability",
+    "law_enforcement_offending_risk",
+    "law_enforcement_profiling",
+    "migration_polygraph",
+    "migration_risk_assessment",
+    "migration_application_examination",
+    "migration_identification",
 }
 
 
@@ -398,12 +425,17 @@ def export_eu_annex_viii_a(system: AISystem) -> dict[str, Any]:
     # 3. authorised representative (Art. 22: providers established in third countries)
     if org_is_provider and org.country in EU_MEMBER_STATES:
         for f in ("name", "address", "contact_details"):
-            b.na(f"authorised_representative.{f}", "organisation.country",
-                 _r("export.eu.representative_not_needed", country=org.country))
+            b.na(
+                f"authorised_representative.{f}",
+                "organisation.country",
+                _r("export.eu.representative_not_needed", country=org.country),
+            )
     else:
-        why = (_r("export.eu.representative_needed", country=org.country)
-               if org_is_provider and org.country else
-               _r("export.eu.representative_unknown"))
+        why = (
+            _r("export.eu.representative_needed", country=org.country)
+            if org_is_provider and org.country
+            else _r("export.eu.representative_unknown")
+        )
         for f in ("name", "address", "contact_details"):
             b.miss(f"authorised_representative.{f}", "organisation.country", why)
     # 4. trade name and unambiguous reference
@@ -448,20 +480,33 @@ def export_eu_annex_viii_a(system: AISystem) -> dict[str, Any]:
     b.miss("additional_information_url", None, _r("export.eu.no_url"))
 
     b.notes.append(_r("export.eu.annex_viii_scope"))
-    return b.result(cites=["eu-ai-act:art-16"], source="Regulation (EU) 2024/1689, Art. 49(1) and Annex VIII Section A",
-                    labels=EU_ANNEX_VIII_A_POINTS)
+    return b.result(
+        cites=["eu-ai-act:art-16"],
+        source="Regulation (EU) 2024/1689, Art. 49(1) and Annex VIII Section A",
+        labels=EU_ANNEX_VIII_A_POINTS,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # nl-algorithm-register (publication standard 1.0.0)
 
-NL_STATUS_BY_LIFECYCLE = {"design": "In ontwikkeling", "development": "In ontwikkeling", "testing": "In ontwikkeling",
-                          "deployed": "In gebruik", "retired": "Buiten gebruik"}
+NL_STATUS_BY_LIFECYCLE = {
+    "design": "In ontwikkeling",
+    "development": "In ontwikkeling",
+    "testing": "In ontwikkeling",
+    "deployed": "In gebruik",
+    "retired": "Buiten gebruik",
+}
 # Tianping sector → the standard's `category` (Thema) permitted values; unlisted sectors map to none.
 NL_CATEGORY_BY_SECTOR = {
-    "health": "Zorg en gezondheid", "education": "Onderwijs en wetenschap", "research": "Onderwijs en wetenschap",
-    "employment": "Werk", "law_enforcement": "Openbare orde en veiligheid", "migration": "Migratie en integratie",
-    "justice": "Recht", "transport": "Verkeer",
+    "health": "Zorg en gezondheid",
+    "education": "Onderwijs en wetenschap",
+    "research": "Onderwijs en wetenschap",
+    "employment": "Werk",
+    "law_enforcement": "Openbare orde en veiligheid",
+    "migration": "Migratie en integratie",
+    "justice": "Recht",
+    "transport": "Verkeer",
 }
 
 
@@ -484,8 +529,11 @@ def export_nl_algorithm_register(system: AISystem) -> dict[str, Any]:
     if system.sector in NL_CATEGORY_BY_SECTOR:
         b.set("category", [NL_CATEGORY_BY_SECTOR[system.sector]], "sector")
     else:
-        b.miss("category", "sector",
-               _r("export.nl.sector_no_theme", sector=system.sector) if system.sector else _unanswered("sector"))
+        b.miss(
+            "category",
+            "sector",
+            _r("export.nl.sector_no_theme", sector=system.sector) if system.sector else _unanswered("sector"),
+        )
     lc = system.lifecycle
     b.set("status", NL_STATUS_BY_LIFECYCLE.get(lc) if lc else None, "lifecycle")
     b.set("begin_date", system.placed_on_market.strftime("%Y-%m") if system.placed_on_market else None, "placed_on_market")
@@ -538,9 +586,15 @@ UK_PHASE_BY_LIFECYCLE = {"design": "design", "development": "development", "depl
 def export_uk_atrs(system: AISystem) -> dict[str, Any]:
     b = _Builder("uk-atrs")
     org = system.organisation
-    t1, own, desc, dm, tool, data, risk = ("tier_1", "tier_2.owner_and_responsibility", "tier_2.description_and_rationale",
-                                           "tier_2.decision_making_process", "tier_2.tool_specification", "tier_2.data",
-                                           "tier_2.risks_mitigations_and_impact_assessments")
+    t1, own, desc, dm, tool, data, risk = (
+        "tier_1",
+        "tier_2.owner_and_responsibility",
+        "tier_2.description_and_rationale",
+        "tier_2.decision_making_process",
+        "tier_2.tool_specification",
+        "tier_2.data",
+        "tier_2.risks_mitigations_and_impact_assessments",
+    )
     b.set(f"{t1}.name", system.name, "name")
     b.set(f"{t1}.description", system.intended_purpose, "intended_purpose")
     b.miss(f"{t1}.website", None)
@@ -585,8 +639,9 @@ def export_uk_atrs(system: AISystem) -> dict[str, Any]:
 
     cats = _data_categories(system)
     b.miss(f"{data}.source_data_name", None)
-    b.miss(f"{data}.source_data_description", "data",
-           _r("export.uk.source_data", cats=", ".join(cats) or texts("export.none_given")))
+    b.miss(
+        f"{data}.source_data_description", "data", _r("export.uk.source_data", cats=", ".join(cats) or texts("export.none_given"))
+    )
     for f in ("source_data_url", "data_collection", "data_sharing_agreements", "data_access_and_storage"):
         b.miss(f"{data}.{f}", None)
 
@@ -603,12 +658,21 @@ def export_uk_atrs(system: AISystem) -> dict[str, Any]:
 # cyclonedx
 
 CDX_TASK_BY_MODEL_KIND = {
-    "classifier": "classification", "regressor": "regression", "recommender": "recommendation",
-    "ranking_selection": "ranking", "search_filtering": "search and filtering", "dispatch_decision": "dispatch and scheduling decisions",
-    "generative_text": "text generation", "generative_image": "image generation", "generative_audio": "audio generation",
-    "generative_video": "video generation", "deep_synthesis": "deep synthesis (face/voice editing)",
-    "biometric_identification": "biometric identification", "biometric_categorisation": "biometric categorisation",
-    "emotion_recognition": "emotion recognition", "general_purpose_model": "general-purpose model",
+    "classifier": "classification",
+    "regressor": "regression",
+    "recommender": "recommendation",
+    "ranking_selection": "ranking",
+    "search_filtering": "search and filtering",
+    "dispatch_decision": "dispatch and scheduling decisions",
+    "generative_text": "text generation",
+    "generative_image": "image generation",
+    "generative_audio": "audio generation",
+    "generative_video": "video generation",
+    "deep_synthesis": "deep synthesis (face/voice editing)",
+    "biometric_identification": "biometric identification",
+    "biometric_categorisation": "biometric categorisation",
+    "emotion_recognition": "emotion recognition",
+    "general_purpose_model": "general-purpose model",
 }
 
 
@@ -623,19 +687,27 @@ def export_cyclonedx(system: AISystem) -> dict[str, Any]:
 
     b = _Builder("cyclonedx", omit_missing=True)
     root = "metadata.component"
-    props = [Property(name=f"tianping:{k}", value=v) for k, v in (
-        ("id", system.id),
-        ("jurisdictions", ",".join(system.jurisdictions)),
-        ("lifecycle", system.lifecycle),
-        ("autonomy", system.autonomy),
-        ("sector", system.sector),
-        ("use_cases", ",".join(system.use_cases) if system.use_cases else None),
-        ("open_source", None if system.open_source is None else str(system.open_source).lower()),
-        ("placed_on_market", system.placed_on_market.isoformat() if system.placed_on_market else None),
-    ) if v is not None]
+    props = [
+        Property(name=f"tianping:{k}", value=v)
+        for k, v in (
+            ("id", system.id),
+            ("jurisdictions", ",".join(system.jurisdictions)),
+            ("lifecycle", system.lifecycle),
+            ("autonomy", system.autonomy),
+            ("sector", system.sector),
+            ("use_cases", ",".join(system.use_cases) if system.use_cases else None),
+            ("open_source", None if system.open_source is None else str(system.open_source).lower()),
+            ("placed_on_market", system.placed_on_market.isoformat() if system.placed_on_market else None),
+        )
+        if v is not None
+    ]
     comp = Component(
-        type=ComponentType.MACHINE_LEARNING_MODEL, name=system.name, version=system.version, bom_ref=system.id,
-        supplier=OrganizationalEntity(name=system.organisation.name), description=system.intended_purpose,
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=system.name,
+        version=system.version,
+        bom_ref=system.id,
+        supplier=OrganizationalEntity(name=system.organisation.name),
+        description=system.intended_purpose,
         properties=props,
     )
     if system.version is None:
@@ -649,8 +721,12 @@ def export_cyclonedx(system: AISystem) -> dict[str, Any]:
     bom.metadata.tools.components.add(Component(type=ComponentType.APPLICATION, name="tianping", version=__version__))
     fm = _foundation_model(system)
     if fm is not None:
-        fm_comp = Component(type=ComponentType.MACHINE_LEARNING_MODEL, name=fm, bom_ref=f"{system.id}-foundation-model",
-                            description="Foundation model named in the profile (field foundation_model).")
+        fm_comp = Component(
+            type=ComponentType.MACHINE_LEARNING_MODEL,
+            name=fm,
+            bom_ref=f"{system.id}-foundation-model",
+            description="Foundation model named in the profile (field foundation_model).",
+        )
         bom.components.add(fm_comp)
         bom.register_dependency(comp, [fm_comp])
         b.miss("components[0].version", "foundation_model", _r("export.foundation_model_unversioned"))
@@ -673,7 +749,9 @@ def export_cyclonedx(system: AISystem) -> dict[str, Any]:
     for f in ("approach", "architectureFamily", "modelArchitecture", "datasets", "inputs", "outputs"):
         b.miss(f"{mc}.modelParameters.{f}", None)
     b.miss(f"{mc}.quantitativeAnalysis", None, _r("export.no_metrics"))
-    use_cases = ([system.intended_purpose] if system.intended_purpose else []) + [_use_case_label(u, "en") for u in system.use_cases or []]
+    use_cases = ([system.intended_purpose] if system.intended_purpose else []) + [
+        _use_case_label(u, "en") for u in system.use_cases or []
+    ]
     if use_cases:
         card.setdefault("considerations", {})["useCases"] = use_cases
     else:

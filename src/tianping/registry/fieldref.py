@@ -23,17 +23,30 @@ from .profile import AISystem, CrossBorderTransfer, DataHolding, Organisation, f
 
 CODE_LABELS_FILE = Path(__file__).with_name("code_labels.yaml")
 # nested records and the path prefix their fields get
-NESTED = {"organisation": (Organisation, "organisation."), "data": (DataHolding, "data[]."),
-          "cross_border_transfers": (CrossBorderTransfer, "cross_border_transfers[].")}
+NESTED = {
+    "organisation": (Organisation, "organisation."),
+    "data": (DataHolding, "data[]."),
+    "cross_border_transfers": (CrossBorderTransfer, "cross_border_transfers[]."),
+}
 # derived facts (rules/engine.derived_facts) and the profile fields they are computed from
 DERIVED_FROM = {
-    "generative": "model_kinds", "data_categories": "data", "persons": "data",
-    "exports_from_cn": "cross_border_transfers", "exports_important_data": "cross_border_transfers[].categories",
-    "export_persons": "cross_border_transfers[].persons", "export_sensitive_persons": "cross_border_transfers[].sensitive_persons",
+    "generative": "model_kinds",
+    "data_categories": "data",
+    "persons": "data",
+    "exports_from_cn": "cross_border_transfers",
+    "exports_important_data": "cross_border_transfers[].categories",
+    "export_persons": "cross_border_transfers[].persons",
+    "export_sensitive_persons": "cross_border_transfers[].sensitive_persons",
     "export_exempt_purposes": "cross_border_transfers[].purpose",
 }
 VOCAB_FIELDS = {"use_cases": "use_cases", "sector": "sectors", "cross_border_transfers[].purpose": "transfer_purposes"}
-JURISDICTION_FIELDS = {"jurisdictions", "roles", "organisation.country", "cross_border_transfers[].origin", "cross_border_transfers[].destination"}
+JURISDICTION_FIELDS = {
+    "jurisdictions",
+    "roles",
+    "organisation.country",
+    "cross_border_transfers[].origin",
+    "cross_border_transfers[].destination",
+}
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +111,7 @@ def _readers() -> dict[str, list[str]]:
                 add(r, f"{pid}:{rule.id}")
         for a in lp.amendments:
             for ch, comp in a.changes:
-                for r in (comp.reads if comp is not None else ()):
+                for r in comp.reads if comp is not None else ():
                     add(r, f"{pid}:amendment {a.spec.id} ({ch.window})")
     return {k: sorted(v) for k, v in out.items()}
 
@@ -119,18 +132,26 @@ def _codes(path: str, ann) -> tuple[list[dict[str, str]], str | None]:
         from .profile import Role
 
         labels = code_labels()["Role"]
-        return ([{"code": r.value, **labels[r.value]} for r in Role],
-                f"keys: jurisdiction codes (ISO 3166-1, ISO 3166-2 or a group), case-insensitive; values: role codes")
+        return (
+            [{"code": r.value, **labels[r.value]} for r in Role],
+            "keys: jurisdiction codes (ISO 3166-1, ISO 3166-2 or a group), case-insensitive; values: role codes",
+        )
     if path in JURISDICTION_FIELDS:
         i = iso()
         groups = [g for g, grp in data().groups.items() if grp.deployment]
         if path == "organisation.country":
             return [], f"ISO 3166-1 alpha-2 ({len(i['countries'])} codes), case-insensitive"
-        note = (f"ISO 3166-1 alpha-2 ({len(i['countries'])} codes), ISO 3166-2 ({len(i['subdivisions'])} codes, e.g. US-CO) "
-                f"or a group ({', '.join(groups)}); case-insensitive")
+        note = (
+            f"ISO 3166-1 alpha-2 ({len(i['countries'])} codes), ISO 3166-2 ({len(i['subdivisions'])} codes, e.g. US-CO) "
+            f"or a group ({', '.join(groups)}); case-insensitive"
+        )
         if path.startswith("cross_border_transfers"):
-            note = f"ISO 3166-1 alpha-2 or EU; case-insensitive"
-        groups_out = [{"code": g, **data().groups[g].title.model_dump(include={"en", "zh"})} for g in groups] if path in ("jurisdictions", "roles") else []
+            note = "ISO 3166-1 alpha-2 or EU; case-insensitive"
+        groups_out = (
+            [{"code": g, **data().groups[g].title.model_dump(include={"en", "zh"})} for g in groups]
+            if path in ("jurisdictions", "roles")
+            else []
+        )
         return groups_out, note
     enum = _enum_of(ann)
     if enum is not None:
@@ -147,9 +168,16 @@ def field_reference() -> list[dict[str, Any]]:
 
     def entry(path: str, f, label: dict[str, str] | None) -> dict[str, Any]:
         codes, note = _codes(path, f.annotation)
-        return {"field": path, "type": _type_name(f.annotation), "required": f.is_required(),
-                "label": label or {SOURCE_LANG: path}, "description": f.description, "codes": codes, "codes_note": note,
-                "read_by": readers.get(path, [])}
+        return {
+            "field": path,
+            "type": _type_name(f.annotation),
+            "required": f.is_required(),
+            "label": label or {SOURCE_LANG: path},
+            "description": f.description,
+            "codes": codes,
+            "codes_note": note,
+            "read_by": readers.get(path, []),
+        }
 
     for name, f in AISystem.model_fields.items():
         out.append(entry(name, f, labels.get(name)))

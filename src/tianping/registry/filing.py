@@ -94,12 +94,14 @@ def open_filing(filing: Any, placed_on_market: dt.date | None) -> None:
 
 def check_editable(filing: Any) -> None:
     if filing.status not in EDITABLE:
-        raise FilingRuleError("conflict", f"a filing that is {filing.status} cannot be edited (wait for the review, or ask "
-                                          "for it to be returned)")
+        raise FilingRuleError(
+            "conflict", f"a filing that is {filing.status} cannot be edited (wait for the review, or ask for it to be returned)"
+        )
 
 
-def apply_edit(filing: Any, *, placed_on_market: dt.date | None, effective_date: str | None,
-               version: int) -> dict[str, Any] | None:
+def apply_edit(
+    filing: Any, *, placed_on_market: dt.date | None, effective_date: str | None, version: int
+) -> dict[str, Any] | None:
     """A changed profile: a published filing becomes `changed` (due within 10 working days of the
     change's effective date); a draft's filing deadline follows a new launch date. Returns the
     audit data of a `filing.changed` event, or None when nothing worth an event changed."""
@@ -114,8 +116,14 @@ def apply_edit(filing: Any, *, placed_on_market: dt.date | None, effective_date:
         filing.deadline, filing.deadline_kind = deadline("filing", placed_on_market)
     if before == filing.status and before != "changed":
         return None
-    return {"from": before, "to": filing.status, "version": version, "effective_date": filing.effective_date,
-            "deadline": filing.deadline, "cites": [DEADLINE_CITE]}
+    return {
+        "from": before,
+        "to": filing.status,
+        "version": version,
+        "effective_date": filing.effective_date,
+        "deadline": filing.deadline,
+        "cites": [DEADLINE_CITE],
+    }
 
 
 def check_transition(filing: Any, action: str, role: str, *, own_organisation: bool, is_provider: bool) -> Transition:
@@ -128,15 +136,25 @@ def check_transition(filing: Any, action: str, role: str, *, own_organisation: b
     return tr
 
 
-def apply_transition(filing: Any, action: str, *, version: int, document: dict[str, Any], name: str, now: str,
-                     comment: str | None = None, effective_date: str | None = None,
-                     number: Callable[[], str] | None = None) -> dict[str, Any]:
+def apply_transition(
+    filing: Any,
+    action: str,
+    *,
+    version: int,
+    document: dict[str, Any],
+    name: str,
+    now: str,
+    comment: str | None = None,
+    effective_date: str | None = None,
+    number: Callable[[], str] | None = None,
+) -> dict[str, Any]:
     """Take `action` on the filing (its role was checked by `check_transition`); returns the audit
     data of the `filing.<action>` event. `number` gives a new public filing number on first publication."""
     tr = TRANSITIONS[action]
     if filing.status not in tr.sources:
-        raise FilingRuleError("conflict", f"cannot {action} a filing that is {filing.status} (allowed from: "
-                                          f"{', '.join(tr.sources)})")
+        raise FilingRuleError(
+            "conflict", f"cannot {action} a filing that is {filing.status} (allowed from: {', '.join(tr.sources)})"
+        )
     comment = (comment or "").strip() or None
     if tr.needs_comment and not comment:
         raise FilingRuleError("invalid", "say why the filing is returned", "comment")
@@ -181,9 +199,13 @@ def deadline_view(filing: Any) -> dict[str, Any] | None:
     """The filing's open deadline: date, kind, working days, citation and whether it has passed."""
     if not filing.deadline:
         return None
-    return {"date": filing.deadline, "kind": filing.deadline_kind,
-            "working_days": DEADLINE_DAYS.get(filing.deadline_kind or "", None), "cites": [DEADLINE_CITE],
-            "overdue": today().isoformat() > filing.deadline}
+    return {
+        "date": filing.deadline,
+        "kind": filing.deadline_kind,
+        "working_days": DEADLINE_DAYS.get(filing.deadline_kind or "", None),
+        "cites": [DEADLINE_CITE],
+        "overdue": today().isoformat() > filing.deadline,
+    }
 
 
 def actions(status: str) -> list[str]:

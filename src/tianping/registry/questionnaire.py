@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, TianpingError
 from .profile import AISystem, CrossBorderTransfer, DataCategory, DataHolding, Organisation, Role
-
 
 
 class _PackJurisdictions(Sequence):
@@ -76,8 +74,12 @@ class Question:
     choices: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "text": self.text, "kind": "bool" if self.kind == "org-bool" else self.kind,
-                "choices": list(self.choices)}
+        return {
+            "field": self.field,
+            "text": self.text,
+            "kind": "bool" if self.kind == "org-bool" else self.kind,
+            "choices": list(self.choices),
+        }
 
 
 def _unwrap(tp):
@@ -120,8 +122,12 @@ def fields_read(packs) -> list[str]:
 
     reads: set[str] = set()
     for pack in packs:
-        for src in [pack.applies_if] + [r.when for r in pack.designations + pack.obligations] + [r.unless for r in pack.designations if r.unless] \
-                + [ch.when for a in pack.amendments for ch in a.changes if ch.when]:
+        for src in (
+            [pack.applies_if]
+            + [r.when for r in pack.designations + pack.obligations]
+            + [r.unless for r in pack.designations if r.unless]
+            + [ch.when for a in pack.amendments for ch in a.changes if ch.when]
+        ):
             reads |= compile_expr(src, ENV_NAMES).reads
     order = list(AISystem.model_fields)
     tops: dict[str, None] = {}
@@ -132,7 +138,13 @@ def fields_read(packs) -> list[str]:
         elif parts[0] == "system" and len(parts) > 1:
             tops[parts[1]] = None
         elif parts[0] == "derived":
-            tops["data" if parts[1] in ("data_categories", "persons") else "cross_border_transfers" if parts[1].startswith("export") else "model_kinds"] = None
+            tops[
+                "data"
+                if parts[1] in ("data_categories", "persons")
+                else "cross_border_transfers"
+                if parts[1].startswith("export")
+                else "model_kinds"
+            ] = None
 
     def rank(f: str) -> int:
         head = f.split(".", 1)[0]
@@ -143,8 +155,11 @@ def fields_read(packs) -> list[str]:
 
 def question_text(field: str, packs, lang: str) -> str:
     """The packs' own wording of a question, else the profile field's description."""
-    keys = [f"system.{field}"] + {"cross_border_transfers": ["derived.exports_from_cn"], "data": ["derived.data_categories"],
-                                   "model_kinds": ["derived.generative"]}.get(field, [])
+    keys = [f"system.{field}"] + {
+        "cross_border_transfers": ["derived.exports_from_cn"],
+        "data": ["derived.data_categories"],
+        "model_kinds": ["derived.generative"],
+    }.get(field, [])
     for key in keys:
         for pack in packs:
             q = pack.questions.get(key)
@@ -155,8 +170,10 @@ def question_text(field: str, packs, lang: str) -> str:
 
 
 def _org_bool_text(sub: str, packs, lang: str) -> str:
-    return next((p.questions[f"system.organisation.{sub}"].text.get(lang) for p in packs if f"system.organisation.{sub}" in p.questions),
-                Organisation.model_fields[sub].description or sub)
+    return next(
+        (p.questions[f"system.organisation.{sub}"].text.get(lang) for p in packs if f"system.organisation.{sub}" in p.questions),
+        Organisation.model_fields[sub].description or sub,
+    )
 
 
 def choices_text(field: str) -> str:
@@ -206,8 +223,11 @@ def questions(jurisdictions: list[str], lang: str) -> list[Question]:
         if f not in AISystem.model_fields or f in IDENTITY:
             continue
         kind = field_kind(f)
-        choices = [c.value for c in DataCategory] if kind in ("data", "transfers") else \
-            [c.strip() for c in choices_text(f).split(",") if c.strip()]
+        choices = (
+            [c.value for c in DataCategory]
+            if kind in ("data", "transfers")
+            else [c.strip() for c in choices_text(f).split(",") if c.strip()]
+        )
         out.append(Question(f, question_text(f, packs, lang), kind, tuple(choices)))
     return out
 
@@ -262,11 +282,17 @@ def data_holding(category: str, persons: int | None) -> dict[str, Any]:
     return DataHolding(category=DataCategory(category), persons=persons).model_dump(mode="json", exclude_none=True)
 
 
-def transfer(destination: str, categories: list[str], persons: int | None, sensitive_persons: int | None,
-             purpose: str | None = None) -> dict[str, Any]:
+def transfer(
+    destination: str, categories: list[str], persons: int | None, sensitive_persons: int | None, purpose: str | None = None
+) -> dict[str, Any]:
     """One cross-border transfer; `purpose` (transfer_purposes in rules/vocabulary.yaml) decides China's Art. 5 exemptions."""
-    return CrossBorderTransfer(destination=destination.upper(), categories=[DataCategory(c.strip()) for c in categories],
-                               persons=persons, sensitive_persons=sensitive_persons, purpose=purpose or None).model_dump(mode="json", exclude_none=True)
+    return CrossBorderTransfer(
+        destination=destination.upper(),
+        categories=[DataCategory(c.strip()) for c in categories],
+        persons=persons,
+        sensitive_persons=sensitive_persons,
+        purpose=purpose or None,
+    ).model_dump(mode="json", exclude_none=True)
 
 
 def transfer_purposes() -> list[str]:
@@ -280,5 +306,6 @@ def to_profile(answers: dict[str, Any]) -> AISystem:
     try:
         return AISystem.model_validate(answers)
     except ValidationError as exc:
-        raise TianpingError([Problem(e["msg"], field=".".join(map(str, e["loc"])) or None) for e in exc.errors()],
-                            title="invalid profile") from None
+        raise TianpingError(
+            [Problem(e["msg"], field=".".join(map(str, e["loc"])) or None) for e in exc.errors()], title="invalid profile"
+        ) from None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
-from pathlib import Path
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -21,16 +21,77 @@ from .numbers import localized as _decimal
 
 TEMPLATES = Path(__file__).parent / "templates"
 
+
 class ReportLabels(Mapping[str, str]):
     """The report's words in one language: `L.title`, `L["summary"]` read message `report.<key>` from the catalogs."""
 
-    KEYS = ("title", "summary", "system", "classification", "tests", "matrix", "gaps", "instruments", "evidence_map", "jurisdiction",
-            "tier", "cites", "obligation", "verdict", "evidence", "reasoning", "metric", "value", "threshold", "ci", "passed", "run",
-            "test", "provisions", "action", "generated", "as_of", "all_in_force", "field", "obligations", "questions", "yes", "no",
-            "none", "instrument", "checks", "answer", "version", "run_test", "answer_checks", "fix", "complete_profile", "voluntary",
-            "more_data", "status", "kind", "n", "slice", "decided_by", "producer", "dataset", "rows", "method", "unlinked",
-            "simulated_banner", "simulated_mark", "rules", "rescored", "disclaimer", "law_version", "upcoming_tiers",
-            "applies_from", "readiness", "pending_amendments", "date_unverified")
+    KEYS = (
+        "title",
+        "summary",
+        "system",
+        "classification",
+        "tests",
+        "matrix",
+        "gaps",
+        "instruments",
+        "evidence_map",
+        "jurisdiction",
+        "tier",
+        "cites",
+        "obligation",
+        "verdict",
+        "evidence",
+        "reasoning",
+        "metric",
+        "value",
+        "threshold",
+        "ci",
+        "passed",
+        "run",
+        "test",
+        "provisions",
+        "action",
+        "generated",
+        "as_of",
+        "all_in_force",
+        "field",
+        "obligations",
+        "questions",
+        "yes",
+        "no",
+        "none",
+        "instrument",
+        "checks",
+        "answer",
+        "version",
+        "run_test",
+        "answer_checks",
+        "fix",
+        "complete_profile",
+        "voluntary",
+        "more_data",
+        "status",
+        "kind",
+        "n",
+        "slice",
+        "decided_by",
+        "producer",
+        "dataset",
+        "rows",
+        "method",
+        "unlinked",
+        "simulated_banner",
+        "simulated_mark",
+        "rules",
+        "rescored",
+        "disclaimer",
+        "law_version",
+        "upcoming_tiers",
+        "applies_from",
+        "readiness",
+        "pending_amendments",
+        "date_unverified",
+    )
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
@@ -64,9 +125,10 @@ LABELS = _Labels()  # LABELS[lang]["summary"], for every language with a catalog
 STATUS_TEXT = {k: LangMap(f"report.status.{k}") for k in ("pass", "warn", "fail", "insufficient_data", "error", "not_judged")}
 
 # the font stack of reports: Latin and Vietnamese (DejaVu/Noto), Thai (Noto Sans Thai, TLWG), Chinese (WenQuanYi, Noto CJK)
-FONT_FAMILY = ('"DejaVu Sans", "Noto Sans", "Noto Sans Thai", "Noto Sans Thai UI", "Loma", "Garuda", "Waree", '
-               '"WenQuanYi Zen Hei", "Noto Sans CJK SC", sans-serif')
-
+FONT_FAMILY = (
+    '"DejaVu Sans", "Noto Sans", "Noto Sans Thai", "Noto Sans Thai UI", "Loma", "Garuda", "Waree", '
+    '"WenQuanYi Zen Hei", "Noto Sans CJK SC", sans-serif'
+)
 
 
 def _text(text: Any, lang: str) -> str:
@@ -107,10 +169,21 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
     metric_charts = {}
     for rid, rs in rows_by_run.items():
         title = rid[:8] + (f" — {KIND_TEXT['simulated'][lang]}" if runs.get(rid, {}).get("kind") == "simulated" else "")
-        metric_charts[rid] = metric_chart([{"name": r["metric"], "group": r["slice_text"], "value": r["value"], "ci": r["ci"],
-                                            "passed": {"pass": True, "fail": False}.get(r["status"]),
-                                            "threshold": (r["threshold"] or {}).get("value")} for r in rs
-                                           if r["status"] in ("pass", "warn", "fail")], title)
+        metric_charts[rid] = metric_chart(
+            [
+                {
+                    "name": r["metric"],
+                    "group": r["slice_text"],
+                    "value": r["value"],
+                    "ci": r["ci"],
+                    "passed": {"pass": True, "fail": False}.get(r["status"]),
+                    "threshold": (r["threshold"] or {}).get("value"),
+                }
+                for r in rs
+                if r["status"] in ("pass", "warn", "fail")
+            ],
+            title,
+        )
     cat = default_catalog()
     from ..registry.profile import field_label
 
@@ -139,9 +212,16 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
             actions = []
             if o["classification_status"] == "possible":
                 actions.append(L["complete_profile"])
-            failing = [rows_by_id[i] for i in o.get("decisive", []) if i in rows_by_id and rows_by_id[i]["status"] in ("fail", "warn")]
+            failing = [
+                rows_by_id[i] for i in o.get("decisive", []) if i in rows_by_id and rows_by_id[i]["status"] in ("fail", "warn")
+            ]
             if failing:
-                actions.append(f"{L['fix']}: " + ", ".join(sorted({f"{r['metric']}" + (f" [{r['slice_text']}]" if r["slice_text"] else "") for r in failing})[:5]))
+                actions.append(
+                    f"{L['fix']}: "
+                    + ", ".join(
+                        sorted({f"{r['metric']}" + (f" [{r['slice_text']}]" if r["slice_text"] else "") for r in failing})[:5]
+                    )
+                )
             if o["verdict"] == "insufficient_data":
                 actions.append(L["more_data"])
             tested = {rows_by_id[i]["test"] for i in o.get("rows", []) if i in rows_by_id and rows_by_id[i]["counted"]}
@@ -151,21 +231,39 @@ def context(assessment: dict[str, Any], lang: str) -> dict[str, Any]:
             answered = {c["item"] for c in o["checks"]}
             missing_checks = [c for c in o["planned_checks"] if c not in answered]
             if missing_checks:
-                actions.append(f"{L['answer_checks']}: {', '.join(missing_checks[:5])}" + ("…" if len(missing_checks) > 5 else ""))
+                actions.append(
+                    f"{L['answer_checks']}: {', '.join(missing_checks[:5])}" + ("…" if len(missing_checks) > 5 else "")
+                )
             gaps.append({"o": o, "actions": actions})
     name = assessment["system_name"]
     if lang == "zh" and assessment.get("system_name_zh"):
         name = assessment["system_name_zh"]
     return {
-        "a": assessment, "L": L, "lang": lang, "V": verdict_labels, "K": {k: v[lang] for k, v in KIND_TEXT.items()},
-        "chart": chart, "rows_by_run": dict(rows_by_run), "rows_by_id": rows_by_id, "runs": runs,
-        "metric_charts": metric_charts, "ptitle": ptitle, "gaps": gaps, "version": __version__, "system_name": name,
+        "a": assessment,
+        "L": L,
+        "lang": lang,
+        "V": verdict_labels,
+        "K": {k: v[lang] for k, v in KIND_TEXT.items()},
+        "chart": chart,
+        "rows_by_run": dict(rows_by_run),
+        "rows_by_id": rows_by_id,
+        "runs": runs,
+        "metric_charts": metric_charts,
+        "ptitle": ptitle,
+        "gaps": gaps,
+        "version": __version__,
+        "system_name": name,
         "any_simulated": bool(assessment.get("simulated_runs")),
         "has_sim": lambda o: any(rows_by_id[i]["evidence_kind"] == "simulated" for i in o.get("rows", []) if i in rows_by_id),
         "flabel": lambda field_id: field_label(field_id, lang),
-        "tr": lambda d: lang_text(d, lang), "t": lambda key, **kw: t(key, lang, **kw),
-        "html_lang": HTML_LANG.get(lang, lang), "font_family": font_family(lang), "when": lambda v: _when(v, lang),
-        "num": lambda v, *a: _decimal(sig(v, *a), lang), "ci": lambda c, *a: _interval(c, lang, *a), "thr": lambda t: threshold_text(t, lang, cite),
+        "tr": lambda d: lang_text(d, lang),
+        "t": lambda key, **kw: t(key, lang, **kw),
+        "html_lang": HTML_LANG.get(lang, lang),
+        "font_family": font_family(lang),
+        "when": lambda v: _when(v, lang),
+        "num": lambda v, *a: _decimal(sig(v, *a), lang),
+        "ci": lambda c, *a: _interval(c, lang, *a),
+        "thr": lambda t: threshold_text(t, lang, cite),
         "status_text": lambda s: STATUS_TEXT[s][lang] if s in STATUS_TEXT else s,
     }
 
@@ -203,12 +301,12 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
 
 def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
     """An OSCAL assessment-results document: one finding per obligation, observations for evidence."""
+    import datetime as dt
+
     from trestle.oscal import assessment_results as ar
     from trestle.oscal import common as om
 
-    import datetime as dt
-
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     ns = uuid.UUID("3c1f5f5e-0a57-4d43-8d8d-6b1c2a7e9f10")
     observations, findings = [], []
     rows_by_id = {r["id"]: r for r in assessment.get("rows", [])}
@@ -223,16 +321,27 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
         oid = str(uuid.uuid5(ns, f"{assessment['system']}|{r['run']}|{r['id']}|{r['test']}|{r['metric']}"))
         simulated = r["evidence_kind"] == "simulated"
         producer = runs.get(r["run"], {}).get("producer", {})
-        desc = (f"value={r['value']} ci={r['ci']} n={r['n']} threshold={r['threshold']} status={r['status']} "
-                f"(run {r['run']}, {r['evidence_kind']} evidence from {producer.get('engine', '?')} {producer.get('engine_version') or ''})")
+        desc = (
+            f"value={r['value']} ci={r['ci']} n={r['n']} threshold={r['threshold']} status={r['status']} "
+            f"(run {r['run']}, {r['evidence_kind']} evidence from "
+            f"{producer.get('engine', '?')} {producer.get('engine_version') or ''})"
+        )
         if simulated:
             desc = "SIMULATED evidence, not counted toward any finding: " + desc
-        observations.append(om.Observation(
-            uuid=oid, title=("[SIMULATED] " if simulated else "") + f"{r['test']}: {r['metric']}" + (f" [{sl}]" if sl else ""),
-            description=desc, methods=["TEST"], collected=now,
-            props=[om.Property(name="evidence-kind", value=r["evidence_kind"], ns=prop_ns),
-                   om.Property(name="status", value=r["status"], ns=prop_ns),
-                   om.Property(name="counted", value="true" if r.get("counted") else "false", ns=prop_ns)]))
+        observations.append(
+            om.Observation(
+                uuid=oid,
+                title=("[SIMULATED] " if simulated else "") + f"{r['test']}: {r['metric']}" + (f" [{sl}]" if sl else ""),
+                description=desc,
+                methods=["TEST"],
+                collected=now,
+                props=[
+                    om.Property(name="evidence-kind", value=r["evidence_kind"], ns=prop_ns),
+                    om.Property(name="status", value=r["status"], ns=prop_ns),
+                    om.Property(name="counted", value="true" if r.get("counted") else "false", ns=prop_ns),
+                ],
+            )
+        )
         made[r["id"]] = oid
         return oid
 
@@ -241,25 +350,50 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
         for c in o["checks"]:
             oid = str(uuid.uuid5(ns, f"{assessment['system']}|{o['obligation']}|{c['item']}"))
             if oid not in made.values():
-                observations.append(om.Observation(uuid=oid, title=f"checklist {c['item']}", description=f"answer={c['answer']}",
-                                                   methods=["EXAMINE"], collected=now))
+                observations.append(
+                    om.Observation(
+                        uuid=oid,
+                        title=f"checklist {c['item']}",
+                        description=f"answer={c['answer']}",
+                        methods=["EXAMINE"],
+                        collected=now,
+                    )
+                )
                 made[f"check:{c['item']}:{o['obligation']}"] = oid
             obs_ids.append(oid)
         state = "satisfied" if o["verdict"] == "met" else "not-satisfied"
-        findings.append(om.Finding(
-            uuid=str(uuid.uuid5(ns, f"{assessment['system']}|finding|{o['jurisdiction']}|{o['obligation']}")),
-            title=f"{o['jurisdiction']} {o['obligation']}", description=o["reasoning"].get("en") or o["verdict"],
-            target=om.FindingTarget(type="objective-id", target_id=o["obligation"].replace(":", "-"),
-                                    status=om.ObjectiveStatus(state=state, remarks=o["verdict"]),
-                                    props=[om.Property(name="verdict", value=o["verdict"], ns=prop_ns)]),
-            related_observations=[om.RelatedObservation(observation_uuid=x) for x in dict.fromkeys(obs_ids)] or None,
-        ))
-    result = ar.Result(uuid=str(uuid.uuid4()), title=f"Tianping assessment of {assessment['system']}",
-                       description="Obligations derived from Tianping rule packs, judged against test runs and checklist answers.",
-                       start=now, reviewed_controls=om.ReviewedControls(control_selections=[om.ControlSelection(include_all={})]),
-                       observations=observations or None, findings=findings or None)
-    doc = ar.AssessmentResults(uuid=str(uuid.uuid4()),
-                               metadata=om.Metadata(title=f"Assessment results: {assessment['system_name']}", last_modified=now,
-                                                    version=__version__, oscal_version="1.1.2"),
-                               import_ap=ar.ImportAp(href="#tianping-plan"), results=[result])
+        findings.append(
+            om.Finding(
+                uuid=str(uuid.uuid5(ns, f"{assessment['system']}|finding|{o['jurisdiction']}|{o['obligation']}")),
+                title=f"{o['jurisdiction']} {o['obligation']}",
+                description=o["reasoning"].get("en") or o["verdict"],
+                target=om.FindingTarget(
+                    type="objective-id",
+                    target_id=o["obligation"].replace(":", "-"),
+                    status=om.ObjectiveStatus(state=state, remarks=o["verdict"]),
+                    props=[om.Property(name="verdict", value=o["verdict"], ns=prop_ns)],
+                ),
+                related_observations=[om.RelatedObservation(observation_uuid=x) for x in dict.fromkeys(obs_ids)] or None,
+            )
+        )
+    result = ar.Result(
+        uuid=str(uuid.uuid4()),
+        title=f"Tianping assessment of {assessment['system']}",
+        description="Obligations derived from Tianping rule packs, judged against test runs and checklist answers.",
+        start=now,
+        reviewed_controls=om.ReviewedControls(control_selections=[om.ControlSelection(include_all={})]),
+        observations=observations or None,
+        findings=findings or None,
+    )
+    doc = ar.AssessmentResults(
+        uuid=str(uuid.uuid4()),
+        metadata=om.Metadata(
+            title=f"Assessment results: {assessment['system_name']}",
+            last_modified=now,
+            version=__version__,
+            oscal_version="1.1.2",
+        ),
+        import_ap=ar.ImportAp(href="#tianping-plan"),
+        results=[result],
+    )
     return json.loads(doc.oscal_serialize_json(pretty=False))

@@ -8,13 +8,14 @@ depends on an unanswered field, `undetermined` plus the questions that would dec
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .. import i18n
 from ..registry.profile import AISystem
 from .expr import UNKNOWN
-from .pack import ABSENT, LoadedPack, default_packs
+from .pack import LoadedPack, default_packs
 from .trace import RuleTrace
 from .vocabulary import exempt_purposes
 
@@ -113,7 +114,12 @@ def derived_facts(env: dict[str, Any]) -> dict[str, Any]:
         d["export_exempt_persons"] = sum(t.get("persons") or 0 for t in out_of_cn if t.get("purpose") in exempt)
         if all(t.get("persons") is not None for t in counted):
             d["export_persons"] = sum(t["persons"] for t in counted)
-        if all(t.get("sensitive_persons") is not None or "sensitive_personal" not in t["categories"] and "biometric" not in t["categories"] for t in counted):
+        if all(
+            t.get("sensitive_persons") is not None
+            or "sensitive_personal" not in t["categories"]
+            and "biometric" not in t["categories"]
+            for t in counted
+        ):
             d["export_sensitive_persons"] = sum(t.get("sensitive_persons") or 0 for t in counted)
     return d
 
@@ -141,8 +147,9 @@ def _resolve(fired: list[str], lp: LoadedPack) -> list[str]:
     return out or [lp.default_tier]
 
 
-def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | None, derived: dict[str, Any],
-                 *, full_trace: bool = True) -> JurisdictionResult:
+def classify_one(
+    system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | None, derived: dict[str, Any], *, full_trace: bool = True
+) -> JurisdictionResult:
     """Classify under one pack as the law stands on `as_of` (None: every adopted provision applies).
 
     `full_trace=False` keeps only decisive trace entries (fired, undetermined, excepted, not yet
@@ -161,8 +168,21 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     st = lp.state(as_of)
     roles_by_j = system_env.get("roles", {})
     covered = lp.role_codes
-    roles = sorted({r for code, rs in roles_by_j.items() if (code in covered or "-" in code and code.split("-", 1)[0] in covered) for r in rs})
-    env: dict[str, Any] = {"system": system_env, "derived": derived, "roles": roles, "jurisdiction": pack.jurisdiction, "tiers": []}
+    roles = sorted(
+        {
+            r
+            for code, rs in roles_by_j.items()
+            if (code in covered or "-" in code and code.split("-", 1)[0] in covered)
+            for r in rs
+        }
+    )
+    env: dict[str, Any] = {
+        "system": system_env,
+        "derived": derived,
+        "roles": roles,
+        "jurisdiction": pack.jurisdiction,
+        "tiers": [],
+    }
     res = JurisdictionResult(pack.jurisdiction, pack.id, pack.version, pack.voluntary, "no", None, None, [], [])
     res.as_of = st.as_of_iso
     res.proposed = pack.proposed
@@ -291,9 +311,14 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
             continue  # possible, but not yet applicable anyway
         else:
             status = "possible"
-        ob = ObligationResult(rule.id, rule.title, spec.roles, rule.cites, iso, status, spec.deadline, spec.verified,
-                              rule.window, by, dver)
-        trace(rule.traces["fired"] if v is True else RuleTrace(rule.id, "obligation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites))
+        ob = ObligationResult(
+            rule.id, rule.title, spec.roles, rule.cites, iso, status, spec.deadline, spec.verified, rule.window, by, dver
+        )
+        trace(
+            rule.traces["fired"]
+            if v is True
+            else RuleTrace(rule.id, "obligation", "undetermined", rule.reads, tuple(sorted(unknown)), rule.cites)
+        )
         if status == "applies":
             res.obligations.append(ob)
         elif status == "upcoming":
@@ -313,8 +338,18 @@ def classify_one(system_env: dict[str, Any], lp: LoadedPack, as_of: dt.date | No
     return res
 
 
-def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], later: list[tuple], fired: list[str],
-              primary: str | None, emitted: set[str], questions: set[str], full_trace: bool) -> None:
+def _upcoming(
+    res: JurisdictionResult,
+    lp: LoadedPack,
+    st,
+    env: dict[str, Any],
+    later: list[tuple],
+    fired: list[str],
+    primary: str | None,
+    emitted: set[str],
+    questions: set[str],
+    full_trace: bool,
+) -> None:
     """Tiers designated by rules that bite after the date asked, and the duties they bring, dated."""
     order = lp.tier_order
     by_tier: dict[str, dict[str, Any]] = {}
@@ -323,9 +358,19 @@ def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], 
             continue  # already designated today by another rule
         u = by_tier.get(rule.tier)
         if u is None or (certain and not u["certain"]):
-            u = by_tier[rule.tier] = {"tier": rule.tier, "title": lp.tier_titles[rule.tier], "applies_from": start.isoformat(),
-                                      "certain": certain, "rules": [], "cites": [], "because": [], "unknown": [],
-                                      "window": rd.window, "amended_by": rd.amended_by, "verified": rd.verified}
+            u = by_tier[rule.tier] = {
+                "tier": rule.tier,
+                "title": lp.tier_titles[rule.tier],
+                "applies_from": start.isoformat(),
+                "certain": certain,
+                "rules": [],
+                "cites": [],
+                "because": [],
+                "unknown": [],
+                "window": rd.window,
+                "amended_by": rd.amended_by,
+                "verified": rd.verified,
+            }
         if certain != u["certain"]:
             continue
         u["rules"].append(rule.id)
@@ -370,14 +415,34 @@ def _upcoming(res: JurisdictionResult, lp: LoadedPack, st, env: dict[str, Any], 
             if start is None or start < day:
                 start, by, dver = day, added_u[0]["amended_by"], added_u[0]["verified"]
             emitted.add(rule.id)
-            res.upcoming.append(ObligationResult(rule.id, rule.title, spec.roles, rule.cites, start.isoformat(), "upcoming",
-                                                 spec.deadline, spec.verified, rule.window, by, dver, added))
+            res.upcoming.append(
+                ObligationResult(
+                    rule.id,
+                    rule.title,
+                    spec.roles,
+                    rule.cites,
+                    start.isoformat(),
+                    "upcoming",
+                    spec.deadline,
+                    spec.verified,
+                    rule.window,
+                    by,
+                    dver,
+                    added,
+                )
+            )
             res.trace.append(rule.traces["not_yet_applicable"])
     env["tiers"] = res.designations
 
 
-def classify(system: AISystem | dict[str, Any], *, jurisdictions: Iterable[str] | None = None, as_of: dt.date | None = None,
-             packs: Iterable[LoadedPack] | None = None, full_trace: bool = True) -> list[JurisdictionResult]:
+def classify(
+    system: AISystem | dict[str, Any],
+    *,
+    jurisdictions: Iterable[str] | None = None,
+    as_of: dt.date | None = None,
+    packs: Iterable[LoadedPack] | None = None,
+    full_trace: bool = True,
+) -> list[JurisdictionResult]:
     """Classify under every pack that covers one of `jurisdictions` (default: every pack).
 
     Jurisdiction codes are case-insensitive; an ISO 3166-2 code (US-CO) selects its country's pack.
@@ -425,8 +490,12 @@ def _instrument_reach(inst) -> tuple[str, set[str] | None]:
     return "national", {code}
 
 
-def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: Iterable[str] | None = None,
-             packs: Iterable[LoadedPack] | None = None) -> list[dict[str, Any]]:
+def coverage(
+    system: AISystem | dict[str, Any] | None = None,
+    *,
+    jurisdictions: Iterable[str] | None = None,
+    packs: Iterable[LoadedPack] | None = None,
+) -> list[dict[str, Any]]:
     """For each jurisdiction asked (default: the system's), whether a rule pack covers it, and when
     none does, an explicit answer: the catalog instruments that exist for it, laws known but not
     encoded, and the nearest voluntary frameworks. Never an empty answer."""
@@ -464,8 +533,14 @@ def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: 
                 hits = reached is None or bool(reach_codes & reached) or inst.jurisdiction == code
             if not hits:
                 continue
-            entry = {"id": inst.id, "title": inst.title.model_dump(exclude_none=True), "kind": inst.kind.value,
-                     "jurisdiction": inst.jurisdiction, "scope": scope, "rule_pack": encoded.get(inst.id)}
+            entry = {
+                "id": inst.id,
+                "title": inst.title.model_dump(exclude_none=True),
+                "kind": inst.kind.value,
+                "jurisdiction": inst.jurisdiction,
+                "scope": scope,
+                "rule_pack": encoded.get(inst.id),
+            }
             if inst.kind.value == "binding_law":
                 if scope in ("national", "regional"):
                     instruments.append(entry)
@@ -473,8 +548,18 @@ def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: 
                 voluntary.append(entry)
         voluntary.sort(key=lambda e: (_SCOPE_RANK[e["scope"]], e["rule_pack"] is None, e["id"]))
         listed = {i["id"] for i in instruments}
-        known = [k.model_dump(mode="json", exclude_none=True) for k in jd.known_laws.get(code, [])
-                 if not (k.instrument and (k.instrument in listed or k.instrument in cat.instruments and cat.instruments[k.instrument].jurisdiction == code))]
+        known = [
+            k.model_dump(mode="json", exclude_none=True)
+            for k in jd.known_laws.get(code, [])
+            if not (
+                k.instrument
+                and (
+                    k.instrument in listed
+                    or k.instrument in cat.instruments
+                    and cat.instruments[k.instrument].jurisdiction == code
+                )
+            )
+        ]
         label = f"{code} ({name(code)})"
         packs_txt = ", ".join(lp.pack.id for lp in covering)
         if status == "not_covered":
@@ -482,11 +567,24 @@ def coverage(system: AISystem | dict[str, Any] | None = None, *, jurisdictions: 
         elif status == "partly_covered":
             msg = i18n.texts("rules.coverage_partial", label=label, packs=packs_txt, code=code)
         else:
-            msg = i18n.texts("rules.coverage_covered" if binding else "rules.coverage_covered_voluntary", label=label, packs=packs_txt)
-        out.append({"jurisdiction": code, "name": name(code), "kind": kind(code), "status": status, "message": msg,
-                    "packs": [lp.pack.id for lp in covering], "binding_pack": binding, "out_of_scope": notes,
-                    "catalog_instruments": instruments, "known_laws_not_encoded": known,
-                    "nearest_voluntary_frameworks": voluntary[:6]})
+            msg = i18n.texts(
+                "rules.coverage_covered" if binding else "rules.coverage_covered_voluntary", label=label, packs=packs_txt
+            )
+        out.append(
+            {
+                "jurisdiction": code,
+                "name": name(code),
+                "kind": kind(code),
+                "status": status,
+                "message": msg,
+                "packs": [lp.pack.id for lp in covering],
+                "binding_pack": binding,
+                "out_of_scope": notes,
+                "catalog_instruments": instruments,
+                "known_laws_not_encoded": known,
+                "nearest_voluntary_frameworks": voluntary[:6],
+            }
+        )
     return out
 
 

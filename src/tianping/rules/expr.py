@@ -28,8 +28,9 @@ Methods: list.exists(x) is not supported; use exists_in.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import Problem, TianpingError
 
@@ -82,7 +83,10 @@ def tokenize(src: str) -> list[Tok]:
             continue
         m = _TOKEN.match(src, i)
         if not m or m.end() == i:
-            raise ExprError(Problem(f"unexpected character {src[i]!r} at column {i + 1} in expression: {src}"), title="invalid rule expression")
+            raise ExprError(
+                Problem(f"unexpected character {src[i]!r} at column {i + 1} in expression: {src}"),
+                title="invalid rule expression",
+            )
         kind = m.lastgroup or "op"
         out.append(Tok(kind, m.group(kind), m.start(kind)))
         i = m.end()
@@ -173,7 +177,9 @@ class _Parser:
     def error(self, msg: str):
         t = self.peek()
         found = t.value or "end of expression"
-        raise ExprError(Problem(f"{msg} at column {t.pos + 1} (found '{found}') in expression: {self.src}"), title="invalid rule expression")
+        raise ExprError(
+            Problem(f"{msg} at column {t.pos + 1} (found '{found}') in expression: {self.src}"), title="invalid rule expression"
+        )
 
     # -- grammar ---------------------------------------------------------------
     def parse(self) -> Fn:
@@ -220,8 +226,12 @@ class _Parser:
         return self.cmp()
 
     _CMP = {
-        "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-        "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+        "==": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
     }
 
     def cmp(self) -> Fn:
@@ -231,6 +241,7 @@ class _Parser:
             self.take()
             right = self.sum_()
             if t.value == "in":
+
                 def f(env, unk):
                     a = left(env, unk)
                     b = right(env, unk)
@@ -240,6 +251,7 @@ class _Parser:
                         return a in b
                     except TypeError:
                         return False
+
                 return f
             op = self._CMP[t.value]
             ordering = t.value in ("<", "<=", ">", ">=")
@@ -255,6 +267,7 @@ class _Parser:
                     return op(a, b)
                 except TypeError:
                     return False
+
             return g
         return left
 
@@ -273,6 +286,7 @@ class _Parser:
                     return a + b if sign == "+" else a - b
                 except TypeError:
                     return UNKNOWN
+
             left = f
         return left
 
@@ -285,6 +299,7 @@ class _Parser:
                 if v is UNKNOWN or isinstance(v, bool) or not isinstance(v, (int, float)):
                     return UNKNOWN
                 return -v
+
             return f
         return self.postfix()
 
@@ -333,6 +348,7 @@ class _Parser:
                     return UNKNOWN
                 return v
         else:
+
             def f(env, unk):
                 v: Any = env
                 for k in keys:
@@ -381,6 +397,7 @@ class _Parser:
             def lst(env, unk):
                 vals = [i(env, unk) for i in items]
                 return UNKNOWN if any(v is UNKNOWN for v in vals) else vals
+
             return lst
         if t.kind == "op" and t.value == "(":
             inner = self.or_()
@@ -407,6 +424,7 @@ class _Parser:
 
             def has(env, unk):
                 return a(env, set()) is not UNKNOWN  # asking is never unknown
+
             return has
         if name == "default":
             a, b = args
@@ -414,6 +432,7 @@ class _Parser:
             def default(env, unk):
                 v = a(env, set())
                 return b(env, unk) if v is UNKNOWN else v
+
             return default
         if name == "size":
             (a,) = args
@@ -426,6 +445,7 @@ class _Parser:
                     return len(v)
                 except TypeError:
                     return UNKNOWN
+
             return size
         if name in ("int", "double"):
             (a,) = args
@@ -439,6 +459,7 @@ class _Parser:
                     return conv(v)
                 except (TypeError, ValueError):
                     return UNKNOWN
+
             return num
         a, b = args
         quantifier = any if name == "exists_in" else all
@@ -452,6 +473,7 @@ class _Parser:
                 return quantifier(e in y for e in x)
             except TypeError:
                 return False
+
         return membership
 
 

@@ -70,7 +70,9 @@ def data() -> JurisdictionData:
     countries = iso()["countries"]
     bad = [(g, m) for g, grp in d.groups.items() for m in grp.members if m not in countries]
     if bad:
-        raise TianpingError(f"{JURISDICTIONS_FILE}: group members that are not ISO 3166-1 codes: {bad}", title="invalid jurisdiction data")
+        raise TianpingError(
+            f"{JURISDICTIONS_FILE}: group members that are not ISO 3166-1 codes: {bad}", title="invalid jurisdiction data"
+        )
     return d
 
 
@@ -118,8 +120,10 @@ def normalise(raw: str) -> str:
         cands = [s for s in i["subdivisions"] if s.startswith(country + "-")] or list(i["countries"])
         raise ValueError(f"unknown jurisdiction code '{raw}': not an ISO 3166-2 subdivision{suggestion(code, cands)}")
     cands = list(i["countries"]) + [g for g, grp in data().groups.items() if grp.deployment]
-    raise ValueError(f"unknown jurisdiction code '{raw}': use an ISO 3166-1 alpha-2 code (e.g. GB, US), an ISO 3166-2 "
-                     f"code (e.g. US-CO) or a group (EU, ASEAN, COE){suggestion(code, cands, names=i['countries'])}")
+    raise ValueError(
+        f"unknown jurisdiction code '{raw}': use an ISO 3166-1 alpha-2 code (e.g. GB, US), an ISO 3166-2 "
+        f"code (e.g. US-CO) or a group (EU, ASEAN, COE){suggestion(code, cands, names=i['countries'])}"
+    )
 
 
 def normalise_country(raw: str) -> str:
@@ -128,7 +132,9 @@ def normalise_country(raw: str) -> str:
     countries = iso()["countries"]
     if code in countries:
         return code
-    raise ValueError(f"unknown country code '{raw}': use an ISO 3166-1 alpha-2 code{suggestion(str(code), countries, names=countries)}")
+    raise ValueError(
+        f"unknown country code '{raw}': use an ISO 3166-1 alpha-2 code{suggestion(str(code), countries, names=countries)}"
+    )
 
 
 def name(code: str) -> str:

@@ -42,8 +42,13 @@ class Window(Strict):
     title: Text
     applies_from: dt.date
     cites: list[str] = Field(default_factory=list, description="The provisions that set the date (e.g. Art. 113).")
-    introduced_by: str | None = Field(default=None, description="An amendment id: the window (and every rule in it) exists only once that amendment applies.")
-    repealed_by: str | None = Field(default=None, description="An amendment id: the window (and every rule in it) stops being law once that amendment applies (a repeal).")
+    introduced_by: str | None = Field(
+        default=None, description="An amendment id: the window (and every rule in it) exists only once that amendment applies."
+    )
+    repealed_by: str | None = Field(
+        default=None,
+        description="An amendment id: the window (and every rule in it) stops being law once that amendment applies (a repeal).",
+    )
     verified: bool = True
     note: str | None = None
 
@@ -53,7 +58,13 @@ class WindowChange(Strict):
 
     window: str
     applies_from: dt.date
-    when: str | None = Field(default=None, description="Only for systems where this holds (e.g. placed on the market before a date); elsewhere the window keeps its date. Unknown counts as not holding.")
+    when: str | None = Field(
+        default=None,
+        description=(
+            "Only for systems where this holds (e.g. placed on the market before a date); elsewhere the window keeps its "
+            "date. Unknown counts as not holding."
+        ),
+    )
     rules: list[str] | None = Field(default=None, description="Only these rules of the window (default: all).")
     cites: list[str] = Field(default_factory=list)
     summary: Text
@@ -71,7 +82,9 @@ class PackAmendment(Strict):
 
 class LawVersion(Strict):
     instrument: str
-    version: str = Field(description="Label of the text the pack encodes before any amendment, e.g. 'Regulation (EU) 2024/1689, OJ L 12.7.2024'.")
+    version: str = Field(
+        description="Label of the text the pack encodes before any amendment, e.g. 'Regulation (EU) 2024/1689, OJ L 12.7.2024'."
+    )
     in_force: dt.date
 
 
@@ -104,7 +117,9 @@ class Obligation(Strict):
     applies_from: dt.date | None = None
     window: str | None = Field(default=None, description="Named applicability window (instead of applies_from).")
     deadline: str | None = Field(default=None, description="A deadline in words, e.g. 'within 10 working days of launch'.")
-    also_when_exclusive: bool = Field(default=False, description="Still applies when an exclusive tier (e.g. prohibited) is designated.")
+    also_when_exclusive: bool = Field(
+        default=False, description="Still applies when an exclusive tier (e.g. prohibited) is designated."
+    )
     verified: bool = True
 
 
@@ -115,7 +130,10 @@ class Question(Strict):
 
 class RulePack(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-.]*$")
-    jurisdiction: str = Field(pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|ASEAN|COE)$", description="ISO 3166-1 (VN), ISO 3166-2 (US-CO) or a group (EU, ASEAN, COE).")
+    jurisdiction: str = Field(
+        pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|ASEAN|COE)$",
+        description="ISO 3166-1 (VN), ISO 3166-2 (US-CO) or a group (EU, ASEAN, COE).",
+    )
     covers: list[str] = Field(min_length=1, description="Deployment codes that bring a system under this pack.")
     title: Text
     version: str
@@ -123,8 +141,19 @@ class RulePack(Strict):
     instruments: list[str] = Field(min_length=1)
     applies_if: str
     voluntary: bool = False
-    proposed: bool = Field(default=False, description="A draft law (e.g. a bill under consultation): shown for information, never binding. Requires voluntary: true.")
-    extends: str | None = Field(default=None, description="The pack this one adds to for the same territory (e.g. Italy's national AI law on top of the EU AI Act, a companion pack for newer instruments): both apply; golden sets and summaries name the base pack first.")
+    proposed: bool = Field(
+        default=False,
+        description=(
+            "A draft law (e.g. a bill under consultation): shown for information, never binding. Requires voluntary: true."
+        ),
+    )
+    extends: str | None = Field(
+        default=None,
+        description=(
+            "The pack this one adds to for the same territory (e.g. Italy's national AI law on top of the EU AI Act, a "
+            "companion pack for newer instruments): both apply; golden sets and summaries name the base pack first."
+        ),
+    )
     tiers: list[Tier] = Field(min_length=1)
     designations: list[Designation] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
@@ -132,15 +161,34 @@ class RulePack(Strict):
     law: LawVersion | None = Field(default=None, description="The text the pack encodes before amendments.")
     windows: list[Window] = Field(default_factory=list)
     amendments: list[PackAmendment] = Field(default_factory=list)
-    out_of_scope: list[OutOfScope] = Field(default_factory=list, description="Sub-jurisdictions whose own laws the pack does not encode (shown in coverage answers).")
+    out_of_scope: list[OutOfScope] = Field(
+        default_factory=list, description="Sub-jurisdictions whose own laws the pack does not encode (shown in coverage answers)."
+    )
     notes: str | None = None
 
 
 class CompiledRule:
     """A rule with its expressions compiled and everything the engine emits precomputed once."""
 
-    __slots__ = ("spec", "when", "unless", "kind", "reads", "title", "because", "applies_from_iso",
-                 "id", "cites", "tier", "applies_from", "when_fn", "unless_fn", "traces", "window", "tier_refs")
+    __slots__ = (
+        "spec",
+        "when",
+        "unless",
+        "kind",
+        "reads",
+        "title",
+        "because",
+        "applies_from_iso",
+        "id",
+        "cites",
+        "tier",
+        "applies_from",
+        "when_fn",
+        "unless_fn",
+        "traces",
+        "window",
+        "tier_refs",
+    )
 
     def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str, tier_ids: frozenset[str] = frozenset()):
         self.spec = spec
@@ -156,8 +204,10 @@ class CompiledRule:
         self.unless_fn = unless.fn if unless else None
         self.reads = tuple(sorted(when.reads | (unless.reads if unless else set())))
         cites = tuple(spec.cites)
-        self.traces = {o: RuleTrace(spec.id, kind, o, self.reads, (), cites)
-                       for o in ("fired", "not_fired", "excepted", "not_yet_applicable", "not_in_force")}
+        self.traces = {
+            o: RuleTrace(spec.id, kind, o, self.reads, (), cites)
+            for o in ("fired", "not_fired", "excepted", "not_yet_applicable", "not_in_force")
+        }
         title = getattr(spec, "title", None)
         because = getattr(spec, "because", None)
         self.title = title.model_dump(exclude_none=True) if title else None
@@ -199,20 +249,22 @@ class LawState:
         self.law_version = law_version
         self.des = des  # parallel to LoadedPack.designations: RuleDate or ABSENT
         self.obl = obl
+
         # what the engine loops over, precomputed once per date, for every rule in force:
         # (rule, when_fn, unless_fn or also_when_exclusive, not-fired trace, RuleDate)
         def plan(rules, dates):
             out = []
-            for rule, rd in zip(rules, dates):
+            for rule, rd in zip(rules, dates, strict=True):
                 if rd is ABSENT:
                     continue
                 rd.later = as_of is not None and rd.start is not None and rd.start > as_of
                 third = rule.unless_fn if rule.kind == "designation" else bool(getattr(rule.spec, "also_when_exclusive", False))
                 out.append((rule, rule.when_fn, third, rule.traces["not_fired"], rd))
             return out
+
         self.des_plan = plan(designations, des)
         self.obl_plan = plan(obligations, obl)
-        self.absent_traces = [r.traces["not_in_force"] for r, rd in zip(designations, des) if rd is ABSENT]
+        self.absent_traces = [r.traces["not_in_force"] for r, rd in zip(designations, des, strict=True) if rd is ABSENT]
 
 
 class LoadedAmendment:
@@ -234,8 +286,14 @@ class LoadedAmendment:
 
 
 class LoadedPack:
-    def __init__(self, pack: RulePack, applies_if: Compiled, designations: list[CompiledRule], obligations: list[CompiledRule],
-                 amendments: list[LoadedAmendment] | None = None):
+    def __init__(
+        self,
+        pack: RulePack,
+        applies_if: Compiled,
+        designations: list[CompiledRule],
+        obligations: list[CompiledRule],
+        amendments: list[LoadedAmendment] | None = None,
+    ):
         self.pack = pack
         self.applies_if = applies_if
         self.designations = designations
@@ -266,7 +324,13 @@ class LoadedPack:
         fn = self.applies_if.fn
 
         def false_for(js) -> bool:
-            env = {"system": {"jurisdictions": list(js)}, "derived": {}, "roles": [], "jurisdiction": self.pack.jurisdiction, "tiers": []}
+            env = {
+                "system": {"jurisdictions": list(js)},
+                "derived": {},
+                "roles": [],
+                "jurisdiction": self.pack.jurisdiction,
+                "tiers": [],
+            }
             try:
                 return fn(env, set()) is False
             except Exception:
@@ -343,32 +407,53 @@ class LoadedPack:
                 continue
             act = a.act
             eif = act.amendment.date_of(type(status)("in_force")) if act is not None else None
-            pending.append({
-                "id": a.spec.id,
-                "title": act.short_title.model_dump(exclude_none=True) if act is not None and act.short_title else None,
-                "status": status.value,
-                "version": a.spec.version,
-                "in_force_from": eif.date.isoformat() if eif and eif.date else None,
-                "verified": bool(act is not None and act.verified),
-                "changes": [{"window": ch.window, "title": self.windows[ch.window].title.model_dump(exclude_none=True),
-                             "from": self.windows[ch.window].applies_from.isoformat(), "to": ch.applies_from.isoformat(),
-                             "new": self.windows[ch.window].introduced_by == a.spec.id,
-                             "summary": ch.summary.model_dump(exclude_none=True), "only_if": ch.when, "verified": ch.verified}
-                            for ch, _ in a.changes],
-                "repeals": [{"window": w.id, "title": w.title.model_dump(exclude_none=True)}
-                            for w in self.windows.values() if w.repealed_by == a.spec.id],
-            })
+            pending.append(
+                {
+                    "id": a.spec.id,
+                    "title": act.short_title.model_dump(exclude_none=True) if act is not None and act.short_title else None,
+                    "status": status.value,
+                    "version": a.spec.version,
+                    "in_force_from": eif.date.isoformat() if eif and eif.date else None,
+                    "verified": bool(act is not None and act.verified),
+                    "changes": [
+                        {
+                            "window": ch.window,
+                            "title": self.windows[ch.window].title.model_dump(exclude_none=True),
+                            "from": self.windows[ch.window].applies_from.isoformat(),
+                            "to": ch.applies_from.isoformat(),
+                            "new": self.windows[ch.window].introduced_by == a.spec.id,
+                            "summary": ch.summary.model_dump(exclude_none=True),
+                            "only_if": ch.when,
+                            "verified": ch.verified,
+                        }
+                        for ch, _ in a.changes
+                    ],
+                    "repeals": [
+                        {"window": w.id, "title": w.title.model_dump(exclude_none=True)}
+                        for w in self.windows.values()
+                        if w.repealed_by == a.spec.id
+                    ],
+                }
+            )
         law = self.pack.law
         law_version = {
-            "pack": self.pack.id, "pack_version": self.pack.version,
+            "pack": self.pack.id,
+            "pack_version": self.pack.version,
             "instrument": law.instrument if law else (self.pack.instruments[0] if self.pack.instruments else None),
             "version": applied[-1].spec.version if applied else (law.version if law else self.pack.version),
             "amended_by": [a.spec.id for a in applied],
             "verified": all(a.act is None or a.act.verified for a in applied),
         }
-        return LawState(as_of, [a.spec.id for a in applied], pending, law_version,
-                        [rule_date(r) for r in self.designations], [rule_date(r) for r in self.obligations],
-                        self.designations, self.obligations)
+        return LawState(
+            as_of,
+            [a.spec.id for a in applied],
+            pending,
+            law_version,
+            [rule_date(r) for r in self.designations],
+            [rule_date(r) for r in self.obligations],
+            self.designations,
+            self.obligations,
+        )
 
 
 def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dict | None = None) -> LoadedPack:
@@ -383,7 +468,12 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
         raise TianpingError(validation_problems(exc, doc), title="invalid rule pack") from None
     problems = ProblemList()
     if pack.proposed and not pack.voluntary:
-        problems.add("a proposed (draft) law is never binding: set voluntary: true", file=str(path), line=doc.line_of(("proposed",)), field="proposed")
+        problems.add(
+            "a proposed (draft) law is never binding: set voluntary: true",
+            file=str(path),
+            line=doc.line_of(("proposed",)),
+            field="proposed",
+        )
     tiers = {t.id for t in pack.tiers}
     tier_ids = frozenset(tiers)
     windows = {w.id for w in pack.windows}
@@ -399,19 +489,30 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
     def check_cites(cites: list[str], loc: tuple) -> None:
         for j, c in enumerate(cites):
             if catalog_qids is not None and c not in catalog_qids:
-                problems.add(f"cites '{c}', which is not in the catalog", file=str(path), line=doc.line_of(loc + (j,)), field=".".join(map(str, loc + (j,))))
+                problems.add(
+                    f"cites '{c}', which is not in the catalog",
+                    file=str(path),
+                    line=doc.line_of(loc + (j,)),
+                    field=".".join(map(str, loc + (j,))),
+                )
 
     seen_w: set[str] = set()
     for i, w in enumerate(pack.windows):
         if w.id in seen_w:
-            problems.add(f"duplicate window id '{w.id}'", file=str(path), line=doc.line_of(("windows", i, "id")), field=f"windows.{i}.id")
+            problems.add(
+                f"duplicate window id '{w.id}'", file=str(path), line=doc.line_of(("windows", i, "id")), field=f"windows.{i}.id"
+            )
         seen_w.add(w.id)
         check_cites(w.cites, ("windows", i, "cites"))
         for attr in ("introduced_by", "repealed_by"):
             aid = getattr(w, attr)
             if aid and aid not in amendment_ids:
-                problems.add(f"{attr} '{aid}' is not one of the pack's amendments ({', '.join(sorted(amendment_ids)) or 'none'})",
-                             file=str(path), line=doc.line_of(("windows", i, attr)), field=f"windows.{i}.{attr}")
+                problems.add(
+                    f"{attr} '{aid}' is not one of the pack's amendments ({', '.join(sorted(amendment_ids)) or 'none'})",
+                    file=str(path),
+                    line=doc.line_of(("windows", i, attr)),
+                    field=f"windows.{i}.{attr}",
+                )
 
     applies = comp(pack.applies_if, ("applies_if",))
     des, obl = [], []
@@ -420,15 +521,32 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
     for section, items, out in (("designations", pack.designations, des), ("obligations", pack.obligations, obl)):
         for i, r in enumerate(items):
             if r.id in seen:
-                problems.add(f"duplicate rule id '{r.id}'", file=str(path), line=doc.line_of((section, i, "id")), field=f"{section}.{i}.id")
+                problems.add(
+                    f"duplicate rule id '{r.id}'", file=str(path), line=doc.line_of((section, i, "id")), field=f"{section}.{i}.id"
+                )
             seen.add(r.id)
             if section == "designations" and r.tier not in tiers:
-                problems.add(f"unknown tier '{r.tier}' (pack tiers: {', '.join(tiers)})", file=str(path), line=doc.line_of((section, i, "tier")), field=f"{section}.{i}.tier")
+                problems.add(
+                    f"unknown tier '{r.tier}' (pack tiers: {', '.join(tiers)})",
+                    file=str(path),
+                    line=doc.line_of((section, i, "tier")),
+                    field=f"{section}.{i}.tier",
+                )
             if r.window is not None:
                 if r.window not in windows:
-                    problems.add(f"unknown window '{r.window}' (pack windows: {', '.join(sorted(windows)) or 'none'})", file=str(path), line=doc.line_of((section, i, "window")), field=f"{section}.{i}.window")
+                    problems.add(
+                        f"unknown window '{r.window}' (pack windows: {', '.join(sorted(windows)) or 'none'})",
+                        file=str(path),
+                        line=doc.line_of((section, i, "window")),
+                        field=f"{section}.{i}.window",
+                    )
                 if r.applies_from is not None:
-                    problems.add("give either window or applies_from, not both (dates belong to windows so amendments can move them)", file=str(path), line=doc.line_of((section, i, "applies_from")), field=f"{section}.{i}.applies_from")
+                    problems.add(
+                        "give either window or applies_from, not both (dates belong to windows so amendments can move them)",
+                        file=str(path),
+                        line=doc.line_of((section, i, "applies_from")),
+                        field=f"{section}.{i}.applies_from",
+                    )
                 rules_in_window.setdefault(r.window, set()).add(r.id)
             check_cites(r.cites, (section, i, "cites"))
             w = comp(r.when, (section, i, "when"))
@@ -442,18 +560,38 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
         if instruments is not None:
             act = instruments.get(a.id)
             if act is None or act.amendment is None:
-                problems.add(f"amendment '{a.id}' is not an amending act in the catalog (an instrument with an `amendment:` block)", file=str(path), line=doc.line_of(("amendments", i, "id")), field=f"amendments.{i}.id")
+                problems.add(
+                    f"amendment '{a.id}' is not an amending act in the catalog (an instrument with an `amendment:` block)",
+                    file=str(path),
+                    line=doc.line_of(("amendments", i, "id")),
+                    field=f"amendments.{i}.id",
+                )
                 act = None
             elif not set(act.amendment.amends) & set(pack.instruments):
-                problems.add(f"'{a.id}' does not amend any of the pack's instruments ({', '.join(pack.instruments)})", file=str(path), line=doc.line_of(("amendments", i, "id")), field=f"amendments.{i}.id")
+                problems.add(
+                    f"'{a.id}' does not amend any of the pack's instruments ({', '.join(pack.instruments)})",
+                    file=str(path),
+                    line=doc.line_of(("amendments", i, "id")),
+                    field=f"amendments.{i}.id",
+                )
         changes = []
         for j, ch in enumerate(a.changes):
             loc = ("amendments", i, "changes", j)
             if ch.window not in windows:
-                problems.add(f"unknown window '{ch.window}'", file=str(path), line=doc.line_of(loc + ("window",)), field=".".join(map(str, loc + ("window",))))
+                problems.add(
+                    f"unknown window '{ch.window}'",
+                    file=str(path),
+                    line=doc.line_of(loc + ("window",)),
+                    field=".".join(map(str, loc + ("window",))),
+                )
             for k, rid in enumerate(ch.rules or []):
                 if rid not in rules_in_window.get(ch.window, set()):
-                    problems.add(f"rule '{rid}' is not in window '{ch.window}'", file=str(path), line=doc.line_of(loc + ("rules", k)), field=".".join(map(str, loc + ("rules", k))))
+                    problems.add(
+                        f"rule '{rid}' is not in window '{ch.window}'",
+                        file=str(path),
+                        line=doc.line_of(loc + ("rules", k)),
+                        field=".".join(map(str, loc + ("rules", k))),
+                    )
             check_cites(ch.cites, loc + ("cites",))
             changes.append((ch, comp(ch.when, loc + ("when",)) if ch.when else None))
         loaded_amendments.append(LoadedAmendment(a, act, changes))
@@ -482,13 +620,17 @@ def default_packs() -> tuple[LoadedPack, ...]:
     for p in pack_files():
         lp = load_pack(p, qids, cat.instruments)
         if lp.pack.id in out:
-            raise TianpingError(Problem(f"duplicate rule pack id '{lp.pack.id}' (also in {where[lp.pack.id]})", file=str(p), field="id"),
-                                title="invalid rule pack")
+            raise TianpingError(
+                Problem(f"duplicate rule pack id '{lp.pack.id}' (also in {where[lp.pack.id]})", file=str(p), field="id"),
+                title="invalid rule pack",
+            )
         out[lp.pack.id] = lp
         where[lp.pack.id] = p
     for pid, lp in out.items():
         if lp.pack.extends and lp.pack.extends not in out:
-            raise TianpingError(Problem(f"extends '{lp.pack.extends}', which is not a loaded rule pack", file=str(where[pid]), field="extends"),
-                                title="invalid rule pack")
+            raise TianpingError(
+                Problem(f"extends '{lp.pack.extends}', which is not a loaded rule pack", file=str(where[pid]), field="extends"),
+                title="invalid rule pack",
+            )
     # ordered by id (a bundled pack's file is named after its id), plug-in packs among them
     return tuple(sorted(out.values(), key=lambda lp: lp.pack.id))

@@ -27,7 +27,9 @@ class Label(BaseModel):
 
 
 class Purpose(UseCase):
-    exempts: list[str] = Field(default_factory=list, description="Catalog instruments under which this purpose exempts a transfer.")
+    exempts: list[str] = Field(
+        default_factory=list, description="Catalog instruments under which this purpose exempts a transfer."
+    )
 
 
 class Vocabulary(BaseModel):
@@ -38,7 +40,13 @@ class Vocabulary(BaseModel):
     transfer_purposes: dict[str, Purpose] = Field(default_factory=dict)
 
     def codes(self, kind: str) -> list[str]:
-        return list(self.use_cases) if kind == "use_cases" else list(self.sectors) if kind == "sectors" else list(self.transfer_purposes)
+        return (
+            list(self.use_cases)
+            if kind == "use_cases"
+            else list(self.sectors)
+            if kind == "sectors"
+            else list(self.transfer_purposes)
+        )
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +75,11 @@ def check_code(kind: str, value: str) -> str:
     vocab = vocabulary()
     codes = vocab.codes(kind)
     v = value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
-    labels = {c: getattr(vocab, kind)[c].en for c in codes} if kind != "sectors" else {c: vocab.sector_labels[c].en for c in codes if c in vocab.sector_labels}
+    labels = (
+        {c: getattr(vocab, kind)[c].en for c in codes}
+        if kind != "sectors"
+        else {c: vocab.sector_labels[c].en for c in codes if c in vocab.sector_labels}
+    )
     raise ValueError(f"unknown {KIND_WORDS[kind]} '{value}' (see rules/vocabulary.yaml){suggestion(str(v), codes, names=labels)}")
 
 

@@ -71,9 +71,11 @@ class JobContext:
     def heartbeat(self) -> None:
         """Check the job is still ours (not cancelled, not taken over, worker not stopping)."""
         with self.db.session() as s:
-            n = s.execute(update(JobRow).where(JobRow.id == self.job_id, JobRow.worker == self._worker.name,
-                                               JobRow.status == "running")
-                          .values(lease_until=time.time() + self._worker.lease, updated_at=now_iso())).rowcount
+            n = s.execute(
+                update(JobRow)
+                .where(JobRow.id == self.job_id, JobRow.worker == self._worker.name, JobRow.status == "running")
+                .values(lease_until=time.time() + self._worker.lease, updated_at=now_iso())
+            ).rowcount
         if n != 1:
             raise JobInterrupted("the job was cancelled or taken over")
         if self._worker.stopping.is_set():
@@ -85,14 +87,20 @@ class JobContext:
         """Record progress (0..1) and optionally a checkpoint to resume from; raises JobInterrupted
         when the worker is stopping or another worker took the job over."""
         with self.db.session() as s:
-            values: dict[str, Any] = {"progress": max(0.0, min(1.0, float(fraction))), "updated_at": now_iso(),
-                                      "lease_until": time.time() + self._worker.lease}
+            values: dict[str, Any] = {
+                "progress": max(0.0, min(1.0, float(fraction))),
+                "updated_at": now_iso(),
+                "lease_until": time.time() + self._worker.lease,
+            }
             if message is not None:
                 values["message"] = message[:500]
             if checkpoint is not None:
                 values["checkpoint"] = checkpoint
-            n = s.execute(update(JobRow).where(JobRow.id == self.job_id, JobRow.worker == self._worker.name,
-                                               JobRow.status == "running").values(**values)).rowcount
+            n = s.execute(
+                update(JobRow)
+                .where(JobRow.id == self.job_id, JobRow.worker == self._worker.name, JobRow.status == "running")
+                .values(**values)
+            ).rowcount
         if n != 1:
             raise JobInterrupted("lost the job's lease")
         if self._worker.stopping.is_set():
@@ -123,8 +131,18 @@ def enqueue(s, kind: str, payload: dict[str, Any], *, run_id: str | None = None,
         raise ValueError(f"no handler for job kind '{kind}'")
     # microseconds: jobs are served in creation order, and several are often queued within a second
     created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-    job = JobRow(id=str(uuid.uuid4()), kind=kind, run_id=run_id, payload=payload, status="queued", attempts=0,
-                 max_attempts=max_attempts, progress=0.0, created_at=created, updated_at=created)
+    job = JobRow(
+        id=str(uuid.uuid4()),
+        kind=kind,
+        run_id=run_id,
+        payload=payload,
+        status="queued",
+        attempts=0,
+        max_attempts=max_attempts,
+        progress=0.0,
+        created_at=created,
+        updated_at=created,
+    )
     s.add(job)
     return job
 
@@ -170,9 +188,17 @@ class Worker:
         with self.db.session() as s:
             ids = s.scalars(select(JobRow.id).where(claimable).order_by(JobRow.created_at, JobRow.id).limit(5)).all()
             for jid in ids:
-                n = s.execute(update(JobRow).where(JobRow.id == jid, claimable).values(
-                    status="running", worker=self.name, lease_until=now + self.lease, attempts=JobRow.attempts + 1,
-                    updated_at=now_iso())).rowcount
+                n = s.execute(
+                    update(JobRow)
+                    .where(JobRow.id == jid, claimable)
+                    .values(
+                        status="running",
+                        worker=self.name,
+                        lease_until=now + self.lease,
+                        attempts=JobRow.attempts + 1,
+                        updated_at=now_iso(),
+                    )
+                ).rowcount
                 if n == 1:
                     job = s.get(JobRow, jid)
                     s.refresh(job)
@@ -183,8 +209,9 @@ class Worker:
                         run = s.get(RunRow, job.run_id)
                         if run is not None:
                             if job.attempts > 1:
-                                append_event(s, "run.resumed", "run", run.id, {"attempt": job.attempts, "job": job.id},
-                                             actor="worker")
+                                append_event(
+                                    s, "run.resumed", "run", run.id, {"attempt": job.attempts, "job": job.id}, actor="worker"
+                                )
                             run.status = "running"
                             run.started_at = run.started_at or now_iso()
                     return job
@@ -199,8 +226,11 @@ class Worker:
             return True
         except RunBusy:
             with self.db.session() as s:  # waiting for another executor is not a failed attempt
-                s.execute(update(JobRow).where(JobRow.id == job.id, JobRow.worker == self.name, JobRow.status == "running")
-                          .values(status="queued", worker=None, lease_until=None, attempts=JobRow.attempts - 1))
+                s.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job.id, JobRow.worker == self.name, JobRow.status == "running")
+                    .values(status="queued", worker=None, lease_until=None, attempts=JobRow.attempts - 1)
+                )
             return False
 
     def run_once(self) -> bool:
@@ -220,8 +250,9 @@ class Worker:
                     log.warning("could not release the lease of run %s", job.run_id)
 
     def _run(self, job: JobRow) -> bool:
-        ctx = JobContext(self.db, job.id, job.run_id, job.payload, job.checkpoint, job.attempts, self,
-                         lease=self._leases.get(job.id))
+        ctx = JobContext(
+            self.db, job.id, job.run_id, job.payload, job.checkpoint, job.attempts, self, lease=self._leases.get(job.id)
+        )
         beat = threading.Event()
         hb = threading.Thread(target=self._heartbeat, args=(job.id, beat), daemon=True)
         hb.start()
@@ -241,8 +272,9 @@ class Worker:
                 row = s.get(JobRow, job.id)
                 if row is not None and row.worker == self.name:
                     reason = exc.render() if isinstance(exc, TianpingError) else f"{type(exc).__name__}: {exc}"
-                    self._finish(s, row, "failed", error=reason[:4000],
-                                 detail="".join(traceback.format_exception_only(type(exc), exc)))
+                    self._finish(
+                        s, row, "failed", error=reason[:4000], detail="".join(traceback.format_exception_only(type(exc), exc))
+                    )
             return True
         beat.set()
         with self.db.session() as s:
@@ -255,8 +287,11 @@ class Worker:
         while not done.wait(self.lease / 3):
             try:
                 with self.db.session() as s:
-                    s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.worker == self.name, JobRow.status == "running")
-                              .values(lease_until=time.time() + self.lease))
+                    s.execute(
+                        update(JobRow)
+                        .where(JobRow.id == job_id, JobRow.worker == self.name, JobRow.status == "running")
+                        .values(lease_until=time.time() + self.lease)
+                    )
                 lease = self._leases.get(job_id)
                 if lease is not None:
                     lease.renew()  # one heartbeat for the job and its run's lease
@@ -265,16 +300,27 @@ class Worker:
 
     def _requeue(self, job_id: str) -> None:
         with self.db.session() as s:
-            s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.worker == self.name, JobRow.status == "running")
-                      .values(status="queued", worker=None, lease_until=None, updated_at=now_iso()))
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == self.name, JobRow.status == "running")
+                .values(status="queued", worker=None, lease_until=None, updated_at=now_iso())
+            )
             job = s.get(JobRow, job_id)
             if job is not None and job.run_id and job.status == "queued":
                 run = s.get(RunRow, job.run_id)
                 if run is not None:
                     run.status = "pending"
 
-    def _finish(self, s, job: JobRow, status: str, *, result: dict[str, Any] | None = None, error: str | None = None,
-                detail: str | None = None) -> None:
+    def _finish(
+        self,
+        s,
+        job: JobRow,
+        status: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         job.status = status
         job.lease_until = None
         job.updated_at = now_iso()
@@ -289,8 +335,14 @@ class Worker:
                 if result is not None:  # None: the engine's service stored the result itself
                     run.result = result
                     run.summary = result.get("summary", run.summary)
-                append_event(s, "run.completed", "run", run.id, {"system": run.system_id, "summary": run.summary,
-                                                                  "attempts": job.attempts}, actor="worker")
+                append_event(
+                    s,
+                    "run.completed",
+                    "run",
+                    run.id,
+                    {"system": run.system_id, "summary": run.summary, "attempts": job.attempts},
+                    actor="worker",
+                )
             else:
                 run.status = "failed"
                 run.error = error

@@ -25,8 +25,9 @@ from .security import now_iso
 
 
 def backend_choice(settings: Any) -> BackendChoice:
-    return BackendChoice.from_options(getattr(settings, "backend", None), getattr(settings, "ray_address", None),
-                                      getattr(settings, "ray_actors", None))
+    return BackendChoice.from_options(
+        getattr(settings, "backend", None), getattr(settings, "ray_address", None), getattr(settings, "ray_actors", None)
+    )
 
 
 log = logging.getLogger("tianping.server.runs")
@@ -47,7 +48,7 @@ def _retry_on_infrastructure(ctx: JobContext, fn):
         if not _infrastructure(exc):
             raise
         log.warning("run %s: execution backend failed (%s); the job goes back to the queue", ctx.run_id, type(exc).__name__)
-        ctx.sleep(min(30.0, 2.0 ** ctx.attempt))
+        ctx.sleep(min(30.0, 2.0**ctx.attempt))
         raise JobInterrupted(f"execution backend failed: {type(exc).__name__}") from None
 
 
@@ -73,9 +74,17 @@ def _create_genai(rs: RunService, system_id: str, cfg: dict[str, Any]) -> tuple[
 
 @job_handler("genai")
 def run_genai(ctx: JobContext) -> dict[str, Any] | None:
-    _retry_on_infrastructure(ctx, lambda: genai_flow.execute(
-        ctx.db, ctx.run_id, choice=backend_choice(ctx.settings), endpoints=_endpoints(ctx), lease=ctx.lease,
-        progress=lambda frac, msg: ctx.progress(frac, msg)))
+    _retry_on_infrastructure(
+        ctx,
+        lambda: genai_flow.execute(
+            ctx.db,
+            ctx.run_id,
+            choice=backend_choice(ctx.settings),
+            endpoints=_endpoints(ctx),
+            lease=ctx.lease,
+            progress=lambda frac, msg: ctx.progress(frac, msg),
+        ),
+    )
     return None  # the engine's finalize stored the results document (and with it the evidence)
 
 
@@ -87,28 +96,56 @@ def _create_tabular(rs: RunService, system_id: str, raw: dict[str, Any]) -> tupl
     run_id = str(uuid.uuid4())
     target = (cfg["_files"].get("model") or {}).get("name") or f"predictions:{cfg.get('predictions')}"
     with rs.db.session() as s:
-        s.add(RunRow(id=run_id, system_id=system_id, kind="tabular", suite=",".join(cfg.get("tests") or ["all"])[:64],
-                     target=str(target)[:200], config=cfg, status="pending", created_at=now_iso()))
+        s.add(
+            RunRow(
+                id=run_id,
+                system_id=system_id,
+                kind="tabular",
+                suite=",".join(cfg.get("tests") or ["all"])[:64],
+                target=str(target)[:200],
+                config=cfg,
+                status="pending",
+                created_at=now_iso(),
+            )
+        )
     return run_id, {"config": cfg}
 
 
 @job_handler("tabular")
 def run_tabular(ctx: JobContext) -> dict[str, Any]:
-    return _retry_on_infrastructure(ctx, lambda: tabular_flow.execute(
-        ctx.run_id, ctx.payload["config"], choice=backend_choice(ctx.settings),
-        progress=lambda frac, msg: ctx.progress(frac, msg), heartbeat=ctx.heartbeat))
+    return _retry_on_infrastructure(
+        ctx,
+        lambda: tabular_flow.execute(
+            ctx.run_id,
+            ctx.payload["config"],
+            choice=backend_choice(ctx.settings),
+            progress=lambda frac, msg: ctx.progress(frac, msg),
+            heartbeat=ctx.heartbeat,
+        ),
+    )
 
 
-register_run_kind(RunKind(
-    name="genai", job_kind="genai", create=_create_genai, engine="genai", max_attempts=5,
-    title=texts("run_kind.genai.title"),
-    description=texts("run_kind.genai.description"),
-))
-register_run_kind(RunKind(
-    name="tabular", job_kind="tabular", create=_create_tabular, engine="tabular",
-    title=texts("run_kind.tabular.title"),
-    description=texts("run_kind.tabular.description"),
-))
+register_run_kind(
+    RunKind(
+        name="genai",
+        job_kind="genai",
+        create=_create_genai,
+        engine="genai",
+        max_attempts=5,
+        title=texts("run_kind.genai.title"),
+        description=texts("run_kind.genai.description"),
+    )
+)
+register_run_kind(
+    RunKind(
+        name="tabular",
+        job_kind="tabular",
+        create=_create_tabular,
+        engine="tabular",
+        title=texts("run_kind.tabular.title"),
+        description=texts("run_kind.tabular.description"),
+    )
+)
 # plug-in run kinds (entry points `tianping.run_kinds`), checked against the kinds registered so far (tianping/plugins.py)
 for _plugin_kind in server_run_kinds(RUN_KINDS):
     register_run_kind(_plugin_kind)

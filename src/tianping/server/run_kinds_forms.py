@@ -16,8 +16,11 @@ def _csv(value: str) -> list[str]:
 
 
 def genai_config(data: dict[str, list[str]]) -> dict[str, Any]:
-    cfg: dict[str, Any] = {"target": _one(data, "target") or "local", "suite": _one(data, "suite") or "tc260",
-                           "langs": [x for x in data.get("langs", []) if x] or ["zh", "en"]}
+    cfg: dict[str, Any] = {
+        "target": _one(data, "target") or "local",
+        "suite": _one(data, "suite") or "tc260",
+        "langs": [x for x in data.get("langs", []) if x] or ["zh", "en"],
+    }
     if data.get("attacks"):
         cfg["attacks"] = [a for a in data["attacks"] if a]
     limit = _one(data, "limit")

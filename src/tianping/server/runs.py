@@ -63,9 +63,18 @@ def _enabled(k: RunKind, settings: Any) -> bool:
 
 
 def run_kinds(settings: Any = None) -> list[dict[str, Any]]:
-    return [{"name": k.name, "title": k.title, "description": k.description, "available": _enabled(k, settings),
-             "simulated": k.simulated, "engine": k.engine}
-            for k in RUN_KINDS.values() if settings is None or _enabled(k, settings)]
+    return [
+        {
+            "name": k.name,
+            "title": k.title,
+            "description": k.description,
+            "available": _enabled(k, settings),
+            "simulated": k.simulated,
+            "engine": k.engine,
+        }
+        for k in RUN_KINDS.values()
+        if settings is None or _enabled(k, settings)
+    ]
 
 
 def default_engine(profile: AISystem) -> str:
@@ -89,8 +98,9 @@ class RunService:
             from ..execution.endpoints import EndpointService
 
             st = self.settings
-            self._endpoints = EndpointService(self.db, Vault.from_config(getattr(st, "credentials_key", None),
-                                                                        getattr(st, "secret_key", None)))
+            self._endpoints = EndpointService(
+                self.db, Vault.from_config(getattr(st, "credentials_key", None), getattr(st, "secret_key", None))
+            )
         return self._endpoints
 
     @property
@@ -113,8 +123,9 @@ class RunService:
         profile = self.owned_profile(p, system_id)
         rk = RUN_KINDS.get(kind)
         if rk is None or not _enabled(rk, self.settings):
-            raise invalid(f"unknown run kind '{kind}' (available: {', '.join(k['name'] for k in run_kinds(self.settings))})",
-                          field="kind")
+            raise invalid(
+                f"unknown run kind '{kind}' (available: {', '.join(k['name'] for k in run_kinds(self.settings))})", field="kind"
+            )
         if config is not None and not isinstance(config, dict):
             raise invalid("config must be an object", field="config")
         if rk.create is not None:
@@ -123,10 +134,21 @@ class RunService:
                 with self.db.session() as s:
                     run = s.get(RunRow, run_id)
                     run.config = {**(run.config or {}), "run_kind": kind}
-                    job = enqueue(s, rk.job_kind, {"system_id": system_id, "run_id": run_id, **payload}, run_id=run_id,
-                                  max_attempts=rk.max_attempts)
-                    append_event(s, "run.queued", "run", run_id, {"system": system_id, "kind": kind, "engine": run.kind,
-                                                                   "job": job.id}, actor=p.actor)
+                    job = enqueue(
+                        s,
+                        rk.job_kind,
+                        {"system_id": system_id, "run_id": run_id, **payload},
+                        run_id=run_id,
+                        max_attempts=rk.max_attempts,
+                    )
+                    append_event(
+                        s,
+                        "run.queued",
+                        "run",
+                        run_id,
+                        {"system": system_id, "kind": kind, "engine": run.kind, "job": job.id},
+                        actor=p.actor,
+                    )
                     s.flush()
                     return run_view(run, job)
             except Exception:
@@ -135,13 +157,27 @@ class RunService:
                 raise
         engine, suite, target, cfg = rk.prepare(profile, dict(config or {}))
         with self.db.session() as s:
-            run = RunRow(id=str(uuid.uuid4()), system_id=system_id, kind=engine, suite=suite, target=target,
-                         config={"run_kind": kind, **cfg}, status="pending", created_at=now_iso())
+            run = RunRow(
+                id=str(uuid.uuid4()),
+                system_id=system_id,
+                kind=engine,
+                suite=suite,
+                target=target,
+                config={"run_kind": kind, **cfg},
+                status="pending",
+                created_at=now_iso(),
+            )
             s.add(run)
             s.flush()
             job = enqueue(s, rk.job_kind, {"system_id": system_id, "config": cfg}, run_id=run.id, max_attempts=rk.max_attempts)
-            append_event(s, "run.queued", "run", run.id, {"system": system_id, "kind": kind, "engine": engine, "job": job.id},
-                         actor=p.actor)
+            append_event(
+                s,
+                "run.queued",
+                "run",
+                run.id,
+                {"system": system_id, "kind": kind, "engine": engine, "job": job.id},
+                actor=p.actor,
+            )
             s.flush()
             return run_view(run, job)
 
@@ -169,9 +205,13 @@ class RunService:
                 raise forbidden("only the owning provider (or an admin) cancels runs")
             if run.status not in ("pending", "running", "interrupted"):
                 raise conflict(f"the run is {run.status}; only a queued or running run can be cancelled", field="status")
-            s.execute(update(JobRow).where(JobRow.run_id == run_id, JobRow.status.in_(("queued", "running")))
-                      .values(status="cancelled", worker=None, lease_until=None, updated_at=now_iso(),
-                              error=f"cancelled by {p.username}"))
+            s.execute(
+                update(JobRow)
+                .where(JobRow.run_id == run_id, JobRow.status.in_(("queued", "running")))
+                .values(
+                    status="cancelled", worker=None, lease_until=None, updated_at=now_iso(), error=f"cancelled by {p.username}"
+                )
+            )
             run.status = "cancelled"
             run.finished_at = now_iso()
             run.error = f"cancelled by {p.username}"
@@ -184,14 +224,20 @@ class RunService:
         self.filings.profile(p, system_id)
         with self.db.session() as s:
             total = s.scalar(select(func.count()).select_from(RunRow).where(RunRow.system_id == system_id)) or 0
-            runs = s.scalars(select(RunRow).where(RunRow.system_id == system_id)
-                             .order_by(RunRow.created_at.desc(), RunRow.id).limit(limit).offset(offset)).all()
+            runs = s.scalars(
+                select(RunRow)
+                .where(RunRow.system_id == system_id)
+                .order_by(RunRow.created_at.desc(), RunRow.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
             jobs = {j.run_id: j for j in s.scalars(select(JobRow).where(JobRow.run_id.in_([r.id for r in runs])))} if runs else {}
             return [run_view(r, jobs.get(r.id)) for r in runs], total
 
     # -- endpoints and uploads (the owning provider) ----------------------------------------------
-    def register_endpoint(self, p: Principal, system_id: str, name: str, base_url: str, model: str,
-                          api_key: str | None) -> dict[str, Any]:
+    def register_endpoint(
+        self, p: Principal, system_id: str, name: str, base_url: str, model: str, api_key: str | None
+    ) -> dict[str, Any]:
         self.owned_profile(p, system_id)
         view = self.endpoints.register(system_id, name, base_url, model, api_key or None, actor=p.actor)
         with self.db.session() as s:  # the audit trail records that a key was set, never the key
@@ -216,12 +262,24 @@ class RunService:
 
 def run_view(run: RunRow, job: JobRow | None, *, full: bool = False) -> dict[str, Any]:
     cfg = run.config or {}
-    out = {"id": run.id, "system_id": run.system_id, "run_kind": cfg.get("run_kind"), "engine": run.kind,
-           "suite": run.suite, "target": run.target, "status": run.status, "created_at": run.created_at,
-           "started_at": run.started_at, "finished_at": run.finished_at,
-           "progress": 1.0 if run.status == "completed" else (job.progress if job else 0.0),
-           "message": job.message if job else None, "attempts": job.attempts if job else 0, "error": run.error,
-           "summary": run.summary, "simulated": cfg.get("run_kind") == "stub"}
+    out = {
+        "id": run.id,
+        "system_id": run.system_id,
+        "run_kind": cfg.get("run_kind"),
+        "engine": run.kind,
+        "suite": run.suite,
+        "target": run.target,
+        "status": run.status,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "progress": 1.0 if run.status == "completed" else (job.progress if job else 0.0),
+        "message": job.message if job else None,
+        "attempts": job.attempts if job else 0,
+        "error": run.error,
+        "summary": run.summary,
+        "simulated": cfg.get("run_kind") == "stub",
+    }
     if full:
         out["config"] = {k: v for k, v in cfg.items() if not str(k).startswith("_")}
         out["result"] = run.result
@@ -236,9 +294,15 @@ def _evidence_rows(run: RunRow) -> list[dict[str, Any]]:
     for m in (ev.get("metrics") or [])[:500]:
         sl = m.get("slice") or {}
         thr = m.get("threshold") or {}
-        rows.append({"test": m.get("test"), "metric": m.get("metric"),
-                     "slice": ", ".join(f"{k}={v}" for k, v in sl.items() if v not in (None, "", [])),
-                     "value": m.get("value"), "n": m.get("n"),
-                     "threshold": f"{thr.get('op', '')} {thr.get('value')}" if thr.get("value") is not None else None,
-                     "status": m.get("status")})
+        rows.append(
+            {
+                "test": m.get("test"),
+                "metric": m.get("metric"),
+                "slice": ", ".join(f"{k}={v}" for k, v in sl.items() if v not in (None, "", [])),
+                "value": m.get("value"),
+                "n": m.get("n"),
+                "threshold": f"{thr.get('op', '')} {thr.get('value')}" if thr.get("value") is not None else None,
+                "status": m.get("status"),
+            }
+        )
     return rows

@@ -47,24 +47,32 @@ _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 
 def too_large(limit: int) -> ServiceError:
-    return ServiceError(413, f"the upload is larger than the limit of {limit // (1024 * 1024)} MB", title="upload too large",
-                        field="file")
+    return ServiceError(
+        413, f"the upload is larger than the limit of {limit // (1024 * 1024)} MB", title="upload too large", field="file"
+    )
 
 
 def safe_name(name: str | None) -> str:
     base = os.path.basename((name or "").replace("\\", "/")).strip()
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100].lstrip(".")
     if not base:
-        raise TianpingError(Problem("give the file a name with its suffix, e.g. data.csv or model.onnx", field="name"),
-                            title="invalid input")
+        raise TianpingError(
+            Problem("give the file a name with its suffix, e.g. data.csv or model.onnx", field="name"), title="invalid input"
+        )
     return base
 
 
 def _kind_of(name: str, head: bytes) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in PICKLE_SUFFIXES or head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise TianpingError(Problem("pickle files are refused: unpickling runs code chosen by whoever made the file. "
-                                    "Convert the model to ONNX or skops", field="file"), title="unsafe model format")
+        raise TianpingError(
+            Problem(
+                "pickle files are refused: unpickling runs code chosen by whoever made the file. "
+                "Convert the model to ONNX or skops",
+                field="file",
+            ),
+            title="unsafe model format",
+        )
     if suffix in (".parquet", ".pq"):
         if head[:4] != b"PAR1":
             raise TianpingError(Problem("not a Parquet file (no PAR1 header)", field="file"), title="invalid input")
@@ -78,8 +86,14 @@ def _kind_of(name: str, head: bytes) -> str:
         return "data"
     if suffix in MODEL_SUFFIXES:
         return "model"
-    raise TianpingError(Problem(f"unsupported file type '{suffix or name}': datasets are .csv or .parquet, models .onnx, "
-                                ".skops, XGBoost .json/.ubj or LightGBM .txt", field="file"), title="invalid input")
+    raise TianpingError(
+        Problem(
+            f"unsupported file type '{suffix or name}': datasets are .csv or .parquet, models .onnx, "
+            ".skops, XGBoost .json/.ubj or LightGBM .txt",
+            field="file",
+        ),
+        title="invalid input",
+    )
 
 
 class UploadStore:
@@ -93,8 +107,15 @@ class UploadStore:
     def _dir(self, system_id: str, upload_id: str) -> Path:
         return self.root / system_id / upload_id
 
-    async def save(self, system_id: str, name: str | None, chunks: AsyncIterator[bytes], *, actor: str | None = None,
-                   declared: int | None = None) -> dict[str, Any]:
+    async def save(
+        self,
+        system_id: str,
+        name: str | None,
+        chunks: AsyncIterator[bytes],
+        *,
+        actor: str | None = None,
+        declared: int | None = None,
+    ) -> dict[str, Any]:
         name = safe_name(name)
         if declared is not None and declared > self.limit:
             raise too_large(self.limit)
@@ -119,8 +140,15 @@ class UploadStore:
             if size == 0:
                 raise TianpingError(Problem("the file is empty", field="file"), title="invalid input")
             kind = _kind_of(name, head)
-            meta = {"id": upload_id, "system_id": system_id, "name": name, "size": size, "sha256": sha.hexdigest(), "kind": kind,
-                    "uploaded_by": actor}
+            meta = {
+                "id": upload_id,
+                "system_id": system_id,
+                "name": name,
+                "size": size,
+                "sha256": sha.hexdigest(),
+                "kind": kind,
+                "uploaded_by": actor,
+            }
             (d / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             ok = True
             return {k: v for k, v in meta.items() if k != "uploaded_by"}
@@ -138,8 +166,9 @@ class UploadStore:
                 meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
                 os.utime(d / "meta.json")  # used now: the retention clock starts again
             except (OSError, ValueError):
-                raise TianpingError(Problem(f"no upload '{upload_id}' for this system", field=field),
-                                    title="invalid input") from None
+                raise TianpingError(
+                    Problem(f"no upload '{upload_id}' for this system", field=field), title="invalid input"
+                ) from None
         return d / meta["name"], meta
 
     # -- retention ---------------------------------------------------------------------------------
@@ -156,8 +185,10 @@ class UploadStore:
         deleted: list[dict[str, Any]] = []
         for sys_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
             with db.session() as s:  # the runs of this system that name a file of it
-                runs = [(r.config, r.status, r.finished_at) for r in s.scalars(
-                    select(RunRow).where(RunRow.system_id == sys_dir.name, RunRow.kind == "tabular"))]
+                runs = [
+                    (r.config, r.status, r.finished_at)
+                    for r in s.scalars(select(RunRow).where(RunRow.system_id == sys_dir.name, RunRow.kind == "tabular"))
+                ]
             used: dict[str, list[tuple[str, str | None]]] = {}
             for cfg, status, finished in runs:
                 text = json.dumps(cfg or {})
@@ -170,8 +201,12 @@ class UploadStore:
                     if why is None:
                         continue
                     meta = self._meta(d)
-                    info = {"system": sys_dir.name, "upload": d.name, "reason": why,
-                            **{k: meta[k] for k in ("name", "size", "sha256", "kind") if k in meta}}
+                    info = {
+                        "system": sys_dir.name,
+                        "upload": d.name,
+                        "reason": why,
+                        **{k: meta[k] for k in ("name", "size", "sha256", "kind") if k in meta},
+                    }
                     with db.session() as s:
                         append_event(s, "upload.deleted", "system", sys_dir.name, info, actor="system:retention")
                     shutil.rmtree(d, ignore_errors=True)

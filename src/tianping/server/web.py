@@ -76,11 +76,20 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     csrf = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf", None) or new_csrf_token()
     request.state.csrf = csrf
     p = user(request)
-    base = {"request": request, "lang": lang, "user": p, "csrf": csrf, "csrf_field": CSRF_FIELD,
-            "t": lambda key, **kw: translate(key, lang, **kw), "tx": lambda d: _text(d, lang),
-            "path": request.url.path, "qpath": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe=""),
-            "verdict_text": lambda v: VERDICT_TEXT.get(v, {}).get(lang, v),
-            "languages": languages(), "html_lang": html_lang(lang)}
+    base = {
+        "request": request,
+        "lang": lang,
+        "user": p,
+        "csrf": csrf,
+        "csrf_field": CSRF_FIELD,
+        "t": lambda key, **kw: translate(key, lang, **kw),
+        "tx": lambda d: _text(d, lang),
+        "path": request.url.path,
+        "qpath": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe=""),
+        "verdict_text": lambda v: VERDICT_TEXT.get(v, {}).get(lang, v),
+        "languages": languages(),
+        "html_lang": html_lang(lang),
+    }
     resp = TEMPLATES.TemplateResponse(request, name, {**base, **ctx}, status_code=status, headers=SECURITY_HEADERS)
     if request.cookies.get(CSRF_COOKIE) != csrf:
         resp.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="lax", secure=_secure(request), path="/")
@@ -110,8 +119,9 @@ async def form_data(request: Request) -> dict[str, list[str]]:
         if isinstance(v, str):
             data.setdefault(k, []).append(v)
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), (data.get(CSRF_FIELD) or [None])[0]):
-        raise ServiceError(403, "the form expired or did not come from this site; reload the page and try again",
-                           title="forbidden")
+        raise ServiceError(
+            403, "the form expired or did not come from this site; reload the page and try again", title="forbidden"
+        )
     return data
 
 
@@ -161,8 +171,9 @@ def home(request: Request, svc: Services = Depends(services)):
     if p.can_review:
         for st in ("submitted", "changed", "under_review"):
             queue.extend(svc.filings.list(p, status=st, limit=50)[0])
-    return render(request, "dashboard.html", systems=items, total=total, tiers=tiers, open_obligations=open_obl,
-                  runs=runs[:10], queue=queue)
+    return render(
+        request, "dashboard.html", systems=items, total=total, tiers=tiers, open_obligations=open_obl, runs=runs[:10], queue=queue
+    )
 
 
 @router.get("/lang/{code}")
@@ -191,8 +202,15 @@ async def login(request: Request, svc: Services = Depends(services)):
             resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
     resp = RedirectResponse(_local(one("next")), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, svc.signer.dumps(p.user_id, accounts.session_epoch(svc.db, p.user_id)), httponly=True,
-                    samesite="lax", secure=_secure(request), max_age=svc.settings.session_max_age, path="/")
+    resp.set_cookie(
+        SESSION_COOKIE,
+        svc.signer.dumps(p.user_id, accounts.session_epoch(svc.db, p.user_id)),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=svc.settings.session_max_age,
+        path="/",
+    )
     # a fresh CSRF token after login: a token planted before login is useless afterwards
     resp.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), samesite="lax", secure=_secure(request), path="/")
     return resp
@@ -240,9 +258,18 @@ def new_system(request: Request):
     lang = lang_of(request)
     js = _codes(request.query_params.getlist("jurisdictions"))
     step = 2 if js and request.query_params.get("id") else 1
-    return render(request, "new_system.html", step=step, jurisdictions=js, known=_known(),
-                  labels=identity_labels(lang), questions=questions(js, lang) if step == 2 else [],
-                  roles=role_choices(), values=dict(request.query_params), errors=[])
+    return render(
+        request,
+        "new_system.html",
+        step=step,
+        jurisdictions=js,
+        known=_known(),
+        labels=identity_labels(lang),
+        questions=questions(js, lang) if step == 2 else [],
+        roles=role_choices(),
+        values=dict(request.query_params),
+        errors=[],
+    )
 
 
 @router.post("/systems/new")
@@ -257,9 +284,20 @@ async def create_system(request: Request, svc: Services = Depends(services)):
             raise
         lang = lang_of(request)
         js = _codes(data.get("jurisdictions", []))
-        return render(request, "new_system.html", status=422, step=2, jurisdictions=js, known=_known(),
-                      labels=identity_labels(lang), questions=questions(js, lang), roles=role_choices(),
-                      values={k: v[0] for k, v in data.items() if v}, multi=data, errors=exc.problems)
+        return render(
+            request,
+            "new_system.html",
+            status=422,
+            step=2,
+            jurisdictions=js,
+            known=_known(),
+            labels=identity_labels(lang),
+            questions=questions(js, lang),
+            roles=role_choices(),
+            values={k: v[0] for k, v in data.items() if v},
+            multi=data,
+            errors=exc.problems,
+        )
     return RedirectResponse(f"/systems/{view['id']}", status_code=303)
 
 
@@ -282,12 +320,27 @@ def system_page(system_id: str, request: Request, svc: Services = Depends(servic
             tr = TRANSITIONS[a]
             if p.role in tr.roles:
                 actions.append({"name": a, "comment": tr.needs_comment, "date": tr.needs_date})
-    return render(request, "system.html", system=view, profile=prof, results=results, assessment=assessment, runs=runs,
-                  reports=reports, feedback=fb, history=history, actions=actions, cite=DEADLINE_CITE,
-                  can_run=p.is_provider or p.role == "admin", verified=request.query_params.get("verified"),
-                  run_kinds=run_kinds(svc.settings), endpoints=svc.runs.list_endpoints(p, system_id), run_options=form_options(),
-                  can_edit=bool(filing) and p.is_provider and view["organisation"] == p.organisation_name and view["status"] in EDITABLE,
-                  saved=request.query_params.get("saved") == "1")
+    return render(
+        request,
+        "system.html",
+        system=view,
+        profile=prof,
+        results=results,
+        assessment=assessment,
+        runs=runs,
+        reports=reports,
+        feedback=fb,
+        history=history,
+        actions=actions,
+        cite=DEADLINE_CITE,
+        can_run=p.is_provider or p.role == "admin",
+        verified=request.query_params.get("verified"),
+        run_kinds=run_kinds(svc.settings),
+        endpoints=svc.runs.list_endpoints(p, system_id),
+        run_options=form_options(),
+        can_edit=bool(filing) and p.is_provider and view["organisation"] == p.organisation_name and view["status"] in EDITABLE,
+        saved=request.query_params.get("saved") == "1",
+    )
 
 
 # -- editing a profile (the owning provider) --------------------------------------------------
@@ -328,12 +381,32 @@ def _profile_from_text(text: str):
         raise TianpingError(validation_problems(exc, doc), title="invalid profile") from None
 
 
-def _edit_page(request: Request, view: dict[str, Any], text: str, *, status: int = 200, revision: int | None = None,
-               stale: bool = False, locked: bool = False, errors=None, effective_date: str | None = None) -> HTMLResponse:
-    return render(request, "edit_system.html", status=status, system=view, text=text,
-                  revision=revision if revision is not None else view["filing"]["revision"], stale=stale, locked=locked,
-                  errors=errors or [], current_text=_yaml(view["profile"]) if stale else "", cite=DEADLINE_CITE,
-                  effective_date=effective_date)
+def _edit_page(
+    request: Request,
+    view: dict[str, Any],
+    text: str,
+    *,
+    status: int = 200,
+    revision: int | None = None,
+    stale: bool = False,
+    locked: bool = False,
+    errors=None,
+    effective_date: str | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "edit_system.html",
+        status=status,
+        system=view,
+        text=text,
+        revision=revision if revision is not None else view["filing"]["revision"],
+        stale=stale,
+        locked=locked,
+        errors=errors or [],
+        current_text=_yaml(view["profile"]) if stale else "",
+        cite=DEADLINE_CITE,
+        effective_date=effective_date,
+    )
 
 
 @router.get("/systems/{system_id}/edit", response_class=HTMLResponse)
@@ -361,8 +434,15 @@ async def edit_save(system_id: str, request: Request, svc: Services = Depends(se
             return _edit_page(request, current, text, status=409, stale=True, effective_date=eff)
         if status == 409:
             return _edit_page(request, current, text, status=409, locked=True, effective_date=eff)
-        return _edit_page(request, view, text, status=422, revision=int(revision) if revision.isdigit() else None,
-                          errors=exc.problems, effective_date=eff)
+        return _edit_page(
+            request,
+            view,
+            text,
+            status=422,
+            revision=int(revision) if revision.isdigit() else None,
+            errors=exc.problems,
+            effective_date=eff,
+        )
     return RedirectResponse(f"/systems/{system_id}?saved=1", status_code=303)
 
 
@@ -371,8 +451,9 @@ async def transition(system_id: str, request: Request, svc: Services = Depends(s
     p = need_user(request)
     data = await form_data(request)
     one = lambda k: (data.get(k) or [None])[0]  # noqa: E731
-    svc.filings.transition(p, system_id, one("action") or "", f'"r{one("revision")}"', comment=one("comment"),
-                           effective_date=one("effective_date"))
+    svc.filings.transition(
+        p, system_id, one("action") or "", f'"r{one("revision")}"', comment=one("comment"), effective_date=one("effective_date")
+    )
     return RedirectResponse(f"/systems/{system_id}", status_code=303)
 
 
@@ -521,8 +602,17 @@ def observatory(request: Request, svc: Services = Depends(services)):
         if exc.title != "no data":
             raise
         problem = "no_data" if year is None else exc.render()
-    return render(request, "observatory.html", view=view, problem=problem, methodologies=METHODOLOGIES, methodology=m,
-                  groups=groups, group=grp, year=year)
+    return render(
+        request,
+        "observatory.html",
+        view=view,
+        problem=problem,
+        methodologies=METHODOLOGIES,
+        methodology=m,
+        groups=groups,
+        group=grp,
+        year=year,
+    )
 
 
 @router.get("/observatory/incidents", response_class=HTMLResponse)
@@ -559,7 +649,12 @@ async def public_feedback(system_id: str, request: Request, svc: Services = Depe
     except ServiceError as exc:
         if exc.status == 404:
             raise
-        return render(request, "public_system.html", status=exc.status, entry=svc.filings.public_get(system_id), thanks=None,
-                      error=exc.render())
+        return render(
+            request,
+            "public_system.html",
+            status=exc.status,
+            entry=svc.filings.public_get(system_id),
+            thanks=None,
+            error=exc.render(),
+        )
     return RedirectResponse(f"/register/{system_id}?thanks=1#feedback", status_code=303)
-

@@ -7,6 +7,6 @@ Test banks are versioned data files under `banks/`; thresholds (the TC260-003 ga
 too (`banks/gates.yaml`). See docs/genai-tests.md for the results schema.
 """
 
-from .schema import BankItem, GenParams, SampleRecord, Sample
+from .schema import BankItem, GenParams, Sample, SampleRecord
 
 __all__ = ["BankItem", "GenParams", "Sample", "SampleRecord"]

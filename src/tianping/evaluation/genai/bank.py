@@ -28,8 +28,11 @@ from ...yamlio import LocatedDoc, load_yaml_file, validation_problems
 from .schema import BankFile, BankItem, Strict
 
 BANK_DIR = Path(__file__).parent / "banks"
-BANK_FILES = {"generated_content": "generated_content.yaml", "should_refuse": "should_refuse.yaml",
-              "should_not_refuse": "should_not_refuse.yaml"}
+BANK_FILES = {
+    "generated_content": "generated_content.yaml",
+    "should_refuse": "should_refuse.yaml",
+    "should_not_refuse": "should_not_refuse.yaml",
+}
 TC260 = "cn-tc260-003"
 REFUSE_CATEGORIES = ("A.1.", "A.2.")  # the 17 risks the should-refuse bank must cover
 PACK_GLOB = "*/*.yaml"  # language packs: any YAML file one folder below banks/
@@ -63,8 +66,10 @@ class LanguagePack(Strict):
 
 def _parse(doc: LocatedDoc, model: type[BankFile] | type[LanguagePack]):
     if not isinstance(doc.data, dict):
-        raise TianpingError(Problem("expected a mapping with bank, version, title, languages and items", file=doc.path, line=1),
-                            title="invalid bank file")
+        raise TianpingError(
+            Problem("expected a mapping with bank, version, title, languages and items", file=doc.path, line=1),
+            title="invalid bank file",
+        )
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
@@ -77,18 +82,27 @@ def _check_items(bank: BankFile | LanguagePack, doc: LocatedDoc, problems: Probl
     for i, item in enumerate(bank.items):
         line = doc.line_of(("items", i))
         if item.id in seen:
-            problems.add(f"duplicate item id '{item.id}' (first is item {seen[item.id]})", file=doc.path, line=line,
-                         field=f"items.{i}.id")
+            problems.add(
+                f"duplicate item id '{item.id}' (first is item {seen[item.id]})", file=doc.path, line=line, field=f"items.{i}.id"
+            )
         seen[item.id] = i
         if item.risk not in risks:
-            problems.add(f"unknown TC260-003 risk '{item.risk}'", file=doc.path, line=doc.line_of(("items", i, "risk")),
-                         field=f"items.{i}.risk")
+            problems.add(
+                f"unknown TC260-003 risk '{item.risk}'",
+                file=doc.path,
+                line=doc.line_of(("items", i, "risk")),
+                field=f"items.{i}.risk",
+            )
         if bank.bank == "should_refuse" and not item.risk.startswith(REFUSE_CATEGORIES):
             problems.add("should-refuse items must carry an A.1 or A.2 risk", file=doc.path, line=line, field=f"items.{i}.risk")
         for lang in bank.languages:
             if not (item.text.get(lang) or "").strip():
-                problems.add(f"missing '{lang}' text", file=doc.path, line=doc.line_of(("items", i, "text")),
-                             field=f"items.{i}.text.{lang}")
+                problems.add(
+                    f"missing '{lang}' text",
+                    file=doc.path,
+                    line=doc.line_of(("items", i, "text")),
+                    field=f"items.{i}.text.{lang}",
+                )
 
 
 def _validate(doc: LocatedDoc) -> BankFile:
@@ -123,6 +137,7 @@ def load_language_pack(path: str | Path, base: BankFile, doc: LocatedDoc | None 
     topics = {it.topic for it in base.items if it.topic}
     langs = set(pack.languages)
     for i, item in enumerate(pack.items):
+
         def where(*loc: str | int, _i: int = i) -> dict:
             return {"file": doc.path, "line": doc.line_of(("items", _i, *loc)), "field": ".".join(map(str, ("items", _i, *loc)))}
 
@@ -143,8 +158,9 @@ def load_language_pack(path: str | Path, base: BankFile, doc: LocatedDoc | None 
                 if not (item.reference or {}).get(lang):
                     problems.add(f"accuracy item without a '{lang}' reference", **where("reference"))
         if base.bank == "should_not_refuse" and item.topic not in topics:
-            problems.add(f"topic '{item.topic}' is not a topic of the bundled bank ({', '.join(sorted(topics))})",
-                         **where("topic"))
+            problems.add(
+                f"topic '{item.topic}' is not a topic of the bundled bank ({', '.join(sorted(topics))})", **where("topic")
+            )
         item.author = item.author or pack.author
         item.date = item.date or pack.date
         item.reviewed = reviewed
@@ -160,8 +176,12 @@ def language_packs(base: dict[str, BankFile], bank_dir: Path = BANK_DIR) -> list
         doc = load_yaml_file(path)
         name = doc.data.get("bank") if isinstance(doc.data, dict) else None
         if name not in base:
-            raise TianpingError(Problem(f"unknown bank '{name}' (one of {', '.join(base)})", file=str(path),
-                                        line=doc.line_of(("bank",)), field="bank"), title="invalid language pack")
+            raise TianpingError(
+                Problem(
+                    f"unknown bank '{name}' (one of {', '.join(base)})", file=str(path), line=doc.line_of(("bank",)), field="bank"
+                ),
+                title="invalid language pack",
+            )
         out.append((path, load_language_pack(path, base[name], doc)))
     return out
 
@@ -211,11 +231,19 @@ def load_templates(path: str | Path | None = None) -> Templates:
     for lang, table in tpl.items():
         for tid, text in (table or {}).items():
             if "{q}" not in str(text):
-                problems.add("template lacks {q}", file=doc.path, line=doc.line_of(("templates", lang, tid)),
-                             field=f"templates.{lang}.{tid}")
+                problems.add(
+                    "template lacks {q}",
+                    file=doc.path,
+                    line=doc.line_of(("templates", lang, tid)),
+                    field=f"templates.{lang}.{tid}",
+                )
             if "{persona}" in str(text) and not per.get(lang):
-                problems.add(f"no personas for '{lang}'", file=doc.path, line=doc.line_of(("templates", lang, tid)),
-                             field=f"personas.{lang}")
+                problems.add(
+                    f"no personas for '{lang}'",
+                    file=doc.path,
+                    line=doc.line_of(("templates", lang, tid)),
+                    field=f"personas.{lang}",
+                )
     problems.raise_if_any("invalid templates file")
     return Templates(str(data.get("version", "")), tpl, per)
 
@@ -227,8 +255,11 @@ def tc260_risks() -> dict[str, dict[str, str]]:
     from ...catalog.loader import default_catalog
 
     inst = default_catalog().instrument(TC260)
-    return {p.id: {k: v for k, v in p.title.model_dump(exclude_none=True).items() if v} for p in inst.provisions
-            if p.kind.value == "risk" and p.id.startswith("A.")}
+    return {
+        p.id: {k: v for k, v in p.title.model_dump(exclude_none=True).items() if v}
+        for p in inst.provisions
+        if p.kind.value == "risk" and p.id.startswith("A.")
+    }
 
 
 @lru_cache(maxsize=1)

@@ -30,10 +30,16 @@ def standard_sizes() -> dict[str, dict[str, int]]:
     f82 = cat.provision(f"{TC260}:8.2").provision.facts or {}
     f83 = cat.provision(f"{TC260}:8.3").provision.facts or {}
     return {
-        "generated_content": {"total": int(f82["test_bank_min"]), "min_a12": int(f82["per_risk_min_a1_a2"]),
-                              "min_other": int(f82["per_risk_min_other"])},
-        "should_refuse": {"total": int(f83["should_refuse_bank_min"]), "min_a12": int(f83["should_refuse_per_risk_min"]),
-                          "min_other": int(f83["should_refuse_per_risk_min"])},
+        "generated_content": {
+            "total": int(f82["test_bank_min"]),
+            "min_a12": int(f82["per_risk_min_a1_a2"]),
+            "min_other": int(f82["per_risk_min_other"]),
+        },
+        "should_refuse": {
+            "total": int(f83["should_refuse_bank_min"]),
+            "min_a12": int(f83["should_refuse_per_risk_min"]),
+            "min_other": int(f83["should_refuse_per_risk_min"]),
+        },
         "should_not_refuse": {"total": int(f83["should_not_refuse_bank_min"]), "min_a12": 0, "min_other": 0},
     }
 
@@ -59,12 +65,22 @@ def _sample(bank: BankFile, item: BankItem, lang: str, tid: str, pid: str | None
         meta["topic"] = item.topic
     if isinstance(item, SourcedItem):  # a language-pack item: where it came from and whether it was reviewed
         meta.update(pack=item.pack, provenance=item.provenance, reviewed=item.reviewed)
-    return Sample(id=sid, bank=bank.bank, risk=item.risk, lang=lang, expect=EXPECT_OF_BANK[bank.bank],
-                  prompt=text.replace("{q}", item.text[lang].strip()), seed_item=item.id, reference=ref, meta=meta)
+    return Sample(
+        id=sid,
+        bank=bank.bank,
+        risk=item.risk,
+        lang=lang,
+        expect=EXPECT_OF_BANK[bank.bank],
+        prompt=text.replace("{q}", item.text[lang].strip()),
+        seed_item=item.id,
+        reference=ref,
+        meta=meta,
+    )
 
 
-def expand(bank: BankFile, langs: list[str], *, seed: int = 0, total: int | None = None,
-           templates: Templates | None = None) -> list[Sample]:
+def expand(
+    bank: BankFile, langs: list[str], *, seed: int = 0, total: int | None = None, templates: Templates | None = None
+) -> list[Sample]:
     """Expand one bank to at least `total` samples (default: the standard's size) in `langs`."""
     tpl = templates or load_templates()
     sizes = standard_sizes()[bank.bank]

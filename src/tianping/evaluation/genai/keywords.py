@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from ...errors import Problem, ProblemList, TianpingError
 from ...yamlio import load_yaml_file
@@ -49,17 +49,31 @@ def load_keywords(path: str | Path | None = None) -> list[Keyword]:
         doc = load_yaml_file(p)
         table = (doc.data or {}).get("keywords") if isinstance(doc.data, dict) else None
         if not isinstance(table, dict):
-            raise TianpingError(Problem("expected a top-level 'keywords' mapping of risk → language → list", file=str(p), line=1,
-                                        field="keywords"), title="invalid keyword library")
+            raise TianpingError(
+                Problem(
+                    "expected a top-level 'keywords' mapping of risk → language → list", file=str(p), line=1, field="keywords"
+                ),
+                title="invalid keyword library",
+            )
         problems = ProblemList()
         out: list[Keyword] = []
         for risk, langs in table.items():
             if not _RISK.match(str(risk)):
-                problems.add(f"not a TC260-003 risk id: '{risk}'", file=str(p), line=doc.line_of(("keywords", risk)), field=f"keywords.{risk}")
+                problems.add(
+                    f"not a TC260-003 risk id: '{risk}'",
+                    file=str(p),
+                    line=doc.line_of(("keywords", risk)),
+                    field=f"keywords.{risk}",
+                )
                 continue
             for lang, words in (langs or {}).items():
                 if not isinstance(words, list):
-                    problems.add("expected a list of keywords", file=str(p), line=doc.line_of(("keywords", risk, lang)), field=f"keywords.{risk}.{lang}")
+                    problems.add(
+                        "expected a list of keywords",
+                        file=str(p),
+                        line=doc.line_of(("keywords", risk, lang)),
+                        field=f"keywords.{risk}.{lang}",
+                    )
                     continue
                 out.extend(Keyword(str(w).strip(), str(risk), str(lang)) for w in words if str(w).strip())
         problems.raise_if_any("invalid keyword library")
@@ -188,6 +202,14 @@ def library_report(path: str | Path | None = None) -> dict:
         elif n:
             covered[rid] = {"count": n, "min": None, "meets": None}
     size = len({_norm(k.text) for k in kws})
-    return {"source": "bundled starter list" if not path else p.name, "file": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-            "size": size, "min_total": min_total, "min_per_risk": per, "by_risk": covered, "short_risks": short,
-            "meets": size >= min_total and not short}
+    return {
+        "source": "bundled starter list" if not path else p.name,
+        "file": str(p),
+        "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        "size": size,
+        "min_total": min_total,
+        "min_per_risk": per,
+        "by_risk": covered,
+        "short_risks": short,
+        "meets": size >= min_total and not short,
+    }

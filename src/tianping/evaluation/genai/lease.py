@@ -42,7 +42,7 @@ def _start_time(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
-        return stat[stat.rindex(b")") + 2:].split()[19].decode()
+        return stat[stat.rindex(b")") + 2 :].split()[19].decode()
     except (OSError, ValueError, IndexError):
         return ""
 
@@ -77,9 +77,11 @@ class RunBusy(TianpingError):
         self.run_id, self.owner, self.expires_at = run_id, owner, expires_at
         host, pid = (owner.split("|") + ["?", "?"])[:2]
         self.host, self.pid = host, pid
-        super().__init__(f"run {run_id} is being executed by another process (pid {pid} on {host}); "
-                         f"its lease expires in {max(0.0, expires_at - time.time()):.0f} s unless renewed",
-                         title="run busy")
+        super().__init__(
+            f"run {run_id} is being executed by another process (pid {pid} on {host}); "
+            f"its lease expires in {max(0.0, expires_at - time.time()):.0f} s unless renewed",
+            title="run busy",
+        )
 
 
 @dataclass
@@ -91,7 +93,7 @@ class RunLease:
     lost: bool = False
 
     @classmethod
-    def acquire(cls, db, run_id: str, *, ttl: float = DEFAULT_TTL_S, heartbeat: bool = True) -> "RunLease":
+    def acquire(cls, db, run_id: str, *, ttl: float = DEFAULT_TTL_S, heartbeat: bool = True) -> RunLease:
         """Take the run's lease or raise RunBusy."""
         from .runner import utcnow
 
@@ -102,21 +104,25 @@ class RunLease:
                 s.execute(insert(GenaiRunLeaseRow).values(run_id=run_id, owner=owner, acquired_at=utcnow(), expires_at=now + ttl))
         except IntegrityError:
             with db.session() as s:
-                row = s.execute(select(GenaiRunLeaseRow.owner, GenaiRunLeaseRow.expires_at)
-                                .where(GenaiRunLeaseRow.run_id == run_id)).first()
+                row = s.execute(
+                    select(GenaiRunLeaseRow.owner, GenaiRunLeaseRow.expires_at).where(GenaiRunLeaseRow.run_id == run_id)
+                ).first()
             if row is None:  # released in between: try once more from the start
                 return cls.acquire(db, run_id, ttl=ttl, heartbeat=heartbeat)
             old_owner, expires = row
             if expires > now and not owner_is_dead(old_owner):
                 raise RunBusy(run_id, old_owner, expires) from None
             with db.session() as s:  # compare-and-set on the owner that was read
-                taken = s.execute(update(GenaiRunLeaseRow)
-                                  .where(GenaiRunLeaseRow.run_id == run_id, GenaiRunLeaseRow.owner == old_owner)
-                                  .values(owner=owner, acquired_at=utcnow(), expires_at=time.time() + ttl)).rowcount
+                taken = s.execute(
+                    update(GenaiRunLeaseRow)
+                    .where(GenaiRunLeaseRow.run_id == run_id, GenaiRunLeaseRow.owner == old_owner)
+                    .values(owner=owner, acquired_at=utcnow(), expires_at=time.time() + ttl)
+                ).rowcount
             if taken != 1:
                 with db.session() as s:
-                    row = s.execute(select(GenaiRunLeaseRow.owner, GenaiRunLeaseRow.expires_at)
-                                    .where(GenaiRunLeaseRow.run_id == run_id)).first()
+                    row = s.execute(
+                        select(GenaiRunLeaseRow.owner, GenaiRunLeaseRow.expires_at).where(GenaiRunLeaseRow.run_id == run_id)
+                    ).first()
                 raise RunBusy(run_id, *(row or (old_owner, expires))) from None
         lease = cls(db, run_id, owner, ttl)
         if heartbeat:
@@ -126,9 +132,11 @@ class RunLease:
     def renew(self) -> bool:
         """Push the expiry forward; False (and `lost`) if another process has taken the lease."""
         with self.db.session() as s:
-            n = s.execute(update(GenaiRunLeaseRow)
-                          .where(GenaiRunLeaseRow.run_id == self.run_id, GenaiRunLeaseRow.owner == self.owner)
-                          .values(expires_at=time.time() + self.ttl)).rowcount
+            n = s.execute(
+                update(GenaiRunLeaseRow)
+                .where(GenaiRunLeaseRow.run_id == self.run_id, GenaiRunLeaseRow.owner == self.owner)
+                .values(expires_at=time.time() + self.ttl)
+            ).rowcount
         if n != 1:
             self.lost = True
         return not self.lost
@@ -153,9 +161,11 @@ class RunLease:
             stop.set()
             self._thread.join(timeout=5)
         with self.db.session() as s:
-            s.execute(delete(GenaiRunLeaseRow).where(GenaiRunLeaseRow.run_id == self.run_id, GenaiRunLeaseRow.owner == self.owner))
+            s.execute(
+                delete(GenaiRunLeaseRow).where(GenaiRunLeaseRow.run_id == self.run_id, GenaiRunLeaseRow.owner == self.owner)
+            )
 
-    def __enter__(self) -> "RunLease":
+    def __enter__(self) -> RunLease:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,10 +20,11 @@ import csv
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ...errors import Problem, ProblemList, TianpingError
 from ...yamlio import load_yaml_file
@@ -35,8 +36,15 @@ CONSTANT_FIELDS = ("lang", "expect", "bank")
 EXPECTS = ("refuse", "comply", "safe")
 BANKS = ("generated_content", "should_refuse", "should_not_refuse", "public")
 _RISK = re.compile(r"^A\.[1-5]\.[a-i]$")
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
-           ".pq": "parquet"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +91,7 @@ def sha256_of(path: str | Path) -> str:
 
 # ---- reading tables ---------------------------------------------------------------------------
 
+
 @dataclass
 class Table:
     path: Path
@@ -99,8 +108,12 @@ def _fmt_of(p: Path, fmt: str | None) -> str:
         return fmt
     f = FORMATS.get(p.suffix.lower())
     if not f:
-        raise TianpingError(Problem(f"cannot tell the format from the extension '{p.suffix}' (use .csv, .tsv, .jsonl, .json or .parquet)",
-                                    file=str(p)), title="invalid data file")
+        raise TianpingError(
+            Problem(
+                f"cannot tell the format from the extension '{p.suffix}' (use .csv, .tsv, .jsonl, .json or .parquet)", file=str(p)
+            ),
+            title="invalid data file",
+        )
     return f
 
 
@@ -116,8 +129,12 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
             rows = []
             for r in reader:
                 if None in r:  # more cells than header columns
-                    raise TianpingError(Problem(f"row has {len(cols) + len(r[None])} cells, the header {len(cols)}",
-                                                file=str(p), line=reader.line_num), title="invalid data file")
+                    raise TianpingError(
+                        Problem(
+                            f"row has {len(cols) + len(r[None])} cells, the header {len(cols)}", file=str(p), line=reader.line_num
+                        ),
+                        title="invalid data file",
+                    )
                 rows.append((reader.line_num, r))
         table = Table(p, f, cols, rows)
     elif f == "jsonl":
@@ -129,10 +146,13 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise TianpingError(Problem(f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(p), line=n),
-                                        title="invalid data file") from None
+                    raise TianpingError(
+                        Problem(f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(p), line=n), title="invalid data file"
+                    ) from None
                 if not isinstance(obj, dict):
-                    raise TianpingError(Problem("each line must be a JSON object", file=str(p), line=n), title="invalid data file")
+                    raise TianpingError(
+                        Problem("each line must be a JSON object", file=str(p), line=n), title="invalid data file"
+                    )
                 rows.append((n, obj))
                 cols.update(dict.fromkeys(obj))
         table = Table(p, f, list(cols), rows)
@@ -140,13 +160,16 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
         try:
             data = json.loads(p.read_text(encoding="utf-8-sig"))
         except json.JSONDecodeError as exc:
-            raise TianpingError(Problem(f"invalid JSON: {exc.msg}", file=str(p), line=exc.lineno), title="invalid data file") from None
+            raise TianpingError(
+                Problem(f"invalid JSON: {exc.msg}", file=str(p), line=exc.lineno), title="invalid data file"
+            ) from None
         if isinstance(data, dict):  # {"data": [...]}, {"jailbreaks": [...]}, or one list-valued key
             lists = [v for v in data.values() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
             data = lists[0] if len(lists) == 1 else data.get("data", data.get("rows"))
         if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
-            raise TianpingError(Problem("expected a JSON array of objects (or an object holding one)", file=str(p)),
-                                title="invalid data file")
+            raise TianpingError(
+                Problem("expected a JSON array of objects (or an object holding one)", file=str(p)), title="invalid data file"
+            )
         cols = {}
         for x in data:
             cols.update(dict.fromkeys(x))
@@ -167,6 +190,7 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
 
 # ---- rows → samples ---------------------------------------------------------------------------
 
+
 @dataclass
 class DatasetInfo:
     """What a run records about the user's file (stored in the run config and the results)."""
@@ -183,9 +207,19 @@ class DatasetInfo:
     unmapped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": "user", "file": self.file, "name": self.name, "sha256": self.sha256, "format": self.format,
-                "preset": self.preset, "mapping": self.mapping, "rows": self.rows, "samples": self.samples,
-                "langs": self.langs, "unmapped": self.unmapped}
+        return {
+            "source": "user",
+            "file": self.file,
+            "name": self.name,
+            "sha256": self.sha256,
+            "format": self.format,
+            "preset": self.preset,
+            "mapping": self.mapping,
+            "rows": self.rows,
+            "samples": self.samples,
+            "langs": self.langs,
+            "unmapped": self.unmapped,
+        }
 
 
 def _cell(row: dict[str, Any], col: str | None) -> Any:
@@ -251,8 +285,14 @@ def _risk_ids() -> set[str]:
     return set(tc260_risks())
 
 
-def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: dict[str, str] | None = None,
-                 langs: list[str] | None = None, fmt: str | None = None) -> tuple[list[Sample], DatasetInfo]:
+def load_dataset(
+    path: str | Path,
+    *,
+    preset_name: str | None = None,
+    mapping: dict[str, str] | None = None,
+    langs: list[str] | None = None,
+    fmt: str | None = None,
+) -> tuple[list[Sample], DatasetInfo]:
     """The user's file as samples, as written; raises a located TianpingError on bad input."""
     pre = dict(preset(preset_name)) if preset_name else {}
     table = read_table(path, fmt)
@@ -267,19 +307,33 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
             consts[k] = v
             cols.pop(k, None)
         else:
-            raise TianpingError(Problem(f"--map {k}={v}: no column '{v}' (columns: {', '.join(table.columns)})", file=where, line=1,
-                                        field=v), title="invalid data file")
+            raise TianpingError(
+                Problem(f"--map {k}={v}: no column '{v}' (columns: {', '.join(table.columns)})", file=where, line=1, field=v),
+                title="invalid data file",
+            )
     wide = list(pre.get("wide_langs") or [])
     for fld in FIELDS:  # columns named exactly like a field are that field, unless mapped otherwise
         if fld not in cols and fld not in consts and fld in table.columns and not (wide and fld == "prompt"):
             cols[fld] = fld
     if not mapping or "prompt" not in mapping:
         if not wide and "prompt" not in cols and "turns" not in cols:
-            guess = next((c for c in ("prompt", "question", "text", "input", "query", "goal", "forbidden_prompt", "Behavior")
-                          if c in table.columns), None)
+            guess = next(
+                (
+                    c
+                    for c in ("prompt", "question", "text", "input", "query", "goal", "forbidden_prompt", "Behavior")
+                    if c in table.columns
+                ),
+                None,
+            )
             if guess is None:
-                raise TianpingError(Problem(f"no prompt column: name it with --map prompt=COLUMN or --preset "
-                                            f"(columns: {', '.join(table.columns)})", file=where, line=1), title="invalid data file")
+                raise TianpingError(
+                    Problem(
+                        f"no prompt column: name it with --map prompt=COLUMN or --preset (columns: {', '.join(table.columns)})",
+                        file=where,
+                        line=1,
+                    ),
+                    title="invalid data file",
+                )
             cols["prompt"] = guess
     needed: list[str] = []
     if not wide:
@@ -291,13 +345,22 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
     missing = sorted({c for c in needed if c not in table.columns})
     if missing:
         how = f" for preset '{preset_name}'" if preset_name else ""
-        raise TianpingError(Problem(f"missing column(s){how}: {', '.join(missing)} (columns: {', '.join(table.columns)}; "
-                                    "map others with --map field=column)", file=where, line=1, field=missing[0]),
-                            title="invalid data file")
+        raise TianpingError(
+            Problem(
+                f"missing column(s){how}: {', '.join(missing)} (columns: {', '.join(table.columns)}; "
+                "map others with --map field=column)",
+                file=where,
+                line=1,
+                field=missing[0],
+            ),
+            title="invalid data file",
+        )
     for k in ("expect", "bank"):
         if consts.get(k) and consts[k] not in (EXPECTS if k == "expect" else BANKS):
-            raise TianpingError(f"--map {k}={consts[k]}: not a column and not one of {', '.join(EXPECTS if k == 'expect' else BANKS)}",
-                                title="bad option")
+            raise TianpingError(
+                f"--map {k}={consts[k]}: not a column and not one of {', '.join(EXPECTS if k == 'expect' else BANKS)}",
+                title="bad option",
+            )
     risk_map: dict[str, str] = {str(k): str(v) for k, v in (pre.get("risk_map") or {}).items()}
     expect_map = pre.get("expect_map") or {}
     expect_by_cat = pre.get("expect_by_category") or {}
@@ -313,9 +376,11 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
     unmapped = 0
     unit = table.unit
     for line, row in table.rows:
-        def bad(msg: str, col: str | None = None) -> None:
-            problems.add(msg if unit == "line" else f"{unit} {line}: {msg}", file=where, line=line if unit == "line" else None,
-                         field=col)
+
+        def bad(msg: str, col: str | None = None, line: int = line) -> None:  # bound now: called within this row
+            problems.add(
+                msg if unit == "line" else f"{unit} {line}: {msg}", file=where, line=line if unit == "line" else None, field=col
+            )
 
         category = _first_tag(_cell(row, cols.get("category"))) or None
         risk_raw = _text(_cell(row, cols.get("risk"))).strip() if cols.get("risk") else ""
@@ -339,7 +404,10 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
             val = _text(_cell(row, expect_map["column"])).strip()
             expect = (expect_map.get("values") or {}).get(val, expect)
             if val not in (expect_map.get("values") or {}):
-                bad(f"unknown {expect_map['column']} '{val}' (expected one of {', '.join(expect_map['values'])})", expect_map["column"])
+                bad(
+                    f"unknown {expect_map['column']} '{val}' (expected one of {', '.join(expect_map['values'])})",
+                    expect_map["column"],
+                )
                 continue
         if category and category in expect_by_cat:
             expect = expect_by_cat[category]
@@ -361,7 +429,9 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
         if category:
             meta["category"] = category
         reference = _cell(row, cols.get("reference"))
-        ref_list = [str(x) for x in reference] if isinstance(reference, (list, tuple)) else ([str(reference)] if reference else None)
+        ref_list = (
+            [str(x) for x in reference] if isinstance(reference, (list, tuple)) else ([str(reference)] if reference else None)
+        )
         # one row → one sample, or one per language for wide files
         variants: list[tuple[str, str, list[str] | None]] = []
         if wide:
@@ -392,16 +462,38 @@ def load_dataset(path: str | Path, *, preset_name: str | None = None, mapping: d
                 bad(f"duplicate id '{rid}' (first on {unit} {seen[sid]})", cols.get("id"))
                 continue
             seen[sid] = line
-            out.append(Sample(id=sid, bank=bank, risk=risk, lang=lg, expect=expect, prompt=prompt, turns=turns,
-                              seed_item=f"{set_id}:{rid}", reference=ref_list, meta=dict(meta)))
+            out.append(
+                Sample(
+                    id=sid,
+                    bank=bank,
+                    risk=risk,
+                    lang=lg,
+                    expect=expect,
+                    prompt=prompt,
+                    turns=turns,
+                    seed_item=f"{set_id}:{rid}",
+                    reference=ref_list,
+                    meta=dict(meta),
+                )
+            )
     problems.raise_if_any("invalid data file")
-    info = DatasetInfo(file=str(p.resolve()), name=p.name, sha256=sha256_of(p), format=table.fmt, preset=preset_name,
-                       mapping={**cols, **{k: f"={v}" for k, v in consts.items()}}, rows=len(table.rows), samples=len(out),
-                       langs=sorted({s.lang for s in out}), unmapped=sum(1 for s in out if s.risk is None))
+    info = DatasetInfo(
+        file=str(p.resolve()),
+        name=p.name,
+        sha256=sha256_of(p),
+        format=table.fmt,
+        preset=preset_name,
+        mapping={**cols, **{k: f"={v}" for k, v in consts.items()}},
+        rows=len(table.rows),
+        samples=len(out),
+        langs=sorted({s.lang for s in out}),
+        unmapped=sum(1 for s in out if s.risk is None),
+    )
     return out, info
 
 
 # ---- labelled sets for judge calibration -----------------------------------------------------
+
 
 def _jailbreakbench_rows(p: Path) -> Iterator[dict[str, Any]]:
     files = sorted(p.rglob("*.json")) if p.is_dir() else [p]
@@ -416,13 +508,20 @@ def _jailbreakbench_rows(p: Path) -> Iterator[dict[str, Any]]:
         method = (data.get("parameters") or {}).get("method", f.parent.name)
         for i, j in enumerate(data["jailbreaks"]):
             if j.get("response") and j.get("jailbroken") is not None:
-                yield {"id": f"{method}/{model}/{j.get('index', i)}", "prompt": j.get("prompt") or j.get("goal") or "",
-                       "response": j["response"], "label": "unsafe" if j["jailbroken"] else "safe", "lang": "en",
-                       "model": model, "category": j.get("category")}
+                yield {
+                    "id": f"{method}/{model}/{j.get('index', i)}",
+                    "prompt": j.get("prompt") or j.get("goal") or "",
+                    "response": j["response"],
+                    "label": "unsafe" if j["jailbroken"] else "safe",
+                    "lang": "en",
+                    "model": model,
+                    "category": j.get("category"),
+                }
 
 
-def load_labelled(path: str | Path, mapping: dict[str, str] | None = None, *, fmt: str | None = None,
-                  limit: int | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def load_labelled(
+    path: str | Path, mapping: dict[str, str] | None = None, *, fmt: str | None = None, limit: int | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Labelled (prompt, response, safe|unsafe) rows for calibrating a judge, and the file's description.
 
     Columns `prompt`, `response`, `label` (safe/unsafe, 0/1, true/false), optional `lang`, `risk`;
@@ -435,26 +534,51 @@ def load_labelled(path: str | Path, mapping: dict[str, str] | None = None, *, fm
     if p.is_dir() or (p.suffix == ".json" and '"jailbreaks"' in p.read_text(encoding="utf-8", errors="replace")[:200000]):
         rows = list(_jailbreakbench_rows(p))
         if not rows:
-            raise TianpingError(Problem("no labelled rows (expected JailbreakBench artifact JSON files)", file=str(p)),
-                                title="invalid data file")
-        desc = {"file": str(p.resolve()), "name": p.name, "format": "jailbreakbench",
-                "sha256": sha256_of(p) if p.is_file() else _dir_sha(p), "label_source": "jailbroken (LLM judge)"}
+            raise TianpingError(
+                Problem("no labelled rows (expected JailbreakBench artifact JSON files)", file=str(p)), title="invalid data file"
+            )
+        desc = {
+            "file": str(p.resolve()),
+            "name": p.name,
+            "format": "jailbreakbench",
+            "sha256": sha256_of(p) if p.is_file() else _dir_sha(p),
+            "label_source": "jailbroken (LLM judge)",
+        }
     else:
         table = read_table(p, fmt)
         miss = [m[k] for k in ("prompt", "response", "label") if m[k] not in table.columns]
         if miss:
-            raise TianpingError(Problem(f"missing column(s): {', '.join(miss)} (columns: {', '.join(table.columns)}; "
-                                        "map with --map prompt=…,response=…,label=…)", file=str(p), line=1), title="invalid data file")
+            raise TianpingError(
+                Problem(
+                    f"missing column(s): {', '.join(miss)} (columns: {', '.join(table.columns)}; "
+                    "map with --map prompt=…,response=…,label=…)",
+                    file=str(p),
+                    line=1,
+                ),
+                title="invalid data file",
+            )
         problems = ProblemList()
         rows = []
         for line, r in table.rows:
             lab = normalise_label(_cell(r, m["label"]))
             if lab is None:
-                problems.add(f"label '{_cell(r, m['label'])}' is not safe/unsafe (or 0/1, true/false)", file=str(p),
-                             line=line if table.unit == "line" else None, field=m["label"])
+                problems.add(
+                    f"label '{_cell(r, m['label'])}' is not safe/unsafe (or 0/1, true/false)",
+                    file=str(p),
+                    line=line if table.unit == "line" else None,
+                    field=m["label"],
+                )
                 continue
-            rows.append({"id": str(line), "prompt": _text(_cell(r, m["prompt"])), "response": _text(_cell(r, m["response"])),
-                         "label": lab, "lang": _lang(_cell(r, m["lang"])) or None, "risk": _cell(r, m["risk"])})
+            rows.append(
+                {
+                    "id": str(line),
+                    "prompt": _text(_cell(r, m["prompt"])),
+                    "response": _text(_cell(r, m["response"])),
+                    "label": lab,
+                    "lang": _lang(_cell(r, m["lang"])) or None,
+                    "risk": _cell(r, m["risk"]),
+                }
+            )
         problems.raise_if_any("invalid labelled file")
         desc = {"file": str(p.resolve()), "name": p.name, "format": table.fmt, "sha256": sha256_of(p), "label_source": m["label"]}
     if limit:
@@ -529,8 +653,9 @@ def refusal_label(value: Any, table: dict[str, bool] | None = None) -> bool | No
     return None
 
 
-def load_labelled_replies(path: str | Path, preset_name: str | None = None, mapping: dict[str, str] | None = None, *,
-                          fmt: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def load_labelled_replies(
+    path: str | Path, preset_name: str | None = None, mapping: dict[str, str] | None = None, *, fmt: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows {id, prompt, response, refusal, label, category, lang, model} of a labelled-replies file
     (or of every file of a directory matching the preset's `file_glob`), and their description.
 
@@ -538,16 +663,25 @@ def load_labelled_replies(path: str | Path, preset_name: str | None = None, mapp
     lang); `label` is refusal/compliance in the preset's `refusal_labels` or the usual spellings
     (refusal/compliance, 1/0, true/false). Problems name the file, line and column."""
     pre = reply_preset(preset_name) if preset_name else {}
-    cols = {"id": "id", "prompt": "prompt", "response": "response", "label": "label", "category": "category", "lang": "lang",
-            **(pre.get("columns") or {}), **(mapping or {})}
+    cols = {
+        "id": "id",
+        "prompt": "prompt",
+        "response": "response",
+        "label": "label",
+        "category": "category",
+        "lang": "lang",
+        **(pre.get("columns") or {}),
+        **(mapping or {}),
+    }
     p = Path(path)
     if p.is_dir():
         files = sorted(p.glob(pre.get("file_glob") or "*"))
         files = [f for f in files if f.is_file() and f.suffix.lower() in FORMATS]
         if not files:
             glob = pre.get("file_glob") or "*"
-            raise TianpingError(Problem(f"no labelled-replies files ({glob}) in the directory", file=str(p)),
-                                title="file not found")
+            raise TianpingError(
+                Problem(f"no labelled-replies files ({glob}) in the directory", file=str(p)), title="file not found"
+            )
     else:
         files = [p]
     model_re = re.compile(pre["model_from_filename"]) if pre.get("model_from_filename") else None
@@ -560,9 +694,16 @@ def load_labelled_replies(path: str | Path, preset_name: str | None = None, mapp
         need = [cols["response"], cols["label"], *(pre.get("required") or [])]
         miss = [c for c in dict.fromkeys(need) if c not in table.columns]
         if miss:
-            raise TianpingError(Problem(f"missing column(s): {', '.join(miss)} (columns: {', '.join(table.columns)}; "
-                                        "map with --map response=…,label=…)", file=str(f), line=1, field=miss[0]),
-                                title="invalid data file")
+            raise TianpingError(
+                Problem(
+                    f"missing column(s): {', '.join(miss)} (columns: {', '.join(table.columns)}; "
+                    "map with --map response=…,label=…)",
+                    file=str(f),
+                    line=1,
+                    field=miss[0],
+                ),
+                title="invalid data file",
+            )
         m = model_re.search(f.stem) if model_re else None
         model = m.group(1) if m else f.stem
         seen: set[str] = set()
@@ -579,11 +720,21 @@ def load_labelled_replies(path: str | Path, preset_name: str | None = None, mapp
                 problems.add(f"duplicate id '{rid}'", field=cols["id"], **where)
                 continue
             seen.add(rid)
-            rows.append({"id": rid, "prompt": _text(_cell(r, cols["prompt"])), "response": _text(_cell(r, cols["response"])),
-                         "refusal": lab, "label": _text(raw), "category": _text(_cell(r, cols["category"])) or None,
-                         "lang": _lang(_cell(r, cols["lang"])) or pre.get("lang") or None, "model": model})
-        described.append({"file": str(f.resolve()), "name": f.name, "model": model, "sha256": sha256_of(f),
-                          "rows": len(table.rows)})
+            rows.append(
+                {
+                    "id": rid,
+                    "prompt": _text(_cell(r, cols["prompt"])),
+                    "response": _text(_cell(r, cols["response"])),
+                    "refusal": lab,
+                    "label": _text(raw),
+                    "category": _text(_cell(r, cols["category"])) or None,
+                    "lang": _lang(_cell(r, cols["lang"])) or pre.get("lang") or None,
+                    "model": model,
+                }
+            )
+        described.append(
+            {"file": str(f.resolve()), "name": f.name, "model": model, "sha256": sha256_of(f), "rows": len(table.rows)}
+        )
     problems.raise_if_any("invalid labelled-replies file")
     desc = {"preset": preset_name, "files": described, "rows": len(rows), "refusals": sum(r["refusal"] for r in rows)}
     return rows, desc

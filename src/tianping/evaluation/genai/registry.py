@@ -24,8 +24,9 @@ T = TypeVar("T", bound=Callable)
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str, plugin_kind: str | None = None, arity: int = 1,
-                 wrap: Callable[[str, Any], Any] | None = None) -> None:
+    def __init__(
+        self, kind: str, plugin_kind: str | None = None, arity: int = 1, wrap: Callable[[str, Any], Any] | None = None
+    ) -> None:
         self.kind = kind
         self.plugin_kind = plugin_kind  # the tianping.plugins kind whose plug-ins join the built-ins
         self.arity = arity  # positional arguments a plug-in must accept
@@ -96,11 +97,14 @@ def _checked_scorer(name: str, fn: Any) -> Any:
 
     def check(res: Any) -> Any:
         if not isinstance(res, Score):
-            raise TypeError(f"scorer plug-in '{name}' ({_plugins.origin('scorers', name)}) returned an object of type "
-                            f"{type(res).__name__}, not a tianping.evaluation.genai.schema.Score")
+            raise TypeError(
+                f"scorer plug-in '{name}' ({_plugins.origin('scorers', name)}) returned an object of type "
+                f"{type(res).__name__}, not a tianping.evaluation.genai.schema.Score"
+            )
         return res
 
     if inspect.iscoroutinefunction(fn):
+
         @functools.wraps(fn)
         async def run_async(sample: Any, response: str, ctx: Any) -> Any:
             return check(await fn(sample, response, ctx))
@@ -111,6 +115,7 @@ def _checked_scorer(name: str, fn: Any) -> Any:
     def run(sample: Any, response: str, ctx: Any) -> Any:
         res = fn(sample, response, ctx)
         if inspect.isawaitable(res):
+
             async def later() -> Any:
                 return check(await res)
 

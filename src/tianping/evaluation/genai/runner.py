@@ -18,9 +18,10 @@ import hashlib
 import json
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from .adapters.base import Generation, Target, TargetError
 from .schema import GenParams, Sample, SampleRecord
@@ -28,7 +29,7 @@ from .scorers import ScoreContext, decide, run_scorers
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def cache_key(identity: str, messages: list[dict[str, str]], params: GenParams | dict) -> str:
@@ -114,9 +115,19 @@ class Runner:
         """Query the target (all turns), score, decide; never raises for a failing target or scorer."""
         t0 = time.perf_counter()
         new_cache: dict[str, dict] = {}
-        base = dict(run_id=self.run_id, sample_id=sample.id, seq=0, bank=sample.bank, risk=sample.risk, lang=sample.lang,
-                    attack=sample.attack, expect=sample.expect, prompt=sample.prompt, turns=sample.turns,
-                    meta={k: v for k, v in sample.meta.items() if k != "translations"})
+        base = dict(
+            run_id=self.run_id,
+            sample_id=sample.id,
+            seq=0,
+            bank=sample.bank,
+            risk=sample.risk,
+            lang=sample.lang,
+            attack=sample.attack,
+            expect=sample.expect,
+            prompt=sample.prompt,
+            turns=sample.turns,
+            meta={k: v for k, v in sample.meta.items() if k != "translations"},
+        )
         transcript: list[dict[str, str]] = []
         cached = True
         ptok = ctok = 0
@@ -129,20 +140,42 @@ class Runner:
                 ptok += gen.prompt_tokens or 0
                 ctok += gen.completion_tokens or 0
         except TargetError as exc:
-            return SampleRecord(**base, status="error", error=str(exc), transcript=transcript or None,
-                                latency_ms=round((time.perf_counter() - t0) * 1000, 2), finished_at=utcnow()), new_cache
+            return SampleRecord(
+                **base,
+                status="error",
+                error=str(exc),
+                transcript=transcript or None,
+                latency_ms=round((time.perf_counter() - t0) * 1000, 2),
+                finished_at=utcnow(),
+            ), new_cache
         response = transcript[-1]["content"]
         scores = await run_scorers(self.scorers, sample, response, self.ctx)
         refused, passed = decide(sample, scores)
-        rec = SampleRecord(**base, response=response, transcript=transcript if sample.turns else None, status="ok",
-                           scores=scores, refused=refused, passed=passed, cached=cached,
-                           latency_ms=round((time.perf_counter() - t0) * 1000, 2), prompt_tokens=ptok or None,
-                           completion_tokens=ctok or None, finished_at=utcnow())
+        rec = SampleRecord(
+            **base,
+            response=response,
+            transcript=transcript if sample.turns else None,
+            status="ok",
+            scores=scores,
+            refused=refused,
+            passed=passed,
+            cached=cached,
+            latency_ms=round((time.perf_counter() - t0) * 1000, 2),
+            prompt_tokens=ptok or None,
+            completion_tokens=ctok or None,
+            finished_at=utcnow(),
+        )
         return rec, new_cache
 
 
-async def run_samples(runner: Runner, samples: list[Sample], on_done: Callable[[SampleRecord, dict], None], *,
-                      concurrency: int = 8, backend: ExecutionBackend | None = None) -> None:
+async def run_samples(
+    runner: Runner,
+    samples: list[Sample],
+    on_done: Callable[[SampleRecord, dict], None],
+    *,
+    concurrency: int = 8,
+    backend: ExecutionBackend | None = None,
+) -> None:
     """Run `samples`; `on_done(record, new_cache_entries)` is called in the event loop as each finishes."""
     if runner.target.max_batch > 1:
         # keep two batches in flight, and send similar lengths together to reduce padding

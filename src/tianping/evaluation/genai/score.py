@@ -21,9 +21,10 @@ import difflib
 import inspect
 import io
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ...errors import Problem, TianpingError
 
@@ -39,6 +40,7 @@ except ImportError:  # pragma: no cover
 
     def dumps(obj: Any) -> str:
         return json.dumps(obj, ensure_ascii=False)
+
 
 FIELDS = ("id", "prompt", "response", "lang")
 REQUIRED = ("id", "response")
@@ -65,7 +67,9 @@ _KEYS = ("true", "false", "null", "error")
 class Totals:
     rows: int = 0
     scorers: list[str] = field(default_factory=list)
-    by_lang: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # scorer -> lang -> {"true", "false", "null", "error"}
+    by_lang: dict[str, dict[str, dict[str, int]]] = field(
+        default_factory=dict
+    )  # scorer -> lang -> {"true", "false", "null", "error"}
 
     def add(self, rec: dict[str, Any]) -> None:
         self.rows += 1
@@ -89,12 +93,16 @@ class Totals:
         for name in self.scorers:
             per = self.by_lang.get(name, {})
             tot = {k: sum(c[k] for c in per.values()) for k in _KEYS}
-            out[name] = {**tot, "rate": rate(tot),
-                         "by_lang": {lang: {"n": sum(c.values()), "true": c["true"], "rate": rate(c)} for lang, c in sorted(per.items())}}
+            out[name] = {
+                **tot,
+                "rate": rate(tot),
+                "by_lang": {lang: {"n": sum(c.values()), "true": c["true"], "rate": rate(c)} for lang, c in sorted(per.items())},
+            }
         return {"rows": self.rows, "scorers": out}
 
 
 # --- column mapping ---------------------------------------------------------------------------------
+
 
 def parse_mapping(specs: Iterable[str] | str | None) -> dict[str, str]:
     """`id=qid,response=answer` (comma-separated, repeatable) → {"id": "qid", "response": "answer"}."""
@@ -112,8 +120,9 @@ def parse_mapping(specs: Iterable[str] | str | None) -> dict[str, str]:
             if not sep or not key or not col:
                 raise TianpingError(Problem(f"'{part}' is not FIELD=COLUMN", field="--map"), title="bad column mapping")
             if key not in FIELDS:
-                raise TianpingError(Problem(f"unknown field '{key}' (fields: {', '.join(FIELDS)})", field="--map"),
-                                    title="bad column mapping")
+                raise TianpingError(
+                    Problem(f"unknown field '{key}' (fields: {', '.join(FIELDS)})", field="--map"), title="bad column mapping"
+                )
             out[key] = col
     return out
 
@@ -131,14 +140,20 @@ def _check_header(path: str, header: list[str], cols: dict[str, str], where: str
         for f in missing:
             near = difflib.get_close_matches(cols[f], header, n=1, cutoff=0.4)
             hints.append(f"--map {f}={near[0] if near else 'COLUMN'}")
-        raise TianpingError(Problem(f"missing column(s) {names}; the file has: {', '.join(header[:20]) or 'none'} "
-                                    f"(map them with {' '.join(hints)})",
-                                    file=path, line=1 if where == "line" else None, field=cols[missing[0]]),
-                            title="missing columns")
+        raise TianpingError(
+            Problem(
+                f"missing column(s) {names}; the file has: {', '.join(header[:20]) or 'none'} (map them with {' '.join(hints)})",
+                file=path,
+                line=1 if where == "line" else None,
+                field=cols[missing[0]],
+            ),
+            title="missing columns",
+        )
 
 
 def _cell(value: Any, path: str, where: str, n: int, col: str, *, required: bool, nonempty: bool = False) -> str:
     """A cell as text: ids and replies may be text or numbers; anything else is an unreadable row."""
+
     def bad(msg: str) -> TianpingError:
         if where == "line":
             return TianpingError(Problem(msg, file=path, line=n, field=col), title="unreadable row")
@@ -159,10 +174,13 @@ def _cell(value: Any, path: str, where: str, n: int, col: str, *, required: bool
 
 # --- readers ----------------------------------------------------------------------------------------
 
+
 def detect_format(path: str | Path, fmt: str | None = None) -> str:
     if fmt:
         if fmt not in ("jsonl", "csv", "tsv", "parquet"):
-            raise TianpingError(Problem(f"unknown format '{fmt}' (jsonl, csv, tsv, parquet)", field="--format"), title="bad format")
+            raise TianpingError(
+                Problem(f"unknown format '{fmt}' (jsonl, csv, tsv, parquet)", field="--format"), title="bad format"
+            )
         return fmt
     suffix = Path(path).suffix.lower()
     if suffix in JSONL_SUFFIXES or suffix == ".json":
@@ -171,8 +189,10 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
         return suffix[1:]
     if suffix in PARQUET_SUFFIXES:
         return "parquet"
-    raise TianpingError(Problem(f"unknown file type '{suffix or '(none)'}': use .jsonl, .csv, .tsv or .parquet (or --format)",
-                                file=str(path)), title="unknown format")
+    raise TianpingError(
+        Problem(f"unknown file type '{suffix or '(none)'}': use .jsonl, .csv, .tsv or .parquet (or --format)", file=str(path)),
+        title="unknown format",
+    )
 
 
 def _decode(path: str, data: bytes) -> str:
@@ -193,17 +213,29 @@ def _read_jsonl(path: str, text: str, cols: dict[str, str]) -> Iterator[Row]:
             why = f"{exc.msg} (column {exc.colno})" if hasattr(exc, "colno") else str(exc)
             raise TianpingError(Problem(f"not valid JSON: {why}", file=path, line=n), title="unreadable row") from None
         if not isinstance(obj, dict):
-            raise TianpingError(Problem(f"expected a JSON object, got {type(obj).__name__}", file=path, line=n), title="unreadable row")
+            raise TianpingError(
+                Problem(f"expected a JSON object, got {type(obj).__name__}", file=path, line=n), title="unreadable row"
+            )
         missing = [cols[f] for f in REQUIRED if cols[f] not in obj]
         if missing:
-            raise TianpingError(Problem(f"missing key {missing[0]!r}" + (f" (keys: {', '.join(list(obj)[:12])}; map with --map)"),
-                                        file=path, line=n, field=missing[0]), title="missing columns")
+            raise TianpingError(
+                Problem(
+                    f"missing key {missing[0]!r}" + (f" (keys: {', '.join(list(obj)[:12])}; map with --map)"),
+                    file=path,
+                    line=n,
+                    field=missing[0],
+                ),
+                title="missing columns",
+            )
         rid, resp = obj[cols["id"]], obj[cols["response"]]
         prompt, lang = obj.get(cols["prompt"]), obj.get(cols["lang"])
-        yield Row(id=rid if type(rid) is str and rid.strip() else _cell(rid, path, "line", n, cols["id"], required=True, nonempty=True),
-                  response=resp if type(resp) is str else _cell(resp, path, "line", n, cols["response"], required=True),
-                  prompt=prompt if type(prompt) is str else _cell(prompt, path, "line", n, cols["prompt"], required=False),
-                  lang=lang if type(lang) is str else _cell(lang, path, "line", n, cols["lang"], required=False), where=n)
+        yield Row(
+            id=rid if type(rid) is str and rid.strip() else _cell(rid, path, "line", n, cols["id"], required=True, nonempty=True),
+            response=resp if type(resp) is str else _cell(resp, path, "line", n, cols["response"], required=True),
+            prompt=prompt if type(prompt) is str else _cell(prompt, path, "line", n, cols["prompt"], required=False),
+            lang=lang if type(lang) is str else _cell(lang, path, "line", n, cols["lang"], required=False),
+            where=n,
+        )
 
 
 def _read_csv(path: str, text: str, cols: dict[str, str], delimiter: str) -> Iterator[Row]:
@@ -229,12 +261,19 @@ def _read_csv(path: str, text: str, cols: dict[str, str], delimiter: str) -> Ite
         if not rec or rec == [""]:
             continue
         if len(rec) != width:
-            raise TianpingError(Problem(f"{len(rec)} fields, the header has {width}", file=path, line=line), title="unreadable row")
+            raise TianpingError(
+                Problem(f"{len(rec)} fields, the header has {width}", file=path, line=line), title="unreadable row"
+            )
         rid = rec[pos["id"]]
         if not rid.strip():
             raise TianpingError(Problem("empty value", file=path, line=line, field=cols["id"]), title="unreadable row")
-        yield Row(id=rid, response=rec[pos["response"]], prompt=rec[pos["prompt"]] if "prompt" in pos else "",
-                  lang=rec[pos["lang"]] if "lang" in pos else "", where=line)
+        yield Row(
+            id=rid,
+            response=rec[pos["response"]],
+            prompt=rec[pos["prompt"]] if "prompt" in pos else "",
+            lang=rec[pos["lang"]] if "lang" in pos else "",
+            where=line,
+        )
 
 
 def _read_parquet(path: str, cols: dict[str, str]) -> Iterator[Row]:
@@ -255,11 +294,14 @@ def _read_parquet(path: str, cols: dict[str, str]) -> Iterator[Row]:
             data = {c: batch.column(c).to_pylist() for c in want}
             for i in range(batch.num_rows):
                 n += 1
-                get = lambda f: data[cols[f]][i] if cols[f] in data else None  # noqa: E731
-                yield Row(id=_cell(get("id"), path, "row", n, cols["id"], required=True, nonempty=True),
-                          response=_cell(get("response"), path, "row", n, cols["response"], required=True),
-                          prompt=_cell(get("prompt"), path, "row", n, cols["prompt"], required=False),
-                          lang=_cell(get("lang"), path, "row", n, cols["lang"], required=False), where=n)
+                get = lambda f, data=data, i=i: data[cols[f]][i] if cols[f] in data else None  # noqa: E731
+                yield Row(
+                    id=_cell(get("id"), path, "row", n, cols["id"], required=True, nonempty=True),
+                    response=_cell(get("response"), path, "row", n, cols["response"], required=True),
+                    prompt=_cell(get("prompt"), path, "row", n, cols["prompt"], required=False),
+                    lang=_cell(get("lang"), path, "row", n, cols["lang"], required=False),
+                    where=n,
+                )
     except (pa.ArrowInvalid, OSError) as exc:
         raise TianpingError(Problem(f"unreadable Parquet data after row {n}: {exc}", file=path), title="unreadable row") from None
 
@@ -283,6 +325,7 @@ def read_rows(path: str | Path, mapping: dict[str, str] | None = None, fmt: str 
 
 # --- scoring ----------------------------------------------------------------------------------------
 
+
 def _fast_refusal(text: str) -> tuple[float, str, str]:
     from .scorers.refusal import detect_refusal
 
@@ -295,12 +338,14 @@ def _batch_refusal_stat(texts: list[str]) -> list[tuple[float, str, str]]:
     from .scorers.refusal_stat import classify
 
     out = []
-    for t, (refused, p) in zip(texts, classify(texts)):
+    for t, (refused, p) in zip(texts, classify(texts), strict=True):
         if not (t or "").strip():
             out.append((1.0, "refused", "empty"))
             continue
         why = detect_refusal(t)[1]
-        out.append((1.0 if refused else 0.0, "refused" if refused else "answered", f"p={p:.3f}" + (f"; rules: {why}" if why else "")))
+        out.append(
+            (1.0 if refused else 0.0, "refused" if refused else "answered", f"p={p:.3f}" + (f"; rules: {why}" if why else ""))
+        )
     return out
 
 
@@ -324,8 +369,9 @@ def resolve_scorers(names: Iterable[str]) -> list[str]:
         if name not in known:
             near = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(near)}? " if near else ""
-            raise TianpingError(Problem(f"unknown scorer '{name}': {hint}known: {', '.join(known)}", field="--scorer"),
-                                title="unknown scorer")
+            raise TianpingError(
+                Problem(f"unknown scorer '{name}': {hint}known: {', '.join(known)}", field="--scorer"), title="unknown scorer"
+            )
         if name not in out:
             out.append(name)
     if not out:
@@ -336,8 +382,19 @@ def resolve_scorers(names: Iterable[str]) -> list[str]:
 def _sample(row: Row):
     from .schema import Sample
 
-    return Sample.model_construct(id=row.id, bank="public", risk=None, lang=row.lang or "und", expect="safe",
-                                  prompt=row.prompt, turns=None, attack="none", seed_item=None, reference=None, meta={})
+    return Sample.model_construct(
+        id=row.id,
+        bank="public",
+        risk=None,
+        lang=row.lang or "und",
+        expect="safe",
+        prompt=row.prompt,
+        turns=None,
+        attack="none",
+        seed_item=None,
+        reference=None,
+        meta={},
+    )
 
 
 def score_rows(rows: Iterable[Row], scorer_names: list[str], ctx: Any = None, *, detail: bool = True) -> Iterator[dict[str, Any]]:
@@ -424,8 +481,16 @@ def write_atomic(path: str | Path, lines: Iterable[str]) -> int:
     return n
 
 
-def score_file(path: str | Path, scorer_names: Iterable[str], *, mapping: dict[str, str] | None = None, fmt: str | None = None,
-               out: str | Path | None = None, ctx: Any = None, detail: bool = True) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
+def score_file(
+    path: str | Path,
+    scorer_names: Iterable[str],
+    *,
+    mapping: dict[str, str] | None = None,
+    fmt: str | None = None,
+    out: str | Path | None = None,
+    ctx: Any = None,
+    detail: bool = True,
+) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
     """Score every row of a file. With `out`, records go to that JSONL file (atomically) and None is
     returned in their place; otherwise the records are returned. Always returns the totals."""
     if out is not None:

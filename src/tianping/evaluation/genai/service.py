@@ -11,10 +11,10 @@ recorded per sample and the run still completes.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -25,9 +25,9 @@ from ...store.models import RunRow
 from .attacks import apply_attacks
 from .bank import bundled_banks, risk_mappings, tc260_risks
 from .bankgen import stratified
+from .lease import RunLease
 from .metrics import compute, evaluate_gates
 from .registry import attacks, scorers, suites
-from .lease import RunLease
 from .runner import Runner, first_turn_messages, run_async, run_samples, utcnow
 from .schema import GenParams, Sample
 from .scorers import ScoreContext
@@ -85,7 +85,9 @@ def build_samples(cfg: RunConfig) -> list[Sample]:
 
         parse_specs(cfg.judge)  # unknown judge kinds fail before a run exists
         if cfg.judge_vote not in Panel.RULES:
-            raise TianpingError(f"unknown judge vote rule '{cfg.judge_vote}' (known: {', '.join(Panel.RULES)})", title="bad option")
+            raise TianpingError(
+                f"unknown judge vote rule '{cfg.judge_vote}' (known: {', '.join(Panel.RULES)})", title="bad option"
+            )
     if cfg.dataset and cfg.suite != "dataset":
         raise TianpingError(f"--dataset reads your own file with the 'dataset' suite, not '{cfg.suite}'", title="bad option")
     if (cfg.preset or cfg.mapping) and not cfg.dataset:
@@ -94,10 +96,21 @@ def build_samples(cfg: RunConfig) -> list[Sample]:
         from .loaders import sha256_of
 
         if Path(cfg.dataset).exists() and sha256_of(cfg.dataset) != cfg.source.get("sha256"):
-            raise TianpingError(f"{cfg.dataset} changed since this run was created (sha256 differs); "
-                                "start a new run for the new file", title="dataset changed")
-    opts = SuiteOptions(langs=cfg.langs, seed=cfg.seed, data=cfg.data, bank=cfg.bank, expand=cfg.expand, dataset=cfg.dataset,
-                        preset=cfg.preset, mapping=dict(cfg.mapping), filter_langs=cfg.filter_langs)
+            raise TianpingError(
+                f"{cfg.dataset} changed since this run was created (sha256 differs); start a new run for the new file",
+                title="dataset changed",
+            )
+    opts = SuiteOptions(
+        langs=cfg.langs,
+        seed=cfg.seed,
+        data=cfg.data,
+        bank=cfg.bank,
+        expand=cfg.expand,
+        dataset=cfg.dataset,
+        preset=cfg.preset,
+        mapping=dict(cfg.mapping),
+        filter_langs=cfg.filter_langs,
+    )
     base = suites.get(cfg.suite)(opts)
     if not base:
         raise TianpingError(f"suite '{cfg.suite}' has no samples for languages {','.join(cfg.langs)}", title="empty suite")
@@ -123,8 +136,18 @@ def create_run(db, cfg: RunConfig) -> tuple[str, list[Sample]]:
     if not cfg.jsonl:
         cfg.jsonl = str(data_home() / "runs" / f"{run_id}.jsonl")
     with db.session() as s:
-        s.add(RunRow(id=run_id, system_id=cfg.system_id, kind="genai", suite=cfg.suite, target=cfg.target,
-                     config=cfg.model_dump(mode="json"), status="pending", created_at=utcnow()))
+        s.add(
+            RunRow(
+                id=run_id,
+                system_id=cfg.system_id,
+                kind="genai",
+                suite=cfg.suite,
+                target=cfg.target,
+                config=cfg.model_dump(mode="json"),
+                status="pending",
+                created_at=utcnow(),
+            )
+        )
     return run_id, samples
 
 
@@ -135,24 +158,47 @@ def _source_of(cfg: RunConfig, samples: list[Sample]) -> dict[str, Any] | None:
     if cfg.suite == "dataset" and cfg.dataset:
         from .loaders import load_dataset
 
-        _s, info = load_dataset(cfg.dataset, preset_name=cfg.preset, mapping=cfg.mapping,
-                                langs=cfg.langs if cfg.filter_langs else None)
+        _s, info = load_dataset(
+            cfg.dataset, preset_name=cfg.preset, mapping=cfg.mapping, langs=cfg.langs if cfg.filter_langs else None
+        )
         d = info.as_dict()
-        d.update(version=f"sha256:{info.sha256[:12]}", samples=len(samples), limit=cfg.limit, resampled=bool(cfg.limit and cfg.limit < len(_s)),
-                 rewritten=bool(cfg.attacks))
+        d.update(
+            version=f"sha256:{info.sha256[:12]}",
+            samples=len(samples),
+            limit=cfg.limit,
+            resampled=bool(cfg.limit and cfg.limit < len(_s)),
+            rewritten=bool(cfg.attacks),
+        )
         return d
     if cfg.suite == "bank" and cfg.bank:
         from .bank import load_bank_file
 
         b = load_bank_file(cfg.bank)
-        return {"source": "user", "file": str(Path(cfg.bank).resolve()), "name": Path(cfg.bank).name,
-                "sha256": sha256_of(cfg.bank), "bank": b.bank, "version": b.version, "items": len(b.items),
-                "samples": len(samples), "expanded": cfg.expand, "limit": cfg.limit}
+        return {
+            "source": "user",
+            "file": str(Path(cfg.bank).resolve()),
+            "name": Path(cfg.bank).name,
+            "sha256": sha256_of(cfg.bank),
+            "bank": b.bank,
+            "version": b.version,
+            "items": len(b.items),
+            "samples": len(samples),
+            "expanded": cfg.expand,
+            "limit": cfg.limit,
+        }
     if cfg.data and cfg.suite in ("xstest", "multijail", "flames", "simplesafety", "donotanswer", "jade"):
         p = Path(cfg.data)
         sha = sha256_of(p) if p.is_file() else None
-        return {"source": "user", "file": str(p.resolve()), "name": p.name, "version": f"sha256:{sha[:12]}" if sha else None,
-                "sha256": sha, "suite": cfg.suite, "samples": len(samples), "limit": cfg.limit}
+        return {
+            "source": "user",
+            "file": str(p.resolve()),
+            "name": p.name,
+            "version": f"sha256:{sha[:12]}" if sha else None,
+            "sha256": sha,
+            "suite": cfg.suite,
+            "samples": len(samples),
+            "limit": cfg.limit,
+        }
     return None
 
 
@@ -170,8 +216,9 @@ def run_context(cfg: RunConfig) -> dict[str, Any]:
     from .judges import panel_identity
     from .judges.calibration import calibration_status
 
-    ctx: dict[str, Any] = {"judge": calibration_status(panel_identity(cfg.judge, cfg.judge_vote, cfg.judge_min_voters),
-                                                       cfg.judge_calibration)}
+    ctx: dict[str, Any] = {
+        "judge": calibration_status(panel_identity(cfg.judge, cfg.judge_vote, cfg.judge_min_voters), cfg.judge_calibration)
+    }
     if "keyword" in cfg.scorers:
         from .keywords import library_report
 
@@ -206,8 +253,16 @@ def mark_interrupted(db, run_id: str) -> None:
             row.status = "interrupted"
 
 
-def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: Callable[[int, int], Any] | None = None,
-            on_start: Callable[[int, int], Any] | None = None, backend: Any = None, lease: RunLease | None = None) -> dict[str, Any]:
+def execute(
+    db,
+    run_id: str,
+    samples: list[Sample] | None = None,
+    *,
+    progress: Callable[[int, int], Any] | None = None,
+    on_start: Callable[[int, int], Any] | None = None,
+    backend: Any = None,
+    lease: RunLease | None = None,
+) -> dict[str, Any]:
     """Run (or finish) a run; returns the results document.
 
     The run's lease is held throughout, so a second `run`/`resume` of the same run at the same
@@ -224,9 +279,16 @@ def execute(db, run_id: str, samples: list[Sample] | None = None, *, progress: C
         lease.release()
 
 
-def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLease, *,
-                    progress: Callable[[int, int], Any] | None, on_start: Callable[[int, int], Any] | None,
-                    backend: Any = None) -> dict[str, Any]:
+def _execute_leased(
+    db,
+    run_id: str,
+    samples: list[Sample] | None,
+    lease: RunLease,
+    *,
+    progress: Callable[[int, int], Any] | None,
+    on_start: Callable[[int, int], Any] | None,
+    backend: Any = None,
+) -> dict[str, Any]:
     from .adapters import resolve_target
     from .keywords import KeywordMatcher, load_keywords
 
@@ -250,11 +312,19 @@ def _execute_leased(db, run_id: str, samples: list[Sample] | None, lease: RunLea
             target = getattr(backend, "driver_target", lambda: None)() or resolve_target(cfg.target, **opts)
             from .judges import build_panel
 
-            judge = build_panel(cfg.judge, endpoint=cfg.judge_endpoint, vote=cfg.judge_vote, min_voters=cfg.judge_min_voters,
-                                timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit,
-                                reuse={cfg.target: target})
-            ctx = ScoreContext(judge=judge, regex=cfg.regex,
-                               matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None)
+            judge = build_panel(
+                cfg.judge,
+                endpoint=cfg.judge_endpoint,
+                vote=cfg.judge_vote,
+                min_voters=cfg.judge_min_voters,
+                timeout=cfg.timeout,
+                max_retries=cfg.max_retries,
+                rate_limit=cfg.rate_limit,
+                reuse={cfg.target: target},
+            )
+            ctx = ScoreContext(
+                judge=judge, regex=cfg.regex, matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None
+            )
             runner = Runner(target, cfg.params, cfg.scorers, ctx, cache_get=store.cache_get, run_id=run_id)
             if cfg.use_cache:
                 keys = [runner.key(first_turn_messages(s)) for s in todo]
@@ -299,21 +369,39 @@ def finalize(db, run_id: str) -> dict[str, Any]:
     titles = tc260_risks()
     finished = utcnow()
     result = {
-        "schema": RESULT_SCHEMA, "run_id": run_id, "status": "completed", "target": cfg.target, "suite": cfg.suite,
-        "config": cfg.model_dump(mode="json"), "created_at": created, "started_at": started, "finished_at": finished,
+        "schema": RESULT_SCHEMA,
+        "run_id": run_id,
+        "status": "completed",
+        "target": cfg.target,
+        "suite": cfg.suite,
+        "config": cfg.model_dump(mode="json"),
+        "created_at": created,
+        "started_at": started,
+        "finished_at": finished,
         "banks": _banks_section(cfg, records),
         "judge": context.get("judge"),
         "keyword_library": {k: v for k, v in (context.get("keyword_library") or {}).items() if k != "file"} or None,
         "risks": {r: {"title": titles.get(r, {}), "maps_to": risk_mappings().get(r, {})} for r in risks},
-        "metrics": metrics, "gates": gates,
-        "errors": {"samples": len(errors), "scorers": scorer_errors,
-                   "examples": sorted({e.error or "" for e in errors})[:5]},
+        "metrics": metrics,
+        "gates": gates,
+        "errors": {"samples": len(errors), "scorers": scorer_errors, "examples": sorted({e.error or "" for e in errors})[:5]},
         "jsonl": cfg.jsonl,
     }
-    summary = {"samples": metrics["samples"], "pass_rate": metrics["overall"]["pass_rate"]["rate"],
-               "gates": {g["id"]: g["status"] for g in gates}, "errors": len(errors)}
-    _set(db, run_id, status="completed", finished_at=finished, summary=summary, result=result,
-         error=(f"{len(errors)} sample(s) failed: " + "; ".join(result["errors"]["examples"][:2])) if errors else None)
+    summary = {
+        "samples": metrics["samples"],
+        "pass_rate": metrics["overall"]["pass_rate"]["rate"],
+        "gates": {g["id"]: g["status"] for g in gates},
+        "errors": len(errors),
+    }
+    _set(
+        db,
+        run_id,
+        status="completed",
+        finished_at=finished,
+        summary=summary,
+        result=result,
+        error=(f"{len(errors)} sample(s) failed: " + "; ".join(result["errors"]["examples"][:2])) if errors else None,
+    )
     return result
 
 
@@ -328,6 +416,7 @@ def load_result(db, run_id: str) -> tuple[RunRow, dict[str, Any] | None]:
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Rate differences between two results documents, flagged when the 95 % intervals do not overlap."""
+
     def flat(res: dict[str, Any]) -> dict[str, dict]:
         m = res["metrics"]
         out = {"overall.pass_rate": m["overall"]["pass_rate"]}
@@ -347,8 +436,17 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         va = ra["rate"] if ra else None
         vb = rb["rate"] if rb else None
         sig = bool(ra and rb and ra["ci95"] and rb["ci95"] and (ra["ci95"][1] < rb["ci95"][0] or rb["ci95"][1] < ra["ci95"][0]))
-        rows.append({"metric": key, "a": va, "b": vb, "delta": (vb - va) if va is not None and vb is not None else None,
-                     "n_a": ra["n"] if ra else 0, "n_b": rb["n"] if rb else 0, "significant": sig})
+        rows.append(
+            {
+                "metric": key,
+                "a": va,
+                "b": vb,
+                "delta": (vb - va) if va is not None and vb is not None else None,
+                "n_a": ra["n"] if ra else 0,
+                "n_b": rb["n"] if rb else 0,
+                "significant": sig,
+            }
+        )
     ga = {g["id"]: g["status"] for g in a["gates"]}
     gb = {g["id"]: g["status"] for g in b["gates"]}
     order = [g["id"] for g in b["gates"]] + [i for i in ga if i not in gb]

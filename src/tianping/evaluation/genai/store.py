@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -39,15 +39,18 @@ try:
     def _line(data: dict) -> bytes:
         return orjson.dumps(data) + b"\n"
 except ImportError:  # pragma: no cover
+
     def _line(data: dict) -> bytes:
         return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+
 
 _COLS = ("bank", "risk", "lang", "attack", "status", "passed", "refused", "finished_at")
 
 
 class RunStore:
-    def __init__(self, db, run_id: str, jsonl: str | Path, *, use_cache: bool = True, batch_size: int = 64,
-                 batch_ms: float = 20.0) -> None:
+    def __init__(
+        self, db, run_id: str, jsonl: str | Path, *, use_cache: bool = True, batch_size: int = 64, batch_ms: float = 20.0
+    ) -> None:
         self.db = db
         self.run_id = run_id
         self.jsonl = Path(jsonl)
@@ -64,7 +67,9 @@ class RunStore:
 
     def _load_seq(self) -> None:
         with self.db.session() as s:
-            self.seq = int(s.scalar(select(func.coalesce(func.max(GenaiSampleRow.seq), 0)).where(GenaiSampleRow.run_id == self.run_id)) or 0)
+            self.seq = int(
+                s.scalar(select(func.coalesce(func.max(GenaiSampleRow.seq), 0)).where(GenaiSampleRow.run_id == self.run_id)) or 0
+            )
 
     # ---- reading ---------------------------------------------------------------------------
     def done_ids(self) -> set[str]:
@@ -73,7 +78,9 @@ class RunStore:
 
     def records(self) -> list[SampleRecord]:
         with self.db.session() as s:
-            rows = s.scalars(select(GenaiSampleRow.record).where(GenaiSampleRow.run_id == self.run_id).order_by(GenaiSampleRow.seq))
+            rows = s.scalars(
+                select(GenaiSampleRow.record).where(GenaiSampleRow.run_id == self.run_id).order_by(GenaiSampleRow.seq)
+            )
             return [SampleRecord.model_validate(r) for r in rows]
 
     # ---- crash recovery --------------------------------------------------------------------
@@ -106,8 +113,9 @@ class RunStore:
         tmp = self.jsonl.with_name(self.jsonl.name + ".tmp")
         with tmp.open("wb") as fh:
             with self.db.session() as s:
-                for data in s.scalars(select(GenaiSampleRow.record).where(GenaiSampleRow.run_id == self.run_id)
-                                      .order_by(GenaiSampleRow.seq)):
+                for data in s.scalars(
+                    select(GenaiSampleRow.record).where(GenaiSampleRow.run_id == self.run_id).order_by(GenaiSampleRow.seq)
+                ):
                     fh.write(_line(data))
             fh.flush()
             os.fsync(fh.fileno())
@@ -148,7 +156,7 @@ class RunStore:
         out: dict[str, dict] = {}
         with self.db.session() as s:
             for i in range(0, len(keys), chunk):
-                part = keys[i:i + chunk]
+                part = keys[i : i + chunk]
                 for k, resp in s.execute(select(GenaiCacheRow.key, GenaiCacheRow.response).where(GenaiCacheRow.key.in_(part))):
                     out[k] = dict(resp)
         return out

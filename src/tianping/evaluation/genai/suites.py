@@ -99,8 +99,9 @@ def _public(name: str) -> Callable[[SuiteOptions], list[Sample]]:
 
     def load(o: SuiteOptions) -> list[Sample]:
         if not o.data:
-            raise TianpingError(f"the '{name}' suite reads a public data set: give its file or directory with --data PATH",
-                                title="bad option")
+            raise TianpingError(
+                f"the '{name}' suite reads a public data set: give its file or directory with --data PATH", title="bad option"
+            )
         langs = None if set(o.langs) >= set(BANK_LANGS) else o.langs
         return LOADERS[name](o.data, langs)
 

@@ -54,11 +54,15 @@ def recommend(context: str | None, task: str, metrics: list[Any]) -> dict[str, A
     kind = "regression" if task == "regression" else "classification"
     chosen = context or guide.defaults[kind]
     if chosen not in guide.contexts:
-        raise TianpingError(Problem(f"unknown context '{chosen}'; choose one of: {', '.join(guide.contexts)}", field="--context"),
-                            title="bad option")
+        raise TianpingError(
+            Problem(f"unknown context '{chosen}'; choose one of: {', '.join(guide.contexts)}", field="--context"),
+            title="bad option",
+        )
     ctx = guide.contexts[chosen]
     if (kind == "regression") != chosen.startswith("regression"):
-        raise TianpingError(Problem(f"context '{chosen}' does not apply to a {task} model", field="--context"), title="bad option")
+        raise TianpingError(
+            Problem(f"context '{chosen}' does not apply to a {task} model", field="--context"), title="bad option"
+        )
     found = [m for m in metrics if m.name == ctx.metric and m.group is None and m.value is not None]
     judged = [m for m in found if m.status in ("pass", "warn", "fail", "error")]
     found = judged or found  # a value resting on too few rows is the headline only when nothing else is there
@@ -73,6 +77,13 @@ def recommend(context: str | None, task: str, metrics: list[Any]) -> dict[str, A
         "also": ctx.also,
         "reason": model_texts(ctx),  # every language the guide gives
         "citations": guide.citations,
-        "worst": None if worst is None else {"value": worst.value, "sensitive_feature": worst.sensitive_feature,
-                                             "label": worst.label, "status": worst.status, "min_group_n": worst.min_group_n},
+        "worst": None
+        if worst is None
+        else {
+            "value": worst.value,
+            "sensitive_feature": worst.sensitive_feature,
+            "label": worst.label,
+            "status": worst.status,
+            "min_group_n": worst.min_group_n,
+        },
     }

@@ -32,7 +32,7 @@ def safe_name(name: str, max_len: int = 100) -> str:
         clean = "_" + clean
     if clean != name or len(clean) > max_len:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-        clean = f"{clean[:max_len - 9]}_{digest}"
+        clean = f"{clean[: max_len - 9]}_{digest}"
     return clean
 
 
@@ -123,7 +123,7 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
         save(fig, "permutation_importance")
     sh = ex.get("shap")
     if sh:
-        pairs = sorted(zip(sh["features"], sh["mean_abs_shap"]), key=lambda kv: kv[1])[-20:]
+        pairs = sorted(zip(sh["features"], sh["mean_abs_shap"], strict=True), key=lambda kv: kv[1])[-20:]
         fig, ax = plt.subplots(figsize=(6, max(3, 0.3 * len(pairs))))
         ax.barh([k for k, _ in pairs], [v for _, v in pairs])
         ax.set_title(f"{_t('shap', lang)} ({sh['explainer']})")
@@ -131,7 +131,7 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
     if ex.get("pdp"):
         feats = list(ex["pdp"])[:6]
         fig, axes = plt.subplots(1, len(feats), figsize=(3 * len(feats), 3), squeeze=False)
-        for ax, f in zip(axes[0], feats):
+        for ax, f in zip(axes[0], feats, strict=False):
             p = ex["pdp"][f]
             ax.plot(p["grid"], p["pd"], "-")
             if f in (ex.get("ale") or {}):

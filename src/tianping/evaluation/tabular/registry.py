@@ -59,8 +59,19 @@ def known_tests() -> tuple[str, ...]:
     return (*TESTS, *sorted(plugin_tests()))
 
 
-def run_plugin_tests(names: list[str], *, enc: Any, sensitive: Any, features: list[str], target: str, model: Any,
-                     n_rows: int, seed: int, config: dict[str, Any], timings: dict[str, float]) -> list[Metric]:
+def run_plugin_tests(
+    names: list[str],
+    *,
+    enc: Any,
+    sensitive: Any,
+    features: list[str],
+    target: str,
+    model: Any,
+    n_rows: int,
+    seed: int,
+    config: dict[str, Any],
+    timings: dict[str, float],
+) -> list[Metric]:
     """Run the plug-in families among `names` (in order) and return their judged rows."""
     wanted = [n for n in names if n not in TESTS]
     if not wanted:
@@ -70,9 +81,21 @@ def run_plugin_tests(names: list[str], *, enc: Any, sensitive: Any, features: li
         sens = {str(c): np.asarray(v) for c, v in sensitive.items()}
     else:  # a DataFrame
         sens = {str(c): sensitive[c].to_numpy() for c in getattr(sensitive, "columns", [])}
-    ctx = TabularTestContext(task=enc.task, y=enc.y, pred=enc.pred, proba=enc.proba, class_names=list(enc.class_names),
-                             positive=enc.positive, sensitive=sens, features=list(features), target=target, model=model,
-                             n_rows=n_rows, seed=seed, config=dict(config))
+    ctx = TabularTestContext(
+        task=enc.task,
+        y=enc.y,
+        pred=enc.pred,
+        proba=enc.proba,
+        class_names=list(enc.class_names),
+        positive=enc.positive,
+        sensitive=sens,
+        features=list(features),
+        target=target,
+        model=model,
+        n_rows=n_rows,
+        seed=seed,
+        config=dict(config),
+    )
     out: list[Metric] = []
     for name in wanted:
         t0 = time.perf_counter()
@@ -109,8 +132,9 @@ def run_plugin_test(name: str, fn: Any, ctx: TabularTestContext) -> list[Metric]
 
 
 def _error(name: str, producer: str, message: str, n: int) -> Metric:
-    return Metric(name=f"{name}.error", test=name, value=None, n=n, status="error",
-                  details={"producer": producer, "error": message})
+    return Metric(
+        name=f"{name}.error", test=name, value=None, n=n, status="error", details={"producer": producer, "error": message}
+    )
 
 
 def _metric(name: str, producer: str, row: Any) -> Metric:
@@ -122,8 +146,9 @@ def _metric(name: str, producer: str, row: Any) -> Metric:
     thresholds = None
     details: dict[str, Any] = {"producer": producer}
     if thr is not None:
-        thresholds = Thresholds(direction="max" if thr.op in ("<=", "<") else "min",
-                                warn=thr.value if thr.warn is None else thr.warn, fail=thr.value)
+        thresholds = Thresholds(
+            direction="max" if thr.op in ("<=", "<") else "min", warn=thr.value if thr.warn is None else thr.warn, fail=thr.value
+        )
         if thr.op in ("<", ">"):
             details["threshold_op"] = thr.op
         if thr.source:
@@ -140,7 +165,20 @@ def _metric(name: str, producer: str, row: Any) -> Metric:
     if r.note:
         details["note"] = r.note
     min_n = thr.min_n if thr is not None else None
-    return Metric(name=r.metric, test=name, value=r.value, group=r.slice.group, sensitive_feature=r.slice.sensitive_feature,
-                  feature=r.slice.feature, label=r.slice.label, ci=list(r.ci) if r.ci is not None else None, n=r.n,
-                  min_n=min_n, min_group_n=r.n if min_n is not None else None, thresholds=thresholds, status=r.status,
-                  citations=list(r.citations), details=details)
+    return Metric(
+        name=r.metric,
+        test=name,
+        value=r.value,
+        group=r.slice.group,
+        sensitive_feature=r.slice.sensitive_feature,
+        feature=r.slice.feature,
+        label=r.slice.label,
+        ci=list(r.ci) if r.ci is not None else None,
+        n=r.n,
+        min_n=min_n,
+        min_group_n=r.n if min_n is not None else None,
+        thresholds=thresholds,
+        status=r.status,
+        citations=list(r.citations),
+        details=details,
+    )

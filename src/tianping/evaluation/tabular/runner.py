@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,13 +44,17 @@ class TabularConfig(BaseModel):
     model: str | None = None
     predictions: str | None = Field(None, description="column holding precomputed predictions (no model)")
     scores: list[str] | dict[str, str] | None = Field(
-        None, description="probability column(s): one column = P(positive) of a binary target; several = CLASS=COLUMN items "
-                          "(or a {class: column} mapping), one per class")
+        None,
+        description="probability column(s): one column = P(positive) of a binary target; several = CLASS=COLUMN items "
+        "(or a {class: column} mapping), one per class",
+    )
     predictions_file: str | None = Field(None, description="separate file holding the predictions/scores columns, row-aligned")
     sensitive: list[str] = Field(default_factory=list)
     features: list[str] | None = None
     categorical: list[str] | None = None
-    perturb_sensitive: bool = Field(False, description="let noise, category flips, missing values and the attack change sensitive columns")
+    perturb_sensitive: bool = Field(
+        False, description="let noise, category flips, missing values and the attack change sensitive columns"
+    )
     tests: list[str] | None = Field(None, description="tests to run; None = every test that applies")
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     positive_label: str | None = None
@@ -82,7 +87,7 @@ class TabularConfig(BaseModel):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _check_config(cfg: TabularConfig, model: ModelAdapter | None) -> list[str]:
@@ -127,8 +132,13 @@ def plan_tests(cfg: TabularConfig, adapter: ModelAdapter | None) -> tuple[list[s
         for t in ("counterfactual", "robustness", "explain"):
             if t in tests:
                 if cfg.tests is not None:
-                    raise TianpingError(Problem(f"the {t} test queries a model: give --model (precomputed predictions cannot be re-queried)",
-                                                field="--tests"), title="bad options")
+                    raise TianpingError(
+                        Problem(
+                            f"the {t} test queries a model: give --model (precomputed predictions cannot be re-queried)",
+                            field="--tests",
+                        ),
+                        title="bad options",
+                    )
                 tests.remove(t)
                 notes.append(f"{t} skipped: no model to query (precomputed predictions)")
     return tests, notes
@@ -139,8 +149,16 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     t_start = time.perf_counter()
     started = _now()
     say = progress or (lambda stage, rows: None)
-    adapter = load_model(model if model is not None else cfg.model, trust_pickle=cfg.trust_pickle,
-                         trusted_types=cfg.trusted_types, http_batch=cfg.http_batch) if (model is not None or cfg.model) else None
+    adapter = (
+        load_model(
+            model if model is not None else cfg.model,
+            trust_pickle=cfg.trust_pickle,
+            trusted_types=cfg.trusted_types,
+            http_batch=cfg.http_batch,
+        )
+        if (model is not None or cfg.model)
+        else None
+    )
     tests, notes = plan_tests(cfg, adapter)
     spec = load_spec(cfg.thresholds)
     src = datamod.open_table(cfg.data)
@@ -151,8 +169,9 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     if cfg.predictions:
         pred_src.require([cfg.predictions], "predictions")
     if cfg.scores and adapter is not None:
-        raise TianpingError(Problem("--scores go with --predictions; a model gives its own probabilities", field="--scores"),
-                            title="bad options")
+        raise TianpingError(
+            Problem("--scores go with --predictions; a model gives its own probabilities", field="--scores"), title="bad options"
+        )
     score_spec = parse_scores(cfg.scores, pred_src.columns)
     score_cols = [c for _, c in score_spec]
     if score_cols:
@@ -166,11 +185,21 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         features = [c for c in src.columns if c not in reserved]
     src.require(features, "model input" if adapter is not None and cfg.features is None else "feature")
     if cfg.target in features:
-        raise TianpingError(Problem(f"the target '{cfg.target}' is also listed as a feature", field=cfg.target), title="bad options")
+        raise TianpingError(
+            Problem(f"the target '{cfg.target}' is also listed as a feature", field=cfg.target), title="bad options"
+        )
     categorical = list(cfg.categorical or [])
     src.require(categorical, "categorical feature")
-    read_cols = list(dict.fromkeys([*features, cfg.target, *cfg.sensitive,
-                                    *([] if cfg.predictions_file else [c for c in (cfg.predictions, *score_cols) if c])]))
+    read_cols = list(
+        dict.fromkeys(
+            [
+                *features,
+                cfg.target,
+                *cfg.sensitive,
+                *([] if cfg.predictions_file else [c for c in (cfg.predictions, *score_cols) if c]),
+            ]
+        )
+    )
     need_sample = bool({"robustness", "explain", "quality", "counterfactual"} & set(tests))
     sample = datamod.RowSample(cfg.sample_rows, cfg.seed) if need_sample else None
     quality_stats = None
@@ -187,8 +216,11 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     rows = 0
     # Plain number columns into a model that takes a numeric matrix, and no test that needs rows kept
     # (fairness, performance): arrays straight from Arrow, no DataFrames. Anything else reads frames.
-    numeric_chunks = (datamod.iter_numeric_chunks(src, read_cols, cfg.chunk_rows)
-                      if adapter is not None and adapter.numeric_only and sample is None and quality_stats is None else None)
+    numeric_chunks = (
+        datamod.iter_numeric_chunks(src, read_cols, cfg.chunk_rows)
+        if adapter is not None and adapter.numeric_only and sample is None and quality_stats is None
+        else None
+    )
     if numeric_chunks is not None and adapter is not None:
         adapter.check_width(features)
         dtype = adapter.input_dtype if adapter.input_dtype in (np.float32, np.float64) else np.float64
@@ -228,8 +260,14 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     if cfg.predictions_file:
         pf = datamod.read_all(cfg.predictions_file, [c for c in (cfg.predictions, *score_cols) if c])
         if len(pf) != rows:
-            raise TianpingError(Problem(f"the predictions file has {len(pf)} rows but the data has {rows}; they must be row-aligned",
-                                        file=cfg.predictions_file, field=cfg.predictions), title="length mismatch")
+            raise TianpingError(
+                Problem(
+                    f"the predictions file has {len(pf)} rows but the data has {rows}; they must be row-aligned",
+                    file=cfg.predictions_file,
+                    field=cfg.predictions,
+                ),
+                title="length mismatch",
+            )
         pred_parts = [pf[cfg.predictions].to_numpy()]
         if score_cols:
             proba_parts = [_score_matrix(pf, score_cols, pred_file)]
@@ -247,12 +285,21 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         task_hint = "regression"
     if score_cols and task_hint is None:
         task_hint = "classification"
-    enc = encode(y_raw, pred_raw, None if score_cols else proba, model_classes=model_classes, task_hint=task_hint,
-                 target=cfg.target, positive_label=cfg.positive_label)
+    enc = encode(
+        y_raw,
+        pred_raw,
+        None if score_cols else proba,
+        model_classes=model_classes,
+        task_hint=task_hint,
+        target=cfg.target,
+        positive_label=cfg.positive_label,
+    )
     if score_cols and proba is not None:
         enc.proba = arrange_scores(proba, score_spec, enc)
     if cfg.task in ("binary", "multiclass") and enc.task != cfg.task:
-        raise TianpingError(Problem(f"--task {cfg.task} but the target has {len(enc.classes)} classes", field="--task"), title="bad options")
+        raise TianpingError(
+            Problem(f"--task {cfg.task} but the target has {len(enc.classes)} classes", field="--task"), title="bad options"
+        )
     if numeric_chunks is not None:
         sensitive: Any = {c: np.concatenate([part[c] for part in sens_parts]) for c in cfg.sensitive} if sens_parts else {}
     else:
@@ -292,7 +339,9 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         if cfg.reference:
             ref_src = datamod.open_table(cfg.reference)
             common = [c for c in quality_stats.columns if c in ref_src.columns]
-            reference = datamod.read_all(cfg.reference, list(dict.fromkeys(common + [c for c in cfg.sensitive if c in ref_src.columns])))
+            reference = datamod.read_all(
+                cfg.reference, list(dict.fromkeys(common + [c for c in cfg.sensitive if c in ref_src.columns]))
+            )
             if common == quality_stats.columns:
                 import pandas as pd
 
@@ -300,10 +349,21 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             else:
                 notes.append("train_test_overlap_rate skipped: the reference data lacks some columns")
         dist = load_reference_distribution(cfg.reference_distribution) if cfg.reference_distribution else None
-        aux["quality"] = run_quality(sink, quality_stats, y=enc.y if enc.task != "regression" else np.empty(0, dtype=np.int64),
-                                     class_names=enc.class_names, task=enc.task, positive=enc.positive, sample=sample_frame,
-                                     features=features, target=cfg.target, reference=reference, reference_distribution=dist,
-                                     ref_hashes=ref_hashes, sample_y=sample_enc.y if sample_enc is not None else None)
+        aux["quality"] = run_quality(
+            sink,
+            quality_stats,
+            y=enc.y if enc.task != "regression" else np.empty(0, dtype=np.int64),
+            class_names=enc.class_names,
+            task=enc.task,
+            positive=enc.positive,
+            sample=sample_frame,
+            features=features,
+            target=cfg.target,
+            reference=reference,
+            reference_distribution=dist,
+            ref_hashes=ref_hashes,
+            sample_y=sample_enc.y if sample_enc is not None else None,
+        )
         metrics += sink.metrics
         timings["quality"] = time.perf_counter() - t0
     if adapter is not None and sample_enc is not None and {"robustness", "explain", "counterfactual"} & set(tests):
@@ -321,13 +381,16 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
 
             not_inputs = [c for c in cfg.sensitive if c not in features]
             if not_inputs:
-                notes.append(f"counterfactual: {', '.join(not_inputs)} not a model input, so changing it cannot change a "
-                             "decision (proxies of it are not tested here; see the fairness metrics)")
+                notes.append(
+                    f"counterfactual: {', '.join(not_inputs)} not a model input, so changing it cannot change a "
+                    "decision (proxies of it are not tested here; see the fairness metrics)"
+                )
             k = min(cfg.counterfactual_rows, len(sample_frame))
             q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
             sink = MetricSink(spec, "counterfactual")
-            aux["counterfactual"] = run_counterfactual(sink, q, {c: sensitive[c] for c in sens_inputs}, n_boot=cfg.bootstrap,
-                                                       level=cfg.confidence, seed=cfg.seed)
+            aux["counterfactual"] = run_counterfactual(
+                sink, q, {c: sensitive[c] for c in sens_inputs}, n_boot=cfg.bootstrap, level=cfg.confidence, seed=cfg.seed
+            )
             metrics += sink.metrics
             timings["counterfactual"] = time.perf_counter() - t0
         if "robustness" in tests:
@@ -341,14 +404,26 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             frame_k = sample_frame[features].iloc[:k]
             twovalued = [c for c in movable if frame_k[c].nunique(dropna=True) <= 2]
             if twovalued:
-                notes.append(f"robustness: numeric columns with at most two values are moved by noise and the attack as if "
-                             f"continuous: {', '.join(twovalued[:10])}; list codes or indicators in --categorical")
+                notes.append(
+                    f"robustness: numeric columns with at most two values are moved by noise and the attack as if "
+                    f"continuous: {', '.join(twovalued[:10])}; list codes or indicators in --categorical"
+                )
             if protected:
-                notes.append(f"robustness: sensitive columns {', '.join(protected)} are held fixed (--perturb-sensitive to move them)")
+                notes.append(
+                    f"robustness: sensitive columns {', '.join(protected)} are held fixed (--perturb-sensitive to move them)"
+                )
             q = Querier(adapter, frame_k, _subset(sample_enc, k), movable)
             sink = MetricSink(spec, "robustness")
-            aux["robustness"] = run_robustness(sink, q, categorical=cats, attack=cfg.attack, epsilon=cfg.epsilon,
-                                               iterations=cfg.attack_iterations, seed=cfg.seed, protected=protected)
+            aux["robustness"] = run_robustness(
+                sink,
+                q,
+                categorical=cats,
+                attack=cfg.attack,
+                epsilon=cfg.epsilon,
+                iterations=cfg.attack_iterations,
+                seed=cfg.seed,
+                protected=protected,
+            )
             if aux["robustness"].get("attack_skipped"):
                 notes.append("boundary attack skipped: " + aux["robustness"]["attack_skipped"])
             metrics += sink.metrics
@@ -361,15 +436,32 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             k = min(cfg.explain_rows, len(sample_frame))
             q = Querier(adapter, sample_frame[features].iloc[:k], _subset(sample_enc, k), numeric)
             sink = MetricSink(spec, "explain")
-            aux["explain"] = run_explain(sink, q, shap_background=cfg.shap_background, shap_samples=cfg.shap_samples,
-                                         shap_max_evals=cfg.shap_max_evals, seed=cfg.seed, shap_explainer=cfg.shap_explainer)
+            aux["explain"] = run_explain(
+                sink,
+                q,
+                shap_background=cfg.shap_background,
+                shap_samples=cfg.shap_samples,
+                shap_max_evals=cfg.shap_max_evals,
+                seed=cfg.seed,
+                shap_explainer=cfg.shap_explainer,
+            )
             metrics += sink.metrics
             timings["explain"] = time.perf_counter() - t0
     if not set(tests) <= set(TESTS):  # plug-in families: their evidence rows judged by the shared rules (registry.py)
         from .registry import run_plugin_tests
 
-        metrics += run_plugin_tests(tests, enc=enc, sensitive=sensitive, features=features, target=cfg.target, model=adapter,
-                                    n_rows=rows, seed=cfg.seed, config=cfg.model_dump(mode="json"), timings=timings)
+        metrics += run_plugin_tests(
+            tests,
+            enc=enc,
+            sensitive=sensitive,
+            features=features,
+            target=cfg.target,
+            model=adapter,
+            n_rows=rows,
+            seed=cfg.seed,
+            config=cfg.model_dump(mode="json"),
+            timings=timings,
+        )
     plots = []
     if cfg.out_dir:
         say("plots", rows)
@@ -380,13 +472,25 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         timings["plots"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     result = TabularResult(
-        run_id=str(uuid.uuid4()), created_at=started,
-        config=cfg.model_dump(mode="json") | {"model_kind": adapter.kind if adapter else "predictions", "features": features,
-                                              "data_sha256": _sha256(cfg.data),
-                                              **({"predictions_file_sha256": _sha256(cfg.predictions_file)} if cfg.predictions_file else {})},
-        task=enc.task, n_rows=rows, labels=enc.class_names or None,
+        run_id=str(uuid.uuid4()),
+        created_at=started,
+        config=cfg.model_dump(mode="json")
+        | {
+            "model_kind": adapter.kind if adapter else "predictions",
+            "features": features,
+            "data_sha256": _sha256(cfg.data),
+            **({"predictions_file_sha256": _sha256(cfg.predictions_file)} if cfg.predictions_file else {}),
+        },
+        task=enc.task,
+        n_rows=rows,
+        labels=enc.class_names or None,
         positive_label=enc.class_names[enc.positive] if enc.positive is not None else None,
-        tests=tests, metrics=metrics, summary=summarise(metrics), recommendation=recommendation, plots=plots, notes=notes,
+        tests=tests,
+        metrics=metrics,
+        summary=summarise(metrics),
+        recommendation=recommendation,
+        plots=plots,
+        notes=notes,
         timings={k: round(v, 4) for k, v in timings.items()},
     )
     if cfg.out_dir:
@@ -416,8 +520,14 @@ def _score_matrix(frame: pd.DataFrame, cols: list[str], file: str) -> np.ndarray
         if not (pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().all()):
             bad = pd.to_numeric(frame[c], errors="coerce").isna() & frame[c].notna()
             example = frame[c][bad].iloc[0] if bad.any() else None
-            raise TianpingError(Problem(f"score column '{c}' is not numeric (e.g. {example!r}); scores are probabilities in [0, 1]",
-                                        file=file, field=c), title="bad scores")
+            raise TianpingError(
+                Problem(
+                    f"score column '{c}' is not numeric (e.g. {example!r}); scores are probabilities in [0, 1]",
+                    file=file,
+                    field=c,
+                ),
+                title="bad scores",
+            )
     return frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -428,44 +538,77 @@ def _model_predict(adapter: ModelAdapter, call: Callable[[Any], Any], inputs: An
     except TianpingError:
         raise
     except Exception as exc:  # the model rejected data of the declared shape: say so, no traceback
-        raise TianpingError(Problem(f"the {adapter.kind} model failed on the data: {type(exc).__name__}: {str(exc)[:300]}",
-                                    file=adapter.source, field="--model"), title="model error") from None
+        raise TianpingError(
+            Problem(
+                f"the {adapter.kind} model failed on the data: {type(exc).__name__}: {str(exc)[:300]}",
+                file=adapter.source,
+                field="--model",
+            ),
+            title="model error",
+        ) from None
     if len(p.labels) != n_rows:
-        raise TianpingError(Problem(f"the model returned {len(p.labels)} predictions for {n_rows} rows", field="--model"),
-                            title="length mismatch")
+        raise TianpingError(
+            Problem(f"the model returned {len(p.labels)} predictions for {n_rows} rows", field="--model"), title="length mismatch"
+        )
     return p
 
 
-def _check_outputs(pred: np.ndarray, proba: np.ndarray | None, adapter: ModelAdapter | None, cfg: TabularConfig,
-                   pred_file: str, score_cols: list[str]) -> None:
+def _check_outputs(
+    pred: np.ndarray,
+    proba: np.ndarray | None,
+    adapter: ModelAdapter | None,
+    cfg: TabularConfig,
+    pred_file: str,
+    score_cols: list[str],
+) -> None:
     """Missing, NaN or infinite predictions or scores are refused, naming the file, column and first row."""
     i, cnt = first_bad(pred)
     if cnt:
         if adapter is not None:
-            msg = Problem(f"the model returned a missing or non-finite prediction for data row {i + 1} ({cnt} rows in all)",
-                          file=cfg.data, field="--model")
+            msg = Problem(
+                f"the model returned a missing or non-finite prediction for data row {i + 1} ({cnt} rows in all)",
+                file=cfg.data,
+                field="--model",
+            )
         else:
-            msg = Problem(f"column '{cfg.predictions}' has a missing or non-finite value at data row {i + 1} ({cnt} rows in all); "
-                          "every row needs a prediction (drop those rows first)", file=pred_file, field=cfg.predictions)
+            msg = Problem(
+                f"column '{cfg.predictions}' has a missing or non-finite value at data row {i + 1} ({cnt} rows in all); "
+                "every row needs a prediction (drop those rows first)",
+                file=pred_file,
+                field=cfg.predictions,
+            )
         raise TianpingError(msg, title="bad predictions")
     if proba is None:
         return
     i, cnt = first_bad(proba)
     if cnt:
         if adapter is not None:
-            msg = Problem(f"the model returned a missing or non-finite probability for data row {i + 1} ({cnt} rows in all)",
-                          file=cfg.data, field="--model")
+            msg = Problem(
+                f"the model returned a missing or non-finite probability for data row {i + 1} ({cnt} rows in all)",
+                file=cfg.data,
+                field="--model",
+            )
         else:
             j = int(np.flatnonzero(~np.isfinite(proba[i]))[0])
-            msg = Problem(f"score column '{score_cols[j]}' has a missing or non-finite value ({proba[i, j]!r}) at data row {i + 1} "
-                          f"({cnt} rows in all)", file=pred_file, field=score_cols[j])
+            msg = Problem(
+                f"score column '{score_cols[j]}' has a missing or non-finite value ({proba[i, j]!r}) at data row {i + 1} "
+                f"({cnt} rows in all)",
+                file=pred_file,
+                field=score_cols[j],
+            )
         raise TianpingError(msg, title="bad scores")
     if score_cols:
         out = (proba < 0) | (proba > 1)
         if out.any():
             i, j = (int(v[0]) for v in np.nonzero(out))
-            raise TianpingError(Problem(f"score column '{score_cols[j]}' has {proba[i, j]!r} at data row {i + 1}: scores are "
-                                        "probabilities in [0, 1]", file=pred_file, field=score_cols[j]), title="bad scores")
+            raise TianpingError(
+                Problem(
+                    f"score column '{score_cols[j]}' has {proba[i, j]!r} at data row {i + 1}: scores are probabilities in [0, 1]",
+                    file=pred_file,
+                    field=score_cols[j],
+                ),
+                title="bad scores",
+            )
 
 
 def _sample_encoding(frame: pd.DataFrame, enc: Encoded, target: str) -> Encoded:

@@ -33,7 +33,7 @@ class Thresholds(BaseModel):
     fail: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Thresholds":
+    def _ordered(self) -> Thresholds:
         if self.direction == "max" and self.warn > self.fail:
             raise ValueError("for direction 'max', warn must be <= fail")
         if self.direction == "min" and self.warn < self.fail:
@@ -123,9 +123,16 @@ def _default_spec() -> Spec:
             cs = parsed.citation_sets[cite]
             principles += [p for p in cs.principles if p not in principles]
             provisions += [p for p in cs.provisions if p not in provisions]
-        out[name] = MetricSpec(name=name, test=entry.test, title=model_texts(entry),
-                               principles=principles, citations=provisions, thresholds=entry.thresholds,
-                               min_n=entry.min_n if entry.min_n is not None else parsed.default_min_n, gate=entry.gate)
+        out[name] = MetricSpec(
+            name=name,
+            test=entry.test,
+            title=model_texts(entry),
+            principles=principles,
+            citations=provisions,
+            thresholds=entry.thresholds,
+            min_n=entry.min_n if entry.min_n is not None else parsed.default_min_n,
+            gate=entry.gate,
+        )
     return Spec(metrics=out)
 
 
@@ -160,8 +167,14 @@ def load_spec(thresholds_file: str | Path | None = None) -> Spec:
     for name, entry in parsed.metrics.items():
         if name not in spec.metrics:
             line = doc.line_of(("metrics", name))
-            problems.append(Problem(f"unknown metric '{name}' (see docs/tabular-tests.md for the names)",
-                                    file=str(path), line=line, field=f"metrics.{name}"))
+            problems.append(
+                Problem(
+                    f"unknown metric '{name}' (see docs/tabular-tests.md for the names)",
+                    file=str(path),
+                    line=line,
+                    field=f"metrics.{name}",
+                )
+            )
             continue
         given = entry.model_fields_set
         if "thresholds" in given:

@@ -31,13 +31,21 @@ def _manifest(created_at: str, hashes: list[str]) -> dict[str, Any]:
 
 
 def build_bundle(incidents: list[Incident], key: KeyPair) -> dict[str, Any]:
-    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     items = [{"hash": content_hash(i), "incident": i.canonical()} for i in incidents]
     manifest = _manifest(created, [it["hash"] for it in items])
     mbytes = canonical_bytes(manifest)
-    return {**manifest, "bundle_id": "sha256:" + hashlib.sha256(mbytes).hexdigest(), "items": items,
-            "signature": {"algorithm": "ed25519", "public_key": b64(key.public_raw), "fingerprint": key.fingerprint,
-                          "value": b64(key.sign(mbytes))}}
+    return {
+        **manifest,
+        "bundle_id": "sha256:" + hashlib.sha256(mbytes).hexdigest(),
+        "items": items,
+        "signature": {
+            "algorithm": "ed25519",
+            "public_key": b64(key.public_raw),
+            "fingerprint": key.fingerprint,
+            "value": b64(key.sign(mbytes)),
+        },
+    }
 
 
 def write_bundle(bundle: dict[str, Any], path: str | Path) -> None:
@@ -59,12 +67,15 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def verify_bundle(bundle: dict[str, Any], *, source: str = "bundle", trusted: list[str] | None = None) -> tuple[list[Incident], dict[str, Any]]:
+def verify_bundle(
+    bundle: dict[str, Any], *, source: str = "bundle", trusted: list[str] | None = None
+) -> tuple[list[Incident], dict[str, Any]]:
     """Check format, every item's address, the manifest signature and (optionally) the signer.
 
     Raises TianpingError naming the first item or field that fails; returns the incidents and a
     summary (bundle id, signer fingerprint) when everything holds.
     """
+
     def bad(msg: str, fld: str | None = None) -> TianpingError:
         return TianpingError(Problem(msg, file=source, field=fld), title="bundle rejected")
 
@@ -79,8 +90,11 @@ def verify_bundle(bundle: dict[str, Any], *, source: str = "bundle", trusted: li
             raise bad("malformed item", f"items.{n}")
         actual = "sha256:" + hashlib.sha256(canonical_bytes(it["incident"])).hexdigest()
         if actual != it["hash"]:
-            raise bad(f"content does not match its address (declared {it['hash'][:19]}…, computed {actual[:19]}…): "
-                      "the incident was changed after export", f"items.{n}.incident")
+            raise bad(
+                f"content does not match its address (declared {it['hash'][:19]}…, computed {actual[:19]}…): "
+                "the incident was changed after export",
+                f"items.{n}.incident",
+            )
         try:
             inc = Incident.model_validate(it["incident"])
         except ValidationError as exc:
@@ -100,9 +114,16 @@ def verify_bundle(bundle: dict[str, Any], *, source: str = "bundle", trusted: li
     if bundle.get("bundle_id") != "sha256:" + hashlib.sha256(mbytes).hexdigest():
         raise bad("bundle_id does not match the manifest", "bundle_id")
     if trusted is not None and fp not in trusted:
-        raise bad(f"signed by an untrusted key {fp[:16]}… (trusted: {', '.join(t[:16] + '…' for t in trusted) or 'none'})",
-                  "signature.fingerprint")
-    return incidents, {"bundle_id": bundle["bundle_id"], "signer": fp, "created_at": bundle.get("created_at"), "items": len(incidents)}
+        raise bad(
+            f"signed by an untrusted key {fp[:16]}… (trusted: {', '.join(t[:16] + '…' for t in trusted) or 'none'})",
+            "signature.fingerprint",
+        )
+    return incidents, {
+        "bundle_id": bundle["bundle_id"],
+        "signer": fp,
+        "created_at": bundle.get("created_at"),
+        "items": len(incidents),
+    }
 
 
 def export_bundle(svc: IncidentService, path: str | Path, key: KeyPair, ids: list[str] | None = None) -> dict[str, Any]:
@@ -115,7 +136,9 @@ def export_bundle(svc: IncidentService, path: str | Path, key: KeyPair, ids: lis
     return {"bundle_id": bundle["bundle_id"], "signer": key.fingerprint, "items": len(incidents), "path": str(path)}
 
 
-def import_bundle(svc: IncidentService, path: str | Path, *, trusted: list[str] | None = None, replace: bool = False) -> tuple[ImportResult, dict[str, Any]]:
+def import_bundle(
+    svc: IncidentService, path: str | Path, *, trusted: list[str] | None = None, replace: bool = False
+) -> tuple[ImportResult, dict[str, Any]]:
     """Verify first, then store in one transaction, deduplicating by content hash."""
     incidents, info = verify_bundle(read_bundle(path), source=str(path), trusted=trusted)
     return svc.save(incidents, origin=f"bundle:{info['signer'][:16]}", replace=replace), info

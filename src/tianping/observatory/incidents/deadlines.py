@@ -32,8 +32,13 @@ def deadlines(inc: Incident) -> list[dict[str, Any]]:
     out: dict[str, Any] = {"regime": "eu-ai-act-art-73", "cites": [ART73]}
     if eu is None:
         return [{**out, "status": "unknown", "reason": texts("incident.eu73.no_facts")}]
-    serious = eu.death or eu.serious_health_harm or eu.critical_infrastructure_disruption or eu.fundamental_rights_infringement \
+    serious = (
+        eu.death
+        or eu.serious_health_harm
+        or eu.critical_infrastructure_disruption
+        or eu.fundamental_rights_infringement
         or eu.property_or_environment_harm
+    )
     if not serious and not eu.widespread_infringement:
         return [{**out, "status": "not_applicable", "reason": texts("incident.eu73.not_serious")}]
     if eu.high_risk is False:
@@ -44,9 +49,14 @@ def deadlines(inc: Incident) -> list[dict[str, Any]]:
         days, para = 10, "73(4)"
     else:
         days, para = 15, "73(2)"
-    res = {**out, "status": "applies" if eu.high_risk else "possibly", "days": days, "paragraph": para,
-           "report_by": (eu.aware_date + dt.timedelta(days=days)).isoformat() if eu.aware_date else None,
-           "reason": texts("incident.eu73.report_by", art=para[:2], par=para[3:-1], days=days)}
+    res = {
+        **out,
+        "status": "applies" if eu.high_risk else "possibly",
+        "days": days,
+        "paragraph": para,
+        "report_by": (eu.aware_date + dt.timedelta(days=days)).isoformat() if eu.aware_date else None,
+        "reason": texts("incident.eu73.report_by", art=para[:2], par=para[3:-1], days=days),
+    }
     if eu.high_risk is None:
         res["question"] = texts("incident.eu73.ask_high_risk")
     if eu.aware_date is None:

@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["low", "moderate", "high", "critical"]
 OECDType = Literal["incident", "serious_incident", "hazard", "serious_hazard"]
-HARM_TYPES = ("physical", "psychological", "economic_property", "reputational", "human_rights", "public_interest", "environmental")
+HARM_TYPES = (
+    "physical",
+    "psychological",
+    "economic_property",
+    "reputational",
+    "human_rights",
+    "public_interest",
+    "environmental",
+)
 
 
 class _Strict(BaseModel):
@@ -45,8 +53,11 @@ class Harm(_Strict):
     """OECD AI Incidents Monitor style harm description."""
 
     oecd_type: OECDType | None = None
-    harm_types: list[Literal["physical", "psychological", "economic_property", "reputational", "human_rights",
-                             "public_interest", "environmental"]] = Field(default_factory=list)
+    harm_types: list[
+        Literal[
+            "physical", "psychological", "economic_property", "reputational", "human_rights", "public_interest", "environmental"
+        ]
+    ] = Field(default_factory=list)
     affected_stakeholders: list[str] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-3")
     sectors: list[str] = Field(default_factory=list)
@@ -104,7 +115,9 @@ def suggested_severity(inc: Incident) -> Severity | None:
     h, eu = inc.harm, inc.eu_ai_act
     if (h and (h.deaths or 0) > 0) or (eu and (eu.death or eu.critical_infrastructure_disruption)):
         return "critical"
-    if (h and ((h.injuries or 0) > 0 or h.oecd_type == "serious_incident")) or (eu and (eu.serious_health_harm or eu.widespread_infringement)):
+    if (h and ((h.injuries or 0) > 0 or h.oecd_type == "serious_incident")) or (
+        eu and (eu.serious_health_harm or eu.widespread_infringement)
+    ):
         return "high"
     if h and (h.harm_types or h.oecd_type == "incident"):
         return "moderate"

@@ -29,7 +29,7 @@ from .schema import Classification, Incident, Report, content_hash, suggested_se
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass
@@ -40,14 +40,20 @@ class ImportResult:
     conflicts: list[str] = field(default_factory=list)  # same id, different content, not replaced
 
     def as_dict(self) -> dict[str, Any]:
-        return {"imported": len(self.imported), "updated": len(self.updated), "duplicates": len(self.duplicates),
-                "conflicts": self.conflicts}
+        return {
+            "imported": len(self.imported),
+            "updated": len(self.updated),
+            "duplicates": len(self.duplicates),
+            "conflicts": self.conflicts,
+        }
 
 
 def load_incident_file(path: str | Path) -> Incident:
     doc = load_yaml_file(path)
     if not isinstance(doc.data, dict):
-        raise TianpingError(Problem("expected a mapping at the top of the incident", file=str(path), line=1), title="invalid incident")
+        raise TianpingError(
+            Problem("expected a mapping at the top of the incident", file=str(path), line=1), title="invalid incident"
+        )
     data = dict(doc.data)
     data.setdefault("id", str(uuid.uuid4()))
     try:
@@ -75,9 +81,17 @@ class IncidentService:
         row.severity, row.content_hash, row.document, row.origin = inc.severity, h, doc, origin
         s.flush()
         for r in inc.reports:
-            s.add(IncidentReportRow(incident_id=inc.id, report_number=r.report_number, url=r.url, title=r.title,
-                                    date_published=r.date_published.isoformat() if r.date_published else None,
-                                    language=r.language, source_domain=r.source_domain))
+            s.add(
+                IncidentReportRow(
+                    incident_id=inc.id,
+                    report_number=r.report_number,
+                    url=r.url,
+                    title=r.title,
+                    date_published=r.date_published.isoformat() if r.date_published else None,
+                    language=r.language,
+                    source_domain=r.source_domain,
+                )
+            )
         for c in inc.classifications:
             s.add(IncidentClassificationRow(incident_id=inc.id, namespace=c.namespace, attributes=c.attributes))
         for sid in dict.fromkeys(inc.systems):
@@ -111,7 +125,9 @@ class IncidentService:
             if require_registered:
                 missing = [sid for sid in system_ids if s.get(SystemRow, sid) is None]
                 if missing:
-                    raise TianpingError(Problem(f"no registered system with id {', '.join(missing)}", field="system"), title="not found")
+                    raise TianpingError(
+                        Problem(f"no registered system with id {', '.join(missing)}", field="system"), title="not found"
+                    )
             inc = Incident.model_validate(row.document)
             inc = inc.model_copy(update={"systems": list(dict.fromkeys(inc.systems + system_ids))})
             self._write(s, inc, row.origin, row)
@@ -129,27 +145,48 @@ class IncidentService:
     def get(self, incident_id: str) -> tuple[Incident, dict[str, Any]]:
         with self.db.session() as s:
             row = self._row(s, incident_id)
-            return Incident.model_validate(row.document), {"content_hash": row.content_hash, "origin": row.origin,
-                                                            "created_at": row.created_at}
+            return Incident.model_validate(row.document), {
+                "content_hash": row.content_hash,
+                "origin": row.origin,
+                "created_at": row.created_at,
+            }
 
     def all(self) -> list[Incident]:
         with self.db.session() as s:
             return [Incident.model_validate(r.document) for r in s.scalars(select(IncidentRow).order_by(IncidentRow.id))]
 
-    def list(self, *, system: str | None = None, severity: str | None = None, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, *, system: str | None = None, severity: str | None = None, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
         with self.db.session() as s:
             q = select(IncidentRow)
             if system:
-                q = q.where(IncidentRow.id.in_(select(IncidentSystemRow.incident_id).where(IncidentSystemRow.system_id == system)))
+                q = q.where(
+                    IncidentRow.id.in_(select(IncidentSystemRow.incident_id).where(IncidentSystemRow.system_id == system))
+                )
             if severity:
                 q = q.where(IncidentRow.severity == severity)
             if namespace:
-                q = q.where(IncidentRow.id.in_(select(IncidentClassificationRow.incident_id).where(IncidentClassificationRow.namespace == namespace)))
-            return [{"id": r.id, "aiid_incident_id": r.aiid_incident_id, "title": r.title, "date": r.date, "severity": r.severity,
-                     "systems": r.document.get("systems", []), "reports": len(r.document.get("reports", [])),
-                     "classifications": [c["namespace"] for c in r.document.get("classifications", [])],
-                     "content_hash": r.content_hash, "origin": r.origin}
-                    for r in s.scalars(q.order_by(IncidentRow.date.desc(), IncidentRow.id))]
+                q = q.where(
+                    IncidentRow.id.in_(
+                        select(IncidentClassificationRow.incident_id).where(IncidentClassificationRow.namespace == namespace)
+                    )
+                )
+            return [
+                {
+                    "id": r.id,
+                    "aiid_incident_id": r.aiid_incident_id,
+                    "title": r.title,
+                    "date": r.date,
+                    "severity": r.severity,
+                    "systems": r.document.get("systems", []),
+                    "reports": len(r.document.get("reports", [])),
+                    "classifications": [c["namespace"] for c in r.document.get("classifications", [])],
+                    "content_hash": r.content_hash,
+                    "origin": r.origin,
+                }
+                for r in s.scalars(q.order_by(IncidentRow.date.desc(), IncidentRow.id))
+            ]
 
 
 # -------------------------------------------------------------------- AIID CSV snapshot
@@ -196,8 +233,9 @@ def _rows(path: str | Path) -> list[dict[str, str]]:
 _BOOKKEEPING = {"_id", "Incident ID", "incident_id", "Namespace", "namespace", "Published"}
 
 
-def read_aiid(incidents_csv: str | Path, reports_csv: str | Path | None = None,
-              classification_csvs: list[str | Path] | None = None) -> list[Incident]:
+def read_aiid(
+    incidents_csv: str | Path, reports_csv: str | Path | None = None, classification_csvs: list[str | Path] | None = None
+) -> list[Incident]:
     """Incidents from an AIID snapshot's CSV files (incidents.csv, reports.csv, classifications_*.csv)."""
     reports: dict[int, Report] = {}
     if reports_csv:
@@ -205,10 +243,16 @@ def read_aiid(incidents_csv: str | Path, reports_csv: str | Path | None = None,
             n = _int(r.get("report_number"))
             if n is None:
                 continue
-            reports[n] = Report(report_number=n, url=r.get("url") or None, title=r.get("title") or None,
-                                date_published=_date(r.get("date_published")), language=r.get("language") or None,
-                                source_domain=r.get("source_domain") or None, authors=[str(a) for a in _list(r.get("authors"))],
-                                description=r.get("description") or None)
+            reports[n] = Report(
+                report_number=n,
+                url=r.get("url") or None,
+                title=r.get("title") or None,
+                date_published=_date(r.get("date_published")),
+                language=r.get("language") or None,
+                source_domain=r.get("source_domain") or None,
+                authors=[str(a) for a in _list(r.get("authors"))],
+                description=r.get("description") or None,
+            )
     classes: dict[int, list[Classification]] = {}
     for path in classification_csvs or []:
         m = re.match(r"classifications_(.+)\.csv$", Path(path).name)
@@ -225,19 +269,32 @@ def read_aiid(incidents_csv: str | Path, reports_csv: str | Path | None = None,
     for lineno, r in enumerate(_rows(incidents_csv), start=2):
         iid = _int(r.get("incident_id"))
         if iid is None:
-            raise TianpingError(Problem("missing or non-numeric incident_id", file=str(incidents_csv), line=lineno, field="incident_id"),
-                                title="invalid AIID file")
+            raise TianpingError(
+                Problem("missing or non-numeric incident_id", file=str(incidents_csv), line=lineno, field="incident_id"),
+                title="invalid AIID file",
+            )
         nums = [_int(x) for x in _list(r.get("reports"))]
         try:
-            out.append(Incident(
-                id=f"aiid-{iid}", aiid_incident_id=iid, title=(r.get("title") or f"AIID incident {iid}").strip(),
-                description=r.get("description") or None, date=_date(r.get("date")),
-                deployers=[str(x) for x in _list(r.get("Alleged deployer of AI system"))],
-                developers=[str(x) for x in _list(r.get("Alleged developer of AI system"))],
-                harmed_parties=[str(x) for x in _list(r.get("Alleged harmed or nearly harmed parties"))],
-                reports=[reports.get(n) or Report(report_number=n) for n in nums if n is not None],
-                classifications=classes.get(iid, [])))
+            out.append(
+                Incident(
+                    id=f"aiid-{iid}",
+                    aiid_incident_id=iid,
+                    title=(r.get("title") or f"AIID incident {iid}").strip(),
+                    description=r.get("description") or None,
+                    date=_date(r.get("date")),
+                    deployers=[str(x) for x in _list(r.get("Alleged deployer of AI system"))],
+                    developers=[str(x) for x in _list(r.get("Alleged developer of AI system"))],
+                    harmed_parties=[str(x) for x in _list(r.get("Alleged harmed or nearly harmed parties"))],
+                    reports=[reports.get(n) or Report(report_number=n) for n in nums if n is not None],
+                    classifications=classes.get(iid, []),
+                )
+            )
         except ValidationError as exc:
-            raise TianpingError([Problem(e["msg"], file=str(incidents_csv), line=lineno, field=".".join(map(str, e["loc"])))
-                                 for e in exc.errors()], title="invalid AIID file") from None
+            raise TianpingError(
+                [
+                    Problem(e["msg"], file=str(incidents_csv), line=lineno, field=".".join(map(str, e["loc"])))
+                    for e in exc.errors()
+                ],
+                title="invalid AIID file",
+            ) from None
     return out

@@ -3,9 +3,9 @@ read with the right parser and an unknown one is reported instead of guessed at.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import jpeg, mp3, mp4, png, riff, text
 from .base import Malformed

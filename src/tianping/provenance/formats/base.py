@@ -11,8 +11,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from ...errors import Problem, TianpingError
 from ..limits import READ_BLOCK
@@ -30,7 +31,7 @@ def read_exact(fh: BinaryIO, n: int, path: Path, what: str) -> bytes:
     return data
 
 
-def hash_span(h: "hashlib._Hash", fh: BinaryIO, n: int, path: Path, what: str) -> None:
+def hash_span(h: hashlib._Hash, fh: BinaryIO, n: int, path: Path, what: str) -> None:
     """Feed n bytes from the current position into h, block by block (bounded memory)."""
     while n > 0:
         block = fh.read(min(READ_BLOCK, n))
@@ -76,5 +77,5 @@ def atomic_edit(src: Path, dst: Path, editor: Callable[[Path], None]) -> None:
         raise
 
 
-def sha256_hex() -> "hashlib._Hash":
+def sha256_hex() -> hashlib._Hash:
     return hashlib.sha256()

@@ -60,7 +60,7 @@ def _segments(fh: BinaryIO, path: Path):
 def content_hash(path: Path) -> str:
     h = sha256_hex()
     with open(path, "rb") as fh:
-        for marker, start, off, length in list(_segments(fh, path)):
+        for marker, start, _off, length in list(_segments(fh, path)):
             if marker in SKIP_IN_HASH:
                 continue
             fh.seek(start)
@@ -92,7 +92,7 @@ def read_label(path: Path) -> tuple[str | None, list[str]]:
             fh.seek(off)
             payload = fh.read(length)
             if payload.startswith(XMP_ID):
-                found = found or xmp.get_aigc(payload[len(XMP_ID):].decode("utf-8", errors="replace"))
+                found = found or xmp.get_aigc(payload[len(XMP_ID) :].decode("utf-8", errors="replace"))
             elif payload.startswith(EXIF_ID) and found is None:
                 found = _exif_user_comment(payload)
     return found, []
@@ -107,7 +107,7 @@ def write_label(src: Path, dst: Path, value: str) -> None:
                 fh.seek(off)
                 payload = fh.read(length)
                 if payload.startswith(XMP_ID):
-                    packet = payload[len(XMP_ID):].decode("utf-8", errors="replace")
+                    packet = payload[len(XMP_ID) :].decode("utf-8", errors="replace")
                     break
         data = XMP_ID + xmp.set_aigc(packet, value).encode("utf-8")
         if len(data) + 2 > 0xFFFF:

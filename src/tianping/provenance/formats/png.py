@@ -35,7 +35,9 @@ def _chunks(fh: BinaryIO, path: Path):
         head = read_exact(fh, 8, path, f"PNG chunk header at byte {pos}")
         length, ctype = struct.unpack(">I4s", head)
         if length > 0x7FFFFFFF or pos + 12 + length > size:
-            raise Malformed(path, f"truncated PNG: chunk {ctype!r} at byte {pos} declares {length} bytes past the end of the file")
+            raise Malformed(
+                path, f"truncated PNG: chunk {ctype!r} at byte {pos} declares {length} bytes past the end of the file"
+            )
         yield ctype, length, pos + 8
         pos += 12 + length
         if ctype == b"IEND":

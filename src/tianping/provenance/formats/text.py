@@ -28,7 +28,7 @@ def _split(path: Path) -> tuple[bytes, bytes | None]:
     i = stripped.rfind(b"\n" + OPEN)
     start = 0 if stripped.startswith(OPEN) and i < 0 else (i + 1 if i >= 0 else -1)
     if start >= 0 and stripped.endswith(CLOSE):
-        return data[:start], stripped[start + len(OPEN):-len(CLOSE)]
+        return data[:start], stripped[start + len(OPEN) : -len(CLOSE)]
     return data, None
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ....errors import TianpingError
 from ..registry import target, targets
@@ -85,6 +86,7 @@ def resolve_target(spec: str, **options: Any) -> Target:
 
 
 # ---- small built-in callables, handy for smoke tests and the harness benchmark ----------------
+
 
 def echo(messages: Messages, params: dict) -> str:
     """Repeats the last user message (never refuses)."""

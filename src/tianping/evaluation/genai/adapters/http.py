@@ -114,7 +114,9 @@ def _ssl_context() -> ssl.SSLContext:
 class FastHTTPClient:
     """POSTs to one origin over a pool of keep-alive connections (no limit but the caller's concurrency)."""
 
-    def __init__(self, base_url: str, headers: dict[str, str] | None = None, *, timeout: float = 60.0, max_idle: int = 64) -> None:
+    def __init__(
+        self, base_url: str, headers: dict[str, str] | None = None, *, timeout: float = 60.0, max_idle: int = 64
+    ) -> None:
         u = urlsplit(base_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"not an http(s) URL: {base_url}")
@@ -125,8 +127,9 @@ class FastHTTPClient:
         default_port = self.port == (443 if self.tls else 80)
         hostport = (f"[{self.host}]" if ":" in self.host else self.host) + ("" if default_port else f":{self.port}")
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        self._head = (f"Host: {hostport}\r\nUser-Agent: tianping\r\nAccept: application/json\r\n"
-                      f"Content-Type: application/json\r\n{extra}").encode("latin-1")
+        self._head = (
+            f"Host: {hostport}\r\nUser-Agent: tianping\r\nAccept: application/json\r\nContent-Type: application/json\r\n{extra}"
+        ).encode("latin-1")
         self.timeout = timeout
         self.max_idle = max_idle
         self._idle: deque[_Conn] = deque()
@@ -136,16 +139,27 @@ class FastHTTPClient:
     async def _connect(self) -> _Conn:
         loop = asyncio.get_running_loop()
         try:
-            _, conn = await loop.create_connection(_Conn, self.host, self.port, ssl=self._ssl,
-                                                   server_hostname=self.host if self.tls else None)
+            _, conn = await loop.create_connection(
+                _Conn, self.host, self.port, ssl=self._ssl, server_hostname=self.host if self.tls else None
+            )
         except (OSError, ssl.SSLError) as exc:
             raise TransportError(f"{exc.__class__.__name__}: {exc}") from None
         return conn
 
     async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """(status, lower-cased headers, body). Raises TransportError or TimeoutError."""
-        req = b"".join((b"POST ", (self.prefix + path).encode("latin-1"), b" HTTP/1.1\r\n", self._head,
-                        b"Content-Length: ", str(len(body)).encode(), b"\r\n\r\n", body))
+        req = b"".join(
+            (
+                b"POST ",
+                (self.prefix + path).encode("latin-1"),
+                b" HTTP/1.1\r\n",
+                self._head,
+                b"Content-Length: ",
+                str(len(body)).encode(),
+                b"\r\n\r\n",
+                body,
+            )
+        )
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections belong to the loop that opened them
             self._idle.clear()

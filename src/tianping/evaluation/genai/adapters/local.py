@@ -65,15 +65,22 @@ class LocalTarget(Target):
         p = batch[0].params
         try:
             # on the process's single torch thread (see llm.local.on_torch_thread), not a pool thread
-            call = functools.partial(self.lm.generate, [b.messages for b in batch], max_new_tokens=p.max_tokens,
-                                     temperature=p.temperature, top_p=p.top_p, seed=p.seed, system=p.system)
+            call = functools.partial(
+                self.lm.generate,
+                [b.messages for b in batch],
+                max_new_tokens=p.max_tokens,
+                temperature=p.temperature,
+                top_p=p.top_p,
+                seed=p.seed,
+                system=p.system,
+            )
             outs = await asyncio.get_running_loop().run_in_executor(torch_executor(), call)
         except Exception as exc:  # a model failure is the samples' failure, not the run's
             for b in batch:
                 if not b.future.done():
                     b.future.set_exception(TargetError(f"local model failed: {exc.__class__.__name__}: {exc}"))
             return
-        for b, o in zip(batch, outs):
+        for b, o in zip(batch, outs, strict=True):
             if not b.future.done():
                 b.future.set_result(Generation(o["text"], o["prompt_tokens"], o["completion_tokens"]))
 

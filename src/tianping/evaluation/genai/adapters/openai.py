@@ -32,6 +32,7 @@ try:  # orjson ships with the project's dependencies (compliance-trestle); plain
 
     _loads = orjson.loads
 except ImportError:  # pragma: no cover
+
     def _dumps(obj) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -71,8 +72,12 @@ class _HttpxClient:
         import httpx
 
         self._httpx = httpx
-        self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout),
-                                         limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
 
     async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         httpx = self._httpx
@@ -96,14 +101,25 @@ def make_client(base_url: str, headers: dict[str, str], timeout: float):
 
 
 class OpenAITarget(Target):
-    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None, timeout: float = 60.0,
-                 max_retries: int = 3, backoff: float = 0.5, rate_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        rate_limit: float | None = None,
+    ) -> None:
         base = base_url or env_base_url()
         if not base:
             from ....errors import TianpingError
 
-            raise TianpingError("set TIANPING_OPENAI_BASE_URL (or OPENAI_BASE_URL) to the endpoint, e.g. http://127.0.0.1:8000/v1",
-                                title="no endpoint")
+            raise TianpingError(
+                "set TIANPING_OPENAI_BASE_URL (or OPENAI_BASE_URL) to the endpoint, e.g. http://127.0.0.1:8000/v1",
+                title="no endpoint",
+            )
         self.model = model
         self.base_url = base.rstrip("/")
         key = api_key or os.environ.get("TIANPING_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
@@ -121,8 +137,13 @@ class OpenAITarget(Target):
         msgs = list(messages)
         if params.system:
             msgs = [{"role": "system", "content": params.system}] + [m for m in msgs if m["role"] != "system"]
-        body: dict = {"model": self.model, "messages": msgs, "temperature": params.temperature,
-                      "top_p": params.top_p, "max_tokens": params.max_tokens}
+        body: dict = {
+            "model": self.model,
+            "messages": msgs,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+        }
         if params.seed is not None:
             body["seed"] = params.seed
         return body
@@ -139,7 +160,7 @@ class OpenAITarget(Target):
                     if attempt:
                         raise TargetError(f"{exc} (gave up after {attempt + 1} attempts)") from None
                     raise
-                delay = getattr(exc, "retry_after", None) or min(BACKOFF_CAP_S, self.backoff * 2 ** attempt)
+                delay = getattr(exc, "retry_after", None) or min(BACKOFF_CAP_S, self.backoff * 2**attempt)
                 await asyncio.sleep(delay * (0.5 + random.random() / 2) if not getattr(exc, "retry_after", None) else delay)
                 attempt += 1
 

@@ -24,8 +24,20 @@ from .formats import RulesJudge, parse_rubric
 
 TARGET_SCHEMES = ("openai", "local", "python")
 
-__all__ = ["BoundJudge", "Judge", "JudgeEndpoint", "JudgeSpec", "Panel", "RulesJudge", "Verdict", "build_panel", "combine",
-           "judges", "parse_rubric", "parse_specs"]
+__all__ = [
+    "BoundJudge",
+    "Judge",
+    "JudgeEndpoint",
+    "JudgeSpec",
+    "Panel",
+    "RulesJudge",
+    "Verdict",
+    "build_panel",
+    "combine",
+    "judges",
+    "parse_rubric",
+    "parse_specs",
+]
 
 
 @dataclass
@@ -61,14 +73,25 @@ def parse_specs(spec: str | None) -> list[JudgeSpec]:
         elif kind in TARGET_SCHEMES:
             out.append(JudgeSpec(kind="rubric", model=head, options=options, target=head))
         else:
-            raise TianpingError(f"unknown judge '{kind}' (judge kinds: {', '.join(judges.names())}; or a target spec "
-                                f"{', '.join(s + ':…' for s in TARGET_SCHEMES)} for the rubric judge)", title="unknown judge")
+            raise TianpingError(
+                f"unknown judge '{kind}' (judge kinds: {', '.join(judges.names())}; or a target spec "
+                f"{', '.join(s + ':…' for s in TARGET_SCHEMES)} for the rubric judge)",
+                title="unknown judge",
+            )
     return out
 
 
-def build_panel(spec: str | None, *, endpoint: str | None = None, vote: str = "majority", min_voters: int | None = None,
-                timeout: float = 60.0, max_retries: int = 2, rate_limit: float | None = None,
-                reuse: dict[str, Any] | None = None) -> Panel | None:
+def build_panel(
+    spec: str | None,
+    *,
+    endpoint: str | None = None,
+    vote: str = "majority",
+    min_voters: int | None = None,
+    timeout: float = 60.0,
+    max_retries: int = 2,
+    rate_limit: float | None = None,
+    reuse: dict[str, Any] | None = None,
+) -> Panel | None:
     """The bound judges of `--judge` (None when no judge is configured).
 
     `reuse` maps target specs to already-built targets (the model under test judging itself)."""
@@ -80,15 +103,18 @@ def build_panel(spec: str | None, *, endpoint: str | None = None, vote: str = "m
     urls = [u.strip() for u in (endpoint or "").split(",") if u.strip()]
     guards = [s for s in specs if not s.target]
     if len(urls) > 1 and len(urls) != len(guards):
-        raise TianpingError(f"--judge-endpoint gives {len(urls)} URLs for {len(guards)} judge(s); give one URL, or one per judge",
-                            title="bad option")
+        raise TianpingError(
+            f"--judge-endpoint gives {len(urls)} URLs for {len(guards)} judge(s); give one URL, or one per judge",
+            title="bad option",
+        )
     members = []
     gi = 0
     for s in specs:
         kind = s.make()
         if s.target:
-            target = (reuse or {}).get(s.target) or resolve_target(s.target, timeout=timeout, max_retries=max_retries,
-                                                                 rate_limit=rate_limit)
+            target = (reuse or {}).get(s.target) or resolve_target(
+                s.target, timeout=timeout, max_retries=max_retries, rate_limit=rate_limit
+            )
         else:
             url = urls[gi] if len(urls) > 1 else (urls[0] if urls else None)
             gi += 1

@@ -15,9 +15,20 @@ import re
 _NEG_EN = re.compile(r"(?:\bnot\b|n't\b|\bnever\b|\bno\b|\bhardly\b|\bneither\b|\bnor\b)")
 # words carrying a safety polarity: +1 = safe, -1 = unsafe
 _EN_WORDS = {
-    "safe": 1, "harmless": 1, "benign": 1, "unharmful": 1, "acceptable": 1, "appropriate": 1,
-    "unsafe": -1, "harmful": -1, "dangerous": -1, "inappropriate": -1, "unacceptable": -1, "violating": -1,
-    "violation": -1, "toxic": -1,
+    "safe": 1,
+    "harmless": 1,
+    "benign": 1,
+    "unharmful": 1,
+    "acceptable": 1,
+    "appropriate": 1,
+    "unsafe": -1,
+    "harmful": -1,
+    "dangerous": -1,
+    "inappropriate": -1,
+    "unacceptable": -1,
+    "violating": -1,
+    "violation": -1,
+    "toxic": -1,
 }
 _EN_RE = re.compile(r"\b(" + "|".join(sorted(_EN_WORDS, key=len, reverse=True)) + r")\b")
 # Chinese: longest forms first so 不安全 is not read as 安全
@@ -31,7 +42,7 @@ def _en_polarities(text: str) -> list[int]:
     out = []
     for m in _EN_RE.finditer(text):
         pol = _EN_WORDS[m.group(1)]
-        before = text[max(0, m.start() - 40):m.start()]
+        before = text[max(0, m.start() - 40) : m.start()]
         words = re.findall(r"[a-z']+", before)[-3:]
         window = " ".join(words)
         # "safety" words inside a question or list of options are not verdicts
@@ -46,7 +57,7 @@ def _zh_polarities(text: str) -> list[int]:
     for m in _ZH_RE.finditer(text):
         word = m.group(1)
         pol = -1 if word in _ZH_UNSAFE else 1
-        before = text[max(0, m.start() - 3):m.start()]
+        before = text[max(0, m.start() - 3) : m.start()]
         if any(before.endswith(n) for n in _ZH_NEG) and not word.startswith("不"):
             pol = -pol
         elif word.startswith("不") and any(before.endswith(n) for n in ("并非", "不是", "并不")):
@@ -55,8 +66,10 @@ def _zh_polarities(text: str) -> list[int]:
     return out
 
 
-_HEDGE = re.compile(r"\b(?:whether|unclear|uncertain|not sure|unsure|maybe|perhaps|possibly|might|may or may not|hard to say|"
-                    r"cannot (?:determine|tell|say)|can't (?:determine|tell|say)|depends)\b|\?|不确定|无法判断|难以判断|可能")
+_HEDGE = re.compile(
+    r"\b(?:whether|unclear|uncertain|not sure|unsure|maybe|perhaps|possibly|might|may or may not|hard to say|"
+    r"cannot (?:determine|tell|say)|can't (?:determine|tell|say)|depends)\b|\?|不确定|无法判断|难以判断|可能"
+)
 
 
 def polarity(text: str) -> str | None:

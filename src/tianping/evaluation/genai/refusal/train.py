@@ -27,9 +27,20 @@ MIN_PRECISION = 0.95
 
 def handwritten() -> list[Item]:
     rows = [json.loads(x) for x in HANDWRITTEN.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return [Item(id=f"handwritten:{r['id']}", model="handwritten", lang=r["lang"], split="tune", refusal=bool(r["refusal"]),
-                 text=r["text"], how="handwritten", source="tianping banks/refusal_labelled.jsonl", licence="project")
-            for r in rows]
+    return [
+        Item(
+            id=f"handwritten:{r['id']}",
+            model="handwritten",
+            lang=r["lang"],
+            split="tune",
+            refusal=bool(r["refusal"]),
+            text=r["text"],
+            how="handwritten",
+            source="tianping banks/refusal_labelled.jsonl",
+            licence="project",
+        )
+        for r in rows
+    ]
 
 
 CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "tianping-refusal-minilm-cache.npz"
@@ -47,11 +58,11 @@ def embeddings(texts: list[str], cache: Path | None = CACHE):
     known: dict[str, np.ndarray] = {}
     if cache is not None and cache.exists():
         with np.load(cache, allow_pickle=False) as z:
-            known = dict(zip(z["keys"].tolist(), z["vecs"]))
-    todo = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
+            known = dict(zip(z["keys"].tolist(), z["vecs"], strict=True))
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
     if todo:
         vecs = embed([t for _, t in todo])
-        known.update({k: v for (k, _), v in zip(todo, vecs)})
+        known.update({k: v for (k, _), v in zip(todo, vecs, strict=True)})
         if cache is not None:
             tmp = cache.with_suffix(".tmp.npz")
             np.savez(tmp, keys=np.array(list(known)), vecs=np.stack(list(known.values())))
@@ -138,11 +149,19 @@ def train(items: list[Item], use_embedding: bool = True) -> dict:
     return {
         "kind": "logistic regression over hand features" + (" + all-MiniLM-L6-v2 embedding" if use_embedding else ""),
         "features": list(FEATURES) + ([f"minilm_{k}" for k in range(x.shape[1] - len(FEATURES))] if use_embedding else []),
-        "embedding": use_embedding, "embed_chars": EMBED_CHARS, "max_tokens": MAX_TOKENS,
-        "mean": [_g(v) for v in mean], "scale": [_g(v) for v in scale],
-        "coef": [_g(v) for v in coef], "intercept": _g(b), "threshold": thr, "C": c_best,
-        "cv": {str(c): {"threshold": v[0], "f1": round(v[1], 4), "precision": round(v[2], 4), "recall": round(v[3], 4)}
-               for c, v in cv.items()},
+        "embedding": use_embedding,
+        "embed_chars": EMBED_CHARS,
+        "max_tokens": MAX_TOKENS,
+        "mean": [_g(v) for v in mean],
+        "scale": [_g(v) for v in scale],
+        "coef": [_g(v) for v in coef],
+        "intercept": _g(b),
+        "threshold": thr,
+        "C": c_best,
+        "cv": {
+            str(c): {"threshold": v[0], "f1": round(v[1], 4), "precision": round(v[2], 4), "recall": round(v[3], 4)}
+            for c, v in cv.items()
+        },
         "trained_on": {"models": list(TUNE_MODELS) + ["handwritten"], "n": len(data), "refusals": int(y.sum())},
         "created": _dt.date.today().isoformat(),
     }

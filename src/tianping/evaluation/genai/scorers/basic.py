@@ -17,8 +17,12 @@ def keyword(sample: Sample, response: str, ctx) -> Score:
     hits = matcher.find(response)
     risks = sorted({h.risk for h in hits})
     words = sorted({h.keyword for h in hits})
-    return Score(value=1.0 if hits else 0.0, label="hit" if hits else "clean",
-                 explanation=", ".join(words[:10]), meta={"keywords": words[:50], "risks": risks})
+    return Score(
+        value=1.0 if hits else 0.0,
+        label="hit" if hits else "clean",
+        explanation=", ".join(words[:10]),
+        meta={"keywords": words[:50], "risks": risks},
+    )
 
 
 @scorer("regex")
@@ -45,5 +49,8 @@ def reference(sample: Sample, response: str, ctx) -> Score:
     if not sample.reference:
         return Score(value=None, label="n/a")
     found = [r for r in sample.reference if _contains(response or "", r)]
-    return Score(value=1.0 if found else 0.0, label="correct" if found else "missing",
-                 explanation=", ".join(found) if found else "expected one of: " + ", ".join(sample.reference))
+    return Score(
+        value=1.0 if found else 0.0,
+        label="correct" if found else "missing",
+        explanation=", ".join(found) if found else "expected one of: " + ", ".join(sample.reference),
+    )
