@@ -44,7 +44,12 @@ def edit_content(fmt: str, path: Path) -> None:
         return
     data = path.read_bytes()
     if fmt == "jpeg":
-        sos = data.index(b"\xff\xda")
+        # walk the segments: the bytes FF DA can also occur inside a signed metadata segment (a C2PA
+        # manifest's signature), where a flip would not touch the image data at all
+        from tianping.provenance.formats.jpeg import _segments
+
+        with path.open("rb") as fh:
+            sos = next(start for marker, start, _off, _n in _segments(fh, path) if marker == 0xDA)
         _flip(path, sos + 40)
     elif fmt == "wav":
         _flip(path, data.index(b"data") + 200)
