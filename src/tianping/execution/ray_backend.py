@@ -69,28 +69,13 @@ def connect(address: str | None = None, *, num_cpus: int | None = None):
 def make_runner(cfg, run_id: str):
     """A Runner for a stored RunConfig (target replica, judge panel, scorers): what an actor runs."""
     from ..evaluation.genai.adapters import resolve_target
-    from ..evaluation.genai.judges import build_panel
-    from ..evaluation.genai.keywords import KeywordMatcher, load_keywords
     from ..evaluation.genai.runner import Runner
-    from ..evaluation.genai.scorers import ScoreContext
+    from ..evaluation.genai.service import score_context
 
     target = resolve_target(
         cfg.target, timeout=cfg.timeout, max_retries=cfg.max_retries, rate_limit=cfg.rate_limit, batch_size=cfg.batch_size
     )
-    judge = build_panel(
-        cfg.judge,
-        endpoint=cfg.judge_endpoint,
-        vote=cfg.judge_vote,
-        min_voters=cfg.judge_min_voters,
-        timeout=cfg.timeout,
-        max_retries=cfg.max_retries,
-        rate_limit=cfg.rate_limit,
-        reuse={cfg.target: target},
-    )
-    ctx = ScoreContext(
-        judge=judge, regex=cfg.regex, matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None
-    )
-    return Runner(target, cfg.params, cfg.scorers, ctx, run_id=run_id)
+    return Runner(target, cfg.params, cfg.scorers, score_context(cfg, target), run_id=run_id)
 
 
 class SampleActor:

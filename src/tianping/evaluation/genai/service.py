@@ -290,7 +290,6 @@ def _execute_leased(
     backend: Any = None,
 ) -> dict[str, Any]:
     from .adapters import resolve_target
-    from .keywords import KeywordMatcher, load_keywords
 
     with db.session() as s:
         row = s.get(RunRow, run_id)
@@ -310,22 +309,7 @@ def _execute_leased(
         if todo:
             # a distributed backend may stand in for the target here (its replicas live on the workers)
             target = getattr(backend, "driver_target", lambda: None)() or resolve_target(cfg.target, **opts)
-            from .judges import build_panel
-
-            judge = build_panel(
-                cfg.judge,
-                endpoint=cfg.judge_endpoint,
-                vote=cfg.judge_vote,
-                min_voters=cfg.judge_min_voters,
-                timeout=cfg.timeout,
-                max_retries=cfg.max_retries,
-                rate_limit=cfg.rate_limit,
-                reuse={cfg.target: target},
-            )
-            ctx = ScoreContext(
-                judge=judge, regex=cfg.regex, matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None
-            )
-            runner = Runner(target, cfg.params, cfg.scorers, ctx, cache_get=store.cache_get, run_id=run_id)
+            runner = Runner(target, cfg.params, cfg.scorers, score_context(cfg, target), cache_get=store.cache_get, run_id=run_id)
             if cfg.use_cache:
                 keys = [runner.key(first_turn_messages(s)) for s in todo]
                 hits = store.prefetch(keys)
@@ -457,3 +441,24 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def default_jsonl_dir() -> Path:
     return data_home() / "runs"
+
+
+def score_context(cfg: Any, target: Any) -> ScoreContext:
+    """What the scorers of a run need besides the reply: its judge panel (which may reuse the run's own
+    target as judge), its regex and its keyword matcher. Shared by the local and the Ray backends."""
+    from .judges import build_panel
+    from .keywords import KeywordMatcher, load_keywords
+
+    judge = build_panel(
+        cfg.judge,
+        endpoint=cfg.judge_endpoint,
+        vote=cfg.judge_vote,
+        min_voters=cfg.judge_min_voters,
+        timeout=cfg.timeout,
+        max_retries=cfg.max_retries,
+        rate_limit=cfg.rate_limit,
+        reuse={cfg.target: target},
+    )
+    return ScoreContext(
+        judge=judge, regex=cfg.regex, matcher=KeywordMatcher(load_keywords(cfg.keywords)) if cfg.keywords else None
+    )
