@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .loader import Catalog
-from .schema import PRINCIPLE_PREFIX, InstrumentKind, Provision
+from .schema import PRINCIPLE_PREFIX, InstrumentKind, Provision, ProvisionKind
 
 EXCLUDED_TAGS = frozenset({"definitions", "scope", "delegated-acts", "legislation-list"})
 #: the share of requirement provisions every binding instrument must have mapped (issue 15)
@@ -45,7 +45,7 @@ def is_requirement(p: Provision) -> bool:
     tags = set(p.tags)
     if tags & EXCLUDED_TAGS:
         return False
-    if p.kind.value == "annex_point" and "annex-i" in tags and (p.parent or "").startswith("annex-i-"):
+    if p.kind is ProvisionKind.annex_point and "annex-i" in tags and (p.parent or "").startswith("annex-i-"):
         return False  # EU AI Act Annex I: a list of Union harmonisation legislation
     return True
 

@@ -14,6 +14,7 @@ from .schema import Instrument, MappingFile, PrincipleFile, Provision, Provision
 
 CONTROL_KINDS = {ProvisionKind.subcategory, ProvisionKind.control, ProvisionKind.check}
 OSCAL_NS = "https://github.com/tianping-ai/tianping/ns/oscal"
+OSCAL_VERSION = "1.1.2"
 _UUID_NS = uuid.UUID("6f0b3f4e-9a6c-4c55-9d43-1d7c2a3b8e01")  # stable uuids for stable ids
 
 
@@ -28,8 +29,11 @@ def _oscal_id(local: str) -> str:
 
 
 def to_oscal(inst: Instrument) -> dict:
+    from pydantic import AnyUrl
     from trestle.oscal import catalog as oc
     from trestle.oscal import common as om
+
+    ns = AnyUrl(OSCAL_NS)
 
     children: dict[str | None, list[Provision]] = {}
     for p in inst.provisions:
@@ -42,10 +46,10 @@ def to_oscal(inst: Instrument) -> dict:
         out = []
         if p.number:
             out.append(om.Property(name="label", value=p.number))
-        out.append(om.Property(name="title-zh", value=p.title.zh, ns=OSCAL_NS))
-        out.append(om.Property(name="verified", value=str(p.verified).lower(), ns=OSCAL_NS))
-        for ref in p.principles:
-            out.append(om.Property(name="principle", value=ref.id, ns=OSCAL_NS))
+        out.append(om.Property(name="title-zh", value=p.title.zh, ns=ns))
+        out.append(om.Property(name="verified", value=str(p.verified).lower(), ns=ns))
+        for ref in p.principle_refs:
+            out.append(om.Property(name="principle", value=ref.id, ns=ns))
         return out
 
     def parts(p: Provision) -> list | None:
@@ -53,7 +57,7 @@ def to_oscal(inst: Instrument) -> dict:
             return None
         return [
             om.Part(id=f"{_oscal_id(p.id)}_smt", name="statement", prose=p.summary.en),
-            om.Part(id=f"{_oscal_id(p.id)}_smt.zh", name="statement", ns=OSCAL_NS, class_="zh", prose=p.summary.zh),
+            om.Part(id=f"{_oscal_id(p.id)}_smt.zh", name="statement", ns=ns, class_="zh", prose=p.summary.zh),
         ]
 
     def control(p: Provision):
@@ -99,10 +103,10 @@ def to_oscal(inst: Instrument) -> dict:
         title=inst.title.en,
         last_modified=now,
         version=inst.version or "1.0",
-        oscal_version="1.1.2",
+        oscal_version=om.OscalVersion(root=om.StringDatatype(root=OSCAL_VERSION)),
         props=[
-            om.Property(name="title-zh", value=inst.title.zh, ns=OSCAL_NS),
-            om.Property(name="tianping-instrument-id", value=inst.id, ns=OSCAL_NS),
+            om.Property(name="title-zh", value=inst.title.zh, ns=ns),
+            om.Property(name="tianping-instrument-id", value=inst.id, ns=ns),
         ],
         remarks=(
             "Short titles and ids follow the official text; statements are Tianping's own summaries, not the official wording."

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,6 +32,8 @@ from .schema import (
 )
 
 DATA_DIR = Path(__file__).parent / "data"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass
@@ -123,7 +126,7 @@ class Catalog:
         ]
 
 
-def _parse(doc: LocatedDoc, model: type[BaseModel]) -> BaseModel:
+def _parse(doc: LocatedDoc, model: type[ModelT]) -> ModelT:
     if not isinstance(doc.data, dict):
         raise TianpingError(f"{doc.path}: expected a mapping at the top of the file", title="invalid catalog file")
     try:
@@ -135,14 +138,13 @@ def _parse(doc: LocatedDoc, model: type[BaseModel]) -> BaseModel:
 def load_instrument_file(path: Path) -> tuple[Instrument, LocatedDoc]:
     doc = load_yaml_file(path)
     inst = _parse(doc, Instrument)
-    assert isinstance(inst, Instrument)
     return inst, doc
 
 
 def _inline_principle_mappings(inst: Instrument) -> list[Mapping]:
     out = []
     for p in inst.provisions:
-        for ref in p.principles:
+        for ref in p.principle_refs:
             out.append(
                 Mapping(
                     subject=qualified(inst.id, p.id),
@@ -170,7 +172,7 @@ def load_catalog(
     # principles
     pdoc = load_yaml_file(data_dir / "principles.yaml")
     pfile = _parse(pdoc, PrincipleFile)
-    for i, pr in enumerate(pfile.principles):  # type: ignore[attr-defined]
+    for i, pr in enumerate(pfile.principles):
         if pr.id in cat.principles:
             problems.add(
                 f"duplicate principle id '{pr.id}'",
@@ -220,7 +222,7 @@ def load_catalog(
                     line=doc.line_of(("provisions", i, "parent")),
                     field=f"provisions.{i}.parent",
                 )
-            for j, ref in enumerate(prov.principles):
+            for j, ref in enumerate(prov.principle_refs):
                 if ref.id not in cat.principles:
                     problems.add(
                         f"unknown principle '{ref.id}'",
@@ -264,7 +266,7 @@ def load_catalog(
         doc = load_yaml_file(path)
         mfile = _parse(doc, MappingFile)
         seen: set[tuple[str, str, str]] = set()
-        for i, m in enumerate(mfile.mappings):  # type: ignore[attr-defined]
+        for i, m in enumerate(mfile.mappings):
             for end in ("subject", "object"):
                 qid = getattr(m, end)
                 if not cat.exists(qid):
@@ -278,7 +280,7 @@ def load_catalog(
             if key in seen:
                 problems.add("duplicate mapping", file=str(path), line=doc.line_of(("mappings", i)), field=f"mappings.{i}")
             seen.add(key)
-        cat.add_mappings(list(mfile.mappings), mfile.mapping_set_id)  # type: ignore[attr-defined]
+        cat.add_mappings(list(mfile.mappings), mfile.mapping_set_id)
 
     problems.raise_if_any("invalid catalog")
     return cat

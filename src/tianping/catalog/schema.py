@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -233,9 +233,9 @@ class AmendingAct(Strict):
         """The most advanced status reached on `day` (None: the latest recorded), or None before any."""
         best: InstrumentStatus | None = None
         for m in self.milestones:
-            if m.status is None or m.date is None and day is not None:
+            if m.status is None:
                 continue
-            if day is not None and m.date > day:
+            if day is not None and (m.date is None or m.date > day):
                 continue
             if best is None or STATUS_RANK[m.status] > STATUS_RANK[best]:
                 best = m.status
@@ -320,6 +320,13 @@ class Provision(Strict):
                 ref.confidence = GRADED_CONFIDENCE.get(ref.predicate.value, 0.85 if i == 0 else 0.7)
             out.append(ref)
         return out
+
+    @property
+    def principle_refs(self) -> list[PrincipleRef]:
+        """The principle mappings as `_normalise_principles` left them: every entry a PrincipleRef."""
+        # the field is declared with its input type (a bare id is allowed in the file, and the exported
+        # JSON schema says so); after validation it holds only PrincipleRef
+        return cast(list[PrincipleRef], self.principles)
 
     @model_validator(mode="after")
     def _summary_for_requirements(self) -> Provision:

@@ -8,14 +8,18 @@ half-loaded catalog.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Table, delete, select, text
 
 from ..store import Database
-from ..store.models import InstrumentRow, MappingRow, MetaEntry, PrincipleRow, ProvisionRow
+from ..store.models import Base, InstrumentRow, MappingRow, MetaEntry, PrincipleRow, ProvisionRow
 from .fingerprint import HASH_KEY, data_hash  # noqa: F401  (re-exported; light: the CLI's fast reads use it without SQLAlchemy)
 from .textindex import index_text
 from .vocab import qualified
+
+if TYPE_CHECKING:
+    from .loader import Catalog
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -24,6 +28,13 @@ def stored_hash(db: Database) -> str | None:
     with db.session() as s:
         row = s.get(MetaEntry, HASH_KEY)
         return row.value if row else None
+
+
+def _table(row_class: type[Base]) -> Table:
+    """The table a row class maps, typed as one (SQLAlchemy types `__table__` as any FromClause)."""
+    table = row_class.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def ensure_catalog(db: Database, data_dir: Path = DATA_DIR, *, force: bool = False) -> bool:
@@ -38,7 +49,7 @@ def ensure_catalog(db: Database, data_dir: Path = DATA_DIR, *, force: bool = Fal
     return True
 
 
-def write_catalog(db: Database, cat, digest: str) -> None:
+def write_catalog(db: Database, cat: Catalog, digest: str) -> None:
     with db.session() as s:
         for model in (MappingRow, ProvisionRow, PrincipleRow, InstrumentRow):
             s.execute(delete(model))
@@ -86,9 +97,9 @@ def write_catalog(db: Database, cat, digest: str) -> None:
                     )
                 )
         if rows:
-            s.execute(ProvisionRow.__table__.insert(), rows)
+            s.execute(_table(ProvisionRow).insert(), rows)
         s.execute(
-            PrincipleRow.__table__.insert(),
+            _table(PrincipleRow).insert(),
             [
                 dict(
                     id=pid,
@@ -102,7 +113,7 @@ def write_catalog(db: Database, cat, digest: str) -> None:
         )
         if cat.mappings:
             s.execute(
-                MappingRow.__table__.insert(),
+                _table(MappingRow).insert(),
                 [
                     dict(
                         subject=m.subject,
