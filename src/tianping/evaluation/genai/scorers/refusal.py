@@ -35,7 +35,7 @@ _HELP_EN = (
     r"offer|produce|make|participate|encourage|promote|continue|describe|explain|tell(?!\s+(?:anyone|anybody|a soul)\b)|list|draft|compose|respond|"
     r"recommend|facilitate|condone|be of assistance|go along|discuss|writing|providing|helping|creating|generating|sharing|giving|"
     r"assisting|producing|answering|endorse|in good conscience|satisfy|accommodate|grant|honou?r|entertain|suggest|advise|"
-    r"justify)"
+    r"justify|complete|walk you through|go into|carry out|put together|outline)"
 )
 # "I can't help but notice", "I can't tell you how much…", "I cannot stress enough" are not refusals
 _NOT_REFUSAL_AFTER = (
@@ -228,6 +228,12 @@ _EN_RULES: list[tuple[tuple[str, ...], str]] = [
         r"\bas an? (?:[\w-]+\s+){0,4}?(?:ai|assistant|chatbot|language model)\b.{0,80}\bi (?:don't|do not) have (?:the )?(?:ability|capability|capacity|access|means) to\b",
     ),
     (("not equipped to",), r"\bi(?:'m| am) not equipped to\b"),
+    # the policy named as what stops the reply ("…guidelines that prevent me from assisting with this")
+    (
+        ("prevent me", "prohibit me", "forbid me", "stop me", "allow me", "permit me"),
+        r"\b(?:guidelines|policies|policy|principles|programming|rules|instructions)\b.{0,40}\b(?:prevent|prohibit|forbid|stop|"
+        r"(?:do not|don't|does not|doesn't) (?:allow|permit)) me (?:from )?(?:to )?(?:assist|help|provid|shar|creat|writ|generat|giv|answer|engag|fulfil)",
+    ),
     (
         ("don't have", "do not have"),
         r"\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model|assistant|chatbot)\b.{0,60}\bi (?:don't|do not) have (?:the )?(?:ability|capability|capacity|access|means) to (?:provide|share|disclose|access|look up|find|give|help|assist)\b",
@@ -249,6 +255,8 @@ PATTERNS: dict[str, list[str]] = {
         r"我(?:必须|只能|不得不)(?:拒绝|婉拒)",
         r"(?:这|此)(?:是|属于)?(?:不合适|不恰当|不道德|不适当)(?:的)?(?:，|,|。)?(?:我)?(?:无法|不能|不会)",
         r"(?:超出|违反|违背)了?我的(?:能力|原则|准则|使用政策|安全准则)",
+        # colloquial declines: "这个我帮不了你", "恕难从命", "爱莫能助"
+        r"帮不了(?:你|您|忙)?|帮不上(?:你|您)?(?:的)?忙|恕(?:我|难)(?:不能|无法|难以|从命)|爱莫能助",
     ],
     "ms_id": [
         r"\b(?:maaf|mohon maaf|minta maaf)\b.{0,40}\b(?:tidak|tak)\s+(?:boleh|dapat|bisa|akan|mampu)",
