@@ -100,7 +100,8 @@ def assess(
     overrides = load_overrides(rescore) if rescore else None
     verdict_rules = load_rules(rules) if rules else None
     af = load_answers(answers, evidence_dir=evidence) if answers else stored_answers(db, prof.id)
-    run_rows = load_runs(db, split_csv(runs), prof.id) if runs else runs_for_system(db, prof.id)
+    run_ids = split_csv(runs)
+    run_rows = load_runs(db, run_ids, prof.id) if run_ids is not None else runs_for_system(db, prof.id)
     result = run_assess(prof, runs=run_rows, answers=af, as_of=_as_of(as_of), overrides=overrides, rules=verdict_rules)
     bundle = key = None
     if out is not None:

@@ -322,8 +322,9 @@ def run(
         jsonl=out,
         system_id=system_id,
         params=GenParams(temperature=temperature, max_tokens=max_tokens, seed=seed, system=system),
-        **({"scorers": sc} if sc else {}),
     )
+    if sc:  # otherwise RunConfig's default scorers
+        cfg.scorers = sc
     db = STATE.db()
     run_id, samples = create_run(db, cfg)
     res = _execute(db, run_id, samples, as_json, _backend(db, run_id, backend, ray_address, ray_actors))
@@ -440,6 +441,7 @@ def judge_calibrate(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Measure a judge against labelled replies (Cohen's kappa, confusion matrix) and record it."""
+    from ..errors import TianpingError
     from ..evaluation.genai.judges import RulesJudge, build_panel, panel_identity
     from ..extras import require
 
@@ -459,9 +461,12 @@ def judge_calibrate(
         rec = calibrate(rj.verdict, rj.identity(), rows, source=desc)
     else:
         panel = build_panel(judge, endpoint=judge_endpoint, vote=judge_vote, min_voters=judge_min_voters, timeout=timeout)
+        identity = panel_identity(judge, judge_vote, judge_min_voters)
+        if panel is None or identity is None:  # an empty spec (or only commas) names no judge
+            raise TianpingError("--judge names no judge (give judge spec(s), or 'rules')", title="bad option")
         rec = calibrate(
             panel,
-            panel_identity(judge, judge_vote, judge_min_voters),
+            identity,
             rows,
             source=desc,
             concurrency=concurrency,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -177,6 +178,7 @@ def countries_cmd(
 
     on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     cs = countries()
+    rows: list[dict[str, Any]]  # JSON-shaped: printed as a table or emitted as is
     if group_id:
         g = group(group_id)
         rows = []
@@ -213,7 +215,7 @@ def groups_cmd(as_json: bool = JSON_OPT) -> None:
     """Groupings available (with verification status)."""
     from ..observatory.countries import default_groups
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": g.id,
             "title": g.title.model_dump(),
@@ -243,7 +245,7 @@ def methodology_list(as_json: bool = JSON_OPT) -> None:
     """Bundled methodologies."""
     from ..observatory.methodology import bundled_methodologies, load_methodology
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in bundled_methodologies():
         m = load_methodology(name)
         rows.append({"id": m.id, "version": m.version, "title": m.title.model_dump(), "pillars": [p.id for p in m.pillars]})
@@ -477,7 +479,8 @@ def capacity(
     from ..observatory.countries import group, require_country
 
     _, run = _run(methodology, draws=0)
-    iso3s = [require_country(c) for c in split_csv(countries)] if countries else group(group_id).members_on()
+    wanted = split_csv(countries)
+    iso3s = [require_country(c) for c in wanted] if wanted is not None else group(group_id).members_on()
     v = views.capacity_building(run, [c for c in iso3s if c in run.result.countries], year, group_id, top)
     if as_json:
         emit_json(v)

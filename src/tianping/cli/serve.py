@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+from typing import TypedDict
 
 import typer
 
 from .common import STATE, console, emit_json, guarded
+
+
+class _UvicornTuning(TypedDict):
+    """The uvicorn.run options both serving modes share (a TypedDict so `**` keeps each value's type)."""
+
+    loop: str
+    http: str
+    proxy_headers: bool
+
 
 users_app = typer.Typer(help="Server accounts: providers, reviewers, auditors, admins.", no_args_is_help=True)
 
@@ -37,7 +47,7 @@ def serve(
     # pure-Python h11; both are dependencies, "auto" only where a platform lacks a wheel (Windows)
     import importlib.util
 
-    fast = {
+    fast: _UvicornTuning = {
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
         "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
         # X-Forwarded-For is believed only from TIANPING_TRUSTED_PROXIES, by the app itself
