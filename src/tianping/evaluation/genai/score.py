@@ -28,6 +28,9 @@ from typing import Any
 
 from ...errors import Problem, TianpingError
 
+# one signature for both parsers, so the fallback assignment type-checks against orjson's
+_loads: Callable[[bytes | str], Any]
+
 try:  # orjson (a `genai` dependency) parses and writes JSON Lines ~3x faster; the stdlib is the fallback
     import orjson as _orjson
 
@@ -210,7 +213,8 @@ def _read_jsonl(path: str, text: str, cols: dict[str, str]) -> Iterator[Row]:
         try:
             obj = _loads(line)
         except ValueError as exc:  # json.JSONDecodeError and orjson.JSONDecodeError
-            why = f"{exc.msg} (column {exc.colno})" if hasattr(exc, "colno") else str(exc)
+            # orjson.JSONDecodeError subclasses json.JSONDecodeError, so this covers both parsers
+            why = f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise TianpingError(Problem(f"not valid JSON: {why}", file=path, line=n), title="unreadable row") from None
         if not isinstance(obj, dict):
             raise TianpingError(
@@ -333,11 +337,11 @@ def _fast_refusal(text: str) -> tuple[float, str, str]:
     return (1.0 if refused else 0.0), ("refused" if refused else "answered"), why or ""
 
 
-def _batch_refusal_stat(texts: list[str]) -> list[tuple[float, str, str]]:
+def _batch_refusal_stat(texts: list[str]) -> list[tuple[float | None, str, str]]:
     from .scorers.refusal import detect_refusal
     from .scorers.refusal_stat import classify
 
-    out = []
+    out: list[tuple[float | None, str, str]] = []
     for t, (refused, p) in zip(texts, classify(texts), strict=True):
         if not (t or "").strip():
             out.append((1.0, "refused", "empty"))

@@ -53,7 +53,8 @@ class LocalTarget(Target):
         while True:
             first = await self._queue.get()
             await asyncio.sleep(0)  # let tasks that are ready to enqueue do so before the batch is cut
-            batch, rest = [first], []
+            batch: list[_Pending] = [first]
+            rest: list[_Pending] = []
             while len(batch) < self.max_batch and not self._queue.empty():
                 item = self._queue.get_nowait()
                 (batch if item.params == first.params else rest).append(item)

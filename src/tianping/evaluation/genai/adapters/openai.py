@@ -19,10 +19,15 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ..schema import GenParams
 from .base import Generation, Messages, Target, TargetError
 from .http import FastHTTPClient, TransportError, proxy_for
+
+# one signature for both parsers, so the fallback assignment type-checks against orjson's
+_loads: Callable[[bytes | str], Any]
 
 try:  # orjson ships with the project's dependencies (compliance-trestle); plain json otherwise
     import orjson
