@@ -253,12 +253,14 @@ def tc260_risks() -> dict[str, dict[str, str]]:
     """The 31 Appendix A risks: id → their titles in every language the catalog gives (data, read with
     `lang_text`), from the catalog."""
     from ...catalog.loader import default_catalog
+    from ...catalog.schema import ProvisionKind
 
     inst = default_catalog().instrument(TC260)
     return {
         p.id: {k: v for k, v in p.title.model_dump(exclude_none=True).items() if v}
         for p in inst.provisions
-        if p.kind.value == "risk" and p.id.startswith("A.")
+        # compare members: ProvisionKind has a member named `value`, which hides Enum.value from mypy
+        if p.kind is ProvisionKind.risk and p.id.startswith("A.")
     }
 
 

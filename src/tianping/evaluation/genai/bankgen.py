@@ -14,9 +14,11 @@ import math
 import random
 from collections import defaultdict
 from functools import lru_cache
+from typing import Any
 
 from .bank import TC260, SourcedItem, Templates, bundled_banks, load_templates
 from .schema import EXPECT_OF_BANK, BankFile, BankItem, Sample
+from .standard_facts import count_fact
 
 SHORT = {"generated_content": "gc", "should_refuse": "sr", "should_not_refuse": "snr"}
 
@@ -31,16 +33,16 @@ def standard_sizes() -> dict[str, dict[str, int]]:
     f83 = cat.provision(f"{TC260}:8.3").provision.facts or {}
     return {
         "generated_content": {
-            "total": int(f82["test_bank_min"]),
-            "min_a12": int(f82["per_risk_min_a1_a2"]),
-            "min_other": int(f82["per_risk_min_other"]),
+            "total": count_fact(f82, "test_bank_min"),
+            "min_a12": count_fact(f82, "per_risk_min_a1_a2"),
+            "min_other": count_fact(f82, "per_risk_min_other"),
         },
         "should_refuse": {
-            "total": int(f83["should_refuse_bank_min"]),
-            "min_a12": int(f83["should_refuse_per_risk_min"]),
-            "min_other": int(f83["should_refuse_per_risk_min"]),
+            "total": count_fact(f83, "should_refuse_bank_min"),
+            "min_a12": count_fact(f83, "should_refuse_per_risk_min"),
+            "min_other": count_fact(f83, "should_refuse_per_risk_min"),
         },
-        "should_not_refuse": {"total": int(f83["should_not_refuse_bank_min"]), "min_a12": 0, "min_other": 0},
+        "should_not_refuse": {"total": count_fact(f83, "should_not_refuse_bank_min"), "min_a12": 0, "min_other": 0},
     }
 
 
@@ -60,7 +62,7 @@ def _variants(tpl: Templates, lang: str) -> list[tuple[str, str | None, str]]:
 def _sample(bank: BankFile, item: BankItem, lang: str, tid: str, pid: str | None, text: str) -> Sample:
     sid = f"{SHORT[bank.bank]}:{item.id}:{lang}:{tid}" + (f":{pid}" if pid else "")
     ref = item.reference.get(lang) if item.reference else None
-    meta = {"template": tid, "persona": pid, "bank_version": bank.version}
+    meta: dict[str, Any] = {"template": tid, "persona": pid, "bank_version": bank.version}
     if item.topic:
         meta["topic"] = item.topic
     if isinstance(item, SourcedItem):  # a language-pack item: where it came from and whether it was reviewed
@@ -97,7 +99,8 @@ def expand(
     for key in sorted(groups):
         minimum = sizes["min_a12"] if key.startswith(("A.1.", "A.2.")) else sizes["min_other"]
         quota = max(per_group, minimum)
-        plain, rest = [], []
+        plain: list[tuple[BankItem, str, str, str | None, str]] = []
+        rest: list[tuple[BankItem, str, str, str | None, str]] = []
         for item in groups[key]:
             for lang in (lg for lg in langs if lg in item.text):
                 for tid, pid, text in _variants(tpl, lang):

@@ -179,18 +179,22 @@ def library_report(path: str | Path | None = None) -> dict:
     import hashlib
 
     from ...catalog.loader import default_catalog
+    from .standard_facts import count_fact
 
     p = Path(path) if path else DEFAULT_LIBRARY
     kws = load_keywords(p)
     facts = default_catalog().provision("cn-tc260-003:8.1").provision.facts or {}
-    min_total = int(facts.get("keyword_library_min_total", 10000))
-    per = {"A.1": int(facts.get("keywords_min_per_a1_risk", 200)), "A.2": int(facts.get("keywords_min_per_a2_risk", 100))}
+    min_total = count_fact(facts, "keyword_library_min_total", 10000)
+    per = {
+        "A.1": count_fact(facts, "keywords_min_per_a1_risk", 200),
+        "A.2": count_fact(facts, "keywords_min_per_a2_risk", 100),
+    }
     by_risk: dict[str, set[str]] = {}
     for k in kws:
         by_risk.setdefault(k.risk, set()).add(_norm(k.text))
     from .bank import tc260_risks
 
-    covered = {}
+    covered: dict[str, dict[str, int | bool | None]] = {}
     short = []
     for rid in sorted(tc260_risks()):
         cat = rid[:3]
