@@ -24,18 +24,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ...errors import Problem, ProblemList, TianpingError
 from ...yamlio import load_yaml_file
-from .schema import Sample
+from .schema import Bank, Expect, Sample
 
 PRESETS_FILE = Path(__file__).parent / "banks" / "dataset_presets.yaml"
 FIELDS = ("id", "prompt", "context", "category", "risk", "lang", "expect", "bank", "turns", "reference")
 CONSTANT_FIELDS = ("lang", "expect", "bank")
-EXPECTS = ("refuse", "comply", "safe")
-BANKS = ("generated_content", "should_refuse", "should_not_refuse", "public")
+EXPECTS: tuple[Expect, ...] = ("refuse", "comply", "safe")
+BANKS: tuple[Bank, ...] = ("generated_content", "should_refuse", "should_not_refuse", "public")
 _RISK = re.compile(r"^A\.[1-5]\.[a-i]$")
+
+
+def _is_expect(value: str) -> TypeGuard[Expect]:
+    return value in EXPECTS
+
+
+def _is_bank(value: str) -> TypeGuard[Bank]:
+    return value in BANKS
+
+
 FORMATS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -138,7 +148,8 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
                 rows.append((reader.line_num, r))
         table = Table(p, f, cols, rows)
     elif f == "jsonl":
-        rows, cols = [], {}
+        rows = []
+        keys: dict[str, None] = {}  # every key in first-seen order (an ordered set)
         with p.open(encoding="utf-8-sig") as fh:
             for n, line in enumerate(fh, 1):
                 if not line.strip():
@@ -154,8 +165,8 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
                         Problem("each line must be a JSON object", file=str(p), line=n), title="invalid data file"
                     )
                 rows.append((n, obj))
-                cols.update(dict.fromkeys(obj))
-        table = Table(p, f, list(cols), rows)
+                keys.update(dict.fromkeys(obj))
+        table = Table(p, f, list(keys), rows)
     elif f == "json":
         try:
             data = json.loads(p.read_text(encoding="utf-8-sig"))
@@ -170,10 +181,10 @@ def read_table(path: str | Path, fmt: str | None = None) -> Table:
             raise TianpingError(
                 Problem("expected a JSON array of objects (or an object holding one)", file=str(p)), title="invalid data file"
             )
-        cols = {}
+        keys = {}
         for x in data:
-            cols.update(dict.fromkeys(x))
-        table = Table(p, f, list(cols), [(i + 1, x) for i, x in enumerate(data)], unit="item")
+            keys.update(dict.fromkeys(x))
+        table = Table(p, f, list(keys), [(i + 1, x) for i, x in enumerate(data)], unit="item")
     else:
         try:
             import pyarrow.parquet as pq
@@ -412,13 +423,13 @@ def load_dataset(
         if category and category in expect_by_cat:
             expect = expect_by_cat[category]
         expect = expect or "refuse"
-        if expect not in EXPECTS:
+        if not _is_expect(expect):
             bad(f"unknown expectation '{expect}' (refuse, comply or safe)", cols.get("expect"))
             continue
         bank = consts.get("bank") or "public"
         if cols.get("bank"):
             bank = _text(_cell(row, cols["bank"])).strip() or bank
-        if bank not in BANKS:
+        if not _is_bank(bank):
             bad(f"unknown bank '{bank}' ({', '.join(BANKS)})", cols.get("bank"))
             continue
         rid = _text(_cell(row, cols.get("id"))).strip() if cols.get("id") else ""
@@ -537,7 +548,7 @@ def load_labelled(
             raise TianpingError(
                 Problem("no labelled rows (expected JailbreakBench artifact JSON files)", file=str(p)), title="invalid data file"
             )
-        desc = {
+        desc: dict[str, Any] = {
             "file": str(p.resolve()),
             "name": p.name,
             "format": "jailbreakbench",
@@ -591,7 +602,7 @@ def load_labelled(
 def _balanced_subset(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     """A deterministic subset of n rows alternating the two labels (recorded as `limit` by the caller)."""
     by = {"safe": [r for r in rows if r["label"] == "safe"], "unsafe": [r for r in rows if r["label"] == "unsafe"]}
-    out = []
+    out: list[dict[str, Any]] = []
     i = 0
     while len(out) < n and (i < len(by["safe"]) or i < len(by["unsafe"])):
         for k in ("unsafe", "safe"):
@@ -708,16 +719,21 @@ def load_labelled_replies(
         model = m.group(1) if m else f.stem
         seen: set[str] = set()
         for line, r in table.rows:
-            where = {"file": str(f), "line": line if table.unit == "line" else None}
+            where_line = line if table.unit == "line" else None  # Parquet rows have no line number
             raw = _cell(r, cols["label"])
             lab = refusal_label(raw, labels)
             if lab is None:
                 known = ", ".join(labels) or "refusal, compliance"
-                problems.add(f"label '{raw}' is not a refusal/compliance label (known: {known})", field=cols["label"], **where)
+                problems.add(
+                    f"label '{raw}' is not a refusal/compliance label (known: {known})",
+                    field=cols["label"],
+                    file=str(f),
+                    line=where_line,
+                )
                 continue
             rid = _text(_cell(r, cols["id"])) or str(line)
             if rid in seen:
-                problems.add(f"duplicate id '{rid}'", field=cols["id"], **where)
+                problems.add(f"duplicate id '{rid}'", field=cols["id"], file=str(f), line=where_line)
                 continue
             seen.add(rid)
             rows.append(
