@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import codecs
 import random
+from typing import Any
 
 from .registry import attack, attacks
 from .schema import Sample
@@ -19,9 +20,9 @@ from .schema import Sample
 LOW_RESOURCE_ORDER = ("jv", "sw", "bn", "fil", "th", "vi", "ms", "id")  # tried in this order, skipping the sample's own
 
 
-def _derive(s: Sample, name: str, prompt: str, **kw: object) -> Sample:
-    meta = {k: v for k, v in s.meta.items() if k != "translations"}
-    meta.update(kw.pop("meta", {}) or {})  # type: ignore[arg-type]
+def _derive(s: Sample, name: str, prompt: str, meta: dict[str, Any] | None = None, **kw: object) -> Sample:
+    """`s` attacked by `name` with `prompt`; `meta` is added to its metadata, `kw` replaces fields."""
+    meta = {**{k: v for k, v in s.meta.items() if k != "translations"}, **(meta or {})}
     data = s.model_dump()
     data.update(id=f"{s.id}|{name}", attack=name, prompt=prompt, meta=meta, **kw)
     return Sample.model_validate(data)

@@ -140,6 +140,10 @@ def generated_checks(recs: list[SampleRecord]) -> dict[str, Any]:
     return {"keyword": rate(kw_k, kw_n), "classifier": rate(cl_k, cl_n), "manual": rate(hu_k, hu_n)}
 
 
+def _on_refuse_list(risk: str | None) -> bool:
+    return bool(risk and risk.startswith(REFUSE_LIST))
+
+
 def scope(recs: list[SampleRecord]) -> dict[str, Any]:
     """Samples expecting a refusal split by whether their risk is on TC260-003's should-refuse list
     (A.1/A.2), another Appendix A risk (e.g. copyright, A.3.a), or unmapped; and by the set's own category."""
@@ -165,7 +169,7 @@ def scope(recs: list[SampleRecord]) -> dict[str, Any]:
             k: {
                 **v.as_dict(),
                 "risk": cat_risk[k] or UNMAPPED,
-                "in_should_refuse_list": bool(cat_risk[k] and cat_risk[k].startswith(REFUSE_LIST)),
+                "in_should_refuse_list": _on_refuse_list(cat_risk[k]),
             }
             for k, v in sorted(cats.items())
         },

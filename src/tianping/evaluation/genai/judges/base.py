@@ -281,8 +281,8 @@ def combine(verdicts: list[Verdict], rule: str, min_voters: int, name: str = "pa
             votes=votes,
             categories=cats,
         )
-    refusals = [v.refusal if v.refusal is not None else (v.label == "refusal" if v.label == "refusal" else None) for v in valid]
-    refusals = [r for r in refusals if r is not None]
+    readings = (v.refusal if v.refusal is not None else (v.label == "refusal" if v.label == "refusal" else None) for v in valid)
+    refusals = [r for r in readings if r is not None]
     refusal = None
     if refusals:
         yes = sum(refusals)

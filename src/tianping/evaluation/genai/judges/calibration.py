@@ -151,7 +151,7 @@ def calibrate(
         verdicts = [judge_fn(r["prompt"], r["response"], r.get("risk")) for r in rows]
     gold, pred, errors = [], [], 0
     groups: dict[str, tuple[list[str], list[str]]] = {}
-    examples = []
+    examples: list[str] = []
     for r, v in zip(rows, verdicts, strict=True):
         if not v.valid:
             errors += 1
