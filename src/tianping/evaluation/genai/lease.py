@@ -27,11 +27,13 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import CursorResult, Result, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import TianpingError
+from ...store.db import Database
 from .models import GenaiRunLeaseRow
 
 DEFAULT_TTL_S = 30.0
@@ -84,16 +86,21 @@ class RunBusy(TianpingError):
         )
 
 
+def _rowcount(result: Result[Any]) -> int:
+    # Session.execute is typed to return Result, but for an UPDATE it returns a CursorResult, which has rowcount
+    return cast("CursorResult[Any]", result).rowcount
+
+
 @dataclass
 class RunLease:
-    db: object
+    db: Database
     run_id: str
     owner: str
     ttl: float = DEFAULT_TTL_S
     lost: bool = False
 
     @classmethod
-    def acquire(cls, db, run_id: str, *, ttl: float = DEFAULT_TTL_S, heartbeat: bool = True) -> RunLease:
+    def acquire(cls, db: Database, run_id: str, *, ttl: float = DEFAULT_TTL_S, heartbeat: bool = True) -> RunLease:
         """Take the run's lease or raise RunBusy."""
         from .runner import utcnow
 
@@ -113,11 +120,13 @@ class RunLease:
             if expires > now and not owner_is_dead(old_owner):
                 raise RunBusy(run_id, old_owner, expires) from None
             with db.session() as s:  # compare-and-set on the owner that was read
-                taken = s.execute(
-                    update(GenaiRunLeaseRow)
-                    .where(GenaiRunLeaseRow.run_id == run_id, GenaiRunLeaseRow.owner == old_owner)
-                    .values(owner=owner, acquired_at=utcnow(), expires_at=time.time() + ttl)
-                ).rowcount
+                taken = _rowcount(
+                    s.execute(
+                        update(GenaiRunLeaseRow)
+                        .where(GenaiRunLeaseRow.run_id == run_id, GenaiRunLeaseRow.owner == old_owner)
+                        .values(owner=owner, acquired_at=utcnow(), expires_at=time.time() + ttl)
+                    )
+                )
             if taken != 1:
                 with db.session() as s:
                     row = s.execute(
@@ -132,11 +141,13 @@ class RunLease:
     def renew(self) -> bool:
         """Push the expiry forward; False (and `lost`) if another process has taken the lease."""
         with self.db.session() as s:
-            n = s.execute(
-                update(GenaiRunLeaseRow)
-                .where(GenaiRunLeaseRow.run_id == self.run_id, GenaiRunLeaseRow.owner == self.owner)
-                .values(expires_at=time.time() + self.ttl)
-            ).rowcount
+            n = _rowcount(
+                s.execute(
+                    update(GenaiRunLeaseRow)
+                    .where(GenaiRunLeaseRow.run_id == self.run_id, GenaiRunLeaseRow.owner == self.owner)
+                    .values(expires_at=time.time() + self.ttl)
+                )
+            )
         if n != 1:
             self.lost = True
         return not self.lost

@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from .adapters.base import Generation, Target, TargetError
 from .schema import GenParams, Sample, SampleRecord
@@ -76,6 +76,22 @@ class LocalAsyncBackend(ExecutionBackend):
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
 
 
+class _RecordHead(TypedDict):
+    """The SampleRecord fields known before the target answers (shared by the error and the ok record)."""
+
+    run_id: str
+    sample_id: str
+    seq: int
+    bank: str
+    risk: str | None
+    lang: str
+    attack: str
+    expect: str
+    prompt: str
+    turns: list[str] | None
+    meta: dict[str, Any]
+
+
 @dataclass
 class Runner:
     target: Target
@@ -115,7 +131,7 @@ class Runner:
         """Query the target (all turns), score, decide; never raises for a failing target or scorer."""
         t0 = time.perf_counter()
         new_cache: dict[str, dict] = {}
-        base = dict(
+        base = _RecordHead(
             run_id=self.run_id,
             sample_id=sample.id,
             seq=0,

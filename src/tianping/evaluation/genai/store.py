@@ -25,10 +25,12 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Insert, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .lease import RunLease
 from .models import GenaiCacheRow, GenaiSampleRow
 from .runner import utcnow
 from .schema import SampleRecord
@@ -57,8 +59,8 @@ class RunStore:
         self.use_cache = use_cache
         self.batch_size = max(1, int(batch_size))
         self.batch_s = max(0.0, batch_ms) / 1000.0
-        self.lease = None  # a RunLease: a batch is refused once it is lost
-        self._fh = None
+        self.lease: RunLease | None = None  # a batch is refused once it is lost
+        self._fh: BinaryIO | None = None
         self._pending: list[dict] = []
         self._pending_cache: dict[str, dict] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -223,12 +225,17 @@ class RunStore:
         if not cache:
             return
         dialect = s.get_bind().dialect.name
+        stmt: Insert
         if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(GenaiCacheRow).on_conflict_do_nothing(index_elements=["key"])
         elif dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            stmt = postgresql_insert(GenaiCacheRow).on_conflict_do_nothing(index_elements=["key"])
         else:  # pragma: no cover - other back ends: one merge per entry
             for c in cache.values():
                 s.merge(GenaiCacheRow(**c))
             return
-        s.execute(dialect_insert(GenaiCacheRow).on_conflict_do_nothing(index_elements=["key"]), list(cache.values()))
+        s.execute(stmt, list(cache.values()))
