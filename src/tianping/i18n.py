@@ -239,7 +239,7 @@ class LangMap(Mapping[str, str]):
             raise KeyError(lang)
         return t(self.key, norm)
 
-    def get(self, lang: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, lang: str, default: Any = None) -> Any:
         try:
             return self[lang]
         except KeyError:

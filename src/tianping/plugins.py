@@ -158,7 +158,8 @@ def _paths(obj: Any) -> list[Path]:
     """A plug-in object as paths: a path or string, a module (its folder), a callable returning
     either, or a list of them."""
     if inspect.ismodule(obj):
-        return [Path(obj.__file__).parent] if getattr(obj, "__file__", None) else [Path(p) for p in getattr(obj, "__path__", [])]
+        file = getattr(obj, "__file__", None)
+        return [Path(file).parent] if file else [Path(p) for p in getattr(obj, "__path__", [])]
     if isinstance(obj, (str, os.PathLike)):
         return [Path(obj)]
     if isinstance(obj, (list, tuple, set, frozenset)):

@@ -23,7 +23,7 @@ from .profile import AISystem, CrossBorderTransfer, DataHolding, Organisation, f
 
 CODE_LABELS_FILE = Path(__file__).with_name("code_labels.yaml")
 # nested records and the path prefix their fields get
-NESTED = {
+NESTED: dict[str, tuple[type[BaseModel], str]] = {
     "organisation": (Organisation, "organisation."),
     "data": (DataHolding, "data[]."),
     "cross_border_transfers": (CrossBorderTransfer, "cross_border_transfers[]."),

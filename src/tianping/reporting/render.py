@@ -303,6 +303,7 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
     """An OSCAL assessment-results document: one finding per obligation, observations for evidence."""
     import datetime as dt
 
+    from pydantic import AnyUrl
     from trestle.oscal import assessment_results as ar
     from trestle.oscal import common as om
 
@@ -311,7 +312,7 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
     observations, findings = [], []
     rows_by_id = {r["id"]: r for r in assessment.get("rows", [])}
     runs = {ev["run_id"]: ev for ev in assessment.get("evidence", [])}
-    prop_ns = "https://github.com/tianping-ai/tianping/ns/oscal"
+    prop_ns = AnyUrl("https://github.com/tianping-ai/tianping/ns/oscal")
     made: dict[str, str] = {}
 
     def observation_for(r: dict[str, Any]) -> str:
@@ -361,14 +362,18 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
                 )
                 made[f"check:{c['item']}:{o['obligation']}"] = oid
             obs_ids.append(oid)
-        state = "satisfied" if o["verdict"] == "met" else "not-satisfied"
+        state = (
+            om.ObjectiveStatusStateValidValues.satisfied
+            if o["verdict"] == "met"
+            else om.ObjectiveStatusStateValidValues.not_satisfied
+        )
         findings.append(
             om.Finding(
                 uuid=str(uuid.uuid5(ns, f"{assessment['system']}|finding|{o['jurisdiction']}|{o['obligation']}")),
                 title=f"{o['jurisdiction']} {o['obligation']}",
                 description=o["reasoning"].get("en") or o["verdict"],
                 target=om.FindingTarget(
-                    type="objective-id",
+                    type=om.FindingTargetTypeValidValues.objective_id,
                     target_id=o["obligation"].replace(":", "-"),
                     status=om.ObjectiveStatus(state=state, remarks=o["verdict"]),
                     props=[om.Property(name="verdict", value=o["verdict"], ns=prop_ns)],
@@ -381,7 +386,7 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
         title=f"Tianping assessment of {assessment['system']}",
         description="Obligations derived from Tianping rule packs, judged against test runs and checklist answers.",
         start=now,
-        reviewed_controls=om.ReviewedControls(control_selections=[om.ControlSelection(include_all={})]),
+        reviewed_controls=om.ReviewedControls(control_selections=[om.ControlSelection(include_all=om.IncludeAll())]),
         observations=observations or None,
         findings=findings or None,
     )
@@ -391,7 +396,7 @@ def oscal_assessment_results(assessment: dict[str, Any]) -> dict[str, Any]:
             title=f"Assessment results: {assessment['system_name']}",
             last_modified=now,
             version=__version__,
-            oscal_version="1.1.2",
+            oscal_version=om.OscalVersion(root=om.StringDatatype(root="1.1.2")),
         ),
         import_ap=ar.ImportAp(href="#tianping-plan"),
         results=[result],
