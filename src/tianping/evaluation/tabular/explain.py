@@ -10,12 +10,16 @@ one batch per feature.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ...errors import Problem, TianpingError
+from .keyed_random import row_bits
+from .labels import Encoded
+from .partitions import map_parts
 from .querier import Querier
 from .results import MetricSink
 
@@ -86,6 +90,25 @@ def _encode_codes(frame: pd.DataFrame, numeric: list[str]) -> tuple[np.ndarray, 
     return np.column_stack(cols), cats
 
 
+SHAP_MIN_ROWS = 25  # explained rows per part below which a Ray task costs more than it saves
+
+
+@dataclass
+class ShapInput:
+    """What one part of the SHAP computation needs besides the model (it travels to a Ray task as it is)."""
+
+    frame: pd.DataFrame
+    enc: Encoded
+    numeric: list[str]
+    exp_idx: np.ndarray  # the rows explained (a part explains some of them, by position)
+    bg_idx: np.ndarray
+    method: str  # "arrays" (the model's own trees, exact), "tree_path" (shap.TreeExplainer) or "kernel"
+    source: str | None  # where "arrays" come from: "onnx" or "scikit-learn"
+    cls: int | None
+    evals: int
+    seed: int
+
+
 def shap_values(
     sink: MetricSink,
     q: Querier,
@@ -101,6 +124,10 @@ def shap_values(
 
     `explainer`: "auto" (TreeSHAP when the model's trees can be read, else KernelExplainer), "tree" (fail if
     the trees cannot be read) or "kernel" (model-agnostic even for trees).
+
+    The explained rows are independent given the background rows, so they are computed in parts
+    (`partitions.map_parts`: one part locally, Ray tasks on the Ray backend); the kernel explainer's
+    coalition sampling is seeded per row from (seed, row), so any partition gives the same values.
     """
     rng = np.random.default_rng(seed)
     frame = q.frame
@@ -109,8 +136,58 @@ def shap_values(
     bg_idx = np.sort(rng.choice(n, size=min(background, n), replace=False))
     model = q.model
     cols = list(frame.columns)
+    method, source = _shap_method(q, explainer, np.concatenate([exp_idx, bg_idx]))
+    evals = max_evals or (2 * len(cols) + 2048)  # shap's own "auto" budget of coalitions per row
+    job = ShapInput(frame, q.enc, list(q.numeric), exp_idx, bg_idx, method, source, cls, evals, seed)
+    parts = map_parts(shap_part, model, job, np.arange(len(exp_idx)), min_items=SHAP_MIN_ROWS)
+    vals = np.empty((len(exp_idx), len(cols)))
+    for pos, piece in parts:
+        vals[pos] = piece
+    if method == "arrays":
+        budget: dict[str, Any] = {
+            "explained_rows": len(exp_idx),
+            "background_rows": len(bg_idx),
+            "feature_perturbation": "interventional",
+            "output": "margin",
+            "trees_from": source,
+        }
+    elif method == "tree_path":
+        budget = {
+            "explained_rows": len(exp_idx),
+            "background_rows": 0,
+            "feature_perturbation": "tree_path_dependent",
+            "output": "margin",
+        }
+    else:
+        budget = {
+            "explained_rows": len(exp_idx),
+            "background_rows": len(bg_idx),
+            "max_evals": evals,
+            "output": "value" if q.enc.task == "regression" else "probability",
+        }
+    shown = "kernel" if method == "kernel" else "tree"
+    mean_abs = np.abs(vals).mean(axis=0)
+    for i, col in enumerate(cols):
+        sink.add("mean_abs_shap", float(mean_abs[i]), feature=col, n=len(exp_idx), details={"explainer": shown, **budget})
+    return {
+        "explainer": shown,
+        "features": cols,
+        "mean_abs_shap": mean_abs.tolist(),
+        "values": vals.tolist(),
+        "data": frame.iloc[exp_idx][q.numeric].to_numpy(dtype=np.float64).tolist() if q.numeric else [],
+        **budget,
+    }
+
+
+def _all_numeric(frame: pd.DataFrame) -> bool:
     # Trees split on numbers: columns declared categorical but coded as numbers are fine for TreeSHAP.
-    all_numeric = all(pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) for c in cols)
+    return all(pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns)
+
+
+def _shap_method(q: Querier, explainer: str, rows: np.ndarray) -> tuple[str, str | None]:
+    """How SHAP is computed for this model (decided once for all explained rows) and where the trees come from."""
+    model, frame = q.model, q.frame
+    all_numeric = _all_numeric(frame)
     onnx_trees = getattr(model, "onnx_trees", None) if model.numeric_only and all_numeric and explainer != "kernel" else None
     tree_ok = model.tree is not None and all_numeric and explainer != "kernel"
     if explainer == "tree" and onnx_trees is None and not tree_ok:
@@ -123,99 +200,85 @@ def shap_values(
             ),
             title="bad option",
         )
-    arrays, source = (onnx_trees, "onnx") if onnx_trees is not None else (None, None)
-    if arrays is None and tree_ok and hasattr(model, "est"):
-        m = frame.to_numpy(dtype=np.float64)
-        if not np.isnan(m[np.concatenate([exp_idx, bg_idx])]).any():  # NaN routing is left to shap's own reader
-            from .onnxtrees import sklearn_trees
+    if onnx_trees is not None:
+        return "arrays", "onnx"
+    if tree_ok and hasattr(model, "est"):
+        if not np.isnan(frame.to_numpy(dtype=np.float64)[rows]).any():  # NaN routing is left to shap's own reader
+            return "arrays", "scikit-learn"
+    return ("tree_path", None) if tree_ok else ("kernel", None)
 
-            arrays, source = sklearn_trees(model.tree, len(cols)), "scikit-learn"
-    if arrays is not None:
+
+def _pick_class(vals: Any, rows: int, job: ShapInput) -> np.ndarray:
+    """(rows, features) values of the explained class from shap's (rows, features[, classes]) answer."""
+    arr = np.asarray(vals)
+    if isinstance(vals, list) or arr.ndim == 3:
+        if arr.shape[0] != rows:
+            arr = np.moveaxis(arr, 0, -1)
+        k = job.cls if job.cls is not None else (job.enc.positive if job.enc.positive is not None else arr.shape[-1] - 1)
+        arr = arr[..., min(k, arr.shape[-1] - 1)]
+    return arr
+
+
+def shap_part(model: Any, job: ShapInput, positions: np.ndarray) -> np.ndarray:
+    """SHAP values (len(positions), features) of the explained rows at `positions` (a `partitions.map_parts` function)."""
+    frame, cols = job.frame, list(job.frame.columns)
+    exp = job.exp_idx[positions]
+    if job.method == "arrays":
         # The model's own trees, explained exactly against the background rows (interventional TreeSHAP,
         # shap's C core): the same quantity KernelExplainer estimates, at the same budget, without sampling.
-        from .onnxtrees import interventional_tree_shap
+        from .onnxtrees import interventional_tree_shap, sklearn_trees
 
-        method = "tree"
+        arrays = model.onnx_trees if job.source == "onnx" else sklearn_trees(model.tree, len(cols))
         m = frame.to_numpy(dtype=np.float64)
         if getattr(model, "dtype", None) == np.float32 or arrays.float32_input:
             m = m.astype(np.float32).astype(np.float64)  # the precision the model compares thresholds in
-        vals3, _ = interventional_tree_shap(arrays, m[exp_idx], m[bg_idx])
-        if q.enc.task == "regression":
+        vals3, _ = interventional_tree_shap(arrays, m[exp], m[job.bg_idx])
+        if job.enc.task == "regression":
             k = 0
         else:
-            k = cls if cls is not None else (q.enc.positive if q.enc.positive is not None else vals3.shape[-1] - 1)
-        vals = vals3[:, :, min(k, vals3.shape[-1] - 1)]
-        budget = {
-            "explained_rows": len(exp_idx),
-            "background_rows": len(bg_idx),
-            "feature_perturbation": "interventional",
-            "output": "margin",
-            "trees_from": source,
-        }
-    elif tree_ok:
-        import shap
+            k = job.cls if job.cls is not None else (job.enc.positive if job.enc.positive is not None else vals3.shape[-1] - 1)
+        return np.asarray(vals3[:, :, min(k, vals3.shape[-1] - 1)], dtype=np.float64)
+    import shap
 
-        method = "tree"
-        x_exp = frame.iloc[exp_idx]
+    if job.method == "tree_path":
+        x_exp: Any = frame.iloc[exp]
         if hasattr(model, "booster"):
             x_exp = x_exp.to_numpy(dtype=np.float64)
         tree_explainer = shap.TreeExplainer(model.tree, feature_perturbation="tree_path_dependent")
-        vals = tree_explainer.shap_values(x_exp)
-        budget = {
-            "explained_rows": len(exp_idx),
-            "background_rows": 0,
-            "feature_perturbation": "tree_path_dependent",
-            "output": "margin",
-        }
-    else:
-        import shap
+        return _pick_class(tree_explainer.shap_values(x_exp), len(exp), job)
+    q = Querier(model, frame, job.enc, job.numeric)
+    enc_all, cats = _encode_codes(frame, job.numeric)
 
-        enc_all, cats = _encode_codes(frame, q.numeric)
+    def decode(mm: np.ndarray) -> pd.DataFrame:
+        f = pd.DataFrame({c: mm[:, i] for i, c in enumerate(cols)})
+        for c, uniq in cats.items():
+            f[c] = uniq[mm[:, cols.index(c)].astype(np.int64)]
+        return f
 
-        def decode(m: np.ndarray) -> pd.DataFrame:
-            f = pd.DataFrame({c: m[:, i] for i, c in enumerate(cols)})
-            for c, uniq in cats.items():
-                f[c] = uniq[m[:, cols.index(c)].astype(np.int64)]
-            return f
+    def f(mm: np.ndarray) -> np.ndarray:
+        if q.fast:
+            out = q.model.predict_array(mm)
+            val = q._value(out, proba=True)
+        else:
+            val = q._value(q.model.predict(decode(mm)), proba=True)
+        return val[:, job.cls] if val.ndim == 2 else val
 
-        def f(m: np.ndarray) -> np.ndarray:
-            if q.fast:
-                out = q.model.predict_array(m)
-                val = q._value(out, proba=True)
-            else:
-                val = q._value(q.model.predict(decode(m)), proba=True)
-            return val[:, cls] if val.ndim == 2 else val
-
-        # KernelExplainer, not the Permutation explainer: the latter JIT-compiles its maskers with numba on
-        # first use (8-26 s per process here), which dwarfs the model calls at the budgets used in audits.
-        method = "kernel"
-        evals = max_evals or (2 * len(cols) + 2048)  # shap's own "auto" budget of coalitions per row
-        kernel_explainer = shap.KernelExplainer(f, enc_all[bg_idx])
-        vals = kernel_explainer.shap_values(enc_all[exp_idx], nsamples=evals, silent=True)
-        budget = {
-            "explained_rows": len(exp_idx),
-            "background_rows": len(bg_idx),
-            "max_evals": evals,
-            "output": "value" if q.enc.task == "regression" else "probability",
-        }
-    vals = np.asarray(vals)
-    if isinstance(vals, list) or vals.ndim == 3:  # (rows, features, classes)
-        arr = np.asarray(vals)
-        if arr.shape[0] != len(exp_idx):
-            arr = np.moveaxis(arr, 0, -1)
-        k = cls if cls is not None else (q.enc.positive if q.enc.positive is not None else arr.shape[-1] - 1)
-        vals = arr[..., min(k, arr.shape[-1] - 1)]
-    mean_abs = np.abs(vals).mean(axis=0)
-    for i, col in enumerate(cols):
-        sink.add("mean_abs_shap", float(mean_abs[i]), feature=col, n=len(exp_idx), details={"explainer": method, **budget})
-    return {
-        "explainer": method,
-        "features": cols,
-        "mean_abs_shap": mean_abs.tolist(),
-        "values": vals.tolist(),
-        "data": frame.iloc[exp_idx][q.numeric].to_numpy(dtype=np.float64).tolist() if q.numeric else [],
-        **budget,
-    }
+    # KernelExplainer, not the Permutation explainer: the latter JIT-compiles its maskers with numba on
+    # first use (8-26 s per process here), which dwarfs the model calls at the budgets used in audits.
+    kernel_explainer = shap.KernelExplainer(f, enc_all[job.bg_idx])
+    # shap samples coalitions from numpy's global generator: seeded per row from (seed, row), so a row's values do
+    # not depend on the rows explained before it; the caller's global state is put back afterwards
+    row_seeds = row_bits(job.seed, "shap/kernel", exp, 1)[:, 0] >> np.uint64(32)
+    saved = np.random.get_state()
+    try:
+        out = []
+        for row, row_seed in zip(exp, row_seeds, strict=True):
+            np.random.seed(int(row_seed))
+            vals = kernel_explainer.shap_values(enc_all[[row]], nsamples=job.evals, silent=True)
+            out.append(_pick_class(vals, 1, job))
+    finally:
+        np.random.set_state(saved)
+    return np.concatenate(out).reshape(len(exp), len(cols))
 
 
 def partial_dependence(
