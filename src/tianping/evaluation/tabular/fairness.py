@@ -8,6 +8,11 @@ that group*. AI Verify's fairness toolbox divides a group's TP by the class tota
 Everything is computed from per-group confusion counts, which also makes the bootstrap cheap:
 resampling n rows with replacement is exactly a multinomial draw over the count cells, so each
 replicate costs O(cells), not O(rows).
+
+Bootstrap resample r of a table draws from its own generator, keyed by (seed, table, r)
+(`keyed_random.resample_generator`), so the resamples can be drawn in parts — one part locally,
+Ray tasks of at least `BOOT_MIN_RESAMPLES` on the Ray backend (`partitions.map_parts`) — and the
+merged draws, hence the intervals, are exactly those of one whole draw.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from typing import Any, cast
 import numpy as np
 
 from .groups import Grouping
+from .keyed_random import resample_generator, row_order
 from .labels import Encoded
+from .partitions import map_parts
 from .results import MetricSink, interval_with_estimate
 
 PER_GROUP = (
@@ -29,6 +36,8 @@ PER_GROUP = (
     "positive_predictive_value",
 )
 N_BINS = 10
+# resamples per part below which a Ray task costs more than it saves (a count-table resample takes ~20 us)
+BOOT_MIN_RESAMPLES = 1000
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -125,12 +134,21 @@ def _ci(samples: np.ndarray, level: float) -> np.ndarray:
         return np.nanpercentile(samples, [alpha, 100 - alpha], axis=0)
 
 
-def _bootstrap_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Resampled count tables (B, *counts.shape): a multinomial draw over the cells."""
+def _bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int, table: str) -> np.ndarray:
+    """Resampled count tables (B, *counts.shape): a multinomial draw over the cells per resample."""
+    parts = map_parts(bootstrap_counts_part, None, (counts, seed, table), np.arange(n_boot), min_items=BOOT_MIN_RESAMPLES)
+    return np.concatenate([piece for _, piece in parts]) if parts else np.empty((0, *counts.shape), dtype=np.int64)
+
+
+def bootstrap_counts_part(_model: Any, job: tuple[np.ndarray, int, str], resamples: np.ndarray) -> np.ndarray:
+    """Resamples `resamples` of a count table (a `partitions.map_parts` function)."""
+    counts, seed, table = job
     flat = counts.reshape(-1).astype(np.float64)
     n = int(flat.sum())
-    draws = rng.multinomial(n, flat / n, size=n_boot)
-    return draws.reshape((n_boot, *counts.shape))
+    out = np.empty((len(resamples), flat.size), dtype=np.int64)
+    for i, r in enumerate(resamples):
+        out[i] = resample_generator(seed, table, int(r)).multinomial(n, flat / n)
+    return out.reshape((len(resamples), *counts.shape))
 
 
 def _pair(ci: np.ndarray | None, *idx: int) -> tuple[float, float] | None:
@@ -184,14 +202,13 @@ def classification_fairness(
     sink: MetricSink, enc: Encoded, groupings: list[Grouping], *, n_boot: int = 200, level: float = 0.95, seed: int = 0
 ) -> list[dict[str, Any]]:
     """Emit per-group and between-group metrics for every grouping; return tables for plots."""
-    rng = np.random.default_rng(seed)
     if enc.task == "binary":
         labels = [cast(int, enc.positive)]  # set for every binary task
     else:
         labels = list(range(len(enc.classes)))
     names = enc.class_names
     tables = []
-    for g in groupings:
+    for gi, g in enumerate(groupings):
         G = g.n_groups
         for lab in labels:
             yl, pl = enc.y == lab, enc.pred == lab
@@ -200,7 +217,7 @@ def classification_fairness(
             b = between_groups(r)
             boot_r = boot_b = None
             if n_boot > 0:
-                bc = _bootstrap_counts(counts, n_boot, rng)
+                bc = _bootstrap_counts(counts, n_boot, seed, f"fairness/{gi}/label/{lab}")
                 br = rates(bc)
                 boot_r = {k: _ci(v, level) for k, v in br.items()}
                 boot_b = {k: _ci(v, level) for k, v in between_groups(br).items()}
@@ -282,7 +299,7 @@ def classification_fairness(
         acc_ci = None
         acc_d_ci = None
         if n_boot > 0:
-            bc = _bootstrap_counts(correct, n_boot, rng).astype(float)
+            bc = _bootstrap_counts(correct, n_boot, seed, f"fairness/{gi}/accuracy").astype(float)
             bacc = _div(bc[..., 1], bc.sum(axis=-1))
             acc_ci = _ci(bacc, level)
             acc_d_ci = _ci(_spread(bacc)[0], level)
@@ -361,23 +378,22 @@ def regression_fairness(
     max_boot_rows: int = 50_000,
 ) -> list[dict[str, Any]]:
     """Error and mean prediction by group; Poisson-bootstrap CIs on at most `max_boot_rows` rows."""
-    rng = np.random.default_rng(seed)
     err = np.abs(enc.y - enc.pred)
     tables = []
-    for g in groupings:
+    for gi, g in enumerate(groupings):
         G = g.n_groups
         cnt = np.bincount(g.codes, minlength=G).astype(np.float64)
         mae = _div(np.bincount(g.codes, weights=err, minlength=G), cnt)
         mean_pred = _div(np.bincount(g.codes, weights=enc.pred, minlength=G), cnt)
         ci_mae = ci_mp = ci_d = None
         if n_boot > 0:
-            idx = rng.choice(len(err), size=min(len(err), max_boot_rows), replace=False)
-            onehot = np.zeros((len(idx), G))
-            onehot[np.arange(len(idx)), g.codes[idx]] = 1.0
-            w = rng.poisson(1.0, size=(n_boot, len(idx))).astype(np.float64)
-            bc = w @ onehot
-            bmae = _div(w @ (onehot * err[idx, None]), bc)
-            bmp = _div(w @ (onehot * enc.pred[idx, None]), bc)
+            idx = row_order(seed, f"fairness/{gi}/rows", len(err), min(len(err), max_boot_rows))
+            job = (g.codes[idx], G, err[idx], np.asarray(enc.pred, dtype=np.float64)[idx], seed, f"fairness/{gi}/weights")
+            parts = map_parts(poisson_sums_part, None, job, np.arange(n_boot), min_items=BOOT_MIN_RESAMPLES)
+            sums = np.concatenate([piece for _, piece in parts])  # (B, 3, G): weight, error and prediction sums
+            bc = sums[:, 0]
+            bmae = _div(sums[:, 1], bc)
+            bmp = _div(sums[:, 2], bc)
             ci_mae, ci_mp = _ci(bmae, level), _ci(bmp, level)
             ci_d = {
                 "mean_absolute_error_difference": _ci(_spread(bmae)[0], level),
@@ -423,3 +439,18 @@ def regression_fairness(
             }
         )
     return tables
+
+
+def poisson_sums_part(
+    _model: Any, job: tuple[np.ndarray, int, np.ndarray, np.ndarray, int, str], resamples: np.ndarray
+) -> np.ndarray:
+    """Per resample, per group: the sums of Poisson(1) weights, weighted errors and weighted predictions
+    (B, 3, G), each resample from its own keyed generator (a `partitions.map_parts` function)."""
+    codes, groups, err, pred, seed, stream = job
+    out = np.empty((len(resamples), 3, groups))
+    for i, r in enumerate(resamples):
+        w = resample_generator(seed, stream, int(r)).poisson(1.0, size=len(codes)).astype(np.float64)
+        out[i, 0] = np.bincount(codes, weights=w, minlength=groups)
+        out[i, 1] = np.bincount(codes, weights=w * err, minlength=groups)
+        out[i, 2] = np.bincount(codes, weights=w * pred, minlength=groups)
+    return out
