@@ -8,9 +8,9 @@ keeps stdout pure JSON), and prints or stores the result. The engine lives in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.table import Table
 
 from ..errors import Problem, TianpingError
 from .common import STATE, console, emit_json, err_console, guarded, on_interrupt, split_csv, tr, tr_default
@@ -21,7 +21,30 @@ TESTS_ALL = "fairness,counterfactual,robustness,explain,performance,quality"
 FAIL_ON = ("gate", "fail", "never")
 
 
-def _progress_bar():
+class _NoProgress:
+    """Stands in for the bar when stderr is not a terminal (a pipe, a file, a test runner): a transient
+    Rich bar shows nothing there, so importing Rich's progress module and running its refresh thread
+    would cost start-up time for no output."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        return 0
+
+    def advance(self, task_id: int) -> None:
+        return None
+
+    def update(self, task_id: int, **fields: object) -> None:
+        return None
+
+
+def _progress_bar() -> Any:
+    if not (err_console.is_terminal or err_console.is_jupyter):
+        return _NoProgress()
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True)
@@ -278,6 +301,8 @@ def _check_system(system: str) -> None:
 
 
 def _print_human(result, out: Path | None, run_id: str | None) -> None:
+    from rich.table import Table
+
     s = result.summary
     console.print(
         tr("tab_title", task=result.task, rows=result.n_rows, verdict=tr(f"tab_{s.verdict}")), style="bold", highlight=False

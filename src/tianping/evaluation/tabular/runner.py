@@ -12,6 +12,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...errors import Problem, TianpingError
 from . import data as datamod
 from .fairness import classification_fairness, regression_fairness
-from .groups import build_groupings
+from .groups import Grouping, build_groupings
 from .guide import recommend
 from .labels import Encoded, _codes, arrange_scores, encode, first_bad, parse_scores
 from .models import ModelAdapter, load_model
@@ -221,23 +222,48 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         if adapter is not None and adapter.numeric_only and sample is None and quality_stats is None
         else None
     )
+    data_sha256: str | None = None
+    groupings: list[Grouping] | None = None
+    groupings_error: TianpingError | None = None
+    numeric_sensitive: dict[str, np.ndarray] = {}
     if numeric_chunks is not None and adapter is not None:
         adapter.check_width(features)
         dtype = adapter.input_dtype if adapter.input_dtype in (np.float32, np.float64) else np.float64
-        for arrays in numeric_chunks:
-            n = len(arrays[cfg.target])
-            y_parts.append(arrays[cfg.target])
-            if cfg.sensitive:
-                sens_parts.append({c: arrays[c] for c in cfg.sensitive})
-            x = np.empty((n, len(features)), dtype=dtype)  # what DataFrame.to_numpy(dtype) gives, in C order
-            for j, c in enumerate(features):
-                x[:, j] = arrays[c]
-            p = _model_predict(adapter, adapter.predict_array, x, n)
-            pred_parts.append(p.labels)
-            if p.proba is not None:
-                proba_parts.append(p.proba)
-            rows += n
-            say("read", rows)
+        # The model runs on a worker thread (onnxruntime, XGBoost and LightGBM release the GIL) while this
+        # thread parses the next chunk and, after the last one, does the work that does not need predictions.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running: Future | None = None
+
+            def collect(fut: Future) -> None:
+                nonlocal rows
+                p, n = fut.result()
+                pred_parts.append(p.labels)
+                if p.proba is not None:
+                    proba_parts.append(p.proba)
+                rows += n
+                say("read", rows)
+
+            for arrays in numeric_chunks:
+                n = len(arrays[cfg.target])
+                y_parts.append(arrays[cfg.target])
+                if cfg.sensitive:
+                    sens_parts.append({c: arrays[c] for c in cfg.sensitive})
+                x = np.empty((n, len(features)), dtype=dtype)  # what DataFrame.to_numpy(dtype) gives, in C order
+                for j, c in enumerate(features):
+                    x[:, j] = arrays[c]
+                if running is not None:  # at most one chunk in flight: memory stays at two chunks
+                    collect(running)
+                running = pool.submit(_predict_chunk, adapter, x, n)
+            if sens_parts:
+                numeric_sensitive = {c: np.concatenate([part[c] for part in sens_parts]) for c in cfg.sensitive}
+            if "fairness" in tests and numeric_sensitive:
+                try:
+                    groupings = _numeric_groupings(numeric_sensitive, cfg.intersections)
+                except TianpingError as exc:  # raised where the groupings are used, after any model or label error
+                    groupings_error = exc
+            data_sha256 = _sha256(cfg.data)
+            if running is not None:
+                collect(running)
     for chunk in datamod.iter_chunks(src, read_cols, cfg.chunk_rows) if numeric_chunks is None else ():
         y_parts.append(chunk[cfg.target].to_numpy())
         if cfg.sensitive:
@@ -301,7 +327,7 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             Problem(f"--task {cfg.task} but the target has {len(enc.classes)} classes", field="--task"), title="bad options"
         )
     if numeric_chunks is not None:
-        sensitive: Any = {c: np.concatenate([part[c] for part in sens_parts]) for c in cfg.sensitive} if sens_parts else {}
+        sensitive: Any = numeric_sensitive
     else:
         import pandas as pd
 
@@ -321,7 +347,10 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         say("fairness", rows)
         t0 = time.perf_counter()
         sink = MetricSink(spec, "fairness")
-        groupings = build_groupings(sensitive, intersections=cfg.intersections)
+        if groupings_error is not None:
+            raise groupings_error
+        if groupings is None:
+            groupings = build_groupings(sensitive, intersections=cfg.intersections)
         fn = regression_fairness if enc.task == "regression" else classification_fairness
         aux["fairness"] = fn(sink, enc, groupings, n_boot=cfg.bootstrap, level=cfg.confidence, seed=cfg.seed)
         metrics += sink.metrics
@@ -478,7 +507,7 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         | {
             "model_kind": adapter.kind if adapter else "predictions",
             "features": features,
-            "data_sha256": _sha256(cfg.data),
+            "data_sha256": data_sha256 if data_sha256 is not None else _sha256(cfg.data),
             **({"predictions_file_sha256": _sha256(cfg.predictions_file)} if cfg.predictions_file else {}),
         },
         task=enc.task,
@@ -496,6 +525,20 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     if cfg.out_dir:
         _write_json(Path(cfg.out_dir) / "results.json", result)
     return result
+
+
+def _predict_chunk(adapter: ModelAdapter, x: np.ndarray, n: int) -> tuple[Any, int]:
+    return _model_predict(adapter, adapter.predict_array, x, n), n
+
+
+def _numeric_groupings(sensitive: dict[str, np.ndarray], intersections: bool) -> list[Grouping]:
+    """The fairness groupings, built while the model predicts the last chunk (they need no predictions).
+
+    numpy.random (the bootstrap's generator, ~20 ms of imports) is imported here too, so that it also
+    happens while the model runs."""
+    import numpy.random  # noqa: F401
+
+    return build_groupings(sensitive, intersections=intersections)
 
 
 def _sha256(path: str) -> str | None:
