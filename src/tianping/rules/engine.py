@@ -294,12 +294,13 @@ def classify_one(
             is_later = as_of is not None and start is not None and start > as_of
         if dated and rule.tier_refs:
             # a duty that follows from a tier bites no earlier than that tier (e.g. Annex I high-risk)
-            dep = dep_t = None
+            earliest: tuple[dt.date, str] | None = None  # (date, tier) of the earliest dated tier it follows from
             for t in rule.tier_refs:
                 d = fired_date.get(t)
-                if d is not None and (dep is None or d < dep):
-                    dep, dep_t = d, t
-            if dep is not None and dep is not _MIN_DATE and (start is None or dep > start):
+                if d is not None and (earliest is None or d < earliest[0]):
+                    earliest = (d, t)
+            if earliest is not None and earliest[0] is not _MIN_DATE and (start is None or earliest[0] > start):
+                dep, dep_t = earliest
                 start = dep
                 iso = dep.isoformat()
                 is_later = as_of is not None and start > as_of
@@ -524,7 +525,8 @@ def coverage(
         else:
             status = "not_covered"
         reach_codes = {country} if kind(code) != "group" else members_of(code)
-        instruments, voluntary = [], []
+        instruments: list[dict[str, Any]] = []
+        voluntary: list[dict[str, Any]] = []
         for inst in cat.instruments.values():
             scope, reached = _instrument_reach(inst)
             if kind(code) == "group":  # a group as a whole: its own instruments and global ones

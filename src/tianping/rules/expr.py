@@ -124,8 +124,14 @@ class _ConstList(list):
 def _const(val: Any):
     """A closure returning a constant, marked so that list literals of constants can be folded."""
     f = lambda env, unk: val  # noqa: E731
-    f.const = (val,)  # type: ignore[attr-defined]
+    # a function attribute, so constants stay plain closures on the evaluation path
+    f.const = (val,)  # type: ignore[attr-defined]  # mypy does not model attributes set on a function
     return f
+
+
+def _const_of(fn: Fn) -> tuple[Any] | None:
+    """`(value,)` if `fn` was made by `_const`, else None."""
+    return getattr(fn, "const", None)
 
 
 class Compiled:
@@ -390,8 +396,9 @@ class _Parser:
                 return self.call(t)
         if t.kind == "op" and t.value == "[":
             items = self.args("]")
-            if all(hasattr(i, "const") for i in items):  # a literal of constants: built once
-                folded = _ConstList([i.const[0] for i in items])
+            consts = [_const_of(i) for i in items]
+            if all(c is not None for c in consts):  # a literal of constants: built once
+                folded = _ConstList([c[0] for c in consts if c is not None])
                 return lambda env, unk: folded
 
             def lst(env, unk):

@@ -8,6 +8,7 @@ catalog provisions; loading checks that they exist and compiles every expression
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -370,7 +371,9 @@ class LoadedPack:
         applied = [a for a in self.amendments if a.applies_on(as_of)]
         applied_ids = {a.spec.id for a in applied}
         # window id -> (date, amended_by, verified); conditional changes per window
-        wdates = {w.id: (w.applies_from, None, w.verified) for w in self.windows.values()}
+        wdates: dict[str, tuple[dt.date, str | None, bool]] = {
+            w.id: (w.applies_from, None, w.verified) for w in self.windows.values()
+        }
         conditional: dict[str, list] = {}
         for a in applied:
             for ch, comp in a.changes:
@@ -515,17 +518,22 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
                 )
 
     applies = comp(pack.applies_if, ("applies_if",))
-    des, obl = [], []
+    des: list[CompiledRule] = []
+    obl: list[CompiledRule] = []
     seen: set[str] = set()
     rules_in_window: dict[str, set[str]] = {}
-    for section, items, out in (("designations", pack.designations, des), ("obligations", pack.obligations, obl)):
+    sections: tuple[tuple[str, Sequence[Designation | Obligation], list[CompiledRule]], ...] = (
+        ("designations", pack.designations, des),
+        ("obligations", pack.obligations, obl),
+    )
+    for section, items, out in sections:
         for i, r in enumerate(items):
             if r.id in seen:
                 problems.add(
                     f"duplicate rule id '{r.id}'", file=str(path), line=doc.line_of((section, i, "id")), field=f"{section}.{i}.id"
                 )
             seen.add(r.id)
-            if section == "designations" and r.tier not in tiers:
+            if isinstance(r, Designation) and r.tier not in tiers:
                 problems.add(
                     f"unknown tier '{r.tier}' (pack tiers: {', '.join(tiers)})",
                     file=str(path),
@@ -549,10 +557,10 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
                     )
                 rules_in_window.setdefault(r.window, set()).add(r.id)
             check_cites(r.cites, (section, i, "cites"))
-            w = comp(r.when, (section, i, "when"))
-            u = comp(r.unless, (section, i, "unless")) if getattr(r, "unless", None) else None
-            if w is not None:
-                out.append(CompiledRule(r, w, u, section[:-1], tier_ids))
+            when = comp(r.when, (section, i, "when"))
+            unless = comp(r.unless, (section, i, "unless")) if isinstance(r, Designation) and r.unless else None
+            if when is not None:
+                out.append(CompiledRule(r, when, unless, section[:-1], tier_ids))
 
     loaded_amendments = []
     for i, a in enumerate(pack.amendments):
