@@ -203,7 +203,13 @@ def _shap_method(q: Querier, explainer: str, rows: np.ndarray) -> tuple[str, str
     if onnx_trees is not None:
         return "arrays", "onnx"
     if tree_ok and hasattr(model, "est"):
-        if not np.isnan(frame.to_numpy(dtype=np.float64)[rows]).any():  # NaN routing is left to shap's own reader
+        from .onnxtrees import sklearn_trees
+
+        # NaN routing is left to shap's own reader
+        if (
+            not np.isnan(frame.to_numpy(dtype=np.float64)[rows]).any()
+            and sklearn_trees(model.tree, len(frame.columns)) is not None
+        ):
             return "arrays", "scikit-learn"
     return ("tree_path", None) if tree_ok else ("kernel", None)
 
@@ -229,6 +235,7 @@ def shap_part(model: Any, job: ShapInput, positions: np.ndarray) -> np.ndarray:
         from .onnxtrees import interventional_tree_shap, sklearn_trees
 
         arrays = model.onnx_trees if job.source == "onnx" else sklearn_trees(model.tree, len(cols))
+        assert arrays is not None  # _shap_method chose "arrays" because the trees could be read
         m = frame.to_numpy(dtype=np.float64)
         if getattr(model, "dtype", None) == np.float32 or arrays.float32_input:
             m = m.astype(np.float32).astype(np.float64)  # the precision the model compares thresholds in

@@ -137,7 +137,15 @@ def _ci(samples: np.ndarray, level: float) -> np.ndarray:
 def _bootstrap_counts(counts: np.ndarray, n_boot: int, seed: int, table: str) -> np.ndarray:
     """Resampled count tables (B, *counts.shape): a multinomial draw over the cells per resample."""
     parts = map_parts(bootstrap_counts_part, None, (counts, seed, table), np.arange(n_boot), min_items=BOOT_MIN_RESAMPLES)
-    return np.concatenate([piece for _, piece in parts]) if parts else np.empty((0, *counts.shape), dtype=np.int64)
+    return _by_resample(parts, n_boot, counts.shape, np.int64)
+
+
+def _by_resample(parts: list[tuple[np.ndarray, np.ndarray]], n_boot: int, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """The parts' resamples put back in resample order, whatever resamples each part drew."""
+    out = np.empty((n_boot, *shape), dtype=dtype)
+    for resamples, piece in parts:
+        out[resamples] = piece
+    return out
 
 
 def bootstrap_counts_part(_model: Any, job: tuple[np.ndarray, int, str], resamples: np.ndarray) -> np.ndarray:
@@ -390,7 +398,7 @@ def regression_fairness(
             idx = row_order(seed, f"fairness/{gi}/rows", len(err), min(len(err), max_boot_rows))
             job = (g.codes[idx], G, err[idx], np.asarray(enc.pred, dtype=np.float64)[idx], seed, f"fairness/{gi}/weights")
             parts = map_parts(poisson_sums_part, None, job, np.arange(n_boot), min_items=BOOT_MIN_RESAMPLES)
-            sums = np.concatenate([piece for _, piece in parts])  # (B, 3, G): weight, error and prediction sums
+            sums = _by_resample(parts, n_boot, (3, G), np.float64)  # (B, 3, G): weight, error and prediction sums
             bc = sums[:, 0]
             bmae = _div(sums[:, 1], bc)
             bmp = _div(sums[:, 2], bc)
