@@ -32,9 +32,9 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, Result, or_, select, update
 
 from ..audit import append_event
 from ..errors import TianpingError
@@ -44,6 +44,11 @@ from .models import JobRow
 from .security import now_iso
 
 log = logging.getLogger("tianping.server.jobs")
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # Session.execute is typed to return Result, but for an UPDATE it returns a CursorResult, which has rowcount
+    return cast("CursorResult[Any]", result).rowcount
 
 
 class JobInterrupted(Exception):
@@ -64,6 +69,13 @@ class JobContext:
     lease: Any = None  # the run's RunLease, held by this worker while the handler runs
 
     @property
+    def run(self) -> str:
+        """The id of the run this job executes (run-kind jobs are always enqueued with one)."""
+        if self.run_id is None:
+            raise RuntimeError(f"job {self.job_id} executes no run")
+        return self.run_id
+
+    @property
     def settings(self) -> Any:
         """The server's settings (backend, credentials key, uploads) or None outside a server."""
         return self._worker.settings
@@ -71,11 +83,13 @@ class JobContext:
     def heartbeat(self) -> None:
         """Check the job is still ours (not cancelled, not taken over, worker not stopping)."""
         with self.db.session() as s:
-            n = s.execute(
-                update(JobRow)
-                .where(JobRow.id == self.job_id, JobRow.worker == self._worker.name, JobRow.status == "running")
-                .values(lease_until=time.time() + self._worker.lease, updated_at=now_iso())
-            ).rowcount
+            n = _rowcount(
+                s.execute(
+                    update(JobRow)
+                    .where(JobRow.id == self.job_id, JobRow.worker == self._worker.name, JobRow.status == "running")
+                    .values(lease_until=time.time() + self._worker.lease, updated_at=now_iso())
+                )
+            )
         if n != 1:
             raise JobInterrupted("the job was cancelled or taken over")
         if self._worker.stopping.is_set():
@@ -96,11 +110,13 @@ class JobContext:
                 values["message"] = message[:500]
             if checkpoint is not None:
                 values["checkpoint"] = checkpoint
-            n = s.execute(
-                update(JobRow)
-                .where(JobRow.id == self.job_id, JobRow.worker == self._worker.name, JobRow.status == "running")
-                .values(**values)
-            ).rowcount
+            n = _rowcount(
+                s.execute(
+                    update(JobRow)
+                    .where(JobRow.id == self.job_id, JobRow.worker == self._worker.name, JobRow.status == "running")
+                    .values(**values)
+                )
+            )
         if n != 1:
             raise JobInterrupted("lost the job's lease")
         if self._worker.stopping.is_set():
@@ -111,7 +127,8 @@ class JobContext:
             raise JobInterrupted("worker stopping")
 
 
-Handler = Callable[[JobContext], dict[str, Any]]
+# the result document of the run, or None when the handler stored it itself
+Handler = Callable[[JobContext], dict[str, Any] | None]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -188,19 +205,22 @@ class Worker:
         with self.db.session() as s:
             ids = s.scalars(select(JobRow.id).where(claimable).order_by(JobRow.created_at, JobRow.id).limit(5)).all()
             for jid in ids:
-                n = s.execute(
-                    update(JobRow)
-                    .where(JobRow.id == jid, claimable)
-                    .values(
-                        status="running",
-                        worker=self.name,
-                        lease_until=now + self.lease,
-                        attempts=JobRow.attempts + 1,
-                        updated_at=now_iso(),
+                n = _rowcount(
+                    s.execute(
+                        update(JobRow)
+                        .where(JobRow.id == jid, claimable)
+                        .values(
+                            status="running",
+                            worker=self.name,
+                            lease_until=now + self.lease,
+                            attempts=JobRow.attempts + 1,
+                            updated_at=now_iso(),
+                        )
                     )
-                ).rowcount
+                )
                 if n == 1:
                     job = s.get(JobRow, jid)
+                    assert job is not None  # this transaction has just updated the row
                     s.refresh(job)
                     if job.attempts > job.max_attempts:
                         self._finish(s, job, "failed", error=f"gave up after {job.max_attempts} attempts (worker lost each time)")
@@ -217,12 +237,12 @@ class Worker:
                     return job
         return None
 
-    def _take_run_lease(self, job: JobRow) -> bool:
-        """Take the run's lease for this job; if another process executes the run, put the job back."""
+    def _take_run_lease(self, job: JobRow, run_id: str) -> bool:
+        """Take the lease of the job's run `run_id`; if another process executes the run, put the job back."""
         from ..evaluation.genai.lease import RunBusy, RunLease
 
         try:
-            self._leases[job.id] = RunLease.acquire(self.db, job.run_id, ttl=self.lease, heartbeat=False)
+            self._leases[job.id] = RunLease.acquire(self.db, run_id, ttl=self.lease, heartbeat=False)
             return True
         except RunBusy:
             with self.db.session() as s:  # waiting for another executor is not a failed attempt
@@ -237,7 +257,7 @@ class Worker:
         job = self.claim()
         if job is None:
             return False
-        if job.run_id and not self._take_run_lease(job):
+        if job.run_id and not self._take_run_lease(job, job.run_id):
             return False
         try:
             return self._run(job)

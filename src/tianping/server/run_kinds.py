@@ -78,7 +78,7 @@ def run_genai(ctx: JobContext) -> dict[str, Any] | None:
         ctx,
         lambda: genai_flow.execute(
             ctx.db,
-            ctx.run_id,
+            ctx.run,
             choice=backend_choice(ctx.settings),
             endpoints=_endpoints(ctx),
             lease=ctx.lease,
@@ -116,7 +116,7 @@ def run_tabular(ctx: JobContext) -> dict[str, Any]:
     return _retry_on_infrastructure(
         ctx,
         lambda: tabular_flow.execute(
-            ctx.run_id,
+            ctx.run,
             ctx.payload["config"],
             choice=backend_choice(ctx.settings),
             progress=lambda frac, msg: ctx.progress(frac, msg),
