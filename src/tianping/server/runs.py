@@ -133,6 +133,7 @@ class RunService:
             try:
                 with self.db.session() as s:
                     run = s.get(RunRow, run_id)
+                    assert run is not None  # rk.create has just stored it
                     run.config = {**(run.config or {}), "run_kind": kind}
                     job = enqueue(
                         s,
@@ -155,6 +156,8 @@ class RunService:
                 with self.db.session() as s:  # never a run without its job
                     s.execute(delete(RunRow).where(RunRow.id == run_id))
                 raise
+        if rk.prepare is None:  # a kind gives create or prepare; a plug-in's kind is not checked for it
+            raise RuntimeError(f"run kind '{kind}' has neither create nor prepare")
         engine, suite, target, cfg = rk.prepare(profile, dict(config or {}))
         with self.db.session() as s:
             run = RunRow(
