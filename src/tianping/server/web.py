@@ -86,7 +86,7 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         "tx": lambda d: _text(d, lang),
         "path": request.url.path,
         "qpath": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe=""),
-        "verdict_text": lambda v: VERDICT_TEXT.get(v, {}).get(lang, v),
+        "verdict_text": lambda v: VERDICT_TEXT[v].get(lang, v) if v in VERDICT_TEXT else v,
         "languages": languages(),
         "html_lang": html_lang(lang),
     }
@@ -111,6 +111,12 @@ def html_error(request: Request, status: int, title: str, detail: str, problems=
     return resp
 
 
+def _first(data: dict[str, list[str]], key: str) -> str | None:
+    """The first posted value of `key`; None when the form has none."""
+    values = data.get(key)
+    return values[0] if values else None
+
+
 async def form_data(request: Request) -> dict[str, list[str]]:
     """The posted form (name -> values) after checking the CSRF token."""
     form = await request.form()
@@ -118,7 +124,7 @@ async def form_data(request: Request) -> dict[str, list[str]]:
     for k, v in form.multi_items():
         if isinstance(v, str):
             data.setdefault(k, []).append(v)
-    if not csrf_ok(request.cookies.get(CSRF_COOKIE), (data.get(CSRF_FIELD) or [None])[0]):
+    if not csrf_ok(request.cookies.get(CSRF_COOKIE), _first(data, CSRF_FIELD)):
         raise ServiceError(
             403, "the form expired or did not come from this site; reload the page and try again", title="forbidden"
         )
@@ -197,7 +203,7 @@ async def login(request: Request, svc: Services = Depends(services)):
     try:
         p = accounts.authenticate(svc.db, svc.limiter, one("username"), one("password"), client_address(request))
     except ServiceError as exc:
-        resp = render(request, "login.html", status=exc.status, next=_local(one("next")), error=exc.render())
+        resp: Response = render(request, "login.html", status=exc.status, next=_local(one("next")), error=exc.render())
         if getattr(exc, "retry_after", None):
             resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
@@ -450,7 +456,7 @@ async def edit_save(system_id: str, request: Request, svc: Services = Depends(se
 async def transition(system_id: str, request: Request, svc: Services = Depends(services)):
     p = need_user(request)
     data = await form_data(request)
-    one = lambda k: (data.get(k) or [None])[0]  # noqa: E731
+    one = lambda k: _first(data, k)  # noqa: E731
     svc.filings.transition(
         p, system_id, one("action") or "", f'"r{one("revision")}"', comment=one("comment"), effective_date=one("effective_date")
     )
@@ -591,7 +597,8 @@ def observatory(request: Request, svc: Services = Depends(services)):
     from .observatory import METHODOLOGIES, group_ids
 
     qp = request.query_params
-    m = qp.get("methodology") if qp.get("methodology") in METHODOLOGIES else METHODOLOGIES[0]
+    asked = qp.get("methodology")
+    m = asked if asked in METHODOLOGIES else METHODOLOGIES[0]
     year = int(qp["year"]) if (qp.get("year") or "").isdigit() and len(qp["year"]) == 4 else None
     groups = group_ids()
     grp = qp.get("group") if qp.get("group") in groups else None
