@@ -49,7 +49,8 @@ async def tabular_request(rs, p, system_id: str, form) -> dict[str, Any]:
     up = await rs.upload(p, system_id, data.filename, iter_upload_file(data))
     cfg: dict[str, Any] = {"data": up["id"], "target": str(form.get("target") or "").strip()}
     model = form.get("model")
-    if model is not None and not isinstance(model, str) and getattr(model, "filename", ""):
+    # default None, not "": under `if`, mypy infers getattr's default as bool and rejects a str
+    if model is not None and not isinstance(model, str) and getattr(model, "filename", None):
         cfg["model"] = (await rs.upload(p, system_id, model.filename, iter_upload_file(model)))["id"]
     pred = str(form.get("predictions") or "").strip()
     if pred:

@@ -78,7 +78,7 @@ def run_stub(ctx: JobContext) -> dict[str, Any]:
     for step in range(start, steps):
         ctx.sleep(float(cfg["step_seconds"]))
         ctx.progress((step + 1) / steps, f"step {step + 1}/{steps}", checkpoint={"step": step + 1})
-    metrics = []
+    metrics: list[dict[str, Any]] = []
     for name, base, thr, higher in METRICS[cfg["engine"]]:
         value = round(base + (_jitter(f"{ctx.payload['system_id']}:{cfg['seed']}:{name}") * (1 if higher else -1)), 4)
         if name in cfg["fail"]:

@@ -201,7 +201,7 @@ class UploadStore:
                     if why is None:
                         continue
                     meta = self._meta(d)
-                    info = {
+                    info: dict[str, Any] = {
                         "system": sys_dir.name,
                         "upload": d.name,
                         "reason": why,
