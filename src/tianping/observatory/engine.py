@@ -13,6 +13,7 @@ whether a country gets a score never depends on a random draw or on imputed valu
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +55,10 @@ class Structure:
         inds = m.indicator_ids()
         pos = {k: i for i, k in enumerate(inds)}
         s_ind, s_dim, s_w, s_log, s_low = [], [], [], [], []
-        d_ids, d_pil, d_w, d_min = [], [], [], []
+        d_ids: list[str] = []
+        d_pil: list[int] = []
+        d_w: list[float] = []
+        d_min: list[float] = []
         for pi, p in enumerate(m.pillars):
             dsum = sum(d.weight for d in p.dimensions) or 1.0
             for d in p.dimensions:
@@ -203,7 +207,7 @@ def _pct_rank_axis0(x: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(flat), np.nan, pct).reshape(x.shape)
 
 
-def _by_reference(x: np.ndarray, reference: str) -> tuple[np.ndarray, callable]:  # type: ignore[valid-type]
+def _by_reference(x: np.ndarray, reference: str) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """View the cube so that axis 0 is the set of values compared with each other."""
     C, Y, S = x.shape
     if reference == "pooled":
@@ -306,8 +310,8 @@ def aggregate(
     zr = z.reshape(CY, S)
     avail = ~np.isnan(zr)
     tiny = np.finfo(dtype).tiny
-    zt = np.ascontiguousarray(np.where(avail, zr, 0.0).T, dtype=dtype)  # [S, CY]
-    at = np.ascontiguousarray(avail.T, dtype=dtype)
+    zt: np.ndarray = np.ascontiguousarray(np.where(avail, zr, 0.0).T, dtype=dtype)  # [S, CY]
+    at: np.ndarray = np.ascontiguousarray(avail.T, dtype=dtype)
     G = struct.slot_dim_matrix()
     D, P = G.shape[1], len(struct.pillar_ids)
     ok_d = masks["dim_ok"].T  # [D, CY]
@@ -382,6 +386,7 @@ def compute(
     idx, dim, pil = aggregate(
         struct, prep["z"], masks, struct.slot_weight[None], struct.dim_weight[None], struct.pillar_weight[None], with_parts=True
     )
+    assert dim is not None and pil is not None  # with_parts=True returns them
     index = idx[0].reshape(C, Y)
     rank = ranks_of(index)
     D, P = len(struct.dim_ids), len(struct.pillar_ids)
@@ -395,9 +400,9 @@ def compute(
         carried=prep["carried"],
         imputed=prep["imputed"],
         dim_coverage=masks["dim_cov"].reshape(C, Y, D),
-        dim_score=dim[:, 0, :].T.reshape(C, Y, D),  # type: ignore[index]
+        dim_score=dim[:, 0, :].T.reshape(C, Y, D),
         pillar_score=pil[:, 0, :].T.reshape(C, Y, P),
-        index_coverage=masks["idx_cov"].reshape(C, Y),  # type: ignore[index]
+        index_coverage=masks["idx_cov"].reshape(C, Y),
         data_coverage=masks["data_cov"].reshape(C, Y),
         index=index,
         rank=rank,

@@ -126,7 +126,7 @@ def read_csv(
                 ) from None
             src = (row.get("source") or source).strip()
             lic = (row.get("licence") or row.get("license") or licence).strip()
-            pairs = [(c, row[c]) for c in value_cols] if value_cols else [((row[indicator_col] or "").strip(), row[value_col])]  # type: ignore[index]
+            pairs = [(c, row[c]) for c in value_cols] if value_cols else [((row[indicator_col] or "").strip(), row[value_col])]
             for ind, text in pairs:
                 v = _num(text)
                 if not ind:

@@ -43,6 +43,10 @@ def year_of(d: str | None) -> int | None:
     return int(d[:4]) if d else None
 
 
+# a catalog instrument's kind -> the tracker's policy kind
+_CATALOG_KINDS: dict[str, Kind] = {"binding_law": "law", "soft_law": "guidance", "standard": "guidance"}
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
@@ -122,7 +126,7 @@ def _catalog_policies() -> list[Policy]:
             scope = {"country": iso3}
         else:
             continue
-        kind = {"binding_law": "law", "soft_law": "guidance", "standard": "guidance"}.get(inst.kind.value, "other")
+        kind: Kind = _CATALOG_KINDS.get(inst.kind.value, "other")
         d = inst.dates
         date = d.adopted or d.published or d.entry_into_force
         if date is None:
@@ -131,7 +135,7 @@ def _catalog_policies() -> list[Policy]:
             Policy(
                 id=f"catalog.{inst.id}",
                 kind=kind,
-                title=Title(en=inst.title.en, zh=inst.title.zh),  # type: ignore[arg-type]
+                title=Title(en=inst.title.en, zh=inst.title.zh),
                 date=(d.published or d.adopted or date).isoformat(),
                 in_force=d.entry_into_force.isoformat() if d.entry_into_force else None,
                 instrument=inst.id,
@@ -214,7 +218,8 @@ def governance_values(
     out = {k: np.full((C, Y), np.nan) for k in GOV_INDICATORS}
     gs = default_groups()
     by_country: dict[str, list[Policy]] = {}
-    group_laws = [p for p in tracker.policies if p.group and p.binding and p.group in gs]
+    # binding group-level laws with their group (the EU AI Act with the EU)
+    group_laws = [(p, gs[p.group]) for p in tracker.policies if p.group and p.binding and p.group in gs]
     for p in tracker.policies:
         if p.country:
             by_country.setdefault(p.country, []).append(p)
@@ -235,11 +240,8 @@ def governance_values(
                 if key == "tp.gov.law" and not active:
                     end = dt.date(int(year), 12, 31)
                     active = any(
-                        p.active_in(int(year))
-                        and gs[p.group].membership(iso3) is not None  # type: ignore[index]
-                        and gs[p.group].membership(iso3).active(end)
-                        for p in group_laws
-                    )  # type: ignore[index, union-attr]
+                        p.active_in(int(year)) and (m := g.membership(iso3)) is not None and m.active(end) for p, g in group_laws
+                    )
                 if active:
                     out[key][ci, yi] = 1.0
                 elif covered or (first is not None and year >= first):

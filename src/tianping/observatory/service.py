@@ -65,9 +65,9 @@ class Observatory:
         full = np.full((len(universe), len(years), len(inds)), np.nan)
         if cs:
             pos = {c: i for i, c in enumerate(universe)}
-            rows = [pos[c] for c in cs if c in pos]
-            src = [i for i, c in enumerate(cs) if c in pos]
-            cols = [inds.index(i) for i in stored]
+            rows = np.array([pos[c] for c in cs if c in pos], dtype=np.intp)
+            src = np.array([i for i, c in enumerate(cs) if c in pos], dtype=np.intp)
+            cols = np.array([inds.index(i) for i in stored], dtype=np.intp)
             full[np.ix_(rows, np.arange(len(years)), cols)] = cube[np.ix_(src, np.arange(len(years)), np.arange(len(stored)))]
         gov = [i for i in inds if i in GOV_INDICATORS]
         if gov:

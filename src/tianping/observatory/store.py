@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
 
 from ..errors import TianpingError
 from ..store import Database
+from ..store.models import Base
 from .indicators import builtin_indicators
 from .models import IndicatorRow, IndicatorValueRow
 
@@ -60,18 +63,32 @@ class ImportReport:
         }
 
 
-def _upsert(session, table, rows: list[dict], keys: list[str]) -> None:
+def _table(row_class: type[Base]) -> Table:
+    """The table a row class maps, typed as one (SQLAlchemy types `__table__` as any FromClause)."""
+    table = row_class.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    postgres = session.get_bind().dialect.name == "postgresql"
     for i in range(0, len(rows), _BATCH):
-        stmt = insert(table).values(rows[i : i + _BATCH])
-        cols = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=cols))
+        batch = rows[i : i + _BATCH]
+        # the two dialects' INSERT … ON CONFLICT are different classes with the same interface
+        if postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg = pg_insert(table).values(batch)
+            pg_cols = {c: pg.excluded[c] for c in rows[0] if c not in keys}
+            session.execute(pg.on_conflict_do_update(index_elements=keys, set_=pg_cols))
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            lite = sqlite_insert(table).values(batch)
+            lite_cols = {c: lite.excluded[c] for c in rows[0] if c not in keys}
+            session.execute(lite.on_conflict_do_update(index_elements=keys, set_=lite_cols))
 
 
 def _column_names(en: str, zh: str) -> dict[str, str]:
@@ -119,8 +136,8 @@ class IndicatorStore:
             for o in dedup.values()
         ]
         with self.db.session() as s:
-            _upsert(s, IndicatorRow.__table__, ind_rows, ["id"])
-            _upsert(s, IndicatorValueRow.__table__, rows, ["indicator", "country", "year"])
+            _upsert(s, _table(IndicatorRow), ind_rows, ["id"])
+            _upsert(s, _table(IndicatorValueRow), rows, ["indicator", "country", "year"])
         return len(rows)
 
     def indicators(self) -> list[dict]:

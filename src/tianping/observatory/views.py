@@ -226,7 +226,7 @@ def group_comparison(run: Run, group_id: str = "asean", year: int | None = None,
     r = run.result
     st = r.structure
     members = g.members_on(as_of)
-    rows = []
+    rows: list[dict[str, Any]] = []  # JSON-shaped, one per member
     for iso3 in members:
         ci = r.countries.index(iso3) if iso3 in r.countries else None
         m = g.membership(iso3)

@@ -32,8 +32,9 @@ def _manifest(created_at: str, hashes: list[str]) -> dict[str, Any]:
 
 def build_bundle(incidents: list[Incident], key: KeyPair) -> dict[str, Any]:
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    items = [{"hash": content_hash(i), "incident": i.canonical()} for i in incidents]
-    manifest = _manifest(created, [it["hash"] for it in items])
+    hashes = [content_hash(i) for i in incidents]
+    items = [{"hash": h, "incident": i.canonical()} for h, i in zip(hashes, incidents, strict=True)]
+    manifest = _manifest(created, hashes)
     mbytes = canonical_bytes(manifest)
     return {
         **manifest,
