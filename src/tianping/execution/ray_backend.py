@@ -53,12 +53,14 @@ def connect(address: str | None = None, *, num_cpus: int | None = None):
     if ray.is_initialized():
         return ray
     try:  # Ray reads its auth mode once, at import: make it read the environment again
-        from ray._raylet import Config
+        from ray._raylet import Config  # type: ignore[attr-defined]  # not in Ray's stubs
 
         Config.initialize("")
     except Exception:  # noqa: BLE001
         pass
-    common = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="tianping", configure_logging=False)
+    common: dict[str, Any] = dict(
+        logging_level=logging.WARNING, log_to_driver=False, namespace="tianping", configure_logging=False
+    )
     if address:  # the cluster's token, if it uses one, comes from RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH as Ray documents
         ray.init(address=address, **common)
     else:
