@@ -16,6 +16,16 @@ them (metrics, plots, notes; summary recomputed). Each task re-reads the data an
 model (a read costs far less than the family's own work; tests/execution compare both backends on
 UCI Adult). The data and model files must be readable where the tasks run (same machine or
 shared storage). Progress reports each finished family.
+
+Inside a family, the row-parallel work is split again (issue 16): the boundary attack's rows,
+the SHAP rows explained and the fairness bootstrap's resamples go through the engine's
+`partitions.map_parts`, for which each family task installs `RayPartMapper`. It cuts the items into
+as many contiguous chunks as the cluster has CPUs, none smaller than the engine's minimum per part
+(`ATTACK_MIN_ROWS`, `SHAP_MIN_ROWS`, `BOOT_MIN_RESAMPLES`; work below twice that stays whole), runs
+one chunk in the family task itself and the others as plain Ray tasks (each loads the model from
+its file once per worker process), and hands the pieces back in item order. Every row and
+resample draws its own keyed random numbers, so the merged pieces — and so the metric rows — are
+exactly those of a local run.
 """
 
 from __future__ import annotations
@@ -24,12 +34,19 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import Problem, TianpingError
 from .backends import BackendChoice
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..evaluation.tabular.partitions import PartFn
+    from ..evaluation.tabular.results import TabularResult
+    from ..evaluation.tabular.runner import TabularConfig
 
 
 class TabularRequest(BaseModel):
@@ -232,26 +249,108 @@ LIGHT = ("performance", "quality")
 def split_families(tests: list[str]) -> list[list[str]]:
     """The Ray tasks for a run's tests: one per heavy family (heaviest first, so they start first),
     the light ones together."""
-    heavy = [t for t in ("explain", "robustness", "fairness", "counterfactual") if t in tests]
+    heavy: list[str] = [t for t in ("explain", "robustness", "fairness", "counterfactual") if t in tests]
     light = [t for t in LIGHT if t in tests]
     return [[t] for t in heavy] + ([light] if light else [])
 
 
-def _run_part(cfg, families: list[str], part_dir: str | None):
-    """One Ray task: the engine's run restricted to `families` (plots into `part_dir`); returns the
-    part and where and when it ran (process id, node, start and end wall-clock times)."""
+def _run_part(cfg: TabularConfig, families: list[str], part_dir: str | None, partition_min: int | None = None):
+    """One Ray task: the engine's run restricted to `families` (plots into `part_dir`), its row-parallel
+    work split once more by `RayPartMapper`; returns the part and where and when it ran (process id,
+    node, start and end wall-clock times, and the row partitions it split off)."""
+    import ray
+
+    from ..evaluation.tabular.partitions import mapping
     from ..evaluation.tabular.runner import run_tabular
 
     t0 = time.time()
-    part = run_tabular(cfg.model_copy(update={"tests": families, "out_dir": part_dir}))
-    node = None
-    try:
-        import ray
+    mapper = RayPartMapper(ray, _model_spec(cfg), _cluster_cpus(ray), min_items=partition_min)
+    with mapping(mapper):
+        part = run_tabular(cfg.model_copy(update={"tests": families, "out_dir": part_dir}))
+    node = ray.get_runtime_context().get_node_id()
+    return part, {
+        "families": families,
+        "pid": os.getpid(),
+        "node": node,
+        "start": t0,
+        "end": time.time(),
+        "partitions": mapper.trace,
+    }
 
-        node = ray.get_runtime_context().get_node_id()
-    except Exception:  # noqa: BLE001 - outside Ray
-        pass
-    return part, {"families": families, "pid": os.getpid(), "node": node, "start": t0, "end": time.time()}
+
+def _model_spec(cfg: TabularConfig) -> dict[str, Any] | None:
+    """How a worker loads the run's model (the same options as the engine's own load)."""
+    if not cfg.model:
+        return None
+    return {
+        "path": cfg.model,
+        "trust_pickle": cfg.trust_pickle,
+        "trusted_types": list(cfg.trusted_types),
+        "http_batch": cfg.http_batch,
+    }
+
+
+def _cluster_cpus(ray: Any) -> int:
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+_WORKER_MODELS: dict[str, Any] = {}  # model spec -> adapter, loaded once per Ray worker process
+
+
+def _worker_model(spec: dict[str, Any] | None) -> Any:
+    if spec is None:
+        return None
+    import json
+
+    from ..evaluation.tabular.models import load_model
+
+    key = json.dumps(spec, sort_keys=True)
+    if key not in _WORKER_MODELS:
+        _WORKER_MODELS[key] = load_model(
+            spec["path"], trust_pickle=spec["trust_pickle"], trusted_types=spec["trusted_types"], http_batch=spec["http_batch"]
+        )
+    return _WORKER_MODELS[key]
+
+
+def _part_task(fn: PartFn, spec: dict[str, Any] | None, payload: Any, items: np.ndarray):
+    """One row partition as a Ray task: `fn` on `items`, the model loaded here; returns the piece and where it ran."""
+    t0 = time.time()
+    import ray
+
+    piece = fn(_worker_model(spec), payload, items)
+    where = {"pid": os.getpid(), "node": ray.get_runtime_context().get_node_id(), "start": t0, "end": time.time()}
+    return piece, where
+
+
+class RayPartMapper:
+    """The engine's row-parallel work as Ray tasks over contiguous chunks (see the module docstring)."""
+
+    def __init__(self, ray: Any, model_spec: dict[str, Any] | None, parts: int, *, min_items: int | None = None) -> None:
+        self.ray, self.model_spec, self.parts, self.min_items = ray, model_spec, parts, min_items
+        self.trace: list[dict[str, Any]] = []
+        self._task = ray.remote(num_cpus=1, max_retries=0)(_part_task)
+
+    def __call__(self, fn: PartFn, model: Any, payload: Any, items: np.ndarray, min_items: int) -> list[tuple[np.ndarray, Any]]:
+        from ..evaluation.tabular.partitions import split
+
+        chunks = split(items, self.parts, self.min_items or min_items)
+        if len(chunks) == 1:  # too little work to split: here, as on the local backend
+            return [(items, fn(model, payload, items))]
+        payload_ref = self.ray.put(payload)
+        spec = self.model_spec if model is not None else None
+        refs = [self._task.remote(fn, spec, payload_ref, c) for c in chunks[1:]]
+        t0 = time.time()
+        try:
+            first = fn(model, payload, chunks[0])  # the family task's own CPU takes the first chunk
+            done = self.ray.get(refs)
+        except BaseException:
+            for ref in refs:
+                self.ray.cancel(ref, force=True)
+            raise
+        here = {"pid": os.getpid(), "node": self.ray.get_runtime_context().get_node_id(), "start": t0, "end": time.time()}
+        wheres = [here] + [w for _, w in done]
+        self.trace.append({"fn": getattr(fn, "__name__", str(fn)), "sizes": [len(c) for c in chunks], "tasks": wheres})
+        return list(zip(chunks, [first] + [p for p, _ in done], strict=True))
 
 
 def merge_parts(cfg, tests: list[str], plan_notes: list[str], parts: list, started: str, wall: float):
@@ -304,9 +403,11 @@ def run_split(
     progress: Callable[[float, str], None] | None = None,
     heartbeat: Callable[[], None] | None = None,
     trace: list | None = None,
-):
-    """`run_tabular(cfg)` as Ray tasks, one per test family (see the module docstring); `trace`,
-    when given, receives where and when each task ran."""
+    partition_min: int | None = None,
+) -> TabularResult:
+    """`run_tabular(cfg)` as Ray tasks, one per test family, each splitting its row-parallel work
+    into row partitions (see the module docstring); `trace`, when given, receives where and when
+    each task ran; `partition_min` overrides the engine's minimum rows (or resamples) per partition."""
     import datetime as dt
     import shutil
 
@@ -325,7 +426,7 @@ def run_split(
     ray = connect(choice.address)
     task = ray.remote(num_cpus=1, max_retries=0)(_run_part)
     cfg_ref = ray.put(cfg)
-    refs = {task.remote(cfg_ref, g, str(out / f".part-{g[0]}") if out else None): g for g in groups}
+    refs = {task.remote(cfg_ref, g, str(out / f".part-{g[0]}") if out else None, partition_min): g for g in groups}
     if progress:
         progress(0.0, "")
     parts = []
