@@ -47,6 +47,14 @@ MAX_RETRIES_CAP = 10
 BACKOFF_CAP_S = 30.0
 
 
+class Throttled(TargetError):
+    """HTTP 429 or 5xx: worth retrying, after the server's Retry-After (seconds, capped) when it sent one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retriable=True)
+        self.retry_after: float | None = None
+
+
 def env_base_url() -> str | None:
     return os.environ.get("TIANPING_OPENAI_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
 
@@ -177,11 +185,11 @@ class OpenAITarget(Target):
         except TransportError as exc:
             raise TargetError(f"cannot reach {self.base_url}: {exc}", retriable=True) from None
         if status == 429 or status >= 500:
-            err = TargetError(f"HTTP {status} from {self.base_url}", retriable=True)
+            err = Throttled(f"HTTP {status} from {self.base_url}")
             ra = headers.get("retry-after")
             if ra:
                 try:
-                    err.retry_after = min(BACKOFF_CAP_S, float(ra))  # type: ignore[attr-defined]
+                    err.retry_after = min(BACKOFF_CAP_S, float(ra))
                 except ValueError:
                     pass
             raise err

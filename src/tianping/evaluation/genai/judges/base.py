@@ -111,6 +111,13 @@ def first_token_probs(logprobs: list[dict] | None) -> dict[str, float]:
     return out
 
 
+@dataclass
+class JudgeGeneration(Generation):
+    """A judge endpoint's reply with the token logprobs (`choices[0].logprobs.content`) when it gave them."""
+
+    logprobs: list[dict] | None = None
+
+
 class JudgeEndpoint(Target):
     """An OpenAI-compatible chat endpoint for judges: extra request fields and logprobs supported."""
 
@@ -171,10 +178,8 @@ class JudgeEndpoint(Target):
             text = choice["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
             raise TargetError(f"malformed response from {inner.base_url}: {content[:200].decode('utf-8', 'replace')}") from None
-        gen = Generation(text)
         lp = choice.get("logprobs") if isinstance(choice, dict) else None
-        gen.logprobs = (lp or {}).get("content") if isinstance(lp, dict) else None  # type: ignore[attr-defined]
-        return gen
+        return JudgeGeneration(text, logprobs=(lp or {}).get("content") if isinstance(lp, dict) else None)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
