@@ -16,8 +16,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "examples" / "systems" / "eu-credit-scoring.yaml"
 
-HEAVY = ("torch", "transformers", "weasyprint", "fastapi", "starlette", "uvicorn", "ray", "pandas", "sklearn", "scipy",
-         "matplotlib", "onnxruntime", "shap")
+HEAVY = (
+    "torch",
+    "transformers",
+    "weasyprint",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "ray",
+    "pandas",
+    "sklearn",
+    "scipy",
+    "matplotlib",
+    "onnxruntime",
+    "shap",
+)
 
 PROBE = r"""
 import json, resource, sys, time
@@ -39,15 +52,22 @@ sys.stderr.write("\n" + json.dumps({"code": code, "modules": sorted(m for m in s
 def _probe(tmp_path: Path, *args: str) -> dict:
     env = {**os.environ, "TIANPING_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
     env.pop("TIANPING_DB_URL", None)
-    res = subprocess.run([sys.executable, "-c", PROBE.replace("ARGS", repr(list(args)))], env=env, capture_output=True,
-                         text=True, timeout=120, cwd=ROOT)
+    res = subprocess.run(
+        [sys.executable, "-c", PROBE.replace("ARGS", repr(list(args)))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     info = json.loads(res.stderr.strip().splitlines()[-1])
     assert info["code"] in (0, None), res.stdout[-2000:] + res.stderr[-2000:]
     return info
 
 
-@pytest.mark.parametrize("args", [["classify", str(PROFILE)], ["classify", str(PROFILE), "--json"],
-                                  ["obligations", str(PROFILE), "--json"]])
+@pytest.mark.parametrize(
+    "args", [["classify", str(PROFILE)], ["classify", str(PROFILE), "--json"], ["obligations", str(PROFILE), "--json"]]
+)
 def test_classify_a_file_imports_no_heavy_library_and_no_database(tmp_path, args):
     info = _probe(tmp_path, *args)
     loaded = set(info["modules"])
@@ -60,8 +80,21 @@ def test_classify_a_file_imports_no_heavy_library_and_no_database(tmp_path, args
 def test_catalog_list_imports_no_heavy_library(tmp_path):
     info = _probe(tmp_path, "catalog", "list", "--json")
     loaded = set(info["modules"])
-    assert not loaded & {"torch", "transformers", "weasyprint", "fastapi", "starlette", "uvicorn", "ray", "pandas",
-                         "sklearn", "scipy", "matplotlib", "onnxruntime", "shap"}, sorted(loaded & set(HEAVY))
+    assert not loaded & {
+        "torch",
+        "transformers",
+        "weasyprint",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "ray",
+        "pandas",
+        "sklearn",
+        "scipy",
+        "matplotlib",
+        "onnxruntime",
+        "shap",
+    }, sorted(loaded & set(HEAVY))
 
 
 def test_version_imports_almost_nothing(tmp_path):
@@ -125,3 +158,99 @@ def test_fast_catalog_list_equals_the_service(tmp_path, monkeypatch):
     assert cli_catalog._fast_instruments() is None
     monkeypatch.setattr(STATE, "db_url", str(tmp_path / "absent.db"))
     assert cli_catalog._fast_instruments() is None
+
+
+# -- test tabular: the CSV is parsed while the model loads, the model runs while the rest is prepared --------------
+
+
+def _numeric_csv(tmp_path: Path, rows: int = 3000) -> tuple[Path, Path, list[str]]:
+    """A small all-numeric data set (with an intersection of two sensitive columns) and an ONNX GBT on it."""
+    import numpy as np
+    from skl2onnx import to_onnx
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(rows, 4)).astype(np.float32)
+    sex = rng.integers(0, 2, rows)
+    race = rng.integers(0, 3, rows)
+    y = (x[:, 0] + 0.5 * sex + rng.normal(scale=0.8, size=rows) > 0.3).astype(int)
+    features = ["a", "b", "c", "d", "sex"]
+    data = tmp_path / "numeric.csv"
+    with data.open("w", encoding="utf-8") as f:
+        f.write(",".join([*features, "race", "y"]) + "\n")
+        for i in range(rows):
+            f.write(",".join([*(f"{v:.5f}" for v in x[i]), str(sex[i]), str(race[i]), str(y[i])]) + "\n")
+    xm = np.column_stack([x, sex]).astype(np.float32)
+    model = GradientBoostingClassifier(n_estimators=10, max_depth=2, random_state=0).fit(xm, y)
+    onnx_path = tmp_path / "gbt.onnx"
+    onnx_path.write_bytes(to_onnx(model, xm[:1], options={id(model): {"zipmap": False}}, target_opset=17).SerializeToString())
+    return data, onnx_path, features
+
+
+def test_csv_prefetch_hands_over_only_the_read_it_was_started_for(tmp_path):
+    from tianping.evaluation.tabular import data as datamod
+
+    data, _, features = _numeric_csv(tmp_path, rows=500)
+    cols = [*features, "y", "race"]
+    direct = list(datamod.iter_numeric_chunks(datamod.open_table(data), cols, 200))
+    fits, chunks = datamod.CsvPrefetch(data, cols, 200).take(cols, 200)
+    assert fits and chunks is not None
+    got = list(chunks)
+    assert len(got) == len(direct) and all(
+        set(a) == set(b) and all((a[c] == b[c]).all() and a[c].dtype == b[c].dtype for c in a)
+        for a, b in zip(got, direct, strict=True)
+    )
+    assert datamod.CsvPrefetch(data, cols, 200).take(cols[:-1], 200) == (False, None)  # other columns: not handed over
+    assert datamod.CsvPrefetch(data, cols, 200).take(cols, 100) == (False, None)  # other chunks: not handed over
+    # an unreadable file: the error is left to the caller's own read, which reports it where it always did
+    assert datamod.CsvPrefetch(tmp_path / "absent.csv", cols, 200).take(cols, 200) == (False, None)
+
+
+@pytest.mark.parametrize("chunk_rows", [250_000, 700])
+def test_fairness_run_is_the_same_with_and_without_the_overlaps(tmp_path, monkeypatch, chunk_rows):
+    """Prefetch + model on a worker thread (several chunks in flight or one) give the sequential run's document."""
+    from tianping.evaluation.tabular import runner
+    from tianping.evaluation.tabular.runner import TabularConfig, run_tabular
+
+    data, onnx_path, features = _numeric_csv(tmp_path)
+    cfg = TabularConfig(
+        data=str(data),
+        target="y",
+        model=str(onnx_path),
+        features=features,
+        sensitive=["sex", "race"],
+        tests=["fairness", "performance"],
+        bootstrap=30,
+        chunk_rows=chunk_rows,
+    )
+    started = []
+    real_start = runner._start_prefetch
+    monkeypatch.setattr(runner, "_start_prefetch", lambda *a: started.append(1) or real_start(*a))
+    overlapped = run_tabular(cfg).model_dump(mode="json")
+    assert started
+
+    class Inline:  # the model on the calling thread, one chunk at a time: the order of work before this change
+        def __init__(self, max_workers: int):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def submit(self, fn, *args):
+            from concurrent.futures import Future
+
+            fut: Future = Future()
+            fut.set_result(fn(*args))
+            return fut
+
+    monkeypatch.setattr(runner, "_start_prefetch", lambda *a: None)
+    monkeypatch.setattr(runner, "ThreadPoolExecutor", Inline)
+    sequential = run_tabular(cfg).model_dump(mode="json")
+    for doc in (overlapped, sequential):
+        for key in ("run_id", "created_at", "timings"):
+            doc.pop(key)
+    assert overlapped == sequential
+    assert overlapped["n_rows"] == 3000 and overlapped["config"]["data_sha256"]

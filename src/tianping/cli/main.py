@@ -77,13 +77,14 @@ class LazyGroup(TyperGroup):
     def parse_args(self, ctx, args: list[str]) -> list[str]:
         # --help is eager: translate the help texts before Click parses (and maybe prints) anything
         from ..i18n import available_languages, current_lang, normalize_lang, t
-        from .helptext import translate
 
         lang = normalize_lang(_lang_in(args)) or current_lang()
         # help screens in `lang` (cli/helptext.py); only when a help screen may be printed, so that
-        # other calls do not import Typer's rich formatting (~60 ms)
+        # other calls import neither Typer's rich formatting (~60 ms) nor the help translations
         self._help_lang = lang if (not args or "--help" in args) else None
         if self._help_lang is not None:
+            from .helptext import translate
+
             translate(self, lang, recurse=False)  # the top level's own --help option and Typer's panel titles
         self.help = t("cli.help.app", lang)
         for p in self.params:

@@ -23,7 +23,7 @@ from ...errors import Problem, TianpingError
 from . import data as datamod
 from .fairness import classification_fairness, regression_fairness
 from .groups import Grouping, build_groupings
-from .guide import recommend
+from .guide import load_guide, recommend
 from .labels import Encoded, _codes, arrange_scores, encode, first_bad, parse_scores
 from .models import ModelAdapter, load_model
 from .performance import classification_performance, regression_performance
@@ -150,6 +150,7 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     t_start = time.perf_counter()
     started = _now()
     say = progress or (lambda stage, rows: None)
+    prefetch = _start_prefetch(cfg, model)
     adapter = (
         load_model(
             model if model is not None else cfg.model,
@@ -161,7 +162,9 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         else None
     )
     tests, notes = plan_tests(cfg, adapter)
-    spec = load_spec(cfg.thresholds)
+    # A user's thresholds file is checked before any work; the bundled spec cannot be wrong in the same way
+    # and is loaded while the model runs (numeric path) or after the read.
+    spec = load_spec(cfg.thresholds) if cfg.thresholds else None
     src = datamod.open_table(cfg.data)
     src.require([cfg.target], "target")
     src.require(cfg.sensitive, "sensitive feature")
@@ -217,11 +220,13 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     rows = 0
     # Plain number columns into a model that takes a numeric matrix, and no test that needs rows kept
     # (fairness, performance): arrays straight from Arrow, no DataFrames. Anything else reads frames.
-    numeric_chunks = (
-        datamod.iter_numeric_chunks(src, read_cols, cfg.chunk_rows)
-        if adapter is not None and adapter.numeric_only and sample is None and quality_stats is None
-        else None
-    )
+    numeric_chunks = None
+    if adapter is not None and adapter.numeric_only and sample is None and quality_stats is None:
+        fits, numeric_chunks = prefetch.take(read_cols, cfg.chunk_rows) if prefetch is not None else (False, None)
+        if not fits:
+            numeric_chunks = datamod.iter_numeric_chunks(src, read_cols, cfg.chunk_rows)
+    elif prefetch is not None:
+        prefetch.discard()
     data_sha256: str | None = None
     groupings: list[Grouping] | None = None
     groupings_error: TianpingError | None = None
@@ -254,6 +259,7 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
                 if running is not None:  # at most one chunk in flight: memory stays at two chunks
                     collect(running)
                 running = pool.submit(_predict_chunk, adapter, x, n)
+            # What needs no predictions, done while the model runs (GIL-bound Python here, the model in C).
             if sens_parts:
                 numeric_sensitive = {c: np.concatenate([part[c] for part in sens_parts]) for c in cfg.sensitive}
             if "fairness" in tests and numeric_sensitive:
@@ -261,6 +267,10 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
                     groupings = _numeric_groupings(numeric_sensitive, cfg.intersections)
                 except TianpingError as exc:  # raised where the groupings are used, after any model or label error
                     groupings_error = exc
+            if spec is None:
+                spec = load_spec(None)
+            if "fairness" in tests:
+                load_guide()
             data_sha256 = _sha256(cfg.data)
             if running is not None:
                 collect(running)
@@ -298,6 +308,8 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         if score_cols:
             proba_parts = [_score_matrix(pf, score_cols, pred_file)]
     timings["read_predict"] = time.perf_counter() - t0
+    if spec is None:
+        spec = load_spec(None)
     y_raw = np.concatenate(y_parts) if y_parts else np.empty(0)
     pred_raw = np.concatenate(pred_parts) if pred_parts else np.empty(0)
     proba = np.concatenate(proba_parts) if proba_parts else None
@@ -527,6 +539,17 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
     return result
 
 
+def _start_prefetch(cfg: TabularConfig, model: Any) -> datamod.CsvPrefetch | None:
+    """Start parsing the CSV while the model loads, when the run will most likely take the numeric path:
+    a model file, the columns named (--features), only tests that keep no rows. Otherwise None."""
+    numeric_tests = cfg.tests is not None and set(cfg.tests) <= {"fairness", "performance"}
+    if model is not None or not cfg.model or cfg.features is None or cfg.predictions_file or not numeric_tests:
+        return None
+    if Path(cfg.data).suffix.lower() not in datamod.CSV_SUFFIXES or cfg.model.startswith(("http://", "https://", "python:")):
+        return None
+    return datamod.CsvPrefetch(cfg.data, [*cfg.features, cfg.target, *cfg.sensitive], cfg.chunk_rows)
+
+
 def _predict_chunk(adapter: ModelAdapter, x: np.ndarray, n: int) -> tuple[Any, int]:
     return _model_predict(adapter, adapter.predict_array, x, n), n
 
@@ -534,8 +557,9 @@ def _predict_chunk(adapter: ModelAdapter, x: np.ndarray, n: int) -> tuple[Any, i
 def _numeric_groupings(sensitive: dict[str, np.ndarray], intersections: bool) -> list[Grouping]:
     """The fairness groupings, built while the model predicts the last chunk (they need no predictions).
 
-    numpy.random (the bootstrap's generator, ~20 ms of imports) is imported here too, so that it also
-    happens while the model runs."""
+    numpy.random (the bootstrap's generators) and numpy.ma (which numpy's percentile imports for the
+    intervals) are imported here too, so that ~25 ms of imports also happen while the model runs."""
+    import numpy.ma  # noqa: F401
     import numpy.random  # noqa: F401
 
     return build_groupings(sensitive, intersections=intersections)
