@@ -148,7 +148,8 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if a == b:
             continue
         if a is None or b is None:
-            now = b or a
+            now = b if b is not None else a
+            assert now is not None  # a != b, so one of them is a summary
             changes[key] = {
                 "jurisdiction": now["jurisdiction"],
                 "applies": {"before": a and a["applies"], "after": b and b["applies"]},
@@ -426,7 +427,7 @@ def incident_events(db: Any, system_id: str, as_of: dt.date, until: dt.date) -> 
     svc = IncidentService(db)
     out = []
     for item in svc.list(system=system_id):
-        iid = item.get("id")
+        iid: str = item["id"]  # every listed incident has its id
         try:
             inc, _meta = svc.get(iid)
         except TianpingError:

@@ -16,7 +16,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..config import data_home
 from ..crypto import KeyPair
@@ -287,7 +287,12 @@ def _build(
             builder.sign(signer, mime, fh, out)
     except c2pa.C2paError as exc:
         raise TianpingError(Problem(f"C2PA signing failed: {exc}", file=str(src)), title="C2PA failed") from None
-    atomic_write(dst, lambda fh: fh.write(out.getvalue()))
+    signed = out.getvalue()
+
+    def write_signed(fh: BinaryIO) -> None:
+        fh.write(signed)
+
+    atomic_write(dst, write_signed)
 
 
 @dataclass
@@ -364,7 +369,9 @@ def read(path: Path, mime: str, trust_anchors: str | None = None) -> C2paResult:
     seen, current = {store.get("active_manifest")}, active
     for _ in range(16):
         parent = next((i for i in current.get("ingredients", []) if i.get("relationship") == "parentOf"), None)
-        label = (parent or {}).get("active_manifest")
+        if parent is None:
+            break
+        label = parent.get("active_manifest")
         if not label or label in seen or label not in manifests:
             break
         seen.add(label)

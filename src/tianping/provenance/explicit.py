@@ -15,8 +15,10 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -132,7 +134,7 @@ def draw_label(im, lang: str = "both", ratio: float = IMAGE_LABEL_MIN_RATIO) -> 
         size += max(1, size // 10)
         font = _font(size, cjk and text != IMAGE_LABELS["en"])[0]
     x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)
-    tw, th = x1 - x0, y1 - y0
+    tw, th = int(x1 - x0), int(y1 - y0)  # Pillow types boxes as float; FreeType boxes are whole pixels
     pad = max(2, th // 4)
     bx1, by1 = w - pad, h - pad
     bx0, by0 = max(0, bx1 - tw - 2 * pad), max(0, by1 - th - 2 * pad)
@@ -154,9 +156,10 @@ def label_image(src: Path, dst: Path, lang: str = "both") -> ImageLabelInfo:
             im.load()
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise Malformed(src, f"cannot decode the image: {exc}") from None
+        canvas: Image.Image = im
         if im.mode not in ("RGB", "RGBA", "L"):
-            im = im.convert("RGBA" if "transparency" in info or im.mode in ("LA", "PA") else "RGB")
-        meta = draw_label(im, lang)
+            canvas = im.convert("RGBA" if "transparency" in info or im.mode in ("LA", "PA") else "RGB")
+        meta = draw_label(canvas, lang)
         kwargs: dict = {}
         if info.get("icc_profile"):
             kwargs["icc_profile"] = info["icc_profile"]
@@ -164,7 +167,7 @@ def label_image(src: Path, dst: Path, lang: str = "both") -> ImageLabelInfo:
             kwargs.update(quality=95, exif=info.get("exif", b""))
         elif fmt == "WEBP":
             kwargs.update(lossless=bool(info.get("lossless")), quality=95, exif=info.get("exif", b""))
-        atomic_write(dst, lambda fh: im.save(fh, format=fmt, **kwargs))
+        atomic_write(dst, lambda fh: canvas.save(fh, format=fmt, **kwargs))
     return meta
 
 
@@ -265,6 +268,15 @@ def detect_rhythm_cue(path: Path, seconds: float = 3.0) -> bool:
 
 
 # ------------------------------------------------------------------ ffmpeg (MP3 audio, MP4 video)
+def _copy_from(path: Path) -> Callable[[BinaryIO], None]:
+    """An `atomic_write` writer that copies the file at `path` (ffmpeg's output in a temporary folder)."""
+
+    def write(fh: BinaryIO) -> None:
+        fh.write(path.read_bytes())
+
+    return write
+
+
 def ffmpeg() -> str:
     exe = shutil.which("ffmpeg")
     if not exe:
@@ -316,7 +328,7 @@ def label_mp3(src: Path, dst: Path, cue: str = "rhythm", lang: str = "zh") -> di
             ],
             src,
         )
-        atomic_write(dst, lambda fh: fh.write(out.read_bytes()))
+        atomic_write(dst, _copy_from(out))
     return {"cue": cue, "seconds": round(len(samples) / rate, 3)}
 
 
@@ -382,5 +394,5 @@ def label_video(src: Path, dst: Path, lang: str = "both", seconds: float = VIDEO
             ],
             src,
         )
-        atomic_write(dst, lambda fh: fh.write(out.read_bytes()))
+        atomic_write(dst, _copy_from(out))
     return {"seconds": seconds, "text": meta.text, "text_height": meta.text_height, "shortest_side": meta.shortest_side}

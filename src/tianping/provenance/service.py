@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..crypto import KeyPair, load_or_init_keys
 from ..errors import Problem, TianpingError
@@ -49,7 +49,12 @@ def _explicit(h: Handler, src: Path, dst: Path, lang: str, position: str, cue: s
                 shutil.copyfile(src, dst)
             return {"kind": "text", "already_present": True}
         new = explicit.label_text(body, lang, position)
-        atomic_write(dst, lambda fh: fh.write(new.encode("utf-8")))
+        labelled = new.encode("utf-8")
+
+        def write_labelled(fh: BinaryIO) -> None:
+            fh.write(labelled)
+
+        atomic_write(dst, write_labelled)
         return {"kind": "text", "position": position, "text": explicit.TEXT_LABELS[lang]}
     if h.kind == "image":
         info = explicit.label_image(src, dst, lang)
@@ -160,6 +165,7 @@ def propagate(
         res.c2pa_stale = True
     else:
         # keep the file as the producer shipped it: it becomes the parent ingredient of our manifest
+        assert keys is not None  # loaded above: sign is set
         with tempfile.TemporaryDirectory(prefix="tianping-propagate-") as tmp:
             parent = Path(tmp) / f"parent{path.suffix}"
             shutil.copyfile(path, parent)

@@ -82,9 +82,7 @@ def write_label(src: Path, dst: Path, value: str) -> None:
 
     def edit(tmp: Path) -> None:
         f = MP4(tmp)
-        if f.tags is None:
-            f.add_tags()
-        f.tags[FREEFORM] = [MP4FreeForm(value.encode("utf-8"))]
+        f[FREEFORM] = [MP4FreeForm(value.encode("utf-8"))]  # mutagen adds the tag atom if the file has none
         f.save()
 
     atomic_edit(src, dst, edit)
