@@ -21,7 +21,7 @@ Inside a family, the row-parallel work is split again (issue 16): the boundary a
 the SHAP rows explained and the fairness bootstrap's resamples go through the engine's
 `partitions.map_parts`, for which each family task installs `RayPartMapper`. It cuts the items into
 as many contiguous chunks as the cluster has CPUs, none smaller than the engine's minimum per part
-(`ATTACK_MIN_ROWS`, `SHAP_MIN_ROWS`, `BOOT_MIN_RESAMPLES`; work below twice that stays whole), runs
+(`ATTACK_MIN_ROWS`, `SHAP_MIN_ROWS_TREE`/`_KERNEL`, `BOOT_MIN_RESAMPLES`; work below twice that stays whole), runs
 one chunk in the family task itself and the others as plain Ray tasks (each loads the model from
 its file once per worker process), and hands the pieces back in item order. Every row and
 resample draws its own keyed random numbers, so the merged pieces — and so the metric rows — are

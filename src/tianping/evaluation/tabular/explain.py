@@ -90,7 +90,10 @@ def _encode_codes(frame: pd.DataFrame, numeric: list[str]) -> tuple[np.ndarray, 
     return np.column_stack(cols), cats
 
 
-SHAP_MIN_ROWS = 25  # explained rows per part below which a Ray task costs more than it saves
+# explained rows per part below which a Ray task costs more than it saves: exact tree SHAP takes well under
+# a millisecond a row, the kernel explainer tens of milliseconds to seconds (its coalitions x background rows)
+SHAP_MIN_ROWS_TREE = 2000
+SHAP_MIN_ROWS_KERNEL = 10
 
 
 @dataclass
@@ -139,7 +142,8 @@ def shap_values(
     method, source = _shap_method(q, explainer, np.concatenate([exp_idx, bg_idx]))
     evals = max_evals or (2 * len(cols) + 2048)  # shap's own "auto" budget of coalitions per row
     job = ShapInput(frame, q.enc, list(q.numeric), exp_idx, bg_idx, method, source, cls, evals, seed)
-    parts = map_parts(shap_part, model, job, np.arange(len(exp_idx)), min_items=SHAP_MIN_ROWS)
+    least = SHAP_MIN_ROWS_KERNEL if method == "kernel" else SHAP_MIN_ROWS_TREE
+    parts = map_parts(shap_part, model, job, np.arange(len(exp_idx)), min_items=least)
     vals = np.empty((len(exp_idx), len(cols)))
     for pos, piece in parts:
         vals[pos] = piece
