@@ -1,0 +1,150 @@
+"""Tabular robustness + SHAP on UCI Adult: the local backend vs the Ray backend with 1 and 2 CPUs.
+
+The data is every row of `../shared/data/fairness/adult.csv` (numeric codes for the categorical
+columns) and a gradient-boosting model (20 trees, depth 3) as ONNX, built the way
+tests/execution/test_ray_tabular.py builds them. Each backend runs `--tests robustness,explain`
+with the engine's defaults (1,000 robustness rows with the boundary attack, 100 SHAP rows against
+50 background rows) unless told otherwise. The Ray runs use a private one-node Ray on 127.0.0.1
+with 1 or 2 CPUs, started before the clock starts (its start-up is printed apart); they split the
+boundary attack and the SHAP rows into partitions (issue 16) and must give the local metric rows
+exactly, which the script checks. The machine is shared: the 1-minute load average is printed
+with every figure.
+
+    .venv/bin/python benchmarks/ray_tabular.py [--repeats 3] [--robustness-rows 1000] [--sample-rows 5000]
+        [--shap-samples 100] [--local-only]
+
+Each line gives every repeat's wall time and their median; the Ray lines also give the row
+partitions the first warm run split off (function: rows per part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+ADULT = ROOT.parent / "shared" / "data" / "fairness" / "adult.csv"
+CATS = ["workclass", "marital-status", "occupation", "relationship", "race", "sex"]
+NUMS = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+
+
+def make_adult(d: Path) -> dict:
+    import numpy as np
+    import pandas as pd
+    from skl2onnx import to_onnx
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    df = pd.read_csv(ADULT)
+    df["income"] = (df["income-per-year"].astype(str).str.strip().str.rstrip(".") == ">50K").astype(int)
+    for c in CATS:
+        df[c + "_code"] = pd.factorize(df[c], sort=True)[0].astype(float)
+    for c in NUMS:
+        df[c] = df[c].astype(float)
+    feats = NUMS + [c + "_code" for c in CATS]
+    df[[*feats, "income", "sex", "race"]].to_csv(d / "adult.csv", index=False)
+    x = df[feats].to_numpy(np.float32)
+    m = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(x, df["income"])
+    (d / "gbt.onnx").write_bytes(to_onnx(m, x[:1], options={id(m): {"zipmap": False}}, target_opset=17).SerializeToString())
+    return {"csv": d / "adult.csv", "onnx": d / "gbt.onnx", "features": feats, "rows": len(df)}
+
+
+def config(adult: dict, args):
+    from tianping.evaluation.tabular.runner import TabularConfig
+
+    return TabularConfig(
+        data=str(adult["csv"]),
+        target="income",
+        model=str(adult["onnx"]),
+        sensitive=["sex", "race"],
+        features=adult["features"],
+        tests=["robustness", "explain"],
+        robustness_rows=args.robustness_rows,
+        sample_rows=max(args.sample_rows, args.robustness_rows),
+        explain_rows=max(1000, args.shap_samples),
+        shap_samples=args.shap_samples,
+        seed=0,
+    )
+
+
+def rows(result) -> list:
+    return [m.model_dump(mode="json") for m in result.metrics]
+
+
+def timed(fn):
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0, load
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--robustness-rows", type=int, default=1000)
+    ap.add_argument("--sample-rows", type=int, default=5000)
+    ap.add_argument("--shap-samples", type=int, default=100)
+    ap.add_argument("--local-only", action="store_true")
+    args = ap.parse_args()
+    from tianping.evaluation.tabular.runner import run_tabular
+
+    with tempfile.TemporaryDirectory() as tmp:
+        adult = make_adult(Path(tmp))
+        cfg = config(adult, args)
+        print(
+            f"UCI Adult: {adult['rows']} rows; robustness_rows={cfg.robustness_rows} shap_samples={cfg.shap_samples}; "
+            f"cpus={os.cpu_count()}"
+        )
+        reference = None
+        walls, loads, parts = [], [], []
+        for _ in range(args.repeats):
+            res, wall, load = timed(lambda: run_tabular(cfg))
+            reference = reference or rows(res)
+            walls.append(wall)
+            loads.append(load)
+            parts.append(f"robustness {res.timings['robustness']:.2f} s, explain {res.timings['explain']:.2f} s")
+        report("local", walls, loads, "; ".join(parts))
+        if args.local_only:
+            return
+        import ray
+
+        from tianping.execution.backends import BackendChoice
+        from tianping.execution.ray_backend import connect
+        from tianping.execution.tabular import run_split
+
+        for cpus in (1, 2):
+            t0 = time.perf_counter()
+            connect(None, num_cpus=cpus)
+            print(f"ray start ({cpus} CPU): {time.perf_counter() - t0:.2f} s")
+            try:
+                # the first run also starts the worker processes: printed apart
+                _, wall, load = timed(lambda: run_split(cfg, BackendChoice(name="ray")))
+                print(f"ray {cpus} CPU cold run: {wall:.2f} s (load {load:.2f})")
+                walls, loads = [], []
+                trace: list = []
+                for i in range(args.repeats):
+                    seen = trace if i == 0 else None
+                    res, wall, load = timed(lambda seen=seen: run_split(cfg, BackendChoice(name="ray"), trace=seen))
+                    if rows(res) != reference:
+                        raise SystemExit("the Ray run differs from the local run")
+                    walls.append(wall)
+                    loads.append(load)
+                split = ", ".join(f"{p['fn']}: {p['sizes']}" for t in trace for p in t["partitions"]) or "none"
+                report(f"ray {cpus} CPU", walls, loads, f"same rows as local; partitions {split}")
+            finally:
+                ray.shutdown()
+
+
+def report(label: str, walls: list[float], loads: list[float], extra: str) -> None:
+    runs = " ".join(f"{w:.2f}" for w in walls)
+    print(f"{label:10s} median {statistics.median(walls):6.2f} s  (runs {runs}; load {min(loads):.2f}-{max(loads):.2f})  {extra}")
+
+
+if __name__ == "__main__":
+    main()
