@@ -52,11 +52,12 @@ def load_command(name: str):
     module_name, attr, kind = LAZY_COMMANDS[name]
     target = getattr(importlib.import_module(f"{__package__}.{module_name}"), attr)
     if kind == "group":
-        command = typer.main.get_group(target)
-    else:
-        holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-        holder.command(name)(target)
-        command = typer.main.get_command(holder)
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    holder.command(name)(target)
+    command = typer.main.get_command(holder)
     command.name = name
     return command
 

@@ -8,7 +8,7 @@ keeps stdout pure JSON), and prints or stores the result. The engine lives in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import typer
 
@@ -207,7 +207,7 @@ def tabular(
         tests=split_csv(tests),
         features=split_csv(features),
         categorical=split_csv(categorical),
-        task=task,
+        task=cast(Literal["auto", "binary", "multiclass", "regression"], task),  # checked above
         perturb_sensitive=perturb_sensitive,
         counterfactual_rows=counterfactual_rows,
         positive_label=positive_label,
@@ -226,7 +226,7 @@ def tabular(
         explain_rows=explain_rows,
         shap_samples=shap_samples,
         shap_background=shap_background,
-        shap_explainer=shap_explainer,
+        shap_explainer=cast(Literal["auto", "tree", "kernel"], shap_explainer),  # checked above
         chunk_rows=chunk_rows,
         seed=seed,
         out_dir=str(out) if out else None,

@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from .results import Plot
 
@@ -70,7 +70,8 @@ def render(aux: dict[str, Any], out_dir: Path, formats: list[str], lang: str = "
             path = out_dir / f"{name}.{fmt}"
             with atomic_path(path, "--out") as tmp:  # a plot is whole or absent
                 fig.savefig(tmp, format=fmt, dpi=110)
-            plots.append(Plot(name=name, path=str(path), format=fmt))
+            # the run accepts only png and svg (runner._check_config)
+            plots.append(Plot(name=name, path=str(path), format=cast(Literal["png", "svg"], fmt)))
         plt.close(fig)
 
     perf = aux.get("performance") or {}

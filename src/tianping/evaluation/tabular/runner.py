@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # a numeric run (plain number columns, a numeric-matrix model
     import pandas as pd
 
 Progress = Callable[[str, int], None]  # (stage description, rows read so far)
+TaskName = Literal["binary", "multiclass", "regression"]
 
 
 class TabularConfig(BaseModel):
@@ -94,7 +95,7 @@ def _now() -> str:
 def _check_config(cfg: TabularConfig, model: ModelAdapter | None) -> list[str]:
     problems = []
     tests = list(dict.fromkeys(cfg.tests or TESTS))
-    known = TESTS
+    known: tuple[str, ...] = TESTS
     if not set(tests) <= set(TESTS):  # plug-in test families (tianping.tabular_tests) are looked up only when named
         from .registry import known_tests
 
@@ -407,7 +408,12 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
         )
         metrics += sink.metrics
         timings["quality"] = time.perf_counter() - t0
-    if adapter is not None and sample_enc is not None and {"robustness", "explain", "counterfactual"} & set(tests):
+    if (
+        adapter is not None
+        and sample_frame is not None
+        and sample_enc is not None
+        and {"robustness", "explain", "counterfactual"} & set(tests)
+    ):
         import pandas as pd
 
         from .querier import Querier
@@ -522,7 +528,7 @@ def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | N
             "data_sha256": data_sha256 if data_sha256 is not None else _sha256(cfg.data),
             **({"predictions_file_sha256": _sha256(cfg.predictions_file)} if cfg.predictions_file else {}),
         },
-        task=enc.task,
+        task=cast(TaskName, enc.task),  # encode() sets one of these three
         n_rows=rows,
         labels=enc.class_names or None,
         positive_label=enc.class_names[enc.positive] if enc.positive is not None else None,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ...errors import Problem, TianpingError
 from ...i18n import check_language_texts, model_texts
-from ...yamlio import load_yaml_file, validation_problems
+from ...yamlio import LocatedDoc, load_yaml_file, validation_problems
 
 SPEC_FILE = Path(__file__).with_name("metrics.yaml")
 TESTS = ("fairness", "counterfactual", "robustness", "explain", "performance", "quality")
@@ -103,7 +103,7 @@ class Spec(BaseModel):
             raise KeyError(f"metric '{name}' is not declared in {SPEC_FILE.name}") from None
 
 
-def _parse(path: Path, model: type[BaseModel]) -> tuple[BaseModel, object]:
+def _parse(path: Path, model: type[BaseModel]) -> tuple[BaseModel, LocatedDoc]:
     doc = load_yaml_file(path)
     try:
         return model.model_validate(doc.data), doc
