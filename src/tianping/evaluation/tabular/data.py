@@ -284,7 +284,8 @@ class CsvPrefetch:
 
     def _open(self) -> None:
         try:
-            self._chunks = iter_numeric_chunks(open_table(self.path), self.columns, self.chunk_rows)
+            # no header check here (the caller's open_table does it): straight to the parse
+            self._chunks = iter_numeric_chunks(TableSource(Path(self.path), "csv", []), self.columns, self.chunk_rows)
             self._ok = True
         except Exception:  # noqa: BLE001 - reported by the caller's own read, in its usual place
             self._ok = False
