@@ -46,30 +46,34 @@ def test_local_run_with_split_rows_gives_the_same_rows(adult):  # noqa: F811
 
 @pytest.mark.slow
 def test_partitioned_ray_run_on_adult_gives_the_local_rows(cluster, adult, tmp_path):  # noqa: F811
-    """Every row of Adult; robustness, SHAP and the bootstrap split into partitions that run as Ray tasks on
-    the two worker nodes; merged on the lease holder into the local run's metric rows, row for row."""
+    """Every row of Adult on the Ray backend, merged on the lease holder into the local run's metric rows, row
+    for row: the whole run (robustness and explain share the two CPUs), then each splitting family alone, where
+    its attack rows, SHAP rows or bootstrap resamples are split in two and run as Ray tasks on the worker nodes."""
     pytest.importorskip("ray")
     from tianping.evaluation.tabular.runner import run_tabular
     from tianping.execution.backends import BackendChoice
     from tianping.execution.tabular import run_split
 
     local = run_tabular(_config(adult, out_dir=str(tmp_path / "local")))
-    trace: list = []
-    # 20 rows (resamples) per partition at least, so the 40 bootstrap resamples are split too
     on_ray = run_split(_config(adult, out_dir=str(tmp_path / "ray")), BackendChoice(name="ray", address=cluster.address),
-                       trace=trace, partition_min=20)
-
+                       partition_min=20)
     assert local.n_rows == on_ray.n_rows == adult["rows"] > 30000
     assert _rows(on_ray) == _rows(local) and len(_rows(local)) > 100
     assert on_ray.summary == local.summary and on_ray.notes == local.notes
-    parts = {p["fn"]: p for t in trace for p in t["partitions"]}
-    assert set(parts) >= {"attack_part", "shap_part", "bootstrap_counts_part"}
-    assert parts["attack_part"]["sizes"] == [150, 150] and parts["shap_part"]["sizes"] == [30, 30]
-    # the attack's second partition ran as a Ray task of its own, at the same time as the first
-    here, there = parts["attack_part"]["tasks"]
-    assert there["pid"] != here["pid"] and there["start"] < here["end"] and here["start"] < there["end"]
-    nodes = {w["node"] for p in parts.values() for w in p["tasks"]}
-    assert len(nodes) >= 1 and all(n for n in nodes)
+
+    # 20 rows (resamples) per partition at least, so the 40 bootstrap resamples are split too
+    for family, fn, sizes in (("robustness", "attack_part", [150, 150]), ("explain", "shap_part", [30, 30]),
+                              ("fairness", "bootstrap_counts_part", [20, 20])):
+        trace: list = []
+        alone = run_split(_config(adult, tests=[family]), BackendChoice(name="ray", address=cluster.address), trace=trace,
+                          partition_min=20)
+        assert _rows(alone) == [r for r in _rows(local) if r["test"] == family], family
+        parts = [p for t in trace for p in t["partitions"] if p["fn"] == fn]
+        assert parts and all(p["sizes"] == sizes for p in parts), (family, parts)
+        # the second partition ran as a Ray task of its own, at the same time as the first
+        here, there = parts[0]["tasks"]
+        assert there["pid"] != here["pid"] and there["start"] < here["end"] and here["start"] < there["end"]
+        assert all(w["node"] for p in parts for w in p["tasks"])
 
 
 def test_small_work_is_not_split():

@@ -20,12 +20,16 @@ shared storage). Progress reports each finished family.
 Inside a family, the row-parallel work is split again (issue 16): the boundary attack's rows,
 the SHAP rows explained and the fairness bootstrap's resamples go through the engine's
 `partitions.map_parts`, for which each family task installs `RayPartMapper`. It cuts the items into
-as many contiguous chunks as the cluster has CPUs, none smaller than the engine's minimum per part
-(`ATTACK_MIN_ROWS`, `SHAP_MIN_ROWS_TREE`/`_KERNEL`, `BOOT_MIN_RESAMPLES`; work below twice that stays whole), runs
-one chunk in the family task itself and the others as plain Ray tasks (each loads the model from
-its file once per worker process), and hands the pieces back in item order. Every row and
+contiguous chunks — the cluster's CPUs shared among the run's splitting families (robustness and
+explain run side by side), or one more than the CPUs free at that moment if that is more — none
+smaller than the engine's minimum per part (`ATTACK_MIN_ROWS`, `SHAP_MIN_ROWS_TREE`/`_KERNEL`,
+`BOOT_MIN_RESAMPLES`; work below twice that stays whole). It runs one chunk in the family task
+itself and the others as plain Ray tasks (each loads the model from its file once per worker
+process), and hands the pieces back in item order. Every row and
 resample draws its own keyed random numbers, so the merged pieces — and so the metric rows — are
-exactly those of a local run.
+exactly those of a local run. (Splitting more than that costs a new Ray worker process per extra
+task while the family tasks hold theirs: measured 4-8 s per run on this 2-core machine, for parts
+of 0.2-2 s; docs/benchmarks.md.)
 """
 
 from __future__ import annotations
@@ -254,7 +258,7 @@ def split_families(tests: list[str]) -> list[list[str]]:
     return [[t] for t in heavy] + ([light] if light else [])
 
 
-def _run_part(cfg: TabularConfig, families: list[str], part_dir: str | None, partition_min: int | None = None):
+def _run_part(cfg: TabularConfig, families: list[str], part_dir: str | None, share: int, partition_min: int | None = None):
     """One Ray task: the engine's run restricted to `families` (plots into `part_dir`), its row-parallel
     work split once more by `RayPartMapper`; returns the part and where and when it ran (process id,
     node, start and end wall-clock times, and the row partitions it split off)."""
@@ -264,7 +268,7 @@ def _run_part(cfg: TabularConfig, families: list[str], part_dir: str | None, par
     from ..evaluation.tabular.runner import run_tabular
 
     t0 = time.time()
-    mapper = RayPartMapper(ray, _model_spec(cfg), _cluster_cpus(ray), min_items=partition_min)
+    mapper = RayPartMapper(ray, _model_spec(cfg), share, min_items=partition_min)
     with mapping(mapper):
         part = run_tabular(cfg.model_copy(update={"tests": families, "out_dir": part_dir}))
     node = ray.get_runtime_context().get_node_id()
@@ -292,6 +296,22 @@ def _model_spec(cfg: TabularConfig) -> dict[str, Any] | None:
 
 def _cluster_cpus(ray: Any) -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _free_cpus(ray: Any) -> int:
+    return max(0, int(ray.available_resources().get("CPU", 0)))
+
+
+# the families whose row-parallel work is worth splitting (the fairness bootstrap splits only past
+# BOOT_MIN_RESAMPLES resamples a part, so it takes what it finds free)
+SPLITTING = ("robustness", "explain")
+
+
+def partition_share(cpus: int, groups: list[list[str]]) -> int:
+    """Partitions each splitting family may make: the cluster's CPUs shared among the run's splitting
+    families (they run side by side, so on a small cluster each keeps to its share)."""
+    splitting = sum(1 for g in groups if g[0] in SPLITTING)
+    return max(1, cpus // max(1, splitting))
 
 
 _WORKER_MODELS: dict[str, Any] = {}  # model spec -> adapter, loaded once per Ray worker process
@@ -326,6 +346,7 @@ class RayPartMapper:
     """The engine's row-parallel work as Ray tasks over contiguous chunks (see the module docstring)."""
 
     def __init__(self, ray: Any, model_spec: dict[str, Any] | None, parts: int, *, min_items: int | None = None) -> None:
+        """`parts`: the partitions this family may always make; more when more CPUs are free at the time."""
         self.ray, self.model_spec, self.parts, self.min_items = ray, model_spec, parts, min_items
         self.trace: list[dict[str, Any]] = []
         self._task = ray.remote(num_cpus=1, max_retries=0)(_part_task)
@@ -333,8 +354,12 @@ class RayPartMapper:
     def __call__(self, fn: PartFn, model: Any, payload: Any, items: np.ndarray, min_items: int) -> list[tuple[np.ndarray, Any]]:
         from ..evaluation.tabular.partitions import split
 
-        chunks = split(items, self.parts, self.min_items or min_items)
-        if len(chunks) == 1:  # too little work to split: here, as on the local backend
+        least = self.min_items or min_items
+        if len(items) < 2 * least:  # too little work to split: here, as on the local backend (no Ray call at all)
+            return [(items, fn(model, payload, items))]
+        # this task's own CPU plus the CPUs free now (a free CPU has a worker to reuse, without starting a process)
+        chunks = split(items, max(self.parts, 1 + _free_cpus(self.ray)), least)
+        if len(chunks) == 1:
             return [(items, fn(model, payload, items))]
         payload_ref = self.ray.put(payload)
         spec = self.model_spec if model is not None else None
@@ -426,7 +451,8 @@ def run_split(
     ray = connect(choice.address)
     task = ray.remote(num_cpus=1, max_retries=0)(_run_part)
     cfg_ref = ray.put(cfg)
-    refs = {task.remote(cfg_ref, g, str(out / f".part-{g[0]}") if out else None, partition_min): g for g in groups}
+    share = partition_share(_cluster_cpus(ray), groups)
+    refs = {task.remote(cfg_ref, g, str(out / f".part-{g[0]}") if out else None, share, partition_min): g for g in groups}
     if progress:
         progress(0.0, "")
     parts = []
