@@ -11,7 +11,7 @@ exactly, which the script checks. The machine is shared: the 1-minute load avera
 with every figure.
 
     .venv/bin/python benchmarks/ray_tabular.py [--repeats 3] [--robustness-rows 1000] [--sample-rows 5000]
-        [--shap-samples 100] [--local-only]
+        [--shap-samples 100] [--shap-explainer auto|kernel] [--tests robustness,explain] [--local-only]
 
 Each line gives every repeat's wall time and their median; the Ray lines also give the row
 partitions the first warm run split off (function: rows per part).
@@ -64,11 +64,12 @@ def config(adult: dict, args):
         model=str(adult["onnx"]),
         sensitive=["sex", "race"],
         features=adult["features"],
-        tests=["robustness", "explain"],
+        tests=args.tests.split(","),
         robustness_rows=args.robustness_rows,
         sample_rows=max(args.sample_rows, args.robustness_rows),
         explain_rows=max(1000, args.shap_samples),
         shap_samples=args.shap_samples,
+        shap_explainer=args.shap_explainer,
         seed=0,
     )
 
@@ -90,6 +91,8 @@ def main() -> None:
     ap.add_argument("--robustness-rows", type=int, default=1000)
     ap.add_argument("--sample-rows", type=int, default=5000)
     ap.add_argument("--shap-samples", type=int, default=100)
+    ap.add_argument("--tests", default="robustness,explain")
+    ap.add_argument("--shap-explainer", choices=["auto", "kernel"], default="auto")
     ap.add_argument("--local-only", action="store_true")
     args = ap.parse_args()
     from tianping.evaluation.tabular.runner import run_tabular
@@ -98,7 +101,9 @@ def main() -> None:
         adult = make_adult(Path(tmp))
         cfg = config(adult, args)
         print(
-            f"UCI Adult: {adult['rows']} rows; robustness_rows={cfg.robustness_rows} shap_samples={cfg.shap_samples}; "
+            f"UCI Adult: {adult['rows']} rows; tests={args.tests} robustness_rows={cfg.robustness_rows} "
+            f"shap_samples={cfg.shap_samples} "
+            f"shap_explainer={cfg.shap_explainer}; "
             f"cpus={os.cpu_count()}"
         )
         reference = None
@@ -108,7 +113,7 @@ def main() -> None:
             reference = reference or rows(res)
             walls.append(wall)
             loads.append(load)
-            parts.append(f"robustness {res.timings['robustness']:.2f} s, explain {res.timings['explain']:.2f} s")
+            parts.append(", ".join(f"{t} {res.timings[t]:.2f} s" for t in cfg.tests or []))
         report("local", walls, loads, "; ".join(parts))
         if args.local_only:
             return

@@ -268,7 +268,7 @@ def _run_part(cfg: TabularConfig, families: list[str], part_dir: str | None, sha
     from ..evaluation.tabular.runner import run_tabular
 
     t0 = time.time()
-    mapper = RayPartMapper(ray, _model_spec(cfg), share, min_items=partition_min)
+    mapper = RayPartMapper(ray, _model_spec(cfg), share, cpus=_cluster_cpus(ray), min_items=partition_min)
     with mapping(mapper):
         part = run_tabular(cfg.model_copy(update={"tests": families, "out_dir": part_dir}))
     node = ray.get_runtime_context().get_node_id()
@@ -345,9 +345,13 @@ def _part_task(fn: PartFn, spec: dict[str, Any] | None, payload: Any, items: np.
 class RayPartMapper:
     """The engine's row-parallel work as Ray tasks over contiguous chunks (see the module docstring)."""
 
-    def __init__(self, ray: Any, model_spec: dict[str, Any] | None, parts: int, *, min_items: int | None = None) -> None:
-        """`parts`: the partitions this family may always make; more when more CPUs are free at the time."""
+    def __init__(
+        self, ray: Any, model_spec: dict[str, Any] | None, parts: int, *, cpus: int | None = None, min_items: int | None = None
+    ) -> None:
+        """`parts`: the partitions this family may always make; more, up to the cluster's `cpus`, when more
+        CPUs are free at the time."""
         self.ray, self.model_spec, self.parts, self.min_items = ray, model_spec, parts, min_items
+        self.cpus = cpus or parts
         self.trace: list[dict[str, Any]] = []
         self._task = ray.remote(num_cpus=1, max_retries=0)(_part_task)
 
@@ -357,8 +361,9 @@ class RayPartMapper:
         least = self.min_items or min_items
         if len(items) < 2 * least:  # too little work to split: here, as on the local backend (no Ray call at all)
             return [(items, fn(model, payload, items))]
-        # this task's own CPU plus the CPUs free now (a free CPU has a worker to reuse, without starting a process)
-        chunks = split(items, max(self.parts, 1 + _free_cpus(self.ray)), least)
+        # this task's own CPU plus the CPUs free now (a free CPU has a worker to reuse, without starting a process);
+        # never more than the cluster has, as Ray's view of free CPUs can lag by a moment
+        chunks = split(items, max(self.parts, min(self.cpus, 1 + _free_cpus(self.ray))), least)
         if len(chunks) == 1:
             return [(items, fn(model, payload, items))]
         payload_ref = self.ray.put(payload)
