@@ -254,3 +254,24 @@ def test_fairness_run_is_the_same_with_and_without_the_overlaps(tmp_path, monkey
             doc.pop(key)
     assert overlapped == sequential
     assert overlapped["n_rows"] == 3000 and overlapped["config"]["data_sha256"]
+
+
+def test_the_collector_pauses_for_start_up_only():
+    """No cyclic GC during a command's first second (start-up objects all survive); back after it, and at once in a
+    forked child; left alone when it was already off."""
+    code = r"""
+import gc, os, sys, time
+from tianping.cli import main  # noqa: F401
+paused = not gc.isenabled()
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if gc.isenabled() else 3)
+_, status = os.waitpid(pid, 0)
+time.sleep(1.3)
+print(paused, os.waitstatus_to_exitcode(status), gc.isenabled())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.stdout.split() == ["True", "0", "True"], out.stdout + out.stderr
+    off = "import gc; gc.disable()\nfrom tianping.cli import main\nimport time; time.sleep(1.3); print(gc.isenabled())"
+    out = subprocess.run([sys.executable, "-c", off], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.stdout.split() == ["False"], out.stdout + out.stderr
