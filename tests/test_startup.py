@@ -275,3 +275,57 @@ print(paused, os.waitstatus_to_exitcode(status), gc.isenabled())
     off = "import gc; gc.disable()\nfrom tianping.cli import main\nimport time; time.sleep(1.3); print(gc.isenabled())"
     out = subprocess.run([sys.executable, "-c", off], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.stdout.split() == ["False"], out.stdout + out.stderr
+
+
+def test_fairness_run_starts_lean(tmp_path):
+    """A fairness run imports neither pandas nor the other heavy libraries, nor importlib.metadata (pydantic's plugin
+    loader stands in while every plugin is disabled), and gives its document."""
+    data, onnx_path, features = _numeric_csv(tmp_path, rows=500)
+    info = _probe(
+        tmp_path,
+        "test",
+        "tabular",
+        "--data",
+        str(data),
+        "--model",
+        str(onnx_path),
+        "--target",
+        "y",
+        "--features",
+        ",".join(features),
+        "--tests",
+        "fairness",
+        "--sensitive",
+        "sex",
+        "--json",
+    )
+    loaded = set(info["modules"])
+    assert not loaded & (set(HEAVY) - {"onnxruntime"}), sorted(loaded & set(HEAVY))
+    assert "onnxruntime" in loaded and "importlib" in loaded
+
+
+@pytest.mark.parametrize("setting", [None, "", "logfire"])
+def test_pydantic_plugin_loader_stands_in_only_while_every_plugin_is_off(setting):
+    code = r"""
+import os, sys
+from tianping.cli import main  # noqa: F401
+import pydantic
+
+class M(pydantic.BaseModel):
+    a: int
+
+assert M(a=1).a == 1
+loader = sys.modules["pydantic.plugin._loader"]
+print(os.environ["PYDANTIC_DISABLE_PLUGINS"] or "-", hasattr(loader, "__file__"), "importlib.metadata" in sys.modules,
+      list(loader.get_plugins()), loader._loading_plugins)
+"""
+    env = {**os.environ}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    if setting is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = setting
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    words = out.stdout.split()
+    if setting is None:  # the CLI's default: no plugins, no loader, no importlib.metadata until a loader name is asked
+        assert words == ["1", "False", "False", "[]", "False"], out.stdout + out.stderr
+    else:  # the user's choice: pydantic's own loader
+        assert words[:2] == [setting or "-", "True"], out.stdout + out.stderr

@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
-import os
-import threading
 
+from . import startup
 
-def _pause_gc_during_start_up(seconds: float = 1.0) -> None:
-    """No cyclic garbage collection in a command's first second.
-
-    Why: start-up imports typer, rich, pydantic, numpy… and builds the catalog's and the rules' models;
-    hundreds of thousands of objects that all survive, so every pass of the collector over them in that
-    time is wasted (measured: `classify` 0.44 -> 0.37 s of CPU, `test tabular` fairness on 100k rows
-    0.54 -> 0.52 s). A command that runs longer (a server, a long test) gets the collector back after
-    `seconds`, and a forked child gets it at once, so memory held by reference cycles stays bounded.
-    Nothing is done if the collector was already off (whoever turned it off decides).
-    """
-    if not gc.isenabled():
-        return
-    gc.disable()
-    os.register_at_fork(after_in_child=gc.enable)
-    timer = threading.Timer(seconds, gc.enable)
-    timer.daemon = True
-    timer.start()
-
-
-_pause_gc_during_start_up()
-
-# Before pydantic is imported: Tianping uses no pydantic plugins, and looking them up scans the
-# entry points of every installed distribution (~7-15 ms per command in a full install). A user who
-# wants plugins (e.g. an observability one) sets PYDANTIC_DISABLE_PLUGINS themselves ("" enables all).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+startup.apply()  # before Typer, Rich and pydantic are imported (cli/startup.py)
 
 import typer  # noqa: E402
 from typer.core import TyperGroup  # noqa: E402
