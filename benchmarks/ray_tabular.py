@@ -13,6 +13,10 @@ with every figure.
     .venv/bin/python benchmarks/ray_tabular.py [--repeats 3] [--robustness-rows 1000] [--sample-rows 5000]
         [--shap-samples 100] [--shap-explainer auto|kernel] [--tests robustness,explain] [--local-only]
 
+`--attack-vs REV` instead times the boundary attack alone, in process, against the version of
+`evaluation/tabular/attack.py` at git revision REV (e.g. cf32e45, before the per-row keyed random
+numbers): CPU seconds of `hop_skip_jump` on `--robustness-rows` Adult rows, alternating old and new.
+
 Each line gives every repeat's wall time and their median; the Ray lines also give the row
 partitions the first warm run split off (function: rows per part).
 """
@@ -94,7 +98,10 @@ def main() -> None:
     ap.add_argument("--tests", default="robustness,explain")
     ap.add_argument("--shap-explainer", choices=["auto", "kernel"], default="auto")
     ap.add_argument("--local-only", action="store_true")
+    ap.add_argument("--attack-vs", metavar="REV")
     args = ap.parse_args()
+    if args.attack_vs:
+        return attack_vs(args.attack_vs, args.robustness_rows, args.repeats)
     from tianping.evaluation.tabular.runner import run_tabular
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,6 +151,57 @@ def main() -> None:
                 report(f"ray {cpus} CPU", walls, loads, f"same rows as local; partitions {split}")
             finally:
                 ray.shutdown()
+
+
+def attack_vs(rev: str, n: int, repeats: int) -> None:
+    import importlib.util
+    import subprocess
+
+    import numpy as np
+    import pandas as pd
+
+    from tianping.evaluation.tabular import attack as new
+    from tianping.evaluation.tabular.models import load_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        old_src = Path(tmp) / "attack_old.py"
+        old_src.write_text(
+            subprocess.run(
+                ["git", "show", f"{rev}:src/tianping/evaluation/tabular/attack.py"],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        spec = importlib.util.spec_from_file_location("attack_old", old_src)
+        assert spec is not None and spec.loader is not None
+        old = importlib.util.module_from_spec(spec)
+        sys.modules["attack_old"] = old
+        spec.loader.exec_module(old)
+        adult = make_adult(Path(tmp))
+        df = pd.read_csv(adult["csv"]).sample(n, random_state=0)
+        model = load_model(str(adult["onnx"]))
+        x = df[adult["features"]].to_numpy(np.float64)
+        mu, sd = x.mean(axis=0), x.std(axis=0)
+        sd[sd == 0] = 1.0
+        z = (x - mu) / sd
+
+        def predict(zz: np.ndarray, _idx: object) -> np.ndarray:
+            return np.asarray(model.predict_array(zz * sd + mu).labels).astype(int)
+
+        y, pred0 = df["income"].to_numpy(), predict(z, None)
+        for _ in range(repeats):
+            for label, mod in ((rev, old), ("working tree", new)):
+                load = os.getloadavg()[0]
+                c0 = time.process_time()
+                res = mod.hop_skip_jump(predict, z, y, pred0, seed=0)
+                cpu = time.process_time() - c0
+                found = res.distance[res.correct & np.isfinite(res.distance)]
+                print(
+                    f"attack {label:12s} cpu {cpu:.3f} s  {n} rows  success {res.success_rate():.3f}  "
+                    f"median perturbation {np.median(found):.4f}  queries {res.queries}  load {load:.2f}"
+                )
 
 
 def report(label: str, walls: list[float], loads: list[float], extra: str) -> None:
