@@ -9,15 +9,27 @@ import numpy as np
 import pytest
 from test_ray_tabular import adult, cluster  # noqa: F401 - the Adult files and the two-node cluster of those tests
 
-BASE = dict(target="income", sensitive=["sex", "race"], bootstrap=40, sample_rows=1500, robustness_rows=300,
-            counterfactual_rows=300, explain_rows=200, shap_background=20, shap_samples=60, attack_iterations=4, seed=7)
+BASE = dict(
+    target="income",
+    sensitive=["sex", "race"],
+    bootstrap=40,
+    sample_rows=1500,
+    robustness_rows=300,
+    counterfactual_rows=300,
+    explain_rows=200,
+    shap_background=20,
+    shap_samples=60,
+    attack_iterations=4,
+    seed=7,
+)
 
 
 def _config(adult, **over):  # noqa: F811 - the fixture's value
     from tianping.evaluation.tabular.runner import TabularConfig
 
-    return TabularConfig(**{**BASE, "data": str(adult["csv"]), "model": str(adult["onnx"]), "features": adult["features"],
-                            **over})
+    return TabularConfig(
+        **{**BASE, "data": str(adult["csv"]), "model": str(adult["onnx"]), "features": adult["features"], **over}
+    )
 
 
 def _rows(result) -> list[dict]:
@@ -55,18 +67,23 @@ def test_partitioned_ray_run_on_adult_gives_the_local_rows(cluster, adult, tmp_p
     from tianping.execution.tabular import run_split
 
     local = run_tabular(_config(adult, out_dir=str(tmp_path / "local")))
-    on_ray = run_split(_config(adult, out_dir=str(tmp_path / "ray")), BackendChoice(name="ray", address=cluster.address),
-                       partition_min=20)
+    on_ray = run_split(
+        _config(adult, out_dir=str(tmp_path / "ray")), BackendChoice(name="ray", address=cluster.address), partition_min=20
+    )
     assert local.n_rows == on_ray.n_rows == adult["rows"] > 30000
     assert _rows(on_ray) == _rows(local) and len(_rows(local)) > 100
     assert on_ray.summary == local.summary and on_ray.notes == local.notes
 
     # 20 rows (resamples) per partition at least, so the 40 bootstrap resamples are split too
-    for family, fn, sizes in (("robustness", "attack_part", [150, 150]), ("explain", "shap_part", [30, 30]),
-                              ("fairness", "bootstrap_counts_part", [20, 20])):
+    for family, fn, sizes in (
+        ("robustness", "attack_part", [150, 150]),
+        ("explain", "shap_part", [30, 30]),
+        ("fairness", "bootstrap_counts_part", [20, 20]),
+    ):
         trace: list = []
-        alone = run_split(_config(adult, tests=[family]), BackendChoice(name="ray", address=cluster.address), trace=trace,
-                          partition_min=20)
+        alone = run_split(
+            _config(adult, tests=[family]), BackendChoice(name="ray", address=cluster.address), trace=trace, partition_min=20
+        )
         assert _rows(alone) == [r for r in _rows(local) if r["test"] == family], family
         parts = [p for t in trace for p in t["partitions"] if p["fn"] == fn]
         assert parts and all(p["sizes"] == sizes for p in parts), (family, parts)
