@@ -330,3 +330,20 @@ print(os.environ["PYDANTIC_DISABLE_PLUGINS"] or "-", hasattr(loader, "__file__")
         assert words == ["1", "False", "False", "[]", "False"], out.stdout + out.stderr
     else:  # the user's choice: pydantic's own loader
         assert words[:2] == [setting or "-", "True"], out.stdout + out.stderr
+
+
+def test_blas_threads_spin_briefly_unless_the_user_says_otherwise():
+    code = "import os\nfrom tianping.cli import main\nprint(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    env = {**os.environ}
+    env.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.stdout.split() == ["16"], out.stderr
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "OPENBLAS_THREAD_TIMEOUT": "28"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert out.stdout.split() == ["28"], out.stderr
