@@ -9,8 +9,8 @@ Everything is computed from per-group confusion counts, which also makes the boo
 resampling n rows with replacement is exactly a multinomial draw over the count cells, so each
 replicate costs O(cells), not O(rows).
 
-Bootstrap resample r of a table draws from its own generator, keyed by (seed, table, r)
-(`keyed_random.resample_generator`), so the resamples can be drawn in parts — one part locally,
+Bootstrap resample r of a table is drawn from the generator keyed by (seed, table, block of r)
+(`keyed_random.block_resamples`), so the resamples can be drawn in parts — one part locally,
 Ray tasks of at least `BOOT_MIN_RESAMPLES` on the Ray backend (`partitions.map_parts`) — and the
 merged draws, hence the intervals, are exactly those of one whole draw.
 """
@@ -22,7 +22,7 @@ from typing import Any, cast
 import numpy as np
 
 from .groups import Grouping
-from .keyed_random import resample_generator, row_order
+from .keyed_random import block_resamples, resample_generator, row_order
 from .labels import Encoded
 from .partitions import map_parts
 from .results import MetricSink, interval_with_estimate
@@ -155,9 +155,8 @@ def bootstrap_counts_part(_model: Any, job: tuple[np.ndarray, int, str], resampl
     counts, seed, table = job
     flat = counts.reshape(-1).astype(np.float64)
     n = int(flat.sum())
-    out = np.empty((len(resamples), flat.size), dtype=np.int64)
-    for i, r in enumerate(resamples):
-        out[i] = resample_generator(seed, table, int(r)).multinomial(n, flat / n)
+    p = flat / n if n else flat
+    out = block_resamples(seed, table, resamples, lambda gen, k: gen.multinomial(n, p, size=k).astype(np.int64))
     return out.reshape((len(resamples), *counts.shape))
 
 

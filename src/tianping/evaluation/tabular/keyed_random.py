@@ -8,13 +8,17 @@ for whole (rows x numbers) blocks at once with numpy's wrapping uint64 arithmeti
 simulation generator (good equidistribution, no cryptographic claim), as fast as numpy's own
 `standard_normal` here, and needs no Python loop over rows.
 
-Bootstrap resamples use numpy's Philox keyed by (seed, stream, resample): one small generator per
-resample, so resample r is the same whichever partition draws it.
+Bootstrap resamples use numpy's Philox keyed by (seed, stream, block of resamples): resample r is
+row r % RESAMPLE_BLOCK of one vectorised draw of its block, so it is the same whichever partition
+draws it, and a whole run builds one generator per block instead of one per resample (a count-table
+resample costs ~0.7 us instead of ~28 us, most of which was building its generator).
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,6 +36,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+@lru_cache(maxsize=256)
 def stream_key(seed: int, stream: str) -> int:
     """One 64-bit key for a named stream of a seed (the name hashed with CRC-32, stable across runs)."""
     word = ((int(seed) & _MASK64) << 32 ^ zlib.crc32(stream.encode())) & _MASK64
@@ -72,3 +77,29 @@ def row_order(seed: int, stream: str, n: int, size: int) -> np.ndarray:
 def resample_generator(seed: int, stream: str, resample: int) -> np.random.Generator:
     """The generator of bootstrap resample `resample` of a stream (Philox keyed by stream and resample)."""
     return np.random.Generator(np.random.Philox(key=np.array([stream_key(seed, stream), resample], dtype=np.uint64)))
+
+
+RESAMPLE_BLOCK = 50  # resamples drawn together from one generator (partitions of resamples may cut blocks)
+
+
+def block_resamples(
+    seed: int, stream: str, resamples: np.ndarray, draw: Callable[[np.random.Generator, int], np.ndarray]
+) -> np.ndarray:
+    """Resamples `resamples` of a stream, stacked on axis 0 in the order given.
+
+    `draw(generator, k)` returns k resamples along axis 0; block b's draws come from the generator of
+    (seed, stream, b), so a resample's value depends only on its index, whichever resamples a part
+    asks for (a part that cuts a block draws the whole block and keeps its own rows).
+    """
+    resamples = np.asarray(resamples, dtype=np.int64)
+    blocks = resamples // RESAMPLE_BLOCK
+    out: np.ndarray | None = None
+    for b in np.unique(blocks):
+        drawn = draw(resample_generator(seed, stream, int(b)), RESAMPLE_BLOCK)
+        if out is None:
+            out = np.empty((len(resamples), *drawn.shape[1:]), dtype=drawn.dtype)
+        mine = np.flatnonzero(blocks == b)
+        out[mine] = drawn[resamples[mine] - b * RESAMPLE_BLOCK]
+    if out is None:  # no resamples asked for
+        out = draw(resample_generator(seed, stream, 0), 0)
+    return out
