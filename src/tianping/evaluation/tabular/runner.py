@@ -149,9 +149,19 @@ def plan_tests(cfg: TabularConfig, adapter: ModelAdapter | None) -> tuple[list[s
 def run_tabular(cfg: TabularConfig, *, model: Any = None, progress: Progress | None = None) -> TabularResult:
     """Run the requested tests and return the validated result document."""
     t_start = time.perf_counter()
+    prefetch = _start_prefetch(cfg, model)
+    try:
+        return _run_tabular(cfg, model, progress, prefetch, t_start)
+    finally:  # a run that failed before using the prefetched reader closes it instead of leaving it to the GC
+        if prefetch is not None:
+            prefetch.discard()
+
+
+def _run_tabular(
+    cfg: TabularConfig, model: Any, progress: Progress | None, prefetch: datamod.CsvPrefetch | None, t_start: float
+) -> TabularResult:
     started = _now()
     say = progress or (lambda stage, rows: None)
-    prefetch = _start_prefetch(cfg, model)
     adapter = (
         load_model(
             model if model is not None else cfg.model,
