@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -150,8 +150,17 @@ def compile_catalog(po: Path, mo: Path | None = None) -> bytes:
     return data
 
 
+class Translations(gettext.GNUTranslations):
+    """The standard library's .mo reader, with the two attributes its parser sets declared (the type
+    stubs leave them out). Lookups read the message table directly because gettext() answers a
+    missing key with the key itself, and pick plural forms with the catalog's own rule."""
+
+    _catalog: dict[str | tuple[str, int], str]  # msgid -> msgstr; (msgid, n) -> the n-th plural form
+    plural: Callable[[int], int]  # the catalog's Plural-Forms rule: a count -> the form's index
+
+
 @cache
-def _catalog(lang: str) -> gettext.GNUTranslations | None:
+def _catalog(lang: str) -> Translations | None:
     import io
 
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -160,8 +169,8 @@ def _catalog(lang: str) -> gettext.GNUTranslations | None:
         return None
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fh:
-            return gettext.GNUTranslations(fh)
-    return gettext.GNUTranslations(io.BytesIO(compile_catalog(po, mo)))
+            return Translations(fh)
+    return Translations(io.BytesIO(compile_catalog(po, mo)))
 
 
 def reload_catalogs() -> None:
@@ -176,12 +185,12 @@ def _lookup(key: str, lang: str, n: Any = None) -> str | None:
         return legacy[lang]
     cat = _catalog(lang)
     if cat is not None:
-        entries = cat._catalog  # type: ignore[attr-defined]
+        entries = cat._catalog
         text = entries.get(key)
         if text:
             return text
         if (key, 0) in entries:
-            idx = cat.plural(int(n)) if isinstance(n, (int, float)) else 0  # type: ignore[attr-defined]
+            idx = cat.plural(int(n)) if isinstance(n, (int, float)) else 0
             return entries.get((key, idx)) or entries.get((key, 0))
     return None
 

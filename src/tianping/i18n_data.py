@@ -13,7 +13,6 @@ is written from it by `scripts/i18n.py data-extract`; tests count what is left u
 
 from __future__ import annotations
 
-import gettext
 import io
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -31,7 +30,7 @@ def data_po_path(lang: str) -> Path:
 @cache
 def _data_catalog(lang: str) -> dict[Any, str] | None:
     """The msgid -> msgstr table of `lang`'s data catalog (None when the language has none)."""
-    from .i18n import compile_catalog
+    from .i18n import Translations, compile_catalog
 
     po = data_po_path(lang)
     mo = po.with_suffix(".mo")
@@ -39,11 +38,10 @@ def _data_catalog(lang: str) -> dict[Any, str] | None:
         return None
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fh:
-            trans = gettext.GNUTranslations(fh)
+            trans = Translations(fh)
     else:
-        trans = gettext.GNUTranslations(io.BytesIO(compile_catalog(po, mo)))
-    table: dict[Any, str] = trans._catalog  # type: ignore[attr-defined]
-    return table
+        trans = Translations(io.BytesIO(compile_catalog(po, mo)))
+    return trans._catalog
 
 
 def data_text(english: str, lang: str) -> str | None:

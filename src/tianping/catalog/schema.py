@@ -60,12 +60,13 @@ class Text(Strict):
 
     @model_validator(mode="after")
     def _other_languages(self) -> Text:
-        for key, value in list((self.model_extra or {}).items()):
+        extra = self.model_extra or {}  # None only if extras were not allowed: nothing to check then
+        for key, value in list(extra.items()):
             if not LANG_KEY.match(key):
                 raise ValueError(f"'{key}' is not a language tag (BCP 47, e.g. vi, ms, th, pt-BR)")
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"the '{key}' text must be a non-empty string")
-            self.model_extra[key] = value.strip()  # type: ignore[index]
+            extra[key] = value.strip()
         return self
 
     def languages(self) -> list[str]:

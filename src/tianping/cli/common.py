@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,7 +14,9 @@ from rich.console import Console
 from ..errors import TianpingError
 from ..i18n import available_languages, current_lang, lang_text, normalize_lang, set_lang, t
 
-F = TypeVar("F", bound=Callable[..., Any])
+# a decorated command keeps its signature (Typer reads it through functools.wraps)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -71,7 +73,7 @@ def emit_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def fail(exc: TianpingError, as_json: bool = False) -> None:
+def fail(exc: TianpingError, as_json: bool = False) -> NoReturn:
     if as_json:
         sys.stdout.write(json.dumps({"error": exc.as_dict()}, ensure_ascii=False, indent=2) + "\n")
     err_console.print(f"[bold red]{tr('error')}:[/] {exc.title}", highlight=False)
@@ -86,12 +88,12 @@ def split_csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def guarded(func: F) -> F:
+def guarded(func: Callable[P, R]) -> Callable[P, R]:
     """Turn TianpingError into a clear message and exit code 2 (JSON error body with --json)."""
     import functools
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except TianpingError as exc:
@@ -110,7 +112,7 @@ def guarded(func: F) -> F:
             err_console.print(f"[bold red]{tr('error')}:[/] database: {getattr(exc, 'orig', None) or exc}", highlight=False)
             raise typer.Exit(code=1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def check_new_dir(path: Any, option: str) -> None:
@@ -201,14 +203,14 @@ def tr_default(key: str, default: str, **kw: object) -> str:
     return default.format(**kw)
 
 
-def on_interrupt(message: Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
+def on_interrupt(message: Callable[[dict[str, Any]], str]) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a long command: Ctrl-C or SIGTERM anywhere in it prints `message(options)` on stderr
     (one line, no traceback) and exits 130 / 143. Inner handlers that know more (a run id) go first."""
     import functools
 
-    def deco(func: F) -> F:
+    def deco(func: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 with interruptible():
                     return func(*args, **kwargs)
@@ -216,6 +218,6 @@ def on_interrupt(message: Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
                 err_console.print(message(kwargs), highlight=False, soft_wrap=True)
                 raise typer.Exit(code=interrupt_exit_code()) from None
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return deco

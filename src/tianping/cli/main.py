@@ -9,7 +9,7 @@ from . import startup
 startup.apply()  # before Typer, Rich and pydantic are imported (cli/startup.py)
 
 import typer  # noqa: E402
-from typer.core import TyperGroup  # noqa: E402
+from typer.core import TyperGroup, TyperOption  # noqa: E402
 
 from .. import __version__  # noqa: E402
 from ..errors import TianpingError  # noqa: E402
@@ -87,8 +87,8 @@ class LazyGroup(TyperGroup):
             translate(self, lang, recurse=False)  # the top level's own --help option and Typer's panel titles
         self.help = t("cli.help.app", lang)
         for p in self.params:
-            if p.name in ("db", "lang", "version"):
-                p.help = t(f"cli.help.{p.name}", lang, langs=", ".join(available_languages()))  # type: ignore[attr-defined]
+            if isinstance(p, TyperOption) and p.name in ("db", "lang", "version"):  # all three are options
+                p.help = t(f"cli.help.{p.name}", lang, langs=", ".join(available_languages()))
         return super().parse_args(ctx, args)
 
     def list_commands(self, ctx) -> list[str]:

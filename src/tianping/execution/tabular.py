@@ -158,7 +158,8 @@ def prepare(system_id: str, raw: dict[str, Any], uploads, out_root: Path) -> dic
         sensitive=req.sensitive,
         features=req.features,
         tests=req.tests,
-        task=req.task,  # type: ignore[arg-type]
+        # TabularRequest.task stays a str with a pattern: as a Literal its validation message would change
+        task=req.task,  # type: ignore[arg-type]  # the pattern admits exactly the engine's Literal values
         positive_label=req.positive_label,
         bootstrap=req.bootstrap,
         seed=req.seed,

@@ -39,10 +39,6 @@ def _partial_date(v: object) -> str:
     return v
 
 
-def year_of(d: str | None) -> int | None:
-    return int(d[:4]) if d else None
-
-
 # a catalog instrument's kind -> the tracker's policy kind
 _CATALOG_KINDS: dict[str, Kind] = {"binding_law": "law", "soft_law": "guidance", "standard": "guidance"}
 
@@ -76,7 +72,8 @@ class Policy(BaseModel):
         return self.kind in ("law", "regulation")
 
     def effective_year(self) -> int:
-        return year_of(self.in_force if self.binding and self.in_force else self.date)  # type: ignore[return-value]
+        # `date` is required and validated as YYYY[-MM[-DD]], so there is always a year
+        return int((self.in_force if self.binding and self.in_force else self.date)[:4])
 
     def active_in(self, year: int) -> bool:
         """In effect at the end of `year`."""
@@ -162,16 +159,16 @@ def load_tracker(path: str | Path = DATA / "policies.yaml", *, with_catalog: boo
 
     cat = default_catalog()
     for i, p in enumerate(pf.policies):
-        where = dict(file=str(path), line=doc.line_of(("policies", i)))
+        file, line = str(path), doc.line_of(("policies", i))
         if p.id in seen:
-            problems.add(f"duplicate policy id '{p.id}'", field=f"policies.{i}.id", **where)  # type: ignore[arg-type]
+            problems.add(f"duplicate policy id '{p.id}'", field=f"policies.{i}.id", file=file, line=line)
         seen.add(p.id)
         if p.country and p.country not in known:
-            problems.add(f"unknown country '{p.country}'", field=f"policies.{i}.country", **where)  # type: ignore[arg-type]
+            problems.add(f"unknown country '{p.country}'", field=f"policies.{i}.country", file=file, line=line)
         if p.group and p.group not in gs:
-            problems.add(f"unknown group '{p.group}'", field=f"policies.{i}.group", **where)  # type: ignore[arg-type]
+            problems.add(f"unknown group '{p.group}'", field=f"policies.{i}.group", file=file, line=line)
         if p.instrument and p.instrument not in cat.instruments:
-            problems.add(f"unknown catalog instrument '{p.instrument}'", field=f"policies.{i}.instrument", **where)  # type: ignore[arg-type]
+            problems.add(f"unknown catalog instrument '{p.instrument}'", field=f"policies.{i}.instrument", file=file, line=line)
     for j, c in enumerate(pf.coverage.countries):
         if c not in known:
             problems.add(

@@ -364,7 +364,8 @@ class _Parser:
                         return UNKNOWN
                 return v
 
-        f.path = dotted  # type: ignore[attr-defined]
+        # a marker that has() looks for (hasattr), like `const` in _const
+        f.path = dotted  # type: ignore[attr-defined]  # mypy does not model attributes set on a function
         return f
 
     def args(self, close: str) -> list[Fn]:

@@ -46,20 +46,21 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         if settings.run_worker:
             worker = Worker(db, poll=settings.worker_poll_seconds, lease=settings.job_lease_seconds, settings=settings)
             worker.start()
-            svc.worker = worker  # type: ignore[attr-defined]
+            # kept on app.state.services for inspection; services.py does not declare these three attributes
+            svc.worker = worker  # type: ignore[attr-defined]  # not a field of Services
             log.info("job worker %s started", worker.name)
         scheduler = None
         if settings.run_worker and settings.reclassify_hours > 0:
             scheduler = monitor.ReclassifyScheduler(db, settings.reclassify_hours * 3600)
             scheduler.start()
-            svc.reclassifier = scheduler  # type: ignore[attr-defined]
+            svc.reclassifier = scheduler  # type: ignore[attr-defined]  # not a field of Services
         janitor = None
         if settings.run_worker and settings.upload_retention_days > 0:
             janitor = UploadJanitor(
                 svc.runs.uploads, db, settings.upload_retention_days * 86400, max(60.0, settings.upload_sweep_hours * 3600)
             )
             janitor.start()
-            svc.upload_janitor = janitor  # type: ignore[attr-defined]
+            svc.upload_janitor = janitor  # type: ignore[attr-defined]  # not a field of Services
         try:
             yield
         finally:
@@ -188,7 +189,7 @@ def _add_problem_schema(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 # the routes whose body is a whole system profile: validated by `parse_profile` (so problems carry

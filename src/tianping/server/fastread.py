@@ -41,7 +41,6 @@ try:  # orjson is much faster for both directions; the standard library is the f
 
     loads = orjson.loads
 except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
 
     def dumps(obj: Any) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
@@ -76,9 +75,11 @@ class AsyncPool:
 
     def _bind(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._loop, self._sem, self._idle = loop, asyncio.Semaphore(self.size), []
-        return self._sem  # type: ignore[return-value]
+        sem = self._sem
+        if self._loop is not loop or sem is None:  # both are set together, so `sem is None` only before the first use
+            sem = asyncio.Semaphore(self.size)
+            self._loop, self._sem, self._idle = loop, sem, []
+        return sem
 
     async def _open(self):
         from psycopg import AsyncConnection
@@ -269,7 +270,8 @@ class FastReads:
         if r is None or not can_see(p, filing):  # type: ignore[arg-type]  # a namespace with FilingRow's columns
             # the same answer for "missing" and "not yours"
             raise not_found(f"system '{system_id}'")
-        return system_view(None, r, filing)  # type: ignore[arg-type]
+        # the view reads only the rows' attributes and never the session
+        return system_view(None, r, filing)  # type: ignore[arg-type]  # psycopg row + namespace with the ORM rows' columns
 
     async def org_list(
         self, organisation_id: str, status: str | None, limit: int, offset: int
