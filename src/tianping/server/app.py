@@ -46,21 +46,20 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         if settings.run_worker:
             worker = Worker(db, poll=settings.worker_poll_seconds, lease=settings.job_lease_seconds, settings=settings)
             worker.start()
-            # kept on app.state.services for inspection; services.py does not declare these three attributes
-            svc.worker = worker  # type: ignore[attr-defined]  # not a field of Services
+            svc.worker = worker
             log.info("job worker %s started", worker.name)
         scheduler = None
         if settings.run_worker and settings.reclassify_hours > 0:
             scheduler = monitor.ReclassifyScheduler(db, settings.reclassify_hours * 3600)
             scheduler.start()
-            svc.reclassifier = scheduler  # type: ignore[attr-defined]  # not a field of Services
+            svc.reclassifier = scheduler
         janitor = None
         if settings.run_worker and settings.upload_retention_days > 0:
             janitor = UploadJanitor(
                 svc.runs.uploads, db, settings.upload_retention_days * 86400, max(60.0, settings.upload_sweep_hours * 3600)
             )
             janitor.start()
-            svc.upload_janitor = janitor  # type: ignore[attr-defined]  # not a field of Services
+            svc.upload_janitor = janitor
         try:
             yield
         finally:

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.service import CatalogService
 from ..registry.profile import AISystem
@@ -22,6 +22,11 @@ from .runs import RunService
 from .security import LoginLimiter, SessionSigner
 from .settings import ServerSettings
 
+if TYPE_CHECKING:  # started by the app's lifespan; imported there
+    from .jobs import Worker
+    from .monitor import ReclassifyScheduler
+    from .uploads import UploadJanitor
+
 
 @dataclass
 class Services:
@@ -36,6 +41,10 @@ class Services:
     signer: SessionSigner = field(init=False)
     reads: Reads = field(init=False)
     observatory: ObservatoryViews = field(init=False)
+    # background threads the app's lifespan starts when it runs the worker (kept here for inspection)
+    worker: Worker | None = field(init=False, default=None)
+    reclassifier: ReclassifyScheduler | None = field(init=False, default=None)
+    upload_janitor: UploadJanitor | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         st = self.settings
