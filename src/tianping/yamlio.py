@@ -115,10 +115,12 @@ def load_yaml_text(text: str, path: str) -> LocatedDoc:
     return LocatedDoc(path, data, node)
 
 
-def load_yaml_file(path: str | Path) -> LocatedDoc:
+def load_yaml_file(path: str | Path, text: str | None = None) -> LocatedDoc:
+    """Parse a YAML file (or `text`, already read from it: see `read_texts`)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        if text is None:
+            text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TianpingError(Problem("file not found", file=str(p)), title="file not found") from None
     except UnicodeDecodeError as exc:
@@ -166,13 +168,20 @@ def _yaml_version() -> str:
     return m.group(1)
 
 
+def _in_package(p: Path) -> bool:
+    try:
+        return p.resolve().is_relative_to(_PACKAGE)
+    except OSError:
+        return False
+
+
 def _cache_path(p: Path, text: str) -> Path | None:
     import os
 
     if os.environ.get("TIANPING_YAML_CACHE", "1") == "0":
         return None
     try:
-        if not p.resolve().is_relative_to(_PACKAGE):
+        if not _in_package(p):
             return None
         import hashlib
 
@@ -262,6 +271,102 @@ def _cache_write(cache: Path, data: Any) -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+# --- records of data sets already checked -----------------------------------------------------------
+# Loading the catalog and the rule packs checks far more than it keeps: cross-references, every rule
+# expression compiled, each pack's jurisdiction gate worked out by evaluating its applies_if ~250 times.
+# A set of input files that passed all of it once passes it again, so a small record (JSON, beside the
+# parse cache, with the same trust checks) is written under a digest of the exact texts of every input
+# file (bundled, plug-in and TIANPING_PATH files alike: only their digest is kept, never their content)
+# and of the code that checks them. A loader finding its record skips or defers the work the record
+# stands for; any edit of a file or of that code changes the digest, and the full checks run again.
+
+
+def read_texts(paths: list[Path]) -> list[tuple[Path, str | None]]:
+    """Each file with its text, or None when it cannot be read as UTF-8 (its loader reports why)."""
+    out: list[tuple[Path, str | None]] = []
+    for p in paths:
+        try:
+            out.append((p, p.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            out.append((p, None))
+    return out
+
+
+def record_key(kind: str, texts: list[tuple[Path, str | None]], code: tuple[str, ...], salt: str = "") -> str | None:
+    """The digest naming the record of `kind` for these file texts, checked by the modules `code` (their
+    source is part of the digest); None when records are off or a file could not be read."""
+    import os
+    import sys
+
+    if os.environ.get("TIANPING_YAML_CACHE", "1") == "0" or any(t is None for _, t in texts):
+        return None
+    import hashlib
+
+    from . import __version__
+
+    h = hashlib.sha256(f"{_CACHE_FORMAT}\0{kind}\0{__version__}\0{salt}\0".encode())
+    try:
+        for name in code:
+            file = getattr(sys.modules.get(name), "__file__", None)
+            if file is None:
+                return None
+            src = Path(file).read_bytes()
+            h.update(f"{name}\0{len(src)}\0".encode())
+            h.update(src)
+    except OSError:
+        return None
+    for p, t in texts:
+        raw = str(t).encode()
+        h.update(f"{p}\0{len(raw)}\0".encode())
+        h.update(raw)
+    return h.hexdigest()
+
+
+def _record_path(key: str) -> Path | None:
+    try:
+        from .config import data_home
+
+        return data_home() / "cache" / "yaml" / f"checked-{key}.json"
+    except Exception:  # no usable data home: no records, the full checks run
+        return None
+
+
+def read_record(key: str | None) -> Any:
+    """The record stored under `key`, or None (none, or not trusted: see `_cache_read`)."""
+    path = _record_path(key) if key else None
+    if path is None:
+        return None
+    data = _cache_read(path)
+    return None if data is _MISS else data
+
+
+def write_record(key: str | None, data: Any) -> None:
+    """Store a record (JSON data); silently nothing when the cache folder is not writable."""
+    path = _record_path(key) if key else None
+    if path is not None:
+        _cache_write(path, data)
+
+
+class RecordedDocs:
+    """The parsed data of the package's own files as a record keeps it (the same data the parse cache holds,
+    in one file instead of one per data file), and the data of this load to keep in the next record."""
+
+    def __init__(self, record: Any = None):
+        stored = record.get("data") if isinstance(record, dict) else None
+        self.stored: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        self.kept: dict[str, Any] = {}
+
+    def load(self, path: Path, text: str | None) -> LocatedDoc:
+        """`load_yaml_file(path, text)`, from the record when it holds the file (`text` is what its digest covers)."""
+        key = str(path)
+        if key in self.stored and text is not None:
+            return LocatedDoc(key, self.stored.pop(key), None, text)
+        doc = load_yaml_file(path, text)
+        if _in_package(Path(path)):  # never a user's own file
+            self.kept[key] = doc.data
+        return doc
 
 
 def validation_problems(exc, doc: LocatedDoc, *, prefix: tuple = ()) -> list[Problem]:

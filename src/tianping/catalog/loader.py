@@ -8,7 +8,7 @@ file in one go.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +17,16 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ProblemList, TianpingError
-from ..yamlio import LocatedDoc, load_yaml_file, validation_problems
+from ..yamlio import (
+    LocatedDoc,
+    RecordedDocs,
+    load_yaml_file,
+    read_record,
+    read_texts,
+    record_key,
+    validation_problems,
+    write_record,
+)
 from .schema import (
     PRINCIPLE_PREFIX,
     Instrument,
@@ -32,6 +41,8 @@ from .schema import (
 )
 
 DATA_DIR = Path(__file__).parent / "data"
+# the modules whose code decides whether a catalog is valid: part of the digest of a catalog's record
+_CHECKING_CODE = ("tianping.catalog.loader", "tianping.catalog.schema", "tianping.catalog.vocab", "tianping.yamlio")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -52,11 +63,30 @@ class ProvisionRef:
 class Catalog:
     instruments: dict[str, Instrument] = field(default_factory=dict)
     principles: dict[str, Principle] = field(default_factory=dict)
-    mappings: list[Mapping] = field(default_factory=list)
-    mapping_sets: list[str] = field(default_factory=list)  # parallel to `mappings`: the set each came from
     provisions: dict[str, ProvisionRef] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # id -> file it came from
     amended_by: dict[str, list[str]] = field(default_factory=dict)  # instrument id -> ids of the acts amending it
+    digest: str | None = None  # names the record of this exact catalog having passed every check (yamlio.record_key)
+    # the crosswalk, or (when the catalog's record says it is valid) how to load it on first use:
+    # classification never reads it, and its ~1,300 mappings were a third of the catalog's load time
+    _mappings: list[Mapping] = field(default_factory=list, repr=False)
+    _mapping_sets: list[str] = field(default_factory=list, repr=False)  # parallel to `mappings`: the set each came from
+    _load_mappings: Callable[[Catalog], None] | None = field(default=None, repr=False)
+
+    @property
+    def mappings(self) -> list[Mapping]:
+        self._mappings_loaded()
+        return self._mappings
+
+    @property
+    def mapping_sets(self) -> list[str]:
+        self._mappings_loaded()
+        return self._mapping_sets
+
+    def _mappings_loaded(self) -> None:
+        load, self._load_mappings = self._load_mappings, None
+        if load is not None:
+            load(self)
 
     def versions_of(self, iid: str) -> list[dict]:
         """The dated versions of an instrument: those it declares, then one per amending act in the
@@ -114,8 +144,9 @@ class Catalog:
         return qid in self.provisions
 
     def add_mappings(self, mappings: list[Mapping], mapping_set: str) -> None:
-        self.mappings.extend(mappings)
-        self.mapping_sets.extend([mapping_set] * len(mappings))
+        self._mappings_loaded()
+        self._mappings.extend(mappings)
+        self._mapping_sets.extend([mapping_set] * len(mappings))
 
     def principle_mappings(self) -> list[Mapping]:
         return [m for m in self.mappings if m.object.startswith(PRINCIPLE_PREFIX)]
@@ -165,12 +196,25 @@ def load_catalog(
     """Load a catalog directory; `extra_instruments` and `extra_mappings` are further YAML files
     (plug-ins and `TIANPING_PATH`, see tianping.plugins) loaded and checked with it."""
     data_dir = Path(data_dir)
-    cat = Catalog()
+    principles_file = data_dir / "principles.yaml"
+    instrument_files = sorted((data_dir / "instruments").glob("*.yaml")) + list(extra_instruments)
+    mapping_files = sorted((data_dir / "mappings").glob("*.yaml")) + list(extra_mappings)
+    texts = read_texts([principles_file, *instrument_files, *mapping_files])
+    text_of = dict(texts)
+    digest = record_key("catalog", texts, _CHECKING_CODE)
+    record = read_record(digest)
+    known_valid = record is not None
+    recorded = RecordedDocs(record)  # the files' data from the record when it holds them
+
+    def load(path: Path) -> LocatedDoc:
+        return recorded.load(path, text_of[path])
+
+    cat = Catalog(digest=digest)
     problems = ProblemList()
     docs: dict[str, LocatedDoc] = {}
 
     # principles
-    pdoc = load_yaml_file(data_dir / "principles.yaml")
+    pdoc = load(principles_file)
     pfile = _parse(pdoc, PrincipleFile)
     for i, pr in enumerate(pfile.principles):
         if pr.id in cat.principles:
@@ -183,8 +227,9 @@ def load_catalog(
         cat.principles[pr.id] = pr
 
     # instruments
-    for path in sorted((data_dir / "instruments").glob("*.yaml")) + list(extra_instruments):
-        inst, doc = load_instrument_file(path)
+    for path in instrument_files:
+        doc = load(path)
+        inst = _parse(doc, Instrument)
         if inst.id != path.stem:
             problems.add(
                 f"instrument id '{inst.id}' does not match the file name '{path.name}'",
@@ -230,7 +275,6 @@ def load_catalog(
                         line=doc.line_of(("provisions", i, "principles", j)),
                         field=f"provisions.{i}.principles.{j}",
                     )
-        cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
     for iid, inst in cat.instruments.items():
         if inst.amendment is not None:
             for j, target in enumerate(inst.amendment.amends):
@@ -261,9 +305,31 @@ def load_catalog(
                     field=f"related.{j}.id",
                 )
 
-    # mappings
-    for path in sorted((data_dir / "mappings").glob("*.yaml")) + list(extra_mappings):
-        doc = load_yaml_file(path)
+    def load_mappings(cat: Catalog) -> None:
+        mapping_problems = ProblemList()
+        for inst in cat.instruments.values():
+            cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
+        _load_mapping_files(cat, mapping_files, load, mapping_problems)
+        mapping_problems.raise_if_any("invalid catalog")
+
+    if known_valid:
+        # this exact catalog passed every check before: its crosswalk is loaded when first used
+        problems.raise_if_any("invalid catalog")
+        cat._load_mappings = load_mappings
+        return cat
+    for inst in cat.instruments.values():
+        cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
+    _load_mapping_files(cat, mapping_files, load, problems)
+    problems.raise_if_any("invalid catalog")
+    write_record(digest, {"valid": True, "data": recorded.kept})
+    return cat
+
+
+def _load_mapping_files(
+    cat: Catalog, mapping_files: list[Path], load: Callable[[Path], LocatedDoc], problems: ProblemList
+) -> None:
+    for path in mapping_files:
+        doc = load(path)
         mfile = _parse(doc, MappingFile)
         seen: set[tuple[str, str, str]] = set()
         for i, m in enumerate(mfile.mappings):
@@ -281,9 +347,6 @@ def load_catalog(
                 problems.add("duplicate mapping", file=str(path), line=doc.line_of(("mappings", i)), field=f"mappings.{i}")
             seen.add(key)
         cat.add_mappings(list(mfile.mappings), mfile.mapping_set_id)
-
-    problems.raise_if_any("invalid catalog")
-    return cat
 
 
 @lru_cache(maxsize=4)

@@ -11,12 +11,22 @@ import datetime as dt
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..catalog.schema import Text
 from ..errors import Problem, ProblemList, TianpingError
-from ..yamlio import load_yaml_file, validation_problems
+from ..yamlio import (
+    LocatedDoc,
+    RecordedDocs,
+    load_yaml_file,
+    read_record,
+    read_texts,
+    record_key,
+    validation_problems,
+    write_record,
+)
 from .expr import Compiled, ExprError, compile_expr
 from .trace import RuleTrace
 
@@ -169,7 +179,10 @@ class RulePack(Strict):
 
 
 class CompiledRule:
-    """A rule with its expressions compiled and everything the engine emits precomputed once."""
+    """A rule with its expressions compiled and everything the engine emits precomputed once.
+
+    A rule of a pack whose record says it was checked before (see `default_packs`) is compiled when
+    first used: most packs never apply to a given system, so most of their rules are never evaluated."""
 
     __slots__ = (
         "spec",
@@ -189,18 +202,26 @@ class CompiledRule:
         "traces",
         "window",
         "tier_refs",
+        "_tier_ids",
     )
 
-    def __init__(self, spec, when: Compiled, unless: Compiled | None, kind: str, tier_ids: frozenset[str] = frozenset()):
+    def __init__(self, spec, when: Compiled | None, unless: Compiled | None, kind: str, tier_ids: frozenset[str] = frozenset()):
+        """`when` None: compile `spec`'s expressions on first use (they are known to compile)."""
         self.spec = spec
-        self.when = when
-        self.unless = unless
         self.kind = kind
         self.id = spec.id
         self.cites = spec.cites
         self.tier = getattr(spec, "tier", None)
         self.applies_from = spec.applies_from
         self.window = spec.window
+        self._tier_ids: frozenset[str] | None = tier_ids
+        if when is not None:
+            self._finish(when, unless)
+
+    def _finish(self, when: Compiled, unless: Compiled | None) -> None:
+        spec, kind = self.spec, self.kind
+        self.when = when
+        self.unless = unless
         self.when_fn = when.fn
         self.unless_fn = unless.fn if unless else None
         self.reads = tuple(sorted(when.reads | (unless.reads if unless else set())))
@@ -216,7 +237,23 @@ class CompiledRule:
         self.applies_from_iso = spec.applies_from.isoformat() if spec.applies_from else None
         # the tiers an obligation's condition names (quoted tier ids): the obligation bites once one of
         # them is designated, so its date is at least that tier's
+        tier_ids = self._tier_ids or frozenset()
         self.tier_refs = tuple(t for t in sorted(tier_ids) if f"'{t}'" in when.source) if kind == "obligation" else ()
+        self._tier_ids = None
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for a slot not set yet: the compiled parts of a rule whose compilation was deferred
+        if name in _COMPILED_PARTS and self._tier_ids is not None:
+            spec = self.spec
+            unless = compile_expr(spec.unless, ENV_NAMES) if self.kind == "designation" and spec.unless else None
+            self._finish(compile_expr(spec.when, ENV_NAMES), unless)
+            return getattr(self, name)
+        raise AttributeError(name)
+
+
+_COMPILED_PARTS = frozenset(
+    {"when", "unless", "when_fn", "unless_fn", "reads", "traces", "title", "because", "applies_from_iso", "tier_refs"}
+)
 
 
 ABSENT = object()  # a rule whose window an amendment not (yet) applicable introduces: not law on that date
@@ -240,7 +277,19 @@ class RuleDate:
 class LawState:
     """The law a pack encodes as of one date: the amendments applied, those pending, and every rule's date."""
 
-    __slots__ = ("as_of", "as_of_iso", "applied", "pending", "law_version", "des", "obl", "des_plan", "obl_plan", "absent_traces")
+    __slots__ = (
+        "as_of",
+        "as_of_iso",
+        "applied",
+        "pending",
+        "law_version",
+        "des",
+        "obl",
+        "des_plan",
+        "obl_plan",
+        "absent_traces",
+        "_rules",
+    )
 
     def __init__(self, as_of, applied, pending, law_version, des, obl, designations=(), obligations=()):
         self.as_of = as_of
@@ -251,8 +300,14 @@ class LawState:
         self.des = des  # parallel to LoadedPack.designations: RuleDate or ABSENT
         self.obl = obl
 
+        self._rules = (designations, obligations)  # planned when the engine first asks (see __getattr__)
+
+    def _plan(self) -> None:
         # what the engine loops over, precomputed once per date, for every rule in force:
         # (rule, when_fn, unless_fn or also_when_exclusive, not-fired trace, RuleDate)
+        as_of = self.as_of
+        designations, obligations = self._rules
+
         def plan(rules, dates):
             out = []
             for rule, rd in zip(rules, dates, strict=True):
@@ -263,9 +318,16 @@ class LawState:
                 out.append((rule, rule.when_fn, third, rule.traces["not_fired"], rd))
             return out
 
-        self.des_plan = plan(designations, des)
-        self.obl_plan = plan(obligations, obl)
-        self.absent_traces = [r.traces["not_in_force"] for r, rd in zip(designations, des, strict=True) if rd is ABSENT]
+        self.des_plan = plan(designations, self.des)
+        self.obl_plan = plan(obligations, self.obl)
+        self.absent_traces = [r.traces["not_in_force"] for r, rd in zip(designations, self.des, strict=True) if rd is ABSENT]
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for a plan not made yet: a pack the engine skips (its gate) never compiles its rules
+        if name in ("des_plan", "obl_plan", "absent_traces"):
+            self._plan()
+            return getattr(self, name)
+        raise AttributeError(name)
 
 
 class LoadedAmendment:
@@ -286,17 +348,25 @@ class LoadedAmendment:
         return st.value == "in_force" if day is not None else st.value in ("adopted", "published", "in_force")
 
 
+_COMPUTE: Any = object()  # LoadedPack's gate: work it out
+
+
 class LoadedPack:
+    applies_if: Compiled
+
     def __init__(
         self,
         pack: RulePack,
-        applies_if: Compiled,
+        applies_if: Compiled | None,
         designations: list[CompiledRule],
         obligations: list[CompiledRule],
         amendments: list[LoadedAmendment] | None = None,
+        gate: frozenset[str] | None = _COMPUTE,
     ):
+        """`applies_if` None: compiled on first use; `gate` as recorded when the pack was checked before."""
         self.pack = pack
-        self.applies_if = applies_if
+        if applies_if is not None:
+            self.applies_if = applies_if
         self.designations = designations
         self.obligations = obligations
         self.amendments = amendments or []
@@ -310,8 +380,15 @@ class LoadedPack:
         self.out_of_scope = {o.code: o.model_dump(exclude_none=True) for o in pack.out_of_scope}
         # roles count in this pack when given for a code it covers, or for the country of a subdivision it covers
         self.role_codes = self.covers | {c.split("-", 1)[0] for c in self.covers if "-" in c}
-        self.gate = self._jurisdiction_gate()
+        self.gate = self._jurisdiction_gate() if gate is _COMPUTE else gate
         self._states: dict = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only while `applies_if` is not compiled yet (a pack loaded from its record)
+        if name == "applies_if":
+            self.applies_if = compile_expr(self.pack.applies_if, ENV_NAMES)
+            return self.applies_if
+        raise AttributeError(name)
 
     def _jurisdiction_gate(self) -> frozenset[str] | None:
         """The codes of which a system must list one for `applies_if` to be anything but false, when that
@@ -459,10 +536,21 @@ class LoadedPack:
         )
 
 
-def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dict | None = None) -> LoadedPack:
+def load_pack(
+    path: Path,
+    catalog_qids: set[str] | None = None,
+    instruments: dict | None = None,
+    *,
+    doc: LocatedDoc | None = None,
+    gate: frozenset[str] | None = _COMPUTE,
+) -> LoadedPack:
     """Load and check a pack. With `catalog_qids`, every citation must exist; with `instruments`
-    (catalog id -> Instrument), every amendment must be an amending act of the catalog."""
-    doc = load_yaml_file(path)
+    (catalog id -> Instrument), every amendment must be an amending act of the catalog. `doc`: the
+    file, already read. A `gate` (from the record of this exact pack checked before, see
+    `default_packs`) is taken as the pack's, and its rules are compiled when first used."""
+    deferred = gate is not _COMPUTE
+    if doc is None:
+        doc = load_yaml_file(path)
     if not isinstance(doc.data, dict):
         raise TianpingError(Problem("expected a mapping at the top of the file", file=str(path)), title="invalid rule pack")
     try:
@@ -517,7 +605,7 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
                     field=f"windows.{i}.{attr}",
                 )
 
-    applies = comp(pack.applies_if, ("applies_if",))
+    applies = None if deferred else comp(pack.applies_if, ("applies_if",))
     des: list[CompiledRule] = []
     obl: list[CompiledRule] = []
     seen: set[str] = set()
@@ -557,6 +645,9 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
                     )
                 rules_in_window.setdefault(r.window, set()).add(r.id)
             check_cites(r.cites, (section, i, "cites"))
+            if deferred:
+                out.append(CompiledRule(r, None, None, section[:-1], tier_ids))
+                continue
             when = comp(r.when, (section, i, "when"))
             unless = comp(r.unless, (section, i, "unless")) if isinstance(r, Designation) and r.unless else None
             if when is not None:
@@ -604,8 +695,8 @@ def load_pack(path: Path, catalog_qids: set[str] | None = None, instruments: dic
             changes.append((ch, comp(ch.when, loc + ("when",)) if ch.when else None))
         loaded_amendments.append(LoadedAmendment(a, act, changes))
     problems.raise_if_any("invalid rule pack")
-    assert applies is not None
-    return LoadedPack(pack, applies, des, obl, loaded_amendments)
+    assert applies is not None or deferred
+    return LoadedPack(pack, applies, des, obl, loaded_amendments, gate)
 
 
 @lru_cache(maxsize=1)
@@ -617,16 +708,45 @@ def pack_files() -> tuple[Path, ...]:
     return tuple(sorted(PACK_DIR.glob("*.yaml"))) + tuple(files("packs"))
 
 
+# the modules whose code decides whether a pack is valid and what its gate is: part of its record's digest
+_CHECKING_CODE = (
+    "tianping.rules.pack",
+    "tianping.rules.expr",
+    "tianping.rules.jurisdictions",
+    "tianping.catalog.schema",
+    "tianping.yamlio",
+)
+
+
 @lru_cache(maxsize=4)
 def default_packs() -> tuple[LoadedPack, ...]:
+    """The bundled and plug-in packs, checked against the default catalog, loaded once per process.
+
+    When the record of these exact packs (with this catalog, jurisdiction data and code) says they
+    passed every check, the gates are taken from it and rules are compiled on first use; otherwise
+    everything is checked and, when it passes, the record is written."""
     from ..catalog.loader import default_catalog
+    from . import jurisdictions
 
     cat = default_catalog()
     qids = set(cat.provisions)
+    files = list(pack_files())
+    texts = read_texts(files)
+    inputs = read_texts([jurisdictions.ISO_FILE, jurisdictions.JURISDICTIONS_FILE]) + texts
+    digest = record_key("packs", inputs, _CHECKING_CODE, salt=cat.digest or "") if cat.digest else None
+    record = read_record(digest)
+    recorded = RecordedDocs(record)  # the bundled packs' data from the record when it holds them
+    # the record: each file's gate (a list of codes, or None for no gate), in the order of `files`
+    gates = record.get("gates") if isinstance(record, dict) else None
+    if not isinstance(gates, list) or len(gates) != len(files):
+        gates = None
     out: dict[str, LoadedPack] = {}
     where: dict[str, Path] = {}
-    for p in pack_files():
-        lp = load_pack(p, qids, cat.instruments)
+    loaded: list[LoadedPack] = []
+    for i, (p, text) in enumerate(texts):
+        gate = _COMPUTE if gates is None else frozenset(gates[i]) if isinstance(gates[i], list) else None
+        lp = load_pack(p, qids, cat.instruments, doc=recorded.load(p, text), gate=gate)
+        loaded.append(lp)
         if lp.pack.id in out:
             raise TianpingError(
                 Problem(f"duplicate rule pack id '{lp.pack.id}' (also in {where[lp.pack.id]})", file=str(p), field="id"),
@@ -640,5 +760,8 @@ def default_packs() -> tuple[LoadedPack, ...]:
                 Problem(f"extends '{lp.pack.extends}', which is not a loaded rule pack", file=str(where[pid]), field="extends"),
                 title="invalid rule pack",
             )
+    if gates is None:  # every pack passed every check: record it
+        gates_found = [sorted(lp.gate) if lp.gate is not None else None for lp in loaded]
+        write_record(digest, {"gates": gates_found, "data": recorded.kept})
     # ordered by id (a bundled pack's file is named after its id), plug-in packs among them
     return tuple(sorted(out.values(), key=lambda lp: lp.pack.id))
