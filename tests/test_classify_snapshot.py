@@ -175,3 +175,15 @@ def test_a_record_writable_by_others_is_not_trusted(home, tmp_path):
     (record,) = _records(home)
     record.chmod(0o666)
     assert loader.load_catalog(data)._load_mappings is None  # checked in full again
+
+
+def test_bytes_read_once_parse_as_the_file_does(tmp_path):
+    from tianping import yamlio
+
+    f = tmp_path / "crlf.yaml"
+    f.write_bytes(b"a: 1\r\nb: |\r\n  two\r\n  lines\r\nc: 2024-06-13\r\n")
+    ((path, raw),) = yamlio.read_files([f])
+    assert yamlio.load_yaml_file(path, raw).data == yamlio.load_yaml_file(f).data
+    doc = yamlio.LocatedDoc(str(f), {"a": 1}, None, None, raw)  # as a record gives it: lines found from the bytes
+    assert doc.line_of(("c",)) == 5
+    assert yamlio.read_files([tmp_path / "missing.yaml"]) == [(tmp_path / "missing.yaml", None)]

@@ -33,11 +33,14 @@ class LocatedDoc:
     data: Any
     node: yaml.Node | None
     text: str | None = None  # a document read from the parse cache: its node tree is composed when a line is asked for
+    raw: bytes | None = None  # or, from a record, the file's bytes (decoded only then)
 
     def line_of(self, loc: tuple | list) -> int | None:
         """1-based line of the value at `loc` (keys and list indexes), or of its nearest parent."""
         import yaml
 
+        if self.text is None and self.raw is not None:
+            self.text = _text_of(self.raw)
         if self.node is None and self.text is not None:
             self.node = yaml.compose(self.text, Loader=_loader())
         node = self.node
@@ -115,12 +118,17 @@ def load_yaml_text(text: str, path: str) -> LocatedDoc:
     return LocatedDoc(path, data, node)
 
 
-def load_yaml_file(path: str | Path, text: str | None = None) -> LocatedDoc:
-    """Parse a YAML file (or `text`, already read from it: see `read_texts`)."""
+def _text_of(raw: bytes) -> str:
+    """A file's bytes as `Path.read_text(encoding="utf-8")` gives them (universal newlines)."""
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def load_yaml_file(path: str | Path, raw: bytes | None = None) -> LocatedDoc:
+    """Parse a YAML file (or `raw`, its bytes already read: see `read_files`)."""
     p = Path(path)
     try:
-        if text is None:
-            text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8") if raw is None else _text_of(raw)
     except FileNotFoundError:
         raise TianpingError(Problem("file not found", file=str(p)), title="file not found") from None
     except UnicodeDecodeError as exc:
@@ -283,24 +291,24 @@ def _cache_write(cache: Path, data: Any) -> None:
 # stands for; any edit of a file or of that code changes the digest, and the full checks run again.
 
 
-def read_texts(paths: list[Path]) -> list[tuple[Path, str | None]]:
-    """Each file with its text, or None when it cannot be read as UTF-8 (its loader reports why)."""
-    out: list[tuple[Path, str | None]] = []
+def read_files(paths: list[Path]) -> list[tuple[Path, bytes | None]]:
+    """Each file with its bytes, or None when it cannot be read (its loader then reports why)."""
+    out: list[tuple[Path, bytes | None]] = []
     for p in paths:
         try:
-            out.append((p, p.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError):
+            out.append((p, p.read_bytes()))
+        except OSError:
             out.append((p, None))
     return out
 
 
-def record_key(kind: str, texts: list[tuple[Path, str | None]], code: tuple[str, ...], salt: str = "") -> str | None:
-    """The digest naming the record of `kind` for these file texts, checked by the modules `code` (their
+def record_key(kind: str, files: list[tuple[Path, bytes | None]], code: tuple[str, ...], salt: str = "") -> str | None:
+    """The digest naming the record of `kind` for these files' bytes, checked by the modules `code` (their
     source is part of the digest); None when records are off or a file could not be read."""
     import os
     import sys
 
-    if os.environ.get("TIANPING_YAML_CACHE", "1") == "0" or any(t is None for _, t in texts):
+    if os.environ.get("TIANPING_YAML_CACHE", "1") == "0" or any(b is None for _, b in files):
         return None
     import hashlib
 
@@ -317,8 +325,8 @@ def record_key(kind: str, texts: list[tuple[Path, str | None]], code: tuple[str,
             h.update(src)
     except OSError:
         return None
-    for p, t in texts:
-        raw = str(t).encode()
+    for p, raw in files:
+        assert raw is not None
         h.update(f"{p}\0{len(raw)}\0".encode())
         h.update(raw)
     return h.hexdigest()
@@ -358,12 +366,12 @@ class RecordedDocs:
         self.stored: dict[str, Any] = stored if isinstance(stored, dict) else {}
         self.kept: dict[str, Any] = {}
 
-    def load(self, path: Path, text: str | None) -> LocatedDoc:
-        """`load_yaml_file(path, text)`, from the record when it holds the file (`text` is what its digest covers)."""
+    def load(self, path: Path, raw: bytes | None) -> LocatedDoc:
+        """`load_yaml_file(path, raw)`, from the record when it holds the file (`raw` is what its digest covers)."""
         key = str(path)
-        if key in self.stored and text is not None:
-            return LocatedDoc(key, self.stored.pop(key), None, text)
-        doc = load_yaml_file(path, text)
+        if key in self.stored and raw is not None:
+            return LocatedDoc(key, self.stored.pop(key), None, None, raw)
+        doc = load_yaml_file(path, raw)
         if _in_package(Path(path)):  # never a user's own file
             self.kept[key] = doc.data
         return doc

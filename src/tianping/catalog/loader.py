@@ -21,8 +21,8 @@ from ..yamlio import (
     LocatedDoc,
     RecordedDocs,
     load_yaml_file,
+    read_files,
     read_record,
-    read_texts,
     record_key,
     validation_problems,
     write_record,
@@ -199,15 +199,18 @@ def load_catalog(
     principles_file = data_dir / "principles.yaml"
     instrument_files = sorted((data_dir / "instruments").glob("*.yaml")) + list(extra_instruments)
     mapping_files = sorted((data_dir / "mappings").glob("*.yaml")) + list(extra_mappings)
-    texts = read_texts([principles_file, *instrument_files, *mapping_files])
-    text_of = dict(texts)
-    digest = record_key("catalog", texts, _CHECKING_CODE)
+    contents = read_files([principles_file, *instrument_files, *mapping_files])
+    content_of = dict(contents)
+    digest = record_key("catalog", contents, _CHECKING_CODE)
     record = read_record(digest)
     known_valid = record is not None
     recorded = RecordedDocs(record)  # the files' data from the record when it holds them
 
     def load(path: Path) -> LocatedDoc:
-        return recorded.load(path, text_of[path])
+        return recorded.load(path, content_of[path])
+
+    def load_mapping_file(path: Path) -> LocatedDoc:  # not kept in the record: classification never reads them
+        return load_yaml_file(path, content_of[path])
 
     cat = Catalog(digest=digest)
     problems = ProblemList()
@@ -309,7 +312,7 @@ def load_catalog(
         mapping_problems = ProblemList()
         for inst in cat.instruments.values():
             cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
-        _load_mapping_files(cat, mapping_files, load, mapping_problems)
+        _load_mapping_files(cat, mapping_files, load_mapping_file, mapping_problems)
         mapping_problems.raise_if_any("invalid catalog")
 
     if known_valid:
@@ -319,7 +322,7 @@ def load_catalog(
         return cat
     for inst in cat.instruments.values():
         cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
-    _load_mapping_files(cat, mapping_files, load, problems)
+    _load_mapping_files(cat, mapping_files, load_mapping_file, problems)
     problems.raise_if_any("invalid catalog")
     write_record(digest, {"valid": True, "data": recorded.kept})
     return cat

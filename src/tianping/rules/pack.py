@@ -21,8 +21,8 @@ from ..yamlio import (
     LocatedDoc,
     RecordedDocs,
     load_yaml_file,
+    read_files,
     read_record,
-    read_texts,
     record_key,
     validation_problems,
     write_record,
@@ -731,8 +731,8 @@ def default_packs() -> tuple[LoadedPack, ...]:
     cat = default_catalog()
     qids = set(cat.provisions)
     files = list(pack_files())
-    texts = read_texts(files)
-    inputs = read_texts([jurisdictions.ISO_FILE, jurisdictions.JURISDICTIONS_FILE]) + texts
+    contents = read_files(files)
+    inputs = read_files([jurisdictions.ISO_FILE, jurisdictions.JURISDICTIONS_FILE]) + contents
     digest = record_key("packs", inputs, _CHECKING_CODE, salt=cat.digest or "") if cat.digest else None
     record = read_record(digest)
     recorded = RecordedDocs(record)  # the bundled packs' data from the record when it holds them
@@ -743,9 +743,9 @@ def default_packs() -> tuple[LoadedPack, ...]:
     out: dict[str, LoadedPack] = {}
     where: dict[str, Path] = {}
     loaded: list[LoadedPack] = []
-    for i, (p, text) in enumerate(texts):
+    for i, (p, raw) in enumerate(contents):
         gate = _COMPUTE if gates is None else frozenset(gates[i]) if isinstance(gates[i], list) else None
-        lp = load_pack(p, qids, cat.instruments, doc=recorded.load(p, text), gate=gate)
+        lp = load_pack(p, qids, cat.instruments, doc=recorded.load(p, raw), gate=gate)
         loaded.append(lp)
         if lp.pack.id in out:
             raise TianpingError(
