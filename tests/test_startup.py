@@ -96,6 +96,47 @@ def test_classify_start_up_budget(tmp_path):
     assert info["cpu_s"] < 1.5, info["cpu_s"]
 
 
+LAZY_PROBE = r"""
+import contextlib, io, json, sys
+from tianping.cli.main import app
+sys.argv = ["tianping", "classify", PROFILE, "--json"]
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        app()
+    except SystemExit:
+        pass
+from tianping.catalog.loader import default_catalog
+from tianping.rules.pack import default_packs
+rules = [r for lp in default_packs() for r in lp.designations + lp.obligations]
+compiled = sum(1 for r in rules if r._tier_ids is None)  # None once a rule's expressions are compiled
+sys.stderr.write("\n" + json.dumps({"out": out.getvalue(), "crosswalk_deferred": default_catalog()._load_mappings is not None,
+                                    "compiled": compiled, "rules": len(rules)}) + "\n")
+"""
+
+
+def test_classify_from_records_skips_the_crosswalk_and_unused_rules(tmp_path):
+    """The second classify in a data home finds the records of the checked catalog and packs: the crosswalk is
+    not loaded and only the rules of the packs that apply are compiled; the answer is the same."""
+    env = {**os.environ, "TIANPING_HOME": str(tmp_path / "home"), "TIANPING_YAML_CACHE": "1"}
+    env.pop("TIANPING_PATH", None)
+    runs = []
+    for _ in range(2):
+        res = subprocess.run(
+            [sys.executable, "-c", LAZY_PROBE.replace("PROFILE", repr(str(PROFILE)))],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        runs.append(json.loads(res.stderr.strip().splitlines()[-1]))
+    first, second = runs
+    assert not first["crosswalk_deferred"] and first["compiled"] == first["rules"]
+    assert second["crosswalk_deferred"] and 0 < second["compiled"] < second["rules"] / 2
+    assert second["out"] == first["out"] and json.loads(first["out"])["results"]
+
+
 def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
     from tianping import yamlio
 
