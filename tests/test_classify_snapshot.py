@@ -187,3 +187,15 @@ def test_bytes_read_once_parse_as_the_file_does(tmp_path):
     doc = yamlio.LocatedDoc(str(f), {"a": 1}, None, None, raw)  # as a record gives it: lines found from the bytes
     assert doc.line_of(("c",)) == 5
     assert yamlio.read_files([tmp_path / "missing.yaml"]) == [(tmp_path / "missing.yaml", None)]
+
+
+def test_threads_asking_at_once_all_see_the_whole_crosswalk(home, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = _catalog_copy(tmp_path)
+    full = loader.load_catalog(data)
+    cat = loader.load_catalog(data)
+    assert cat._load_mappings is not None
+    with ThreadPoolExecutor(4) as pool:
+        seen = list(pool.map(lambda _: len(cat.mappings), range(8)))
+    assert seen == [len(full.mappings)] * 8 and cat.mapping_sets == full.mapping_sets

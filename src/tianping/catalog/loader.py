@@ -8,6 +8,7 @@ file in one go.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +42,7 @@ from .schema import (
 )
 
 DATA_DIR = Path(__file__).parent / "data"
+_MAPPINGS_LOCK = threading.RLock()
 # the modules whose code decides whether a catalog is valid: part of the digest of a catalog's record
 _CHECKING_CODE = ("tianping.catalog.loader", "tianping.catalog.schema", "tianping.catalog.vocab", "tianping.yamlio")
 
@@ -84,9 +86,17 @@ class Catalog:
         return self._mapping_sets
 
     def _mappings_loaded(self) -> None:
-        load, self._load_mappings = self._load_mappings, None
-        if load is not None:
-            load(self)
+        if self._load_mappings is None:
+            return
+        with _MAPPINGS_LOCK:  # a server's threads may ask at once: each waits until the crosswalk is whole
+            load = self._load_mappings
+            if load is not None:
+                try:
+                    load(self)
+                except BaseException:
+                    del self._mappings[:], self._mapping_sets[:]
+                    raise
+                self._load_mappings = None
 
     def versions_of(self, iid: str) -> list[dict]:
         """The dated versions of an instrument: those it declares, then one per amending act in the
@@ -145,6 +155,9 @@ class Catalog:
 
     def add_mappings(self, mappings: list[Mapping], mapping_set: str) -> None:
         self._mappings_loaded()
+        self._extend_mappings(mappings, mapping_set)
+
+    def _extend_mappings(self, mappings: list[Mapping], mapping_set: str) -> None:
         self._mappings.extend(mappings)
         self._mapping_sets.extend([mapping_set] * len(mappings))
 
@@ -311,7 +324,7 @@ def load_catalog(
     def load_mappings(cat: Catalog) -> None:
         mapping_problems = ProblemList()
         for inst in cat.instruments.values():
-            cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
+            cat._extend_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
         _load_mapping_files(cat, mapping_files, load_mapping_file, mapping_problems)
         mapping_problems.raise_if_any("invalid catalog")
 
@@ -321,7 +334,7 @@ def load_catalog(
         cat._load_mappings = load_mappings
         return cat
     for inst in cat.instruments.values():
-        cat.add_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
+        cat._extend_mappings(_inline_principle_mappings(inst), f"inline:{inst.id}")
     _load_mapping_files(cat, mapping_files, load_mapping_file, problems)
     problems.raise_if_any("invalid catalog")
     write_record(digest, {"valid": True, "data": recorded.kept})
@@ -349,7 +362,7 @@ def _load_mapping_files(
             if key in seen:
                 problems.add("duplicate mapping", file=str(path), line=doc.line_of(("mappings", i)), field=f"mappings.{i}")
             seen.add(key)
-        cat.add_mappings(list(mfile.mappings), mfile.mapping_set_id)
+        cat._extend_mappings(list(mfile.mappings), mfile.mapping_set_id)
 
 
 @lru_cache(maxsize=4)
