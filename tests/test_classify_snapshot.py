@@ -199,3 +199,19 @@ def test_threads_asking_at_once_all_see_the_whole_crosswalk(home, tmp_path):
     with ThreadPoolExecutor(4) as pool:
         seen = list(pool.map(lambda _: len(cat.mappings), range(8)))
     assert seen == [len(full.mappings)] * 8 and cat.mapping_sets == full.mapping_sets
+
+
+def test_only_the_newest_records_of_a_kind_are_kept(home):
+    import os
+
+    from tianping import yamlio
+
+    folder = home / "cache" / "yaml"
+    for i in range(6):
+        yamlio.write_record(f"testkind-{i:064x}", {"i": i})
+        os.utime(folder / f"checked-testkind-{i:064x}.json", (1000 + i, 1000 + i))
+    yamlio.write_record(f"otherkind-{0:064x}", {"i": 0})
+    kept = sorted(p.name for p in folder.glob("checked-testkind-*.json"))
+    assert kept == [f"checked-testkind-{i:064x}.json" for i in range(2, 6)]
+    assert yamlio.read_record(f"testkind-{5:064x}") == {"i": 5}
+    assert yamlio.read_record(f"otherkind-{0:064x}") == {"i": 0}

@@ -329,7 +329,7 @@ def record_key(kind: str, files: list[tuple[Path, bytes | None]], code: tuple[st
         assert raw is not None
         h.update(f"{p}\0{len(raw)}\0".encode())
         h.update(raw)
-    return h.hexdigest()
+    return f"{kind}-{h.hexdigest()}"
 
 
 def _record_path(key: str) -> Path | None:
@@ -350,11 +350,24 @@ def read_record(key: str | None) -> Any:
     return None if data is _MISS else data
 
 
+_RECORDS_KEPT = 4  # per kind: a few installs or data sets sharing a data home keep theirs, edits do not pile up
+
+
 def write_record(key: str | None, data: Any) -> None:
-    """Store a record (JSON data); silently nothing when the cache folder is not writable."""
+    """Store a record (JSON data); silently nothing when the cache folder is not writable. Older records of
+    the same kind beyond the newest few are removed (a record is ~1 MB; each edit of the data makes one)."""
     path = _record_path(key) if key else None
-    if path is not None:
-        _cache_write(path, data)
+    if path is None:
+        return
+    _cache_write(path, data)
+    try:
+        kind = path.name.rsplit("-", 1)[0]  # checked-<kind>
+        older = sorted(path.parent.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in older[_RECORDS_KEPT:]:
+            if old != path:
+                old.unlink()
+    except OSError:  # removed meanwhile by another process, or not ours to remove: only a cache
+        pass
 
 
 class RecordedDocs:
