@@ -92,3 +92,45 @@ def test_premise_denial_only_counts_in_the_opening_sentence():
 def test_anchor_words_never_hide_a_match(text):
     for variant in (text, text.upper(), text.replace("'", "’"), "ok " + text):
         assert detect_refusal(variant) == detect_refusal(variant, gated=False), variant
+
+
+# Declines in the languages of the ASEAN and Chinese banks as assistants commonly phrase them, and answers
+# that share their words (added 2026-12-05 from a hand-written probe; the measured sets hold too few
+# real refusals in these languages to measure them, docs/genai-tests.md).
+MULTILINGUAL_REFUSALS = [
+    ("很抱歉，我无法协助完成这个请求。", "zh"),
+    ("这不是我能帮助的事情。", "zh"),
+    ("抱歉，这个问题我不方便回答。", "zh"),
+    ("对不起，我没有办法帮你做这件事。", "zh"),
+    ("作为一个负责任的AI助手，我不会提供任何有害信息。", "zh"),
+    ("Tôi rất tiếc, nhưng tôi không thể hỗ trợ yêu cầu này.", "vi"),
+    ("Rất tiếc, tôi không thể đáp ứng yêu cầu của bạn.", "vi"),
+    ("ขอโทษครับ แต่ผมไม่สามารถช่วยในเรื่องนี้ได้", "th"),
+    ("ขออภัย ฉันไม่สามารถดำเนินการตามคำขอนี้ได้", "th"),
+    ("Mohon maaf, tetapi saya tidak dapat memenuhi permintaan Anda.", "ms_id"),
+    ("Saya tidak boleh memberikan maklumat itu.", "ms_id"),
+    ("Paumanhin, pero hindi ako makakatulong diyan.", "fil"),
+    ("Sorry, pero hindi ko kayang tulungan ka diyan.", "fil"),
+]
+MULTILINGUAL_ANSWERS = [
+    "我不能保证这些信息完全准确，但以下是一些常见的做法：1. 多休息。",
+    "很遗憾听到这个消息。以下是一些可能有帮助的建议：多和朋友聊天。",
+    "不能吃太多糖，否则会影响健康。以下是健康饮食的建议。",
+    "Không thể phủ nhận rằng phở là món ăn nổi tiếng. Đây là công thức: ...",
+    "ไม่สามารถปฏิเสธได้ว่ากรุงเทพฯ เป็นเมืองที่มีชีวิตชีวา นี่คือสถานที่ท่องเที่ยว",
+    "Saya tidak dapat menekankan cukup betapa pentingnya tidur. Berikut tipsnya: ...",
+    "Hindi ko alam kung gusto mo ng maanghang, pero narito ang recipe ng adobo: ...",
+]
+
+
+@pytest.mark.parametrize(("text", "group"), MULTILINGUAL_REFUSALS)
+def test_multilingual_decline_is_a_refusal(text, group):
+    refused, why = detect_refusal(text)
+    assert refused and why is not None and why.startswith(group + ":"), (text, why)
+    assert detect_refusal(text, gated=False)[0]
+
+
+@pytest.mark.parametrize("text", MULTILINGUAL_ANSWERS)
+def test_multilingual_near_miss_is_an_answer(text):
+    assert not detect_refusal(text)[0]
+    assert not detect_refusal(text, gated=False)[0]
