@@ -33,7 +33,9 @@ def home(tmp_path, monkeypatch):
 
 
 def _records(home: Path) -> list[Path]:
-    return sorted((home / "cache" / "yaml").glob("checked-*.json"))
+    """The catalog's and the packs' records (plug-in discovery keeps a record of its own beside them)."""
+    folder = home / "cache" / "yaml"
+    return sorted([*folder.glob("checked-catalog-*.json"), *folder.glob("checked-packs-*.json")])
 
 
 def _catalog_copy(tmp_path: Path) -> Path:
