@@ -139,19 +139,10 @@ def _installed_entry_points() -> tuple[Any, ...]:
     key = _search_path_key()
     if key is not None and read_record(key) == {"tianping_entry_points": 0}:
         return ()
-    from importlib.metadata import distributions
+    from importlib.metadata import entry_points
 
-    # one pass over the installed distributions for every group (entry_points(group=…) is one pass per group);
-    # as there, a distribution found twice on the path counts once, the first found
-    names: set[str] = set()
-    eps = []
-    for dist in distributions():
-        name = (dist.metadata["Name"] or "").lower().replace("-", "_").replace(".", "_")
-        if name in names:
-            continue
-        names.add(name)
-        eps += [ep for ep in dist.entry_points if ep.group.startswith(GROUP_PREFIX)]
-    found = tuple(eps)
+    installed = entry_points()  # one pass over the installed distributions, each counted once, for every group
+    found = tuple(ep for g in sorted(installed.groups) if g.startswith(GROUP_PREFIX) for ep in installed.select(group=g))
     if not found and key is not None:
         write_record(key, {"tianping_entry_points": 0})
     return found
