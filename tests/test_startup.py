@@ -305,6 +305,25 @@ print(paused, os.waitstatus_to_exitcode(status), gc.isenabled())
     assert out.stdout.split() == ["False"], out.stdout + out.stderr
 
 
+@pytest.mark.parametrize(("args", "code"), [(["--version"], 0), (["classify", "no-such-profile.yaml"], 2)])
+def test_the_console_script_skips_the_exit_collection_and_keeps_its_exit_code(tmp_path, args, code):
+    """`run()` (the console script) freezes what is left for the operating system, after the command and before the
+    atexit handlers, which still run; the command's exit code is kept, a failing one too."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "from tianping.cli.main import run\n"
+        f"sys.argv = ['tianping', *{args!r}]\n"
+        "run()\n"
+        "print('not reached')\n"
+    )
+    env = {**os.environ, "TIANPING_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert out.returncode == code, out.stdout + out.stderr
+    assert out.stdout.splitlines()[-1] == "frozen True", out.stdout + out.stderr
+    assert "not reached" not in out.stdout and "Traceback" not in out.stderr
+
+
 def test_fairness_run_starts_lean(tmp_path):
     """A fairness run imports neither pandas nor the other heavy libraries, nor importlib.metadata (pydantic's plugin
     loader stands in while every plugin is disabled), and gives its document."""

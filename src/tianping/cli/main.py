@@ -149,3 +149,5 @@ def run() -> None:  # pragma: no cover - exercised through the console script
         app()
     except TianpingError as exc:
         fail(exc)
+    finally:
+        startup.skip_collection_at_exit()
