@@ -151,26 +151,82 @@ def compile_catalog(po: Path, mo: Path | None = None) -> bytes:
 
 
 class Translations(gettext.GNUTranslations):
-    """The standard library's .mo reader, with the two attributes its parser sets declared (the type
+    """The standard library's .mo reader, with the attributes its parser sets declared (the type
     stubs leave them out). Lookups read the message table directly because gettext() answers a
     missing key with the key itself, and pick plural forms with the catalog's own rule."""
 
     _catalog: dict[str | tuple[str, int], str]  # msgid -> msgstr; (msgid, n) -> the n-th plural form
     plural: Callable[[int], int]  # the catalog's Plural-Forms rule: a count -> the form's index
+    _info: dict[str, str]  # the header's fields, keys lower-cased
+    _charset: str | None  # the header's charset
+
+    def as_record(self) -> dict[str, Any]:
+        """What the parser found, as JSON data: the messages, each plural's forms in order, the header."""
+        plurals: dict[str, dict[int, str]] = {}
+        messages = {}
+        for key, text in self._catalog.items():
+            if isinstance(key, tuple):
+                plurals.setdefault(key[0], {})[key[1]] = text
+            else:
+                messages[key] = text
+        ordered = {k: [forms[i] for i in sorted(forms)] for k, forms in plurals.items()}
+        return {"info": self._info, "charset": self._charset, "messages": messages, "plurals": ordered}
+
+    @classmethod
+    def from_record(cls, record: Any) -> Translations | None:
+        """The catalog `as_record` described, set up as the parser sets it up; None for anything else."""
+        if not isinstance(record, dict) or not all(isinstance(record.get(k), dict) for k in ("info", "messages", "plurals")):
+            return None
+        tr = cls()  # no file: the parser does not run
+        tr._info, tr._charset = record["info"], record.get("charset")
+        catalog: dict[str | tuple[str, int], str] = dict(record["messages"])
+        try:
+            for msgid, forms in record["plurals"].items():
+                catalog.update(((msgid, i), text) for i, text in enumerate(forms))
+            rule = tr._info.get("plural-forms")
+            # as the parser reads the header: the rule is what follows "plural=" in its second part
+            tr.plural = gettext.c2py(rule.split(";")[1].split("plural=")[1]) if rule else (lambda n: int(n != 1))
+        except (AttributeError, IndexError, TypeError, ValueError):  # not what as_record wrote: parse the file
+            return None
+        tr._catalog = catalog
+        return tr
+
+
+def load_compiled(po: Path, domain: str) -> Translations | None:
+    """The catalog of `po` (None when neither it nor its .mo exists), compiled first when the .mo is missing or
+    older than the .po.
+
+    Why a record: every command that writes a multilingual document looks texts up in every language, and
+    parsing the seven .mo files took ~15 ms of each such command (a third of `classify`'s own work). The
+    parsed tables are kept as JSON under the .mo bytes' digest (yamlio's records: never pickle, only files
+    of this user; TIANPING_YAML_CACHE=0 turns them off), so a changed catalog is parsed again."""
+    import io
+
+    from .yamlio import read_record, record_key, write_record
+
+    mo = po.with_suffix(".mo")
+    if not po.exists() and not mo.exists():
+        return None
+    raw = None
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        try:
+            raw = mo.read_bytes()
+        except OSError:
+            raw = None
+    if raw is None:
+        raw = compile_catalog(po, mo)
+    key = record_key(f"gettext-{domain}-{po.parent.parent.name}", [(mo, raw)], ("tianping.i18n",))
+    recorded = Translations.from_record(read_record(key))
+    if recorded is not None:
+        return recorded
+    parsed = Translations(io.BytesIO(raw))
+    write_record(key, parsed.as_record())
+    return parsed
 
 
 @cache
 def _catalog(lang: str) -> Translations | None:
-    import io
-
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    mo = po.with_suffix(".mo")
-    if not po.exists() and not mo.exists():
-        return None
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-        with mo.open("rb") as fh:
-            return Translations(fh)
-    return Translations(io.BytesIO(compile_catalog(po, mo)))
+    return load_compiled(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po", DOMAIN)
 
 
 def reload_catalogs() -> None:

@@ -13,7 +13,6 @@ is written from it by `scripts/i18n.py data-extract`; tests count what is left u
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -30,18 +29,10 @@ def data_po_path(lang: str) -> Path:
 @cache
 def _data_catalog(lang: str) -> dict[Any, str] | None:
     """The msgid -> msgstr table of `lang`'s data catalog (None when the language has none)."""
-    from .i18n import Translations, compile_catalog
+    from .i18n import load_compiled
 
-    po = data_po_path(lang)
-    mo = po.with_suffix(".mo")
-    if not po.exists() and not mo.exists():
-        return None
-    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
-        with mo.open("rb") as fh:
-            trans = Translations(fh)
-    else:
-        trans = Translations(io.BytesIO(compile_catalog(po, mo)))
-    return trans._catalog
+    trans = load_compiled(data_po_path(lang), DATA_DOMAIN)
+    return None if trans is None else trans._catalog
 
 
 def data_text(english: str, lang: str) -> str | None:
