@@ -73,6 +73,8 @@ def test_classify_a_file_imports_no_heavy_library_and_no_database(tmp_path, args
     info = _probe(tmp_path, *args)
     loaded = set(info["modules"])
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    if "--json" in args:  # the document goes straight to stdout: Rich's console is never made
+        assert "rich" not in loaded
     # a profile file is classified without opening the database
     assert "sqlalchemy" not in loaded and "alembic" not in loaded
     assert not (tmp_path / "home" / "tianping.db").exists()
@@ -349,6 +351,7 @@ def test_fairness_run_starts_lean(tmp_path):
     loaded = set(info["modules"])
     assert not loaded & (set(HEAVY) - {"onnxruntime"}), sorted(loaded & set(HEAVY))
     assert "onnxruntime" in loaded and not info["importlib_metadata"]
+    assert "rich" not in loaded  # no terminal, JSON output: no progress bar and no console
 
 
 @pytest.mark.parametrize("setting", [None, "", "logfire"])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from ..errors import TianpingError
 from ..i18n import available_languages, current_lang, lang_text, normalize_lang, set_lang, t
@@ -18,8 +21,80 @@ from ..i18n import available_languages, current_lang, lang_text, normalize_lang,
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _EnvironAsAtImport(Mapping[str, str]):
+    """The environment a console reads: while the console is made, as it was when this module was imported (Rich
+    fixes its colours and terminal settings then, as when the consoles were made at import) but without COLUMNS
+    and LINES; afterwards the live environment. So Rich reads COLUMNS and LINES at each print instead of fixing
+    them once: the same in a one-command process, and each call of the app in a process that calls it many
+    times (tests, a program embedding the CLI) gets the width its own environment asks for."""
+
+    def __init__(self) -> None:
+        self.snapshot: Mapping[str, str] | None = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self.snapshot is None else self.snapshot
+
+    def __getitem__(self, key: str) -> str:
+        return self._env()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env())
+
+    def __len__(self) -> int:
+        return len(self._env())
+
+
+class _ConsoleOnFirstUse:
+    """A Rich console made when a command first prints through it.
+
+    Why: importing Rich's console and making one took ~18 ms of every command, even of those whose whole
+    output is a JSON document (`--json`) written straight to stdout. Every attribute is the real console's;
+    it is made with the environment of import time (`_EnvironAsAtImport`).
+    """
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+        self._environ = _EnvironAsAtImport()
+
+    @property
+    def real(self) -> Console:
+        """The console itself (for Rich objects that take one: `Progress(console=…)`)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, _environ=self._environ)
+            self._environ.snapshot = None
+        return self._console
+
+    def might_be_terminal(self) -> bool:
+        """False only when Rich's `is_terminal` would be False too, found without making the console: no
+        TTY_COMPATIBLE=1, no FORCE_COLOR, not inside IPython, and the stream is not a terminal."""
+        if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR") or "IPython" in sys.modules:
+            return True
+        stream = sys.stderr if self._stderr else sys.stdout
+        try:
+            return bool(stream.isatty())
+        except (AttributeError, ValueError):  # no isatty, or a closed stream: Rich answers False then too
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+console = cast("Console", _ConsoleOnFirstUse(stderr=False))
+err_console = cast("Console", _ConsoleOnFirstUse(stderr=True))
+
+
+def real_console(c: Console) -> Console:
+    """The Rich console behind `console` or `err_console` (made now if it was not yet)."""
+    return c.real if isinstance(c, _ConsoleOnFirstUse) else c
+
+
+def might_be_terminal(c: Console) -> bool:
+    """Whether `c` may write to a terminal; False is certain, and the console is not made to find it."""
+    return c.might_be_terminal() if isinstance(c, _ConsoleOnFirstUse) else bool(c.is_terminal)
 
 
 @dataclass

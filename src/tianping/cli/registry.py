@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 from ..errors import TianpingError
 from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
+
+
+def _table(title: str | None = None) -> Table:
+    """A Rich table; Rich's table module is imported only by output that draws one (not by `--json`)."""
+    from rich.table import Table
+
+    return Table(title=title)
+
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
@@ -203,7 +214,8 @@ def classify(
             }
         )
         return
-    table = Table(title=tr("classification_title", id=prof.id) + (f" — {day.isoformat()}" if day else f" — {_m('all_in_force')}"))
+    when = f" — {day.isoformat()}" if day else f" — {_m('all_in_force')}"
+    table = _table(title=tr("classification_title", id=prof.id) + when)
     for col in ("jurisdiction", "tier", "why", "cites"):
         table.add_column(tr(col), overflow="fold")
     table.add_column(_m("tier_col"), overflow="fold")
@@ -236,7 +248,7 @@ def classify(
         for r in results:
             if r.applies == "no":
                 continue
-            t = Table(title=tr("trace_title", j=r.jurisdiction))
+            t = _table(title=tr("trace_title", j=r.jurisdiction))
             for col in ("rule", "outcome", "reads", "cites"):
                 t.add_column(tr(col), overflow="fold")
             for e in r.trace:
@@ -294,7 +306,7 @@ def obligations(
             }
         )
         return
-    table = Table(title=tr("obligations_title", id=prof.id) + (f" — {day.isoformat()}" if day else ""))
+    table = _table(title=tr("obligations_title", id=prof.id) + (f" — {day.isoformat()}" if day else ""))
     for col in ("jurisdiction", "obligation", "roles", "applies_from", "status", "cites"):
         table.add_column(tr(col), overflow="fold")
     for r in results:
@@ -331,7 +343,7 @@ def systems_list(as_json: bool = JSON_OPT) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table()
+    table = _table()
     for col in ("id", "title", "organisation", "version"):
         table.add_column(tr(col))
     for r in rows:

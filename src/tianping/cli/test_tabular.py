@@ -13,7 +13,19 @@ from typing import Any, Literal, cast
 import typer
 
 from ..errors import Problem, TianpingError
-from .common import STATE, console, emit_json, err_console, guarded, on_interrupt, split_csv, tr, tr_default
+from .common import (
+    STATE,
+    console,
+    emit_json,
+    err_console,
+    guarded,
+    might_be_terminal,
+    on_interrupt,
+    real_console,
+    split_csv,
+    tr,
+    tr_default,
+)
 
 app = typer.Typer(help="Run tests of a model or system (technical evidence for assessments).", no_args_is_help=True)
 
@@ -43,11 +55,14 @@ class _NoProgress:
 
 
 def _progress_bar() -> Any:
-    if not (err_console.is_terminal or err_console.is_jupyter):
+    if not might_be_terminal(err_console):  # known without making the console (a JSON run never makes one)
+        return _NoProgress()
+    real = real_console(err_console)
+    if not (real.is_terminal or real.is_jupyter):
         return _NoProgress()
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=real, transient=True)
 
 
 @app.callback()
