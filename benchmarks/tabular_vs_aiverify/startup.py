@@ -66,11 +66,10 @@ def paired(n: int, cmd: list, cwd: Path, env: dict, before_env: dict) -> tuple[d
 
 
 def import_top(cmd_args: list, env: dict, cwd: Path, top: int = 12) -> list[tuple[str, float]]:
-    """Top-level modules by cumulative import time (python -X importtime) for one of our commands."""
-    code = (f"import sys; sys.argv = ['tianping', *{cmd_args!r}]\n"
-            "from tianping.cli.main import run\ntry:\n    run()\nexcept SystemExit:\n    pass")
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-X", "importtime", "-c", code], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    """Top-level modules by cumulative import time (python -X importtime) for one of our commands, run through the
+    console script as a user runs it (so the search path, and the start-up records keyed by it, are the same)."""
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-X", "importtime", str(rb.OURS_CLI), *cmd_args], cwd=cwd,
+                          env=env, capture_output=True, text=True)
     rows = []
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( ?)(\S+)$", line)
