@@ -162,32 +162,23 @@ def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
     assert len(list((tmp_path / "home" / "cache" / "yaml").glob("*.json"))) == 1
 
 
-def test_catalog_list_reads_a_current_sqlite_copy_without_sqlalchemy(tmp_path):
-    first = _probe(tmp_path, "catalog", "list", "--json")  # creates the database and syncs the catalog
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["catalog", "list", "--json"],
+        ["catalog", "show", "eu-ai-act", "--json"],
+        ["catalog", "search", "human oversight", "--json"],
+        ["catalog", "crosswalk", "eu-ai-act:art-10", "--json"],
+        ["catalog", "principles", "--json"],
+    ],
+)
+def test_catalog_browsing_reads_a_current_sqlite_copy_without_sqlalchemy(tmp_path, args):
+    """The first command creates the database and syncs the catalog (the service); the next one reads the current
+    copy with sqlite3 (catalog/reader.py, whose answers tests/test_catalog_reader.py compares with the service's)."""
+    first = _probe(tmp_path, *args)
     assert "sqlalchemy" in first["modules"]
-    second = _probe(tmp_path, "catalog", "list", "--json")
+    second = _probe(tmp_path, *args)
     assert "sqlalchemy" not in second["modules"]
-
-
-def test_fast_catalog_list_equals_the_service(tmp_path, monkeypatch):
-    import sqlite3
-
-    from tianping.catalog.service import CatalogService
-    from tianping.cli import catalog as cli_catalog
-    from tianping.cli.common import STATE
-    from tianping.store import open_database
-
-    db_path = tmp_path / "c.db"
-    db = open_database(f"sqlite:///{db_path}")
-    slow = CatalogService(db).list_instruments()
-    db.dispose()
-    monkeypatch.setattr(STATE, "db_url", str(db_path))
-    assert cli_catalog._fast_instruments() == json.loads(json.dumps(slow, default=str))
-    with sqlite3.connect(db_path) as c:  # a copy that is not current is never read directly
-        c.execute("update catalog_meta set value = 'stale' where key = 'data_hash'")
-    assert cli_catalog._fast_instruments() is None
-    monkeypatch.setattr(STATE, "db_url", str(tmp_path / "absent.db"))
-    assert cli_catalog._fast_instruments() is None
 
 
 # -- test tabular: the CSV is parsed while the model loads, the model runs while the rest is prepared --------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -10,22 +9,10 @@ from sqlalchemy import bindparam, select, text
 from ..errors import TianpingError
 from ..store import Database
 from ..store.models import InstrumentRow, MappingRow, PrincipleRow, ProvisionRow
-from .crosswalk import Hit, MappingGraph
+from .crosswalk import MappingGraph
+from .reader import SQLITE_SEARCH_SQL, SearchHit, hit_dict, matches_lang
 from .sync import ensure_catalog
 from .textindex import fts5_match, pg_tsquery
-
-
-@dataclass
-class SearchHit:
-    qid: str
-    instrument_id: str
-    kind: str
-    number: str | None
-    title_en: str
-    title_zh: str
-    summary_en: str | None
-    summary_zh: str | None
-    score: float
 
 
 class CatalogService:
@@ -97,11 +84,7 @@ class CatalogService:
             match = fts5_match(query)
             if match is None:
                 return []
-            sql = (
-                "SELECT p.qid, p.instrument_id, p.kind, p.number, p.title_en, p.title_zh, p.summary_en, p.summary_zh, "
-                "bm25(provisions_fts) AS score FROM provisions_fts JOIN provisions p ON p.rowid = provisions_fts.rowid "
-                "WHERE provisions_fts MATCH :q {filt} ORDER BY score LIMIT :limit"
-            )
+            sql = SQLITE_SEARCH_SQL
         else:
             match = pg_tsquery(query)
             if match is None:
@@ -123,7 +106,7 @@ class CatalogService:
             rows = conn.execute(stmt, params).all()
         hits = [SearchHit(*r) for r in rows]
         if lang:  # keep hits whose text in that language contains the query's terms
-            hits = [h for h in hits if _matches_lang(h, query, lang)]
+            hits = [h for h in hits if matches_lang(h, query, lang)]
         return hits
 
     # -- crosswalk -----------------------------------------------------------
@@ -153,10 +136,10 @@ class CatalogService:
             if t not in known:
                 raise TianpingError(f"unknown instrument id '{t}' in --to", title="bad option")
         hits = self.graph().walk(qid, max_hops=max_hops, via_principles=via_principles, to=set(to) if to else None)
-        titles = self._titles([h.qid for h in hits])
-        return [_hit_dict(h, titles.get(h.qid)) for h in hits]
+        titles = self.titles([h.qid for h in hits])
+        return [hit_dict(h, titles.get(h.qid)) for h in hits]
 
-    def _titles(self, qids: list[str]) -> dict[str, dict[str, str]]:
+    def titles(self, qids: list[str]) -> dict[str, dict[str, str]]:
         if not qids:
             return {}
         with self.db.session() as s:
@@ -165,18 +148,3 @@ class CatalogService:
             ).all()
         # the title in every language the catalog gives (the provision's document), and its number
         return {q: {**doc["title"], "number": num} for q, doc, num in rows}
-
-
-def _hit_dict(h: Hit, title: dict[str, str] | None) -> dict[str, Any]:
-    d = asdict(h)
-    d["title"] = {k: v for k, v in title.items() if k != "number"} if title else None
-    d["number"] = title.get("number") if title else None
-    return d
-
-
-def _matches_lang(h: SearchHit, query: str, lang: str) -> bool:
-    from .textindex import index_terms, query_groups
-
-    text_ = f"{h.number or ''} {h.title_en} {h.summary_en or ''}" if lang == "en" else f"{h.title_zh} {h.summary_zh or ''}"
-    terms = " " + " ".join(index_terms(text_)) + " "
-    return all((" " + " ".join(g) + " ") in terms for g in query_groups(query))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -26,60 +26,21 @@ def _service():
     return CatalogService(STATE.db())
 
 
-def _fast_instruments() -> list[dict] | None:
-    """`catalog list` from a SQLite database whose catalog copy is current, read with sqlite3: the same
-    rows as CatalogService.list_instruments without importing SQLAlchemy (~0.15 s of start-up).
-    None (use the service) for another database, a missing file or a copy that needs syncing."""
-    import json
-    import sqlite3
-
-    from ..catalog.fingerprint import HASH_KEY, data_hash
+def _catalog() -> Any:
+    """What answers the browse commands: the sqlite3 reader of a current SQLite catalog copy (no SQLAlchemy,
+    ~0.1 s less start-up; catalog/reader.py), else the service (which syncs the copy first when needed)."""
+    from ..catalog.reader import SqliteCatalogReader
     from ..config import database_url
 
-    url = database_url(STATE.db_url)
-    if not url.startswith("sqlite:///"):
-        return None
-    path = Path(url[len("sqlite:///") :])
-    if not path.is_file():
-        return None
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            row = con.execute("select value from catalog_meta where key = ?", (HASH_KEY,)).fetchone()
-            if row is None or row[0] != data_hash():
-                return None
-            rows = con.execute(
-                "select id, title_en, title_zh, kind, jurisdiction, provision_count, document from instruments order by position"
-            ).fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
-    out = []
-    for iid, _en, _zh, kind, juris, count, document in rows:
-        doc = json.loads(document) if isinstance(document, str) else (document or {})
-        out.append(
-            {
-                "id": iid,
-                "title": doc["title"],
-                "kind": kind,
-                "jurisdiction": juris,
-                "provision_count": count,
-                "issuer": doc.get("issuer"),
-                "dates": doc.get("dates", {}),
-                "verified": doc.get("verified", True),
-            }
-        )
-    return out
+    reader = SqliteCatalogReader.open(database_url(STATE.db_url), _service)
+    return reader if reader is not None else _service()
 
 
 @app.command("list")
 @guarded
 def list_(as_json: bool = JSON_OPT) -> None:
     """List instruments with id, title, kind, jurisdiction and provision count."""
-    rows = _fast_instruments()
-    if rows is None:
-        rows = _service().list_instruments()
+    rows = _catalog().list_instruments()
     if as_json:
         emit_json(rows)
         return
@@ -99,7 +60,7 @@ def show(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Show one instrument and its provisions."""
-    inst = _service().show_instrument(instrument_id, kind)
+    inst = _catalog().show_instrument(instrument_id, kind)
     if as_json:
         emit_json(inst)
         return
@@ -123,7 +84,7 @@ def search(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Full-text search over provision titles and summaries (Chinese and English)."""
-    hits = _service().search(text, lang=lang, limit=limit, instruments=split_csv(instrument))
+    hits = _catalog().search(text, lang=lang, limit=limit, instruments=split_csv(instrument))
     if as_json:
         emit_json([h.__dict__ for h in hits])
         return
@@ -160,10 +121,10 @@ def crosswalk(
 ) -> None:
     """Provisions of other instruments that correspond to one provision, ranked by path confidence,
     each hop shown with its own predicate, confidence and justification."""
-    from ..catalog.service import _hit_dict
+    from ..catalog.reader import hit_dict
 
     floor = min_confidence if min_confidence is not None else (0.5 if via_principles else DEFAULT_MIN_CONFIDENCE)
-    svc = _service()
+    svc = _catalog()
     svc.provision(provision_id)  # a clear error for an unknown id
     targets = split_csv(to)
     known = {i["id"] for i in svc.list_instruments()}
@@ -180,8 +141,8 @@ def crosswalk(
         ranked=True,
         other_instruments_only=source_inst not in (targets or []),
     )
-    titles = svc._titles([h.qid for h in raw] + [s.target for h in raw for s in h.path if ":" in s.target])
-    hits = [_hit_dict(h, titles.get(h.qid)) for h in raw]
+    titles = svc.titles([h.qid for h in raw] + [s.target for h in raw for s in h.path if ":" in s.target])
+    hits = [hit_dict(h, titles.get(h.qid)) for h in raw]
     for rank, h in enumerate(hits, start=1):
         h["rank"] = rank
     if as_json:
@@ -223,7 +184,7 @@ def crosswalk(
 @guarded
 def principles(as_json: bool = JSON_OPT) -> None:
     """The shared principle vocabulary."""
-    rows = _service().principles()
+    rows = _catalog().principles()
     if as_json:
         emit_json(rows)
         return
