@@ -161,10 +161,10 @@ def validate_catalog(data_dir=DATA_DIR) -> Catalog:
     from pathlib import Path
 
     bundled = Path(data_dir).resolve() == Path(DATA_DIR).resolve()
-    if bundled:
-        from ..plugins import files
+    if bundled:  # the catalog as Tianping uses it, loaded once for these checks and the packs' and docs' checks
+        from .loader import default_catalog
 
-        cat = load_catalog(data_dir, extra_instruments=files("instruments"), extra_mappings=files("mappings"))
+        cat = default_catalog()
     else:
         cat = load_catalog(data_dir)
     problems = completeness_problems(cat)

@@ -13,9 +13,8 @@ import typing
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import yaml
 from pydantic import BaseModel
 
 from ..i18n import SOURCE_LANG, available_languages, lang_text
@@ -51,7 +50,9 @@ JURISDICTION_FIELDS = {
 
 @lru_cache(maxsize=1)
 def code_labels() -> dict[str, dict[str, dict[str, str]]]:
-    return yaml.safe_load(CODE_LABELS_FILE.read_text(encoding="utf-8"))
+    from ..yamlio import load_yaml_file  # a bundled file: parsed once, then read from the parse cache
+
+    return cast(dict[str, dict[str, dict[str, str]]], load_yaml_file(CODE_LABELS_FILE).data)
 
 
 def _enum_of(ann) -> type[Enum] | None:

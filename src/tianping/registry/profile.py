@@ -12,7 +12,7 @@ import re
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
@@ -412,9 +412,9 @@ class AISystem(Strict):
 @lru_cache(maxsize=1)
 def field_labels() -> dict[str, dict[str, str]]:
     """Bilingual labels of the profile's top-level fields (registry/field_labels.yaml)."""
-    import yaml
+    from ..yamlio import load_yaml_file  # a bundled file: parsed once, then read from the parse cache
 
-    return yaml.safe_load((Path(__file__).with_name("field_labels.yaml")).read_text(encoding="utf-8"))
+    return cast(dict[str, dict[str, str]], load_yaml_file(Path(__file__).with_name("field_labels.yaml")).data)
 
 
 def field_label(field_id: str, lang: str = "en") -> str:
