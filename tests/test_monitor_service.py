@@ -37,6 +37,7 @@ def register(db, name: str, **changes):
 
 # ----------------------------------------------------------------------------- working days
 
+
 def test_working_days_skip_weekends_per_jurisdiction():
     fri = dt.date(2026, 12, 4)
     assert fri.weekday() == 4
@@ -64,8 +65,10 @@ def test_deadline_periods_are_read_from_the_packs_words():
     (p,) = periods("within 10 working days of starting to provide the service")
     assert (p.n, p.unit, p.relation) == (10, "working_days", "of") and p.anchor_is_launch
     assert p.due(dt.date(2026, 12, 4), "CN") == dt.date(2026, 12, 18)
-    ps = periods("immediately once a causal link is established, and at the latest 15 days after becoming aware; "
-                 "10 days in the event of a death; 2 days for a widespread infringement")
+    ps = periods(
+        "immediately once a causal link is established, and at the latest 15 days after becoming aware; "
+        "10 days in the event of a death; 2 days for a widespread infringement"
+    )
     assert [(x.n, x.unit) for x in ps] == [(15, "days"), (10, "days"), (2, "days")]
     assert all(x.anchor == "becoming aware" and not x.anchor_is_launch for x in ps)
     assert ps[0].due(dt.date(2026, 12, 1)) == dt.date(2026, 12, 16)
@@ -73,6 +76,7 @@ def test_deadline_periods_are_read_from_the_packs_words():
 
 
 # ----------------------------------------------------------------------------- upcoming duties
+
 
 def _events(report, system_id):
     return next(s for s in report["systems"] if s["id"] == system_id)["events"]
@@ -107,7 +111,9 @@ def test_filing_deadline_in_working_days_from_the_launch(db):
     assert due, sysrep["deadline_rules"]
     assert due[0]["date"] == "2026-12-18" and due[0]["working_days"] == 10 and due[0]["jurisdiction"] == "CN"
     rules = {r["obligation"]: r for r in sysrep["deadline_rules"]}
-    assert any(r["period"]["unit"] == "working_days" and r["due"] is None for r in rules.values())  # change/deregistration: no date yet
+    assert any(
+        r["period"]["unit"] == "working_days" and r["due"] is None for r in rules.values()
+    )  # change/deregistration: no date yet
     assert rep["workdays_note"]["zh"]
 
 
@@ -119,10 +125,15 @@ def test_incident_deadlines_are_listed(db):
     fields = Incident.model_fields
     if "eu_ai_act" not in fields or "systems" not in fields:  # pragma: no cover - schema changed
         pytest.skip("incident schema without EU facts")
-    inc = Incident.model_validate({
-        "id": "inc-mon-1", "title": "Missed finding", "date": "2026-12-01", "systems": ["medical-imaging-triage"],
-        "eu_ai_act": {"serious_health_harm": True, "high_risk": True, "aware_date": "2026-12-03"},
-    })
+    inc = Incident.model_validate(
+        {
+            "id": "inc-mon-1",
+            "title": "Missed finding",
+            "date": "2026-12-01",
+            "systems": ["medical-imaging-triage"],
+            "eu_ai_act": {"serious_health_harm": True, "high_risk": True, "aware_date": "2026-12-03"},
+        }
+    )
     IncidentService(db).save([inc])
     ev = _events(monitor_report(db, ["medical-imaging-triage"], "2026-12-05", 60), "medical-imaging-triage")
     inc_ev = [e for e in ev if e["kind"] == "incident"]
@@ -130,6 +141,7 @@ def test_incident_deadlines_are_listed(db):
 
 
 # ----------------------------------------------------------------------------- re-classification
+
 
 def _modified_packs(tmp_path: Path, drop_obligation: str):
     from tianping.catalog.loader import default_catalog
@@ -186,11 +198,33 @@ def test_reclassification_diff_after_a_pack_change_is_stored_and_audited(db, tmp
     today = dt.datetime.now(dt.timezone.utc).date()
     ch = catalog_changes(today - dt.timedelta(days=1), today, db=db)
     assert any(c["kind"] == "reclassified" and c["id"] == "eu-credit-scoring" for c in ch["changes"])
+    # read with sqlite3 from a SQLite store (what `catalog changes` does without SQLAlchemy): the same answer
+    if db.dialect == "sqlite":
+        from tianping.monitor.changes import open_snapshots_sqlite
+
+        con = open_snapshots_sqlite(str(db.engine.url))
+        assert con is not None
+        try:
+            assert catalog_changes(today - dt.timedelta(days=1), today, db=con) == ch
+        finally:
+            con.close()
 
 
 def test_diff_summaries_names_tier_changes():
-    old = {"p": {"jurisdiction": "EU", "applies": "yes", "tier": "minimal", "tier_title": None, "designations": [],
-                 "obligations": {"a": "2025-02-02"}, "possible": [], "upcoming": {}, "upcoming_tiers": {}, "law_version": "v1"}}
+    old = {
+        "p": {
+            "jurisdiction": "EU",
+            "applies": "yes",
+            "tier": "minimal",
+            "tier_title": None,
+            "designations": [],
+            "obligations": {"a": "2025-02-02"},
+            "possible": [],
+            "upcoming": {},
+            "upcoming_tiers": {},
+            "law_version": "v1",
+        }
+    }
     new = {"p": {**old["p"], "tier": "high_risk", "obligations": {"a": "2025-02-02", "b": "2026-08-02"}, "law_version": "v2"}}
     d = diff_summaries(old, new)["p"]
     assert d["tier"] == {"before": "minimal", "after": "high_risk"}
@@ -201,6 +235,7 @@ def test_diff_summaries_names_tier_changes():
 
 
 # ----------------------------------------------------------------------------- calendar, changes, errors
+
 
 def test_ics_parses_back_with_the_library(db):
     from icalendar import Calendar
@@ -241,10 +276,28 @@ def test_bad_input_is_a_clear_error(db):
     register(db, "eu-credit-scoring")
     with pytest.raises(TianpingError) as e:
         monitor_report(db, ["eu-credit-scorin"], "2026-12-05", 30)
-    assert "no registered system with id 'eu-credit-scorin'" in str(e.value.problems[0].render()) and "eu-credit-scoring" in e.value.problems[0].render()
+    assert (
+        "no registered system with id 'eu-credit-scorin'" in str(e.value.problems[0].render())
+        and "eu-credit-scoring" in e.value.problems[0].render()
+    )
     with pytest.raises(TianpingError):
         monitor_report(db, None, "2026-02-30", 30)
     with pytest.raises(TianpingError):
         monitor_report(db, None, "2026-12-05", -1)
     with pytest.raises(TianpingError):
         catalog_changes("last week")
+
+
+def test_snapshots_are_read_directly_only_from_a_sqlite_store_that_has_them(tmp_path):
+    import sqlite3
+
+    from tianping.monitor.changes import open_snapshots_sqlite
+
+    assert open_snapshots_sqlite(f"sqlite:///{tmp_path / 'absent.db'}") is None
+    assert open_snapshots_sqlite("postgresql+psycopg://u@localhost/db") is None
+    empty = tmp_path / "other.db"
+    sqlite3.connect(empty).execute("create table t (x)").connection.close()
+    assert open_snapshots_sqlite(f"sqlite:///{empty}") is None  # no snapshot table: the store opens (and migrates) it
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database" * 200)
+    assert open_snapshots_sqlite(f"sqlite:///{garbage}") is None

@@ -275,9 +275,11 @@ def changes(
     as_json: bool = JSON_OPT,
 ) -> None:
     """What changed in the catalog and the rule packs since a date, and which systems' stored classification changed."""
-    from ..monitor.changes import catalog_changes
+    from ..config import database_url
+    from ..monitor.changes import catalog_changes, open_snapshots_sqlite
 
-    res = catalog_changes(since, until, db=STATE.db())
+    snapshots = open_snapshots_sqlite(database_url(STATE.db_url))  # no SQLAlchemy when the store is a SQLite file
+    res = catalog_changes(since, until, db=snapshots if snapshots is not None else STATE.db())
     if as_json:
         emit_json(res)
         return

@@ -124,29 +124,69 @@ def catalog_changes(
 
 
 def reclassified_since(db: Any, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Systems whose stored classification changed in (start, end], from the snapshots' diffs."""
+    """Systems whose stored classification changed in (start, end], from the snapshots' diffs. `db` is the
+    store's Database, or a sqlite3 connection to a SQLite store (`open_snapshots_sqlite`)."""
+    out = []
+    for system_id, taken_at, diff in _snapshot_diffs(db):
+        day = taken_at[:10]
+        if not (start.isoformat() < day <= end.isoformat()) or diff is None or not diff.get("changes"):
+            continue
+        packs = ", ".join(sorted(diff["changes"]))
+        reasons = ", ".join(diff.get("reasons") or []) or "-"
+        out.append(
+            {
+                "date": day,
+                "kind": "reclassified",
+                "id": system_id,
+                "changes": diff["changes"],
+                "reasons": diff.get("reasons") or [],
+                "verified": True,
+                "title": texts("mon.change.reclassified", id=system_id, packs=packs, reasons=reasons),
+            }
+        )
+    return out
+
+
+_SNAPSHOT_DIFFS_SQL = "select system_id, taken_at, diff from classification_snapshots where diff is not null order by id"
+
+
+def _snapshot_diffs(db: Any) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """(system id, taken at, diff) of every snapshot with a diff, in the order they were taken."""
+    import sqlite3
+
+    if isinstance(db, sqlite3.Connection):
+        import json
+
+        return [(sid, taken, json.loads(d) if isinstance(d, str) else d) for sid, taken, d in db.execute(_SNAPSHOT_DIFFS_SQL)]
     from sqlalchemy import select
 
     from ..store.models import ClassificationSnapshotRow as S
 
-    out = []
     with db.session() as s:
         rows = s.scalars(select(S).where(S.diff.is_not(None)).order_by(S.id)).all()
-        for r in rows:
-            day = r.taken_at[:10]
-            if not (start.isoformat() < day <= end.isoformat()) or not (r.diff or {}).get("changes"):
-                continue
-            packs = ", ".join(sorted(r.diff["changes"]))
-            reasons = ", ".join(r.diff.get("reasons") or []) or "-"
-            out.append(
-                {
-                    "date": day,
-                    "kind": "reclassified",
-                    "id": r.system_id,
-                    "changes": r.diff["changes"],
-                    "reasons": r.diff.get("reasons") or [],
-                    "verified": True,
-                    "title": texts("mon.change.reclassified", id=r.system_id, packs=packs, reasons=reasons),
-                }
-            )
-    return out
+        return [(r.system_id, r.taken_at, r.diff) for r in rows]
+
+
+def open_snapshots_sqlite(db_url: str) -> Any:
+    """A read-only sqlite3 connection to a SQLite store that holds the snapshot table, else None (use the store).
+
+    Why: `catalog changes` only reads the snapshots' diffs, and opening the store imports SQLAlchemy (~0.1 s of
+    the command); the rows are the same (tests/test_monitor_service.py compares both)."""
+    import sqlite3
+    from pathlib import Path
+
+    if not db_url.startswith("sqlite:///"):
+        return None
+    path = Path(db_url[len("sqlite:///") :])
+    if not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        con.execute(_SNAPSHOT_DIFFS_SQL + " limit 0").fetchall()
+    except sqlite3.Error:  # not a database, or a store without the table or its columns (not migrated yet)
+        con.close()
+        return None
+    return con
