@@ -170,6 +170,7 @@ def test_yaml_parse_cache_gives_the_same_data_and_lines(tmp_path, monkeypatch):
         ["catalog", "search", "human oversight", "--json"],
         ["catalog", "crosswalk", "eu-ai-act:art-10", "--json"],
         ["catalog", "principles", "--json"],
+        ["catalog", "changes", "--since", "2026-01-01", "--json"],
     ],
 )
 def test_catalog_browsing_reads_a_current_sqlite_copy_without_sqlalchemy(tmp_path, args):
@@ -179,6 +180,7 @@ def test_catalog_browsing_reads_a_current_sqlite_copy_without_sqlalchemy(tmp_pat
     assert "sqlalchemy" in first["modules"]
     second = _probe(tmp_path, *args)
     assert "sqlalchemy" not in second["modules"]
+    assert "rich" not in second["modules"]  # a JSON document: no console, no table
 
 
 # -- test tabular: the CSV is parsed while the model loads, the model runs while the rest is prepared --------------

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from ..errors import TianpingError
-from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
+from .common import STATE, console, emit_json, guarded, new_table, split_csv, tr, txt
 
 app = typer.Typer(help="The governance catalog: instruments, provisions, principles, crosswalk.", no_args_is_help=True)
 sssom_app = typer.Typer(help="Import and export mappings as SSSOM TSV.", no_args_is_help=True)
@@ -44,7 +42,7 @@ def list_(as_json: bool = JSON_OPT) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=tr("catalog_title"))
+    table = new_table(title=tr("catalog_title"))
     for col in ("id", "title", "kind", "jurisdiction", "provisions"):
         table.add_column(tr(col), overflow="fold", justify="right" if col == "provisions" else "left")
     for r in rows:
@@ -66,7 +64,7 @@ def show(
         return
     console.print(f"[bold]{txt(inst['title'])}[/]  ({inst['id']}, {inst['kind']}, {inst['jurisdiction']})")
     console.print(txt(inst.get("summary")), highlight=False)
-    table = Table()
+    table = new_table()
     for col in ("id", "number", "kind", "title", "verified"):
         table.add_column(tr(col), overflow="fold")
     for p in inst["provisions"]:
@@ -91,7 +89,7 @@ def search(
     if not hits:
         console.print(tr("no_results"))
         return
-    table = Table(title=tr("search_title", q=text))
+    table = new_table(title=tr("search_title", q=text))
     for col in ("id", "number", "kind", "title"):
         table.add_column(tr(col), overflow="fold")
     show_lang = lang or STATE.lang
@@ -159,7 +157,9 @@ def crosswalk(
     zh = STATE.lang == "zh"  # the mappings' comments exist in English and Chinese (comment, comment_zh)
     others = {h["instrument_id"] for h in hits} - {source_inst}
     caption = tr("reaches", n=len(hits), m=len(others)) + tr("catalog.crosswalk_floor", floor=f"{floor:.2f}")
-    table = Table(title=tr("crosswalk_title", qid=provision_id), caption=caption)
+    from rich.text import Text  # only for output that draws the table (not --json)
+
+    table = new_table(title=tr("crosswalk_title", qid=provision_id), caption=caption)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column(tr("id"), max_width=24, overflow="fold")
     table.add_column(tr("title") + " / " + tr("why"), min_width=30, ratio=1)
@@ -188,7 +188,7 @@ def principles(as_json: bool = JSON_OPT) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=tr("principle"))
+    table = new_table(title=tr("principle"))
     table.add_column(tr("id"))
     table.add_column(tr("title"))
     for r in rows:
@@ -253,7 +253,7 @@ def coverage_cmd(
     if as_json:
         emit_json({"target": TARGET, "min_confidence": min_confidence, "instruments": [c.as_dict() for c in cov]})
         return
-    table = Table(title=tr("catalog.coverage_title"))
+    table = new_table(title=tr("catalog.coverage_title"))
     for col in ("id", "kind", "mapped", "requirement provisions", "coverage"):
         table.add_column(col, justify="left" if col in ("id", "kind") else "right")
     if unmapped:
@@ -286,7 +286,7 @@ def changes(
     if not res["changes"]:
         console.print(tr("mon_no_changes", since=res["since"]))
         return
-    table = Table(title=tr("mon_changes_title", since=res["since"]))
+    table = new_table(title=tr("mon_changes_title", since=res["since"]))
     for col in ("mon_date", "mon_kind", "id", "mon_what"):
         table.add_column(tr(col), overflow="fold")
     for c in res["changes"]:

@@ -13,6 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 from ..errors import TianpingError
 from ..i18n import available_languages, current_lang, lang_text, normalize_lang, set_lang, t
@@ -85,6 +86,13 @@ class _ConsoleOnFirstUse:
 
 console = cast("Console", _ConsoleOnFirstUse(stderr=False))
 err_console = cast("Console", _ConsoleOnFirstUse(stderr=True))
+
+
+def new_table(title: str | None = None, caption: str | None = None) -> Table:
+    """A Rich table; Rich's table module is imported only by output that draws one (a `--json` run never does)."""
+    from rich.table import Table
+
+    return Table(title=title, caption=caption)
 
 
 def real_console(c: Console) -> Console:

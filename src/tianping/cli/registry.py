@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-if TYPE_CHECKING:
-    from rich.table import Table
-
 from ..errors import TianpingError
-from .common import STATE, console, emit_json, guarded, split_csv, tr, txt
-
-
-def _table(title: str | None = None) -> Table:
-    """A Rich table; Rich's table module is imported only by output that draws one (not by `--json`)."""
-    from rich.table import Table
-
-    return Table(title=title)
-
+from .common import STATE, console, emit_json, guarded, new_table, split_csv, tr, txt
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON only.")
 
@@ -215,7 +203,7 @@ def classify(
         )
         return
     when = f" — {day.isoformat()}" if day else f" — {_m('all_in_force')}"
-    table = _table(title=tr("classification_title", id=prof.id) + when)
+    table = new_table(title=tr("classification_title", id=prof.id) + when)
     for col in ("jurisdiction", "tier", "why", "cites"):
         table.add_column(tr(col), overflow="fold")
     table.add_column(_m("tier_col"), overflow="fold")
@@ -248,7 +236,7 @@ def classify(
         for r in results:
             if r.applies == "no":
                 continue
-            t = _table(title=tr("trace_title", j=r.jurisdiction))
+            t = new_table(title=tr("trace_title", j=r.jurisdiction))
             for col in ("rule", "outcome", "reads", "cites"):
                 t.add_column(tr(col), overflow="fold")
             for e in r.trace:
@@ -306,7 +294,7 @@ def obligations(
             }
         )
         return
-    table = _table(title=tr("obligations_title", id=prof.id) + (f" — {day.isoformat()}" if day else ""))
+    table = new_table(title=tr("obligations_title", id=prof.id) + (f" — {day.isoformat()}" if day else ""))
     for col in ("jurisdiction", "obligation", "roles", "applies_from", "status", "cites"):
         table.add_column(tr(col), overflow="fold")
     for r in results:
@@ -343,7 +331,7 @@ def systems_list(as_json: bool = JSON_OPT) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = _table()
+    table = new_table()
     for col in ("id", "title", "organisation", "version"):
         table.add_column(tr(col))
     for r in rows:
