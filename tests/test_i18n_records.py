@@ -8,6 +8,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tianping import i18n, i18n_data
 
@@ -90,3 +92,45 @@ def test_no_record_when_records_are_off(tmp_path, monkeypatch):
 
 def test_a_language_without_catalog_files_has_none(tmp_path):
     assert i18n.load_compiled(tmp_path / "xx" / "LC_MESSAGES" / "tianping.po", i18n.DOMAIN) is None
+
+
+def _babel_says(code: str) -> bool:
+    from babel import localedata
+
+    return bool(code) and code.isascii() and bool(localedata.exists(code.replace("-", "_")))
+
+
+def test_language_codes_are_what_babel_says():
+    """The shortcuts in is_language_code never disagree with Babel's own answer."""
+    from babel import localedata
+
+    codes = [
+        *localedata.locale_identifiers(),
+        "root",
+        "test",
+        "metric",
+        "min_n",
+        "id",
+        "en",
+        "zh",
+        "fil",
+        "pt-BR",
+        "zh-Hant",
+        "xx",
+        "e",
+        "",
+        "ñu",
+        "EN",
+        "abcd_EF",
+        "a1",
+        "thresholds",
+        "also",
+        "gate",
+    ]
+    for code in codes:
+        assert i18n.is_language_code(code) == _babel_says(code), code
+
+
+@given(st.text(max_size=8))
+def test_any_key_is_judged_as_babel_judges_it(code):
+    assert i18n.is_language_code(code) == _babel_says(code)

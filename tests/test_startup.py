@@ -345,6 +345,7 @@ def test_fairness_run_starts_lean(tmp_path):
     assert not loaded & (set(HEAVY) - {"onnxruntime"}), sorted(loaded & set(HEAVY))
     assert "onnxruntime" in loaded and not info["importlib_metadata"]
     assert "rich" not in loaded  # no terminal, JSON output: no progress bar and no console
+    assert "babel" not in loaded  # the texts' language keys are known without asking CLDR (i18n.is_language_code)
 
 
 @pytest.mark.parametrize("setting", [None, "", "logfire"])
