@@ -16,7 +16,6 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from .crosswalk import Hit, MappingGraph
@@ -77,23 +76,15 @@ class SqliteCatalogReader:
     @classmethod
     def open(cls, db_url: str, service: Callable[[], Any]) -> SqliteCatalogReader | None:
         """A reader when `db_url` is a SQLite file holding a current catalog copy; None otherwise."""
+        from ..sqlite_readonly import open_sqlite_readonly
         from .fingerprint import HASH_KEY, data_hash
 
-        if not db_url.startswith("sqlite:///"):
-            return None
-        path = Path(db_url[len("sqlite:///") :])
-        if not path.is_file():
-            return None
-        try:
-            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        except sqlite3.Error:
-            return None
-        try:
+        def current(con: sqlite3.Connection) -> bool:
             row = con.execute("select value from catalog_meta where key = ?", (HASH_KEY,)).fetchone()
-        except sqlite3.Error:  # not a database, or no catalog in it yet
-            row = None
-        if row is None or row[0] != data_hash():
-            con.close()
+            return row is not None and row[0] == data_hash()
+
+        con = open_sqlite_readonly(db_url, current)
+        if con is None:
             return None
         return cls(con, service)
 

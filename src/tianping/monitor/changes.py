@@ -172,21 +172,6 @@ def open_snapshots_sqlite(db_url: str) -> Any:
 
     Why: `catalog changes` only reads the snapshots' diffs, and opening the store imports SQLAlchemy (~0.1 s of
     the command); the rows are the same (tests/test_monitor_service.py compares both)."""
-    import sqlite3
-    from pathlib import Path
+    from ..sqlite_readonly import open_sqlite_readonly
 
-    if not db_url.startswith("sqlite:///"):
-        return None
-    path = Path(db_url[len("sqlite:///") :])
-    if not path.is_file():
-        return None
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        con.execute(_SNAPSHOT_DIFFS_SQL + " limit 0").fetchall()
-    except sqlite3.Error:  # not a database, or a store without the table or its columns (not migrated yet)
-        con.close()
-        return None
-    return con
+    return open_sqlite_readonly(db_url, lambda con: con.execute(_SNAPSHOT_DIFFS_SQL + " limit 0").fetchall() == [])
