@@ -302,11 +302,29 @@ def read_files(paths: list[Path]) -> list[tuple[Path, bytes | None]]:
     return out
 
 
+_SOURCES: dict[str, bytes] = {}
+
+
+def _module_source(name: str) -> bytes | None:
+    """The source of an imported module, read once per process (every record key of a command names the same
+    checking modules: the catalog's, the packs', the seven message catalogs'); None if it cannot be read."""
+    import sys
+
+    if name not in _SOURCES:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file is None:
+            return None
+        try:
+            _SOURCES[name] = Path(file).read_bytes()
+        except OSError:
+            return None
+    return _SOURCES[name]
+
+
 def record_key(kind: str, files: list[tuple[Path, bytes | None]], code: tuple[str, ...], salt: str = "") -> str | None:
     """The digest naming the record of `kind` for these files' bytes, checked by the modules `code` (their
     source is part of the digest); None when records are off or a file could not be read."""
     import os
-    import sys
 
     if os.environ.get("TIANPING_YAML_CACHE", "1") == "0" or any(b is None for _, b in files):
         return None
@@ -315,16 +333,12 @@ def record_key(kind: str, files: list[tuple[Path, bytes | None]], code: tuple[st
     from . import __version__
 
     h = hashlib.sha256(f"{_CACHE_FORMAT}\0{kind}\0{__version__}\0{salt}\0".encode())
-    try:
-        for name in code:
-            file = getattr(sys.modules.get(name), "__file__", None)
-            if file is None:
-                return None
-            src = Path(file).read_bytes()
-            h.update(f"{name}\0{len(src)}\0".encode())
-            h.update(src)
-    except OSError:
-        return None
+    for name in code:
+        src = _module_source(name)
+        if src is None:
+            return None
+        h.update(f"{name}\0{len(src)}\0".encode())
+        h.update(src)
     for p, raw in files:
         assert raw is not None
         h.update(f"{p}\0{len(raw)}\0".encode())
